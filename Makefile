@@ -1,0 +1,89 @@
+# kenbank build.  `make` builds build/kenbank; `make test` runs everything;
+# `make run` brings up the demo.  Sources are found by wildcard so that a new
+# module pair needs no edit here.
+
+CC       ?= cc
+BUILD    ?= build
+KENSHIN  ?= ../shared/data/kenshin
+PKGS     := sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT      ?= -O2 -g
+CFLAGS   += $(CSTD) $(OPT) $(WARN) -Isrc -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+
+ifeq ($(SAN),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
+UNITSRCS := $(wildcard tests/unit/test_*.c)
+UNITBINS := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS     := $(LIBOBJS:.o=.d) $(BUILD)/src/main.d
+
+# Data compiled into the binary.  The MHLW item table is read from the shared
+# data folder at build time, never copied by hand; our own tables live in data/.
+EMBED    := $(KENSHIN)/XMLhc24tab.csv $(wildcard data/*.csv data/*.tsv)
+
+.PHONY: all test unit integration run bench fuzz deps clean asan npm
+
+all: $(BUILD)/kenbank
+
+$(BUILD)/kenbank: $(BUILD)/src/main.o $(BUILD)/libkenbank.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libkenbank.a: $(LIBOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(BUILD)/gen/embedded.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/embedded.c $(BUILD)/gen/embedded.h: $(BUILD)/tools/embed $(EMBED)
+	@mkdir -p $(BUILD)/gen
+	$(BUILD)/tools/embed $(BUILD)/gen/embedded $(EMBED)
+
+$(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
+	$(CC) $(CSTD) -O1 -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkenbank.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkenbank.a $(LDLIBS) -lcmocka
+
+unit: $(UNITBINS)
+
+deps:
+	@bash scripts/deps.sh
+
+npm:
+	@bash scripts/npm.sh
+
+# The full suite: gcc build with unit + integration tests, then the same
+# again under ASan+UBSan built with clang, so both compilers must stay clean.
+test: deps npm
+	@bash tests/run.sh
+
+run: deps npm all
+	@bash scripts/demo.sh
+
+bench: deps all
+	@bash bench/run.sh
+
+fuzz: deps
+	@bash tests/fuzz/run.sh
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 CC=clang OPT="-O1 -g" all unit
+
+clean:
+	rm -rf build
+
+-include $(DEPS)

@@ -1,0 +1,38 @@
+/* cli.c -- shared reporting for subcommands. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+int kb_cli_usage(const kb_command *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "kenbank %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\nusage: %s\n", cmd->usage);
+    return KB_EXIT_USAGE;
+}
+
+int kb_cli_fail(const kb_command *cmd, const kb_err *e) {
+    fprintf(stderr, "kenbank %s: %s\n", cmd->name, e->msg[0] ? e->msg : "failed");
+    return KB_EXIT_FAIL;
+}
+
+int kb_cli_long(const char *s, long min, long max, long *out) {
+    if (!s || !*s) return C_ERR;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > max) return C_ERR;
+    *out = v;
+    return C_OK;
+}
+
+double kb_cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

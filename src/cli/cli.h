@@ -1,0 +1,30 @@
+/* cli.h -- the command table and helpers every subcommand uses.
+ *
+ * Each subcommand lives in its own src/cli/<name>.c and exports one
+ * kb_command.  A command returns a process exit code (KB_EXIT_*): usage
+ * errors print the command's usage and return KB_EXIT_USAGE; runtime errors
+ * print "kenbank <cmd>: <message>" and return KB_EXIT_FAIL. */
+#ifndef KB_CLI_H
+#define KB_CLI_H
+
+#include "util/kb.h"
+
+typedef struct kb_command {
+    const char *name;
+    const char *summary; /* one line for `kenbank help` */
+    const char *usage;   /* full text for `kenbank help NAME` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} kb_command;
+
+/* Prints "kenbank CMD: why" and the usage to stderr; returns KB_EXIT_USAGE. */
+int kb_cli_usage(const kb_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "kenbank CMD: message" to stderr; returns KB_EXIT_FAIL. */
+int kb_cli_fail(const kb_command *cmd, const kb_err *e);
+/* Parses a non-negative integer option value; C_ERR when it is not one. */
+int kb_cli_long(const char *s, long min, long max, long *out);
+double kb_cli_now(void); /* monotonic seconds, for elapsed-time reports */
+
+/* One line per command; keep alphabetical.  Add your command here and in
+ * the table in src/main.c. */
+
+#endif

@@ -1,0 +1,58 @@
+/* main.c -- kenbank's entry point: finds the subcommand and runs it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* Keep alphabetical; `kenbank help` lists them in this order. */
+static const kb_command *commands[] = {
+    NULL /* end */
+};
+
+static const kb_command *find(const char *name) {
+    for (size_t i = 0; commands[i]; i++)
+        if (strcmp(commands[i]->name, name) == 0) return commands[i];
+    return NULL;
+}
+
+static void overview(FILE *out) {
+    fprintf(out, "kenbank %s -- 健診・検体データ連携基盤 / checkup and specimen data network\n\n"
+                 "usage: kenbank COMMAND [OPTIONS]\n\ncommands:\n", KB_VERSION);
+    for (size_t i = 0; commands[i]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "  %-12s %s\n", "help", "show help for a command (kenbank help COMMAND)");
+    fprintf(out, "\nkenbank --version prints the version.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        overview(stderr);
+        return KB_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("kenbank %s\n", KB_VERSION);
+        return KB_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (argc < 3) {
+            overview(stdout);
+            return KB_EXIT_OK;
+        }
+        const kb_command *c = find(argv[2]);
+        if (!c) {
+            fprintf(stderr, "kenbank help: unknown command '%s'\n\n", argv[2]);
+            overview(stderr);
+            return KB_EXIT_USAGE;
+        }
+        printf("kenbank %s -- %s\n\nusage: %s\n", c->name, c->summary, c->usage);
+        return KB_EXIT_OK;
+    }
+    const kb_command *c = find(name);
+    if (!c) {
+        fprintf(stderr, "kenbank: unknown command '%s'\n\n", name);
+        overview(stderr);
+        return KB_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

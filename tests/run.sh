@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The full suite, as `make test` runs it.
+#
+# Pass 1 builds with gcc and runs the unit tests (cmocka) and the integration
+# tests (scripts that drive the real binary).  Pass 2 rebuilds with clang under
+# ASan+UBSan and runs the same tests again.  Browser tests run once, on the
+# pass-1 binary.  The last line is "N passed, N failed", which CI reads.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export SHARED="${SHARED:-$ROOT/../shared}"
+export KENSHIN="${KENSHIN:-$SHARED/data/kenshin}"
+JOBS=$(nproc 2>/dev/null || echo 2)
+PASS=0
+FAIL=0
+FAILED=()
+ONLY="${ONLY:-}"   # ONLY=pattern runs the matching tests only
+
+run_unit() { # $1 build dir, $2 label
+  local bin out p f
+  for bin in "$1"/tests/test_*; do
+    [ -x "$bin" ] || continue
+    [ -n "$ONLY" ] && [[ "$bin" != *$ONLY* ]] && continue
+    out=$(cd "$ROOT" && "$bin" 2>&1)
+    local rc=$?
+    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    p=${p:-0}; f=${f:-0}
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    PASS=$((PASS + p)); FAIL=$((FAIL + f))
+    if [ "$f" -ne 0 ]; then
+      FAILED+=("$2 $(basename "$bin")")
+      printf '%s\n' "$out" | tail -40
+    fi
+    printf '%-6s %-40s %3d passed, %d failed\n' "$2" "$(basename "$bin")" "$p" "$f"
+  done
+}
+
+run_integration() { # $1 binary, $2 label
+  local t out rc
+  for t in tests/integration/*.sh; do
+    [ -f "$t" ] || continue
+    [ -n "$ONLY" ] && [[ "$t" != *$ONLY* ]] && continue
+    local work; work=$(mktemp -d)
+    out=$(cd "$ROOT" && KENBANK="$1" WORK="$work" timeout 900 bash "$t" 2>&1)
+    rc=$?
+    rm -rf "$work"
+    if [ $rc -eq 0 ]; then
+      PASS=$((PASS + 1)); printf '%-6s %-40s ok\n' "$2" "$(basename "$t")"
+    else
+      FAIL=$((FAIL + 1)); FAILED+=("$2 $(basename "$t")")
+      printf '%s\n' "$out" | tail -40
+      printf '%-6s %-40s FAILED (exit %d)\n' "$2" "$(basename "$t")" "$rc"
+    fi
+  done
+}
+
+echo "== pass 1: gcc"
+if make -j"$JOBS" all unit >build.log 2>&1; then
+  run_unit build gcc
+  run_integration "$ROOT/build/kenbank" gcc
+else
+  tail -40 build.log; FAIL=$((FAIL + 1)); FAILED+=("gcc build")
+fi
+
+if [ -z "${SKIP_BROWSER:-}" ] && ls tests/browser/*.mjs >/dev/null 2>&1; then
+  echo "== browser"
+  for t in tests/browser/*.mjs; do
+    [ -n "$ONLY" ] && [[ "$t" != *$ONLY* ]] && continue
+    if out=$(KENBANK="$ROOT/build/kenbank" timeout 600 node "$t" 2>&1); then
+      PASS=$((PASS + 1)); printf '%-6s %-40s ok\n' browser "$(basename "$t")"
+    else
+      FAIL=$((FAIL + 1)); FAILED+=("browser $(basename "$t")")
+      printf '%s\n' "$out" | tail -40
+      printf '%-6s %-40s FAILED\n' browser "$(basename "$t")"
+    fi
+  done
+fi
+
+if [ -z "${SKIP_ASAN:-}" ]; then
+  echo "== pass 2: clang + ASan/UBSan"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  if make -j"$JOBS" asan >build-asan.log 2>&1; then
+    export KB_SANITIZED=1
+    run_unit build/asan asan
+    run_integration "$ROOT/build/asan/kenbank" asan
+  else
+    tail -40 build-asan.log; FAIL=$((FAIL + 1)); FAILED+=("asan build")
+  fi
+fi
+
+echo
+for f in "${FAILED[@]+"${FAILED[@]}"}"; do echo "failed: $f"; done
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
