@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f package-lock.json ] || exit 0
-if [ node_modules/.package-lock.json -nt package-lock.json ] 2>/dev/null; then
-  exit 0
+if ! [ node_modules/.package-lock.json -nt package-lock.json ] 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
 fi
-npm ci --no-audit --no-fund --loglevel=error
+# Browser-side libraries are served from web/vendor (not committed).
+mkdir -p web/vendor
+cp -u node_modules/chart.js/dist/chart.umd.min.js web/vendor/
