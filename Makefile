@@ -39,7 +39,7 @@ $(BUILD)/libkenbank.a: $(LIBOBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c $(BUILD)/gen/embedded.h
+$(BUILD)/%.o: %.c | $(BUILD)/gen/embedded.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -23,8 +23,9 @@ run_unit() { # $1 build dir, $2 label
     [ -n "$ONLY" ] && [[ "$bin" != *$ONLY* ]] && continue
     out=$(cd "$ROOT" && "$bin" 2>&1)
     local rc=$?
-    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    # cmocka interleaves stdout and stderr, so match anywhere on a line.
+    p=$(printf '%s\n' "$out" | grep -o '\[  PASSED  \] [0-9]* test' | tail -1 | grep -o '[0-9]\+')
+    f=$(printf '%s\n' "$out" | grep -o '\[  FAILED  \] [0-9]* test' | tail -1 | grep -o '[0-9]\+')
     p=${p:-0}; f=${f:-0}
     if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     PASS=$((PASS + p)); FAIL=$((FAIL + f))

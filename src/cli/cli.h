@@ -26,5 +26,12 @@ double kb_cli_now(void); /* monotonic seconds, for elapsed-time reports */
 
 /* One line per command; keep alphabetical.  Add your command here and in
  * the table in src/main.c. */
+extern const kb_command kb_cmd_import;
+extern const kb_command kb_cmd_init;
+extern const kb_command kb_cmd_judge;
+extern const kb_command kb_cmd_quarantine;
+extern const kb_command kb_cmd_stats;
+extern const kb_command kb_cmd_anonymize;
+extern const kb_command kb_cmd_zone;
 
 #endif

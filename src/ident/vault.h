@@ -1,0 +1,45 @@
+/* vault.h -- the identity store's records.
+ *
+ * Identity attributes (kb_person_id) are sealed with XChaCha20-Poly1305
+ * under the vault key before they touch the database, with the row's
+ * (source, record id) as associated data so a sealed blob cannot be moved to
+ * another row unnoticed.  Lookups by exact key go through a keyed hash
+ * ("blind index") so they need no decryption. */
+#ifndef KB_VAULT_H
+#define KB_VAULT_H
+
+#include <stdint.h>
+
+#include "domain/exam.h"
+#include "store/datadir.h"
+#include "util/buf.h"
+
+int kb_vault_seal(const kb_keys *k, const void *plain, size_t n, const char *ad, kb_buf *out);
+int kb_vault_unseal(const kb_keys *k, const void *sealed, size_t n, const char *ad, kb_buf *out, kb_err *e);
+
+/* Serialises identity attributes (and back). */
+void kb_person_id_pack(const kb_person_id *p, kb_buf *out);
+int kb_person_id_unpack(const char *s, size_t n, kb_person_id *p, kb_err *e);
+
+/* The exact link key: insurer number + 記号 + 番号 + 枝番 + birth date, with
+ * full-width digits folded and blanks removed.  Returns 0 (and leaves out
+ * untouched) when insurer number, 番号 or birth date is missing. */
+int kb_vault_link_key(const kb_keys *k, const kb_person_id *p, uint8_t out[32]);
+
+/* Copies s into out with full-width digits and letters folded to ASCII and
+ * blanks dropped; used for ids, where the width carries no meaning. */
+void kb_fold_id(const char *s, char *out, size_t n);
+
+int kb_vault_new_person(kb_data *d, int64_t *person_id, kb_err *e);
+/* Finds the person a source record was linked to; 0 in *person_id if none. */
+int kb_vault_find_record(kb_data *d, const char *source, const char *record_id, int64_t *person_id, kb_err *e);
+/* Finds a person by exact link key; 0 if none. */
+int kb_vault_find_link(kb_data *d, const uint8_t key[32], int64_t *person_id, kb_err *e);
+/* Stores a source record for a person (sealed). */
+int kb_vault_put_record(kb_data *d, int64_t person_id, const char *source, const char *record_id,
+                        const kb_person_id *who, const uint8_t *link_key, kb_err *e);
+/* Reads a source record back (for reviewers and the person's own portal). */
+int kb_vault_get_record(kb_data *d, const char *source, const char *record_id, kb_person_id *who,
+                        int64_t *person_id, kb_err *e);
+
+#endif

@@ -1,0 +1,601 @@
+/* import.c -- validate, link and store exams; quarantine what fails. */
+#include "ingest/import.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain/items.h"
+#include "formats/exam_csv.h"
+#include "formats/hc08_read.h"
+#include "ident/pseudonym.h"
+#include "ident/vault.h"
+#include "ingest/quarantine.h"
+#include "util/asset.h"
+#include "util/buf.h"
+#include "util/csv.h"
+
+/* Exams per transaction: large enough that commit cost (an fsync of the WAL)
+ * is amortised, small enough that a crash loses little work. */
+#define BATCH 2000
+
+struct kb_importer {
+    kb_data *d;
+    char source[64];
+    kb_import_stats st;
+    int in_batch;
+    int batch_n;
+    int progress;
+    double t0, last_draw;
+    kb_exam x;
+    kb_hc08_reader *xr;
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *e) {
+    if (kb_items_load(e) != C_OK) return C_ERR;
+    if (!source || !*source) return kb_errf(e, "a source name is required (--source NAME)");
+    kb_importer *imp = kb_calloc(1, sizeof *imp);
+    imp->d = d;
+    kb_strlcpy(imp->source, source, sizeof imp->source);
+    kb_exam_init(&imp->x);
+    imp->xr = kb_hc08_reader_new();
+    imp->t0 = now_s();
+    *out = imp;
+    return C_OK;
+}
+
+const kb_import_stats *kb_importer_stats(const kb_importer *imp) { return &imp->st; }
+void kb_importer_set_progress(kb_importer *imp, int on) { imp->progress = on; }
+
+static int batch_begin(kb_importer *imp, kb_err *e) {
+    if (imp->in_batch) return C_OK;
+    if (kb_db_begin(imp->d->identity, e) != C_OK) return C_ERR;
+    if (kb_db_begin(imp->d->research, e) != C_OK) {
+        kb_db_rollback(imp->d->identity);
+        return C_ERR;
+    }
+    imp->in_batch = 1;
+    imp->batch_n = 0;
+    return C_OK;
+}
+
+/* Identity first: see the ordering argument in import.h. */
+static int batch_commit(kb_importer *imp, kb_err *e) {
+    if (!imp->in_batch) return C_OK;
+    imp->in_batch = 0;
+    if (kb_db_commit(imp->d->identity, e) != C_OK) {
+        kb_db_rollback(imp->d->identity);
+        kb_db_rollback(imp->d->research);
+        return C_ERR;
+    }
+    if (getenv("KENBANK_CRASH_BETWEEN_COMMITS")) _exit(9); /* crash-safety tests */
+    if (kb_db_commit(imp->d->research, e) != C_OK) {
+        kb_db_rollback(imp->d->research);
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+static void draw_progress(kb_importer *imp, int final) {
+    if (!imp->progress) return;
+    double t = now_s();
+    if (!final && t - imp->last_draw < 0.2) return;
+    imp->last_draw = t;
+    long done = imp->st.exams_accepted + imp->st.exams_quarantined + imp->st.duplicates;
+    double rate = done / (t - imp->t0 > 1e-9 ? t - imp->t0 : 1e-9);
+    int filled = (int)(done / 1000) % 31;
+    char bar[32];
+    for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r  [%s] %ld exams, %ld quarantined, %.0f exams/s%s", bar, done, imp->st.exams_quarantined,
+            rate, final ? "\n" : "");
+}
+
+int kb_importer_close(kb_importer *imp, kb_err *e) {
+    int rc = batch_commit(imp, e);
+    draw_progress(imp, 1);
+    kb_exam_free(&imp->x);
+    kb_hc08_reader_free(imp->xr);
+    free(imp);
+    return rc;
+}
+
+static void count_reason(kb_importer *imp, const char *rule) {
+    /* Reasons are grouped by the rule's leading words ("unit", "plausible
+     * range", ...) so the summary stays short whatever the values were. */
+    char key[64];
+    kb_strlcpy(key, rule, sizeof key);
+    const char *kinds[] = {"unknown item code", "outside the plausible range", "unit", "data type",
+                           "numeric value required", "coded value required", "must be a number", "sex",
+                           "exam_date", "birth_date", "record_id", "XML", "line"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(kinds); i++)
+        if (strstr(rule, kinds[i])) {
+            kb_strlcpy(key, kinds[i], sizeof key);
+            break;
+        }
+    for (int i = 0; i < imp->st.n_reasons; i++)
+        if (strcmp(imp->st.reasons[i].rule, key) == 0) {
+            imp->st.reasons[i].count++;
+            return;
+        }
+    int i = imp->st.n_reasons < KB_IMPORT_MAX_REASONS ? imp->st.n_reasons++ : KB_IMPORT_MAX_REASONS - 1;
+    kb_strlcpy(imp->st.reasons[i].rule, key, sizeof imp->st.reasons[i].rule);
+    imp->st.reasons[i].count++;
+}
+
+int kb_import_quarantine(kb_importer *imp, const char *file, const char *record, const char *field,
+                         const char *rule, const char *format, const char *raw, size_t rawlen, kb_err *e) {
+    if (batch_begin(imp, e) != C_OK) return C_ERR;
+    if (kb_quarantine_put(imp->d, imp->source, file, record, field, rule, format, raw, rawlen, e) != C_OK)
+        return C_ERR;
+    imp->st.exams_quarantined++;
+    count_reason(imp, rule);
+    return C_OK;
+}
+
+static int valid_date(const char *s) {
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return 0;
+    if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (d > mdays[m - 1]) return 0;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
+    return 1;
+}
+
+int kb_fiscal_year(const char *date) {
+    int y = atoi(date), m = atoi(date + 5);
+    return m >= 4 ? y : y - 1;
+}
+
+int kb_age_on(const char *birth, const char *date) {
+    int by = atoi(birth), bm = atoi(birth + 5), bd = atoi(birth + 8);
+    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
+    int age = y - by;
+    if (m < bm || (m == bm && d < bd)) age--;
+    return age;
+}
+
+/* Returns C_OK when the exam may be stored, else fills field and rule. */
+static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t rs) {
+    if (!x->record_id[0]) {
+        snprintf(field, fs, "record_id");
+        snprintf(rule, rs, "record_id is required");
+        return C_ERR;
+    }
+    if (!valid_date(x->exam_date)) {
+        snprintf(field, fs, "exam_date");
+        snprintf(rule, rs, "exam_date must be a valid YYYY-MM-DD date, got '%s'", x->exam_date);
+        return C_ERR;
+    }
+    if (x->who.birth_date[0] && !valid_date(x->who.birth_date)) {
+        snprintf(field, fs, "birth_date");
+        snprintf(rule, rs, "birth_date must be a valid YYYY-MM-DD date");
+        return C_ERR;
+    }
+    if (x->who.birth_date[0] && strcmp(x->who.birth_date, x->exam_date) > 0) {
+        snprintf(field, fs, "birth_date");
+        snprintf(rule, rs, "birth_date is after exam_date");
+        return C_ERR;
+    }
+    for (size_t i = 0; i < x->n_obs; i++)
+        if (kb_item_check(&x->obs[i], field, fs, rule, rs) != C_OK) return C_ERR;
+    return C_OK;
+}
+
+/* The exact-match resolver the probabilistic linker will replace: the same
+ * source record always resolves to its person; otherwise insurer number +
+ * 記号 + 番号 + 枝番 + birth date; otherwise a new person. */
+static int resolve_person(kb_importer *imp, const kb_exam *x, int64_t *person, kb_err *e) {
+    if (kb_vault_find_record(imp->d, x->source, x->record_id, person, e) != C_OK) return C_ERR;
+    if (*person) return C_OK;
+    uint8_t key[32];
+    int has_key = kb_vault_link_key(&imp->d->keys, &x->who, key);
+    if (has_key && kb_vault_find_link(imp->d, key, person, e) != C_OK) return C_ERR;
+    if (!*person) {
+        if (kb_vault_new_person(imp->d, person, e) != C_OK) return C_ERR;
+        imp->st.persons_new++;
+    }
+    return kb_vault_put_record(imp->d, *person, x->source, x->record_id, &x->who, has_key ? key : NULL, e);
+}
+
+static int subject_for(kb_importer *imp, int64_t person, int sex, int64_t *subject, kb_err *e) {
+    char pseudo[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&imp->d->keys, person, pseudo);
+    kb_stmt *st;
+    if (kb_db_cached(imp->d->research, "SELECT id FROM subjects WHERE pseudonym = ?", &st, e) != C_OK) return C_ERR;
+    kb_bind_text(st, 1, pseudo);
+    int rc = kb_stmt_step(st, e);
+    *subject = rc == 1 ? kb_col_int(st, 0) : 0;
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (*subject) return C_OK;
+    if (kb_db_cached(imp->d->research, "INSERT INTO subjects (pseudonym, sex) VALUES (?, ?) RETURNING id", &st, e) !=
+        C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, pseudo);
+    kb_bind_int(st, 2, sex);
+    rc = kb_stmt_step(st, e);
+    *subject = rc == 1 ? kb_col_int(st, 0) : 0;
+    kb_stmt_reset(st);
+    return rc == 1 ? C_OK : C_ERR;
+}
+
+/* A digest of everything the research store keeps of an exam, so a
+ * re-import of the same content is recognised and a changed one is not. */
+static void content_hash(const kb_exam *x, char out[65]) {
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    kb_buf b;
+    kb_buf_init(&b);
+    kb_buf_printf(&b, "%s|%s|%s|%d|", x->exam_date, x->performer_org, x->who.insurer_no, x->who.sex);
+    for (size_t i = 0; i < x->n_obs; i++) {
+        const kb_obs *o = &x->obs[i];
+        kb_buf_printf(&b, "%s|%d|%s|%s|%s|%s|%s|%d|%s|%d\n", o->code, o->type, o->has_num ? o->num_text : "",
+                      o->unit, o->coded, o->text ? o->text : "", o->null_flavor, o->not_done, o->interp, o->group);
+    }
+    crypto_generichash_update(&h, (const uint8_t *)b.s, b.len);
+    uint8_t d[32];
+    crypto_generichash_final(&h, d, 32);
+    sodium_bin2hex(out, 65, d, 32);
+    kb_buf_free(&b);
+}
+
+static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
+    int64_t person = 0, subject = 0;
+    if (resolve_person(imp, x, &person, e) != C_OK) return C_ERR;
+    if (subject_for(imp, person, x->who.sex, &subject, e) != C_OK) return C_ERR;
+    char rkey[KB_PSEUDONYM_LEN], hash[65], ins[KB_PSEUDONYM_LEN] = "";
+    char rid[200];
+    snprintf(rid, sizeof rid, "%s/%s", x->source, x->record_id);
+    kb_org_token(&imp->d->keys, "record", rid, rkey);
+    if (x->who.insurer_no[0]) {
+        char folded[32];
+        kb_fold_id(x->who.insurer_no, folded, sizeof folded);
+        kb_org_token(&imp->d->keys, "insurer", folded, ins);
+    }
+    content_hash(x, hash);
+
+    kb_stmt *st;
+    kb_db *r = imp->d->research;
+    if (kb_db_cached(r, "SELECT id, version, content_hash FROM exams WHERE source = ? AND record_key = ? AND current = 1",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, x->source);
+    kb_bind_text(st, 2, rkey);
+    int rc = kb_stmt_step(st, e);
+    int64_t old_id = 0, version = 0;
+    int same = 0;
+    if (rc == 1) {
+        old_id = kb_col_int(st, 0);
+        version = kb_col_int(st, 1);
+        same = strcmp(kb_col_text(st, 2), hash) == 0;
+    }
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (same) {
+        imp->st.duplicates++;
+        return C_OK;
+    }
+    if (old_id) {
+        if (kb_db_cached(r, "UPDATE exams SET current = 0 WHERE id = ?", &st, e) != C_OK) return C_ERR;
+        kb_bind_int(st, 1, old_id);
+        rc = kb_stmt_step(st, e);
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+        imp->st.exams_replaced++;
+    }
+    if (kb_db_cached(r,
+                     "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
+                     "fiscal_year, age, age_fy, insurer_token, performer_org, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
+                     &st, e) != C_OK)
+        return C_ERR;
+    int fy = kb_fiscal_year(x->exam_date);
+    kb_bind_int(st, 1, subject);
+    kb_bind_text(st, 2, x->source);
+    kb_bind_text(st, 3, rkey);
+    kb_bind_int(st, 4, version + 1);
+    kb_bind_text(st, 5, hash);
+    kb_bind_text(st, 6, x->exam_date);
+    kb_bind_int(st, 7, fy);
+    if (x->who.birth_date[0]) {
+        char fy_end[11];
+        snprintf(fy_end, sizeof fy_end, "%04d-03-31", fy + 1);
+        kb_bind_int(st, 8, kb_age_on(x->who.birth_date, x->exam_date));
+        kb_bind_int(st, 9, kb_age_on(x->who.birth_date, fy_end));
+    }
+    kb_bind_text(st, 10, ins[0] ? ins : NULL);
+    kb_bind_text(st, 11, x->performer_org[0] ? x->performer_org : NULL);
+    rc = kb_stmt_step(st, e);
+    int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
+    kb_stmt_reset(st);
+    if (rc != 1) return C_ERR;
+
+    if (kb_db_cached(r,
+                     "INSERT INTO observations (exam_id, seq, code, type, num, num_text, unit, coded, coded_system, "
+                     "text, null_flavor, not_done, interp, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     &st, e) != C_OK)
+        return C_ERR;
+    for (size_t i = 0; i < x->n_obs; i++) {
+        const kb_obs *o = &x->obs[i];
+        kb_bind_int(st, 1, exam_id);
+        kb_bind_int(st, 2, (int64_t)i);
+        kb_bind_text(st, 3, o->code);
+        kb_bind_int(st, 4, o->type);
+        if (o->has_num) {
+            kb_bind_double(st, 5, o->num);
+            kb_bind_text(st, 6, o->num_text[0] ? o->num_text : NULL);
+        } else {
+            kb_bind_null(st, 5);
+            kb_bind_null(st, 6);
+        }
+        kb_bind_text(st, 7, o->unit[0] ? o->unit : NULL);
+        kb_bind_text(st, 8, o->coded[0] ? o->coded : NULL);
+        kb_bind_text(st, 9, o->coded_system[0] ? o->coded_system : NULL);
+        kb_bind_text(st, 10, o->text);
+        kb_bind_text(st, 11, o->null_flavor[0] ? o->null_flavor : NULL);
+        kb_bind_int(st, 12, o->not_done);
+        kb_bind_text(st, 13, o->interp[0] ? o->interp : NULL);
+        kb_bind_int(st, 14, o->group);
+        rc = kb_stmt_step(st, e);
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+    }
+    imp->st.observations += (long)x->n_obs;
+    imp->st.exams_accepted++;
+    return C_OK;
+}
+
+int kb_import_exam(kb_importer *imp, kb_exam *x, const char *format, const char *file, const char *raw,
+                   size_t rawlen, kb_err *e) {
+    if (!x->source[0]) kb_strlcpy(x->source, imp->source, sizeof x->source);
+    if (batch_begin(imp, e) != C_OK) return C_ERR;
+    char field[128], rule[512];
+    int ok;
+    if (validate(x, field, sizeof field, rule, sizeof rule) != C_OK) {
+        if (kb_import_quarantine(imp, file, x->record_id, field, rule, format, raw, rawlen, e) != C_OK) return C_ERR;
+        ok = 0;
+    } else {
+        if (store_exam(imp, x, e) != C_OK) return kb_err_prefix(e, "%s record %s: ", file, x->record_id);
+        ok = 1;
+    }
+    if (++imp->batch_n >= BATCH && batch_commit(imp, e) != C_OK) return C_ERR;
+    draw_progress(imp, 0);
+    return ok;
+}
+
+static int import_hc08_doc(kb_importer *imp, const char *file, const char *name, const char *data, size_t len,
+                           kb_err *e) {
+    kb_err perr = {{0}};
+    if (kb_hc08_parse(imp->xr, data, len, name, &imp->x, &perr) != C_OK) {
+        char rid[128];
+        kb_hc08_record_id(name, rid, sizeof rid);
+        if (kb_import_quarantine(imp, file, rid, "document", perr.msg, "hc08", data, len, e) != C_OK) return C_ERR;
+        return 0;
+    }
+    return kb_import_exam(imp, &imp->x, "hc08", file, data, len, e);
+}
+
+int kb_import_raw(kb_importer *imp, const char *format, const char *file, const char *record, const char *raw,
+                  size_t len, kb_err *e) {
+    if (strcmp(format, "hc08") == 0) return import_hc08_doc(imp, file, record, raw, len, e);
+    if (strcmp(format, "csv") != 0) return kb_errf(e, "unknown record format '%s'", format);
+    kb_csv *c = kb_csv_open_mem(raw, len, ',');
+    kb_exam_csv_map m;
+    char field[128] = "", rule[512] = "";
+    int rc = kb_csv_next(c, e);
+    if (rc == 1) rc = kb_exam_csv_header(c, &m, e) == C_OK ? 1 : C_ERR;
+    else if (rc == 0) rc = kb_errf(e, "empty record");
+    if (rc == 1) {
+        rc = kb_csv_next(c, e);
+        if (rc == 1) {
+            if (kb_exam_csv_row(c, &m, &imp->x, field, sizeof field, rule, sizeof rule) != C_OK)
+                rc = kb_import_quarantine(imp, file, record, field, rule, "csv", raw, len, e) == C_OK ? 0 : C_ERR;
+            else rc = kb_import_exam(imp, &imp->x, "csv", file, raw, len, e);
+        } else if (rc == 0) {
+            rc = kb_errf(e, "record has a header but no row");
+        }
+        kb_exam_csv_map_free(&m);
+    }
+    kb_csv_close(c);
+    return rc;
+}
+
+static int import_csv(kb_importer *imp, const char *path, kb_err *e) {
+    kb_csv *c = kb_csv_open(path, ',', e);
+    if (!c) return C_ERR;
+    kb_exam_csv_map m;
+    int rc = kb_csv_next(c, e);
+    if (rc != 1) {
+        kb_csv_close(c);
+        return rc == 0 ? kb_errf(e, "%s: empty file", path) : kb_err_prefix(e, "%s: ", path);
+    }
+    if (kb_exam_csv_header(c, &m, e) != C_OK) {
+        kb_csv_close(c);
+        return kb_err_prefix(e, "%s: ", path);
+    }
+    kb_buf raw;
+    kb_buf_init(&raw);
+    size_t hlen;
+    const char *h = kb_csv_raw(c, &hlen);
+    kb_buf_append(&raw, h, hlen);
+    kb_buf_putc(&raw, '\n');
+    size_t keep = raw.len;
+    char field[128], rule[512], rec[64];
+    for (;;) {
+        rc = kb_csv_next(c, e);
+        if (rc == 0) break;
+        raw.len = keep;
+        if (rc < 0) {
+            /* An unterminated quote swallows the rest of the file: quarantine
+             * what is left as one record rather than guess. */
+            snprintf(rec, sizeof rec, "line %ld", kb_csv_line(c));
+            const char *rr = kb_csv_raw(c, &hlen);
+            kb_buf_append(&raw, rr, hlen);
+            rc = kb_import_quarantine(imp, path, rec, "record", e->msg, "csv", raw.s, raw.len, e);
+            break;
+        }
+        const char *rr = kb_csv_raw(c, &hlen);
+        if (hlen == 0) continue; /* blank line */
+        kb_buf_append(&raw, rr, hlen);
+        if (kb_exam_csv_row(c, &m, &imp->x, field, sizeof field, rule, sizeof rule) != C_OK) {
+            const char *rid = imp->x.record_id[0] ? imp->x.record_id : "";
+            snprintf(rec, sizeof rec, "line %ld%s%s", kb_csv_line(c), *rid ? " " : "", rid);
+            if (kb_import_quarantine(imp, path, rec, field, rule, "csv", raw.s, raw.len, e) != C_OK) {
+                rc = C_ERR;
+                break;
+            }
+            continue;
+        }
+        if (kb_import_exam(imp, &imp->x, "csv", path, raw.s, raw.len, e) < 0) {
+            rc = C_ERR;
+            break;
+        }
+    }
+    kb_buf_free(&raw);
+    kb_exam_csv_map_free(&m);
+    kb_csv_close(c);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static int file_sha256(const char *path, char out[65], kb_err *e) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return kb_errf(e, "%s: cannot open: %s", path, strerror(errno));
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) crypto_hash_sha256_update(&h, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return kb_errf(e, "%s: read error", path);
+    uint8_t d[32];
+    crypto_hash_sha256_final(&h, d);
+    sodium_bin2hex(out, 65, d, 32);
+    return C_OK;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* mhlw_zip.c provides the archive walk when linked in. */
+int kb_import_zip(kb_importer *imp, const char *path, kb_err *e) __attribute__((weak));
+
+static int import_file(kb_importer *imp, const char *path, kb_err *e) {
+    char sha[65];
+    if (file_sha256(path, sha, e) != C_OK) return C_ERR;
+    if (batch_commit(imp, e) != C_OK) return C_ERR;
+    kb_stmt *st;
+    kb_db *id = imp->d->identity;
+    if (kb_db_cached(id, "SELECT id, status FROM import_files WHERE source = ? AND sha256 = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, imp->source);
+    kb_bind_text(st, 2, sha);
+    int rc = kb_stmt_step(st, e);
+    int64_t file_id = rc == 1 ? kb_col_int(st, 0) : 0;
+    int done = rc == 1 && strcmp(kb_col_text(st, 1), "done") == 0;
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    imp->st.files++;
+    if (done) {
+        imp->st.files_skipped++;
+        return C_OK;
+    }
+    if (!file_id) {
+        if (kb_db_cached(id,
+                         "INSERT INTO import_files (source, path, sha256, status, started_at) "
+                         "VALUES (?, ?, ?, 'running', {now}) RETURNING id",
+                         &st, e) != C_OK)
+            return C_ERR;
+        kb_bind_text(st, 1, imp->source);
+        kb_bind_text(st, 2, path);
+        kb_bind_text(st, 3, sha);
+        rc = kb_stmt_step(st, e);
+        file_id = rc == 1 ? kb_col_int(st, 0) : 0;
+        kb_stmt_reset(st);
+        if (rc != 1) return C_ERR;
+    }
+    kb_import_stats before = imp->st;
+    if (ends_with(path, ".csv")) rc = import_csv(imp, path, e);
+    else if (ends_with(path, ".zip")) {
+        rc = kb_import_zip ? kb_import_zip(imp, path, e) : kb_errf(e, "%s: zip archives are not supported in this build", path);
+    } else {
+        kb_buf b;
+        kb_buf_init(&b);
+        rc = kb_file_read(path, &b, e);
+        if (rc == C_OK) rc = import_hc08_doc(imp, path, path, b.s, b.len, e) < 0 ? C_ERR : C_OK;
+        kb_buf_free(&b);
+    }
+    if (rc == C_OK) rc = batch_commit(imp, e);
+    if (rc != C_OK) return C_ERR;
+    if (kb_db_cached(id,
+                     "UPDATE import_files SET status = 'done', finished_at = {now}, accepted = ?, quarantined = ?, "
+                     "duplicates = ? WHERE id = ?",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, imp->st.exams_accepted - before.exams_accepted);
+    kb_bind_int(st, 2, imp->st.exams_quarantined - before.exams_quarantined);
+    kb_bind_int(st, 3, imp->st.duplicates - before.duplicates);
+    kb_bind_int(st, 4, file_id);
+    rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) return kb_errf(e, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) {
+        if (!ends_with(path, ".csv") && !ends_with(path, ".zip") && !ends_with(path, ".xml"))
+            return kb_errf(e, "%s: not a format kenbank imports (.zip MHLW archive, .xml hc08, .csv)", path);
+        return import_file(imp, path, e);
+    }
+    /* Sorted, so imports are reproducible whatever the directory order. */
+    DIR *dir = opendir(path);
+    if (!dir) return kb_errf(e, "%s: %s", path, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            names = kb_realloc(names, cap * sizeof *names);
+        }
+        names[n++] = kb_strdup(de->d_name);
+    }
+    closedir(dir);
+    qsort(names, n, sizeof *names, cmp_str);
+    int rc = C_OK;
+    for (size_t i = 0; i < n; i++) {
+        char child[4096];
+        snprintf(child, sizeof child, "%s/%s", path, names[i]);
+        struct stat cs;
+        if (rc == C_OK && stat(child, &cs) == 0 &&
+            (S_ISDIR(cs.st_mode) || ends_with(child, ".csv") || ends_with(child, ".zip") || ends_with(child, ".xml")))
+            rc = kb_import_path(imp, child, e);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* datadir.h -- a kenbank data directory: the key file and the two stores.
+ *
+ *   DIR/kenbank.conf  which back end holds each store (SQLite by default)
+ *   DIR/keys          secrets, mode 0600 (see ident/keys.h)
+ *   DIR/identity.db   identity store: who people are (encrypted attributes),
+ *                     source records, links, the import ledger, quarantine
+ *   DIR/research.db   research store: pseudonymous subjects, exams,
+ *                     observations, the audit log
+ *
+ * Opening a data directory migrates both stores to the current schema. */
+#ifndef KB_DATADIR_H
+#define KB_DATADIR_H
+
+#include "ident/keys.h"
+#include "store/store.h"
+
+typedef struct kb_data {
+    char dir[1024];
+    kb_keys keys;
+    kb_db *identity;
+    kb_db *research;
+} kb_data;
+
+/* Creates DIR (if needed), the key file and both stores.  Fails when DIR
+ * already holds a key file, so an init can never overwrite keys. */
+int kb_data_init(const char *dir, kb_err *e);
+int kb_data_open(const char *dir, kb_data **out, kb_err *e);
+void kb_data_close(kb_data *d);
+
+/* Schema of each store (src/store/schema.c); one owner module per table is
+ * named in the comments there. */
+extern const kb_migration kb_identity_schema[];
+extern const size_t kb_identity_schema_len;
+extern const kb_migration kb_research_schema[];
+extern const size_t kb_research_schema_len;
+
+#endif

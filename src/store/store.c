@@ -1,0 +1,238 @@
+/* store.c -- back-end independent parts of the storage interface:
+ * dispatch, migrations, and the role guard. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static const char *role_name(kb_db_role r) {
+    return r == KB_DB_IDENTITY ? "identity" : "research";
+}
+
+static const kb_db_backend *backend_for(const char *where) {
+    /* PostgreSQL joins here when its back end lands (issue: PostgreSQL). */
+    (void)where;
+    return &kb_backend_sqlite;
+}
+
+/* Every database records which store it is, on creation, in kb_meta.  A
+ * mix-up (research path given where identity is expected) is refused, since
+ * writing identity attributes into the research store is the one mistake the
+ * design exists to prevent. */
+static int check_role(kb_db *db, kb_err *e) {
+    int rc = kb_db_exec(db, "CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", e);
+    if (rc) return rc;
+    kb_stmt *st;
+    rc = kb_stmt_prepare(db, "SELECT value FROM kb_meta WHERE key = 'role'", &st, e);
+    if (rc) return rc;
+    rc = kb_stmt_step(st, e);
+    if (rc == 1) {
+        const char *have = kb_col_text(st, 0);
+        if (strcmp(have, role_name(db->role)) != 0) {
+            kb_errf(e, "%s: this is the %s store, opened as the %s store", db->where, have, role_name(db->role));
+            kb_stmt_finalize(st);
+            return C_ERR;
+        }
+        kb_stmt_finalize(st);
+        return C_OK;
+    }
+    kb_stmt_finalize(st);
+    if (rc < 0) return rc;
+    rc = kb_stmt_prepare(db, "INSERT INTO kb_meta (key, value) VALUES ('role', ?)", &st, e);
+    if (rc) return rc;
+    kb_bind_text(st, 1, role_name(db->role));
+    rc = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e) {
+    kb_db *db = kb_calloc(1, sizeof *db);
+    db->be = backend_for(where);
+    db->role = role;
+    kb_strlcpy(db->where, where, sizeof db->where);
+    if (db->be->open(db, where, e) != C_OK || check_role(db, e) != C_OK) {
+        kb_db_close(db);
+        return C_ERR;
+    }
+    *out = db;
+    return C_OK;
+}
+
+void kb_db_close(kb_db *db) {
+    if (!db) return;
+    if (db->in_tx) kb_db_rollback(db);
+    for (int i = 0; i < db->n_cache; i++) kb_stmt_finalize(db->cache[i].st);
+    if (db->handle) db->be->close(db);
+    free(db);
+}
+
+const char *kb_db_backend_name(const kb_db *db) { return db->be->name; }
+const char *kb_db_where(const kb_db *db) { return db->where; }
+kb_db_role kb_db_role_of(const kb_db *db) { return db->role; }
+
+int kb_db_exec(kb_db *db, const char *sql, kb_err *e) {
+    char *x = db->be->dialect(sql);
+    int rc = db->be->exec(db, x, e);
+    free(x);
+    return rc;
+}
+
+int kb_db_begin(kb_db *db, kb_err *e) {
+    if (db->in_tx) return kb_errf(e, "%s: nested transaction", db->where);
+    int rc = db->be->exec(db, "BEGIN", e);
+    if (rc == C_OK) db->in_tx = 1;
+    return rc;
+}
+
+int kb_db_commit(kb_db *db, kb_err *e) {
+    int rc = db->be->exec(db, "COMMIT", e);
+    if (rc == C_OK) db->in_tx = 0;
+    return rc;
+}
+
+void kb_db_rollback(kb_db *db) {
+    kb_err ignore;
+    if (!db->in_tx) return;
+    db->be->exec(db, "ROLLBACK", &ignore);
+    db->in_tx = 0;
+}
+
+int kb_stmt_prepare(kb_db *db, const char *sql, kb_stmt **out, kb_err *e) {
+    kb_stmt *st = kb_calloc(1, sizeof *st);
+    st->db = db;
+    st->sql = db->be->dialect(sql);
+    if (db->be->prepare(db, st->sql, st, e) != C_OK) {
+        free(st->sql);
+        free(st);
+        return C_ERR;
+    }
+    *out = st;
+    return C_OK;
+}
+
+void kb_stmt_finalize(kb_stmt *st) {
+    if (!st) return;
+    st->db->be->finalize(st);
+    free(st->sql);
+    free(st);
+}
+
+void kb_stmt_reset(kb_stmt *st) { st->db->be->reset(st); }
+void kb_bind_null(kb_stmt *st, int i) { st->db->be->bind_null(st, i); }
+void kb_bind_int(kb_stmt *st, int i, int64_t v) { st->db->be->bind_int(st, i, v); }
+void kb_bind_double(kb_stmt *st, int i, double v) { st->db->be->bind_double(st, i, v); }
+void kb_bind_text(kb_stmt *st, int i, const char *s) {
+    if (s) st->db->be->bind_text(st, i, s);
+    else st->db->be->bind_null(st, i);
+}
+void kb_bind_blob(kb_stmt *st, int i, const void *p, size_t n) { st->db->be->bind_blob(st, i, p, n); }
+int kb_stmt_step(kb_stmt *st, kb_err *e) { return st->db->be->step(st, e); }
+int kb_col_is_null(kb_stmt *st, int i) { return st->db->be->col_is_null(st, i); }
+int64_t kb_col_int(kb_stmt *st, int i) { return st->db->be->col_int(st, i); }
+double kb_col_double(kb_stmt *st, int i) { return st->db->be->col_double(st, i); }
+const char *kb_col_text(kb_stmt *st, int i) { return st->db->be->col_text(st, i); }
+const void *kb_col_blob(kb_stmt *st, int i, size_t *n) { return st->db->be->col_blob(st, i, n); }
+
+int kb_db_cached(kb_db *db, const char *sql, kb_stmt **out, kb_err *e) {
+    for (int i = 0; i < db->n_cache; i++) {
+        if (db->cache[i].key == sql) {
+            kb_stmt_reset(db->cache[i].st);
+            *out = db->cache[i].st;
+            return C_OK;
+        }
+    }
+    if (db->n_cache == (int)KB_ARRAY_LEN(db->cache)) return kb_errf(e, "%s: statement cache full", db->where);
+    int rc = kb_stmt_prepare(db, sql, out, e);
+    if (rc) return rc;
+    db->cache[db->n_cache].key = sql;
+    db->cache[db->n_cache].st = *out;
+    db->n_cache++;
+    return C_OK;
+}
+
+int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
+    kb_stmt *st;
+    int rc = kb_stmt_prepare(db, sql, &st, e);
+    if (rc) return rc;
+    rc = kb_stmt_step(st, e);
+    if (rc == 1) {
+        *out = kb_col_int(st, 0);
+        rc = C_OK;
+    } else if (rc == 0) {
+        rc = kb_errf(e, "%s: query returned no row: %s", db->where, sql);
+    }
+    kb_stmt_finalize(st);
+    return rc;
+}
+
+int kb_db_schema_version(kb_db *db, int *version, kb_err *e) {
+    int rc = kb_db_exec(db,
+                        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                        "name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+                        e);
+    if (rc) return rc;
+    int64_t v = 0;
+    rc = kb_db_query_int(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &v, e);
+    *version = (int)v;
+    return rc;
+}
+
+int kb_db_migrate(kb_db *db, const kb_migration *steps, size_t n, kb_err *e) {
+    int have;
+    int rc = kb_db_schema_version(db, &have, e);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i].version != (int)i + 1)
+            return kb_errf(e, "migration list out of order at %s (version %d)", steps[i].name, steps[i].version);
+        if (steps[i].version <= have) continue;
+        rc = kb_db_begin(db, e);
+        if (rc) return rc;
+        rc = kb_db_exec(db, steps[i].sql, e);
+        if (rc == C_OK) {
+            kb_stmt *st;
+            rc = kb_stmt_prepare(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, {now})",
+                                 &st, e);
+            if (rc == C_OK) {
+                kb_bind_int(st, 1, steps[i].version);
+                kb_bind_text(st, 2, steps[i].name);
+                rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+                kb_stmt_finalize(st);
+            }
+        }
+        if (rc == C_OK) rc = kb_db_commit(db, e);
+        if (rc) {
+            kb_db_rollback(db);
+            return kb_err_prefix(e, "%s: migration %d (%s): ", db->where, steps[i].version, steps[i].name);
+        }
+    }
+    return C_OK;
+}
+
+char *kb_sql_expand(const char *sql, const char *const *pairs) {
+    kb_buf b;
+    kb_buf_init(&b);
+    for (const char *p = sql; *p;) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            int done = 0;
+            if (close) {
+                for (size_t k = 0; pairs[k]; k += 2) {
+                    size_t kl = strlen(pairs[k]);
+                    if ((size_t)(close - p - 1) == kl && strncmp(p + 1, pairs[k], kl) == 0) {
+                        kb_buf_puts(&b, pairs[k + 1]);
+                        p = close + 1;
+                        done = 1;
+                        break;
+                    }
+                }
+            }
+            if (done) continue;
+        }
+        kb_buf_putc(&b, *p++);
+    }
+    return kb_buf_detach(&b);
+}

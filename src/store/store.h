@@ -1,0 +1,126 @@
+/* store.h -- the one storage interface.  Every table is reached through it,
+ * so that SQLite (embedded default) and PostgreSQL (server deployment) are
+ * interchangeable.
+ *
+ * The interface is a thin, portable SQL layer: callers write portable SQL
+ * with `?` placeholders; each back end (src/store/sqlite.c, later
+ * src/store/pg.c) turns it into its own dialect.  Schema text may use
+ * {id} (auto-increment primary key), {blob} (binary) and {now} (current UTC
+ * timestamp as ISO-8601 text) which each back end expands.
+ *
+ * kenbank keeps two databases that never mix: the identity store and the
+ * research store (see docs/ARCHITECTURE.md).  A kb_db is one of them. */
+#ifndef KB_STORE_H
+#define KB_STORE_H
+
+#include <stdint.h>
+
+#include "util/kb.h"
+
+typedef enum kb_db_role { KB_DB_IDENTITY, KB_DB_RESEARCH } kb_db_role;
+
+typedef struct kb_db kb_db;
+typedef struct kb_stmt kb_stmt;
+
+/* One versioned schema step.  Versions start at 1 and must be consecutive. */
+typedef struct kb_migration {
+    int version;
+    const char *name;
+    const char *sql;
+} kb_migration;
+
+/* Opens a database.  `where` is a file path (SQLite) or a postgresql:// URI.
+ * The role is recorded in the database itself, so opening the research store
+ * as identity (or the reverse) fails rather than mixing data. */
+int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e);
+void kb_db_close(kb_db *db);
+const char *kb_db_backend_name(const kb_db *db);
+const char *kb_db_where(const kb_db *db);
+kb_db_role kb_db_role_of(const kb_db *db);
+
+/* Runs statements without parameters (several may be ';'-separated). */
+int kb_db_exec(kb_db *db, const char *sql, kb_err *e);
+/* Applies the migrations newer than the stored version, each in its own
+ * transaction, recording each in schema_migrations. */
+int kb_db_migrate(kb_db *db, const kb_migration *steps, size_t n, kb_err *e);
+int kb_db_schema_version(kb_db *db, int *version, kb_err *e);
+
+/* Transactions.  Every multi-row write happens inside one. */
+int kb_db_begin(kb_db *db, kb_err *e);
+int kb_db_commit(kb_db *db, kb_err *e);
+void kb_db_rollback(kb_db *db);
+
+/* Prepared statements with `?` placeholders, numbered from 1. */
+int kb_stmt_prepare(kb_db *db, const char *sql, kb_stmt **out, kb_err *e);
+void kb_stmt_finalize(kb_stmt *st);
+void kb_stmt_reset(kb_stmt *st);
+void kb_bind_null(kb_stmt *st, int i);
+void kb_bind_int(kb_stmt *st, int i, int64_t v);
+void kb_bind_double(kb_stmt *st, int i, double v);
+void kb_bind_text(kb_stmt *st, int i, const char *s); /* NULL binds SQL NULL */
+void kb_bind_blob(kb_stmt *st, int i, const void *p, size_t n);
+/* Returns 1 when a row is available, 0 when done, C_ERR on error. */
+int kb_stmt_step(kb_stmt *st, kb_err *e);
+int kb_col_is_null(kb_stmt *st, int i);
+int64_t kb_col_int(kb_stmt *st, int i);
+double kb_col_double(kb_stmt *st, int i);
+const char *kb_col_text(kb_stmt *st, int i); /* "" for NULL; valid until next step */
+const void *kb_col_blob(kb_stmt *st, int i, size_t *n);
+
+/* A statement prepared once per connection and reused: keyed by the address
+ * of `sql`, which must be a string literal (static storage).  Returned reset,
+ * bindings cleared; never finalise it (kb_db_close does). */
+int kb_db_cached(kb_db *db, const char *sql, kb_stmt **out, kb_err *e);
+
+/* Convenience: run a query expected to yield one integer (e.g. COUNT(*)). */
+int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e);
+
+/* The back-end vtable; one per file in src/store/. */
+typedef struct kb_db_backend {
+    const char *name;
+    int (*open)(kb_db *db, const char *where, kb_err *e);
+    void (*close)(kb_db *db);
+    int (*exec)(kb_db *db, const char *sql, kb_err *e);
+    int (*prepare)(kb_db *db, const char *sql, kb_stmt *st, kb_err *e);
+    void (*finalize)(kb_stmt *st);
+    void (*reset)(kb_stmt *st);
+    void (*bind_null)(kb_stmt *st, int i);
+    void (*bind_int)(kb_stmt *st, int i, int64_t v);
+    void (*bind_double)(kb_stmt *st, int i, double v);
+    void (*bind_text)(kb_stmt *st, int i, const char *s);
+    void (*bind_blob)(kb_stmt *st, int i, const void *p, size_t n);
+    int (*step)(kb_stmt *st, kb_err *e);
+    int (*col_is_null)(kb_stmt *st, int i);
+    int64_t (*col_int)(kb_stmt *st, int i);
+    double (*col_double)(kb_stmt *st, int i);
+    const char *(*col_text)(kb_stmt *st, int i);
+    const void *(*col_blob)(kb_stmt *st, int i, size_t *n);
+    /* Expands {id}, {blob}, {now} in schema text; caller frees. */
+    char *(*dialect)(const char *sql);
+} kb_db_backend;
+
+struct kb_db {
+    const kb_db_backend *be;
+    kb_db_role role;
+    char where[1024];
+    void *handle;
+    int in_tx;
+    struct {
+        const char *key;
+        kb_stmt *st;
+    } cache[64];
+    int n_cache;
+};
+
+struct kb_stmt {
+    kb_db *db;
+    void *handle;
+    char *sql;
+};
+
+extern const kb_db_backend kb_backend_sqlite;
+
+/* Replaces each {key} in sql with the matching value; caller frees. */
+char *kb_sql_expand(const char *sql, const char *const *pairs);
+
+#endif
