@@ -1,0 +1,235 @@
+/* Store interface on SQLite, data directories, keys, pseudonyms and the
+ * identity vault. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ident/pseudonym.h"
+#include "ident/vault.h"
+#include "ingest/import.h"
+#include "store/datadir.h"
+
+static char tmpdir[256];
+
+static int setup(void **state) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/kb_test_store_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    return 0;
+}
+
+static int teardown(void **state) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path(char *out, size_t n, const char *name) {
+    snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+static void migrations_are_versioned_and_idempotent(void **state) {
+    char p[300];
+    path(p, sizeof p, "m.db");
+    kb_err e = {{0}};
+    kb_db *db;
+    assert_int_equal(kb_db_open(p, KB_DB_RESEARCH, &db, &e), C_OK);
+    kb_migration steps[] = {{1, "a", "CREATE TABLE t (id {id}, v TEXT)"},
+                            {2, "b", "ALTER TABLE t ADD COLUMN w {blob}"}};
+    assert_int_equal(kb_db_migrate(db, steps, 1, &e), C_OK);
+    int v;
+    assert_int_equal(kb_db_schema_version(db, &v, &e), C_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(kb_db_migrate(db, steps, 2, &e), C_OK);
+    assert_int_equal(kb_db_migrate(db, steps, 2, &e), C_OK); /* no-op */
+    assert_int_equal(kb_db_schema_version(db, &v, &e), C_OK);
+    assert_int_equal(v, 2);
+    /* a failing step rolls back and says which step */
+    kb_migration bad[] = {steps[0], steps[1], {3, "broken", "CREATE TABLE t (x)"}};
+    assert_int_equal(kb_db_migrate(db, bad, 3, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "migration 3 (broken)"));
+    assert_int_equal(kb_db_schema_version(db, &v, &e), C_OK);
+    assert_int_equal(v, 2);
+    kb_db_close(db);
+}
+
+static void role_mixup_is_refused(void **state) {
+    char p[300];
+    path(p, sizeof p, "r.db");
+    kb_err e = {{0}};
+    kb_db *db;
+    assert_int_equal(kb_db_open(p, KB_DB_RESEARCH, &db, &e), C_OK);
+    kb_db_close(db);
+    assert_int_equal(kb_db_open(p, KB_DB_IDENTITY, &db, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "this is the research store, opened as the identity store"));
+}
+
+static void transactions_are_atomic(void **state) {
+    char p[300];
+    path(p, sizeof p, "t.db");
+    kb_err e = {{0}};
+    kb_db *db;
+    assert_int_equal(kb_db_open(p, KB_DB_RESEARCH, &db, &e), C_OK);
+    assert_int_equal(kb_db_exec(db, "CREATE TABLE t (id {id}, v TEXT NOT NULL)", &e), C_OK);
+    assert_int_equal(kb_db_begin(db, &e), C_OK);
+    assert_int_equal(kb_db_exec(db, "INSERT INTO t (v) VALUES ('a')", &e), C_OK);
+    assert_int_equal(kb_db_exec(db, "INSERT INTO t (v) VALUES (NULL)", &e), C_ERR);
+    kb_db_rollback(db);
+    int64_t n = -1;
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM t", &n, &e), C_OK);
+    assert_int_equal(n, 0);
+    /* cached statements are reused and come back reset */
+    static const char *ins = "INSERT INTO t (v) VALUES (?) RETURNING id";
+    kb_stmt *a, *b;
+    assert_int_equal(kb_db_cached(db, ins, &a, &e), C_OK);
+    kb_bind_text(a, 1, "x");
+    assert_int_equal(kb_stmt_step(a, &e), 1);
+    assert_int_equal(kb_db_cached(db, ins, &b, &e), C_OK);
+    assert_ptr_equal(a, b);
+    kb_bind_text(b, 1, "y");
+    assert_int_equal(kb_stmt_step(b, &e), 1);
+    assert_int_equal(kb_col_int(b, 0), 2);
+    kb_db_close(db);
+}
+
+static void data_dir_keys_and_modes(void **state) {
+    char dir[300], keys[320];
+    path(dir, sizeof dir, "data");
+    kb_err e = {{0}};
+    assert_int_equal(kb_data_init(dir, &e), C_OK);
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    struct stat st;
+    assert_int_equal(stat(keys, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* never overwrite keys */
+    assert_int_equal(kb_data_init(dir, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "already initialised"));
+    /* a key file readable by others is refused */
+    chmod(keys, 0644);
+    kb_data *d;
+    assert_int_equal(kb_data_open(dir, &d, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "accessible to other users"));
+    chmod(keys, 0600);
+    assert_int_equal(kb_data_open(dir, &d, &e), C_OK);
+    int v;
+    assert_int_equal(kb_db_schema_version(d->identity, &v, &e), C_OK);
+    assert_int_equal(v, (int)kb_identity_schema_len);
+    kb_data_close(d);
+}
+
+static void pseudonyms_are_keyed_and_checked(void **state) {
+    kb_keys k1, k2;
+    memset(&k1, 1, sizeof k1);
+    memset(&k2, 2, sizeof k2);
+    char a[KB_PSEUDONYM_LEN], b[KB_PSEUDONYM_LEN], c[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&k1, 42, a);
+    kb_pseudonym_research(&k1, 42, b);
+    assert_string_equal(a, b);           /* deterministic */
+    assert_int_equal(strlen(a), 23);
+    assert_int_equal(a[0], 'R');
+    assert_true(kb_pseudonym_valid(a));
+    kb_pseudonym_research(&k2, 42, c);
+    assert_string_not_equal(a, c);       /* keyed */
+    kb_pseudonym_research(&k1, 43, c);
+    assert_string_not_equal(a, c);
+    /* per-project pseudonyms differ between projects and from research */
+    char p1[KB_PSEUDONYM_LEN], p2[KB_PSEUDONYM_LEN], o1[KB_PSEUDONYM_LEN];
+    kb_pseudonym_project(&k1, "proj-1", 42, p1);
+    kb_pseudonym_project(&k1, "proj-2", 42, p2);
+    kb_pseudonym_operator(&k1, "provider-x", 42, o1);
+    assert_string_not_equal(p1, p2);
+    assert_string_not_equal(p1 + 1, a + 1);
+    assert_true(kb_pseudonym_valid(p1) && kb_pseudonym_valid(o1));
+    assert_int_equal(o1[0], 'O');
+    /* every single-character change is caught by the check character */
+    for (size_t i = 2; i < strlen(a); i++) {
+        if (a[i] == '-') continue;
+        char t[KB_PSEUDONYM_LEN];
+        memcpy(t, a, sizeof t);
+        t[i] = t[i] == '0' ? '1' : '0';
+        assert_false(kb_pseudonym_valid(t));
+    }
+    assert_false(kb_pseudonym_valid("R-0000"));
+}
+
+static void vault_seals_and_links(void **state) {
+    char dir[300];
+    path(dir, sizeof dir, "v");
+    kb_err e = {{0}};
+    assert_int_equal(kb_data_init(dir, &e), C_OK);
+    kb_data *d;
+    assert_int_equal(kb_data_open(dir, &d, &e), C_OK);
+    kb_person_id who;
+    memset(&who, 0, sizeof who);
+    strcpy(who.family_name, "渡邊");
+    strcpy(who.given_kana, "ショウコ");
+    strcpy(who.birth_date, "1980-01-02");
+    strcpy(who.insurer_no, "06140019");
+    strcpy(who.insured_number, "１２３");
+    who.sex = 2;
+    uint8_t k1[32], k2[32];
+    assert_true(kb_vault_link_key(&d->keys, &who, k1));
+    kb_person_id w2 = who;
+    strcpy(w2.insured_number, " 123 ");
+    assert_true(kb_vault_link_key(&d->keys, &w2, k2));
+    assert_memory_equal(k1, k2, 32); /* width and blanks folded */
+    w2.birth_date[0] = '\0';
+    assert_false(kb_vault_link_key(&d->keys, &w2, k2));
+
+    int64_t p = 0, found = 0;
+    assert_int_equal(kb_db_begin(d->identity, &e), C_OK);
+    assert_int_equal(kb_vault_new_person(d, &p, &e), C_OK);
+    assert_int_equal(kb_vault_put_record(d, p, "src", "rec-1", &who, k1, &e), C_OK);
+    assert_int_equal(kb_db_commit(d->identity, &e), C_OK);
+    assert_int_equal(kb_vault_find_link(d, k1, &found, &e), C_OK);
+    assert_int_equal(found, p);
+    kb_person_id back;
+    int64_t pid;
+    assert_int_equal(kb_vault_get_record(d, "src", "rec-1", &back, &pid, &e), C_OK);
+    assert_string_equal(back.family_name, "渡邊");
+    assert_string_equal(back.given_kana, "ショウコ");
+    assert_int_equal(back.sex, 2);
+    assert_int_equal(pid, p);
+    /* the sealed row is bound to its (source, record id) */
+    kb_buf sealed, plain;
+    kb_buf_init(&sealed);
+    kb_buf_init(&plain);
+    kb_vault_seal(&d->keys, "abc", 3, "src/rec-1", &sealed);
+    assert_int_equal(kb_vault_unseal(&d->keys, sealed.s, sealed.len, "src/rec-2", &plain, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "failed authentication"));
+    sealed.s[sealed.len - 1] ^= 1;
+    assert_int_equal(kb_vault_unseal(&d->keys, sealed.s, sealed.len, "src/rec-1", &plain, &e), C_ERR);
+    kb_buf_free(&sealed);
+    kb_buf_free(&plain);
+    kb_data_close(d);
+}
+
+static void fiscal_year_and_age(void **state) {
+    assert_int_equal(kb_fiscal_year("2024-04-01"), 2024);
+    assert_int_equal(kb_fiscal_year("2024-03-31"), 2023);
+    assert_int_equal(kb_fiscal_year("2025-01-15"), 2024);
+    assert_int_equal(kb_age_on("1970-04-01", "2024-03-31"), 53);
+    assert_int_equal(kb_age_on("1970-04-01", "2024-04-01"), 54);
+    assert_int_equal(kb_age_on("1980-02-29", "2025-02-28"), 44);
+    assert_int_equal(kb_age_on("1980-02-29", "2025-03-01"), 45);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrations_are_versioned_and_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(role_mixup_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(transactions_are_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(data_dir_keys_and_modes, setup, teardown),
+        cmocka_unit_test(pseudonyms_are_keyed_and_checked),
+        cmocka_unit_test_setup_teardown(vault_seals_and_links, setup, teardown),
+        cmocka_unit_test(fiscal_year_and_age),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
