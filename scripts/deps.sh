@@ -16,7 +16,8 @@ PKGS=(
   libcmocka-dev
   libzip-dev zip unzip
   libclang-rt-14-dev
-  chromium
+  chromium fonts-noto-cjk
+  curl
   wrk
 )
 

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include "domain/items.h"
 #include "formats/exam_csv.h"
@@ -494,8 +496,60 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
-/* mhlw_zip.c provides the archive walk when linked in. */
-int kb_import_zip(kb_importer *imp, const char *path, kb_err *e) __attribute__((weak));
+/* An MHLW submission: DATA/h*.xml entries are exams, one document each.
+ * Entries are read one at a time, so memory is bounded by the largest entry,
+ * and the raw bytes are at hand for quarantine. */
+static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
+    int zerr = 0;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
+    if (!z) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, zerr);
+        kb_errf(e, "%s: not a readable zip archive: %s", path, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return C_ERR;
+    }
+    zip_int64_t n = zip_get_num_entries(z, 0);
+    kb_buf doc;
+    kb_buf_init(&doc);
+    int rc = C_OK, has_ix = 0, has_su = 0;
+    char where[2048];
+    for (zip_int64_t i = 0; i < n && rc == C_OK; i++) {
+        const char *name = zip_get_name(z, (zip_uint64_t)i, 0);
+        if (!name) continue;
+        const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+        if (strcasecmp(base, "ix08_V08.xml") == 0) has_ix = 1;
+        if (strcasecmp(base, "su08_V08.xml") == 0) has_su = 1;
+        if (strncasecmp(name, "DATA/", 5) != 0 || (base[0] != 'h' && base[0] != 'H') || !ends_with(base, ".xml"))
+            continue;
+        snprintf(where, sizeof where, "%s:%s", path, name);
+        zip_stat_t zs;
+        if (zip_stat_index(z, (zip_uint64_t)i, 0, &zs) != 0 || zs.size > KB_HC08_MAX_BYTES) {
+            rc = kb_import_quarantine(imp, where, base, "archive entry", "entry is unreadable or larger than 16 MiB",
+                                      "hc08", "", 0, e);
+            continue;
+        }
+        kb_buf_clear(&doc);
+        kb_buf_reserve(&doc, (size_t)zs.size);
+        zip_file_t *zf = zip_fopen_index(z, (zip_uint64_t)i, 0);
+        zip_int64_t got = zf ? zip_fread(zf, doc.s, zs.size) : -1;
+        if (zf) zip_fclose(zf);
+        if (got < 0 || (zip_uint64_t)got != zs.size) {
+            rc = kb_import_quarantine(imp, where, base, "archive entry", "entry cannot be decompressed (corrupt archive)",
+                                      "hc08", "", 0, e);
+            continue;
+        }
+        doc.len = (size_t)got;
+        doc.s[doc.len] = '\0';
+        rc = import_hc08_doc(imp, where, base, doc.s, doc.len, e) < 0 ? C_ERR : C_OK;
+    }
+    kb_buf_free(&doc);
+    zip_discard(z);
+    if (rc == C_OK && (!has_ix || !has_su))
+        fprintf(stderr, "kenbank import: %s: warning: submission lacks %s\n", path,
+                !has_ix ? "ix08_V08.xml" : "su08_V08.xml");
+    return rc;
+}
 
 static int import_file(kb_importer *imp, const char *path, kb_err *e) {
     char sha[65];
@@ -534,7 +588,7 @@ static int import_file(kb_importer *imp, const char *path, kb_err *e) {
     kb_import_stats before = imp->st;
     if (ends_with(path, ".csv")) rc = import_csv(imp, path, e);
     else if (ends_with(path, ".zip")) {
-        rc = kb_import_zip ? kb_import_zip(imp, path, e) : kb_errf(e, "%s: zip archives are not supported in this build", path);
+        rc = import_zip(imp, path, e);
     } else {
         kb_buf b;
         kb_buf_init(&b);
