@@ -28,6 +28,8 @@ static void summary(const kb_import_stats *s, double secs) {
     printf("duplicates skipped  %ld\n", s->duplicates);
     printf("new persons         %ld\n", s->persons_new);
     printf("observations        %ld\n", s->observations);
+    if (s->judgement_disagreements)
+        printf("judgement differs   %ld (the file's own 9N501/9N506 kept beside ours)\n", s->judgement_disagreements);
     printf("elapsed             %.2f s\n", secs);
     printf("throughput          %.0f exams/s\n", secs > 0 ? exams / secs : 0.0);
 }

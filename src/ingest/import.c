@@ -14,6 +14,7 @@
 #include <zip.h>
 
 #include "domain/items.h"
+#include "domain/judge.h"
 #include "formats/exam_csv.h"
 #include "formats/hc08_read.h"
 #include "ident/pseudonym.h"
@@ -121,7 +122,8 @@ static void count_reason(kb_importer *imp, const char *rule) {
     kb_strlcpy(key, rule, sizeof key);
     const char *kinds[] = {"unknown item code", "outside the plausible range", "unit", "data type",
                            "numeric value required", "coded value required", "must be a number", "sex",
-                           "exam_date", "birth_date", "record_id", "XML", "line"};
+                           "exam_date", "birth_date", "record_id", "is mandatory", "not well-formed",
+                           "unterminated"};
     for (size_t i = 0; i < KB_ARRAY_LEN(kinds); i++)
         if (strstr(rule, kinds[i])) {
             kb_strlcpy(key, kinds[i], sizeof key);
@@ -270,6 +272,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
         kb_org_token(&imp->d->keys, "insurer", folded, ins);
     }
     content_hash(x, hash);
+    kb_judgement j;
+    if (kb_judge_exam(x, &j, e) != C_OK) return C_ERR;
 
     kb_stmt *st;
     kb_db *r = imp->d->research;
@@ -302,8 +306,9 @@ static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
     }
     if (kb_db_cached(r,
                      "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
-                     "fiscal_year, age, age_fy, insurer_token, performer_org, imported_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
+                     "fiscal_year, age, age_fy, insurer_token, performer_org, metabo, guidance, sender_metabo, "
+                     "sender_guidance, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
                      &st, e) != C_OK)
         return C_ERR;
     int fy = kb_fiscal_year(x->exam_date);
@@ -315,13 +320,15 @@ static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
     kb_bind_text(st, 6, x->exam_date);
     kb_bind_int(st, 7, fy);
     if (x->who.birth_date[0]) {
-        char fy_end[11];
-        snprintf(fy_end, sizeof fy_end, "%04d-03-31", fy + 1);
         kb_bind_int(st, 8, kb_age_on(x->who.birth_date, x->exam_date));
-        kb_bind_int(st, 9, kb_age_on(x->who.birth_date, fy_end));
+        kb_bind_int(st, 9, kb_fiscal_age(x->who.birth_date, x->exam_date));
     }
     kb_bind_text(st, 10, ins[0] ? ins : NULL);
     kb_bind_text(st, 11, x->performer_org[0] ? x->performer_org : NULL);
+    kb_bind_int(st, 12, j.metabo);
+    kb_bind_int(st, 13, j.guidance);
+    if (j.file_metabo) kb_bind_int(st, 14, j.file_metabo);
+    if (j.file_guidance) kb_bind_int(st, 15, j.file_guidance);
     rc = kb_stmt_step(st, e);
     int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
     kb_stmt_reset(st);
@@ -357,6 +364,18 @@ static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
         kb_stmt_reset(st);
         if (rc < 0) return C_ERR;
     }
+    if (kb_db_cached(r, "INSERT INTO exam_flags (exam_id, item, level) VALUES (?, ?, ?)", &st, e) != C_OK)
+        return C_ERR;
+    for (size_t i = 0; i < j.n_ref; i++) {
+        if (j.ref[i].level < KB_REF_GUIDANCE) continue;
+        kb_bind_int(st, 1, exam_id);
+        kb_bind_text(st, 2, j.ref[i].key);
+        kb_bind_int(st, 3, j.ref[i].level);
+        rc = kb_stmt_step(st, e);
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+    }
+    if (j.metabo_disagrees || j.guidance_disagrees) imp->st.judgement_disagreements++;
     imp->st.observations += (long)x->n_obs;
     imp->st.exams_accepted++;
     return C_OK;
@@ -380,13 +399,37 @@ int kb_import_exam(kb_importer *imp, kb_exam *x, const char *format, const char 
     return ok;
 }
 
+/* The reader's messages read "NAME: line N: element/field: rule"; the
+ * quarantine keeps field and rule apart so reasons can be grouped. */
+static void split_reader_error(const char *msg, const char *name, char *field, size_t fs, char *rule, size_t rs) {
+    const char *p = msg;
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    size_t bl = strlen(base);
+    if (strncmp(p, base, bl) == 0 && p[bl] == ':') p += bl + 1;
+    while (*p == ' ') p++;
+    if (strncmp(p, "line ", 5) == 0) {
+        const char *c = strchr(p, ':');
+        if (c) p = c + 1;
+        while (*p == ' ') p++;
+    }
+    const char *c = strstr(p, ": ");
+    if (c) {
+        snprintf(field, fs, "%.*s", (int)(c - p), p);
+        snprintf(rule, rs, "%s", c + 2);
+    } else {
+        snprintf(field, fs, "document");
+        snprintf(rule, rs, "%s", p);
+    }
+}
+
 static int import_hc08_doc(kb_importer *imp, const char *file, const char *name, const char *data, size_t len,
                            kb_err *e) {
     kb_err perr = {{0}};
     if (kb_hc08_parse(imp->xr, data, len, name, &imp->x, &perr) != C_OK) {
-        char rid[128];
+        char rid[128], field[256], rule[768];
         kb_hc08_record_id(name, rid, sizeof rid);
-        if (kb_import_quarantine(imp, file, rid, "document", perr.msg, "hc08", data, len, e) != C_OK) return C_ERR;
+        split_reader_error(perr.msg, name, field, sizeof field, rule, sizeof rule);
+        if (kb_import_quarantine(imp, file, rid, field, rule, "hc08", data, len, e) != C_OK) return C_ERR;
         return 0;
     }
     return kb_import_exam(imp, &imp->x, "hc08", file, data, len, e);

@@ -28,6 +28,7 @@ typedef struct kb_import_stats {
     long duplicates;
     long observations;
     long persons_new;
+    long judgement_disagreements; /* file's own 9N501/9N506 differ from ours */
     int n_reasons;
     struct {
         char rule[64];

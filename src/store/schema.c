@@ -65,6 +65,57 @@ const kb_migration kb_identity_schema[] = {
      "  created_at TEXT NOT NULL,"
      "  resolved_at TEXT);"
      "CREATE INDEX quarantine_status ON quarantine(status);"},
+    {2, "accounts and sessions",
+     /* owner: auth/auth.c.  An individual's account is bound to a person
+      * (person_id) through a one-time enrolment code; other roles carry the
+      * organisation they act for (insurer number, institution number,
+      * provider id).  Passwords are Argon2id strings (libsodium). */
+     "CREATE TABLE accounts ("
+     "  id {id},"
+     "  username TEXT NOT NULL UNIQUE,"
+     "  role TEXT NOT NULL,"
+     "  pw_hash TEXT NOT NULL,"
+     "  person_id BIGINT REFERENCES persons(id),"
+     "  org TEXT NOT NULL DEFAULT '',"
+     "  status TEXT NOT NULL DEFAULT 'active',"
+     "  failed_logins INTEGER NOT NULL DEFAULT 0,"
+     "  locked_until TEXT,"
+     "  created_at TEXT NOT NULL);"
+     /* owner: auth/auth.c.  Only a hash of the session token is stored, so a
+      * copy of the database cannot be replayed as a login. */
+     "CREATE TABLE sessions ("
+     "  token_hash TEXT PRIMARY KEY,"
+     "  account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     "  csrf TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL);"
+     /* owner: auth/auth.c.  Bearer tokens for machines: hashed, scoped, expiring. */
+     "CREATE TABLE api_tokens ("
+     "  id {id},"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     "  scope TEXT NOT NULL,"
+     "  label TEXT NOT NULL DEFAULT '',"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  revoked INTEGER NOT NULL DEFAULT 0);"
+     /* owner: auth/auth.c.  One-time codes an insurer or institution hands to
+      * a person so that they can create their own account. */
+     "CREATE TABLE enrolment_codes ("
+     "  code_hash TEXT PRIMARY KEY,"
+     "  person_id BIGINT NOT NULL REFERENCES persons(id),"
+     "  issued_by TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  used_at TEXT,"
+     "  account_id BIGINT);"
+     /* owner: audit/audit.c.  The last audit entry's sequence number and hash,
+      * kept in the other store so that truncating the log's tail is caught. */
+     "CREATE TABLE audit_anchor ("
+     "  id INTEGER PRIMARY KEY,"
+     "  seq BIGINT NOT NULL,"
+     "  hash TEXT NOT NULL);"
+     "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, '');"},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -121,6 +172,75 @@ const kb_migration kb_research_schema[] = {
      "  interp TEXT,"
      "  grp INTEGER NOT NULL DEFAULT 0,"
      "  PRIMARY KEY (exam_id, seq));"
-     "CREATE INDEX observations_code ON observations(code, num);"},
+     "CREATE INDEX observations_code ON observations(code, num);"
+     /* owner: ingest/import.c.  Items at 保健指導判定値 (level 1) or
+      * 受診勧奨判定値 (level 2), from domain/judge.c; normal items are not
+      * stored, so a missing row means normal or not measured. */
+     "CREATE TABLE exam_flags ("
+     "  exam_id BIGINT NOT NULL REFERENCES exams(id),"
+     "  item TEXT NOT NULL,"
+     "  level INTEGER NOT NULL,"
+     "  PRIMARY KEY (exam_id, item));"},
+    {2, "audit log and consent",
+     /* owner: audit/audit.c.  Append-only, hash-chained: hash = keyed
+      * BLAKE2b(prev || canonical fields).  audit_head is one row that every
+      * append updates first, which serialises appenders across connections
+      * and processes. */
+     "CREATE TABLE audit_log ("
+     "  seq BIGINT PRIMARY KEY,"
+     "  at TEXT NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  role TEXT NOT NULL,"
+     "  action TEXT NOT NULL,"
+     "  pseudonym TEXT NOT NULL DEFAULT '',"
+     "  purpose TEXT NOT NULL DEFAULT '',"
+     "  result TEXT NOT NULL,"
+     "  detail TEXT NOT NULL DEFAULT '',"
+     "  prev TEXT NOT NULL,"
+     "  hash TEXT NOT NULL);"
+     "CREATE INDEX audit_log_pseudonym ON audit_log(pseudonym, seq);"
+     "CREATE TABLE audit_head ("
+     "  id INTEGER PRIMARY KEY,"
+     "  seq BIGINT NOT NULL,"
+     "  hash TEXT NOT NULL);"
+     "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');"
+     /* owner: consent/consent.c.  The texts a person agrees to, versioned. */
+     "CREATE TABLE consent_texts ("
+     "  purpose TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  text_ja TEXT NOT NULL,"
+     "  text_en TEXT NOT NULL,"
+     "  published_at TEXT NOT NULL,"
+     "  PRIMARY KEY (purpose, version));"
+     /* owner: consent/consent.c.  Append-only: every grant and withdrawal is a
+      * row; the newest row per (pseudonym, purpose, provider) is the state. */
+     "CREATE TABLE consents ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  purpose TEXT NOT NULL,"
+     "  provider TEXT NOT NULL DEFAULT '',"
+     "  text_version INTEGER NOT NULL,"
+     "  state TEXT NOT NULL,"
+     "  valid_from TEXT NOT NULL,"
+     "  valid_to TEXT,"
+     "  channel TEXT NOT NULL,"
+     "  recorded_at TEXT NOT NULL,"
+     "  recorded_by TEXT NOT NULL);"
+     "CREATE INDEX consents_subject ON consents(pseudonym, purpose, provider, id);"
+     "INSERT INTO consent_texts VALUES ('academic_research', 1,"
+     " '健診結果を仮名化したうえで、大学・公的研究機関の学術研究に利用することに同意します。',"
+     " 'I agree that my pseudonymised checkup results may be used for academic research by universities and public research bodies.', {now});"
+     "INSERT INTO consent_texts VALUES ('commercial_research', 1,"
+     " '健診結果を仮名化したうえで、企業の研究開発に利用することに同意します。',"
+     " 'I agree that my pseudonymised checkup results may be used for research and development by companies.', {now});"
+     "INSERT INTO consent_texts VALUES ('provider_sharing', 1,"
+     " '指定した医療機関・サービス事業者に健診結果を提供することに同意します。',"
+     " 'I agree that my checkup results may be shared with the provider I name.', {now});"
+     "INSERT INTO consent_texts VALUES ('marketing_aggregates', 1,"
+     " '個人を特定できない集計値の作成に健診結果を利用することに同意します。',"
+     " 'I agree that my checkup results may be counted in aggregate statistics that identify no one.', {now});"
+     "INSERT INTO consent_texts VALUES ('recontact', 1,"
+     " '研究への参加案内のために再度連絡を受けることに同意します。',"
+     " 'I agree to be contacted again with invitations to take part in research.', {now});"},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];
