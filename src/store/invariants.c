@@ -1,0 +1,117 @@
+/* invariants.c -- cross-store consistency checks.
+ *
+ * The research store cannot be joined to the identity store in SQL (they are
+ * different databases, possibly on different servers), so subjects are
+ * checked by recomputing every active person's pseudonym into a sorted array
+ * and looking each subject up in it. */
+#include "store/invariants.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident/pseudonym.h"
+
+static int cmp_ps(const void *a, const void *b) {
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static int scalar(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
+    return kb_db_query_int(db, sql, out, e);
+}
+
+static int integrity(kb_db *db, const char *name, FILE *out, long *v, kb_err *e) {
+    if (strcmp(kb_db_backend_name(db), "sqlite") != 0) return C_OK;
+    kb_stmt *st;
+    if (kb_stmt_prepare(db, "PRAGMA integrity_check", &st, e) != C_OK) return C_ERR;
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        const char *r = kb_col_text(st, 0);
+        if (strcmp(r, "ok") != 0) {
+            fprintf(out, "%s store: integrity: %s\n", name, r);
+            (*v)++;
+        }
+    }
+    kb_stmt_finalize(st);
+    if (rc < 0) return C_ERR;
+    if (kb_stmt_prepare(db, "PRAGMA foreign_key_check", &st, e) != C_OK) return C_ERR;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        fprintf(out, "%s store: foreign key violation in %s row %lld\n", name, kb_col_text(st, 0),
+                (long long)kb_col_int(st, 1));
+        (*v)++;
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings, kb_err *e) {
+    long v = 0, w = 0;
+    if (integrity(d->identity, "identity", out, &v, e) != C_OK) return C_ERR;
+    if (integrity(d->research, "research", out, &v, e) != C_OK) return C_ERR;
+
+    int64_t n_persons = 0;
+    if (scalar(d->identity, "SELECT COUNT(*) FROM persons", &n_persons, e) != C_OK) return C_ERR;
+    char(*ps)[KB_PSEUDONYM_LEN] = kb_calloc((size_t)n_persons + 1, sizeof *ps);
+    size_t n = 0;
+    kb_stmt *st = NULL;
+    int rc = kb_stmt_prepare(d->identity, "SELECT id FROM persons", &st, e);
+    while (rc == C_OK && n < (size_t)n_persons && (rc = kb_stmt_step(st, e)) == 1) {
+        kb_pseudonym_research(&d->keys, kb_col_int(st, 0), ps[n++]);
+        rc = C_OK;
+    }
+    if (rc == 0) rc = C_OK;
+    if (st) kb_stmt_finalize(st);
+    if (rc != C_OK) {
+        free(ps);
+        return C_ERR;
+    }
+    qsort(ps, n, sizeof *ps, cmp_ps);
+    st = NULL;
+    rc = kb_stmt_prepare(d->research, "SELECT pseudonym FROM subjects", &st, e);
+    while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
+        const char *p = kb_col_text(st, 0);
+        if (!bsearch(p, ps, n, sizeof *ps, cmp_ps)) {
+            fprintf(out, "research store: subject %s has no person in the identity store\n", p);
+            v++;
+        }
+        rc = C_OK;
+    }
+    if (rc == 0) rc = C_OK;
+    kb_stmt_finalize(st);
+    free(ps);
+    if (rc != C_OK) return C_ERR;
+
+    st = NULL;
+    rc = kb_stmt_prepare(d->research,
+                         "SELECT source, record_key, SUM(current), COUNT(*) FROM exams GROUP BY source, record_key "
+                         "HAVING SUM(current) <> 1",
+                         &st, e);
+    while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
+        fprintf(out, "research store: exam %s/%s has %lld current versions (of %lld)\n", kb_col_text(st, 0),
+                kb_col_text(st, 1), (long long)kb_col_int(st, 2), (long long)kb_col_int(st, 3));
+        v++;
+        rc = C_OK;
+    }
+    if (rc == 0) rc = C_OK;
+    kb_stmt_finalize(st);
+    if (rc != C_OK) return C_ERR;
+
+    int64_t orphans = 0, running = 0;
+    if (scalar(d->identity,
+               "SELECT COUNT(*) FROM person_records r LEFT JOIN persons p ON p.id = r.person_id WHERE p.id IS NULL",
+               &orphans, e) != C_OK)
+        return C_ERR;
+    if (orphans) {
+        fprintf(out, "identity store: %lld source records without a person\n", (long long)orphans);
+        v++;
+    }
+    if (scalar(d->identity, "SELECT COUNT(*) FROM import_files WHERE status = 'running'", &running, e) != C_OK)
+        return C_ERR;
+    if (running) {
+        fprintf(out, "warning: %lld import file(s) not finished; rerun the import to complete them\n",
+                (long long)running);
+        w++;
+    }
+    *violations = v;
+    *warnings = w;
+    return C_OK;
+}
