@@ -172,7 +172,8 @@ const kb_migration kb_research_schema[] = {
      "  interp TEXT,"
      "  grp INTEGER NOT NULL DEFAULT 0,"
      "  PRIMARY KEY (exam_id, seq));"
-     "CREATE INDEX observations_code ON observations(code, num);"
+     /* No index on (code, value): every index costs ~20 row writes per
+      * imported exam, and cohort queries scan by code anyway. */
      /* owner: ingest/import.c.  Items at 保健指導判定値 (level 1) or
       * 受診勧奨判定値 (level 2), from domain/judge.c; normal items are not
       * stored, so a missing row means normal or not measured. */

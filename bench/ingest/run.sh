@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/ingest: generate a population, import its MHLW archives end to end,
+# and measure in the same run the two references: parse-only throughput of the
+# same files, and a plain SQLite bulk insert of the same number of rows.
+#   PEOPLE=100000 YEARS=2 (200,000 exams) by default.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+K="${KENBANK:-$PWD/build/kenbank}"
+PEOPLE="${PEOPLE:-100000}"
+YEARS="${YEARS:-2}"
+OUT="${BENCH_OUT:-bench/out/ingest}"
+rm -rf "$OUT"; mkdir -p "$OUT"
+cc -std=c11 -D_DEFAULT_SOURCE -O2 -Isrc -Ibuild/gen -o "$OUT/ingest_ref" bench/ingest/ingest_ref.c build/libkenbank.a \
+  $(pkg-config --libs sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip) -lm -lpthread
+
+"$K" gen --people "$PEOPLE" --years "$YEARS" --seed 1 --out "$OUT/pop" --format xml 2>&1 | tail -1
+exams=$((PEOPLE * YEARS))
+
+read -r pt prate pn pbad < <("$OUT/ingest_ref" parse "$OUT/pop/xml")
+"$K" init --data "$OUT/data" >/dev/null
+t0=$(date +%s.%N)
+"$K" import --data "$OUT/data" --source bench "$OUT/pop/xml" > "$OUT/import.txt"
+t1=$(date +%s.%N)
+obs=$(awk '/^observations/ {print $2}' "$OUT/import.txt")
+rows=$(sqlite3 "$OUT/data/research.db" "SELECT COUNT(*) FROM exams")
+read -r it irate < <("$OUT/ingest_ref" insert "$OUT/ref.db" "$rows" "$obs")
+
+awk -v n="$exams" -v obs="$obs" -v t0="$t0" -v t1="$t1" -v prate="$prate" -v irate="$irate" 'BEGIN {
+  t = t1 - t0; rate = n / t; slower = (prate < irate) ? prate : irate
+  printf "exams                      %d (%d observations)\n", n, obs
+  printf "import end to end          %.0f exams/s, %.0f observations/s (%.1f s)\n", rate, obs / t, t
+  printf "reference: parse only      %.0f exams/s\n", prate
+  printf "reference: SQLite insert   %.0f exams/s (same rows, plain bulk insert)\n", irate
+  printf "ratio to slower reference  %.2f (goal >= 0.50)\n", rate / slower
+  met = "NOT met"; if (rate >= 5000) met = "met"
+  printf "goal >= 5000 exams/s       %s\n", met
+}'
