@@ -25,6 +25,7 @@
 #include "util/asset.h"
 #include "util/buf.h"
 #include "util/csv.h"
+#include "util/encoding.h"
 
 /* Exams per transaction: large enough that commit cost (an fsync of the WAL)
  * is amortised, small enough that a crash loses little work. */
@@ -471,8 +472,24 @@ int kb_import_raw(kb_importer *imp, const char *format, const char *file, const 
     return rc;
 }
 
+static int import_csv_utf8(kb_importer *imp, const char *path, const char *readpath, kb_err *e);
+
+/* Older senders write Shift_JIS (CP932).  Such a file is converted to a
+ * temporary UTF-8 copy first; quarantined rows keep the UTF-8 text but name
+ * the original file. */
 static int import_csv(kb_importer *imp, const char *path, kb_err *e) {
-    kb_csv *c = kb_csv_open(path, ',', e);
+    int sjis = kb_file_is_sjis(path, e);
+    if (sjis < 0) return C_ERR;
+    if (!sjis) return import_csv_utf8(imp, path, path, e);
+    char tmp[1024];
+    if (kb_transcode_file(path, "windows-31j", tmp, sizeof tmp, e) != C_OK) return C_ERR;
+    int rc = import_csv_utf8(imp, path, tmp, e);
+    unlink(tmp);
+    return rc;
+}
+
+static int import_csv_utf8(kb_importer *imp, const char *path, const char *readpath, kb_err *e) {
+    kb_csv *c = kb_csv_open(readpath, ',', e);
     if (!c) return C_ERR;
     kb_exam_csv_map m;
     int rc = kb_csv_next(c, e);
@@ -508,6 +525,15 @@ static int import_csv(kb_importer *imp, const char *path, kb_err *e) {
         const char *rr = kb_csv_raw(c, &hlen);
         if (hlen == 0) continue; /* blank line */
         kb_buf_append(&raw, rr, hlen);
+        if (!kb_utf8_valid(rr, hlen, 0)) {
+            snprintf(rec, sizeof rec, "line %ld", kb_csv_line(c));
+            if (kb_import_quarantine(imp, path, rec, "record", "text is neither UTF-8 nor Shift_JIS", "csv", raw.s,
+                                     raw.len, e) != C_OK) {
+                rc = C_ERR;
+                break;
+            }
+            continue;
+        }
         if (kb_exam_csv_row(c, &m, &imp->x, field, sizeof field, rule, sizeof rule) != C_OK) {
             const char *rid = imp->x.record_id[0] ? imp->x.record_id : "";
             snprintf(rec, sizeof rec, "line %ld%s%s", kb_csv_line(c), *rid ? " " : "", rid);

@@ -59,6 +59,19 @@ out=$("$K" quarantine retry --data d --id 1 --replace r3.csv) || fail "retry sho
 grep -q '1 imported' <<<"$out" || fail "retry: $out"
 "$K" quarantine list --data d --all | grep -q '^1,resolved,' || fail "entry 1 should be resolved"
 
+# Shift_JIS (CP932) from an older sender reads the same as UTF-8
+"$K" init --data s >/dev/null
+iconv -f UTF-8 -t CP932 a.csv > sjis.csv
+set +e; out=$("$K" import --data s --source old sjis.csv); rc=$?; set -e
+[ $rc -eq 3 ] || fail "sjis import exit $rc: $out"
+grep -q '^exams accepted      3 ' <<<"$out" || fail "sjis accepted: $out"
+"$K" quarantine show --data s --id 1 | grep -q '見本,花子,ミホン,ハナコ' || fail "sjis text not converted"
+# a row that is neither UTF-8 nor Shift_JIS is quarantined, the rest go in
+{ head -2 a.csv; printf 'inst-a,r9,2024-06-14,1410000001,06140019,AB,129,00,\xff\xfe,x,y,z,1,1977-01-01,2100001,a,160,50.1,5.2,1\n'; } > mixed.csv
+set +e; out=$("$K" import --data s --source mixed mixed.csv); rc=$?; set -e
+[ $rc -eq 3 ] || fail "mixed import exit $rc: $out"
+"$K" quarantine list --data s | grep -q 'mixed.csv,line 3,record,text is neither UTF-8 nor Shift_JIS' || fail "bad bytes not quarantined"
+
 # errors: usage -> 2, runtime -> 1 with a message naming the path
 set +e
 "$K" import --data d a.csv 2>err; rc=$?
