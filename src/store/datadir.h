@@ -16,14 +16,20 @@
 
 typedef struct kb_data {
     char dir[1024];
+    char backend[16];         /* "sqlite" or "postgresql" */
+    char identity_where[1024]; /* file path or conninfo */
+    char research_where[1024];
     kb_keys keys;
     kb_db *identity;
     kb_db *research;
 } kb_data;
 
 /* Creates DIR (if needed), the key file and both stores.  Fails when DIR
- * already holds a key file, so an init can never overwrite keys. */
-int kb_data_init(const char *dir, kb_err *e);
+ * already holds a key file, so an init can never overwrite keys.
+ * pg_admin NULL: SQLite files in DIR.  Otherwise an administrator conninfo
+ * of a PostgreSQL server, where two roles and databases named after pg_name
+ * (random when NULL) are created; DIR/kenbank.conf (0600) records them. */
+int kb_data_init(const char *dir, const char *pg_admin, const char *pg_name, kb_err *e);
 int kb_data_open(const char *dir, kb_data **out, kb_err *e);
 void kb_data_close(kb_data *d);
 

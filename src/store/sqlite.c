@@ -123,4 +123,5 @@ const kb_db_backend kb_backend_sqlite = {
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
     .dialect = sq_dialect,
+    .begin_sql = "BEGIN IMMEDIATE",
 };

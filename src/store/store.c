@@ -12,10 +12,30 @@ static const char *role_name(kb_db_role r) {
     return r == KB_DB_IDENTITY ? "identity" : "research";
 }
 
+int kb_where_is_pg(const char *where) {
+    return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0 ||
+           strstr(where, "dbname=") != NULL;
+}
+
 static const kb_db_backend *backend_for(const char *where) {
-    /* PostgreSQL joins here when its back end lands (issue: PostgreSQL). */
-    (void)where;
-    return &kb_backend_sqlite;
+    return kb_where_is_pg(where) ? &kb_backend_pg : &kb_backend_sqlite;
+}
+
+/* Connection strings carry passwords; messages show only what identifies
+ * the database. */
+static void redact(const char *where, char *out, size_t n) {
+    if (!kb_where_is_pg(where)) {
+        kb_strlcpy(out, where, n);
+        return;
+    }
+    const char *db = strstr(where, "dbname=");
+    char name[128] = "?";
+    if (db) sscanf(db + 7, "%127[^ ]", name);
+    else {
+        const char *slash = strrchr(where, '/');
+        if (slash) sscanf(slash + 1, "%127[^?]", name);
+    }
+    snprintf(out, n, "postgresql database %s", name);
 }
 
 /* Every database records which store it is, on creation, in kb_meta.  A
@@ -53,7 +73,7 @@ int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e) {
     kb_db *db = kb_calloc(1, sizeof *db);
     db->be = backend_for(where);
     db->role = role;
-    kb_strlcpy(db->where, where, sizeof db->where);
+    redact(where, db->where, sizeof db->where);
     if (db->be->open(db, where, e) != C_OK || check_role(db, e) != C_OK) {
         kb_db_close(db);
         return C_ERR;
@@ -83,7 +103,7 @@ int kb_db_exec(kb_db *db, const char *sql, kb_err *e) {
 
 int kb_db_begin(kb_db *db, kb_err *e) {
     if (db->in_tx) return kb_errf(e, "%s: nested transaction", db->where);
-    int rc = db->be->exec(db, "BEGIN", e);
+    int rc = db->be->exec(db, db->be->begin_sql, e);
     if (rc == C_OK) db->in_tx = 1;
     return rc;
 }

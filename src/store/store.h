@@ -97,6 +97,9 @@ typedef struct kb_db_backend {
     const void *(*col_blob)(kb_stmt *st, int i, size_t *n);
     /* Expands {id}, {blob}, {now} in schema text; caller frees. */
     char *(*dialect)(const char *sql);
+    /* Starts a write transaction.  SQLite takes the write lock at once
+     * (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock. */
+    const char *begin_sql;
 } kb_db_backend;
 
 struct kb_db {
@@ -119,6 +122,16 @@ struct kb_stmt {
 };
 
 extern const kb_db_backend kb_backend_sqlite;
+extern const kb_db_backend kb_backend_pg;
+
+/* Creates roles kb_NAME_identity / kb_NAME_research and their databases on
+ * the server reached by the administrator conninfo `admin`; writes the two
+ * connection strings. */
+int kb_pg_provision(const char *admin, const char *name, char *identity, size_t isz, char *research, size_t rsz,
+                    kb_err *e);
+
+/* 1 when `where` names a PostgreSQL database (URI or key=value conninfo). */
+int kb_where_is_pg(const char *where);
 
 /* Replaces each {key} in sql with the matching value; caller frees. */
 char *kb_sql_expand(const char *sql, const char *const *pairs);

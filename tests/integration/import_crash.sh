@@ -4,6 +4,7 @@
 # and check that every exam is there exactly once.  One more run crashes at
 # the worst moment, between the identity and the research commit.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 K="$KENBANK"
 cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -28,7 +29,7 @@ done
 "$K" import --data d --source kenshin pop/xml > out.txt || fail "final import: $(cat out.txt)"
 out=$("$K" check --data d) || fail "after completion: $out"
 grep -q '0 warning' <<<"$out" || fail "an import file is still unfinished: $out"
-n=$(sqlite3 d/research.db "SELECT COUNT(*) FROM exams")
+n=$(kb_sql d research "SELECT COUNT(*) FROM exams")
 [ "$n" -eq $exams ] || fail "expected $exams exams exactly once, got $n"
 q=$("$K" quarantine list --data d | tail -n +2 | wc -l)
 [ "$q" -eq 0 ] || fail "a clean population quarantined $q records"
@@ -40,10 +41,10 @@ KENBANK_CRASH_BETWEEN_COMMITS=1 "$K" import --data d2 --source csv pop/exams.csv
 rc=$?
 set -e
 [ $rc -eq 9 ] || fail "crash hook did not fire (exit $rc)"
-[ "$(sqlite3 d2/identity.db "SELECT COUNT(*) FROM person_records")" -gt 0 ] || fail "identity batch not committed"
-[ "$(sqlite3 d2/research.db "SELECT COUNT(*) FROM exams")" -eq 0 ] || fail "research batch should be lost"
+[ "$(kb_sql d2 identity "SELECT COUNT(*) FROM person_records")" -gt 0 ] || fail "identity batch not committed"
+[ "$(kb_sql d2 research "SELECT COUNT(*) FROM exams")" -eq 0 ] || fail "research batch should be lost"
 "$K" check --data d2 >/dev/null || fail "identity-only state must be consistent"
 "$K" import --data d2 --source csv pop/exams.csv >/dev/null || fail "resume failed"
-[ "$(sqlite3 d2/research.db "SELECT COUNT(*) FROM exams")" -eq $exams ] || fail "resume did not add exactly the missing exams"
+[ "$(kb_sql d2 research "SELECT COUNT(*) FROM exams")" -eq $exams ] || fail "resume did not add exactly the missing exams"
 "$K" check --data d2 >/dev/null || fail "after resume"
 echo ok

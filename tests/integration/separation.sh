@@ -5,6 +5,7 @@
 # kana, birth dates (two spellings), postal codes, addresses and insurer ids.
 # The identity store must not hold them in clear either: it seals them.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 K="$KENBANK"
 cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -33,28 +34,23 @@ LC_ALL=C grep -a -F -c -f patterns.txt pop/identities.csv >/dev/null || fail "pa
 
 found_in() { LC_ALL=C grep -a -o -F -f "$1" "$2" | sort -u | head -5; }
 
-# negative control: a copy of the research store with one name planted in it
-cp d/research.db planted.db
+kb_dump d research research.dump
+kb_dump d identity identity.dump
+# negative control: the same dump with one name planted in it
 name=$(awk '!/^[0-9A-Za-z-]+$/ { print; exit }' patterns.txt)
-sqlite3 planted.db "CREATE TABLE leak (v TEXT); INSERT INTO leak VALUES ('$name');"
-[ -n "$(found_in patterns.txt planted.db)" ] || fail "the search cannot see a planted name"
+{ cat research.dump; printf '%s\n' "$name"; } > planted.dump
+[ -n "$(found_in patterns.txt planted.dump)" ] || fail "the search cannot see a planted name"
 
-for f in d/research.db d/research.db-wal d/research.db-shm; do
-  [ -f "$f" ] || continue
-  if hits=$(LC_ALL=C grep -a -o -F -f patterns.txt "$f" | sort -u | head -5); [ -n "$hits" ]; then
-    fail "identity values found in $f: $hits"
-  fi
-done
+if hits=$(found_in patterns.txt research.dump); [ -n "$hits" ]; then
+  fail "identity values found in the research store: $hits"
+fi
 # names, kana and addresses are sealed in the identity store too
 grep -v -E '^[0-9A-Za-z-]+$' patterns.txt > text_patterns.txt
-for f in d/identity.db d/identity.db-wal; do
-  [ -f "$f" ] || continue
-  if hits=$(LC_ALL=C grep -a -o -F -f text_patterns.txt "$f" | sort -u | head -5); [ -n "$hits" ]; then
-    fail "identity values in clear in $f: $hits"
-  fi
-done
+if hits=$(found_in text_patterns.txt identity.dump); [ -n "$hits" ]; then
+  fail "identity values in clear in the identity store: $hits"
+fi
 # and the research store does hold the medical data, under pseudonyms
-sqlite3 d/research.db "SELECT pseudonym FROM subjects LIMIT 1" | grep -qE '^R-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}-.$' \
+kb_sql d research "SELECT pseudonym FROM subjects LIMIT 1" | grep -qE '^R-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}-.$' \
   || fail "subjects are not pseudonymous"
-[ "$(sqlite3 d/research.db "SELECT COUNT(*) FROM observations")" -gt 5000 ] || fail "observations missing"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM observations")" -gt 5000 ] || fail "observations missing"
 echo ok

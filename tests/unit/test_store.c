@@ -103,13 +103,13 @@ static void data_dir_keys_and_modes(void **state) {
     char dir[300], keys[320];
     path(dir, sizeof dir, "data");
     kb_err e = {{0}};
-    assert_int_equal(kb_data_init(dir, &e), C_OK);
+    assert_int_equal(kb_data_init(dir, NULL, NULL, &e), C_OK);
     snprintf(keys, sizeof keys, "%s/keys", dir);
     struct stat st;
     assert_int_equal(stat(keys, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     /* never overwrite keys */
-    assert_int_equal(kb_data_init(dir, &e), C_ERR);
+    assert_int_equal(kb_data_init(dir, NULL, NULL, &e), C_ERR);
     assert_non_null(strstr(e.msg, "already initialised"));
     /* a key file readable by others is refused */
     chmod(keys, 0644);
@@ -163,7 +163,7 @@ static void vault_seals_and_links(void **state) {
     char dir[300];
     path(dir, sizeof dir, "v");
     kb_err e = {{0}};
-    assert_int_equal(kb_data_init(dir, &e), C_OK);
+    assert_int_equal(kb_data_init(dir, NULL, NULL, &e), C_OK);
     kb_data *d;
     assert_int_equal(kb_data_open(dir, &d, &e), C_OK);
     kb_person_id who;

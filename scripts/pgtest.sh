@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for the test suite and benchmarks.
+#   scripts/pgtest.sh start DIR   creates and starts it; prints the admin conninfo
+#   scripts/pgtest.sh stop DIR    stops it and removes DIR
+# It listens on a free port on 127.0.0.1 and a socket in DIR.  The superuser
+# logs in over the socket without a password; every other role needs its
+# password (scram), so the tests exercise real authentication.
+set -euo pipefail
+cmd=${1:?start|stop}
+dir=${2:?DIR}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$PGBIN/initdb" ] || { echo "pgtest: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+case "$cmd" in
+start)
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+  as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; exit 1; }
+  cat > "$dir/data/pg_hba.conf" <<HBA
+local all postgres trust
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+  port=""
+  for p in $(seq 55432 55632); do
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then port=$p; break; fi
+  done
+  [ -n "$port" ] || { echo "pgtest: no free port" >&2; exit 1; }
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+  echo "host=$dir port=$port user=postgres dbname=postgres" | tee "$dir/admin"
+  ;;
+stop)
+  if [ -d "$dir/data" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true; fi
+  rm -rf "$dir"
+  ;;
+*) echo "usage: pgtest.sh start|stop DIR" >&2; exit 2 ;;
+esac
