@@ -1,0 +1,45 @@
+/* audit.h -- the hash-chained audit log in the research store.
+ *
+ * Every read and write of personal data appends one entry: who (actor),
+ * acting as which role, what (action), whose data (the research pseudonym,
+ * never a person id or name), for which purpose, when, and the result.
+ *
+ * Entry n's hash is keyed BLAKE2b (the `audit` key) over entry n-1's hash and
+ * entry n's canonical fields, so editing, deleting or reordering any entry
+ * breaks the chain from that point on.  The newest (seq, hash) is also
+ * written to the identity store's audit_anchor, so cutting entries off the
+ * tail is caught as well.  See docs/internals/audit.md. */
+#ifndef KB_AUDIT_H
+#define KB_AUDIT_H
+
+#include <stdint.h>
+
+#include "store/datadir.h"
+#include "util/buf.h"
+
+typedef struct kb_audit_row {
+    int64_t seq;
+    const char *at, *actor, *role, *action, *pseudonym, *purpose, *result, *detail;
+} kb_audit_row;
+
+/* Appends one entry.  Any string may be NULL (stored as "").  Safe to call
+ * from many threads and processes at once as long as each uses its own
+ * kb_data: appenders queue on a lock row in the research store.  When the
+ * caller already holds a research-store transaction the entry joins it. */
+int kb_audit_append(kb_data *d, const char *actor, const char *role, const char *action, const char *pseudonym,
+                    const char *purpose, const char *result, const char *detail, kb_err *e);
+
+/* Checks the whole chain.  Returns C_OK when it could be read; *bad is the
+ * number of problems found, each described on one line in report (which is
+ * appended to).  *entries is the number of entries read. */
+int kb_audit_verify(kb_data *d, int64_t *entries, int64_t *bad, kb_buf *report, kb_err *e);
+
+/* Calls cb for entries, newest first; pseudonym NULL means all subjects.
+ * limit <= 0 means no limit.  cb returning non-zero stops the walk. */
+int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(void *arg, const kb_audit_row *r),
+                  void *arg, kb_err *e);
+
+/* Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+void kb_audit_now(char out[32]);
+
+#endif

@@ -1,0 +1,431 @@
+/* auth.c -- accounts, sessions, tokens, enrolment (see auth.h). */
+#include "auth/auth.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit.h"
+
+static const char *const role_names[KB_ROLE_COUNT] = {"none",       "individual", "institution", "insurer", "biobank",
+                                                      "researcher", "reviewer",   "provider",    "admin"};
+
+const char *kb_role_name(kb_role r) { return (r >= 0 && r < KB_ROLE_COUNT) ? role_names[r] : "none"; }
+
+kb_role kb_role_parse(const char *s) {
+    if (!s) return KB_ROLE_NONE;
+    for (int i = 1; i < KB_ROLE_COUNT; i++)
+        if (strcmp(s, role_names[i]) == 0) return (kb_role)i;
+    return KB_ROLE_NONE;
+}
+
+void kb_iso_after(long delta, char out[32]) {
+    time_t t = time(NULL) + delta;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int kb_password_ok(const char *pw, kb_err *e) {
+    size_t n = pw ? strlen(pw) : 0;
+    if (n < 10) return kb_errf(e, "field password: must be at least 10 characters");
+    if (n > 128) return kb_errf(e, "field password: must be at most 128 characters");
+    return C_OK;
+}
+
+static int username_ok(const char *u, kb_err *e) {
+    size_t n = u ? strlen(u) : 0;
+    if (n < 3 || n > 63) return kb_errf(e, "field username: must be 3 to 63 characters");
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)u[i]) && !strchr("._-@", u[i]))
+            return kb_errf(e, "field username: '%s' may hold only letters, digits and . _ - @", u);
+    return C_OK;
+}
+
+static void token_hash(const char *token, char hex[65]) {
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+static void new_token(const char *prefix, char out[KB_TOKEN_LEN]) {
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    size_t pl = strlen(prefix);
+    memcpy(out, prefix, pl);
+    sodium_bin2base64(out + pl, KB_TOKEN_LEN - pl, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static int hash_password(const char *pw, char out[crypto_pwhash_STRBYTES], kb_err *e) {
+    if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return kb_errf(e, "password hashing ran out of memory (Argon2id needs 64 MiB)");
+    return C_OK;
+}
+
+int kb_account_add(kb_data *d, const char *username, const char *password, kb_role role, const char *org,
+                   int64_t person_id, int64_t *id, kb_err *e) {
+    if (username_ok(username, e) || kb_password_ok(password, e)) return kb_err_prefix(e, "account: ");
+    if (role <= KB_ROLE_NONE || role >= KB_ROLE_COUNT) return kb_errf(e, "account %s: field role: unknown", username);
+    if (role == KB_ROLE_INDIVIDUAL && person_id <= 0)
+        return kb_errf(e, "account %s: an individual account must be bound to a person (use an enrolment code)",
+                       username);
+    char hash[crypto_pwhash_STRBYTES];
+    if (hash_password(password, hash, e)) return C_ERR;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "INSERT INTO accounts (username, role, pw_hash, person_id, org, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, {now})",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, username);
+    kb_bind_text(st, 2, kb_role_name(role));
+    kb_bind_text(st, 3, hash);
+    if (person_id > 0) kb_bind_int(st, 4, person_id);
+    else kb_bind_null(st, 4);
+    kb_bind_text(st, 5, org ? org : "");
+    int rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+    kb_stmt_finalize(st);
+    if (rc) {
+        if (strstr(e->msg, "UNIQUE")) return kb_errf(e, "account %s: field username: already taken", username);
+        return rc;
+    }
+    return kb_account_id(d, username, id, e);
+}
+
+int kb_account_id(kb_data *d, const char *username, int64_t *id, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "SELECT id FROM accounts WHERE username = ?", &st, e)) return C_ERR;
+    kb_bind_text(st, 1, username);
+    int r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    if (r == 0) return kb_errf(e, "account %s: no such user", username);
+    if (id) *id = kb_col_int(st, 0);
+    kb_stmt_reset(st);
+    return C_OK;
+}
+
+int kb_account_disable(kb_data *d, const char *username, kb_err *e) {
+    int64_t id;
+    if (kb_account_id(d, username, &id, e)) return C_ERR;
+    if (kb_db_begin(d->identity, e)) return C_ERR;
+    static const char *const sql[] = {"UPDATE accounts SET status = 'disabled' WHERE id = ?",
+                                      "DELETE FROM sessions WHERE account_id = ?",
+                                      "UPDATE api_tokens SET revoked = 1 WHERE account_id = ?"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(sql); i++) {
+        kb_stmt *st;
+        if (kb_stmt_prepare(d->identity, sql[i], &st, e)) goto fail;
+        kb_bind_int(st, 1, id);
+        int r = kb_stmt_step(st, e);
+        kb_stmt_finalize(st);
+        if (r < 0) goto fail;
+    }
+    return kb_db_commit(d->identity, e);
+fail:
+    kb_db_rollback(d->identity);
+    return C_ERR;
+}
+
+int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), void *arg, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "SELECT id, username, role, org, status, created_at, COALESCE(person_id, 0), failed_logins "
+                        "FROM accounts ORDER BY id",
+                        &st, e))
+        return C_ERR;
+    int r;
+    while ((r = kb_stmt_step(st, e)) == 1) {
+        kb_account_row row = {kb_col_int(st, 0),  kb_col_text(st, 1), kb_col_text(st, 2),     kb_col_text(st, 3),
+                              kb_col_text(st, 4), kb_col_text(st, 5), kb_col_int(st, 6), (int)kb_col_int(st, 7)};
+        if (cb(arg, &row)) break;
+    }
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+static void fill_principal(kb_stmt *st, int col, kb_principal *p) {
+    /* columns from col: id, username, role, person_id, org */
+    p->account_id = kb_col_int(st, col);
+    kb_strlcpy(p->username, kb_col_text(st, col + 1), sizeof p->username);
+    p->role = kb_role_parse(kb_col_text(st, col + 2));
+    p->person_id = kb_col_is_null(st, col + 3) ? 0 : kb_col_int(st, col + 3);
+    kb_strlcpy(p->org, kb_col_text(st, col + 4), sizeof p->org);
+}
+
+/* A hash of a password nobody knows, verified against when the username does
+ * not exist, so that an unknown user costs as much time as a wrong password
+ * and usernames cannot be probed by timing. */
+static void dummy_verify(const char *password) {
+    static char dummy[crypto_pwhash_STRBYTES];
+    static int ready;
+    if (!ready) {
+        char pw[KB_TOKEN_LEN];
+        new_token("", pw);
+        if (crypto_pwhash_str(dummy, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+            return;
+        ready = 1; /* a benign race: two threads may both compute one */
+    }
+    if (crypto_pwhash_str_verify(dummy, password, strlen(password)) == 0) ready = 1;
+}
+
+int kb_login(kb_data *d, const char *username, const char *password, kb_login_result *res,
+             char token_out[KB_TOKEN_LEN], kb_principal *p, kb_err *e) {
+    *res = KB_LOGIN_BAD;
+    memset(p, 0, sizeof *p);
+    if (!username || !password) return C_OK;
+    kb_stmt *st;
+    if (kb_db_cached(d->identity,
+                     "SELECT id, username, role, person_id, org, pw_hash, status, failed_logins, "
+                     "COALESCE(locked_until, '') FROM accounts WHERE username = ?",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, username);
+    int r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    if (r == 0) {
+        dummy_verify(password);
+        return C_OK;
+    }
+    fill_principal(st, 0, p);
+    char hash[crypto_pwhash_STRBYTES], locked[32], now[32];
+    kb_strlcpy(hash, kb_col_text(st, 5), sizeof hash);
+    int disabled = strcmp(kb_col_text(st, 6), "active") != 0;
+    int failed = (int)kb_col_int(st, 7);
+    kb_strlcpy(locked, kb_col_text(st, 8), sizeof locked);
+    kb_stmt_reset(st);
+    kb_iso_after(0, now);
+    if (locked[0] && strcmp(now, locked) < 0) {
+        *res = KB_LOGIN_LOCKED;
+        return C_OK;
+    }
+    int ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    if (!ok) {
+        failed++;
+        char until[32] = "";
+        if (failed >= KB_LOCK_AFTER) kb_iso_after(KB_LOCK_SECONDS, until);
+        if (kb_db_cached(d->identity, "UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE id = ?", &st, e))
+            return C_ERR;
+        kb_bind_int(st, 1, failed >= KB_LOCK_AFTER ? 0 : failed);
+        kb_bind_text(st, 2, until[0] ? until : NULL);
+        kb_bind_int(st, 3, p->account_id);
+        if (kb_stmt_step(st, e) < 0) return C_ERR;
+        *res = failed >= KB_LOCK_AFTER ? KB_LOGIN_LOCKED : KB_LOGIN_BAD;
+        return C_OK;
+    }
+    if (disabled) {
+        *res = KB_LOGIN_DISABLED;
+        return C_OK;
+    }
+    if (kb_db_cached(d->identity, "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?", &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, p->account_id);
+    if (kb_stmt_step(st, e) < 0) return C_ERR;
+    char th[65], exp[32];
+    new_token("kbs_", token_out);
+    new_token("", p->csrf);
+    token_hash(token_out, th);
+    kb_iso_after(KB_SESSION_SECONDS, exp);
+    if (kb_db_cached(d->identity,
+                     "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
+                     "VALUES (?, ?, ?, {now}, ?)",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    kb_bind_int(st, 2, p->account_id);
+    kb_bind_text(st, 3, p->csrf);
+    kb_bind_text(st, 4, exp);
+    if (kb_stmt_step(st, e) < 0) return C_ERR;
+    p->via = KB_VIA_SESSION;
+    p->can_write = 1;
+    *res = KB_LOGIN_OK;
+    return C_OK;
+}
+
+int kb_session_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e) {
+    memset(p, 0, sizeof *p);
+    if (!token || strncmp(token, "kbs_", 4) != 0) return 0;
+    char th[65], now[32];
+    token_hash(token, th);
+    kb_iso_after(0, now);
+    kb_stmt *st;
+    if (kb_db_cached(d->identity,
+                     "SELECT a.id, a.username, a.role, a.person_id, a.org, s.csrf FROM sessions s "
+                     "JOIN accounts a ON a.id = s.account_id "
+                     "WHERE s.token_hash = ? AND s.expires_at > ? AND a.status = 'active'",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    kb_bind_text(st, 2, now);
+    int r = kb_stmt_step(st, e);
+    if (r != 1) return r;
+    fill_principal(st, 0, p);
+    kb_strlcpy(p->csrf, kb_col_text(st, 5), sizeof p->csrf);
+    kb_stmt_reset(st);
+    p->via = KB_VIA_SESSION;
+    p->can_write = 1;
+    return 1;
+}
+
+int kb_session_end(kb_data *d, const char *token, kb_err *e) {
+    char th[65];
+    token_hash(token, th);
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "DELETE FROM sessions WHERE token_hash = ?", &st, e)) return C_ERR;
+    kb_bind_text(st, 1, th);
+    return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+}
+
+int kb_token_issue(kb_data *d, int64_t account_id, const char *scope, long ttl_seconds, const char *label,
+                   char out[KB_TOKEN_LEN], kb_err *e) {
+    if (!scope || (strcmp(scope, "read") != 0 && strcmp(scope, "read write") != 0))
+        return kb_errf(e, "token: field scope: '%s' is not 'read' or 'read write'", scope ? scope : "");
+    if (ttl_seconds <= 0 || ttl_seconds > 366L * 86400)
+        return kb_errf(e, "token: field ttl: must be between 1 second and 366 days");
+    char th[65], exp[32];
+    new_token("kbt_", out);
+    token_hash(out, th);
+    kb_iso_after(ttl_seconds, exp);
+    kb_stmt *st;
+    if (kb_db_cached(d->identity,
+                     "INSERT INTO api_tokens (token_hash, account_id, scope, label, created_at, expires_at) "
+                     "VALUES (?, ?, ?, ?, {now}, ?)",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    kb_bind_int(st, 2, account_id);
+    kb_bind_text(st, 3, scope);
+    kb_bind_text(st, 4, label ? label : "");
+    kb_bind_text(st, 5, exp);
+    return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+}
+
+int kb_token_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e) {
+    memset(p, 0, sizeof *p);
+    if (!token || strncmp(token, "kbt_", 4) != 0) return 0;
+    char th[65], now[32];
+    token_hash(token, th);
+    kb_iso_after(0, now);
+    kb_stmt *st;
+    if (kb_db_cached(d->identity,
+                     "SELECT a.id, a.username, a.role, a.person_id, a.org, t.scope FROM api_tokens t "
+                     "JOIN accounts a ON a.id = t.account_id "
+                     "WHERE t.token_hash = ? AND t.expires_at > ? AND t.revoked = 0 AND a.status = 'active'",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    kb_bind_text(st, 2, now);
+    int r = kb_stmt_step(st, e);
+    if (r != 1) return r;
+    fill_principal(st, 0, p);
+    p->can_write = strstr(kb_col_text(st, 5), "write") != NULL;
+    kb_stmt_reset(st);
+    p->via = KB_VIA_BEARER;
+    return 1;
+}
+
+/* Crockford base32 without I, L, O, U: easy to read aloud and type. */
+static const char code_symbols[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static int normalise_code(const char *in, char out[17]) {
+    size_t n = 0;
+    for (const char *s = in; s && *s; s++) {
+        if (*s == '-' || *s == ' ') continue;
+        char c = (char)toupper((unsigned char)*s);
+        if (c == 'O') c = '0';
+        if (c == 'I' || c == 'L') c = '1';
+        if (!strchr(code_symbols, c) || n >= 16) return 0;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == 16;
+}
+
+int kb_enrol_issue(kb_data *d, int64_t person_id, const char *issued_by, long ttl_seconds, char code[KB_CODE_LEN],
+                   kb_err *e) {
+    if (person_id <= 0) return kb_errf(e, "enrolment: no person to enrol");
+    if (ttl_seconds <= 0 || ttl_seconds > 90L * 86400)
+        return kb_errf(e, "enrolment: field ttl: must be between 1 second and 90 days");
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    char plain[17];
+    for (int i = 0; i < 16; i++) plain[i] = code_symbols[raw[i] & 31];
+    plain[16] = '\0';
+    snprintf(code, KB_CODE_LEN, "%.4s-%.4s-%.4s-%.4s", plain, plain + 4, plain + 8, plain + 12);
+    char th[65], exp[32];
+    token_hash(plain, th);
+    kb_iso_after(ttl_seconds, exp);
+    kb_stmt *st;
+    if (kb_db_cached(d->identity,
+                     "INSERT INTO enrolment_codes (code_hash, person_id, issued_by, created_at, expires_at) "
+                     "VALUES (?, ?, ?, {now}, ?)",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    kb_bind_int(st, 2, person_id);
+    kb_bind_text(st, 3, issued_by ? issued_by : "");
+    kb_bind_text(st, 4, exp);
+    return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+}
+
+int kb_enrol_redeem(kb_data *d, const char *code, const char *username, const char *password, int64_t *account_id,
+                    int64_t *person_id, kb_err *e) {
+    char plain[17], th[65], now[32];
+    if (!normalise_code(code, plain)) return kb_errf(e, "enrolment: field code: not a 16-character enrolment code");
+    if (username_ok(username, e) || kb_password_ok(password, e)) return kb_err_prefix(e, "enrolment: ");
+    token_hash(plain, th);
+    kb_iso_after(0, now);
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "SELECT person_id, COALESCE(used_at, ''), expires_at FROM enrolment_codes "
+                                     "WHERE code_hash = ?", &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    int r = kb_stmt_step(st, e);
+    int64_t pid = 0;
+    char used[32] = "", exp[32] = "";
+    if (r == 1) {
+        pid = kb_col_int(st, 0);
+        kb_strlcpy(used, kb_col_text(st, 1), sizeof used);
+        kb_strlcpy(exp, kb_col_text(st, 2), sizeof exp);
+    }
+    kb_stmt_finalize(st);
+    if (r < 0) return C_ERR;
+    if (r == 0) return kb_errf(e, "enrolment: field code: unknown code");
+    if (used[0]) return kb_errf(e, "enrolment: field code: already used");
+    if (strcmp(now, exp) >= 0) return kb_errf(e, "enrolment: field code: expired");
+    int64_t id = 0;
+    if (kb_account_add(d, username, password, KB_ROLE_INDIVIDUAL, "", pid, &id, e)) return C_ERR;
+    /* used_at IS NULL in the WHERE makes a concurrent second redemption a
+     * no-op; its account is then removed again. */
+    if (kb_stmt_prepare(d->identity, "UPDATE enrolment_codes SET used_at = ?, account_id = ? "
+                                     "WHERE code_hash = ? AND used_at IS NULL", &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, now);
+    kb_bind_int(st, 2, id);
+    kb_bind_text(st, 3, th);
+    r = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    if (r < 0) return C_ERR;
+    int64_t changed = 0;
+    if (kb_stmt_prepare(d->identity, "SELECT COUNT(*) FROM enrolment_codes WHERE code_hash = ? AND account_id = ?",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, th);
+    kb_bind_int(st, 2, id);
+    if (kb_stmt_step(st, e) == 1) changed = kb_col_int(st, 0);
+    kb_stmt_finalize(st);
+    if (!changed) {
+        if (kb_stmt_prepare(d->identity, "DELETE FROM accounts WHERE id = ?", &st, e) == C_OK) {
+            kb_bind_int(st, 1, id);
+            kb_stmt_step(st, e);
+            kb_stmt_finalize(st);
+        }
+        return kb_errf(e, "enrolment: field code: already used");
+    }
+    *account_id = id;
+    if (person_id) *person_id = pid;
+    return C_OK;
+}

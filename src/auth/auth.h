@@ -1,0 +1,101 @@
+/* auth.h -- accounts, roles, sessions, bearer tokens, enrolment codes.
+ *
+ * Everything here lives in the identity store: an individual's account is
+ * bound to a person id, which must never reach the research store.
+ *
+ *   passwords   Argon2id strings from libsodium's crypto_pwhash_str
+ *   sessions    random 256-bit tokens ("kbs_..."), only their BLAKE2b hash
+ *               stored, with a per-session CSRF token; 8 hours
+ *   api tokens  random 256-bit tokens ("kbt_..."), hashed at rest, with a
+ *               scope ("read" or "read write") and an expiry
+ *   lockout     5 failed passwords in a row lock the account for 15 minutes
+ *   enrolment   a one-time code ("XXXX-XXXX-XXXX-XXXX", 80 bits) an insurer,
+ *               institution or admin issues for a person; redeeming it
+ *               creates that person's individual account
+ * See docs/internals/auth.md. */
+#ifndef KB_AUTH_H
+#define KB_AUTH_H
+
+#include <stdint.h>
+
+#include "store/datadir.h"
+
+typedef enum kb_role {
+    KB_ROLE_NONE = 0, /* not authenticated */
+    KB_ROLE_INDIVIDUAL,
+    KB_ROLE_INSTITUTION,
+    KB_ROLE_INSURER,
+    KB_ROLE_BIOBANK,
+    KB_ROLE_RESEARCHER,
+    KB_ROLE_REVIEWER,
+    KB_ROLE_PROVIDER,
+    KB_ROLE_ADMIN,
+    KB_ROLE_COUNT
+} kb_role;
+
+#define KB_ROLE_BIT(r) (1u << (r))
+
+const char *kb_role_name(kb_role r);
+/* KB_ROLE_NONE when s names no role. */
+kb_role kb_role_parse(const char *s);
+
+#define KB_TOKEN_LEN 48   /* "kbs_"/"kbt_" + 43 base64url chars + NUL */
+#define KB_CODE_LEN 20    /* "XXXX-XXXX-XXXX-XXXX" + NUL */
+#define KB_LOCK_AFTER 5
+#define KB_LOCK_SECONDS (15 * 60)
+#define KB_SESSION_SECONDS (8 * 3600)
+
+typedef enum kb_via { KB_VIA_NONE, KB_VIA_SESSION, KB_VIA_BEARER } kb_via;
+
+/* Who is making a request. */
+typedef struct kb_principal {
+    int64_t account_id;
+    char username[64];
+    kb_role role;
+    int64_t person_id; /* individuals only */
+    char org[64];      /* institution / insurer / provider id */
+    kb_via via;
+    char csrf[48];     /* sessions only */
+    int can_write;     /* sessions: 1; bearer: scope includes "write" */
+} kb_principal;
+
+int kb_account_add(kb_data *d, const char *username, const char *password, kb_role role, const char *org,
+                   int64_t person_id, int64_t *id, kb_err *e);
+int kb_account_disable(kb_data *d, const char *username, kb_err *e);
+int kb_account_id(kb_data *d, const char *username, int64_t *id, kb_err *e);
+typedef struct kb_account_row {
+    int64_t id;
+    const char *username, *role, *org, *status, *created_at;
+    int64_t person_id;
+    int failed_logins;
+} kb_account_row;
+int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), void *arg, kb_err *e);
+
+typedef enum kb_login_result { KB_LOGIN_OK, KB_LOGIN_BAD, KB_LOGIN_LOCKED, KB_LOGIN_DISABLED } kb_login_result;
+/* Checks a password; on success starts a session (token into token_out,
+ * principal filled).  Failures count toward the lockout. */
+int kb_login(kb_data *d, const char *username, const char *password, kb_login_result *res,
+             char token_out[KB_TOKEN_LEN], kb_principal *p, kb_err *e);
+/* 1 and p filled when the token is a live session of an active account. */
+int kb_session_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e);
+int kb_session_end(kb_data *d, const char *token, kb_err *e);
+
+/* scope: "read" or "read write". */
+int kb_token_issue(kb_data *d, int64_t account_id, const char *scope, long ttl_seconds, const char *label,
+                   char out[KB_TOKEN_LEN], kb_err *e);
+int kb_token_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e);
+
+int kb_enrol_issue(kb_data *d, int64_t person_id, const char *issued_by, long ttl_seconds, char code[KB_CODE_LEN],
+                   kb_err *e);
+/* Creates an individual account bound to the code's person.  Fails with a
+ * message naming the rule when the code is unknown, used or expired, or the
+ * username is taken. */
+int kb_enrol_redeem(kb_data *d, const char *code, const char *username, const char *password, int64_t *account_id,
+                    int64_t *person_id, kb_err *e);
+
+/* Password policy: 10..128 bytes. */
+int kb_password_ok(const char *pw, kb_err *e);
+/* ISO-8601 UTC ("...000Z") for now + delta seconds. */
+void kb_iso_after(long delta, char out[32]);
+
+#endif

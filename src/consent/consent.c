@@ -1,0 +1,149 @@
+/* consent.c -- consent events and the decision function (see consent.h). */
+#include "consent/consent.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "ident/pseudonym.h"
+
+const char *const kb_consent_purposes[] = {KB_PURPOSE_ACADEMIC, KB_PURPOSE_COMMERCIAL, KB_PURPOSE_PROVIDER,
+                                           KB_PURPOSE_MARKETING, KB_PURPOSE_RECONTACT, NULL};
+
+int kb_consent_purpose_valid(const char *purpose) {
+    if (!purpose) return 0;
+    for (int i = 0; kb_consent_purposes[i]; i++)
+        if (strcmp(purpose, kb_consent_purposes[i]) == 0) return 1;
+    return 0;
+}
+
+static int is_date(const char *s) {
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return 0;
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), dd = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
+}
+
+static void set_why(char why[64], const char *s) {
+    if (why) kb_strlcpy(why, s, 64);
+}
+
+int kb_consent_allows(kb_data *d, const char *pseudonym, const char *purpose, const char *provider, time_t at,
+                      char why[64], kb_err *e) {
+    if (!kb_consent_purpose_valid(purpose)) {
+        set_why(why, "unknown purpose");
+        return 0;
+    }
+    int is_provider = strcmp(purpose, KB_PURPOSE_PROVIDER) == 0;
+    if (is_provider && (!provider || !*provider)) {
+        set_why(why, "no provider named");
+        return 0;
+    }
+    if (!pseudonym || !*pseudonym) {
+        set_why(why, "no subject");
+        return 0;
+    }
+    char cutoff[32] = "9999-12-31T23:59:59.999Z", today[11];
+    struct tm tm;
+    time_t t = at ? at : time(NULL);
+    gmtime_r(&t, &tm);
+    snprintf(today, sizeof today, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (at)
+        snprintf(cutoff, sizeof cutoff, "%04d-%02d-%02dT%02d:%02d:%02d.999Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "SELECT state, valid_from, valid_to, text_version FROM consents "
+                     "WHERE pseudonym = ? AND purpose = ? AND provider = ? AND recorded_at <= ? "
+                     "ORDER BY id DESC LIMIT 1",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    kb_bind_text(st, 2, purpose);
+    kb_bind_text(st, 3, is_provider ? provider : "");
+    kb_bind_text(st, 4, cutoff);
+    int r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    if (r == 0) {
+        set_why(why, "no consent");
+        return 0;
+    }
+    int allowed = 0;
+    char reason[64];
+    if (strcmp(kb_col_text(st, 0), "granted") != 0) {
+        kb_strlcpy(reason, "withdrawn", sizeof reason);
+    } else if (strcmp(today, kb_col_text(st, 1)) < 0) {
+        kb_strlcpy(reason, "not yet valid", sizeof reason);
+    } else if (!kb_col_is_null(st, 2) && strcmp(today, kb_col_text(st, 2)) > 0) {
+        kb_strlcpy(reason, "expired", sizeof reason);
+    } else {
+        allowed = 1;
+        snprintf(reason, sizeof reason, "granted v%lld", (long long)kb_col_int(st, 3));
+    }
+    kb_stmt_reset(st);
+    set_why(why, reason);
+    return allowed;
+}
+
+int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->research, "SELECT COALESCE(MAX(version), 0) FROM consent_texts WHERE purpose = ?", &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, purpose);
+    int r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    *version = r == 1 ? (int)kb_col_int(st, 0) : 0;
+    if (r == 1) kb_stmt_reset(st);
+    return C_OK;
+}
+
+int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e) {
+    if (!kb_consent_purpose_valid(ev->purpose))
+        return kb_errf(e, "consent: field purpose: '%s' is not one of academic_research, commercial_research, "
+                          "provider_sharing, marketing_aggregates, recontact",
+                       ev->purpose ? ev->purpose : "");
+    int is_provider = strcmp(ev->purpose, KB_PURPOSE_PROVIDER) == 0;
+    if (is_provider && (!ev->provider || !*ev->provider))
+        return kb_errf(e, "consent: field provider: provider_sharing needs a named provider");
+    if (!ev->pseudonym || ev->pseudonym[0] != 'R' || !kb_pseudonym_valid(ev->pseudonym))
+        return kb_errf(e, "consent: field pseudonym: '%s' is not a research pseudonym",
+                       ev->pseudonym ? ev->pseudonym : "");
+    const char *channel = ev->channel ? ev->channel : "";
+    if (strcmp(channel, "web") && strcmp(channel, "paper") && strcmp(channel, "app") && strcmp(channel, "api"))
+        return kb_errf(e, "consent: field channel: '%s' is not one of web, paper, app, api", channel);
+    char now[32], today[11];
+    kb_audit_now(now);
+    memcpy(today, now, 10);
+    today[10] = '\0';
+    const char *from = ev->valid_from ? ev->valid_from : today;
+    if (!is_date(from)) return kb_errf(e, "consent: field valid_from: '%s' is not a YYYY-MM-DD date", from);
+    if (ev->valid_to && !is_date(ev->valid_to))
+        return kb_errf(e, "consent: field valid_to: '%s' is not a YYYY-MM-DD date", ev->valid_to);
+    if (ev->valid_to && strcmp(ev->valid_to, from) < 0)
+        return kb_errf(e, "consent: field valid_to: %s is before valid_from %s", ev->valid_to, from);
+    int latest = 0;
+    if (kb_consent_text_version(d, ev->purpose, &latest, e)) return C_ERR;
+    int version = ev->text_version ? ev->text_version : latest;
+    if (version < 1 || version > latest)
+        return kb_errf(e, "consent: field text_version: %s has no text version %d (latest %d)", ev->purpose,
+                       ev->text_version, latest);
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "INSERT INTO consents (pseudonym, purpose, provider, text_version, state, valid_from, valid_to, "
+                     "channel, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, ev->pseudonym);
+    kb_bind_text(st, 2, ev->purpose);
+    kb_bind_text(st, 3, is_provider ? ev->provider : "");
+    kb_bind_int(st, 4, version);
+    kb_bind_text(st, 5, ev->granted ? "granted" : "withdrawn");
+    kb_bind_text(st, 6, from);
+    kb_bind_text(st, 7, ev->valid_to);
+    kb_bind_text(st, 8, channel);
+    kb_bind_text(st, 9, now);
+    kb_bind_text(st, 10, ev->recorded_by ? ev->recorded_by : "");
+    return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+}

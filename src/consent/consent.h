@@ -1,0 +1,59 @@
+/* consent.h -- consent per person (research pseudonym) and purpose, and the
+ * one decision function every data path calls.
+ *
+ * Consents are append-only events in the research store: each grant or
+ * withdrawal is a row with the text version agreed to, valid-from/valid-to
+ * dates, the channel (web, paper, app, api) and when it was recorded.  The
+ * newest event for (pseudonym, purpose, provider) is the state.
+ *
+ * Default without any event: DENY.  Every purpose here is a use beyond the
+ * checkup itself, and APPI treats third-party provision and secondary use of
+ * health data (要配慮個人情報) as needing prior consent, so opt-in is the only
+ * safe default.  See docs/internals/consent.md. */
+#ifndef KB_CONSENT_H
+#define KB_CONSENT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "store/datadir.h"
+
+#define KB_PURPOSE_ACADEMIC "academic_research"
+#define KB_PURPOSE_COMMERCIAL "commercial_research"
+#define KB_PURPOSE_PROVIDER "provider_sharing"
+#define KB_PURPOSE_MARKETING "marketing_aggregates"
+#define KB_PURPOSE_RECONTACT "recontact"
+
+/* 1 when purpose is one of the five above. */
+int kb_consent_purpose_valid(const char *purpose);
+/* Purposes in a fixed order, NULL-terminated. */
+extern const char *const kb_consent_purposes[];
+
+/* "May this use touch this person now?"  Returns 1 (allowed), 0 (denied) or
+ * C_ERR.  provider is required for provider_sharing (a NULL or empty
+ * provider is denied) and ignored otherwise.  at == 0 means now, and then the
+ * newest event counts whenever it was recorded, so a withdrawal takes effect
+ * at once; a past time considers only events recorded by then.  why, when
+ * not NULL, receives a short reason ("granted v1", "withdrawn", "no
+ * consent", "expired", "not yet valid"). */
+int kb_consent_allows(kb_data *d, const char *pseudonym, const char *purpose, const char *provider, time_t at,
+                      char why[64], kb_err *e);
+
+typedef struct kb_consent_event {
+    const char *pseudonym, *purpose, *provider; /* provider "" unless provider_sharing */
+    int granted;                               /* 1 grant, 0 withdraw */
+    int text_version;                          /* 0: current version of the purpose's text */
+    const char *valid_from;                    /* YYYY-MM-DD; NULL: today */
+    const char *valid_to;                      /* YYYY-MM-DD or NULL (open) */
+    const char *channel;                       /* web, paper, app, api */
+    const char *recorded_by;                   /* actor */
+} kb_consent_event;
+
+/* Records a grant or withdrawal.  Checks purpose, provider, dates and that
+ * the text version exists. */
+int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e);
+
+/* Latest text version of a purpose, 0 when none. */
+int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e);
+
+#endif

@@ -1,0 +1,268 @@
+/* http.c -- the libmicrohttpd daemon: epoll with a thread pool, keep-alive,
+ * body limits, static files from web/, and graceful shutdown.
+ *
+ * Store connections: kb_data (SQLite handles and cached statements) is not
+ * thread-safe, so the server keeps a pool of one kb_data per worker thread;
+ * a request takes one for its duration and gives it back.  With as many
+ * handles as MHD threads nobody waits, and the mutex is held only to pop and
+ * push.  See docs/internals/server.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain/items.h"
+#include "server/server.h"
+#include "util/asset.h"
+
+typedef struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    kb_data **free;
+    int n_free, n;
+} pool;
+
+typedef struct server {
+    pool pool;
+    const kb_server_opts *o;
+    const char *web;
+    atomic_int in_flight;
+    atomic_int stopping;
+} server;
+
+typedef struct conn_state {
+    kb_buf body;
+    int too_big;
+    int counted;
+} conn_state;
+
+static kb_data *pool_take(pool *p) {
+    pthread_mutex_lock(&p->lock);
+    while (p->n_free == 0) pthread_cond_wait(&p->cond, &p->lock);
+    kb_data *d = p->free[--p->n_free];
+    pthread_mutex_unlock(&p->lock);
+    return d;
+}
+
+static void pool_give(pool *p, kb_data *d) {
+    pthread_mutex_lock(&p->lock);
+    p->free[p->n_free++] = d;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static const char *mime_of(const char *path) {
+    const char *dot = strrchr(path, '.');
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
+        {".svg", "image/svg+xml"},             {".png", "image/png"},
+        {".ico", "image/x-icon"},              {".txt", "text/plain; charset=utf-8"},
+        {".xml", "application/xml"},           {".woff2", "font/woff2"}};
+    if (dot)
+        for (size_t i = 0; i < KB_ARRAY_LEN(types); i++)
+            if (strcmp(dot, types[i][0]) == 0) return types[i][1];
+    return "application/octet-stream";
+}
+
+static void security_headers(struct MHD_Response *resp) {
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, int status, const char *ctype, const char *text) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    security_headers(resp);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Serves web/<path>.  Paths with "..", backslashes or NULs are refused before
+ * touching the file system, and the resolved file must still lie under web/. */
+static enum MHD_Result serve_static(server *s, struct MHD_Connection *c, const char *method, const char *url) {
+    static const char nf[] = "{\"error\":\"not_found\",\"message\":\"no such path\"}";
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return send_text(c, 405, "application/json", "{\"error\":\"method_not_allowed\"}");
+    if (!s->web || strstr(url, "..") || strchr(url, '\\') || url[0] != '/')
+        return send_text(c, 404, "application/json", nf);
+    char path[4096], real[4096];
+    snprintf(path, sizeof path, "%s%s%s", s->web, url, strcmp(url, "/") == 0 ? "index.html" : "");
+    if (!realpath(path, real) || strncmp(real, s->web, strlen(s->web)) != 0)
+        return send_text(c, 404, "application/json", nf);
+    int fd = open(real, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return send_text(c, 404, "application/json", nf);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return send_text(c, 404, "application/json", nf);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    MHD_add_response_header(resp, "Content-Type", mime_of(real));
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    security_headers(resp);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+    server *s = cls;
+    conn_state *cs = *con_cls;
+    if (!cs) {
+        cs = kb_calloc(1, sizeof *cs);
+        kb_buf_init(&cs->body);
+        *con_cls = cs;
+        atomic_fetch_add(&s->in_flight, 1);
+        cs->counted = 1;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > s->o->max_body) cs->too_big = 1;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!cs->too_big && cs->body.len + *upload_size <= s->o->max_body)
+            kb_buf_append(&cs->body, upload, *upload_size);
+        else
+            cs->too_big = 1;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (cs->too_big) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "{\"error\":\"too_large\",\"message\":\"request body exceeds %zu bytes\"}",
+                 s->o->max_body);
+        return send_text(c, 413, "application/json", msg);
+    }
+    if (strncmp(url, "/api/", 5) != 0 && strcmp(url, "/fhir") != 0 && strncmp(url, "/fhir/", 6) != 0)
+        return serve_static(s, c, method, url);
+
+    kb_req r;
+    memset(&r, 0, sizeof r);
+    r.conn = c;
+    r.method = method;
+    r.path = url;
+    r.body = cs->body.s;
+    r.body_len = cs->body.len;
+    char ip[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, ip, sizeof ip);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, ip, sizeof ip);
+    r.client_ip = ip;
+    r.d = pool_take(&s->pool);
+    kb_dispatch(&r);
+    pool_give(&s->pool, r.d);
+    if (r.status == 404 && !r.out) kb_reply_error(&r, 404, "not_found", "no endpoint %s %s", method, url);
+    struct MHD_Response *resp;
+    if (r.out)
+        resp = MHD_create_response_from_buffer(r.out_len, r.out, MHD_RESPMEM_MUST_FREE);
+    else
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r.ctype) MHD_add_response_header(resp, "Content-Type", r.ctype);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (r.set_cookie[0]) MHD_add_response_header(resp, "Set-Cookie", r.set_cookie);
+    if (atomic_load(&s->stopping)) MHD_add_response_header(resp, "Connection", "close");
+    security_headers(resp);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    server *s = cls;
+    conn_state *cs = *con_cls;
+    if (!cs) return;
+    if (cs->counted) atomic_fetch_sub(&s->in_flight, 1);
+    kb_buf_free(&cs->body);
+    free(cs);
+    *con_cls = NULL;
+}
+
+static void pool_close(pool *p) {
+    for (int i = 0; i < p->n_free; i++) kb_data_close(p->free[i]);
+    free(p->free);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
+}
+
+int kb_server_run(const kb_server_opts *o, kb_err *e) {
+    server s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.web = kb_web_dir();
+    if (o->login_rate > 0) kb_rate_limit = o->login_rate;
+    if (kb_items_load(e)) return C_ERR;
+    pthread_mutex_init(&s.pool.lock, NULL);
+    pthread_cond_init(&s.pool.cond, NULL);
+    s.pool.n = o->threads;
+    s.pool.free = kb_calloc((size_t)o->threads, sizeof(kb_data *));
+    /* The first open migrates the stores; the rest find them current. */
+    for (int i = 0; i < o->threads; i++) {
+        kb_data *d;
+        if (kb_data_open(o->data_dir, &d, e)) {
+            pool_close(&s.pool);
+            return C_ERR;
+        }
+        s.pool.free[s.pool.n_free++] = d;
+    }
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)o->port);
+    if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1) {
+        pool_close(&s.pool);
+        return kb_errf(e, "--listen: '%s' is not an IPv4 address", o->host);
+    }
+    /* Worker threads inherit this mask, so SIGTERM/SIGINT reach only the
+     * sigwait below and never interrupt a request half-way. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
+    if (!daemon) {
+        pool_close(&s.pool);
+        return kb_errf(e, "cannot listen on %s:%d: %s", o->host, o->port, strerror(errno));
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    printf("listening on http://%s:%u (%d threads, web %s)\n", o->host, di ? (unsigned)di->port : (unsigned)o->port,
+           o->threads, s.web ? s.web : "(none)");
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    /* Graceful: stop accepting, let requests in flight finish (up to 10 s),
+     * then close idle keep-alive connections and the stores. */
+    atomic_store(&s.stopping, 1);
+    MHD_socket ls = MHD_quiesce_daemon(daemon);
+    for (int i = 0; i < 1000 && atomic_load(&s.in_flight) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(daemon);
+    if (ls != MHD_INVALID_SOCKET) close(ls);
+    pool_close(&s.pool);
+    fprintf(stderr, "kenbank serve: %s received, stopped cleanly\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    return C_OK;
+}

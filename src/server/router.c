@@ -1,0 +1,298 @@
+/* router.c -- the route table and the one authorisation decision.
+ *
+ * Every endpoint is a row below: method, pattern, the roles allowed, and
+ * extra checks.  kb_dispatch() authenticates the caller, then kb_authorise()
+ * decides -- nothing else grants access, and a route without a role bit is
+ * closed to that role.  Handlers may assume their checks passed. */
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "consent/consent.h"
+#include "server/server.h"
+
+#define R(x) KB_ROLE_BIT(KB_ROLE_##x)
+#define ANYONE (R(INDIVIDUAL) | R(INSTITUTION) | R(INSURER) | R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(PROVIDER) | R(ADMIN))
+#define STAFF (ANYONE & ~R(INDIVIDUAL))
+
+const kb_route kb_routes[] = {
+    {"GET", "/api/health", 0, KB_R_PUBLIC, kb_h_health},
+    {"POST", "/api/login", 0, KB_R_PUBLIC, kb_h_login},
+    {"POST", "/api/enrol", 0, KB_R_PUBLIC, kb_h_enrol},
+    {"GET", "/api/consent-texts", 0, KB_R_PUBLIC, kb_h_consent_texts},
+    {"POST", "/api/logout", ANYONE, KB_R_SESSION_ONLY, kb_h_logout},
+    {"GET", "/api/me", ANYONE, 0, kb_h_me},
+    {"POST", "/api/tokens", STAFF, KB_R_SESSION_ONLY, kb_h_token_new},
+    {"POST", "/api/enrolment-codes", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_enrol_code},
+    {"GET", "/api/me/exams", R(INDIVIDUAL), 0, kb_h_my_exams},
+    {"GET", "/api/me/exams/{}", R(INDIVIDUAL), KB_R_OWN_EXAM, kb_h_my_exam},
+    {"GET", "/api/me/consents", R(INDIVIDUAL), 0, kb_h_my_consents},
+    {"POST", "/api/me/consents", R(INDIVIDUAL), 0, kb_h_my_consent_set},
+    {"GET", "/api/me/audit", R(INDIVIDUAL), 0, kb_h_my_audit},
+    {"GET", "/api/users", R(ADMIN), 0, kb_h_users},
+    {"POST", "/api/users", R(ADMIN), 0, kb_h_user_add},
+    {"POST", "/api/users/{}/disable", R(ADMIN), 0, kb_h_user_disable},
+    {"GET", "/api/audit", R(ADMIN) | R(REVIEWER), 0, kb_h_audit_list},
+    {"GET", "/api/audit/verify", R(ADMIN) | R(REVIEWER), 0, kb_h_audit_verify},
+    {"GET", "/api/provider/subjects", R(PROVIDER), 0, kb_h_provider_subjects},
+    {"GET", "/api/provider/subjects/{}/exams", R(PROVIDER), KB_R_PROVIDER_CONSENT, kb_h_provider_exams},
+    {"GET", "/fhir/metadata", 0, KB_R_PUBLIC, kb_h_fhir_metadata},
+    {"GET", "/fhir/Observation", R(INDIVIDUAL) | R(PROVIDER), 0, kb_h_fhir_obs_search},
+    {"GET", "/fhir/Observation/{}", R(INDIVIDUAL) | R(PROVIDER), 0, kb_h_fhir_obs_read},
+    {"GET", "/fhir/Patient/$everything", R(INDIVIDUAL), 0, kb_h_fhir_export},
+};
+const size_t kb_routes_len = KB_ARRAY_LEN(kb_routes);
+
+/* Matches path against pattern, capturing {} segments. */
+static int match(const char *pattern, const char *path, kb_req *r) {
+    r->n_params = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (p[0] == '{' && p[1] == '}') {
+            const char *end = strchr(s, '/');
+            size_t n = end ? (size_t)(end - s) : strlen(s);
+            if (n == 0 || n >= sizeof r->params[0] || r->n_params >= KB_MAX_PARAMS) return 0;
+            memcpy(r->params[r->n_params], s, n);
+            r->params[r->n_params++][n] = '\0';
+            s += n;
+            p += 2;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else {
+            return 0;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static int authenticate(kb_req *r, kb_err *e) {
+    const char *auth = kb_req_header(r, "Authorization");
+    int found = 0;
+    if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+        found = kb_token_lookup(r->d, auth + 7, &r->who, e);
+    } else {
+        const char *cookie = MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_COOKIE_KIND,
+                                                         "kb_session");
+        if (cookie) found = kb_session_lookup(r->d, cookie, &r->who, e);
+    }
+    if (found < 0) return C_ERR;
+    if (found == 1 && r->who.role == KB_ROLE_INDIVIDUAL && r->who.person_id > 0)
+        kb_pseudonym_research(&r->d->keys, r->who.person_id, r->pseudonym);
+    return C_OK;
+}
+
+static int is_write(const char *method) {
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* THE authorisation decision.  Returns 0 to proceed, or the HTTP status of
+ * the refusal (after replying). */
+static int authorise(const kb_route *rt, kb_req *r) {
+    if (rt->flags & KB_R_PUBLIC) return 0;
+    if (r->who.role == KB_ROLE_NONE) {
+        kb_reply_error(r, 401, "unauthenticated", "%s %s needs a session cookie or a bearer token", r->method,
+                       r->path);
+        return 401;
+    }
+    if (!(rt->roles & KB_ROLE_BIT(r->who.role))) {
+        kb_reply_error(r, 403, "forbidden", "role %s may not %s %s", kb_role_name(r->who.role), r->method,
+                       rt->pattern);
+        return 403;
+    }
+    if ((rt->flags & KB_R_SESSION_ONLY) && r->who.via != KB_VIA_SESSION) {
+        kb_reply_error(r, 403, "session_required", "%s %s needs a web session, not a bearer token", r->method,
+                       rt->pattern);
+        return 403;
+    }
+    if (is_write(r->method)) {
+        if (r->who.via == KB_VIA_SESSION) {
+            const char *csrf = kb_req_header(r, "X-CSRF-Token");
+            if (!csrf || !r->who.csrf[0] || strcmp(csrf, r->who.csrf) != 0) {
+                kb_reply_error(r, 403, "csrf", "header X-CSRF-Token missing or wrong for this session");
+                return 403;
+            }
+        } else if (!r->who.can_write) {
+            kb_reply_error(r, 403, "scope", "bearer token scope is read-only");
+            return 403;
+        }
+    }
+    kb_err e = {{0}};
+    if ((rt->flags & KB_R_OWN_EXAM) && r->who.role == KB_ROLE_INDIVIDUAL) {
+        /* Another person's exam answers exactly like a missing one, so ids
+         * cannot be probed. */
+        char *end;
+        long long id = strtoll(r->params[0], &end, 10);
+        int own = 0;
+        kb_stmt *st;
+        if (*end == '\0' && id > 0 &&
+            kb_db_cached(r->d->research,
+                         "SELECT s.pseudonym FROM exams x JOIN subjects s ON s.id = x.subject_id WHERE x.id = ?",
+                         &st, &e) == C_OK) {
+            kb_bind_int(st, 1, id);
+            if (kb_stmt_step(st, &e) == 1) {
+                own = strcmp(kb_col_text(st, 0), r->pseudonym) == 0;
+                kb_stmt_reset(st);
+            }
+        }
+        if (!own) {
+            kb_reply_error(r, 404, "not_found", "exam %s not found", r->params[0]);
+            return 404;
+        }
+    }
+    if (rt->flags & KB_R_PROVIDER_CONSENT) {
+        char why[64];
+        int ok = kb_consent_allows(r->d, r->params[0], KB_PURPOSE_PROVIDER, r->who.org, 0, why, &e);
+        if (ok < 0) {
+            fprintf(stderr, "kenbank serve: consent check: %s\n", e.msg);
+            kb_reply_error(r, 500, "internal", "consent check failed");
+            return 500;
+        }
+        if (!ok) {
+            kb_req_audit(r, "exam.list", r->params[0], KB_PURPOSE_PROVIDER, "denied", why);
+            kb_reply_error(r, 403, "no_consent", "subject has not consented to sharing with provider %s (%s)",
+                           r->who.org, why);
+            return 403;
+        }
+    }
+    return 0;
+}
+
+void kb_dispatch(kb_req *r) {
+    const kb_route *path_hit = NULL;
+    for (size_t i = 0; i < kb_routes_len; i++) {
+        const kb_route *rt = &kb_routes[i];
+        if (!match(rt->pattern, r->path, r)) continue;
+        path_hit = rt;
+        if (strcmp(rt->method, r->method) != 0 &&
+            !(strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            continue;
+        r->route = rt;
+        kb_err e = {{0}};
+        if (authenticate(r, &e)) {
+            fprintf(stderr, "kenbank serve: authentication: %s\n", e.msg);
+            kb_reply_error(r, 500, "internal", "authentication failed");
+            return;
+        }
+        if (authorise(rt, r)) return;
+        rt->fn(r);
+        return;
+    }
+    if (path_hit) {
+        kb_reply_error(r, 405, "method_not_allowed", "%s is not allowed on %s", r->method, r->path);
+        return;
+    }
+    r->status = 404;
+}
+
+/* ---- helpers ---- */
+
+static void set_body(kb_req *r, int status, char *text, const char *ctype) {
+    free(r->out);
+    r->status = status;
+    r->out = text;
+    r->out_len = text ? strlen(text) : 0;
+    r->ctype = ctype;
+}
+
+void kb_reply_json(kb_req *r, int status, cJSON *body) {
+    set_body(r, status, cJSON_PrintUnformatted(body), "application/json; charset=utf-8");
+    cJSON_Delete(body);
+}
+
+void kb_reply_fhir(kb_req *r, int status, cJSON *body) {
+    set_body(r, status, cJSON_PrintUnformatted(body), "application/fhir+json; charset=utf-8");
+    cJSON_Delete(body);
+}
+
+void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (strncmp(r->path, "/fhir", 5) == 0) {
+        cJSON *oo = cJSON_CreateObject();
+        cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome");
+        cJSON *issues = cJSON_AddArrayToObject(oo, "issue");
+        cJSON *is = cJSON_CreateObject();
+        cJSON_AddStringToObject(is, "severity", "error");
+        cJSON_AddStringToObject(is, "code", status == 401 ? "login" : status == 403 ? "forbidden"
+                                            : status == 404 ? "not-found" : status >= 500 ? "exception" : "invalid");
+        cJSON_AddStringToObject(is, "diagnostics", msg);
+        cJSON_AddItemToArray(issues, is);
+        kb_reply_fhir(r, status, oo);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", code);
+    cJSON_AddStringToObject(o, "message", msg);
+    kb_reply_json(r, status, o);
+}
+
+cJSON *kb_req_json(kb_req *r) {
+    cJSON *j = r->body_len ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        kb_reply_error(r, 400, "bad_json", "request body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+const char *kb_req_arg(kb_req *r, const char *name) {
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *kb_req_header(kb_req *r, const char *name) {
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *kb_req_cookie(kb_req *r, const char *name) {
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_COOKIE_KIND, name);
+}
+
+int kb_req_audit(kb_req *r, const char *action, const char *pseudonym, const char *purpose, const char *result,
+                 const char *detail) {
+    kb_err e = {{0}};
+    const char *actor = r->who.username[0] ? r->who.username : "anonymous";
+    char who[160];
+    if (r->who.org[0]) snprintf(who, sizeof who, "%s@%s", actor, r->who.org);
+    else kb_strlcpy(who, actor, sizeof who);
+    if (kb_audit_append(r->d, who, kb_role_name(r->who.role), action, pseudonym, purpose, result, detail, &e)) {
+        fprintf(stderr, "kenbank serve: %s\n", e.msg);
+        kb_reply_error(r, 500, "audit_failed", "the access could not be audited, so it was refused");
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+/* Login and enrolment limiter: at most kb_rate_limit (default 10) attempts per IP per minute, in
+ * 1024 buckets keyed by a hash of the address (collisions only make it
+ * stricter).  The per-account lockout lives in auth.c. */
+#define RATE_BUCKETS 1024
+int kb_rate_limit = 10;
+static struct {
+    time_t window;
+    int count;
+} rate[RATE_BUCKETS];
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int kb_rate_allow(const char *ip) {
+    unsigned h = 2166136261u;
+    for (const char *s = ip ? ip : ""; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    time_t minute = time(NULL) / 60;
+    pthread_mutex_lock(&rate_lock);
+    int i = (int)(h % RATE_BUCKETS), ok;
+    if (rate[i].window != minute) {
+        rate[i].window = minute;
+        rate[i].count = 0;
+    }
+    ok = ++rate[i].count <= kb_rate_limit;
+    pthread_mutex_unlock(&rate_lock);
+    return ok;
+}

@@ -1,0 +1,132 @@
+/* server.h -- kenbank's HTTP API (libmicrohttpd + cJSON).
+ *
+ *   http.c        daemon, connection pool, request bodies, static files,
+ *                 graceful shutdown
+ *   router.c      the route table: (method, pattern) -> handler, allowed
+ *                 roles and checks; authentication and THE authorisation
+ *                 decision (deny by default)
+ *   routes_api.c  /api handlers
+ *   routes_fhir.c /fhir handlers (FHIR R4 facade)
+ * See docs/internals/server.md and docs/API.md. */
+#ifndef KB_SERVER_H
+#define KB_SERVER_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "auth/auth.h"
+#include "ident/pseudonym.h"
+#include "store/datadir.h"
+#include "util/buf.h"
+
+typedef struct kb_server_opts {
+    const char *data_dir;
+    const char *host; /* "127.0.0.1" */
+    int port;         /* 0: any free port (printed on stdout) */
+    int threads;
+    int timeout;      /* idle connection timeout, seconds */
+    size_t max_body;  /* request body limit, bytes */
+    int login_rate;   /* login/enrol attempts per IP per minute */
+} kb_server_opts;
+
+/* Runs until SIGTERM or SIGINT; prints "listening on http://HOST:PORT". */
+int kb_server_run(const kb_server_opts *o, kb_err *e);
+
+#define KB_MAX_PARAMS 4
+
+typedef struct kb_route kb_route;
+
+typedef struct kb_req {
+    void *conn; /* struct MHD_Connection * */
+    const char *method, *path, *client_ip;
+    const char *body;
+    size_t body_len;
+    kb_data *d;
+    kb_principal who;
+    char pseudonym[KB_PSEUDONYM_LEN]; /* the individual's own, "" otherwise */
+    char params[KB_MAX_PARAMS][128];
+    int n_params;
+    const kb_route *route;
+    /* response */
+    int status;
+    char *out; /* malloc'd body */
+    size_t out_len;
+    const char *ctype;
+    char set_cookie[256];
+} kb_req;
+
+typedef void (*kb_handler)(kb_req *r);
+
+enum {
+    KB_R_PUBLIC = 1,      /* no credentials needed */
+    KB_R_OWN_EXAM = 2,    /* individuals: param 0 must be an exam of their own */
+    KB_R_PROVIDER_CONSENT = 4, /* param 0 is a pseudonym that granted provider_sharing to the caller's org */
+    KB_R_SESSION_ONLY = 8 /* not with a bearer token */
+};
+
+struct kb_route {
+    const char *method;
+    const char *pattern; /* "/api/me/exams/{}"; {} captures one segment */
+    unsigned roles;      /* KB_ROLE_BIT mask */
+    unsigned flags;
+    kb_handler fn;
+};
+
+extern const kb_route kb_routes[];
+extern const size_t kb_routes_len;
+
+/* Routes a request: match, authenticate, authorise, run.  Sets r->status
+ * (404 when nothing matches; the caller then tries static files). */
+void kb_dispatch(kb_req *r);
+
+/* Response helpers. */
+void kb_reply_json(kb_req *r, int status, cJSON *body); /* takes ownership */
+void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void kb_reply_fhir(kb_req *r, int status, cJSON *body);
+/* Parses the request body as a JSON object; on failure replies 400. */
+cJSON *kb_req_json(kb_req *r);
+/* Query-string argument or NULL. */
+const char *kb_req_arg(kb_req *r, const char *name);
+const char *kb_req_header(kb_req *r, const char *name);
+const char *kb_req_cookie(kb_req *r, const char *name);
+/* Audit one access by the caller; failures are logged to stderr and turn the
+ * response into 500, since an unaudited read must not succeed. */
+int kb_req_audit(kb_req *r, const char *action, const char *pseudonym, const char *purpose, const char *result,
+                 const char *detail);
+/* Per-IP fixed-window limiter for login and enrolment: 1 when allowed. */
+int kb_rate_allow(const char *ip);
+extern int kb_rate_limit; /* attempts per IP per minute */
+
+/* Handlers (routes_api.c, routes_fhir.c). */
+void kb_h_health(kb_req *r);
+void kb_h_login(kb_req *r);
+void kb_h_logout(kb_req *r);
+void kb_h_me(kb_req *r);
+void kb_h_token_new(kb_req *r);
+void kb_h_enrol_code(kb_req *r);
+void kb_h_enrol(kb_req *r);
+void kb_h_my_exams(kb_req *r);
+void kb_h_my_exam(kb_req *r);
+void kb_h_my_consents(kb_req *r);
+void kb_h_my_consent_set(kb_req *r);
+void kb_h_my_audit(kb_req *r);
+void kb_h_consent_texts(kb_req *r);
+void kb_h_users(kb_req *r);
+void kb_h_user_add(kb_req *r);
+void kb_h_user_disable(kb_req *r);
+void kb_h_audit_list(kb_req *r);
+void kb_h_audit_verify(kb_req *r);
+void kb_h_provider_subjects(kb_req *r);
+void kb_h_provider_exams(kb_req *r);
+void kb_h_fhir_metadata(kb_req *r);
+void kb_h_fhir_obs_search(kb_req *r);
+void kb_h_fhir_obs_read(kb_req *r);
+void kb_h_fhir_export(kb_req *r);
+
+/* Exams as JSON (shared by /api and the provider view): exam list of a
+ * subject, and one exam with its observations.  0 when absent. */
+int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e);
+int kb_exam_json(kb_data *d, int64_t exam_id, cJSON **out, kb_err *e);
+
+#endif

@@ -1,0 +1,154 @@
+/* Accounts: Argon2id hashes, login, lockout after 5 failures, disabled
+ * accounts, sessions and bearer tokens hashed at rest, scopes, expiry of
+ * codes, one-time enrolment. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auth/auth.h"
+#include "ident/vault.h"
+
+static char dir[64];
+
+static kb_data *fresh(void) {
+    kb_err e = {{0}};
+    strcpy(dir, "/tmp/kb_auth_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/d", dir);
+    assert_int_equal(kb_data_init(sub, NULL, NULL, &e), C_OK);
+    kb_data *d;
+    assert_int_equal(kb_data_open(sub, &d, &e), C_OK);
+    return d;
+}
+
+static void done(kb_data *d) {
+    kb_data_close(d);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void login_lockout_disable(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    int64_t id;
+    assert_int_equal(kb_account_add(d, "ins1", "correct horse", KB_ROLE_INSURER, "06140019", 0, &id, &e), C_OK);
+    assert_int_equal(kb_account_add(d, "ins1", "correct horse", KB_ROLE_INSURER, "", 0, &id, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "already taken"));
+    assert_int_equal(kb_account_add(d, "xyz1", "short", KB_ROLE_ADMIN, "", 0, &id, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field password"));
+    int64_t n = 0;
+    assert_int_equal(kb_db_query_int(d->identity, "SELECT COUNT(*) FROM accounts WHERE pw_hash LIKE '$argon2id$%'",
+                                     &n, &e), C_OK);
+    assert_int_equal(n, 1);
+    kb_login_result res;
+    char tok[KB_TOKEN_LEN];
+    kb_principal p;
+    assert_int_equal(kb_login(d, "ins1", "correct horse", &res, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_OK);
+    assert_int_equal(p.role, KB_ROLE_INSURER);
+    assert_string_equal(p.org, "06140019");
+    kb_principal q;
+    assert_int_equal(kb_session_lookup(d, tok, &q, &e), 1);
+    assert_string_equal(q.csrf, p.csrf);
+    /* the token itself is not in the database */
+    kb_stmt *st;
+    assert_int_equal(kb_stmt_prepare(d->identity, "SELECT COUNT(*) FROM sessions WHERE token_hash = ?", &st, &e), C_OK);
+    kb_bind_text(st, 1, tok);
+    assert_int_equal(kb_stmt_step(st, &e), 1);
+    assert_int_equal(kb_col_int(st, 0), 0);
+    kb_stmt_finalize(st);
+    for (int i = 0; i < KB_LOCK_AFTER - 1; i++) {
+        assert_int_equal(kb_login(d, "ins1", "wrong password", &res, tok, &p, &e), C_OK);
+        assert_int_equal(res, KB_LOGIN_BAD);
+    }
+    assert_int_equal(kb_login(d, "ins1", "wrong password", &res, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_LOCKED);
+    /* even the right password is refused while locked */
+    assert_int_equal(kb_login(d, "ins1", "correct horse", &res, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_LOCKED);
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE accounts SET locked_until = '2000-01-01T00:00:00.000Z'", &e),
+                     C_OK);
+    assert_int_equal(kb_login(d, "ins1", "correct horse", &res, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_OK);
+    assert_int_equal(kb_login(d, "nobody", "whatever12", &res, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_BAD);
+    assert_int_equal(kb_account_disable(d, "ins1", &e), C_OK);
+    assert_int_equal(kb_session_lookup(d, tok, &q, &e), 0);
+    done(d);
+}
+
+static void tokens_are_scoped_and_expire(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    int64_t id;
+    assert_int_equal(kb_account_add(d, "bot", "machine password", KB_ROLE_RESEARCHER, "", 0, &id, &e), C_OK);
+    char r[KB_TOKEN_LEN], w[KB_TOKEN_LEN];
+    assert_int_equal(kb_token_issue(d, id, "read", 3600, "t", r, &e), C_OK);
+    assert_int_equal(kb_token_issue(d, id, "read write", 3600, "t", w, &e), C_OK);
+    assert_int_equal(kb_token_issue(d, id, "admin", 3600, "t", w, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field scope"));
+    assert_int_equal(kb_token_issue(d, id, "read write", 3600, "t", w, &e), C_OK);
+    kb_principal p;
+    assert_int_equal(kb_token_lookup(d, r, &p, &e), 1);
+    assert_int_equal(p.can_write, 0);
+    assert_int_equal(p.role, KB_ROLE_RESEARCHER);
+    assert_int_equal(kb_token_lookup(d, w, &p, &e), 1);
+    assert_int_equal(p.can_write, 1);
+    assert_int_equal(kb_token_lookup(d, "kbt_forged", &p, &e), 0);
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000Z'", &e),
+                     C_OK);
+    assert_int_equal(kb_token_lookup(d, r, &p, &e), 0);
+    done(d);
+}
+
+static void enrolment_is_one_time(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    int64_t pid;
+    assert_int_equal(kb_vault_new_person(d, &pid, &e), C_OK);
+    char code[KB_CODE_LEN];
+    assert_int_equal(kb_enrol_issue(d, pid, "ins1", 3600, code, &e), C_OK);
+    assert_int_equal(strlen(code), 19);
+    int64_t acc = 0, got = 0;
+    char lower[KB_CODE_LEN];
+    for (int i = 0; code[i] || (lower[i] = 0); i++) lower[i] = (char)(code[i] >= 'A' && code[i] <= 'Z' ? code[i] + 32 : code[i]);
+    assert_int_equal(kb_enrol_redeem(d, lower, "hanako", "hanako password", &acc, &got, &e), C_OK);
+    assert_int_equal(got, pid);
+    assert_int_equal(kb_enrol_redeem(d, code, "hanako2", "hanako password", &acc, &got, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "already used"));
+    assert_int_equal(kb_enrol_redeem(d, "0000-0000-0000-0000", "x123", "hanako password", &acc, &got, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "unknown code"));
+    assert_int_equal(kb_enrol_issue(d, pid, "ins1", 3600, code, &e), C_OK);
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE enrolment_codes SET expires_at = '2000-01-01T00:00:00.000Z'", &e),
+                     C_OK);
+    assert_int_equal(kb_enrol_redeem(d, code, "hanako3", "hanako password", &acc, &got, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "expired"));
+    kb_login_result res;
+    char tok[KB_TOKEN_LEN];
+    kb_principal p;
+    assert_int_equal(kb_login(d, "hanako", "hanako password", &res, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_OK);
+    assert_int_equal(p.role, KB_ROLE_INDIVIDUAL);
+    assert_int_equal(p.person_id, pid);
+    /* an individual account cannot be made without a person */
+    int64_t id;
+    assert_int_equal(kb_account_add(d, "loose", "some password", KB_ROLE_INDIVIDUAL, "", 0, &id, &e), C_ERR);
+    done(d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(login_lockout_disable),
+        cmocka_unit_test(tokens_are_scoped_and_expire),
+        cmocka_unit_test(enrolment_is_one_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

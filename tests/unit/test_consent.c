@@ -1,0 +1,129 @@
+/* Consent: opt-in default, grant, immediate withdrawal, validity dates,
+ * provider scoping, a past point in time, and input checks naming fields. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "consent/consent.h"
+#include "ident/pseudonym.h"
+
+static char dir[64];
+static char P[KB_PSEUDONYM_LEN];
+
+static kb_data *fresh(void) {
+    kb_err e = {{0}};
+    strcpy(dir, "/tmp/kb_consent_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/d", dir);
+    assert_int_equal(kb_data_init(sub, NULL, NULL, &e), C_OK);
+    kb_data *d;
+    assert_int_equal(kb_data_open(sub, &d, &e), C_OK);
+    kb_pseudonym_research(&d->keys, 42, P);
+    return d;
+}
+
+static void done(kb_data *d) {
+    kb_data_close(d);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int allows(kb_data *d, const char *purpose, const char *provider, time_t at, char *why) {
+    kb_err e = {{0}};
+    int r = kb_consent_allows(d, P, purpose, provider, at, why, &e);
+    assert_true(r == 0 || r == 1);
+    return r;
+}
+
+static void record(kb_data *d, const char *purpose, const char *provider, int granted, const char *from,
+                   const char *to) {
+    kb_err e = {{0}};
+    kb_consent_event ev = {P, purpose, provider, granted, 0, from, to, "web", "test"};
+    if (kb_consent_record(d, &ev, &e)) fail_msg("%s", e.msg);
+}
+
+static void default_is_deny_and_withdrawal_is_immediate(void **state) {
+    kb_data *d = fresh();
+    char why[64];
+    for (int i = 0; kb_consent_purposes[i]; i++)
+        assert_int_equal(allows(d, kb_consent_purposes[i], "clinic-1", 0, why), 0);
+    assert_string_equal(why, "no consent");
+    record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL);
+    assert_int_equal(allows(d, KB_PURPOSE_ACADEMIC, NULL, 0, why), 1);
+    assert_string_equal(why, "granted v1");
+    assert_int_equal(allows(d, KB_PURPOSE_COMMERCIAL, NULL, 0, NULL), 0);
+    record(d, KB_PURPOSE_ACADEMIC, NULL, 0, NULL, NULL);
+    assert_int_equal(allows(d, KB_PURPOSE_ACADEMIC, NULL, 0, why), 0);
+    assert_string_equal(why, "withdrawn");
+    /* a point in time before any event: nothing recorded yet */
+    assert_int_equal(allows(d, KB_PURPOSE_ACADEMIC, NULL, time(NULL) - 86400, why), 0);
+    done(d);
+}
+
+static void provider_sharing_is_per_provider(void **state) {
+    kb_data *d = fresh();
+    char why[64];
+    record(d, KB_PURPOSE_PROVIDER, "clinic-1", 1, NULL, NULL);
+    assert_int_equal(allows(d, KB_PURPOSE_PROVIDER, "clinic-1", 0, NULL), 1);
+    assert_int_equal(allows(d, KB_PURPOSE_PROVIDER, "clinic-2", 0, NULL), 0);
+    assert_int_equal(allows(d, KB_PURPOSE_PROVIDER, NULL, 0, why), 0);
+    assert_string_equal(why, "no provider named");
+    done(d);
+}
+
+static void validity_dates(void **state) {
+    kb_data *d = fresh();
+    char why[64];
+    record(d, KB_PURPOSE_RECONTACT, NULL, 1, "2099-01-01", NULL);
+    assert_int_equal(allows(d, KB_PURPOSE_RECONTACT, NULL, 0, why), 0);
+    assert_string_equal(why, "not yet valid");
+    record(d, KB_PURPOSE_RECONTACT, NULL, 1, "2020-01-01", "2020-12-31");
+    assert_int_equal(allows(d, KB_PURPOSE_RECONTACT, NULL, 0, why), 0);
+    assert_string_equal(why, "expired");
+    record(d, KB_PURPOSE_RECONTACT, NULL, 1, "2020-01-01", "2999-12-31");
+    assert_int_equal(allows(d, KB_PURPOSE_RECONTACT, NULL, 0, NULL), 1);
+    done(d);
+}
+
+static void bad_input_names_the_field(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    kb_consent_event ev = {P, "selling", NULL, 1, 0, NULL, NULL, "web", "t"};
+    assert_int_equal(kb_consent_record(d, &ev, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field purpose"));
+    kb_consent_event ev2 = {P, KB_PURPOSE_PROVIDER, NULL, 1, 0, NULL, NULL, "web", "t"};
+    assert_int_equal(kb_consent_record(d, &ev2, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field provider"));
+    kb_consent_event ev3 = {P, KB_PURPOSE_ACADEMIC, NULL, 1, 7, NULL, NULL, "web", "t"};
+    assert_int_equal(kb_consent_record(d, &ev3, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field text_version"));
+    kb_consent_event ev4 = {P, KB_PURPOSE_ACADEMIC, NULL, 1, 0, "2024-13-01", NULL, "web", "t"};
+    assert_int_equal(kb_consent_record(d, &ev4, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field valid_from"));
+    kb_consent_event ev5 = {"person-42", KB_PURPOSE_ACADEMIC, NULL, 1, 0, NULL, NULL, "web", "t"};
+    assert_int_equal(kb_consent_record(d, &ev5, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field pseudonym"));
+    kb_consent_event ev6 = {P, KB_PURPOSE_ACADEMIC, NULL, 1, 0, NULL, NULL, "fax", "t"};
+    assert_int_equal(kb_consent_record(d, &ev6, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "field channel"));
+    done(d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(default_is_deny_and_withdrawal_is_immediate),
+        cmocka_unit_test(provider_sharing_is_per_provider),
+        cmocka_unit_test(validity_dates),
+        cmocka_unit_test(bad_input_names_the_field),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
