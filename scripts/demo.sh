@@ -17,7 +17,29 @@ if [ ! -f demo/data/kenbank.conf ]; then
   $K init --data demo/data
   echo "== importing the checkup institutions' MHLW archives"
   $K import --data demo/data --source kenshin demo/population/xml || [ $? -eq 3 ]
-  if $K help demo-setup >/dev/null 2>&1; then $K demo-setup --data demo/data; fi
+  echo "== demo accounts"
+  export KENBANK_PASSWORD=kenbank-demo-2026
+  $K user add --data demo/data --username admin --role admin >/dev/null
+  $K user add --data demo/data --username insurer --role insurer --org kenshin >/dev/null
+  $K user add --data demo/data --username clinic --role institution --org kenshin >/dev/null
+  $K user add --data demo/data --username researcher --role researcher >/dev/null
+  $K user add --data demo/data --username reviewer --role reviewer >/dev/null
+  $K user add --data demo/data --username biobank --role biobank >/dev/null
+  unset KENBANK_PASSWORD
+  # one member gets an enrolment code, as their insurer would issue it
+  first_zip=$(ls demo/population/xml/*.zip | sed -n 1p)
+  rid=$(unzip -Z1 "$first_zip" | sed -n 's|^DATA/\(h.*\)\.xml$|\1|p' | sed -n 1p)
+  code=$($K enrol --data demo/data --source kenshin --record-id "$rid" | grep -oE '[0-9A-Z]{4}(-[0-9A-Z]{4}){3}' | sed -n 1p)
+  cat > demo/LOGINS.txt <<LOGINS
+Demo logins (password for all staff accounts: kenbank-demo-2026)
+  admin       operator / administrator
+  insurer     insurer (保険者), organisation "kenshin"
+  clinic      checkup institution (健診機関), organisation "kenshin"
+  researcher, reviewer, biobank
+A member's one-time enrolment code (受診者の登録コード): $code
+  redeem: curl -X POST http://$LISTEN/api/enrol -H 'Content-Type: application/json' \\
+            -d '{"code":"$code","username":"member1","password":"kenbank-demo-2026"}'
+LOGINS
 fi
 
 $K stats --data demo/data
