@@ -116,6 +116,11 @@ const kb_migration kb_identity_schema[] = {
      "  seq BIGINT NOT NULL,"
      "  hash TEXT NOT NULL);"
      "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, '');"},
+    /* Steps 3-5 are reserved while three modules are written in parallel;
+     * each owner replaces its placeholder before the step first ships. */
+    {3, "biobank (reserved)", "SELECT 1"},
+    {4, "analytics (reserved)", "SELECT 1"},
+    {5, "portal (reserved)", "SELECT 1"},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -243,5 +248,9 @@ const kb_migration kb_research_schema[] = {
      "INSERT INTO consent_texts VALUES ('recontact', 1,"
      " '研究への参加案内のために再度連絡を受けることに同意します。',"
      " 'I agree to be contacted again with invitations to take part in research.', {now});"},
+    /* Reserved as in the identity store: 3 biobank, 4 analytics, 5 portal. */
+    {3, "biobank (reserved)", "SELECT 1"},
+    {4, "analytics (reserved)", "SELECT 1"},
+    {5, "portal (reserved)", "SELECT 1"},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];
