@@ -15,6 +15,7 @@ PKGS=(
   libcjson-dev
   libcmocka-dev
   libzip-dev zip unzip
+  libzint-dev
   libclang-rt-14-dev
   chromium fonts-noto-cjk
   curl
