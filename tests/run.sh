@@ -44,6 +44,8 @@ run_integration() { # $1 binary, $2 label
     [ "$(basename "$t")" = lib.sh ] && continue
     # pg_* tests need PostgreSQL and run only in the pg pass
     if [[ "$(basename "$t")" == pg_* ]] && [ -z "${KENBANK_INIT_PG:-}" ]; then continue; fi
+    # the pg pass needs only the tests that create a data directory
+    if [ -n "${KENBANK_INIT_PG:-}" ] && ! grep -q 'init --data' "$t"; then continue; fi
     [ -n "$ONLY" ] && [[ "$t" != *$ONLY* ]] && continue
     local work; work=$(mktemp -d)
     out=$(cd "$ROOT" && KENBANK="$1" WORK="$work" timeout 900 bash "$t" 2>&1)
@@ -75,7 +77,7 @@ if [ -z "${SKIP_PG:-}" ] && [ -x "$ROOT/build/kenbank" ]; then
   PGTEST=$(mktemp -d /tmp/kenbank-pg.XXXXXX)
   if admin=$(bash scripts/pgtest.sh start "$PGTEST" 2>&1); then
     trap 'bash "$ROOT/scripts/pgtest.sh" stop "$PGTEST"' EXIT
-    KENBANK_INIT_PG="$admin" run_integration "$ROOT/build/kenbank" pg
+    KENBANK_INIT_PG="$admin" KENBANK_PGTEST_DIR="$PGTEST" run_integration "$ROOT/build/kenbank" pg
     bash scripts/pgtest.sh stop "$PGTEST"
     trap - EXIT
   else
