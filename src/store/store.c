@@ -42,9 +42,30 @@ static void redact(const char *where, char *out, size_t n) {
  * mix-up (research path given where identity is expected) is refused, since
  * writing identity attributes into the research store is the one mistake the
  * design exists to prevent. */
+/* 1 when `table` exists.  Probing with a SELECT instead of CREATE TABLE IF
+ * NOT EXISTS keeps opening an up-to-date database free of writes, which a
+ * read-only PostgreSQL replica requires. */
+static int table_exists(kb_db *db, const char *table) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE 1 = 0", table);
+    kb_err ignore;
+    kb_stmt *st;
+    if (kb_stmt_prepare(db, sql, &st, &ignore) != C_OK) return 0;
+    int rc = kb_stmt_step(st, &ignore);
+    kb_stmt_finalize(st);
+    return rc >= 0;
+}
+
+/* Every database records which store it is, on creation, in kb_meta.  A
+ * mix-up (research path given where identity is expected) is refused, since
+ * writing identity attributes into the research store is the one mistake the
+ * design exists to prevent. */
 static int check_role(kb_db *db, kb_err *e) {
-    int rc = kb_db_exec(db, "CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", e);
-    if (rc) return rc;
+    int rc;
+    if (!table_exists(db, "kb_meta")) {
+        rc = kb_db_exec(db, "CREATE TABLE kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", e);
+        if (rc) return rc;
+    }
     kb_stmt *st;
     rc = kb_stmt_prepare(db, "SELECT value FROM kb_meta WHERE key = 'role'", &st, e);
     if (rc) return rc;
@@ -190,11 +211,14 @@ int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
 }
 
 int kb_db_schema_version(kb_db *db, int *version, kb_err *e) {
-    int rc = kb_db_exec(db,
-                        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    int rc;
+    if (!table_exists(db, "schema_migrations")) {
+        rc = kb_db_exec(db,
+                        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
                         "name TEXT NOT NULL, applied_at TEXT NOT NULL)",
                         e);
-    if (rc) return rc;
+        if (rc) return rc;
+    }
     int64_t v = 0;
     rc = kb_db_query_int(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &v, e);
     *version = (int)v;

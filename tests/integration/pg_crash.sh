@@ -9,7 +9,7 @@ cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -n "${KENBANK_PGTEST_DIR:-}" ] || fail "needs the runner's throwaway cluster (KENBANK_PGTEST_DIR)"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 "$K" gen --people 1500 --years 2 --seed 31 --out pop --format xml 2>/dev/null
 "$K" init --data d >/dev/null

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# PostgreSQL only (run in the pg pass): a streaming replica serves read-only
+# analytics.  A standby made with pg_basebackup follows the primary; a data
+# directory pointed at it answers stats and check with the primary's data,
+# and any write through it is refused with a clear message.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+K="$KENBANK"
+cd "$WORK"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -n "${KENBANK_PGTEST_DIR:-}" ] || fail "needs the runner's throwaway cluster (KENBANK_PGTEST_DIR)"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
+P=$KENBANK_PGTEST_DIR
+pport=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$P/admin")
+
+R="$P/replica"
+rport=""
+for p in $(seq $((pport + 100)) $((pport + 200))); do
+  if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then rport=$p; break; fi
+done
+cleanup() { as_pg "$PGBIN/pg_ctl" -D "$R" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$R"; }
+trap cleanup EXIT
+as_pg "$PGBIN/pg_basebackup" -h "$P" -p "$pport" -U postgres -D "$R" -R -X stream >/dev/null 2>&1 \
+  || fail "pg_basebackup failed"
+as_pg "$PGBIN/pg_ctl" -D "$R" -l "$P/replica.log" -w -t 60 \
+  -o "-p $rport -k $P -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=200" start >/dev/null \
+  || fail "replica did not start: $(tail -5 "$P/replica.log")"
+
+"$K" init --data d >/dev/null
+"$K" gen --people 200 --years 2 --seed 41 --out pop --format csv 2>/dev/null
+"$K" import --data d --source k pop/exams.csv >/dev/null || fail "import on the primary"
+
+# the same data directory, pointed at the replica
+mkdir ro && cp -p d/keys ro/keys
+sed "s/port=$pport/port=$rport/g" d/kenbank.conf > ro/kenbank.conf && chmod 600 ro/kenbank.conf
+for i in $(seq 1 100); do
+  n=$("$K" stats --data ro 2>/dev/null | awk '/exams \(current\)/ {print $3}') || true
+  [ "${n:-0}" = 400 ] && break
+  sleep 0.2
+done
+[ "${n:-0}" = 400 ] || fail "replica did not catch up: ${n:-none}"
+"$K" check --data ro | grep -q '^consistent' || fail "check on the replica"
+[ "$(kb_sql ro research "SELECT pg_is_in_recovery()")" = t ] || fail "ro is not the standby"
+
+# writes through the replica are refused, and say why
+"$K" gen --people 5 --years 1 --seed 42 --out more --format csv 2>/dev/null
+if "$K" import --data ro --source k more/exams.csv >out.txt 2>err.txt; then fail "a write reached the replica"; fi
+grep -q 'read-only transaction' err.txt || fail "unclear message: $(cat err.txt)"
+echo ok
