@@ -270,6 +270,101 @@ static void content_hash(const kb_exam *x, char out[65]) {
     kb_buf_free(&b);
 }
 
+/* Rows go in as multi-row INSERTs of 16, 8, 4, 2 or 1 rows: one statement
+ * per exam instead of one per observation, which matters most where each
+ * statement is a network round trip (PostgreSQL).  The five SQL texts per
+ * table are built once and never move, so kb_db_cached can key on them. */
+#define OBS_COLS 14
+#define FLAG_COLS 3
+static const char *obs_sql[5], *flag_sql[5];
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+
+static const char *build_multi(const char *head, int cols, int rows) {
+    kb_buf b;
+    kb_buf_init(&b);
+    kb_buf_puts(&b, head);
+    for (int r = 0; r < rows; r++) {
+        kb_buf_puts(&b, r ? ", (" : " (");
+        for (int c = 0; c < cols; c++) kb_buf_puts(&b, c ? ", ?" : "?");
+        kb_buf_putc(&b, ')');
+    }
+    return kb_buf_detach(&b);
+}
+
+static void build_multi_all(void) {
+    for (int k = 0; k < 5; k++) {
+        obs_sql[k] = build_multi("INSERT INTO observations (exam_id, seq, code, type, num, num_text, unit, coded, "
+                                 "coded_system, text, null_flavor, not_done, interp, grp) VALUES",
+                                 OBS_COLS, 16 >> k);
+        flag_sql[k] = build_multi("INSERT INTO exam_flags (exam_id, item, level) VALUES", FLAG_COLS, 16 >> k);
+    }
+}
+
+/* Largest chunk (16, 8, 4, 2, 1) not above left; returns its index. */
+static int chunk_for(size_t left) {
+    int k = 0;
+    while ((size_t)(16 >> k) > left) k++;
+    return k;
+}
+
+static int insert_observations(kb_db *r, int64_t exam_id, const kb_exam *x, kb_err *e) {
+    pthread_once(&multi_once, build_multi_all);
+    for (size_t i = 0; i < x->n_obs;) {
+        int k = chunk_for(x->n_obs - i), rows = 16 >> k;
+        kb_stmt *st;
+        if (kb_db_cached(r, obs_sql[k], &st, e) != C_OK) return C_ERR;
+        for (int q = 0; q < rows; q++, i++) {
+            const kb_obs *o = &x->obs[i];
+            int p = q * OBS_COLS;
+            kb_bind_int(st, p + 1, exam_id);
+            kb_bind_int(st, p + 2, (int64_t)i);
+            kb_bind_text(st, p + 3, o->code);
+            kb_bind_int(st, p + 4, o->type);
+            if (o->has_num) {
+                kb_bind_double(st, p + 5, o->num);
+                kb_bind_text(st, p + 6, o->num_text[0] ? o->num_text : NULL);
+            } else {
+                kb_bind_null(st, p + 5);
+                kb_bind_null(st, p + 6);
+            }
+            kb_bind_text(st, p + 7, o->unit[0] ? o->unit : NULL);
+            kb_bind_text(st, p + 8, o->coded[0] ? o->coded : NULL);
+            kb_bind_text(st, p + 9, o->coded_system[0] ? o->coded_system : NULL);
+            kb_bind_text(st, p + 10, o->text);
+            kb_bind_text(st, p + 11, o->null_flavor[0] ? o->null_flavor : NULL);
+            kb_bind_int(st, p + 12, o->not_done);
+            kb_bind_text(st, p + 13, o->interp[0] ? o->interp : NULL);
+            kb_bind_int(st, p + 14, o->group);
+        }
+        int rc = kb_stmt_step(st, e);
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+    }
+    return C_OK;
+}
+
+static int insert_flags(kb_db *r, int64_t exam_id, const kb_judgement *j, kb_err *e) {
+    pthread_once(&multi_once, build_multi_all);
+    const kb_referral *keep[KB_MAX_REFERRALS];
+    size_t n = 0;
+    for (size_t i = 0; i < j->n_ref; i++)
+        if (j->ref[i].level >= KB_REF_GUIDANCE) keep[n++] = &j->ref[i];
+    for (size_t i = 0; i < n;) {
+        int k = chunk_for(n - i), rows = 16 >> k;
+        kb_stmt *st;
+        if (kb_db_cached(r, flag_sql[k], &st, e) != C_OK) return C_ERR;
+        for (int q = 0; q < rows; q++, i++) {
+            kb_bind_int(st, q * FLAG_COLS + 1, exam_id);
+            kb_bind_text(st, q * FLAG_COLS + 2, keep[i]->key);
+            kb_bind_int(st, q * FLAG_COLS + 3, keep[i]->level);
+        }
+        int rc = kb_stmt_step(st, e);
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+    }
+    return C_OK;
+}
+
 static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
     int64_t person = 0, subject = 0;
     if (resolve_person(imp, x, &person, e) != C_OK) return C_ERR;
@@ -346,47 +441,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
     kb_stmt_reset(st);
     if (rc != 1) return C_ERR;
 
-    if (kb_db_cached(r,
-                     "INSERT INTO observations (exam_id, seq, code, type, num, num_text, unit, coded, coded_system, "
-                     "text, null_flavor, not_done, interp, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     &st, e) != C_OK)
-        return C_ERR;
-    for (size_t i = 0; i < x->n_obs; i++) {
-        const kb_obs *o = &x->obs[i];
-        kb_bind_int(st, 1, exam_id);
-        kb_bind_int(st, 2, (int64_t)i);
-        kb_bind_text(st, 3, o->code);
-        kb_bind_int(st, 4, o->type);
-        if (o->has_num) {
-            kb_bind_double(st, 5, o->num);
-            kb_bind_text(st, 6, o->num_text[0] ? o->num_text : NULL);
-        } else {
-            kb_bind_null(st, 5);
-            kb_bind_null(st, 6);
-        }
-        kb_bind_text(st, 7, o->unit[0] ? o->unit : NULL);
-        kb_bind_text(st, 8, o->coded[0] ? o->coded : NULL);
-        kb_bind_text(st, 9, o->coded_system[0] ? o->coded_system : NULL);
-        kb_bind_text(st, 10, o->text);
-        kb_bind_text(st, 11, o->null_flavor[0] ? o->null_flavor : NULL);
-        kb_bind_int(st, 12, o->not_done);
-        kb_bind_text(st, 13, o->interp[0] ? o->interp : NULL);
-        kb_bind_int(st, 14, o->group);
-        rc = kb_stmt_step(st, e);
-        kb_stmt_reset(st);
-        if (rc < 0) return C_ERR;
-    }
-    if (kb_db_cached(r, "INSERT INTO exam_flags (exam_id, item, level) VALUES (?, ?, ?)", &st, e) != C_OK)
-        return C_ERR;
-    for (size_t i = 0; i < j.n_ref; i++) {
-        if (j.ref[i].level < KB_REF_GUIDANCE) continue;
-        kb_bind_int(st, 1, exam_id);
-        kb_bind_text(st, 2, j.ref[i].key);
-        kb_bind_int(st, 3, j.ref[i].level);
-        rc = kb_stmt_step(st, e);
-        kb_stmt_reset(st);
-        if (rc < 0) return C_ERR;
-    }
+    if (insert_observations(r, exam_id, x, e) != C_OK) return C_ERR;
+    if (insert_flags(r, exam_id, &j, e) != C_OK) return C_ERR;
     if (j.metabo_disagrees || j.guidance_disagrees) imp->st.judgement_disagreements++;
     imp->st.observations += (long)x->n_obs;
     imp->st.exams_accepted++;
