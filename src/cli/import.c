@@ -27,6 +27,9 @@ static void summary(const kb_import_stats *s, double secs) {
     for (int i = 0; i < s->n_reasons; i++) printf("  %-24s %ld\n", s->reasons[i].rule, s->reasons[i].count);
     printf("duplicates skipped  %ld\n", s->duplicates);
     printf("new persons         %ld\n", s->persons_new);
+    printf("linked to known     %ld (index held %ld records; %ld merges)\n", s->linked, s->records_indexed,
+           s->merges);
+    printf("clerical review     %ld pairs (kenbank review list)\n", s->reviews);
     printf("observations        %ld\n", s->observations);
     if (s->judgement_disagreements)
         printf("judgement differs   %ld (the file's own 9N501/9N506 kept beside ours)\n", s->judgement_disagreements);

@@ -160,7 +160,7 @@ int kb_vault_find_link(kb_data *d, const uint8_t key[32], int64_t *person_id, kb
 }
 
 int kb_vault_put_record(kb_data *d, int64_t person_id, const char *source, const char *record_id,
-                        const kb_person_id *who, const uint8_t *link_key, kb_err *e) {
+                        const kb_person_id *who, const uint8_t *link_key, int64_t *rec_id, kb_err *e) {
     kb_buf plain, sealed, ad;
     kb_buf_init(&plain);
     kb_buf_init(&sealed);
@@ -172,7 +172,7 @@ int kb_vault_put_record(kb_data *d, int64_t person_id, const char *source, const
     kb_stmt *st;
     int rc = kb_db_cached(d->identity,
                              "INSERT INTO person_records (person_id, source, record_id, link_key, sealed, created_at) "
-                             "VALUES (?, ?, ?, ?, ?, {now})",
+                             "VALUES (?, ?, ?, ?, ?, {now}) RETURNING id",
                              &st, e);
     if (rc == C_OK) {
         kb_bind_int(st, 1, person_id);
@@ -181,7 +181,9 @@ int kb_vault_put_record(kb_data *d, int64_t person_id, const char *source, const
         if (link_key) kb_bind_blob(st, 4, link_key, 32);
         else kb_bind_null(st, 4);
         kb_bind_blob(st, 5, sealed.s, sealed.len);
-        rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+        int r = kb_stmt_step(st, e);
+        if (r == 1 && rec_id) *rec_id = kb_col_int(st, 0);
+        rc = r == 1 ? C_OK : C_ERR;
         kb_stmt_reset(st);
     }
     kb_buf_free(&plain);
@@ -204,16 +206,51 @@ int kb_vault_get_record(kb_data *d, const char *source, const char *record_id, k
         *person_id = kb_col_int(st, 0);
         size_t n;
         const void *blob = kb_col_blob(st, 1, &n);
-        kb_buf plain, ad;
-        kb_buf_init(&plain);
-        kb_buf_init(&ad);
-        kb_buf_printf(&ad, "%s/%s", source, record_id);
-        rc = kb_vault_unseal(&d->keys, blob, n, ad.s, &plain, e);
-        if (rc == C_OK) rc = kb_person_id_unpack(plain.s, plain.len, who, e);
-        if (plain.s) sodium_memzero(plain.s, plain.len);
-        kb_buf_free(&plain);
-        kb_buf_free(&ad);
+        rc = kb_vault_unseal_record(d, source, record_id, blob, n, who, e);
     }
     kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_vault_unseal_record(kb_data *d, const char *source, const char *record_id, const void *sealed, size_t n,
+                           kb_person_id *who, kb_err *e) {
+    kb_buf plain, ad;
+    kb_buf_init(&plain);
+    kb_buf_init(&ad);
+    kb_buf_printf(&ad, "%s/%s", source, record_id);
+    int rc = kb_vault_unseal(&d->keys, sealed, n, ad.s, &plain, e);
+    if (rc == C_OK) rc = kb_person_id_unpack(plain.s, plain.len, who, e);
+    if (plain.s) sodium_memzero(plain.s, plain.len);
+    kb_buf_free(&plain);
+    kb_buf_free(&ad);
+    return rc;
+}
+
+int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e) {
+    if (from == into) return C_OK;
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "UPDATE person_records SET person_id = ? WHERE person_id = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, into);
+    kb_bind_int(st, 2, from);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (kb_db_cached(d->identity, "UPDATE persons SET status = 'merged', merged_into = ? WHERE id = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, into);
+    kb_bind_int(st, 2, from);
+    rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (kb_db_cached(d->identity,
+                     "INSERT INTO link_events (at, kind, person_id, other_person_id, detail) VALUES ({now}, 'merge', ?, ?, ?)",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, into);
+    kb_bind_int(st, 2, from);
+    kb_bind_text(st, 3, why);
+    rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
     return rc < 0 ? C_ERR : C_OK;
 }

@@ -35,9 +35,17 @@ int kb_vault_new_person(kb_data *d, int64_t *person_id, kb_err *e);
 int kb_vault_find_record(kb_data *d, const char *source, const char *record_id, int64_t *person_id, kb_err *e);
 /* Finds a person by exact link key; 0 if none. */
 int kb_vault_find_link(kb_data *d, const uint8_t key[32], int64_t *person_id, kb_err *e);
-/* Stores a source record for a person (sealed). */
+/* Stores a source record for a person (sealed); *rec_id (optional) gets
+ * the new row's id. */
 int kb_vault_put_record(kb_data *d, int64_t person_id, const char *source, const char *record_id,
-                        const kb_person_id *who, const uint8_t *link_key, kb_err *e);
+                        const kb_person_id *who, const uint8_t *link_key, int64_t *rec_id, kb_err *e);
+/* Unseals a person_records row's identity. */
+int kb_vault_unseal_record(kb_data *d, const char *source, const char *record_id, const void *sealed, size_t n,
+                           kb_person_id *who, kb_err *e);
+/* Folds person `from` into `into`: its records move, it is marked merged,
+ * and the event is logged.  Ids stay valid: a merged person points at its
+ * survivor. */
+int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e);
 /* Reads a source record back (for reviewers and the person's own portal). */
 int kb_vault_get_record(kb_data *d, const char *source, const char *record_id, kb_person_id *who,
                         int64_t *person_id, kb_err *e);

@@ -28,6 +28,10 @@ typedef struct kb_import_stats {
     long duplicates;
     long observations;
     long persons_new;
+    long linked;          /* records linked to a person already known */
+    long reviews;         /* uncertain pairs sent to clerical review */
+    long merges;          /* persons found to be one and folded together */
+    long records_indexed; /* identity records in the linkage index at start */
     long judgement_disagreements; /* file's own 9N501/9N506 differ from ours */
     int n_reasons;
     struct {

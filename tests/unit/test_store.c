@@ -186,7 +186,7 @@ static void vault_seals_and_links(void **state) {
     int64_t p = 0, found = 0;
     assert_int_equal(kb_db_begin(d->identity, &e), C_OK);
     assert_int_equal(kb_vault_new_person(d, &p, &e), C_OK);
-    assert_int_equal(kb_vault_put_record(d, p, "src", "rec-1", &who, k1, &e), C_OK);
+    assert_int_equal(kb_vault_put_record(d, p, "src", "rec-1", &who, k1, NULL, &e), C_OK);
     assert_int_equal(kb_db_commit(d->identity, &e), C_OK);
     assert_int_equal(kb_vault_find_link(d, k1, &found, &e), C_OK);
     assert_int_equal(found, p);

@@ -1,0 +1,91 @@
+/* kenbank review -- the clerical review queue of uncertain linkage pairs. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "ident/review.h"
+
+static int run(int argc, char **argv);
+
+const kb_command kb_cmd_review = {
+    "review", "clerical review of uncertain record pairs: list, show side by side, accept or reject",
+    "kenbank review list   --data DIR [--all]\n"
+    "       kenbank review show   --data DIR --id N\n"
+    "       kenbank review accept --data DIR --id N --as REVIEWER\n"
+    "       kenbank review reject --data DIR --id N --as REVIEWER\n\n"
+    "list prints id,score,status,source_a,record_a,source_b,record_b as CSV.\n"
+    "show prints both records' identity attributes side by side (reviewers may\n"
+    "see identity data). accept folds the two persons into one in both stores;\n"
+    "reject keeps them apart on every later import. Decisions are audited.",
+    run};
+
+static void row(const char *label, const char *a, const char *b) {
+    printf("%-22s %-34s %-34s %s\n", label, a, b, strcmp(a, b) == 0 ? "" : "≠");
+}
+
+static int run(int argc, char **argv) {
+    if (argc < 2) return kb_cli_usage(&kb_cmd_review, "a subcommand is required (list, show, accept, reject)");
+    const char *sub = argv[1];
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"id", required_argument, NULL, 'i'},
+                                         {"as", required_argument, NULL, 'a'},
+                                         {"all", no_argument, NULL, 'A'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *actor = NULL;
+    long id = 0;
+    int all = 0, c;
+    optind = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'd') dir = optarg;
+        else if (c == 'a') actor = optarg;
+        else if (c == 'A') all = 1;
+        else if (c == 'i') {
+            if (kb_cli_long(optarg, 1, 1L << 62, &id) != C_OK)
+                return kb_cli_usage(&kb_cmd_review, "--id must be a positive number, got '%s'", optarg);
+        } else return kb_cli_usage(&kb_cmd_review, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    int is_list = !strcmp(sub, "list"), is_show = !strcmp(sub, "show"), is_acc = !strcmp(sub, "accept"),
+        is_rej = !strcmp(sub, "reject");
+    if (!is_list && !is_show && !is_acc && !is_rej)
+        return kb_cli_usage(&kb_cmd_review, "unknown subcommand '%s'", sub);
+    if (!dir) return kb_cli_usage(&kb_cmd_review, "--data DIR is required");
+    if (!is_list && !id) return kb_cli_usage(&kb_cmd_review, "--id N is required");
+    if ((is_acc || is_rej) && !actor) return kb_cli_usage(&kb_cmd_review, "--as REVIEWER is required for the audit log");
+    kb_err e = {{0}};
+    kb_data *d;
+    if (kb_data_open(dir, &d, &e) != C_OK) return kb_cli_fail(&kb_cmd_review, &e);
+    int rc = C_OK;
+    if (is_list) rc = kb_review_list(d, stdout, all, &e);
+    else if (is_show) {
+        kb_review_pair p;
+        rc = kb_review_get(d, id, &p, &e);
+        if (rc == C_OK) {
+            printf("review pair %lld, weight %.2f, %s\n\n", (long long)p.id, p.score, p.status);
+            printf("%-22s %-34s %-34s\n", "", "A", "B");
+            row("source / 送信元", p.side[0].source, p.side[1].source);
+            row("record / 記録", p.side[0].record_id, p.side[1].record_id);
+            row("氏名 / name", p.side[0].who.family_name, p.side[1].who.family_name);
+            row("", p.side[0].who.given_name, p.side[1].who.given_name);
+            row("カナ / kana", p.side[0].who.family_kana, p.side[1].who.family_kana);
+            row("", p.side[0].who.given_kana, p.side[1].who.given_kana);
+            char sa[4], sb[4];
+            snprintf(sa, sizeof sa, "%d", p.side[0].who.sex);
+            snprintf(sb, sizeof sb, "%d", p.side[1].who.sex);
+            row("性別 / sex", sa, sb);
+            row("生年月日 / birth", p.side[0].who.birth_date, p.side[1].who.birth_date);
+            row("郵便番号 / postal", p.side[0].who.postal_code, p.side[1].who.postal_code);
+            row("住所 / address", p.side[0].who.address, p.side[1].who.address);
+            row("保険者番号 / insurer", p.side[0].who.insurer_no, p.side[1].who.insurer_no);
+            row("記号 / symbol", p.side[0].who.insured_symbol, p.side[1].who.insured_symbol);
+            row("番号 / number", p.side[0].who.insured_number, p.side[1].who.insured_number);
+            row("枝番 / branch", p.side[0].who.branch_no, p.side[1].who.branch_no);
+        }
+    } else {
+        rc = kb_review_decide(d, id, is_acc, actor, &e);
+        if (rc == C_OK) printf("review pair %ld %s\n", id, is_acc ? "accepted: one person" : "rejected: kept apart");
+    }
+    kb_data_close(d);
+    return rc == C_OK ? KB_EXIT_OK : kb_cli_fail(&kb_cmd_review, &e);
+}

@@ -1,0 +1,307 @@
+/* resolver.c -- linking imported records to persons, persisted. */
+#include "ident/resolver.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident/linkage.h"
+#include "ident/pseudonym.h"
+#include "ident/vault.h"
+#include "util/buf.h"
+
+/* Retrain while the index is young: EM needs a few thousand candidate pairs,
+ * and early parameters decide many links. */
+static const long train_at[] = {2000, 10000, 50000, 250000};
+
+struct kb_resolver {
+    kb_data *d;
+    kb_linker *L;
+    /* linker person -> store person, and linker record -> store record id */
+    int64_t *pmap;
+    size_t pcap;
+    int64_t *rmap;
+    size_t rcap;
+    int params_dirty;
+    int next_train;
+    kb_resolve_stats st;
+};
+
+static void set_pmap(kb_resolver *R, uint32_t lp, int64_t sp) {
+    if (lp >= R->pcap) {
+        size_t cap = R->pcap ? R->pcap : 1024;
+        while (cap <= lp) cap *= 2;
+        R->pmap = kb_realloc(R->pmap, cap * sizeof *R->pmap);
+        memset(R->pmap + R->pcap, 0, (cap - R->pcap) * sizeof *R->pmap);
+        R->pcap = cap;
+    }
+    R->pmap[lp] = sp;
+}
+
+static int64_t get_pmap(const kb_resolver *R, uint32_t lp) {
+    return lp < R->pcap ? R->pmap[lp] : 0;
+}
+
+static void set_rmap(kb_resolver *R, uint32_t rec, int64_t id) {
+    if (rec >= R->rcap) {
+        size_t cap = R->rcap ? R->rcap : 1024;
+        while (cap <= rec) cap *= 2;
+        R->rmap = kb_realloc(R->rmap, cap * sizeof *R->rmap);
+        memset(R->rmap + R->rcap, 0, (cap - R->rcap) * sizeof *R->rmap);
+        R->rcap = cap;
+    }
+    R->rmap[rec] = id;
+}
+
+static int load_params(kb_resolver *R, kb_err *e) {
+    kb_link_params p;
+    kb_link_params_default(&p);
+    kb_stmt *st;
+    if (kb_stmt_prepare(R->d->identity, "SELECT params FROM link_params WHERE id = 1", &st, e) != C_OK) return C_ERR;
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1 && kb_link_params_load(kb_col_text(st, 0), &p, e) != C_OK) rc = C_ERR;
+    kb_stmt_finalize(st);
+    if (rc < 0) return kb_err_prefix(e, "linkage parameters in the identity store: ");
+    kb_linker_set_params(R->L, &p);
+    return C_OK;
+}
+
+static int save_params(kb_resolver *R, kb_err *e) {
+    kb_buf b;
+    kb_buf_init(&b);
+    kb_link_params_save(kb_linker_params(R->L), &b);
+    kb_stmt *st;
+    int rc = kb_db_cached(R->d->identity, "DELETE FROM link_params WHERE id = 1", &st, e);
+    if (rc == C_OK) {
+        rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+        kb_stmt_reset(st);
+    }
+    if (rc == C_OK)
+        rc = kb_db_cached(R->d->identity,
+                          "INSERT INTO link_params (id, params, records, trained_at) VALUES (1, ?, ?, {now})", &st, e);
+    if (rc == C_OK) {
+        kb_bind_text(st, 1, b.s);
+        kb_bind_int(st, 2, (int64_t)kb_linker_count(R->L));
+        rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+        kb_stmt_reset(st);
+    }
+    kb_buf_free(&b);
+    if (rc == C_OK) R->params_dirty = 0;
+    return rc;
+}
+
+static void maybe_train(kb_resolver *R) {
+    long n = (long)kb_linker_count(R->L);
+    int crossed = 0;
+    while (R->next_train < (int)KB_ARRAY_LEN(train_at) && n >= train_at[R->next_train]) {
+        R->next_train++;
+        crossed = 1;
+    }
+    if (!crossed) return;
+    kb_linker_train(R->L, 2);
+    R->st.trainings++;
+    if (kb_linker_params(R->L)->trained) R->params_dirty = 1;
+}
+
+/* Stored rejections keep those pairs apart in the rebuilt index. */
+static int load_rejections(kb_resolver *R, kb_err *e) {
+    kb_stmt *st;
+    int rc = kb_stmt_prepare(R->d->identity,
+                             "SELECT a.source, a.record_id, b.source, b.record_id FROM review_queue q "
+                             "JOIN person_records a ON a.id = q.record_a JOIN person_records b ON b.id = q.record_b "
+                             "WHERE q.status = 'rejected'",
+                             &st, e);
+    if (rc) return rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        uint32_t a, b;
+        kb_err ignore;
+        if (kb_linker_find(R->L, kb_col_text(st, 0), kb_col_text(st, 1), &a) == C_OK &&
+            kb_linker_find(R->L, kb_col_text(st, 2), kb_col_text(st, 3), &b) == C_OK)
+            kb_linker_review_apply(R->L, a, b, 0, &ignore);
+    }
+    kb_stmt_finalize(st);
+    kb_linker_clear_events(R->L);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
+    kb_resolver *R = kb_calloc(1, sizeof *R);
+    R->d = d;
+    R->L = kb_linker_new(NULL);
+    int rc = load_params(R, e);
+    kb_stmt *st = NULL;
+    if (rc == C_OK)
+        rc = kb_stmt_prepare(d->identity,
+                             "SELECT r.id, p.id, r.source, r.record_id, r.sealed FROM person_records r "
+                             "JOIN persons p ON p.id = r.person_id ORDER BY r.id",
+                             &st, e);
+    kb_person_id who;
+    while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
+        size_t n;
+        const void *blob = kb_col_blob(st, 4, &n);
+        const char *src = kb_col_text(st, 2), *rid = kb_col_text(st, 3);
+        rc = kb_vault_unseal_record(d, src, rid, blob, n, &who, e);
+        if (rc != C_OK) break;
+        kb_link_rec lr;
+        kb_link_rec_prepare(&lr, &who, NULL, NULL);
+        int64_t person = kb_col_int(st, 1);
+        uint32_t rec = kb_linker_insert(R->L, src, rid, &lr, (uint32_t)person);
+        set_rmap(R, rec, kb_col_int(st, 0));
+        set_pmap(R, (uint32_t)person, person);
+        R->st.loaded++;
+        rc = C_OK;
+    }
+    if (rc == 0) rc = C_OK;
+    sodium_memzero(&who, sizeof who);
+    kb_stmt_finalize(st);
+    if (rc == C_OK) rc = load_rejections(R, e);
+    if (rc != C_OK) {
+        kb_linker_free(R->L);
+        free(R->pmap);
+        free(R->rmap);
+        free(R);
+        return kb_err_prefix(e, "loading the linkage index: ");
+    }
+    /* A store that grew past a training point while untrained trains now. */
+    if (!kb_linker_params(R->L)->trained) maybe_train(R);
+    else
+        while (R->next_train < (int)KB_ARRAY_LEN(train_at) && R->st.loaded >= train_at[R->next_train]) R->next_train++;
+    *out = R;
+    return C_OK;
+}
+
+int kb_resolver_close(kb_resolver *R, kb_err *e) {
+    int rc = C_OK;
+    if (R->params_dirty) {
+        int own_tx = !R->d->identity->in_tx;
+        if (own_tx) rc = kb_db_begin(R->d->identity, e);
+        if (rc == C_OK) rc = save_params(R, e);
+        if (own_tx) {
+            if (rc == C_OK) rc = kb_db_commit(R->d->identity, e);
+            else kb_db_rollback(R->d->identity);
+        }
+    }
+    kb_linker_free(R->L);
+    free(R->pmap);
+    free(R->rmap);
+    free(R);
+    return rc;
+}
+
+const kb_resolve_stats *kb_resolver_stats(const kb_resolver *R) {
+    return &R->st;
+}
+
+static int subject_of(kb_data *d, int64_t person, int64_t *subject, int *sex, kb_err *e) {
+    char ps[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&d->keys, person, ps);
+    kb_stmt *st;
+    if (kb_db_cached(d->research, "SELECT id, sex FROM subjects WHERE pseudonym = ?", &st, e) != C_OK) return C_ERR;
+    kb_bind_text(st, 1, ps);
+    int rc = kb_stmt_step(st, e);
+    *subject = rc == 1 ? kb_col_int(st, 0) : 0;
+    if (sex) *sex = rc == 1 ? (int)kb_col_int(st, 1) : 0;
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e) {
+    if (from == into) return C_OK;
+    if (kb_vault_merge_persons(d, from, into, why, e) != C_OK) return C_ERR;
+    /* The research side: the absorbed subject's exams move to the
+     * survivor's subject (created if the survivor had no exams yet), and the
+     * absorbed subject is kept, marked merged, so old pseudonyms resolve. */
+    int64_t sf, si;
+    int sex = 0;
+    if (subject_of(d, from, &sf, &sex, e) != C_OK) return C_ERR;
+    if (!sf) return C_OK;
+    if (subject_of(d, into, &si, NULL, e) != C_OK) return C_ERR;
+    kb_stmt *st;
+    if (!si) {
+        char ps[KB_PSEUDONYM_LEN];
+        kb_pseudonym_research(&d->keys, into, ps);
+        if (kb_db_cached(d->research, "INSERT INTO subjects (pseudonym, sex) VALUES (?, ?) RETURNING id", &st, e) !=
+            C_OK)
+            return C_ERR;
+        kb_bind_text(st, 1, ps);
+        kb_bind_int(st, 2, sex);
+        int rc = kb_stmt_step(st, e);
+        si = rc == 1 ? kb_col_int(st, 0) : 0;
+        kb_stmt_reset(st);
+        if (rc != 1) return C_ERR;
+    }
+    if (kb_db_cached(d->research, "UPDATE exams SET subject_id = ? WHERE subject_id = ?", &st, e) != C_OK) return C_ERR;
+    kb_bind_int(st, 1, si);
+    kb_bind_int(st, 2, sf);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (kb_db_cached(d->research, "UPDATE subjects SET status = 'merged', merged_into = ? WHERE id = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, si);
+    kb_bind_int(st, 2, sf);
+    rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static int apply_events(kb_resolver *R, kb_err *e) {
+    size_t n;
+    const kb_link_event *ev = kb_linker_events(R->L, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind != KB_EV_MERGE) continue;
+        int64_t from = get_pmap(R, ev[i].from), into = get_pmap(R, ev[i].into);
+        if (!from || !into || from == into) continue;
+        if (kb_persons_merge(R->d, from, into, "linkage: a new record bridged two persons", e) != C_OK) return C_ERR;
+        set_pmap(R, ev[i].from, into);
+        R->st.merges++;
+    }
+    kb_linker_clear_events(R->L);
+    return C_OK;
+}
+
+int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
+                        int64_t *person, kb_err *e) {
+    uint32_t rec;
+    if (kb_linker_find(R->L, source, record_id, &rec) == C_OK) {
+        *person = get_pmap(R, kb_linker_person(R->L, rec));
+        if (*person) return C_OK;
+    }
+    kb_link_rec lr;
+    kb_link_rec_prepare(&lr, who, NULL, NULL);
+    kb_link_decision dec;
+    kb_linker_add(R->L, source, record_id, &lr, &dec);
+    sodium_memzero(&lr, sizeof lr);
+    int64_t p = dec.kind == KB_LINK_MATCH ? get_pmap(R, dec.person) : 0;
+    if (!p) {
+        if (kb_vault_new_person(R->d, &p, e) != C_OK) return C_ERR;
+        set_pmap(R, dec.person, p);
+        R->st.new_persons++;
+    } else {
+        R->st.matched++;
+    }
+    uint8_t key[32];
+    int has_key = kb_vault_link_key(&R->d->keys, who, key);
+    int64_t rid = 0;
+    if (kb_vault_put_record(R->d, p, source, record_id, who, has_key ? key : NULL, &rid, e) != C_OK) return C_ERR;
+    set_rmap(R, dec.record, rid);
+    if (dec.kind == KB_LINK_REVIEW && dec.cand_record < R->rcap && R->rmap[dec.cand_record]) {
+        kb_stmt *st;
+        if (kb_db_cached(R->d->identity,
+                         "INSERT INTO review_queue (record_a, record_b, score, created_at) VALUES (?, ?, ?, {now})",
+                         &st, e) != C_OK)
+            return C_ERR;
+        kb_bind_int(st, 1, R->rmap[dec.cand_record]);
+        kb_bind_int(st, 2, rid);
+        kb_bind_double(st, 3, dec.score);
+        int rc = kb_stmt_step(st, e);
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+        R->st.reviews++;
+    }
+    if (apply_events(R, e) != C_OK) return C_ERR;
+    *person = get_pmap(R, kb_linker_person(R->L, dec.record));
+    maybe_train(R);
+    return C_OK;
+}

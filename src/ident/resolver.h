@@ -1,0 +1,52 @@
+/* resolver.h -- which person is this source record?  The importer's bridge
+ * between the probabilistic linker (ident/linkage.c, in memory) and the
+ * identity store (persons, sealed person_records, review_queue).
+ *
+ * Opening a resolver loads every stored record into a linker (unsealing and
+ * normalising each), restores the trained parameters and the reviewers'
+ * rejections.  Each new record is then linked incrementally:
+ *   match    -> the matched person;
+ *   review   -> a new person for now, and a pending pair in review_queue;
+ *   new      -> a new person.
+ * When a new record bridges two persons the linker merges them, and the
+ * resolver folds the same persons together in both stores.  Parameters are
+ * estimated by EM from the data itself once enough records are indexed, and
+ * saved, so later imports start trained. */
+#ifndef KB_RESOLVER_H
+#define KB_RESOLVER_H
+
+#include <stdint.h>
+
+#include "domain/exam.h"
+#include "store/datadir.h"
+
+typedef struct kb_resolver kb_resolver;
+
+typedef struct kb_resolve_stats {
+    long loaded;     /* records loaded at open */
+    long matched;    /* new records linked to an existing person */
+    long new_persons;
+    long reviews;    /* pairs queued for clerical review */
+    long merges;     /* persons folded together */
+    long trainings;  /* EM runs */
+} kb_resolve_stats;
+
+int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e);
+/* Saves trained parameters (inside the caller's identity transaction when one
+ * is open) and frees the resolver. */
+int kb_resolver_close(kb_resolver *R, kb_err *e);
+const kb_resolve_stats *kb_resolver_stats(const kb_resolver *R);
+
+/* Resolves (and stores, sealed) one source record; *person gets the
+ * identity-store person id.  A record already stored resolves to its person
+ * without being stored again.  Must run inside the caller's identity and
+ * research transactions (merges touch both stores). */
+int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
+                        int64_t *person, kb_err *e);
+
+/* Folds person `from` into `into` in both stores: identity records and the
+ * research subject's exams follow the survivor.  Used by the resolver and by
+ * clerical review. */
+int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e);
+
+#endif

@@ -1,0 +1,37 @@
+/* review.h -- the clerical review queue of uncertain record pairs.
+ *
+ * The linker sends a pair here when its weight falls between the review and
+ * link thresholds; the newer record stays a person of its own meanwhile.  A
+ * reviewer (who may see identity data: that is the role) accepts — the two
+ * persons are folded into one in both stores — or rejects — they are kept
+ * apart, and the linker remembers it on every later import.  Each decision is
+ * audited. */
+#ifndef KB_REVIEW_H
+#define KB_REVIEW_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "domain/exam.h"
+#include "store/datadir.h"
+
+typedef struct kb_review_pair {
+    int64_t id;
+    double score;
+    char status[16];
+    struct {
+        int64_t record, person;
+        char source[64], record_id[128];
+        kb_person_id who;
+    } side[2];
+} kb_review_pair;
+
+/* CSV: id,score,status,source_a,record_a,source_b,record_b (pending only
+ * unless all). */
+int kb_review_list(kb_data *d, FILE *out, int all, kb_err *e);
+int kb_review_get(kb_data *d, int64_t id, kb_review_pair *p, kb_err *e);
+/* accept != 0 merges, 0 keeps apart.  actor names the reviewer for the
+ * audit log.  A pair already decided is refused. */
+int kb_review_decide(kb_data *d, int64_t id, int accept, const char *actor, kb_err *e);
+
+#endif
