@@ -1,0 +1,493 @@
+/* test_linkage.c -- the Fellegi-Sunter linker: normalised matching, hard
+ * non-matches, transitivity, order independence, review decisions, EM,
+ * parameter files, batch mode.  Synthetic Japanese records only. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ident/linkage.h"
+#include "ident/normalize.h"
+
+static kb_person_id P(const char *fam, const char *giv, const char *fk, const char *gk, int sex, const char *birth,
+                      const char *postal, const char *addr, const char *ins, const char *num, const char *branch) {
+    kb_person_id w;
+    memset(&w, 0, sizeof w);
+    kb_strlcpy(w.family_name, fam, sizeof w.family_name);
+    kb_strlcpy(w.given_name, giv, sizeof w.given_name);
+    kb_strlcpy(w.family_kana, fk, sizeof w.family_kana);
+    kb_strlcpy(w.given_kana, gk, sizeof w.given_kana);
+    w.sex = sex;
+    kb_strlcpy(w.birth_date, birth, sizeof w.birth_date);
+    kb_strlcpy(w.postal_code, postal, sizeof w.postal_code);
+    kb_strlcpy(w.address, addr, sizeof w.address);
+    kb_strlcpy(w.insurer_no, ins, sizeof w.insurer_no);
+    kb_strlcpy(w.insured_symbol, num[0] ? "12" : "", sizeof w.insured_symbol);
+    kb_strlcpy(w.insured_number, num, sizeof w.insured_number);
+    kb_strlcpy(w.branch_no, branch, sizeof w.branch_no);
+    return w;
+}
+
+static kb_link_rec R(kb_person_id w) {
+    kb_link_rec r;
+    kb_link_rec_prepare(&r, &w, NULL, NULL);
+    return r;
+}
+
+/* The reference person and its variants. */
+static kb_person_id base(void) {
+    return P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "1975-03-05", "1500001", "東京都渋谷区神宮前1-2-3", "06130017",
+             "345", "01");
+}
+
+static void test_variants_link(void **state) {
+    (void)state;
+    kb_linker *L = kb_linker_new(NULL);
+    kb_link_decision d;
+    kb_link_rec r = R(base());
+    kb_linker_add(L, "a", "1", &r, &d);
+    assert_int_equal(d.kind, KB_LINK_NEW);
+    uint32_t person = d.person;
+    /* 異体字, hiragana, era date, full-width postal code, no insurer. */
+    r = R(P("渡邊", "太郎", "わたなべ", "たろう", 1, "昭和50年3月5日", "〒１５０－０００１", "東京都渋谷区神宮前１－２－３", "",
+            "", ""));
+    kb_linker_add(L, "b", "1", &r, &d);
+    assert_int_equal(d.kind, KB_LINK_MATCH);
+    assert_int_equal(d.person, person);
+    /* A kana typo and a day/month transposition still link on the rest. */
+    r = R(P("渡辺", "太郎", "ワタナペ", "タロウ", 1, "1975-05-03", "1500001", "東京都渋谷区神宮前1-2-3", "06130017", "345",
+            "01"));
+    kb_linker_add(L, "c", "1", &r, &d);
+    assert_int_equal(d.kind, KB_LINK_MATCH);
+    assert_int_equal(d.person, person);
+    uint32_t rec;
+    assert_int_equal(kb_linker_find(L, "b", "1", &rec), C_OK);
+    assert_int_equal(kb_linker_person(L, rec), person);
+    assert_int_equal(kb_linker_find(L, "b", "2", &rec), C_ERR);
+    kb_linker_free(L);
+}
+
+static void test_hard_nonmatches(void **state) {
+    (void)state;
+    kb_linker *L = kb_linker_new(NULL);
+    kb_link_decision d;
+    kb_link_rec r = R(base());
+    kb_linker_add(L, "a", "1", &r, &d);
+    uint32_t person = d.person;
+    /* Twin: same birth date, surname, address and 記号番号, other given name
+     * (and 枝番). */
+    r = R(P("渡辺", "次郎", "ワタナベ", "ジロウ", 1, "1975-03-05", "1500001", "東京都渋谷区神宮前1-2-3", "06130017", "345",
+            "02"));
+    kb_linker_add(L, "a", "2", &r, &d);
+    assert_int_not_equal(d.kind, KB_LINK_MATCH);
+    assert_int_not_equal(d.person, person);
+    /* The same twin without insurance data: the given name alone separates. */
+    r = R(P("渡辺", "次郎", "ワタナベ", "ジロウ", 1, "1975-03-05", "1500001", "東京都渋谷区神宮前1-2-3", "", "", ""));
+    int hard;
+    kb_linker_score(L, &r, kb_linker_rec(L, 0), NULL, &hard);
+    assert_int_not_equal(hard, 0);
+    kb_linker_add(L, "a", "3", &r, &d);
+    assert_int_not_equal(d.person, person);
+    /* Parent and child with the same name at the same address. */
+    r = R(P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "1948-11-20", "1500001", "東京都渋谷区神宮前1-2-3", "06130017", "345",
+            "00"));
+    kb_linker_add(L, "a", "4", &r, &d);
+    assert_int_not_equal(d.kind, KB_LINK_MATCH);
+    assert_int_not_equal(d.person, person);
+    /* Namesake born the same day, elsewhere, with another insurer. */
+    r = R(P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "1975-03-05", "0600001", "北海道札幌市中央区北1条西2", "01010016",
+            "9", "01"));
+    kb_linker_add(L, "a", "5", &r, &d);
+    assert_int_not_equal(d.kind, KB_LINK_MATCH);
+    assert_int_not_equal(d.person, person);
+    /* A record that agrees with both twins but lacks a given name must not
+     * chain them into one person. */
+    r = R(P("渡辺", "", "ワタナベ", "", 1, "1975-03-05", "1500001", "東京都渋谷区神宮前1-2-3", "", "", ""));
+    kb_linker_add(L, "a", "6", &r, &d);
+    uint32_t t1, t2;
+    assert_int_equal(kb_linker_find(L, "a", "1", &t1), C_OK);
+    assert_int_equal(kb_linker_find(L, "a", "2", &t2), C_OK);
+    assert_int_not_equal(kb_linker_person(L, t1), kb_linker_person(L, t2));
+    kb_linker_free(L);
+}
+
+/* A tiny deterministic generator of a Japanese population with noise. */
+static uint64_t rng;
+static unsigned rnd(unsigned n) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static const char *FAMK[][2] = {{"佐藤", "サトウ"}, {"鈴木", "スズキ"}, {"高橋", "タカハシ"}, {"田中", "タナカ"},
+                                {"伊藤", "イトウ"}, {"渡辺", "ワタナベ"}, {"山本", "ヤマモト"}, {"中村", "ナカムラ"},
+                                {"小林", "コバヤシ"}, {"加藤", "カトウ"}, {"吉田", "ヨシダ"}, {"山田", "ヤマダ"},
+                                {"佐々木", "ササキ"}, {"山口", "ヤマグチ"}, {"松本", "マツモト"}, {"井上", "イノウエ"},
+                                {"木村", "キムラ"}, {"林", "ハヤシ"}, {"斎藤", "サイトウ"}, {"清水", "シミズ"}};
+static const char *GIVK[][2] = {{"翔太", "ショウタ"}, {"健", "ケン"},     {"大輔", "ダイスケ"}, {"誠", "マコト"},
+                                {"直樹", "ナオキ"},   {"陽子", "ヨウコ"}, {"美咲", "ミサキ"},   {"恵", "メグミ"},
+                                {"裕子", "ユウコ"},   {"彩", "アヤ"},     {"拓也", "タクヤ"},   {"悠斗", "ユウト"},
+                                {"優子", "ユウコ"},   {"真一", "シンイチ"}, {"和也", "カズヤ"}, {"愛", "アイ"},
+                                {"浩二", "コウジ"},   {"明美", "アケミ"}, {"花子", "ハナコ"},   {"一郎", "イチロウ"}};
+
+static kb_person_id gen_person(unsigned i) {
+    const char *const *f = FAMK[rnd(20)], *const *g = GIVK[rnd(20)];
+    char birth[11], postal[8], addr[64], num[16];
+    snprintf(birth, sizeof birth, "%04u-%02u-%02u", 1940 + rnd(70), 1 + rnd(12), 1 + rnd(28));
+    snprintf(postal, sizeof postal, "%07u", rnd(10000000));
+    snprintf(addr, sizeof addr, "市%u町%u-%u", rnd(50), rnd(30), rnd(20));
+    snprintf(num, sizeof num, "%u", i);
+    return P(f[0], g[0], f[1], g[1], 1 + (int)rnd(2), birth, postal, addr, "06130017", num, "01");
+}
+
+static kb_person_id noisy(kb_person_id w) {
+    unsigned u = rnd(10);
+    if (u == 0) { /* hiragana-ish: half-width input */
+        kb_strlcpy(w.family_kana, "ｻﾄｳ", sizeof w.family_kana);
+        kb_strlcpy(w.family_name, "佐藤", sizeof w.family_name);
+    } else if (u == 1) {
+        w.given_kana[0] = 0;
+    } else if (u == 2) {
+        w.insurer_no[0] = w.insured_number[0] = 0;
+    }
+    if (rnd(10) == 0) w.birth_date[9] = (char)('0' + (w.birth_date[9] - '0' + 1) % 10 + (w.birth_date[9] == '9' && w.birth_date[8] == '0'));
+    if (rnd(5) == 0) snprintf(w.postal_code, sizeof w.postal_code, "%07u", rnd(10000000));
+    return w;
+}
+
+typedef struct pop {
+    kb_person_id *w;
+    unsigned *truth;
+    size_t n;
+} pop;
+
+static pop make_pop(unsigned persons, uint64_t seed) {
+    rng = seed;
+    pop p;
+    p.w = calloc(persons * 2, sizeof *p.w);
+    p.truth = calloc(persons * 2, sizeof *p.truth);
+    p.n = 0;
+    for (unsigned i = 0; i < persons; i++) {
+        kb_person_id w = gen_person(i);
+        /* Every u-sound family reading collapsed by the half-width noise must
+         * stay consistent with the person: only use it for サトウ. */
+        p.w[p.n] = w;
+        p.truth[p.n++] = i;
+        if (rnd(2) == 0) {
+            kb_person_id c = noisy(w);
+            if (strcmp(c.family_kana, "ｻﾄｳ") == 0 && strcmp(w.family_kana, "サトウ") != 0) c = w;
+            p.w[p.n] = c;
+            p.truth[p.n++] = i;
+        }
+    }
+    return p;
+}
+
+static void free_pop(pop *p) {
+    free(p->w);
+    free(p->truth);
+}
+
+/* Pairwise F1 of the linker's persons against the truth. */
+static double f1_of(const kb_linker *L, const pop *p, const uint32_t *order) {
+    size_t tp = 0, fp = 0, fn = 0;
+    for (size_t a = 0; a < p->n; a++)
+        for (size_t b = a + 1; b < p->n; b++) {
+            int same = p->truth[order[a]] == p->truth[order[b]];
+            int linked = kb_linker_person(L, (uint32_t)a) == kb_linker_person(L, (uint32_t)b);
+            tp += same && linked;
+            fp += !same && linked;
+            fn += same && !linked;
+        }
+    double prec = tp + fp ? (double)tp / (double)(tp + fp) : 1, rec = tp + fn ? (double)tp / (double)(tp + fn) : 1;
+    return prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+}
+
+static void test_em_and_population(void **state) {
+    (void)state;
+    pop p = make_pop(1500, 12345);
+    kb_linker *L = kb_linker_new(NULL);
+    uint32_t *order = malloc(p.n * sizeof *order);
+    char id[16];
+    for (size_t i = 0; i < p.n; i++) {
+        kb_link_rec r = R(p.w[i]);
+        snprintf(id, sizeof id, "%zu", i);
+        kb_linker_insert(L, "s", id, &r, 0);
+        order[i] = (uint32_t)i;
+    }
+    size_t pairs = kb_linker_train(L, 2);
+    assert_true(pairs > 100);
+    const kb_link_params *q = kb_linker_params(L);
+    assert_true(q->trained);
+    /* EM must find that agreement is what matches do. */
+    for (int f = 0; f < KB_F_COUNT; f++)
+        if (f != KB_F_LOCALITY && f != KB_F_OTHERID && f != KB_F_ADDRESS)
+            if (!(q->m[f][0] > q->u[f][0])) fail_msg("field %d: m0 %g <= u0 %g", f, q->m[f][0], q->u[f][0]);
+    assert_true(q->m[KB_F_BIRTH][3] < q->u[KB_F_BIRTH][3]);
+    assert_true(q->p > 0 && q->p < 1);
+    kb_linker_cluster(L, 2);
+    double f1 = f1_of(L, &p, order);
+    if (f1 < 0.98) fail_msg("population F1 %.4f below 0.98", f1);
+    free(order);
+    kb_linker_free(L);
+    free_pop(&p);
+}
+
+/* The same records inserted in two orders give the same persons, with the
+ * same ids, in cluster mode. */
+static void test_order_independence(void **state) {
+    (void)state;
+    pop p = make_pop(400, 777);
+    kb_linker *A = kb_linker_new(NULL), *B = kb_linker_new(NULL);
+    uint32_t *rev = malloc(p.n * sizeof *rev);
+    char id[16];
+    for (size_t i = 0; i < p.n; i++) {
+        kb_link_rec r = R(p.w[i]);
+        snprintf(id, sizeof id, "%zu", i);
+        kb_linker_insert(A, "s", id, &r, 0);
+    }
+    for (size_t k = 0; k < p.n; k++) {
+        size_t i = p.n - 1 - k;
+        rev[k] = (uint32_t)i;
+        kb_link_rec r = R(p.w[i]);
+        snprintf(id, sizeof id, "%zu", i);
+        kb_linker_insert(B, "s", id, &r, 0);
+    }
+    kb_linker_cluster(A, 1);
+    kb_linker_cluster(B, 2);
+    size_t merged = 0;
+    for (size_t k = 0; k < p.n; k++) {
+        uint32_t ia = rev[k], ib = (uint32_t)k;
+        assert_string_equal(kb_linker_record_id(A, ia), kb_linker_record_id(B, ib));
+        assert_int_equal(kb_linker_person(A, ia), kb_linker_person(B, ib));
+    }
+    for (size_t i = 1; i < p.n; i++) merged += kb_linker_person(A, (uint32_t)i) == kb_linker_person(A, (uint32_t)i - 1);
+    assert_true(merged > 50); /* there were duplicates to find */
+    free(rev);
+    kb_linker_free(A);
+    kb_linker_free(B);
+    free_pop(&p);
+}
+
+/* A-B and B-C link; A and C barely resemble each other, yet all three are one
+ * person, in either mode. */
+static void test_transitivity(void **state) {
+    (void)state;
+    /* A and B share 記号番号; B and C share nothing but name and sex; A and C
+     * disagree on postal code and address, too weak a pair to link or review
+     * on its own. */
+    kb_person_id a = base();
+    kb_person_id b = P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "", "", "", "06130017", "345", "01");
+    kb_person_id c = P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "", "5300001", "大阪府大阪市北区梅田1-1", "", "", "");
+    for (int mode = 0; mode < 2; mode++) {
+        kb_linker *L = kb_linker_new(NULL);
+        kb_link_rec ra = R(a), rb = R(b), rc = R(c);
+        if (mode == 0) {
+            kb_link_decision d;
+            kb_linker_add(L, "s", "c", &rc, &d);
+            kb_linker_add(L, "s", "a", &ra, &d);
+            assert_int_equal(d.kind, KB_LINK_NEW);
+            assert_int_not_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
+            kb_linker_add(L, "s", "b", &rb, &d); /* bridges: merges the two persons */
+            size_t ne;
+            const kb_link_event *ev = kb_linker_events(L, &ne);
+            assert_int_equal(ne, 1);
+            assert_int_equal(ev[0].kind, KB_EV_MERGE);
+            assert_int_equal(ev[0].record, 2);
+        } else {
+            kb_linker_insert(L, "s", "c", &rc, 0);
+            kb_linker_insert(L, "s", "a", &ra, 0);
+            kb_linker_insert(L, "s", "b", &rb, 0);
+            kb_linker_cluster(L, 1);
+        }
+        assert_int_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
+        assert_int_equal(kb_linker_person(L, 1), kb_linker_person(L, 2));
+        kb_linker_free(L);
+    }
+}
+
+static void test_review_apply(void **state) {
+    (void)state;
+    kb_linker *L = kb_linker_new(NULL);
+    kb_link_decision d;
+    kb_link_rec r = R(base());
+    kb_linker_add(L, "a", "1", &r, &d);
+    /* Surname reading mistyped, no birth date or address: worth a look. */
+    r = R(P("渡辺", "太郎", "ワタナペ", "タロウ", 0, "", "", "", "", "", ""));
+    kb_linker_add(L, "b", "1", &r, &d);
+    assert_int_equal(d.kind, KB_LINK_REVIEW);
+    assert_int_equal(d.cand_record, 0);
+    size_t nr;
+    const kb_link_review *rv = kb_linker_reviews(L, &nr);
+    assert_int_equal(nr, 1);
+    assert_true(rv[0].a == 0 && rv[0].b == 1);
+    uint32_t a = 0, b = 1;
+    kb_err e;
+    assert_int_equal(kb_linker_review_apply(L, a, b, 1, &e), C_OK); /* accept */
+    assert_int_equal(kb_linker_person(L, a), kb_linker_person(L, b));
+    kb_linker_reviews(L, &nr);
+    assert_int_equal(nr, 0);
+    size_t ne;
+    const kb_link_event *ev = kb_linker_events(L, &ne);
+    assert_int_equal(ne, 1);
+    assert_int_equal(ev[0].kind, KB_EV_MERGE);
+    uint32_t merged = kb_linker_person(L, a);
+    kb_linker_clear_events(L);
+    assert_int_equal(kb_linker_review_apply(L, a, b, 0, &e), C_OK); /* reject: split */
+    assert_int_not_equal(kb_linker_person(L, a), kb_linker_person(L, b));
+    ev = kb_linker_events(L, &ne);
+    assert_int_equal(ne, 1);
+    assert_int_equal(ev[0].kind, KB_EV_SPLIT);
+    assert_int_equal(ev[0].from, merged);
+    assert_int_equal(ev[0].record, b);
+    /* The rejection is remembered as a hard non-match between the two. */
+    int hard = 0;
+    kb_linker_score(L, kb_linker_rec(L, a), kb_linker_rec(L, b), NULL, &hard);
+    assert_int_equal(hard, 0); /* kb_linker_score has no record indexes: rules only */
+    kb_linker_add(L, "b", "2", kb_linker_rec(L, b), &d); /* a copy of b may still go to review */
+    assert_int_not_equal(kb_linker_person(L, a), kb_linker_person(L, b));
+    assert_int_equal(kb_linker_review_apply(L, 0, 99, 1, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "out of range"));
+    kb_linker_free(L);
+}
+
+static void test_params_roundtrip(void **state) {
+    (void)state;
+    kb_link_params p, q;
+    kb_link_params_default(&p);
+    p.m[KB_F_BIRTH][0] = 0.912345678901;
+    p.other_id_global = 1;
+    kb_buf b;
+    kb_buf_init(&b);
+    kb_link_params_save(&p, &b);
+    kb_err e;
+    assert_int_equal(kb_link_params_load(b.s, &q, &e), C_OK);
+    assert_memory_equal(&p.m, &q.m, sizeof p.m);
+    assert_memory_equal(&p.u, &q.u, sizeof p.u);
+    assert_true(q.upper == p.upper && q.lower == p.lower && q.other_id_global == 1);
+    assert_int_equal(kb_link_params_load("nonsense\n", &q, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "line 1"));
+    assert_int_equal(kb_link_params_load("kenbank-linkage 1\nm birth 0.5 0.2 0.2\n", &q, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "line 2"));
+    assert_int_equal(kb_link_params_load("kenbank-linkage 1\nm shoe 0.5 0.2 0.2 0.1\n", &q, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "shoe"));
+    assert_int_equal(kb_link_params_load("kenbank-linkage 1\nu sex 0.5 0 0.2 0.1\n", &q, &e), C_ERR);
+    kb_buf_free(&b);
+}
+
+/* kb_linker_add_batch decides exactly as kb_linker_add in order. */
+static void test_batch_equals_sequential(void **state) {
+    (void)state;
+    pop p = make_pop(600, 4242);
+    kb_linker *A = kb_linker_new(NULL), *B = kb_linker_new(NULL);
+    kb_link_rec *recs = malloc(p.n * sizeof *recs);
+    const char **src = malloc(p.n * sizeof *src), **ids = malloc(p.n * sizeof *ids);
+    char (*idbuf)[16] = malloc(p.n * sizeof *idbuf);
+    kb_link_decision *da = malloc(p.n * sizeof *da), *db = malloc(p.n * sizeof *db);
+    for (size_t i = 0; i < p.n; i++) {
+        recs[i] = R(p.w[i]);
+        snprintf(idbuf[i], sizeof idbuf[i], "%zu", i);
+        src[i] = "s";
+        ids[i] = idbuf[i];
+        kb_linker_add(A, "s", ids[i], &recs[i], &da[i]);
+    }
+    /* Half first, so the batch links against an existing index too. */
+    kb_linker_add_batch(B, src, ids, recs, p.n / 2, 2, db);
+    kb_linker_add_batch(B, src + p.n / 2, ids + p.n / 2, recs + p.n / 2, p.n - p.n / 2, 2, db + p.n / 2);
+    size_t matches = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        assert_int_equal(da[i].kind, db[i].kind);
+        assert_int_equal(kb_linker_person(A, (uint32_t)i), kb_linker_person(B, (uint32_t)i));
+        matches += da[i].kind == KB_LINK_MATCH;
+    }
+    assert_true(matches > 100);
+    free(recs);
+    free(src);
+    free(ids);
+    free(idbuf);
+    free(da);
+    free(db);
+    kb_linker_free(A);
+    kb_linker_free(B);
+    free_pop(&p);
+}
+
+
+/* Comparison levels of single fields, as the weights see them. */
+static void test_levels(void **state) {
+    (void)state;
+    kb_linker *L = kb_linker_new(NULL);
+    uint8_t lv[KB_F_COUNT];
+    int hard;
+    kb_link_rec a = R(base());
+    /* Family and given name swapped. */
+    kb_link_rec b = R(P("太郎", "渡辺", "タロウ", "ワタナベ", 1, "1975-03-05", "1500001", "", "", "", ""));
+    kb_linker_score(L, &a, &b, lv, &hard);
+    assert_int_equal(lv[KB_F_FAMILY], 1);
+    assert_int_equal(lv[KB_F_GIVEN], 1);
+    assert_int_equal(lv[KB_F_ADDRESS], KB_LEVEL_MISSING);
+    assert_int_equal(lv[KB_F_INSURED], KB_LEVEL_MISSING);
+    /* Same kanji, other reading: close, not exact. */
+    b = R(P("渡辺", "太郎", "ワタベ", "タロウ", 1, "1975-05-03", "1500002", "東京都渋谷区神宮前1-2-4", "06130017", "345", ""));
+    kb_linker_score(L, &a, &b, lv, &hard);
+    assert_int_equal(lv[KB_F_FAMILY], 1);
+    assert_int_equal(lv[KB_F_GIVEN], 0);
+    assert_int_equal(lv[KB_F_BIRTH], 1);    /* day/month transposed */
+    assert_int_equal(lv[KB_F_POSTAL], 1);   /* one digit */
+    assert_int_equal(lv[KB_F_ADDRESS], 1);  /* Dice in [0.75, 0.95) */
+    assert_int_equal(lv[KB_F_INSURED], 1);  /* 枝番 missing on one side */
+    assert_int_equal(lv[KB_F_SEX], 0);
+    /* Voicing difference rescued by romaji Dice: スズキ / スズギ. */
+    kb_link_rec c = R(P("", "", "スズキ", "ハナコ", 2, "", "", "", "", "", ""));
+    kb_link_rec d = R(P("", "", "スズギ", "ハナコ", 1, "", "", "", "", "", ""));
+    kb_linker_score(L, &c, &d, lv, &hard);
+    assert_true(lv[KB_F_FAMILY] == 1 || lv[KB_F_FAMILY] == 2);
+    assert_int_equal(lv[KB_F_SEX], 3);
+    /* Other ids compare within one source only (FEBRL mode aside). */
+    kb_person_id w = base();
+    kb_strlcpy(w.other_id, "X1", sizeof w.other_id);
+    kb_link_rec e1 = R(w), e2 = R(w);
+    kb_linker_score(L, &e1, &e2, lv, &hard);
+    assert_int_equal(lv[KB_F_OTHERID], 0); /* both source 0 here */
+    e2.source_ix = 99;
+    kb_linker_score(L, &e1, &e2, lv, &hard);
+    assert_int_equal(lv[KB_F_OTHERID], KB_LEVEL_MISSING);
+    kb_linker_free(L);
+}
+
+/* A common name agreeing is worth less than a rare one. */
+static void test_name_frequency(void **state) {
+    (void)state;
+    kb_linker *L = kb_linker_new(NULL);
+    char id[16];
+    for (int i = 0; i < 200; i++) {
+        kb_link_rec r = R(P("佐藤", "花子", "サトウ", "ハナコ", 2, "", "", "", "", "", ""));
+        if (i % 20 == 0) r = R(P("勅使河原", "花子", "テシガワラ", "ハナコ", 2, "", "", "", "", "", ""));
+        snprintf(id, sizeof id, "%d", i);
+        kb_linker_insert(L, "s", id, &r, 0);
+    }
+    kb_link_rec a = R(P("佐藤", "一", "サトウ", "ハジメ", 1, "1970-01-01", "", "", "", "", ""));
+    kb_link_rec b = R(P("勅使河原", "一", "テシガワラ", "ハジメ", 1, "1970-01-01", "", "", "", "", ""));
+    double common = kb_linker_score(L, &a, &a, NULL, NULL), rare = kb_linker_score(L, &b, &b, NULL, NULL);
+    assert_true(rare > common + 2.0);
+    kb_linker_free(L);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_variants_link),      cmocka_unit_test(test_hard_nonmatches),
+        cmocka_unit_test(test_em_and_population),  cmocka_unit_test(test_order_independence),
+        cmocka_unit_test(test_transitivity),       cmocka_unit_test(test_review_apply),
+        cmocka_unit_test(test_params_roundtrip),   cmocka_unit_test(test_batch_equals_sequential),
+        cmocka_unit_test(test_levels),             cmocka_unit_test(test_name_frequency),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    kb_norm_thread_done();
+    return rc;
+}
