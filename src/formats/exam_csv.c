@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "domain/items.h"
+#include "ident/vault.h"
 
 static const char *fixed[] = {"source",         "record_id",      "exam_date",   "performer_org",
                               "insurer_no",     "insured_symbol", "insured_number", "branch_no",
@@ -52,24 +53,27 @@ static const char *cell(const kb_csv *c, const kb_exam_csv_map *m, int f) {
 }
 
 #define COPY(dst, f) kb_strlcpy((dst), cell(c, m, (f)), sizeof(dst))
+/* Ids, dates and postal codes: full-width forms and blanks are folded before
+ * the copy, so "０６１４００１９" fits an 8-digit field instead of being cut. */
+#define COPY_ID(dst, f) kb_fold_id(cell(c, m, (f)), (dst), sizeof(dst))
 
 int kb_exam_csv_row(const kb_csv *c, const kb_exam_csv_map *m, kb_exam *x, char *field, size_t fs, char *rule,
                     size_t rs) {
     kb_exam_reset(x);
     COPY(x->source, F_SOURCE);
     COPY(x->record_id, F_RECORD);
-    COPY(x->exam_date, F_DATE);
-    COPY(x->performer_org, F_PERF);
-    COPY(x->who.insurer_no, F_INS);
-    COPY(x->who.insured_symbol, F_SYM);
-    COPY(x->who.insured_number, F_NUM);
-    COPY(x->who.branch_no, F_BRANCH);
+    COPY_ID(x->exam_date, F_DATE);
+    COPY_ID(x->performer_org, F_PERF);
+    COPY_ID(x->who.insurer_no, F_INS);
+    COPY_ID(x->who.insured_symbol, F_SYM);
+    COPY_ID(x->who.insured_number, F_NUM);
+    COPY_ID(x->who.branch_no, F_BRANCH);
     COPY(x->who.family_name, F_FAM);
     COPY(x->who.given_name, F_GIV);
     COPY(x->who.family_kana, F_FAMK);
     COPY(x->who.given_kana, F_GIVK);
-    COPY(x->who.birth_date, F_BIRTH);
-    COPY(x->who.postal_code, F_POSTAL);
+    COPY_ID(x->who.birth_date, F_BIRTH);
+    COPY_ID(x->who.postal_code, F_POSTAL);
     COPY(x->who.address, F_ADDR);
     const char *sex = cell(c, m, F_SEX);
     if (!*sex) x->who.sex = 0;
