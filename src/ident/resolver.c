@@ -263,16 +263,22 @@ static int apply_events(kb_resolver *R, kb_err *e) {
 
 int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
                         int64_t *person, kb_err *e) {
+    kb_link_rec lr;
+    kb_link_rec_prepare(&lr, who, NULL, NULL);
+    int rc = kb_resolver_resolve_rec(R, source, record_id, who, &lr, person, e);
+    sodium_memzero(&lr, sizeof lr);
+    return rc;
+}
+
+int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
+                            const kb_link_rec *lr, int64_t *person, kb_err *e) {
     uint32_t rec;
     if (kb_linker_find(R->L, source, record_id, &rec) == C_OK) {
         *person = get_pmap(R, kb_linker_person(R->L, rec));
         if (*person) return C_OK;
     }
-    kb_link_rec lr;
-    kb_link_rec_prepare(&lr, who, NULL, NULL);
     kb_link_decision dec;
-    kb_linker_add(R->L, source, record_id, &lr, &dec);
-    sodium_memzero(&lr, sizeof lr);
+    kb_linker_add(R->L, source, record_id, lr, &dec);
     int64_t p = dec.kind == KB_LINK_MATCH ? get_pmap(R, dec.person) : 0;
     if (!p) {
         if (kb_vault_new_person(R->d, &p, e) != C_OK) return C_ERR;

@@ -44,6 +44,13 @@ const kb_resolve_stats *kb_resolver_stats(const kb_resolver *R);
 int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
                         int64_t *person, kb_err *e);
 
+/* The same, with the record's linkage fields already prepared (by
+ * kb_link_rec_prepare, which is thread-safe): the importer prepares them on
+ * its reader thread. */
+struct kb_link_rec;
+int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
+                            const struct kb_link_rec *lr, int64_t *person, kb_err *e);
+
 /* Folds person `from` into `into` in both stores: identity records and the
  * research subject's exams follow the survivor.  Used by the resolver and by
  * clerical review. */

@@ -20,6 +20,7 @@
 #include "formats/exam_csv.h"
 #include "formats/hc08_read.h"
 #include "ident/pseudonym.h"
+#include "ident/linkage.h"
 #include "ident/resolver.h"
 #include "ident/vault.h"
 #include "ingest/quarantine.h"
@@ -32,6 +33,19 @@
  * is amortised, small enough that a crash loses little work. */
 #define BATCH 2000
 
+/* Everything about an exam that needs no store.  For archives the reader
+ * thread computes it while the writer thread stores the previous exams, so
+ * the writer only links and writes. */
+typedef struct exam_prep {
+    int ok;                       /* passed validation */
+    char field[128], rule[512];   /* else: what broke */
+    char hash[65];                /* content hash */
+    char rkey[KB_PSEUDONYM_LEN];  /* keyed token of source/record id */
+    char ins[KB_PSEUDONYM_LEN];   /* keyed token of the insurer, or "" */
+    kb_judgement j;
+    kb_link_rec lr;
+} exam_prep;
+
 struct kb_importer {
     kb_data *d;
     char source[64];
@@ -43,6 +57,7 @@ struct kb_importer {
     kb_exam x;
     kb_hc08_reader *xr;
     kb_resolver *resolver;
+    exam_prep prep; /* for exams not read by the zip pipeline */
 };
 
 static double now_s(void) {
@@ -228,9 +243,9 @@ static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t
 
 /* Which person: the probabilistic linker decides (ident/resolver.c); the
  * same source record always resolves to the same person. */
-static int resolve_person(kb_importer *imp, const kb_exam *x, int64_t *person, kb_err *e) {
+static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec *lr, int64_t *person, kb_err *e) {
     kb_resolve_stats before = *kb_resolver_stats(imp->resolver);
-    if (kb_resolver_resolve(imp->resolver, x->source, x->record_id, &x->who, person, e) != C_OK) return C_ERR;
+    if (kb_resolver_resolve_rec(imp->resolver, x->source, x->record_id, &x->who, lr, person, e) != C_OK) return C_ERR;
     const kb_resolve_stats *after = kb_resolver_stats(imp->resolver);
     imp->st.persons_new += after->new_persons - before.new_persons;
     imp->st.linked += after->matched - before.matched;
@@ -376,22 +391,39 @@ static int insert_flags(kb_db *r, int64_t exam_id, const kb_judgement *j, kb_err
     return C_OK;
 }
 
-static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
-    int64_t person = 0, subject = 0;
-    if (resolve_person(imp, x, &person, e) != C_OK) return C_ERR;
-    if (subject_for(imp, person, x->who.sex, &subject, e) != C_OK) return C_ERR;
-    char rkey[KB_PSEUDONYM_LEN], hash[65], ins[KB_PSEUDONYM_LEN] = "";
+/* Pure and thread-safe: validation, tokens, content hash, judgement and
+ * the linkage fields.  A judgement failure is a build defect (missing
+ * thresholds table), reported through the rule like a broken record. */
+static void prepare_exam(const kb_keys *k, const char *default_source, kb_exam *x, exam_prep *p) {
+    if (!x->source[0]) kb_strlcpy(x->source, default_source, sizeof x->source);
+    p->ok = validate(x, p->field, sizeof p->field, p->rule, sizeof p->rule) == C_OK;
+    if (!p->ok) return;
     char rid[200];
     snprintf(rid, sizeof rid, "%s/%s", x->source, x->record_id);
-    kb_org_token(&imp->d->keys, "record", rid, rkey);
+    kb_org_token(k, "record", rid, p->rkey);
+    p->ins[0] = '\0';
     if (x->who.insurer_no[0]) {
         char folded[32];
         kb_fold_id(x->who.insurer_no, folded, sizeof folded);
-        kb_org_token(&imp->d->keys, "insurer", folded, ins);
+        kb_org_token(k, "insurer", folded, p->ins);
     }
-    content_hash(x, hash);
-    kb_judgement j;
-    if (kb_judge_exam(x, &j, e) != C_OK) return C_ERR;
+    content_hash(x, p->hash);
+    kb_err je;
+    if (kb_judge_exam(x, &p->j, &je) != C_OK) {
+        p->ok = 0;
+        snprintf(p->field, sizeof p->field, "judgement");
+        snprintf(p->rule, sizeof p->rule, "%s", je.msg);
+        return;
+    }
+    kb_link_rec_prepare(&p->lr, &x->who, NULL, NULL);
+}
+
+static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
+    int64_t person = 0, subject = 0;
+    if (resolve_person(imp, x, &p->lr, &person, e) != C_OK) return C_ERR;
+    if (subject_for(imp, person, x->who.sex, &subject, e) != C_OK) return C_ERR;
+    const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
+    const kb_judgement j = p->j;
 
     kb_stmt *st;
     kb_db *r = imp->d->research;
@@ -460,22 +492,27 @@ static int store_exam(kb_importer *imp, kb_exam *x, kb_err *e) {
     return C_OK;
 }
 
-int kb_import_exam(kb_importer *imp, kb_exam *x, const char *format, const char *file, const char *raw,
-                   size_t rawlen, kb_err *e) {
-    if (!x->source[0]) kb_strlcpy(x->source, imp->source, sizeof x->source);
+static int import_prepared(kb_importer *imp, kb_exam *x, exam_prep *p, const char *format, const char *file,
+                           const char *raw, size_t rawlen, kb_err *e) {
     if (batch_begin(imp, e) != C_OK) return C_ERR;
-    char field[128], rule[512];
     int ok;
-    if (validate(x, field, sizeof field, rule, sizeof rule) != C_OK) {
-        if (kb_import_quarantine(imp, file, x->record_id, field, rule, format, raw, rawlen, e) != C_OK) return C_ERR;
+    if (!p->ok) {
+        if (kb_import_quarantine(imp, file, x->record_id, p->field, p->rule, format, raw, rawlen, e) != C_OK)
+            return C_ERR;
         ok = 0;
     } else {
-        if (store_exam(imp, x, e) != C_OK) return kb_err_prefix(e, "%s record %s: ", file, x->record_id);
+        if (store_exam(imp, x, p, e) != C_OK) return kb_err_prefix(e, "%s record %s: ", file, x->record_id);
         ok = 1;
     }
     if (++imp->batch_n >= BATCH && batch_commit(imp, e) != C_OK) return C_ERR;
     draw_progress(imp, 0);
     return ok;
+}
+
+int kb_import_exam(kb_importer *imp, kb_exam *x, const char *format, const char *file, const char *raw,
+                   size_t rawlen, kb_err *e) {
+    prepare_exam(&imp->d->keys, imp->source, x, &imp->prep);
+    return import_prepared(imp, x, &imp->prep, format, file, raw, rawlen, e);
 }
 
 /* The reader's messages read "NAME: line N: element/field: rule"; the
@@ -654,6 +691,7 @@ static int ends_with(const char *s, const char *suffix) {
 
 typedef struct zip_slot {
     kb_exam x;
+    exam_prep prep;
     kb_buf raw;
     char base[256];
     char where[2048];
@@ -663,6 +701,8 @@ typedef struct zip_slot {
 
 typedef struct zip_job {
     const char *path;
+    const kb_keys *keys;
+    const char *source;
     zip_t *z;
     zip_slot slots[RING];
     size_t head, tail; /* produced count, consumed count */
@@ -712,6 +752,7 @@ static void *zip_reader(void *arg) {
                 s->raw.len = (size_t)got;
                 s->raw.s[s->raw.len] = '\0';
                 if (kb_hc08_parse(xr, s->raw.s, s->raw.len, base, &s->x, &s->perr) != C_OK) s->status = 1;
+                else prepare_exam(j->keys, j->source, &s->x, &s->prep);
             }
         }
         pthread_mutex_lock(&j->mu);
@@ -740,6 +781,8 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     zip_job *j = kb_calloc(1, sizeof *j);
     j->path = path;
     j->z = z;
+    j->keys = &imp->d->keys;
+    j->source = imp->source;
     for (int i = 0; i < RING; i++) {
         kb_exam_init(&j->slots[i].x);
         kb_buf_init(&j->slots[i].raw);
@@ -768,7 +811,8 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
                     split_reader_error(s->perr.msg, s->base, field, sizeof field, rule, sizeof rule);
                     rc = kb_import_quarantine(imp, s->where, rid, field, rule, "hc08", s->raw.s, s->raw.len, e);
                 } else {
-                    rc = kb_import_exam(imp, &s->x, "hc08", s->where, s->raw.s, s->raw.len, e) < 0 ? C_ERR : C_OK;
+                    rc = import_prepared(imp, &s->x, &s->prep, "hc08", s->where, s->raw.s, s->raw.len, e) < 0 ? C_ERR
+                                                                                                              : C_OK;
                 }
             }
             pthread_mutex_lock(&j->mu);

@@ -1,0 +1,89 @@
+/* sensors.c -- a person's own readings.  See sensors.h. */
+#include "portal/sensors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+
+static int date_ok(const char *s) {
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+int kb_sensor_check(const kb_sensor_reading *r, int i, kb_err *e) {
+    if (!r->kind) return kb_errf(e, "reading %d: field kind: required (steps, bp or weight)", i);
+    if (!date_ok(r->measured_on))
+        return kb_errf(e, "reading %d: field date: '%s' is not YYYY-MM-DD", i, r->measured_on ? r->measured_on : "");
+    /* No readings from the future (a day of slack for time zones). */
+    char tomorrow[32];
+    kb_iso_after(86400, tomorrow);
+    if (strncmp(r->measured_on, tomorrow, 10) > 0 || strcmp(r->measured_on, "2000-01-01") < 0)
+        return kb_errf(e, "reading %d: field date: %s is in the future or before 2000", i, r->measured_on);
+    if (isnan(r->value)) return kb_errf(e, "reading %d: field value: must be a number", i);
+    if (strcmp(r->kind, "steps") == 0) {
+        if (r->value < 0 || r->value > 100000)
+            return kb_errf(e, "reading %d: field value: %g steps is outside 0..100000", i, r->value);
+    } else if (strcmp(r->kind, "weight") == 0) {
+        if (r->value < 20 || r->value > 300)
+            return kb_errf(e, "reading %d: field value: %g kg is outside 20..300", i, r->value);
+    } else if (strcmp(r->kind, "bp") == 0) {
+        if (r->value < 60 || r->value > 260)
+            return kb_errf(e, "reading %d: field value: systolic %g mmHg is outside 60..260", i, r->value);
+        if (isnan(r->value2) || r->value2 < 30 || r->value2 > 160)
+            return kb_errf(e, "reading %d: field value2: diastolic must be a number in 30..160 mmHg", i);
+        if (r->value2 >= r->value)
+            return kb_errf(e, "reading %d: field value2: diastolic %g must be below systolic %g", i, r->value2,
+                           r->value);
+    } else {
+        return kb_errf(e, "reading %d: field kind: '%s' is not steps, bp or weight", i, r->kind);
+    }
+    return C_OK;
+}
+
+int kb_sensor_add(kb_data *d, const char *pseudonym, const kb_sensor_reading *r, kb_err *e) {
+    if (kb_sensor_check(r, 0, e)) return C_ERR;
+    char now[32];
+    kb_iso_after(0, now);
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "INSERT INTO sensor_readings (pseudonym, kind, measured_on, value, value2, channel, recorded_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    kb_bind_text(st, 2, r->kind);
+    kb_bind_text(st, 3, r->measured_on);
+    kb_bind_double(st, 4, r->value);
+    if (strcmp(r->kind, "bp") == 0) kb_bind_double(st, 5, r->value2);
+    else kb_bind_null(st, 5);
+    kb_bind_text(st, 6, r->channel ? r->channel : "api");
+    kb_bind_text(st, 7, now);
+    return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+}
+
+int kb_sensor_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "SELECT kind, measured_on, value, value2, channel FROM sensor_readings WHERE pseudonym = ? "
+                     "ORDER BY measured_on, id LIMIT 5000",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", kb_col_text(st, 0));
+        cJSON_AddStringToObject(o, "date", kb_col_text(st, 1));
+        cJSON_AddNumberToObject(o, "value", kb_col_double(st, 2));
+        if (!kb_col_is_null(st, 3)) cJSON_AddNumberToObject(o, "value2", kb_col_double(st, 3));
+        cJSON_AddStringToObject(o, "channel", kb_col_text(st, 4));
+        cJSON_AddItemToArray(arr, o);
+    }
+    return rc < 0 ? C_ERR : C_OK;
+}

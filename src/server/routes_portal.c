@@ -1,0 +1,779 @@
+/* routes_portal.c -- the endpoints behind the web portal (web/): a member's
+ * results with judgements and reference ranges, sensor readings, health
+ * points and device tokens; the insurer's dashboard and point rules; the
+ * checkup institution's uploads.
+ *
+ * Authorisation happened in router.c.  Individuals reach only their own
+ * data because every query here is keyed by r->pseudonym, which router.c
+ * derives from the session's account -- no handler takes a person, subject
+ * or exam id from the request.  Every response with personal data, and every
+ * aggregate read, is audited.
+ *
+ * Statements run rarely here (dashboards, uploads) are prepared and
+ * finalised per call rather than cached: the per-connection statement
+ * cache is shared with every other module and is small. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "domain/items.h"
+#include "domain/judge.h"
+#include "ingest/import.h"
+#include "portal/points.h"
+#include "portal/refs.h"
+#include "portal/sensors.h"
+#include "server/server.h"
+
+#define SUPPRESS_BELOW 10
+
+static void internal(kb_req *r, const kb_err *e) {
+    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
+    kb_reply_error(r, 500, "internal", "internal error");
+}
+
+static const char *jstr(cJSON *o, const char *k) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(cJSON *o, const char *k) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void add_num_or_null(cJSON *o, const char *k, double v) {
+    if (isnan(v)) cJSON_AddNullToObject(o, k);
+    else cJSON_AddNumberToObject(o, k, v);
+}
+
+/* ---- results ---- */
+
+static const char *type_name(kb_obs_type t) {
+    return t == KB_OBS_PQ ? "PQ" : t == KB_OBS_CD ? "CD" : t == KB_OBS_CO ? "CO" : t == KB_OBS_ST ? "ST" : "";
+}
+
+/* One exam's observations with item names, units, the stored judgement level
+ * of the item's key and the reference range for the person's sex. */
+static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e) {
+    kb_stmt *st;
+    int rc;
+    char keys[KB_MAX_REFERRALS][24];
+    int levels[KB_MAX_REFERRALS], n_flags = 0, referrals = 0;
+    if (kb_stmt_prepare(d->research, "SELECT item, level FROM exam_flags WHERE exam_id = ?", &st, e)) return C_ERR;
+    kb_bind_int(st, 1, exam_id);
+    while ((rc = kb_stmt_step(st, e)) == 1 && n_flags < KB_MAX_REFERRALS) {
+        kb_strlcpy(keys[n_flags], kb_col_text(st, 0), sizeof keys[0]);
+        levels[n_flags] = (int)kb_col_int(st, 1);
+        if (levels[n_flags] >= KB_REF_REFERRAL) referrals++;
+        n_flags++;
+    }
+    kb_stmt_finalize(st);
+    if (rc < 0) return C_ERR;
+    cJSON *refs = cJSON_AddArrayToObject(x, "referrals");
+    for (int i = 0; i < n_flags; i++)
+        if (levels[i] >= KB_REF_REFERRAL) cJSON_AddItemToArray(refs, cJSON_CreateString(keys[i]));
+    cJSON *items = cJSON_AddArrayToObject(x, "items");
+    if (kb_stmt_prepare(d->research,
+                        "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done FROM observations "
+                        "WHERE exam_id = ? ORDER BY seq",
+                        &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, exam_id);
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        const char *code = kb_col_text(st, 0);
+        const kb_item *it = kb_item_find(code);
+        const char *key = kb_ref_key_of(code);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code", code);
+        cJSON_AddStringToObject(o, "name", it ? it->name : code);
+        if (it) {
+            cJSON_AddStringToObject(o, "category", it->category);
+            cJSON_AddStringToObject(o, "type", type_name(it->type));
+            cJSON_AddNumberToObject(o, "decimals", it->decimals);
+        }
+        const char *unit = !kb_col_is_null(st, 3) ? kb_col_text(st, 3) : "";
+        if (it && it->unit && *it->unit) unit = it->unit;
+        if (*unit) cJSON_AddStringToObject(o, "unit", unit);
+        if (!kb_col_is_null(st, 1)) cJSON_AddNumberToObject(o, "value", kb_col_double(st, 1));
+        if (!kb_col_is_null(st, 4)) cJSON_AddStringToObject(o, "coded", kb_col_text(st, 4));
+        if (!kb_col_is_null(st, 5)) cJSON_AddStringToObject(o, "text", kb_col_text(st, 5));
+        if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) cJSON_AddBoolToObject(o, "missing", 1);
+        if (key) {
+            cJSON_AddStringToObject(o, "key", key);
+            int level = KB_REF_NORMAL;
+            for (int i = 0; i < n_flags; i++)
+                if (strcmp(keys[i], key) == 0) level = levels[i];
+            int measured = !kb_col_is_null(st, 1) || !kb_col_is_null(st, 4);
+            if (measured) cJSON_AddNumberToObject(o, "level", level);
+            const kb_ref_range *rg = kb_ref_find(key, sex);
+            if (rg) {
+                cJSON *range = cJSON_AddObjectToObject(o, "range");
+                cJSON_AddStringToObject(range, "direction", rg->dir);
+                add_num_or_null(range, "guidance", rg->guidance);
+                add_num_or_null(range, "referral", rg->referral);
+            }
+        }
+        cJSON_AddItemToArray(items, o);
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static int subject_sex(kb_data *d, const char *pseudonym, int *sex, kb_err *e) {
+    kb_stmt *st;
+    *sex = 0;
+    if (kb_stmt_prepare(d->research, "SELECT sex FROM subjects WHERE pseudonym = ?", &st, e)) return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1) *sex = (int)kb_col_int(st, 0);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+void kb_h_my_results(kb_req *r) {
+    kb_err e = {{0}};
+    int sex;
+    if (kb_ref_load(&e) || subject_sex(r->d, r->pseudonym, &sex, &e)) {
+        internal(r, &e);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sex", sex);
+    cJSON *arr = cJSON_AddArrayToObject(o, "exams");
+    if (kb_exam_list_json(r->d, r->pseudonym, arr, &e) < 0) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    cJSON *x;
+    cJSON_ArrayForEach(x, arr) {
+        cJSON_DeleteItemFromObject(x, "observations");
+        if (exam_items(r->d, (int64_t)cJSON_GetObjectItem(x, "id")->valuedouble, sex, x, &e)) {
+            cJSON_Delete(o);
+            internal(r, &e);
+            return;
+        }
+    }
+    if (kb_req_audit(r, "exam.read", r->pseudonym, "self", "ok", "results")) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+/* ---- sensors ---- */
+
+void kb_h_my_sensors(kb_req *r) {
+    kb_err e = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "readings");
+    if (kb_sensor_list_json(r->d, r->pseudonym, arr, &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    if (kb_req_audit(r, "sensor.read", r->pseudonym, "self", "ok", "")) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+/* Body: one reading {kind, date, value, value2?} or {readings: [...]}, at
+ * most 1000; all are checked before any is stored. */
+void kb_h_my_sensor_add(kb_req *r) {
+    cJSON *j = kb_req_json(r);
+    if (!j) return;
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "readings");
+    cJSON *one = NULL;
+    if (!list) {
+        one = cJSON_CreateArray();
+        cJSON_AddItemReferenceToArray(one, j);
+        list = one;
+    }
+    kb_err e = {{0}};
+    int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : -1;
+    if (n < 1 || n > 1000) {
+        cJSON_Delete(one);
+        cJSON_Delete(j);
+        kb_reply_error(r, 400, "bad_request", "field readings: must be an array of 1..1000 readings");
+        return;
+    }
+    const char *channel = r->who.via == KB_VIA_SESSION ? "form" : "api";
+    kb_sensor_reading *rs = kb_calloc((size_t)n, sizeof *rs);
+    int i = 0, bad = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, list) {
+        rs[i] = (kb_sensor_reading){jstr(it, "kind"), jstr(it, "date"), jnum(it, "value"), jnum(it, "value2"), channel};
+        if (!bad && kb_sensor_check(&rs[i], i, &e)) bad = 1;
+        i++;
+    }
+    int added = 0, points = 0;
+    if (!bad) {
+        if (kb_db_begin(r->d->research, &e)) bad = 2;
+        for (i = 0; !bad && i < n; i++)
+            if (kb_sensor_add(r->d, r->pseudonym, &rs[i], &e)) bad = 2;
+        if (!bad && kb_db_commit(r->d->research, &e)) bad = 2;
+        if (bad == 2) kb_db_rollback(r->d->research);
+        added = bad ? 0 : n;
+    }
+    free(rs);
+    cJSON_Delete(one);
+    cJSON_Delete(j);
+    if (bad == 1) {
+        kb_reply_error(r, 400, "bad_reading", "%s", e.msg);
+        return;
+    }
+    if (bad == 2 || kb_points_sync(r->d, r->pseudonym, &points, &e)) {
+        internal(r, &e);
+        return;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "%d readings via %s", added, channel);
+    if (kb_req_audit(r, "sensor.write", r->pseudonym, "self", "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "added", added);
+    cJSON_AddNumberToObject(o, "points_awarded", points);
+    kb_reply_json(r, 201, o);
+}
+
+/* A device token for the member's own sensor uploads. */
+void kb_h_my_token_new(kb_req *r) {
+    cJSON *j = r->body_len ? kb_req_json(r) : cJSON_CreateObject();
+    if (!j) return;
+    char label[64];
+    kb_strlcpy(label, jstr(j, "label") ? jstr(j, "label") : "device", sizeof label);
+    cJSON_Delete(j);
+    char token[KB_TOKEN_LEN];
+    kb_err e = {{0}};
+    long ttl = 90L * 86400;
+    if (kb_token_issue(r->d, r->who.account_id, "read write", ttl, label, token, &e)) {
+        kb_reply_error(r, 400, "bad_request", "%s", e.msg);
+        return;
+    }
+    if (kb_req_audit(r, "token.issue", r->pseudonym, "self", "ok", label)) return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "token", token);
+    cJSON_AddStringToObject(o, "scope", "read write");
+    cJSON_AddNumberToObject(o, "ttl_seconds", (double)ttl);
+    kb_reply_json(r, 201, o);
+}
+
+/* ---- points ---- */
+
+static cJSON *rule_json(const kb_point_rule *p) {
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "rule", p->rule);
+    cJSON_AddStringToObject(x, "kind", p->kind);
+    if (p->item[0]) cJSON_AddStringToObject(x, "item", p->item);
+    cJSON_AddNumberToObject(x, "threshold", p->threshold);
+    cJSON_AddNumberToObject(x, "points", p->points);
+    cJSON_AddNumberToObject(x, "cap", p->cap);
+    cJSON_AddBoolToObject(x, "enabled", p->enabled);
+    return x;
+}
+
+static int rules_json(kb_data *d, cJSON *o, int only_enabled, kb_err *e) {
+    kb_point_rule *rules;
+    size_t n;
+    if (kb_point_rules_load(d, &rules, &n, e)) return C_ERR;
+    cJSON *arr = cJSON_AddArrayToObject(o, "rules");
+    for (size_t i = 0; i < n; i++)
+        if (!only_enabled || rules[i].enabled) cJSON_AddItemToArray(arr, rule_json(&rules[i]));
+    free(rules);
+    return C_OK;
+}
+
+void kb_h_my_points(kb_req *r) {
+    kb_err e = {{0}};
+    int added;
+    if (kb_points_sync(r->d, r->pseudonym, &added, &e)) {
+        internal(r, &e);
+        return;
+    }
+    kb_stmt *st;
+    if (kb_stmt_prepare(r->d->research,
+                        "SELECT rule, ref, points, note, at FROM point_ledger WHERE pseudonym = ? ORDER BY id DESC",
+                        &st, &e)) {
+        internal(r, &e);
+        return;
+    }
+    kb_bind_text(st, 1, r->pseudonym);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "ledger");
+    long balance = 0;
+    int rc;
+    while ((rc = kb_stmt_step(st, &e)) == 1) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "rule", kb_col_text(st, 0));
+        cJSON_AddStringToObject(x, "ref", kb_col_text(st, 1));
+        cJSON_AddNumberToObject(x, "points", (double)kb_col_int(st, 2));
+        cJSON_AddStringToObject(x, "note", kb_col_text(st, 3));
+        cJSON_AddStringToObject(x, "at", kb_col_text(st, 4));
+        balance += (long)kb_col_int(st, 2);
+        cJSON_AddItemToArray(arr, x);
+    }
+    kb_stmt_finalize(st);
+    if (rc < 0 || rules_json(r->d, o, 1, &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    cJSON_AddNumberToObject(o, "balance", (double)balance);
+    cJSON_AddNumberToObject(o, "awarded_now", added);
+    if (kb_req_audit(r, "points.read", r->pseudonym, "self", "ok", "")) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+void kb_h_point_rules(kb_req *r) {
+    kb_err e = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    if (rules_json(r->d, o, 0, &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+void kb_h_point_rule_set(kb_req *r) {
+    cJSON *j = kb_req_json(r);
+    if (!j) return;
+    kb_point_rule p;
+    memset(&p, 0, sizeof p);
+    kb_strlcpy(p.rule, jstr(j, "rule") ? jstr(j, "rule") : "", sizeof p.rule);
+    kb_strlcpy(p.kind, jstr(j, "kind") ? jstr(j, "kind") : "", sizeof p.kind);
+    kb_strlcpy(p.item, jstr(j, "item") ? jstr(j, "item") : "", sizeof p.item);
+    p.threshold = jnum(j, "threshold");
+    if (isnan(p.threshold) && strcmp(p.kind, "checkup") == 0) p.threshold = 0;
+    double pts = jnum(j, "points"), cap = jnum(j, "cap");
+    p.points = isnan(pts) || pts != floor(pts) ? -1 : (int)pts;
+    p.cap = isnan(cap) ? 0 : cap != floor(cap) ? -1 : (int)cap;
+    cJSON *en = cJSON_GetObjectItemCaseSensitive(j, "enabled");
+    p.enabled = en ? cJSON_IsTrue(en) : 1;
+    cJSON_Delete(j);
+    kb_err e = {{0}};
+    if (kb_point_rule_check(&p, &e)) {
+        kb_reply_error(r, 400, "bad_rule", "%s", e.msg);
+        return;
+    }
+    if (kb_point_rule_save(r->d, &p, r->who.username, &e)) {
+        internal(r, &e);
+        return;
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail, "rule %s kind %s points %d threshold %g cap %d %s", p.rule, p.kind, p.points,
+             p.threshold, p.cap, p.enabled ? "enabled" : "disabled");
+    if (kb_req_audit(r, "points.rule", "", "administration", "ok", detail)) return;
+    kb_reply_json(r, 200, rule_json(&p));
+}
+
+/* ---- insurer dashboard ---- */
+
+/* Counts 1..9 become null (primary suppression).  Within one distribution,
+ * a single suppressed cell could be recovered as total minus the rest, so
+ * the smallest other non-zero cell is suppressed too (complementary). */
+/* Replaces a counted cell by null, keeping its key; returns the null. */
+static cJSON *null_cell(cJSON *parent, cJSON *cell) {
+    cJSON *nul = cJSON_CreateNull();
+    nul->string = kb_strdup(cell->string);
+    cJSON_ReplaceItemViaPointer(parent, cell, nul);
+    return nul;
+}
+
+static void suppress_cells(cJSON *dist) {
+    int suppressed = 0;
+    cJSON *c, *smallest = NULL;
+    cJSON_ArrayForEach(c, dist) {
+        if (!cJSON_IsNumber(c)) continue;
+        double v = c->valuedouble;
+        if (v > 0 && v < SUPPRESS_BELOW) suppressed++;
+    }
+    cJSON *next = NULL;
+    for (c = dist->child; c; c = next) {
+        next = c->next;
+        if (cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < SUPPRESS_BELOW) null_cell(dist, c);
+    }
+    if (suppressed != 1) return;
+    cJSON_ArrayForEach(c, dist) if (cJSON_IsNumber(c) && c->valuedouble > 0 &&
+                                    (!smallest || c->valuedouble < smallest->valuedouble)) smallest = c;
+    if (smallest) null_cell(dist, smallest);
+}
+
+static cJSON *year_obj(cJSON *years, int fy) {
+    cJSON *y;
+    cJSON_ArrayForEach(y, years) if ((int)cJSON_GetObjectItem(y, "fiscal_year")->valuedouble == fy) return y;
+    y = cJSON_CreateObject();
+    cJSON_AddNumberToObject(y, "fiscal_year", fy);
+    cJSON_AddNumberToObject(y, "examinees", 0);
+    cJSON *m = cJSON_AddObjectToObject(y, "metabo"), *g = cJSON_AddObjectToObject(y, "guidance");
+    for (const char *k = "1234"; *k; k++) {
+        char key[2] = {*k, 0};
+        cJSON_AddNumberToObject(m, key, 0);
+        cJSON_AddNumberToObject(g, key, 0);
+    }
+    cJSON_AddNumberToObject(y, "referrals", 0);
+    cJSON_AddObjectToObject(y, "referral_items");
+    cJSON_AddItemToArray(years, y);
+    return y;
+}
+
+static void set_num(cJSON *o, const char *k, double v) {
+    cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (it) cJSON_SetNumberValue(it, v);
+    else cJSON_AddNumberToObject(o, k, v);
+}
+
+/* Runs one grouped query scoped to the caller's organisation ("" = all) and
+ * calls put(year, column 1 text, count) for each row. */
+static int grouped(kb_data *d, const char *sql, const char *scope, cJSON *years,
+                   void (*put)(cJSON *y, const char *k, double n), kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research, sql, &st, e)) return C_ERR;
+    kb_bind_text(st, 1, scope);
+    kb_bind_text(st, 2, scope);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1)
+        put(year_obj(years, (int)kb_col_int(st, 0)), kb_col_text(st, 1), (double)kb_col_int(st, 2));
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static void put_exam(cJSON *y, const char *k, double n) { set_num(y, "examinees", n); }
+static void put_metabo(cJSON *y, const char *k, double n) {
+    set_num(cJSON_GetObjectItem(y, "metabo"), *k ? k : "4", n);
+}
+static void put_guide(cJSON *y, const char *k, double n) {
+    set_num(cJSON_GetObjectItem(y, "guidance"), *k ? k : "4", n);
+}
+static void put_ref(cJSON *y, const char *k, double n) { set_num(y, "referrals", n); }
+static void put_ref_item(cJSON *y, const char *k, double n) { set_num(cJSON_GetObjectItem(y, "referral_items"), k, n); }
+
+static int cmp_year(const void *a, const void *b) {
+    return (int)((*(cJSON *const *)a)->child->valuedouble - (*(cJSON *const *)b)->child->valuedouble);
+}
+
+#define SCOPE "x.current = 1 AND (? = '' OR x.source = ?)"
+
+void kb_h_dashboard(kb_req *r) {
+    kb_err e = {{0}};
+    const char *scope = r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "scope", *scope ? scope : "all");
+    cJSON_AddNumberToObject(o, "suppress_below", SUPPRESS_BELOW);
+    cJSON *years = cJSON_CreateArray();
+    int rc = grouped(r->d,
+                     "SELECT x.fiscal_year, '', COUNT(DISTINCT x.subject_id) FROM exams x WHERE " SCOPE
+                     " GROUP BY x.fiscal_year",
+                     scope, years, put_exam, &e);
+    if (!rc) rc = grouped(r->d,
+                          "SELECT x.fiscal_year, CAST(COALESCE(x.metabo, 4) AS TEXT), COUNT(*) FROM exams x WHERE " SCOPE
+                          " GROUP BY x.fiscal_year, COALESCE(x.metabo, 4)",
+                          scope, years, put_metabo, &e);
+    if (!rc) rc = grouped(r->d,
+                          "SELECT x.fiscal_year, CAST(COALESCE(x.guidance, 4) AS TEXT), COUNT(*) FROM exams x WHERE " SCOPE
+                          " GROUP BY x.fiscal_year, COALESCE(x.guidance, 4)",
+                          scope, years, put_guide, &e);
+    if (!rc) rc = grouped(r->d,
+                          "SELECT x.fiscal_year, '', COUNT(DISTINCT x.id) FROM exams x JOIN exam_flags f ON "
+                          "f.exam_id = x.id WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year",
+                          scope, years, put_ref, &e);
+    if (!rc) rc = grouped(r->d,
+                          "SELECT x.fiscal_year, f.item, COUNT(*) FROM exams x JOIN exam_flags f ON f.exam_id = x.id "
+                          "WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year, f.item",
+                          scope, years, put_ref_item, &e);
+    int64_t population = 0;
+    if (!rc) {
+        kb_stmt *st;
+        rc = kb_stmt_prepare(r->d->research, "SELECT COUNT(DISTINCT x.subject_id) FROM exams x WHERE " SCOPE, &st, &e);
+        if (!rc) {
+            kb_bind_text(st, 1, scope);
+            kb_bind_text(st, 2, scope);
+            if (kb_stmt_step(st, &e) == 1) population = kb_col_int(st, 0);
+            else rc = C_ERR;
+            kb_stmt_finalize(st);
+        }
+    }
+    if (rc) {
+        cJSON_Delete(years);
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    /* Oldest year first, and suppression applied last, on the final counts. */
+    int n = cJSON_GetArraySize(years);
+    cJSON **sorted = kb_calloc((size_t)(n ? n : 1), sizeof *sorted);
+    int i = 0;
+    for (cJSON *y = years->child; y; y = y->next) sorted[i++] = y;
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_year);
+    cJSON *out = cJSON_AddArrayToObject(o, "years");
+    cJSON_AddNumberToObject(o, "population", population < SUPPRESS_BELOW && population > 0 ? 0 : (double)population);
+    for (i = 0; i < n; i++) {
+        cJSON *y = cJSON_DetachItemViaPointer(years, sorted[i]);
+        double ex = cJSON_GetObjectItem(y, "examinees")->valuedouble;
+        if (population >= SUPPRESS_BELOW && ex >= SUPPRESS_BELOW)
+            cJSON_AddNumberToObject(y, "participation", round(1000.0 * ex / (double)population) / 1000.0);
+        else
+            cJSON_AddNullToObject(y, "participation");
+        if (ex > 0 && ex < SUPPRESS_BELOW) cJSON_ReplaceItemInObject(y, "examinees", cJSON_CreateNull());
+        suppress_cells(cJSON_GetObjectItem(y, "metabo"));
+        suppress_cells(cJSON_GetObjectItem(y, "guidance"));
+        double rf = cJSON_GetObjectItem(y, "referrals")->valuedouble;
+        if (rf > 0 && rf < SUPPRESS_BELOW) cJSON_ReplaceItemInObject(y, "referrals", cJSON_CreateNull());
+        cJSON *c, *ri = cJSON_GetObjectItem(y, "referral_items");
+        for (c = ri->child; c; c = c->next)
+            if (cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < SUPPRESS_BELOW) c = null_cell(ri, c);
+        cJSON_AddItemToArray(out, y);
+    }
+    free(sorted);
+    cJSON_Delete(years);
+    char detail[96];
+    snprintf(detail, sizeof detail, "scope %s, %d years", *scope ? scope : "all", n);
+    if (kb_req_audit(r, "dashboard.read", "", "insurer_statistics", "ok", detail)) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+/* ---- institution uploads ---- */
+
+static int upload_json(kb_data *d, const char *source, const char *where_file, cJSON *o, kb_err *e) {
+    kb_stmt *st;
+    int rc;
+    cJSON *arr = cJSON_AddArrayToObject(o, "uploads");
+    if (!where_file) {
+        if (kb_stmt_prepare(d->identity,
+                            "SELECT id, filename, uploaded_by, bytes, status, accepted, quarantined, duplicates, "
+                            "message, started_at, finished_at FROM portal_uploads WHERE (? = '' OR source = ?) "
+                            "ORDER BY id DESC LIMIT 50",
+                            &st, e))
+            return C_ERR;
+        kb_bind_text(st, 1, source);
+        kb_bind_text(st, 2, source);
+        while ((rc = kb_stmt_step(st, e)) == 1) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "id", (double)kb_col_int(st, 0));
+            cJSON_AddStringToObject(x, "filename", kb_col_text(st, 1));
+            cJSON_AddStringToObject(x, "uploaded_by", kb_col_text(st, 2));
+            cJSON_AddNumberToObject(x, "bytes", (double)kb_col_int(st, 3));
+            cJSON_AddStringToObject(x, "status", kb_col_text(st, 4));
+            cJSON_AddNumberToObject(x, "accepted", (double)kb_col_int(st, 5));
+            cJSON_AddNumberToObject(x, "quarantined", (double)kb_col_int(st, 6));
+            cJSON_AddNumberToObject(x, "duplicates", (double)kb_col_int(st, 7));
+            cJSON_AddStringToObject(x, "message", kb_col_text(st, 8));
+            cJSON_AddStringToObject(x, "started_at", kb_col_text(st, 9));
+            cJSON_AddStringToObject(x, "finished_at", kb_col_text(st, 10));
+            cJSON_AddItemToArray(arr, x);
+        }
+        kb_stmt_finalize(st);
+        if (rc < 0) return C_ERR;
+    }
+    /* Per-record errors: file, record, field and rule, never the sealed raw
+     * record (it holds identity attributes). */
+    cJSON *q = cJSON_AddArrayToObject(o, "quarantine");
+    if (kb_stmt_prepare(d->identity,
+                        "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
+                        "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) ORDER BY id DESC LIMIT 500",
+                        &st, e))
+        return C_ERR;
+    char like[1200];
+    snprintf(like, sizeof like, "%s%%", where_file ? where_file : "");
+    kb_bind_text(st, 1, source);
+    kb_bind_text(st, 2, source);
+    kb_bind_text(st, 3, where_file ? where_file : "");
+    kb_bind_text(st, 4, like);
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        cJSON *x = cJSON_CreateObject();
+        const char *file = kb_col_text(st, 1), *slash = strrchr(file, '/');
+        cJSON_AddNumberToObject(x, "id", (double)kb_col_int(st, 0));
+        cJSON_AddStringToObject(x, "file", slash ? slash + 1 : file);
+        cJSON_AddStringToObject(x, "record", kb_col_text(st, 2));
+        cJSON_AddStringToObject(x, "field", kb_col_text(st, 3));
+        cJSON_AddStringToObject(x, "rule", kb_col_text(st, 4));
+        cJSON_AddStringToObject(x, "format", kb_col_text(st, 5));
+        cJSON_AddStringToObject(x, "status", kb_col_text(st, 6));
+        cJSON_AddStringToObject(x, "created_at", kb_col_text(st, 7));
+        cJSON_AddItemToArray(q, x);
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+void kb_h_uploads(kb_req *r) {
+    kb_err e = {{0}};
+    const char *source = r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
+    cJSON *o = cJSON_CreateObject();
+    if (upload_json(r->d, source, NULL, o, &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    if (kb_req_audit(r, "upload.list", "", "ingest", "ok", source)) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+/* Keeps a safe base name: letters, digits, '.', '-', '_'; the extension
+ * tells the importer the format. */
+static int safe_name(const char *in, char *out, size_t n) {
+    if (!in || !*in) return 0;
+    const char *slash = strrchr(in, '/');
+    if (slash) in = slash + 1;
+    size_t k = 0;
+    for (; *in && k + 1 < n; in++) {
+        char c = *in;
+        out[k++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '-' || c == '_')
+                       ? c
+                       : '_';
+    }
+    out[k] = '\0';
+    const char *dot = strrchr(out, '.');
+    return k > 0 && out[0] != '.' && dot &&
+           (strcmp(dot, ".zip") == 0 || strcmp(dot, ".xml") == 0 || strcmp(dot, ".csv") == 0);
+}
+
+static int64_t upload_row(kb_data *d, const char *source, const char *name, const char *by, size_t bytes,
+                          kb_err *e) {
+    kb_stmt *st;
+    char now[32];
+    kb_iso_after(0, now);
+    if (kb_stmt_prepare(d->identity,
+                        "INSERT INTO portal_uploads (source, filename, uploaded_by, bytes, status, started_at) "
+                        "VALUES (?, ?, ?, ?, 'running', ?)",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, source);
+    kb_bind_text(st, 2, name);
+    kb_bind_text(st, 3, by);
+    kb_bind_int(st, 4, (int64_t)bytes);
+    kb_bind_text(st, 5, now);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    if (rc < 0) return C_ERR;
+    int64_t id = 0;
+    if (kb_db_query_int(d->identity, "SELECT MAX(id) FROM portal_uploads", &id, e)) return C_ERR;
+    return id;
+}
+
+static int upload_done(kb_data *d, int64_t id, const char *status, const kb_import_stats *s, const char *msg,
+                       kb_err *e) {
+    kb_stmt *st;
+    char now[32];
+    kb_iso_after(0, now);
+    if (kb_stmt_prepare(d->identity,
+                        "UPDATE portal_uploads SET status = ?, accepted = ?, quarantined = ?, duplicates = ?, "
+                        "message = ?, finished_at = ? WHERE id = ?",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, status);
+    kb_bind_int(st, 2, s ? s->exams_accepted : 0);
+    kb_bind_int(st, 3, s ? s->exams_quarantined : 0);
+    kb_bind_int(st, 4, s ? s->duplicates : 0);
+    kb_bind_text(st, 5, msg ? msg : "");
+    kb_bind_text(st, 6, now);
+    kb_bind_int(st, 7, id);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+/* POST /api/uploads?filename=NAME[&source=ORG]: the body is the file itself
+ * (an MHLW zip, an hc08 XML or a CSV).  It is written to a private temporary
+ * directory and run through the same importer as `kenbank import`; the reply
+ * carries the counts and this file's quarantined records. */
+void kb_h_upload(kb_req *r) {
+    char name[128];
+    if (!safe_name(kb_req_arg(r, "filename"), name, sizeof name)) {
+        kb_reply_error(r, 400, "bad_request", "query filename: a name ending in .zip, .xml or .csv is required");
+        return;
+    }
+    const char *source = r->who.org;
+    if (r->who.role == KB_ROLE_ADMIN && kb_req_arg(r, "source")) source = kb_req_arg(r, "source");
+    if (!source || !*source) {
+        kb_reply_error(r, 400, "bad_request", "query source: required for an account without an organisation");
+        return;
+    }
+    if (r->body_len == 0) {
+        kb_reply_error(r, 400, "bad_request", "request body: the file is empty");
+        return;
+    }
+    kb_err e = {{0}};
+    int64_t id = upload_row(r->d, source, name, r->who.username, r->body_len, &e);
+    if (id < 0) {
+        internal(r, &e);
+        return;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char dir[512], path[700];
+    snprintf(dir, sizeof dir, "%s/kenbank-upload-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        kb_errf(&e, "upload %lld: mkdtemp %s: %s", (long long)id, dir, strerror(errno));
+        upload_done(r->d, id, "failed", NULL, "temporary directory", &e);
+        internal(r, &e);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(r->body, 1, r->body_len, f) == r->body_len;
+    if (f && fclose(f) != 0) ok = 0;
+    kb_import_stats stats;
+    memset(&stats, 0, sizeof stats);
+    int rc = C_ERR;
+    if (!ok) {
+        kb_errf(&e, "upload %lld: writing %s: %s", (long long)id, path, strerror(errno));
+    } else {
+        kb_importer *imp;
+        rc = kb_importer_open(r->d, source, &imp, &e);
+        if (rc == C_OK) {
+            rc = kb_import_path(imp, path, &e);
+            stats = *kb_importer_stats(imp);
+            kb_err e2 = {{0}};
+            if (kb_importer_close(imp, &e2) && rc == C_OK) {
+                rc = C_ERR;
+                e = e2;
+            }
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+    const char *status = rc ? "failed" : stats.exams_quarantined ? "partial" : "ok";
+    kb_err e3 = {{0}};
+    if (upload_done(r->d, id, status, &stats, rc ? e.msg : "", &e3)) {
+        internal(r, &e3);
+        return;
+    }
+    char detail[256];
+    snprintf(detail, sizeof detail, "upload %lld %s: %s, %ld accepted, %ld quarantined", (long long)id, name, status,
+             stats.exams_accepted, stats.exams_quarantined);
+    if (kb_req_audit(r, "upload", "", "ingest", rc ? "failed" : "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "filename", name);
+    cJSON_AddStringToObject(o, "status", status);
+    if (rc) cJSON_AddStringToObject(o, "message", e.msg);
+    cJSON_AddNumberToObject(o, "files", stats.files);
+    cJSON_AddNumberToObject(o, "files_skipped", stats.files_skipped);
+    cJSON_AddNumberToObject(o, "accepted", stats.exams_accepted);
+    cJSON_AddNumberToObject(o, "replaced", stats.exams_replaced);
+    cJSON_AddNumberToObject(o, "quarantined", stats.exams_quarantined);
+    cJSON_AddNumberToObject(o, "duplicates", stats.duplicates);
+    if (upload_json(r->d, source, dir, o, &e3)) {
+        cJSON_Delete(o);
+        internal(r, &e3);
+        return;
+    }
+    cJSON_DeleteItemFromObject(o, "uploads");
+    kb_reply_json(r, rc ? 422 : 201, o);
+}

@@ -1,0 +1,109 @@
+// app.js -- the shell: language, who is logged in, the menu for their role,
+// and a hash router (#/results, #/dashboard, ...).  Each screen is a
+// function in member.js or staff.js that renders into <main>.
+import { get, post, setCsrf } from './api.js';
+import { initialLang, setLang, t } from './i18n.js';
+import { h, mount, errorBox } from './ui.js';
+import * as member from './member.js';
+import * as staff from './staff.js';
+
+export const session = { me: null };
+
+const MENUS = {
+  individual: ['results', 'trends', 'health', 'points', 'consent', 'access', 'download'],
+  insurer: ['dashboard', 'rules'],
+  institution: ['upload'],
+  admin: ['operator', 'dashboard', 'upload', 'rules'],
+  reviewer: ['operator'],
+};
+
+const SCREENS = {
+  login: member.login, enrol: member.enrol,
+  results: member.results, trends: member.trends, health: member.health, points: member.points,
+  consent: member.consent, access: member.access, download: member.download,
+  dashboard: staff.dashboard, rules: staff.rules, upload: staff.upload, operator: staff.operator,
+};
+
+function allowed(name) {
+  if (name === 'login' || name === 'enrol') return true;
+  const role = session.me && session.me.role;
+  return !!(role && (MENUS[role] || []).includes(name));
+}
+
+function renderNav(active) {
+  const nav = document.getElementById('nav');
+  const items = session.me ? (MENUS[session.me.role] || []) : [];
+  nav.hidden = items.length === 0;
+  nav.replaceChildren(h('ul', {}, items.map((n) => h('li', {},
+    h('a', { href: `#/${n}`, 'aria-current': n === active ? 'page' : null }, t(`nav.${n}`))))));
+  const out = document.getElementById('logout');
+  out.hidden = !session.me;
+}
+
+export function home() {
+  const items = session.me ? MENUS[session.me.role] : null;
+  return items && items.length ? items[0] : (session.me ? 'none' : 'login');
+}
+
+export async function refreshMe() {
+  try {
+    session.me = await get('/api/me');
+    setCsrf(session.me.csrf);
+  } catch {
+    session.me = null;
+    setCsrf('');
+  }
+}
+
+async function route() {
+  const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
+  let screen = name || home();
+  if (!session.me && !['login', 'enrol'].includes(screen)) screen = 'login';
+  if (session.me && (screen === 'login' || screen === 'enrol')) screen = home();
+  renderNav(screen);
+  if (screen === 'none') {
+    mount(h('section', { class: 'card' }, h('h1', { text: t('app.noScreens') })));
+    return;
+  }
+  if (!SCREENS[screen] || !allowed(screen)) {
+    mount(h('section', { class: 'card' }, h('h1', { text: t('app.notFound') }),
+      h('p', {}, h('a', { href: `#/${home()}` }, t('app.backHome')))));
+    return;
+  }
+  mount(h('p', { class: 'loading', text: t('app.loading') }));
+  try {
+    await SCREENS[screen](rest);
+  } catch (err) {
+    if (err.status === 401) { session.me = null; location.hash = '#/login'; return; }
+    mount(errorBox(err));
+  }
+  const main = document.getElementById('main');
+  const h1 = main.querySelector('h1');
+  document.title = `${h1 ? h1.textContent + ' | ' : ''}${t('app.name')}`;
+  if (route.moved) main.focus({ preventScroll: true });
+  route.moved = true;
+}
+
+export function go(screen) {
+  if (location.hash === `#/${screen}`) route();
+  else location.hash = `#/${screen}`;
+}
+
+async function start() {
+  await setLang(initialLang());
+  const sel = document.getElementById('lang');
+  sel.value = document.documentElement.lang;
+  sel.addEventListener('change', async () => { await setLang(sel.value); route(); });
+  document.getElementById('logout').addEventListener('click', async () => {
+    try { await post('/api/logout'); } catch { /* already gone */ }
+    session.me = null;
+    setCsrf('');
+    go('login');
+  });
+  await refreshMe();
+  window.addEventListener('hashchange', route);
+  await route();
+  document.body.dataset.ready = '1';
+}
+
+start();

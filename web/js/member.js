@@ -1,0 +1,360 @@
+// member.js -- the member's screens (smartphone first).
+import { get, post, setCsrf } from './api.js';
+import { t, has, lang } from './i18n.js';
+import { h, mount, toast, fmtNum, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
+import { session, refreshMe, go, home } from './app.js';
+
+// ---- login and enrolment ----
+
+function field(id, label, attrs = {}, hint) {
+  return h('div', { class: 'field' },
+    h('label', { for: id, text: label }),
+    h('input', { id, name: id, ...attrs, 'aria-describedby': hint ? `${id}-hint` : null }),
+    hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null);
+}
+
+export async function login() {
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', { class: 'stack', novalidate: true },
+    field('username', t('login.username'), { autocomplete: 'username', required: true }),
+    field('password', t('login.password'), { type: 'password', autocomplete: 'current-password', required: true }),
+    msg,
+    h('button', { class: 'btn', type: 'submit', text: t('login.submit') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    try {
+      const r = await post('/api/login', { username: form.username.value, password: form.password.value });
+      setCsrf(r.csrf);
+      await refreshMe();
+      go(home());
+    } catch (err) {
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' },
+        err.status === 401 ? t('login.wrong') : err.status === 423 ? t('login.locked') : err.message));
+    }
+  });
+  mount(h('div', { class: 'narrow' },
+    h('section', { class: 'card hero' }, h('h1', { text: t('login.title') }), h('p', { class: 'lead', text: t('login.lead') }), form),
+    h('section', { class: 'card' }, h('h2', { text: t('login.firstTime') }), h('p', { text: t('login.firstTimeText') }),
+      h('a', { class: 'btn btn-secondary', href: '#/enrol', text: t('login.toEnrol') }))));
+}
+
+export async function enrol() {
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', { class: 'stack', novalidate: true },
+    field('code', t('enrol.code'), { autocomplete: 'one-time-code', required: true, placeholder: 'XXXX-XXXX-XXXX-XXXX',
+      inputmode: 'latin', autocapitalize: 'characters' }, t('enrol.codeHint')),
+    field('username', t('login.username'), { autocomplete: 'username', required: true }, t('enrol.usernameHint')),
+    field('password', t('login.password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: 10 }, t('enrol.passwordHint')),
+    field('password2', t('enrol.password2'), { type: 'password', autocomplete: 'new-password', required: true }),
+    msg,
+    h('button', { class: 'btn', type: 'submit', text: t('enrol.submit') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    const f = form;
+    if (f.password.value !== f.password2.value) {
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert', text: t('enrol.mismatch') }));
+      return;
+    }
+    try {
+      await post('/api/enrol', { code: f.code.value.trim().toUpperCase(), username: f.username.value, password: f.password.value });
+      const r = await post('/api/login', { username: f.username.value, password: f.password.value });
+      setCsrf(r.csrf);
+      await refreshMe();
+      toast(t('enrol.done'));
+      go(home());
+    } catch (err) {
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('enrol.failed')} ${err.message}`));
+    }
+  });
+  mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
+    h('h1', { text: t('enrol.title') }), h('p', { class: 'lead', text: t('enrol.lead') }), form,
+    h('p', {}, h('a', { href: '#/login', text: t('enrol.toLogin') })))));
+}
+
+// ---- results ----
+
+let cache = null; // results of this session, reloaded on each visit to results
+
+async function results_data(force) {
+  if (!cache || force) cache = await get('/api/me/results');
+  return cache;
+}
+
+function itemName(it) {
+  return it.key && lang() !== 'ja' && has(`items.${it.key}`) ? t(`items.${it.key}`) : it.name;
+}
+
+// The normal range reads as the side of the guidance line that is fine.
+function rangeText(it) {
+  const r = it.range;
+  if (!r || r.guidance === null) return '';
+  const g = fmtNum(r.guidance, it.decimals);
+  if (it.key === 'uprot') return t('results.range.uprot');
+  if (r.direction === 'ge') return t('results.range.below', { v: g });
+  if (r.direction === 'lt') return t('results.range.atLeast', { v: g });
+  return t('results.range.above', { v: g });
+}
+
+const CODED = { '1': '−', '2': '±', '3': '+', '4': '2+', '5': '3+' };
+
+function valueText(it) {
+  if (it.missing) return t('results.notDone');
+  if (it.value !== undefined) return fmtNum(it.value, it.decimals);
+  if (it.coded !== undefined) {
+    if (it.type === 'CO') return CODED[it.coded] || it.coded;
+    if (it.type === 'CD' && /^9N7/.test(it.code)) return it.coded === '1' ? t('common.yes') : t('common.no');
+    return it.coded;
+  }
+  return it.text || '—';
+}
+
+function badge(level) {
+  if (level === undefined || level === null) return null;
+  const cls = ['ok', 'warn', 'bad'][level] || 'ok';
+  return h('span', { class: `badge badge-${cls}` }, h('span', { 'aria-hidden': 'true', class: 'dot' }), t(`level.${level}`));
+}
+
+function explain(kind, code) {
+  return h('div', { class: `judge judge-${kind}-${code}` },
+    h('p', { class: 'judge-label' }, h('span', { class: 'judge-title', text: t(`${kind}.title`) }),
+      h('strong', { text: t(`${kind}.${code || 4}.name`) })),
+    h('p', { class: 'judge-text', text: t(`${kind}.${code || 4}.text`) }));
+}
+
+export async function results(params) {
+  const data = await results_data(true);
+  if (!data.exams.length) {
+    mount(card(t('results.title'), h('p', { text: t('results.none') })));
+    return;
+  }
+  const years = data.exams.map((x) => x.fiscal_year);
+  const fy = Number(params[0]) || years[0];
+  const x = data.exams.find((e) => e.fiscal_year === fy) || data.exams[0];
+  const sel = h('select', { id: 'fy', onchange: (ev) => go(`results/${ev.target.value}`) },
+    data.exams.map((e) => h('option', { value: e.fiscal_year, selected: e.id === x.id }, fyLabel(e.fiscal_year))));
+  const refItems = x.items.filter((i) => i.level === 2);
+  const referral = refItems.length
+    ? h('section', { class: 'card card-alert', 'aria-labelledby': 'ref-h' },
+      h('h2', { id: 'ref-h', text: t('results.referralTitle') }),
+      h('p', { text: t('results.referralLead') }),
+      h('ul', { class: 'ref-list' }, refItems.map((i) => h('li', {},
+        h('strong', { text: itemName(i) }), ` ${valueText(i)} ${i.unit || ''}`,
+        h('span', { class: 'advice', text: has(`advice.${i.key}`) ? t(`advice.${i.key}`) : t('advice.default') })))),
+      h('p', { class: 'small', text: t('results.referralNote') }))
+    : h('section', { class: 'card card-ok' }, h('p', { text: t('results.noReferral') }));
+  const groups = new Map();
+  for (const i of x.items) {
+    const g = i.category || t('results.other');
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(i);
+  }
+  const table = h('table', { class: 'results', 'aria-describedby': 'res-cap' },
+    h('caption', { id: 'res-cap', class: 'sr', text: t('results.tableCaption', { fy: fyLabel(x.fiscal_year) }) }),
+    h('thead', {}, h('tr', {}, ['item', 'value', 'range', 'judgement'].map((c) => h('th', { scope: 'col', text: t(`results.col.${c}`) })))),
+    [...groups].map(([g, items]) => h('tbody', {},
+      h('tr', { class: 'group' }, h('th', { colspan: 4, scope: 'colgroup', text: g })),
+      items.map((i) => h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
+        h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
+        h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null),
+        h('td', { 'data-label': t('results.col.range'), text: rangeText(i) }),
+        h('td', { 'data-label': t('results.col.judgement') }, badge(i.level)))))));
+  mount(
+    h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
+      h('div', { class: 'field inline' }, h('label', { for: 'fy', text: t('results.year') }), sel)),
+    h('p', { class: 'meta', text: t('results.meta', { date: x.exam_date, age: x.age ?? '—' }) }),
+    h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
+    referral,
+    h('section', { class: 'card' }, h('h2', { text: t('results.items') }), table,
+      h('p', { class: 'small', text: t('results.legend') })));
+}
+
+// ---- trends ----
+
+const SENSOR_FOR = { sbp: ['bp', 'value'], dbp: ['bp', 'value2'], weight: ['weight', 'value'] };
+
+export async function trends(params) {
+  const [data, sens] = await Promise.all([results_data(false), get('/api/me/sensors')]);
+  const exams = [...data.exams].sort((a, b) => a.exam_date.localeCompare(b.exam_date));
+  const keys = [];
+  for (const x of exams) for (const i of x.items) if (i.value !== undefined && i.key && !keys.includes(i.key)) keys.push(i.key);
+  const names = {};
+  for (const x of exams) for (const i of x.items) if (i.key && !names[i.key]) names[i.key] = i;
+  const key = keys.includes(params[0]) ? params[0] : (keys.includes('hba1c') ? 'hba1c' : keys[0]);
+  const sel = h('select', { id: 'item', onchange: (ev) => go(`trends/${ev.target.value}`) },
+    keys.map((k) => h('option', { value: k, selected: k === key }, itemName(names[k]))));
+  const canvas = h('canvas', { id: 'trend-chart', role: 'img', 'aria-label': t('trends.chartLabel', { item: key ? itemName(names[key]) : '' }) });
+  const body = h('div', {});
+  mount(h('div', { class: 'page-head' }, h('h1', { text: t('trends.title') }),
+    h('div', { class: 'field inline' }, h('label', { for: 'item', text: t('trends.item') }), sel)),
+    h('section', { class: 'card' }, h('div', { class: 'chart-box' }, canvas), body));
+  if (!key) return;
+  // One category axis of dates: checkups and the member's own readings.
+  const pick = (x) => x.items.filter((i) => i.key === key && i.value !== undefined)[0];
+  const points = exams.map((x) => ({ date: x.exam_date, v: pick(x) ? pick(x).value : null, fy: x.fiscal_year })).filter((p) => p.v !== null);
+  const sf = SENSOR_FOR[key];
+  const own = sf ? sens.readings.filter((r) => r.kind === sf[0] && r[sf[1]] !== undefined).map((r) => ({ date: r.date, v: r[sf[1]] })) : [];
+  const dates = [...new Set([...points.map((p) => p.date), ...own.map((p) => p.date)])].sort();
+  const at = (arr) => dates.map((d) => { const p = arr.find((q) => q.date === d); return p ? p.v : null; });
+  const it = names[key];
+  const ds = [{ label: t('trends.checkup'), data: at(points), borderColor: COLORS.primary, backgroundColor: COLORS.primary, pointRadius: 6, spanGaps: true, borderWidth: 3 }];
+  if (own.length) ds.push({ label: t('trends.own'), data: at(own), borderColor: COLORS.teal, backgroundColor: COLORS.teal, pointRadius: 4, pointStyle: 'rectRot', spanGaps: true, borderDash: [2, 3] });
+  if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: dates.map(() => it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
+  if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: dates.map(() => it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2 });
+  chart(canvas, { type: 'line', data: { labels: dates, datasets: ds },
+    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: it.unit } } } } });
+  body.append(h('details', {}, h('summary', { text: t('trends.asTable') }),
+    h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }))),
+      h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup')]), ...own.map((p) => [p.date, p.v, t('trends.own')])]
+        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: r[0] }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${it.unit || ''}` }), h('td', { text: r[2] })))))));
+  if (sf) body.append(h('p', { class: 'small', text: t('trends.ownNote') }));
+}
+
+// ---- sensors ("my records") ----
+
+export async function health() {
+  const data = await get('/api/me/sensors');
+  const today = new Date().toISOString().slice(0, 10);
+  const kind = h('select', { id: 'kind', name: 'kind' }, ['steps', 'bp', 'weight'].map((k) => h('option', { value: k, text: t(`sensor.${k}`) })));
+  const v1label = h('label', { for: 'value', text: t('sensor.value.steps') });
+  const v2 = h('div', { class: 'field', hidden: true }, h('label', { for: 'value2', text: t('sensor.diastolic') }), h('input', { id: 'value2', name: 'value2', type: 'number', inputmode: 'numeric', min: 30, max: 160 }));
+  kind.addEventListener('change', () => {
+    v1label.textContent = t(`sensor.value.${kind.value}`);
+    v2.hidden = kind.value !== 'bp';
+  });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack' },
+    h('div', { class: 'field' }, h('label', { for: 'kind', text: t('sensor.kind') }), kind),
+    h('div', { class: 'field' }, h('label', { for: 'date', text: t('sensor.date') }), h('input', { id: 'date', name: 'date', type: 'date', value: today, max: today, required: true })),
+    h('div', { class: 'field' }, v1label, h('input', { id: 'value', name: 'value', type: 'number', inputmode: 'decimal', step: 'any', required: true })),
+    v2, msg, h('button', { class: 'btn', type: 'submit', text: t('sensor.save') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { kind: kind.value, date: form.date.value, value: Number(form.value.value) };
+    if (kind.value === 'bp') body.value2 = Number(form.value2.value);
+    try {
+      const r = await post('/api/me/sensors', body);
+      toast(r.points_awarded ? t('sensor.savedPoints', { n: r.points_awarded }) : t('sensor.saved'));
+      go('health');
+    } catch (err) { msg.replaceChildren(errorBox(err)); }
+  });
+  const steps = data.readings.filter((r) => r.kind === 'steps').slice(-30);
+  const canvas = h('canvas', { id: 'steps-chart', role: 'img', 'aria-label': t('sensor.stepsChart') });
+  const tokenOut = h('div', { 'aria-live': 'polite' });
+  const mk = h('button', { class: 'btn btn-secondary', type: 'button', text: t('sensor.makeToken') });
+  mk.addEventListener('click', async () => {
+    const r = await post('/api/me/tokens', { label: 'device' });
+    tokenOut.replaceChildren(h('p', { text: t('sensor.tokenShown') }), h('pre', { class: 'code', text: r.token }),
+      h('pre', { class: 'code', text: `curl -X POST ${location.origin}/api/me/sensors \\\n  -H 'Authorization: Bearer ${r.token}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"readings":[{"kind":"steps","date":"${today}","value":8500}]}'` }));
+  });
+  mount(h('h1', { text: t('sensor.title') }), h('p', { class: 'lead', text: t('sensor.lead') }),
+    h('div', { class: 'grid2' },
+      card(t('sensor.add'), form),
+      card(t('sensor.steps30'), steps.length ? h('div', { class: 'chart-box small-chart' }, canvas) : h('p', { text: t('sensor.noSteps') }))),
+    card(t('sensor.recent'), data.readings.length ? h('table', { class: 'simple' },
+      h('thead', {}, h('tr', {}, ['date', 'kind', 'value', 'channel'].map((c) => h('th', { scope: 'col', text: t(`sensor.col.${c}`) })))),
+      h('tbody', {}, data.readings.slice(-20).reverse().map((r) => h('tr', {},
+        h('td', { text: r.date }), h('td', { text: t(`sensor.${r.kind}`) }),
+        h('td', { class: 'num', text: r.kind === 'bp' ? `${fmtNum(r.value, 0)}/${fmtNum(r.value2, 0)} mmHg` : r.kind === 'weight' ? `${fmtNum(r.value, 1)} kg` : t('sensor.stepsN', { n: fmtNum(r.value, 0) }) }),
+        h('td', { text: t(`sensor.channel.${r.channel}`) }))))) : h('p', { text: t('sensor.none') })),
+    card(t('sensor.device'), h('p', { text: t('sensor.deviceText') }), mk, tokenOut));
+  if (steps.length) {
+    chart(canvas, { type: 'bar', data: { labels: steps.map((s) => s.date.slice(5)), datasets: [
+      { label: t('sensor.steps'), data: steps.map((s) => s.value), backgroundColor: COLORS.teal }] },
+    options: { plugins: { legend: { display: false } } } });
+  }
+}
+
+// ---- points ----
+
+function ruleText(r) {
+  return t(`points.rule.${r.kind}`, { points: fmtNum(r.points, 0), threshold: fmtNum(r.threshold, r.kind === 'steps' ? 0 : 1), cap: fmtNum(r.cap, 0),
+    item: has(`items.${r.item}`) ? t(`items.${r.item}`) : r.item });
+}
+
+export async function points() {
+  const p = await get('/api/me/points');
+  mount(h('h1', { text: t('points.title') }),
+    h('section', { class: 'card balance' }, h('p', { class: 'balance-label', text: t('points.balance') }),
+      h('p', { class: 'balance-value' }, h('span', { id: 'balance', text: fmtNum(p.balance, 0) }), h('span', { class: 'unit', text: ` ${t('points.pt')}` }))),
+    card(t('points.how'), h('ul', { class: 'rules' }, p.rules.map((r) => h('li', { text: ruleText(r) })))),
+    card(t('points.ledger'), p.ledger.length ? h('table', { class: 'simple' },
+      h('thead', {}, h('tr', {}, ['date', 'what', 'points'].map((c) => h('th', { scope: 'col', text: t(`points.col.${c}`) })))),
+      h('tbody', {}, p.ledger.map((l) => h('tr', {}, h('td', { text: fmtDateTime(l.at) }),
+        h('td', { text: `${t(`points.kind.${l.rule}`) === `points.kind.${l.rule}` ? l.rule : t(`points.kind.${l.rule}`)} (${l.ref.replace(/^fy/, t('points.fyPrefix'))})` }),
+        h('td', { class: 'num', text: `+${fmtNum(l.points, 0)}` }))))) : h('p', { text: t('points.none') })));
+}
+
+// ---- consent ----
+
+export async function consent() {
+  const [texts, mine] = await Promise.all([get('/api/consent-texts'), get('/api/me/consents')]);
+  const latest = {};
+  for (const x of texts.texts) if (!latest[x.purpose] || latest[x.purpose].version < x.version) latest[x.purpose] = x;
+  const purposes = Object.keys(latest).filter((p) => p !== 'provider_sharing');
+  const act = async (purpose, granted, provider) => {
+    const body = { purpose, granted, text_version: latest[purpose].version };
+    if (provider) body.provider = provider;
+    await post('/api/me/consents', body);
+    toast(granted ? t('consent.grantedToast') : t('consent.withdrawnToast'));
+    go('consent');
+  };
+  const providerState = {};
+  for (const c of mine.history) if (c.purpose === 'provider_sharing' && c.provider) providerState[c.provider] = c.state;
+  const provInput = h('input', { id: 'provider', name: 'provider', required: true });
+  const provForm = h('form', { class: 'row-form' }, h('div', { class: 'field' }, h('label', { for: 'provider', text: t('consent.providerId') }), provInput),
+    h('button', { class: 'btn', type: 'submit', text: t('consent.grant') }));
+  provForm.addEventListener('submit', (ev) => { ev.preventDefault(); if (provInput.value.trim()) act('provider_sharing', true, provInput.value.trim()); });
+  const textOf = (x) => (lang() === 'ja' ? x.ja : x.en);
+  mount(h('h1', { text: t('consent.title') }), h('p', { class: 'lead', text: t('consent.lead') }),
+    h('div', { class: 'stack' }, purposes.map((p) => {
+      const on = !!mine.current[p];
+      return h('section', { class: 'card consent', 'data-purpose': p },
+        h('div', { class: 'consent-head' }, h('h2', { text: t(`purpose.${p}`) }),
+          h('span', { class: `badge ${on ? 'badge-ok' : 'badge-off'}`, 'data-state': on ? 'granted' : 'not' }, on ? t('consent.on') : t('consent.off'))),
+        h('p', { class: 'consent-text', text: textOf(latest[p]) }),
+        h('p', { class: 'small', text: t('consent.version', { v: latest[p].version }) }),
+        on ? h('button', { class: 'btn btn-danger', type: 'button', 'data-action': 'withdraw', onclick: () => act(p, false), text: t('consent.withdraw') })
+          : h('button', { class: 'btn', type: 'button', 'data-action': 'grant', onclick: () => act(p, true), text: t('consent.grant') }));
+    }),
+    h('section', { class: 'card consent', 'data-purpose': 'provider_sharing' }, h('h2', { text: t('purpose.provider_sharing') }),
+      h('p', { class: 'consent-text', text: textOf(latest.provider_sharing) }),
+      Object.keys(providerState).length ? h('ul', { class: 'plain' }, Object.entries(providerState).map(([prov, st]) => h('li', {},
+        h('span', { text: prov }), ' ', h('span', { class: `badge ${st === 'granted' ? 'badge-ok' : 'badge-off'}`, text: st === 'granted' ? t('consent.on') : t('consent.off') }), ' ',
+        st === 'granted' ? h('button', { class: 'btn btn-danger btn-sm', type: 'button', onclick: () => act('provider_sharing', false, prov), text: t('consent.withdraw') }) : null))) : null,
+      provForm)),
+    card(t('consent.history'), mine.history.length ? h('table', { class: 'simple' },
+      h('thead', {}, h('tr', {}, ['when', 'purpose', 'state', 'channel'].map((c) => h('th', { scope: 'col', text: t(`consent.col.${c}`) })))),
+      h('tbody', {}, [...mine.history].reverse().map((c) => h('tr', {}, h('td', { text: fmtDateTime(c.recorded_at) }),
+        h('td', { text: t(`purpose.${c.purpose}`) + (c.provider ? ` (${c.provider})` : '') }),
+        h('td', { text: t(`consent.state.${c.state}`) }), h('td', { text: c.channel }))))) : h('p', { text: t('consent.noHistory') })));
+}
+
+// ---- who used my data ----
+
+export async function access() {
+  const a = await get('/api/me/audit');
+  const lbl = (ns, v) => (has(`${ns}.${v}`) ? t(`${ns}.${v}`) : v);
+  mount(h('h1', { text: t('access.title') }), h('p', { class: 'lead', text: t('access.lead') }),
+    card(null, a.entries.length ? h('table', { class: 'simple access' },
+      h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'purpose', 'result'].map((c) => h('th', { scope: 'col', text: t(`access.col.${c}`) })))),
+      h('tbody', {}, a.entries.map((x) => h('tr', { 'data-action': x.action, 'data-result': x.result },
+        h('td', { 'data-label': t('access.col.when'), text: fmtDateTime(x.at) }),
+        h('td', { 'data-label': t('access.col.who') }, x.role === 'individual' ? t('access.you') : `${x.actor} (${lbl('role', x.role)})`),
+        h('td', { 'data-label': t('access.col.what') }, lbl('action', x.action), x.detail ? h('span', { class: 'small block', text: x.detail }) : null),
+        h('td', { 'data-label': t('access.col.purpose'), text: lbl('purpose', x.purpose) }),
+        h('td', { 'data-label': t('access.col.result') }, h('span', { class: `badge ${x.result === 'ok' ? 'badge-ok' : 'badge-bad'}`, text: lbl('result', x.result) })))))) : h('p', { text: t('access.none') })));
+}
+
+// ---- download ----
+
+export async function download() {
+  mount(h('h1', { text: t('download.title') }), h('p', { class: 'lead', text: t('download.lead') }),
+    h('div', { class: 'grid2' },
+      card(t('download.fhir'), h('p', { text: t('download.fhirText') }),
+        h('a', { class: 'btn', id: 'dl-fhir', href: '/fhir/Patient/$everything', download: 'kenbank-fhir.json', text: t('download.fhirButton') })),
+      card(t('download.xml'), h('p', { text: t('download.xmlText') }), h('p', { class: 'small', text: t('download.xmlLater') }))));
+}
+
+export { session };

@@ -1,0 +1,164 @@
+// staff.js -- insurer, checkup institution and operator screens (desktop
+// first, still usable on a tablet).
+import { get, post, upload as uploadFile } from './api.js';
+import { t, has } from './i18n.js';
+import { h, mount, toast, fmtNum, fmtDateTime, fyLabel, card, cell, errorBox, chart, COLORS } from './ui.js';
+import { go } from './app.js';
+
+const pct = (v) => (v === null || v === undefined ? '—' : `${fmtNum(v * 100, 1)}%`);
+const itemLabel = (k) => (has(`items.${k}`) ? t(`items.${k}`) : k);
+
+// ---- insurer dashboard ----
+
+export async function dashboard() {
+  const d = await get('/api/insurer/dashboard');
+  const years = d.years;
+  const last = years[years.length - 1];
+  const prev = years[years.length - 2];
+  const kpi = (id, label, value, sub) => h('div', { class: 'kpi', 'data-kpi': id },
+    h('p', { class: 'kpi-label', text: label }), h('p', { class: 'kpi-value', text: value }), sub ? h('p', { class: 'kpi-sub', text: sub }) : null);
+  const share = (y, k) => (y && y.metabo[k] !== null && y.examinees ? y.metabo[k] / y.examinees : null);
+  const delta = (a, b) => (a === null || b === null || a === undefined || b === undefined ? '' : t('dash.vsPrev', { d: `${a - b >= 0 ? '+' : ''}${fmtNum((a - b) * 100, 1)}` }));
+  const canv = (id, label) => h('div', { class: 'chart-box' }, h('canvas', { id, role: 'img', 'aria-label': label }));
+  const labels = years.map((y) => fyLabel(y.fiscal_year));
+  const stacked = (field, keys, colors) => keys.map((k, i) => ({ label: t(`${field}.${k}.name`), data: years.map((y) => y[field][k]), backgroundColor: colors[i] }));
+  const refKeys = last ? Object.keys(last.referral_items).sort((a, b) => (last.referral_items[b] ?? 0) - (last.referral_items[a] ?? 0)) : [];
+  const table = h('table', { class: 'simple dash-table', id: 'dash-table' },
+    h('caption', { text: t('dash.tableCaption', { n: d.suppress_below }) }),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), ['examinees', 'participation', 'metabo1', 'metabo2', 'guidance1', 'guidance2', 'referrals'].map((c) => h('th', { scope: 'col', text: t(`dash.col.${c}`) })))),
+    h('tbody', {}, years.map((y) => h('tr', { 'data-fy': y.fiscal_year },
+      h('th', { scope: 'row', text: fyLabel(y.fiscal_year) }),
+      h('td', { class: 'num', 'data-col': 'examinees', text: cell(y.examinees) }),
+      h('td', { class: 'num', 'data-col': 'participation', text: pct(y.participation) }),
+      h('td', { class: 'num', 'data-col': 'metabo1', text: cell(y.metabo['1']) }),
+      h('td', { class: 'num', 'data-col': 'metabo2', text: cell(y.metabo['2']) }),
+      h('td', { class: 'num', 'data-col': 'guidance1', text: cell(y.guidance['1']) }),
+      h('td', { class: 'num', 'data-col': 'guidance2', text: cell(y.guidance['2']) }),
+      h('td', { class: 'num', 'data-col': 'referrals', text: cell(y.referrals) })))));
+  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', text: t('dash.scope', { s: d.scope, n: fmtNum(d.population, 0) }) })),
+    last ? h('div', { class: 'kpis' },
+      kpi('examinees', t('dash.kpi.examinees', { fy: fyLabel(last.fiscal_year) }), cell(last.examinees), prev ? t('dash.prevYear', { v: cell(prev.examinees) }) : ''),
+      kpi('participation', t('dash.kpi.participation'), pct(last.participation), prev ? delta(last.participation, prev.participation) : ''),
+      kpi('metabo', t('dash.kpi.metabo'), pct(share(last, '1')), prev ? delta(share(last, '1'), share(prev, '1')) : ''),
+      kpi('referrals', t('dash.kpi.referrals'), cell(last.referrals), prev ? t('dash.prevYear', { v: cell(prev.referrals) }) : '')) : h('p', { text: t('dash.none') }),
+    h('div', { class: 'grid2' },
+      card(t('dash.participation'), canv('c-part', t('dash.participation'))),
+      card(t('dash.metabo'), canv('c-metabo', t('dash.metabo'))),
+      card(t('dash.guidance'), canv('c-guide', t('dash.guidance'))),
+      card(t('dash.referralItems', { fy: last ? fyLabel(last.fiscal_year) : '' }), canv('c-ref', t('dash.referralItems', { fy: '' })))),
+    card(t('dash.numbers'), h('div', { class: 'table-wrap' }, table), h('p', { class: 'small', text: t('dash.suppressNote', { n: d.suppress_below }) })));
+  if (!last) return;
+  const stackOpts = { plugins: { legend: { position: 'bottom' } }, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
+  chart(document.getElementById('c-part'), { type: 'bar', data: { labels, datasets: [
+    { label: t('dash.col.examinees'), data: years.map((y) => y.examinees), backgroundColor: COLORS.primary, yAxisID: 'y' },
+    { label: t('dash.col.participation'), data: years.map((y) => (y.participation === null ? null : y.participation * 100)), type: 'line', borderColor: COLORS.amber, backgroundColor: COLORS.amber, yAxisID: 'y1' }] },
+  options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { beginAtZero: true }, y1: { position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false }, ticks: { callback: (v) => `${v}%` } } } } });
+  chart(document.getElementById('c-metabo'), { type: 'bar', data: { labels, datasets: stacked('metabo', ['1', '2', '3', '4'], [COLORS.red, COLORS.amber, COLORS.teal, COLORS.grey]) }, options: stackOpts });
+  chart(document.getElementById('c-guide'), { type: 'bar', data: { labels, datasets: stacked('guidance', ['1', '2', '3', '4'], [COLORS.red, COLORS.amber, COLORS.teal, COLORS.grey]) }, options: stackOpts });
+  chart(document.getElementById('c-ref'), { type: 'bar', data: { labels: refKeys.map(itemLabel), datasets: [
+    { label: t('dash.col.referrals'), data: refKeys.map((k) => last.referral_items[k]), backgroundColor: COLORS.red }] },
+  options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } } });
+}
+
+// ---- point programme settings ----
+
+export async function rules() {
+  const d = await get('/api/points/rules');
+  const row = (r) => {
+    const id = (f) => `${r.rule}-${f}`;
+    const num = (f, label, attrs) => h('div', { class: 'field' }, h('label', { for: id(f), text: label }), h('input', { id: id(f), name: f, type: 'number', value: r[f], ...attrs }));
+    const form = h('form', { class: 'rule-form', 'data-rule': r.rule },
+      h('h2', { text: t(`points.kind.${r.rule}`) === `points.kind.${r.rule}` ? r.rule : t(`points.kind.${r.rule}`) }),
+      h('p', { class: 'small', text: t(`rules.kind.${r.kind}`, { item: itemLabel(r.item || '') }) }),
+      h('div', { class: 'rule-fields' },
+        num('points', t('rules.points'), { min: 0, max: 100000, step: 1 }),
+        r.kind !== 'checkup' ? num('threshold', t(`rules.threshold.${r.kind}`), { min: 0, step: 'any' }) : null,
+        r.kind === 'steps' ? num('cap', t('rules.cap'), { min: 0, step: 1 }) : null,
+        h('div', { class: 'field check' }, h('input', { id: id('enabled'), name: 'enabled', type: 'checkbox', checked: r.enabled }), h('label', { for: id('enabled'), text: t('rules.enabled') }))),
+      h('button', { class: 'btn', type: 'submit', text: t('rules.save') }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = { rule: r.rule, kind: r.kind, item: r.item, points: Number(form.points.value), enabled: form.enabled.checked,
+        threshold: form.threshold ? Number(form.threshold.value) : 0, cap: form.cap ? Number(form.cap.value) : 0 };
+      try { await post('/api/points/rules', body); toast(t('rules.saved')); } catch (err) { toast(err.message); }
+    });
+    return h('section', { class: 'card' }, form);
+  };
+  mount(h('h1', { text: t('rules.title') }), h('p', { class: 'lead', text: t('rules.lead') }), h('div', { class: 'grid2' }, d.rules.map(row)));
+}
+
+// ---- checkup institution: uploads ----
+
+function quarantineTable(rows) {
+  return rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'quarantine' },
+    h('thead', {}, h('tr', {}, ['file', 'record', 'field', 'rule', 'when'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
+    h('tbody', {}, rows.map((q) => h('tr', {}, h('td', { text: q.file }), h('td', { text: q.record }), h('td', { text: q.field }),
+      h('td', { text: q.rule }), h('td', { text: fmtDateTime(q.created_at) })))))) : h('p', { text: t('upload.noQuarantine') });
+}
+
+export async function upload() {
+  const d = await get('/api/uploads');
+  const file = h('input', { id: 'file', type: 'file', accept: '.zip,.xml,.csv', required: true });
+  const bar = h('progress', { id: 'progress', max: 100, value: 0, 'aria-label': t('upload.progress') });
+  const status = h('p', { id: 'upload-status', 'aria-live': 'polite' });
+  const result = h('div', {});
+  const form = h('form', { class: 'stack' },
+    h('div', { class: 'field' }, h('label', { for: 'file', text: t('upload.file') }), file, h('p', { class: 'hint', text: t('upload.hint') })),
+    h('button', { class: 'btn', type: 'submit', text: t('upload.send') }), bar, status);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = file.files[0];
+    if (!f) { status.textContent = t('upload.choose'); return; }
+    bar.value = 0;
+    status.textContent = t('upload.sending');
+    try {
+      const r = await uploadFile(`/api/uploads?filename=${encodeURIComponent(f.name)}`, f, (p) => {
+        bar.value = Math.round(p * 100);
+        if (p >= 1) status.textContent = t('upload.importing');
+      });
+      bar.value = 100;
+      status.textContent = t(`upload.status.${r.status}`, { a: r.accepted, q: r.quarantined, d: r.duplicates });
+      result.replaceChildren(h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
+    } catch (err) { status.textContent = err.message; }
+  });
+  mount(h('h1', { text: t('upload.title') }), h('p', { class: 'lead', text: t('upload.lead') }),
+    card(t('upload.new'), form, result),
+    card(t('upload.history'), d.uploads.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
+      h('thead', {}, h('tr', {}, ['when', 'name', 'by', 'status', 'accepted', 'quarantined'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
+      h('tbody', {}, d.uploads.map((u) => h('tr', {}, h('td', { text: fmtDateTime(u.started_at) }), h('td', { text: u.filename }), h('td', { text: u.uploaded_by }),
+        h('td', {}, h('span', { class: `badge ${u.status === 'ok' ? 'badge-ok' : u.status === 'partial' ? 'badge-warn' : 'badge-bad'}`, text: t(`upload.state.${u.status}`) })),
+        h('td', { class: 'num', text: fmtNum(u.accepted, 0) }), h('td', { class: 'num', text: fmtNum(u.quarantined, 0) })))))) : h('p', { text: t('upload.noHistory') })),
+    card(t('upload.quarantine'), quarantineTable(d.quarantine)));
+}
+
+// ---- operator ----
+
+export async function operator() {
+  const isAdmin = (await get('/api/me')).role === 'admin';
+  const users = isAdmin ? await get('/api/users') : null;
+  const audit = await get('/api/audit?limit=30');
+  const out = h('div', { id: 'verify-out', 'aria-live': 'polite' });
+  const verify = h('button', { class: 'btn', type: 'button', id: 'verify', text: t('op.verify') });
+  verify.addEventListener('click', async () => {
+    out.replaceChildren(h('p', { text: t('app.loading') }));
+    try {
+      const v = await get('/api/audit/verify');
+      out.replaceChildren(h('p', { class: `alert ${v.ok ? 'alert-ok' : 'alert-error'}`, role: 'status',
+        text: v.ok ? t('op.intact', { n: fmtNum(v.entries, 0) }) : t('op.broken', { n: v.problems }) }),
+      v.report ? h('pre', { class: 'code', text: v.report }) : null);
+    } catch (err) { out.replaceChildren(errorBox(err)); }
+  });
+  mount(h('h1', { text: t('op.title') }),
+    card(t('op.auditTitle'), h('p', { text: t('op.auditText') }), verify, out),
+    users ? card(t('op.users'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'users' },
+      h('thead', {}, h('tr', {}, ['username', 'role', 'org', 'status', 'created'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
+      h('tbody', {}, users.users.map((u) => h('tr', {}, h('td', { text: u.username }), h('td', { text: has(`role.${u.role}`) ? t(`role.${u.role}`) : u.role }),
+        h('td', { text: u.org }), h('td', { text: u.status }), h('td', { text: fmtDateTime(u.created_at) }))))))) : null,
+    card(t('op.recent'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
+      h('thead', {}, h('tr', {}, ['seq', 'when', 'who', 'action', 'result'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
+      h('tbody', {}, audit.entries.map((a) => h('tr', {}, h('td', { class: 'num', text: a.seq }), h('td', { text: fmtDateTime(a.at) }),
+        h('td', { text: a.actor }), h('td', { text: a.action }), h('td', { text: a.result }))))))),
+    card(t('op.review'), h('p', { text: t('op.reviewText') })));
+}
+
+export { go };

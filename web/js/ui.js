@@ -1,0 +1,80 @@
+// ui.js -- small DOM helpers.  Every text node is created with textContent,
+// never innerHTML, so nothing the server returns can become markup.
+import { t, lang } from './i18n.js';
+
+export function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of kids.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function mount(...kids) {
+  const main = document.getElementById('main');
+  main.replaceChildren(...kids);
+  return main;
+}
+
+export function toast(msg) {
+  const el = document.getElementById('toast');
+  el.textContent = msg;
+  el.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove('show'), 3500);
+}
+
+export function fmtNum(v, decimals) {
+  if (v === null || v === undefined) return '';
+  const d = Number.isInteger(decimals) ? decimals : (Number.isInteger(v) ? 0 : 1);
+  return Number(v).toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-GB',
+    { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+export function fmtDateTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  return d.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-GB',
+    { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+}
+
+export function fyLabel(fy) { return t('common.fy', { y: fy }); }
+
+// A suppressed count (null) reads "<10"; numbers are grouped.
+export function cell(v, below = 10) {
+  if (v === null) return t('dash.suppressed', { n: below });
+  if (v === undefined) return '—';
+  return fmtNum(v, 0);
+}
+
+export function card(title, ...body) {
+  return h('section', { class: 'card' }, title ? h('h2', { text: title }) : null, ...body);
+}
+
+export function errorBox(err) {
+  return h('div', { class: 'alert alert-error', role: 'alert' }, err.message || String(err));
+}
+
+// Chart.js is loaded by a classic <script> tag as window.Chart.
+export function chart(canvas, config) {
+  const C = window.Chart;
+  if (!C) return null;
+  C.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  C.defaults.color = '#36454f';
+  config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options);
+  return new C(canvas, config);
+}
+
+export const COLORS = {
+  primary: '#1d6a8a', teal: '#2a9d8f', amber: '#d08c00', red: '#c0392b', grey: '#8a99a6',
+  light: '#b9d7e3', green: '#3c8d5a',
+};
