@@ -68,6 +68,16 @@ int kb_review_get(kb_data *d, int64_t id, kb_review_pair *p, kb_err *e) {
     return rc < 0 ? C_ERR : C_OK;
 }
 
+int kb_review_pending(kb_data *d, int64_t *ids, size_t max, size_t *n, kb_err *e) {
+    kb_stmt *st;
+    *n = 0;
+    int rc = kb_stmt_prepare(d->identity, "SELECT id FROM review_queue WHERE status = 'pending' ORDER BY id", &st, e);
+    if (rc) return rc;
+    while (*n < max && (rc = kb_stmt_step(st, e)) == 1) ids[(*n)++] = kb_col_int(st, 0);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 /* The person a record belongs to now, following merges. */
 static int current_person(kb_data *d, int64_t person, int64_t *out, kb_err *e) {
     for (int hops = 0; hops < 64; hops++) {

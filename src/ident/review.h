@@ -30,6 +30,8 @@ typedef struct kb_review_pair {
  * unless all). */
 int kb_review_list(kb_data *d, FILE *out, int all, kb_err *e);
 int kb_review_get(kb_data *d, int64_t id, kb_review_pair *p, kb_err *e);
+/* Ids of pending pairs, oldest first, at most max. */
+int kb_review_pending(kb_data *d, int64_t *ids, size_t max, size_t *n, kb_err *e);
 /* accept != 0 merges, 0 keeps apart.  actor names the reviewer for the
  * audit log.  A pair already decided is refused. */
 int kb_review_decide(kb_data *d, int64_t id, int accept, const char *actor, kb_err *e);

@@ -99,6 +99,35 @@ GET|/api/audit||reviewer admin
 GET|/api/audit/verify||reviewer admin
 GET|/api/provider/subjects||provider
 GET|/api/provider/subjects/$PSEUD/exams||provider
+GET|/api/me/results||individual
+GET|/api/me/sensors||individual
+POST|/api/me/sensors|{}|individual
+GET|/api/me/points||individual
+GET|/api/points/rules||insurer admin
+GET|/api/insurer/dashboard||insurer admin
+GET|/api/uploads||institution admin
+POST|/api/uploads||institution admin
+GET|/api/review||admin
+POST|/api/review/999999/accept|{}|admin
+POST|/api/review/999999/reject|{}|admin
+POST|/api/cohort/count|{}|researcher
+GET|/api/reports/insurer||insurer admin
+GET|/api/biobank/specimens||biobank admin
+POST|/api/biobank/specimens|{}|biobank admin
+GET|/api/biobank/specimens/NOPE||biobank admin
+GET|/api/biobank/specimens/NOPE/label||biobank admin
+POST|/api/biobank/specimens/NOPE/derive|{}|biobank admin
+POST|/api/biobank/specimens/NOPE/move|{}|biobank admin
+POST|/api/biobank/pools|{}|biobank admin
+POST|/api/biobank/import||biobank admin
+POST|/api/biobank/consents|{}|biobank admin
+POST|/api/biobank/storage/freezers|{}|biobank admin
+GET|/api/biobank/boxes/999999/map||biobank admin
+GET|/api/biobank/applications||biobank researcher reviewer admin
+POST|/api/biobank/applications|{}|researcher admin
+GET|/api/biobank/applications/999999||biobank researcher reviewer admin
+POST|/api/biobank/applications/999999/screening|{}|biobank researcher reviewer admin
+GET|/api/biobank/stats||biobank reviewer admin
 GET|/fhir/metadata||anon $ROLES
 GET|/fhir/Observation||individual provider
 GET|/fhir/Observation/$EXAM_A-0||individual provider
@@ -124,6 +153,20 @@ while IFS='|' read -r m p body want; do
   [ "${got# }" = "$want" ] || fail "$m $p allowed [${got# }], expected [$want]"
 done <<<"$MATRIX"
 echo "matrix: $n requests checked"
+
+# Coverage: every route in the server's own table has a line above, so a new
+# endpoint cannot escape this test.  (Side-effect routes that run last are
+# exempt below: POST /api/me/tokens and /api/points/rules, /api/logout.)
+"$K" serve --routes > routes.txt
+[ "$(wc -l < routes.txt)" -gt 20 ] || fail "route table not printed"
+missing=""
+while IFS='|' read -r m pat roles; do
+  re="^$m\\|$(sed -e 's/[$]/\\$/g' -e 's/{}/[^\/|]+/g' <<<"$pat")\\|"
+  grep -qE "$re" <<<"$MATRIX
+POST|/api/me/tokens|
+POST|/api/points/rules|" || missing="$missing $m $pat;"
+done < routes.txt
+[ -z "$missing" ] || fail "routes not covered by the role matrix:$missing"
 
 # sessions are gone after logout
 r=$(req GET /api/me "" -b jar_provider); [[ "$r" == 401* ]] || fail "session must end at logout: $r"

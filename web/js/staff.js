@@ -158,7 +158,43 @@ export async function operator() {
       h('thead', {}, h('tr', {}, ['seq', 'when', 'who', 'action', 'result'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
       h('tbody', {}, audit.entries.map((a) => h('tr', {}, h('td', { class: 'num', text: a.seq }), h('td', { text: fmtDateTime(a.at) }),
         h('td', { text: a.actor }), h('td', { text: a.action }), h('td', { text: a.result }))))))),
-    card(t('op.review'), h('p', { text: t('op.reviewText') })));
+    isAdmin ? await reviewCard() : null);
+}
+
+// The clerical review queue: both records side by side, differences marked,
+// accept (one person) or reject (keep apart).  Operators may see identity.
+async function reviewCard() {
+  const q = await get('/api/review');
+  const fields = ['source', 'record_id', 'family_name', 'given_name', 'family_kana', 'given_kana', 'sex', 'birth_date',
+    'postal_code', 'address', 'insurer_no', 'insured_symbol', 'insured_number', 'branch_no'];
+  const body = h('div', { id: 'review' });
+  const render = (pairs) => body.replaceChildren(pairs.length ? h('div', {}, pairs.map((p) => {
+    const [a, b] = p.records;
+    const status = h('p', { 'aria-live': 'polite' });
+    const act = (accept) => async () => {
+      try {
+        await post(`/api/review/${p.id}/${accept ? 'accept' : 'reject'}`, {});
+        toast(t(accept ? 'op.accepted' : 'op.rejected'));
+        render(pairs.filter((x) => x.id !== p.id));
+      } catch (err) { status.replaceChildren(errorBox(err)); }
+    };
+    const accept = h('button', { class: 'btn', type: 'button', text: t('op.accept') });
+    const reject = h('button', { class: 'btn btn-secondary', type: 'button', text: t('op.reject') });
+    accept.addEventListener('click', act(true));
+    reject.addEventListener('click', act(false));
+    return h('section', { class: 'review-pair', 'data-review': p.id, 'aria-label': t('op.pair', { id: p.id }) },
+      h('h3', { text: t('op.pairTitle', { id: p.id, score: fmtNum(p.score, 1) }) }),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }), h('th', { scope: 'col', text: 'A' }), h('th', { scope: 'col', text: 'B' }))),
+        h('tbody', {}, fields.map((f) => {
+          const va = String(a[f] ?? ''), vb = String(b[f] ?? '');
+          return h('tr', { class: va === vb ? '' : 'diff' }, h('th', { scope: 'row', text: t(`op.f.${f}`) }),
+            h('td', { text: va }), h('td', { text: vb }));
+        })))),
+      h('div', { class: 'actions' }, accept, reject), status);
+  })) : h('p', { text: t('op.noReview') }));
+  render(q.pairs);
+  return card(t('op.review'), h('p', { text: t('op.reviewText') }), body);
 }
 
 export { go };
