@@ -18,13 +18,13 @@ function kb(args, env = {}) {
   return execFileSync(K, args, { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function setup({ people = 150 } = {}) {
+export async function setup({ people = 150, noise = false } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'kb-browser-'));
   const data = join(work, 'd');
   const cleanups = [() => rmSync(work, { recursive: true, force: true })];
   const env = { cleanup: async () => { for (const f of cleanups.reverse()) { try { await f(); } catch { /* keep going */ } } } };
   try {
-    kb(['gen', '--people', String(people), '--years', '3', '--seed', '2024', '--no-noise', '--out', join(work, 'pop'), '--format', 'both']);
+    kb(['gen', '--people', String(people), '--years', '3', '--seed', '2024', ...(noise ? [] : ['--no-noise']), '--out', join(work, 'pop'), '--format', 'both']);
     kb(['init', '--data', data]);
     try { kb(['import', '--data', data, '--source', 'kenshin', join(work, 'pop', 'xml')]); } catch (e) { if (e.status !== 3) throw e; }
     for (const [u, role, org] of [['insurer', 'insurer', 'kenshin'], ['clinic', 'institution', 'kenshin'], ['admin', 'admin', '']])

@@ -1,0 +1,32 @@
+// The operator's clerical review queue: pairs the linker could not decide
+// are shown side by side with their differences marked; choosing 同一人物
+// (same person) folds them into one, and the queue and the API agree.
+import { join } from 'node:path';
+import { run, check, login, ROOT, DESKTOP } from './lib.js';
+
+await run('operator_review', async ({ browser, base }) => {
+  const ctx = await browser.newContext(DESKTOP);
+  const page = await ctx.newPage();
+  await login(page, base, 'admin');
+  await page.goto(`${base}/#/operator`);
+  await page.getByRole('heading', { name: '名寄せの確認（同一人物の判定）' }).waitFor();
+  const api = async () => page.evaluate(async () => (await fetch('/api/review')).json());
+  const before = (await api()).pairs;
+  check(before.length > 0, 'a noisy population leaves pairs to review');
+  const sections = page.locator('section[data-review]');
+  await sections.first().waitFor();
+  check(await sections.count() === Math.min(before.length, 50), 'every pending pair is shown');
+  const first = sections.first();
+  const id = Number(await first.getAttribute('data-review'));
+  check(id === before[0].id, 'oldest pair first');
+  check(await first.locator('tr.diff').count() > 0, 'differing fields are marked');
+  check((await first.innerText()).includes('生年月日'), 'identity shown side by side');
+  if (process.env.KB_SCREENSHOTS === '1') await first.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'operator_review.png') });
+  await first.getByRole('button', { name: '同一人物' }).click();
+  await page.locator(`section[data-review="${id}"]`).waitFor({ state: 'detached' });
+  const after = (await api()).pairs;
+  check(after.length === before.length - 1 && !after.some((p) => p.id === id), 'the decided pair leaves the queue');
+  const audit = await page.evaluate(async () => (await fetch('/api/audit?limit=20')).json());
+  check(audit.entries.some((a) => a.action === 'linkage.review.accept'), 'the decision is audited');
+  await ctx.close();
+}, { people: 3000, noise: true });
