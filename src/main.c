@@ -6,6 +6,25 @@
 
 /* Keep alphabetical; `kenbank help` lists them in this order. */
 static const kb_command *commands[] = {
+    &kb_cmd_biobank,
+    &kb_cmd_gen,
+    &kb_cmd_check,
+    &kb_cmd_import,
+    &kb_cmd_init,
+    &kb_cmd_judge,
+    &kb_cmd_link,
+    &kb_cmd_quarantine,
+    &kb_cmd_review,
+    &kb_cmd_stats,
+    &kb_cmd_anonymize,
+    &kb_cmd_cohort,
+    &kb_cmd_export,
+    &kb_cmd_report,
+    &kb_cmd_zone,
+    &kb_cmd_audit,
+    &kb_cmd_enrol,
+    &kb_cmd_serve,
+    &kb_cmd_user,
     NULL /* end */
 };
 

@@ -26,12 +26,24 @@ double kb_cli_now(void); /* monotonic seconds, for elapsed-time reports */
 
 /* One line per command; keep alphabetical.  Add your command here and in
  * the table in src/main.c. */
+extern const kb_command kb_cmd_biobank;
+extern const kb_command kb_cmd_gen;
+extern const kb_command kb_cmd_check;
 extern const kb_command kb_cmd_import;
 extern const kb_command kb_cmd_init;
 extern const kb_command kb_cmd_judge;
+extern const kb_command kb_cmd_link;
 extern const kb_command kb_cmd_quarantine;
+extern const kb_command kb_cmd_review;
 extern const kb_command kb_cmd_stats;
 extern const kb_command kb_cmd_anonymize;
+extern const kb_command kb_cmd_cohort;
+extern const kb_command kb_cmd_export;
+extern const kb_command kb_cmd_report;
 extern const kb_command kb_cmd_zone;
 
+extern const kb_command kb_cmd_audit;
+extern const kb_command kb_cmd_enrol;
+extern const kb_command kb_cmd_serve;
+extern const kb_command kb_cmd_user;
 #endif

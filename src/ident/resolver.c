@@ -25,6 +25,7 @@ struct kb_resolver {
     size_t rcap;
     int params_dirty;
     int next_train;
+    long dups; /* records that joined a person already holding a record */
     kb_resolve_stats st;
 };
 
@@ -54,6 +55,8 @@ static void set_rmap(kb_resolver *R, uint32_t rec, int64_t id) {
     R->rmap[rec] = id;
 }
 
+static int params_plausible(const kb_link_params *p);
+
 static int load_params(kb_resolver *R, kb_err *e) {
     kb_link_params p;
     kb_link_params_default(&p);
@@ -63,6 +66,7 @@ static int load_params(kb_resolver *R, kb_err *e) {
     if (rc == 1 && kb_link_params_load(kb_col_text(st, 0), &p, e) != C_OK) rc = C_ERR;
     kb_stmt_finalize(st);
     if (rc < 0) return kb_err_prefix(e, "linkage parameters in the identity store: ");
+    if (p.trained && !params_plausible(&p)) kb_link_params_default(&p);
     kb_linker_set_params(R->L, &p);
     return C_OK;
 }
@@ -91,17 +95,34 @@ static int save_params(kb_resolver *R, kb_err *e) {
     return rc;
 }
 
+/* EM can only learn what a match looks like from data that holds matches.
+ * A first checkup year has one record per person: EM run on it takes "lives
+ * in the same neighbourhood" for the match class, and strangers with the same
+ * surname and postal code then link.  So training waits until the index holds
+ * known duplicates, and estimates are kept only if they say what every
+ * population says: the same person nearly always has the same birth date,
+ * strangers rarely do. */
+#define MIN_DUPS_TO_TRAIN 500
+
+static int params_plausible(const kb_link_params *p) {
+    double m = p->m[KB_F_BIRTH][0], u = p->u[KB_F_BIRTH][0];
+    return p->trained && m > 0.8 && u < 0.05 && m > 50.0 * u;
+}
+
 static void maybe_train(kb_resolver *R) {
     long n = (long)kb_linker_count(R->L);
+    if (R->dups < MIN_DUPS_TO_TRAIN) return;
     int crossed = 0;
     while (R->next_train < (int)KB_ARRAY_LEN(train_at) && n >= train_at[R->next_train]) {
         R->next_train++;
         crossed = 1;
     }
     if (!crossed) return;
+    kb_link_params before = *kb_linker_params(R->L);
     kb_linker_train(R->L, 2);
     R->st.trainings++;
-    if (kb_linker_params(R->L)->trained) R->params_dirty = 1;
+    if (params_plausible(kb_linker_params(R->L))) R->params_dirty = 1;
+    else kb_linker_set_params(R->L, &before);
 }
 
 /* Stored rejections keep those pairs apart in the rebuilt index. */
@@ -146,6 +167,7 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
         kb_link_rec lr;
         kb_link_rec_prepare(&lr, &who, NULL, NULL);
         int64_t person = kb_col_int(st, 1);
+        if (get_pmap(R, (uint32_t)person)) R->dups++;
         uint32_t rec = kb_linker_insert(R->L, src, rid, &lr, (uint32_t)person);
         set_rmap(R, rec, kb_col_int(st, 0));
         set_pmap(R, (uint32_t)person, person);
@@ -261,6 +283,35 @@ static int apply_events(kb_resolver *R, kb_err *e) {
     return C_OK;
 }
 
+/* Until EM has estimated the weights from this population, generic weights
+ * would count agreement on postal code, address or insurer as strong
+ * evidence, and in one town's checkup data most neighbours share those: the
+ * first records would chain strangers together.  So an untrained resolver
+ * links only on the exact key (insurer number + 記号 + 番号 + 枝番 + birth
+ * date) and puts each record in the index under its person; once trained,
+ * the linker decides, and its merges can still join what this rule left
+ * apart. */
+static int resolve_exact(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
+                         const kb_link_rec *lr, const uint8_t *key, int64_t *person, kb_err *e) {
+    int64_t p = 0;
+    if (key && kb_vault_find_link(R->d, key, &p, e) != C_OK) return C_ERR;
+    if (p) {
+        R->st.matched++;
+        R->dups++;
+    } else {
+        if (kb_vault_new_person(R->d, &p, e) != C_OK) return C_ERR;
+        R->st.new_persons++;
+    }
+    int64_t rid = 0;
+    if (kb_vault_put_record(R->d, p, source, record_id, who, key, &rid, e) != C_OK) return C_ERR;
+    uint32_t rec = kb_linker_insert(R->L, source, record_id, lr, (uint32_t)p);
+    set_rmap(R, rec, rid);
+    set_pmap(R, (uint32_t)p, p);
+    *person = p;
+    maybe_train(R);
+    return C_OK;
+}
+
 int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
                         int64_t *person, kb_err *e) {
     kb_link_rec lr;
@@ -277,6 +328,10 @@ int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *reco
         *person = get_pmap(R, kb_linker_person(R->L, rec));
         if (*person) return C_OK;
     }
+    uint8_t key[32];
+    int has_key = kb_vault_link_key(&R->d->keys, who, key);
+    if (!kb_linker_params(R->L)->trained)
+        return resolve_exact(R, source, record_id, who, lr, has_key ? key : NULL, person, e);
     kb_link_decision dec;
     kb_linker_add(R->L, source, record_id, lr, &dec);
     int64_t p = dec.kind == KB_LINK_MATCH ? get_pmap(R, dec.person) : 0;
@@ -286,9 +341,8 @@ int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *reco
         R->st.new_persons++;
     } else {
         R->st.matched++;
+        R->dups++;
     }
-    uint8_t key[32];
-    int has_key = kb_vault_link_key(&R->d->keys, who, key);
     int64_t rid = 0;
     if (kb_vault_put_record(R->d, p, source, record_id, who, has_key ? key : NULL, &rid, e) != C_OK) return C_ERR;
     set_rmap(R, dec.record, rid);

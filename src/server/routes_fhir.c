@@ -6,11 +6,41 @@
 #include <string.h>
 
 #include "consent/consent.h"
+#include "formats/hc08_write.h"
+#include "ident/pseudonym.h"
+#include "ingest/import.h"
 #include "domain/items.h"
 #include "server/server.h"
 
 #define ITEM_SYSTEM "urn:oid:1.2.392.200119.6.1005"
 
+/* One resource entry of the CapabilityStatement: interactions and search
+ * parameters, "name:type" each; NULL-terminated lists. */
+static void cap_resource(cJSON *res, const char *type, const char *const *inter, const char *const *params) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", type);
+    cJSON *ints = cJSON_AddArrayToObject(o, "interaction");
+    for (; *inter; inter++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "code", *inter);
+        cJSON_AddItemToArray(ints, x);
+    }
+    if (params && *params) {
+        cJSON *sp = cJSON_AddArrayToObject(o, "searchParam");
+        for (; *params; params++) {
+            char name[32];
+            const char *colon = strchr(*params, ':');
+            snprintf(name, sizeof name, "%.*s", (int)(colon - *params), *params);
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddStringToObject(x, "name", name);
+            cJSON_AddStringToObject(x, "type", colon + 1);
+            cJSON_AddItemToArray(sp, x);
+        }
+    }
+    cJSON_AddItemToArray(res, o);
+}
+
+/* Lists exactly what the route table serves under /fhir. */
 void kb_h_fhir_metadata(kb_req *r) {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "resourceType", "CapabilityStatement");
@@ -23,28 +53,33 @@ void kb_h_fhir_metadata(kb_req *r) {
     cJSON *sw = cJSON_AddObjectToObject(c, "software");
     cJSON_AddStringToObject(sw, "name", "kenbank");
     cJSON_AddStringToObject(sw, "version", KB_VERSION);
+    cJSON *impl = cJSON_AddObjectToObject(c, "implementation");
+    cJSON_AddStringToObject(impl, "description", "kenbank FHIR R4 facade (JP Core-aligned)");
     cJSON *rest = cJSON_AddArrayToObject(c, "rest");
     cJSON *server = cJSON_CreateObject();
     cJSON_AddStringToObject(server, "mode", "server");
     cJSON *res = cJSON_AddArrayToObject(server, "resource");
-    cJSON *obs = cJSON_CreateObject();
-    cJSON_AddStringToObject(obs, "type", "Observation");
-    cJSON *ints = cJSON_AddArrayToObject(obs, "interaction");
-    const char *codes[] = {"read", "search-type"};
-    for (size_t i = 0; i < KB_ARRAY_LEN(codes); i++) {
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "code", codes[i]);
-        cJSON_AddItemToArray(ints, x);
-    }
-    cJSON *sp = cJSON_AddArrayToObject(obs, "searchParam");
-    const char *params[][2] = {{"subject", "reference"}, {"code", "token"}, {"date", "date"}};
-    for (size_t i = 0; i < KB_ARRAY_LEN(params); i++) {
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "name", params[i][0]);
-        cJSON_AddStringToObject(x, "type", params[i][1]);
-        cJSON_AddItemToArray(sp, x);
-    }
-    cJSON_AddItemToArray(res, obs);
+    static const char *const read_search[] = {"read", "search-type", NULL}, *const read_only[] = {"read", NULL},
+                             *const none[] = {NULL};
+    static const char *const obs_p[] = {"subject:reference", "code:token", "date:date", NULL};
+    static const char *const spec_p[] = {"subject:reference", "type:token", NULL};
+    static const char *const cons_p[] = {"patient:reference", NULL};
+    cap_resource(res, "Observation", read_search, obs_p);
+    cap_resource(res, "Specimen", read_search, spec_p);
+    cap_resource(res, "Consent", read_search, cons_p);
+    cap_resource(res, "ResearchStudy", read_search, NULL);
+    cap_resource(res, "Group", read_only, NULL);
+    cap_resource(res, "Patient", none, NULL);
+    cJSON *pat = cJSON_GetArrayItem(res, cJSON_GetArraySize(res) - 1);
+    cJSON *ops = cJSON_AddArrayToObject(pat, "operation");
+    cJSON *op = cJSON_CreateObject();
+    cJSON_AddStringToObject(op, "name", "everything");
+    cJSON_AddStringToObject(op, "definition", "http://hl7.org/fhir/OperationDefinition/Patient-everything");
+    cJSON_AddItemToArray(ops, op);
+    cJSON *sints = cJSON_AddArrayToObject(server, "interaction");
+    cJSON *tx = cJSON_CreateObject();
+    cJSON_AddStringToObject(tx, "code", "transaction");
+    cJSON_AddItemToArray(sints, tx);
     cJSON_AddItemToArray(rest, server);
     kb_reply_fhir(r, 200, c);
 }
@@ -267,3 +302,812 @@ void kb_h_fhir_obs_read(kb_req *r) {
 }
 
 void kb_h_fhir_export(kb_req *r) { search(r, r->pseudonym, NULL, NULL, NULL, "collection", "fhir.export"); }
+
+/* ---- helpers shared by the resources below ---- */
+
+static cJSON *coding(const char *system, const char *code, const char *display) {
+    cJSON *c = cJSON_CreateObject();
+    if (system) cJSON_AddStringToObject(c, "system", system);
+    cJSON_AddStringToObject(c, "code", code);
+    if (display) cJSON_AddStringToObject(c, "display", display);
+    return c;
+}
+
+static cJSON *concept(const char *system, const char *code, const char *display) {
+    cJSON *cc = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(cc, "coding");
+    cJSON_AddItemToArray(arr, coding(system, code, display));
+    return cc;
+}
+
+static cJSON *ref(const char *type, const char *id) {
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s/%s", type, id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "reference", buf);
+    return o;
+}
+
+static cJSON *searchset(void) {
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "resourceType", "Bundle");
+    cJSON_AddStringToObject(b, "type", "searchset");
+    cJSON_AddArrayToObject(b, "entry");
+    return b;
+}
+
+static void searchset_add(cJSON *b, cJSON *res) {
+    char url[160];
+    snprintf(url, sizeof url, "%s/%s", cJSON_GetObjectItem(res, "resourceType")->valuestring,
+             cJSON_GetObjectItem(res, "id")->valuestring);
+    cJSON *en = cJSON_CreateObject();
+    cJSON_AddStringToObject(en, "fullUrl", url);
+    cJSON_AddItemToObject(en, "resource", res);
+    cJSON *s = cJSON_AddObjectToObject(en, "search");
+    cJSON_AddStringToObject(s, "mode", "match");
+    cJSON_AddItemToArray(cJSON_GetObjectItem(b, "entry"), en);
+}
+
+/* "2025-01-02 03:04:05" or "2025-01-02T03:04:05Z" -> FHIR instant/dateTime
+ * ("2025-01-02T03:04:05Z"); a bare date stays a date. */
+static void fhir_time(const char *in, char *out, size_t n) {
+    if (strlen(in) >= 19 && (in[10] == ' ' || in[10] == 'T'))
+        snprintf(out, n, "%.10sT%.8sZ", in, in + 11);
+    else
+        snprintf(out, n, "%.10s", in);
+}
+
+static int internal_err(kb_req *r, kb_err *e) {
+    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
+    kb_reply_error(r, 500, "internal", "internal error");
+    return -1;
+}
+
+static const char *strip_ref(const char *s, const char *type) {
+    size_t n = strlen(type);
+    if (s && strncmp(s, type, n) == 0 && s[n] == '/') return s + n + 1;
+    return s;
+}
+
+/* ---- Specimen (biobank) ---- */
+
+#define SPECIMEN_COLS                                                                                         \
+    "SELECT id, barcode, pseudonym, collected_on, type, quantity, unit, parent_id, status, lineage FROM bb_specimens "
+
+static cJSON *specimen(kb_stmt *st) {
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)kb_col_int(st, 0));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "resourceType", "Specimen");
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON *ids = cJSON_AddArrayToObject(o, "identifier");
+    cJSON *i1 = cJSON_CreateObject();
+    cJSON_AddStringToObject(i1, "system", "urn:kenbank:specimen-barcode");
+    cJSON_AddStringToObject(i1, "value", kb_col_text(st, 1));
+    cJSON_AddItemToArray(ids, i1);
+    const char *status = kb_col_text(st, 8);
+    cJSON_AddStringToObject(o, "status", strcmp(status, "available") == 0 ? "available" : "unavailable");
+    cJSON *type = concept("urn:kenbank:specimen-type", kb_col_text(st, 4), NULL);
+    cJSON_AddStringToObject(type, "text", kb_col_text(st, 4));
+    cJSON_AddItemToObject(o, "type", type);
+    cJSON_AddItemToObject(o, "subject", ref("Patient", kb_col_text(st, 2)));
+    if (!kb_col_is_null(st, 7)) {
+        char pid[32];
+        snprintf(pid, sizeof pid, "%lld", (long long)kb_col_int(st, 7));
+        cJSON *par = cJSON_AddArrayToObject(o, "parent");
+        cJSON_AddItemToArray(par, ref("Specimen", pid));
+    }
+    cJSON *col = cJSON_AddObjectToObject(o, "collection");
+    char when[32];
+    fhir_time(kb_col_text(st, 3), when, sizeof when);
+    cJSON_AddStringToObject(col, "collectedDateTime", when);
+    cJSON *q = cJSON_AddObjectToObject(col, "quantity");
+    cJSON_AddNumberToObject(q, "value", kb_col_double(st, 5));
+    cJSON_AddStringToObject(q, "unit", kb_col_text(st, 6));
+    return o;
+}
+
+/* Individuals see their own specimens only; biobank staff and admin all. */
+void kb_h_fhir_specimen_search(kb_req *r) {
+    const char *subject = strip_ref(kb_req_arg(r, "subject"), "Patient"), *type = kb_req_arg(r, "type");
+    if (type && strchr(type, '|')) type = strchr(type, '|') + 1;
+    if (r->who.role == KB_ROLE_INDIVIDUAL) {
+        if (subject && strcmp(subject, r->pseudonym) != 0) {
+            kb_reply_error(r, 404, "not_found", "no such subject");
+            return;
+        }
+        subject = r->pseudonym;
+    }
+    kb_err e = {{0}};
+    kb_stmt *st;
+    if (kb_db_cached(r->d->research,
+                     SPECIMEN_COLS "WHERE (? = '' OR pseudonym = ?) AND (? = '' OR type = ?) ORDER BY id LIMIT 1000",
+                     &st, &e)) {
+        internal_err(r, &e);
+        return;
+    }
+    kb_bind_text(st, 1, subject ? subject : "");
+    kb_bind_text(st, 2, subject ? subject : "");
+    kb_bind_text(st, 3, type ? type : "");
+    kb_bind_text(st, 4, type ? type : "");
+    cJSON *b = searchset();
+    int rc, n = 0;
+    while ((rc = kb_stmt_step(st, &e)) == 1) {
+        searchset_add(b, specimen(st));
+        n++;
+    }
+    if (rc < 0) {
+        cJSON_Delete(b);
+        internal_err(r, &e);
+        return;
+    }
+    cJSON_AddNumberToObject(b, "total", n);
+    char detail[96];
+    snprintf(detail, sizeof detail, "%d specimens%s%s", n, type ? " type " : "", type ? type : "");
+    if (kb_req_audit(r, "fhir.specimen.search", subject ? subject : "", r->who.role == KB_ROLE_INDIVIDUAL ? "self" : "biobank",
+                     "ok", detail)) {
+        cJSON_Delete(b);
+        return;
+    }
+    kb_reply_fhir(r, 200, b);
+}
+
+void kb_h_fhir_specimen_read(kb_req *r) {
+    char *end;
+    long long id = strtoll(r->params[0], &end, 10);
+    kb_err e = {{0}};
+    kb_stmt *st;
+    if (*end || id <= 0) {
+        kb_reply_error(r, 404, "not_found", "Specimen/%s not found", r->params[0]);
+        return;
+    }
+    if (kb_db_cached(r->d->research, SPECIMEN_COLS "WHERE id = ?", &st, &e)) {
+        internal_err(r, &e);
+        return;
+    }
+    kb_bind_int(st, 1, id);
+    int rc = kb_stmt_step(st, &e);
+    if (rc < 0) {
+        internal_err(r, &e);
+        return;
+    }
+    /* Someone else's specimen answers as if absent. */
+    if (rc == 0 || (r->who.role == KB_ROLE_INDIVIDUAL && strcmp(kb_col_text(st, 2), r->pseudonym) != 0)) {
+        kb_stmt_reset(st);
+        kb_reply_error(r, 404, "not_found", "Specimen/%s not found", r->params[0]);
+        return;
+    }
+    char owner[KB_PSEUDONYM_LEN];
+    kb_strlcpy(owner, kb_col_text(st, 2), sizeof owner);
+    cJSON *o = specimen(st);
+    kb_stmt_reset(st);
+    if (kb_req_audit(r, "fhir.specimen.read", owner, r->who.role == KB_ROLE_INDIVIDUAL ? "self" : "biobank", "ok",
+                     r->params[0])) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_fhir(r, 200, o);
+}
+
+/* ---- Consent ---- */
+
+/* The newest row per (pseudonym, purpose, provider) is the state. */
+#define CONSENT_SQL                                                                                              \
+    "SELECT c.id, c.pseudonym, c.purpose, c.provider, c.text_version, c.state, c.valid_from, c.valid_to, "     \
+    "c.channel, c.recorded_at FROM consents c WHERE c.id = (SELECT MAX(id) FROM consents z WHERE "             \
+    "z.pseudonym = c.pseudonym AND z.purpose = c.purpose AND z.provider = c.provider) "
+
+static cJSON *consent_res(kb_stmt *st) {
+    char id[32], buf[64];
+    snprintf(id, sizeof id, "%lld", (long long)kb_col_int(st, 0));
+    const char *purpose = kb_col_text(st, 2), *provider = kb_col_text(st, 3);
+    int granted = strcmp(kb_col_text(st, 5), "granted") == 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "resourceType", "Consent");
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "status", granted ? "active" : "inactive");
+    int research = strstr(purpose, "research") != NULL;
+    cJSON_AddItemToObject(o, "scope",
+                          concept("http://terminology.hl7.org/CodeSystem/consentscope",
+                                  research ? "research" : "patient-privacy", NULL));
+    cJSON *cat = cJSON_AddArrayToObject(o, "category");
+    cJSON_AddItemToArray(cat, concept("urn:kenbank:consent-purpose", purpose, NULL));
+    cJSON_AddItemToObject(o, "patient", ref("Patient", kb_col_text(st, 1)));
+    fhir_time(kb_col_text(st, 9), buf, sizeof buf);
+    cJSON_AddStringToObject(o, "dateTime", buf);
+    snprintf(buf, sizeof buf, "%s/%lld", purpose, (long long)kb_col_int(st, 4));
+    cJSON *rule = concept("urn:kenbank:consent-text", buf, NULL);
+    cJSON_AddItemToObject(o, "policyRule", rule);
+    cJSON *prov = cJSON_AddObjectToObject(o, "provision");
+    cJSON_AddStringToObject(prov, "type", granted ? "permit" : "deny");
+    cJSON *per = cJSON_AddObjectToObject(prov, "period");
+    fhir_time(kb_col_text(st, 6), buf, sizeof buf);
+    cJSON_AddStringToObject(per, "start", buf);
+    if (!kb_col_is_null(st, 7) && *kb_col_text(st, 7)) {
+        fhir_time(kb_col_text(st, 7), buf, sizeof buf);
+        cJSON_AddStringToObject(per, "end", buf);
+    }
+    if (*provider) {
+        cJSON *actors = cJSON_AddArrayToObject(prov, "actor");
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddItemToObject(a, "role",
+                              concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", NULL));
+        cJSON *rr = cJSON_AddObjectToObject(a, "reference");
+        cJSON *ident = cJSON_AddObjectToObject(rr, "identifier");
+        cJSON_AddStringToObject(ident, "system", "urn:kenbank:org");
+        cJSON_AddStringToObject(ident, "value", provider);
+        cJSON_AddStringToObject(rr, "display", provider);
+        cJSON_AddItemToArray(actors, a);
+    }
+    return o;
+}
+
+/* Individuals: their own consents, every purpose.  Providers: only the
+ * provider_sharing consent naming their organisation, and only while
+ * kb_consent_allows() says it is in force. */
+static int consent_visible(kb_req *r, const char *pseud, const char *purpose, const char *provider) {
+    if (r->who.role == KB_ROLE_INDIVIDUAL) return strcmp(pseud, r->pseudonym) == 0;
+    if (strcmp(purpose, KB_PURPOSE_PROVIDER) != 0 || strcmp(provider, r->who.org) != 0) return 0;
+    kb_err e = {{0}};
+    char why[64];
+    return kb_consent_allows(r->d, pseud, KB_PURPOSE_PROVIDER, r->who.org, 0, why, &e) == 1;
+}
+
+void kb_h_fhir_consent_search(kb_req *r) {
+    const char *patient = strip_ref(kb_req_arg(r, "patient"), "Patient");
+    if (r->who.role == KB_ROLE_INDIVIDUAL) {
+        if (patient && strcmp(patient, r->pseudonym) != 0) {
+            kb_reply_error(r, 404, "not_found", "no such patient");
+            return;
+        }
+        patient = r->pseudonym;
+    } else if (!patient || !*patient) {
+        kb_reply_error(r, 400, "bad_request", "search parameter patient is required");
+        return;
+    }
+    kb_err e = {{0}};
+    kb_stmt *st;
+    if (kb_db_cached(r->d->research, CONSENT_SQL "AND c.pseudonym = ? ORDER BY c.id", &st, &e)) {
+        internal_err(r, &e);
+        return;
+    }
+    kb_bind_text(st, 1, patient);
+    cJSON *b = searchset();
+    int rc, n = 0;
+    /* Collect first: consent_visible() queries the same store. */
+    cJSON *rows = cJSON_CreateArray();
+    while ((rc = kb_stmt_step(st, &e)) == 1) {
+        cJSON *o = consent_res(st);
+        cJSON_AddStringToObject(o, "_kb_purpose", kb_col_text(st, 2));
+        cJSON_AddStringToObject(o, "_kb_provider", kb_col_text(st, 3));
+        cJSON_AddItemToArray(rows, o);
+    }
+    kb_stmt_reset(st);
+    if (rc < 0) {
+        cJSON_Delete(rows);
+        cJSON_Delete(b);
+        internal_err(r, &e);
+        return;
+    }
+    while (cJSON_GetArraySize(rows) > 0) {
+        cJSON *o = cJSON_DetachItemFromArray(rows, 0);
+        int ok = consent_visible(r, patient, cJSON_GetObjectItem(o, "_kb_purpose")->valuestring,
+                                 cJSON_GetObjectItem(o, "_kb_provider")->valuestring);
+        cJSON_DeleteItemFromObject(o, "_kb_purpose");
+        cJSON_DeleteItemFromObject(o, "_kb_provider");
+        if (ok) {
+            searchset_add(b, o);
+            n++;
+        } else {
+            cJSON_Delete(o);
+        }
+    }
+    cJSON_Delete(rows);
+    cJSON_AddNumberToObject(b, "total", n);
+    const char *purpose = r->who.role == KB_ROLE_INDIVIDUAL ? "self" : KB_PURPOSE_PROVIDER;
+    if (kb_req_audit(r, "fhir.consent.search", patient, purpose, n ? "ok" : "empty", "")) {
+        cJSON_Delete(b);
+        return;
+    }
+    kb_reply_fhir(r, 200, b);
+}
+
+void kb_h_fhir_consent_read(kb_req *r) {
+    char *end;
+    long long id = strtoll(r->params[0], &end, 10);
+    kb_err e = {{0}};
+    kb_stmt *st;
+    if (*end || id <= 0) {
+        kb_reply_error(r, 404, "not_found", "Consent/%s not found", r->params[0]);
+        return;
+    }
+    if (kb_db_cached(r->d->research, CONSENT_SQL "AND c.id = ?", &st, &e)) {
+        internal_err(r, &e);
+        return;
+    }
+    kb_bind_int(st, 1, id);
+    int rc = kb_stmt_step(st, &e);
+    if (rc < 0) {
+        internal_err(r, &e);
+        return;
+    }
+    if (rc == 0) {
+        kb_reply_error(r, 404, "not_found", "Consent/%s not found", r->params[0]);
+        return;
+    }
+    char pseud[KB_PSEUDONYM_LEN], purpose[40], provider[64];
+    kb_strlcpy(pseud, kb_col_text(st, 1), sizeof pseud);
+    kb_strlcpy(purpose, kb_col_text(st, 2), sizeof purpose);
+    kb_strlcpy(provider, kb_col_text(st, 3), sizeof provider);
+    cJSON *o = consent_res(st);
+    kb_stmt_reset(st);
+    if (!consent_visible(r, pseud, purpose, provider)) {
+        cJSON_Delete(o);
+        kb_reply_error(r, 404, "not_found", "Consent/%s not found", r->params[0]);
+        return;
+    }
+    if (kb_req_audit(r, "fhir.consent.read", pseud, r->who.role == KB_ROLE_INDIVIDUAL ? "self" : KB_PURPOSE_PROVIDER,
+                     "ok", r->params[0])) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_fhir(r, 200, o);
+}
+
+/* ---- ResearchStudy and Group (biobank applications) ---- */
+
+static const char *study_status(const char *state) {
+    static const char *const map[][2] = {
+        {"submitted", "in-review"},        {"screening", "in-review"},   {"scientific_review", "in-review"},
+        {"ethics_review", "in-review"},    {"returned_for_changes", "in-review"}, {"appeal", "in-review"},
+        {"approved", "approved"},          {"agreement_signed", "approved"}, {"reserved", "active"},
+        {"distributed", "active"},         {"results_due", "active"},    {"results_returned", "completed"},
+        {"closed", "completed"},           {"rejected", "disapproved"},  {"withdrawn", "withdrawn"},
+    };
+    for (size_t i = 0; i < KB_ARRAY_LEN(map); i++)
+        if (strcmp(map[i][0], state) == 0) return map[i][1];
+    return "in-review";
+}
+
+#define STUDY_SQL "SELECT id, title, pi, organisation, protocol, purpose, owner, state, created_at FROM bb_applications "
+
+static cJSON *study(kb_stmt *st) {
+    char id[32], when[40];
+    snprintf(id, sizeof id, "%lld", (long long)kb_col_int(st, 0));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "resourceType", "ResearchStudy");
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON *ids = cJSON_AddArrayToObject(o, "identifier");
+    cJSON *i1 = cJSON_CreateObject();
+    cJSON_AddStringToObject(i1, "system", "urn:kenbank:biobank-application");
+    cJSON_AddStringToObject(i1, "value", id);
+    cJSON_AddItemToArray(ids, i1);
+    cJSON_AddStringToObject(o, "title", kb_col_text(st, 1));
+    cJSON_AddStringToObject(o, "status", study_status(kb_col_text(st, 7)));
+    cJSON *cat = cJSON_AddArrayToObject(o, "category");
+    cJSON_AddItemToArray(cat, concept("urn:kenbank:consent-purpose", kb_col_text(st, 5), NULL));
+    if (*kb_col_text(st, 4)) cJSON_AddStringToObject(o, "description", kb_col_text(st, 4));
+    cJSON *enr = cJSON_AddArrayToObject(o, "enrollment");
+    cJSON_AddItemToArray(enr, ref("Group", id));
+    fhir_time(kb_col_text(st, 8), when, sizeof when);
+    cJSON *per = cJSON_AddObjectToObject(o, "period");
+    cJSON_AddStringToObject(per, "start", when);
+    cJSON *sp = cJSON_AddObjectToObject(o, "sponsor");
+    cJSON_AddStringToObject(sp, "display", kb_col_text(st, 3));
+    cJSON *pi = cJSON_AddObjectToObject(o, "principalInvestigator");
+    cJSON_AddStringToObject(pi, "display", kb_col_text(st, 2));
+    return o;
+}
+
+/* Researchers see their own applications (owner = username), as in
+ * routes_biobank.c; reviewers, biobank staff and admin see all. */
+static int study_visible(kb_req *r, const char *owner) {
+    return r->who.role != KB_ROLE_RESEARCHER || strcmp(owner, r->who.username) == 0;
+}
+
+void kb_h_fhir_study_search(kb_req *r) {
+    kb_err e = {{0}};
+    kb_stmt *st;
+    if (kb_db_cached(r->d->research, STUDY_SQL "ORDER BY id", &st, &e)) {
+        internal_err(r, &e);
+        return;
+    }
+    cJSON *b = searchset();
+    int rc, n = 0;
+    while ((rc = kb_stmt_step(st, &e)) == 1) {
+        if (!study_visible(r, kb_col_text(st, 6))) continue;
+        searchset_add(b, study(st));
+        n++;
+    }
+    if (rc < 0) {
+        cJSON_Delete(b);
+        internal_err(r, &e);
+        return;
+    }
+    cJSON_AddNumberToObject(b, "total", n);
+    kb_reply_fhir(r, 200, b);
+}
+
+/* Loads application params[0] if visible; 1 found (row in *st, to reset),
+ * 0 after replying 404, -1 after replying 500. */
+static int study_row(kb_req *r, kb_stmt **st, const char *type) {
+    char *end;
+    long long id = strtoll(r->params[0], &end, 10);
+    kb_err e = {{0}};
+    if (*end || id <= 0) {
+        kb_reply_error(r, 404, "not_found", "%s/%s not found", type, r->params[0]);
+        return 0;
+    }
+    if (kb_db_cached(r->d->research, STUDY_SQL "WHERE id = ?", st, &e)) return internal_err(r, &e);
+    kb_bind_int(*st, 1, id);
+    int rc = kb_stmt_step(*st, &e);
+    if (rc < 0) return internal_err(r, &e);
+    if (rc == 0 || !study_visible(r, kb_col_text(*st, 6))) {
+        kb_stmt_reset(*st);
+        kb_reply_error(r, 404, "not_found", "%s/%s not found", type, r->params[0]);
+        return 0;
+    }
+    return 1;
+}
+
+void kb_h_fhir_study_read(kb_req *r) {
+    kb_stmt *st;
+    if (study_row(r, &st, "ResearchStudy") != 1) return;
+    cJSON *o = study(st);
+    kb_stmt_reset(st);
+    kb_reply_fhir(r, 200, o);
+}
+
+/* The cohort of a study: the donors of specimens shipped to it and not
+ * given back.  Biobank staff and admin get the members (pseudonyms, as
+ * everywhere in the research store); researchers and reviewers the count
+ * only. */
+void kb_h_fhir_group_read(kb_req *r) {
+    kb_stmt *st;
+    if (study_row(r, &st, "Group") != 1) return;
+    char id[32], name[300];
+    snprintf(id, sizeof id, "%lld", (long long)kb_col_int(st, 0));
+    snprintf(name, sizeof name, "Cohort of ResearchStudy/%s: %s", id, kb_col_text(st, 1));
+    kb_stmt_reset(st);
+    kb_err e = {{0}};
+    if (kb_db_cached(r->d->research,
+                     "SELECT DISTINCT s.pseudonym FROM bb_distributions d JOIN bb_specimens s ON s.id = d.specimen_id "
+                     "WHERE d.app_id = ? AND d.shipped_at IS NOT NULL AND d.released_at IS NULL ORDER BY s.pseudonym",
+                     &st, &e)) {
+        internal_err(r, &e);
+        return;
+    }
+    kb_bind_int(st, 1, strtoll(id, NULL, 10));
+    int members = r->who.role == KB_ROLE_BIOBANK || r->who.role == KB_ROLE_ADMIN;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "resourceType", "Group");
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "type", "person");
+    cJSON_AddBoolToObject(o, "actual", 1);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON *arr = cJSON_CreateArray();
+    int rc, n = 0;
+    while ((rc = kb_stmt_step(st, &e)) == 1) {
+        n++;
+        if (!members) continue;
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddItemToObject(m, "entity", ref("Patient", kb_col_text(st, 0)));
+        cJSON_AddItemToArray(arr, m);
+    }
+    if (rc < 0) {
+        cJSON_Delete(arr);
+        cJSON_Delete(o);
+        internal_err(r, &e);
+        return;
+    }
+    cJSON_AddNumberToObject(o, "quantity", n);
+    if (cJSON_GetArraySize(arr) > 0) cJSON_AddItemToObject(o, "member", arr);
+    else cJSON_Delete(arr);
+    char detail[64];
+    snprintf(detail, sizeof detail, "Group/%s %d %s", id, n, members ? "members" : "count");
+    if (kb_req_audit(r, "fhir.group.read", "", "biobank", "ok", detail)) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_fhir(r, 200, o);
+}
+
+/* ---- POST /fhir: transaction Bundle of Observations ---- */
+
+#define OID_PREFIX "urn:oid:"
+
+/* Replies 400 with an OperationOutcome naming entry, field and rule. */
+static void tx_invalid(kb_req *r, int entry, const char *field, const char *rule) {
+    char msg[400], expr[160];
+    if (entry >= 0) snprintf(expr, sizeof expr, "Bundle.entry[%d].resource.%s", entry, field);
+    else snprintf(expr, sizeof expr, "Bundle.%s", field);
+    snprintf(msg, sizeof msg, "%s: %s", expr, rule);
+    cJSON *oo = cJSON_CreateObject();
+    cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome");
+    cJSON *is = cJSON_AddArrayToObject(oo, "issue");
+    cJSON *i = cJSON_CreateObject();
+    cJSON_AddStringToObject(i, "severity", "error");
+    cJSON_AddStringToObject(i, "code", "invalid");
+    cJSON_AddStringToObject(i, "diagnostics", msg);
+    cJSON *ex = cJSON_AddArrayToObject(i, "expression");
+    cJSON_AddItemToArray(ex, cJSON_CreateString(expr));
+    cJSON_AddItemToArray(is, i);
+    kb_reply_fhir(r, 400, oo);
+}
+
+static const char *jstr(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int is_date(const char *s) {
+    if (!s || strlen(s) < 10) return 0;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return 0;
+    return s[10] == '\0' || s[10] == 'T';
+}
+
+/* Patient identifiers -> kb_person_id.  Returns NULL or the failing field. */
+static const char *tx_patient(const cJSON *p, kb_person_id *w, const char **rule) {
+    const cJSON *id;
+    cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(p, "identifier")) {
+        const char *sys = jstr(id, "system"), *val = jstr(id, "value");
+        if (!sys || !val) continue;
+        if (strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0) sys += strlen(OID_PREFIX);
+        if (strcmp(sys, KB_OID_INSURER) == 0) kb_strlcpy(w->insurer_no, val, sizeof w->insurer_no);
+        else if (strcmp(sys, KB_OID_SYMBOL) == 0) kb_strlcpy(w->insured_symbol, val, sizeof w->insured_symbol);
+        else if (strcmp(sys, KB_OID_NUMBER) == 0) kb_strlcpy(w->insured_number, val, sizeof w->insured_number);
+        else if (strcmp(sys, KB_OID_BRANCH) == 0) kb_strlcpy(w->branch_no, val, sizeof w->branch_no);
+    }
+    if (!w->insurer_no[0]) {
+        *rule = "an identifier with system urn:oid:" KB_OID_INSURER " (insurer number) is required";
+        return "identifier";
+    }
+    if (!w->insured_number[0]) {
+        *rule = "an identifier with system urn:oid:" KB_OID_NUMBER " (insured number) is required";
+        return "identifier";
+    }
+    const char *bd = jstr(p, "birthDate");
+    if (!bd || strlen(bd) != 10 || !is_date(bd)) {
+        *rule = "required, YYYY-MM-DD";
+        return "birthDate";
+    }
+    kb_strlcpy(w->birth_date, bd, sizeof w->birth_date);
+    const char *g = jstr(p, "gender");
+    w->sex = g && strcmp(g, "male") == 0 ? 1 : g && strcmp(g, "female") == 0 ? 2 : 0;
+    /* JP Core: the kanji name (representation IDE, or none) and the kana
+     * name (SYL) are two HumanNames told apart by the iso21090
+     * EN-representation extension.  The linker needs them. */
+    const cJSON *nm;
+    cJSON_ArrayForEach(nm, cJSON_GetObjectItemCaseSensitive(p, "name")) {
+        const char *fam = jstr(nm, "family"), *giv = NULL;
+        const cJSON *ga = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(nm, "given"), 0);
+        if (cJSON_IsString(ga)) giv = ga->valuestring;
+        int kana = 0;
+        const cJSON *ext;
+        cJSON_ArrayForEach(ext, cJSON_GetObjectItemCaseSensitive(nm, "extension")) {
+            const char *v = jstr(ext, "valueCode");
+            if (v && strcmp(v, "SYL") == 0) kana = 1;
+        }
+        if (fam) kb_strlcpy(kana ? w->family_kana : w->family_name, fam, kana ? sizeof w->family_kana : sizeof w->family_name);
+        if (giv) kb_strlcpy(kana ? w->given_kana : w->given_name, giv, kana ? sizeof w->given_kana : sizeof w->given_name);
+    }
+    const cJSON *ad = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "address"), 0);
+    if (ad) {
+        const char *pc = jstr(ad, "postalCode"), *txt = jstr(ad, "text");
+        if (pc) {
+            size_t k = 0;
+            for (const char *c = pc; *c && k + 1 < sizeof w->postal_code; c++)
+                if (*c >= '0' && *c <= '9') w->postal_code[k++] = *c;
+            w->postal_code[k] = '\0';
+        }
+        if (txt) kb_strlcpy(w->address, txt, sizeof w->address);
+    }
+    return NULL;
+}
+
+/* One Observation -> one kb_obs.  Returns NULL or the failing field. */
+static const char *tx_observation(const cJSON *o, kb_exam *x, const char **rule) {
+    const cJSON *cd;
+    const char *code = NULL;
+    cJSON_ArrayForEach(cd, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "code"), "coding")) {
+        const char *sys = jstr(cd, "system");
+        if (sys && strcmp(sys, ITEM_SYSTEM) == 0) code = jstr(cd, "code");
+    }
+    if (!code || strlen(code) != 17) {
+        *rule = "a coding with system " ITEM_SYSTEM " and a 17-character item code is required";
+        return "code.coding";
+    }
+    const char *when = jstr(o, "effectiveDateTime");
+    if (!is_date(when)) {
+        *rule = "required, a date YYYY-MM-DD (the exam date)";
+        return "effectiveDateTime";
+    }
+    if (!x->exam_date[0]) snprintf(x->exam_date, sizeof x->exam_date, "%.10s", when);
+    else if (strncmp(x->exam_date, when, 10) != 0) {
+        *rule = "all Observations of one transaction must share the exam date";
+        return "effectiveDateTime";
+    }
+    const cJSON *perf;
+    cJSON_ArrayForEach(perf, cJSON_GetObjectItemCaseSensitive(o, "performer")) {
+        const cJSON *ident = cJSON_GetObjectItemCaseSensitive(perf, "identifier");
+        const char *sys = jstr(ident, "system"), *val = jstr(ident, "value");
+        if (sys && val && strcmp(sys, OID_PREFIX KB_OID_ORG) == 0) kb_strlcpy(x->performer_org, val, sizeof x->performer_org);
+    }
+    kb_obs *ob = kb_exam_add_obs(x);
+    kb_strlcpy(ob->code, code, sizeof ob->code);
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "valueQuantity");
+    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "valueCodeableConcept");
+    const char *vs = jstr(o, "valueString");
+    if (q) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(q, "value");
+        if (!cJSON_IsNumber(v)) {
+            *rule = "value must be a number";
+            return "valueQuantity.value";
+        }
+        ob->type = KB_OBS_PQ;
+        ob->has_num = 1;
+        ob->num = v->valuedouble;
+        snprintf(ob->num_text, sizeof ob->num_text, "%.15g", v->valuedouble);
+        const char *u = jstr(q, "code") ? jstr(q, "code") : jstr(q, "unit");
+        if (u) kb_strlcpy(ob->unit, u, sizeof ob->unit);
+    } else if (cc) {
+        const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cc, "coding"), 0);
+        const char *c = jstr(c0, "code"), *sys = jstr(c0, "system");
+        if (!c) {
+            *rule = "a coding with a code is required";
+            return "valueCodeableConcept.coding";
+        }
+        ob->type = KB_OBS_CD;
+        kb_strlcpy(ob->coded, c, sizeof ob->coded);
+        if (sys && strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0)
+            kb_strlcpy(ob->coded_system, sys + strlen(OID_PREFIX), sizeof ob->coded_system);
+    } else if (vs) {
+        ob->type = KB_OBS_ST;
+        ob->text = kb_strdup(vs);
+    } else {
+        *rule = "one of valueQuantity, valueCodeableConcept, valueString is required";
+        return "value[x]";
+    }
+    return NULL;
+}
+
+void kb_h_fhir_transaction(kb_req *r) {
+    cJSON *b = cJSON_ParseWithLength(r->body ? r->body : "", r->body_len);
+    kb_exam x;
+    kb_exam_init(&x);
+    int *obs_entry = NULL; /* entry index of each observation */
+    const char *field = NULL, *rule = NULL;
+    int bad = -1, n = 0, have_patient = 0;
+    if (!cJSON_IsObject(b) || !jstr(b, "resourceType") || strcmp(jstr(b, "resourceType"), "Bundle") != 0) {
+        tx_invalid(r, -1, "resourceType", "the body must be a FHIR Bundle (JSON)");
+        goto out;
+    }
+    if (!jstr(b, "type") || strcmp(jstr(b, "type"), "transaction") != 0) {
+        tx_invalid(r, -1, "type", "must be 'transaction'");
+        goto out;
+    }
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(b, "entry");
+    n = cJSON_GetArraySize(entries);
+    if (n == 0) {
+        tx_invalid(r, -1, "entry", "at least one Observation is required");
+        goto out;
+    }
+    obs_entry = kb_calloc((size_t)n, sizeof *obs_entry);
+    for (int i = 0; i < n && !field; i++) {
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(entries, i), "resource");
+        const char *rt = jstr(res, "resourceType");
+        bad = i;
+        if (rt && strcmp(rt, "Patient") == 0) {
+            if (have_patient++) field = "resourceType", rule = "only one Patient per transaction";
+            else field = tx_patient(res, &x.who, &rule);
+        } else if (rt && strcmp(rt, "Observation") == 0) {
+            const cJSON *req = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(entries, i), "request");
+            const char *m = jstr(req, "method");
+            if (m && strcmp(m, "POST") != 0) field = "request.method", rule = "only POST (create) is supported";
+            else if (!(field = tx_observation(res, &x, &rule))) obs_entry[x.n_obs - 1] = i;
+        } else {
+            field = "resourceType", rule = "must be Patient or Observation";
+        }
+    }
+    if (!field && !have_patient) bad = -1, field = "entry", rule = "a Patient entry identifying the examinee is required";
+    if (!field && x.n_obs == 0) bad = -1, field = "entry", rule = "at least one Observation is required";
+    /* The checkup institution is as mandatory here as in hc08, so that an
+     * exam that came in as FHIR can go out as hc08 again. */
+    if (!field && (strlen(x.performer_org) != 10 || strspn(x.performer_org, "0123456789") != 10))
+        bad = obs_entry[0], field = "performer",
+        rule = "an Observation.performer identifier with system urn:oid:" KB_OID_ORG
+               " and a 10-digit institution number is required";
+    if (field) {
+        tx_invalid(r, bad, field, rule);
+        goto out;
+    }
+    kb_strlcpy(x.source, r->who.org[0] ? r->who.org : r->who.username, sizeof x.source);
+    const cJSON *bid = cJSON_GetObjectItemCaseSensitive(b, "identifier");
+    const char *bidv = jstr(bid, "value");
+    /* The source's own record id: the Bundle's identifier when given, so a
+     * corrected resubmission replaces the exam (a new version); otherwise
+     * one record per person and exam date. */
+    if (bidv && *bidv) snprintf(x.record_id, sizeof x.record_id, "fhir-%s", bidv);
+    else
+        snprintf(x.record_id, sizeof x.record_id, "fhir-%s-%s-%s-%s", x.who.insurer_no, x.who.insured_number,
+                 x.who.branch_no, x.exam_date);
+
+    kb_err e = {{0}};
+    kb_importer *imp;
+    if (kb_importer_open(r->d, x.source, &imp, &e)) {
+        internal_err(r, &e);
+        goto out;
+    }
+    int rc = kb_import_exam(imp, &x, "fhir", "POST /fhir", r->body, r->body_len, &e);
+    kb_import_stats stats = *kb_importer_stats(imp);
+    kb_err e2 = {{0}};
+    if (kb_importer_close(imp, &e2) && rc >= 0) rc = C_ERR, e = e2;
+    if (rc < 0) {
+        internal_err(r, &e);
+        goto out;
+    }
+    if (rc == 0) {
+        const char *why = stats.n_reasons ? stats.reasons[stats.n_reasons - 1].rule : "validation";
+        kb_req_audit(r, "fhir.transaction", "", "ingest", "quarantined", why);
+        char msg[200];
+        snprintf(msg, sizeof msg, "the exam was quarantined (rule %s)", why);
+        tx_invalid(r, -1, "entry", msg);
+        goto out;
+    }
+    /* The stored exam: the same keyed record token the importer writes. */
+    char full[200], tok[KB_PSEUDONYM_LEN];
+    snprintf(full, sizeof full, "%s/%s", x.source, x.record_id);
+    kb_org_token(&r->d->keys, "record", full, tok);
+    kb_stmt *st;
+    if (kb_db_cached(r->d->research,
+                     "SELECT x.id, s.pseudonym FROM exams x JOIN subjects s ON s.id = x.subject_id "
+                     "WHERE x.source = ? AND x.record_key = ? AND x.current = 1",
+                     &st, &e)) {
+        internal_err(r, &e);
+        goto out;
+    }
+    kb_bind_text(st, 1, x.source);
+    kb_bind_text(st, 2, tok);
+    rc = kb_stmt_step(st, &e);
+    if (rc != 1) {
+        if (rc == 0) kb_errf(&e, "exam %s/%s not found after import", x.source, x.record_id);
+        internal_err(r, &e);
+        goto out;
+    }
+    long long exam_id = kb_col_int(st, 0);
+    char pseud[KB_PSEUDONYM_LEN];
+    kb_strlcpy(pseud, kb_col_text(st, 1), sizeof pseud);
+    kb_stmt_reset(st);
+    char detail[160];
+    snprintf(detail, sizeof detail, "exam %lld, %zu observations%s", exam_id, x.n_obs,
+             stats.duplicates ? " (duplicate)" : stats.exams_replaced ? " (new version)" : "");
+    if (kb_req_audit(r, "fhir.transaction", pseud, "ingest", "ok", detail)) goto out;
+
+    cJSON *resp = cJSON_CreateObject();
+    cJSON_AddStringToObject(resp, "resourceType", "Bundle");
+    cJSON_AddStringToObject(resp, "type", "transaction-response");
+    cJSON *out_entries = cJSON_AddArrayToObject(resp, "entry");
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *en = cJSON_CreateObject();
+        cJSON *rs = cJSON_AddObjectToObject(en, "response");
+        if (k < x.n_obs && obs_entry[k] == i) {
+            char loc[64];
+            snprintf(loc, sizeof loc, "Observation/%lld-%zu", exam_id, k);
+            cJSON_AddStringToObject(rs, "status", stats.duplicates ? "200 OK" : "201 Created");
+            cJSON_AddStringToObject(rs, "location", loc);
+            k++;
+        } else {
+            /* The Patient is matched, never created: identities stay in
+             * the identity store and have no FHIR id here. */
+            cJSON_AddStringToObject(rs, "status", "200 OK");
+        }
+        cJSON_AddItemToArray(out_entries, en);
+    }
+    kb_reply_fhir(r, 200, resp);
+out:
+    free(obs_entry);
+    kb_exam_free(&x);
+    cJSON_Delete(b);
+}

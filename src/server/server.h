@@ -7,6 +7,8 @@
  *                 decision (deny by default)
  *   routes_api.c  /api handlers
  *   routes_fhir.c /fhir handlers (FHIR R4 facade)
+ *   routes_portal.c  /api handlers of the web portal (results, sensors,
+ *                 points, insurer dashboard, institution uploads)
  * See docs/internals/server.md and docs/API.md. */
 #ifndef KB_SERVER_H
 #define KB_SERVER_H
@@ -117,12 +119,54 @@ void kb_h_user_add(kb_req *r);
 void kb_h_user_disable(kb_req *r);
 void kb_h_audit_list(kb_req *r);
 void kb_h_audit_verify(kb_req *r);
+void kb_h_review_list(kb_req *r);
+void kb_h_review_accept(kb_req *r);
+void kb_h_review_reject(kb_req *r);
 void kb_h_provider_subjects(kb_req *r);
 void kb_h_provider_exams(kb_req *r);
+void kb_h_cohort_count(kb_req *r);   /* routes_analytics.c */
+void kb_h_report_insurer(kb_req *r); /* routes_analytics.c */
+/* routes_biobank.c */
+void kb_h_bb_specimens(kb_req *r);
+void kb_h_bb_specimen_new(kb_req *r);
+void kb_h_bb_specimen(kb_req *r);
+void kb_h_bb_specimen_derive(kb_req *r);
+void kb_h_bb_specimen_action(kb_req *r);
+void kb_h_bb_label(kb_req *r);
+void kb_h_bb_pool(kb_req *r);
+void kb_h_bb_import(kb_req *r);
+void kb_h_bb_consent(kb_req *r);
+void kb_h_bb_storage_new(kb_req *r);
+void kb_h_bb_box(kb_req *r);
+void kb_h_bb_apps(kb_req *r);
+void kb_h_bb_app_new(kb_req *r);
+void kb_h_bb_app(kb_req *r);
+void kb_h_bb_app_action(kb_req *r);
+void kb_h_bb_stats(kb_req *r);
 void kb_h_fhir_metadata(kb_req *r);
 void kb_h_fhir_obs_search(kb_req *r);
 void kb_h_fhir_obs_read(kb_req *r);
 void kb_h_fhir_export(kb_req *r);
+void kb_h_fhir_specimen_search(kb_req *r);
+void kb_h_fhir_specimen_read(kb_req *r);
+void kb_h_fhir_consent_search(kb_req *r);
+void kb_h_fhir_consent_read(kb_req *r);
+void kb_h_fhir_study_search(kb_req *r);
+void kb_h_fhir_study_read(kb_req *r);
+void kb_h_fhir_group_read(kb_req *r);
+void kb_h_fhir_transaction(kb_req *r);
+void kb_h_my_export_xml(kb_req *r); /* routes_export.c */
+/* routes_portal.c: the web portal's endpoints. */
+void kb_h_my_results(kb_req *r);
+void kb_h_my_sensors(kb_req *r);
+void kb_h_my_sensor_add(kb_req *r);
+void kb_h_my_token_new(kb_req *r);
+void kb_h_my_points(kb_req *r);
+void kb_h_point_rules(kb_req *r);
+void kb_h_point_rule_set(kb_req *r);
+void kb_h_dashboard(kb_req *r);
+void kb_h_uploads(kb_req *r);
+void kb_h_upload(kb_req *r);
 
 /* Exams as JSON (shared by /api and the provider view): exam list of a
  * subject, and one exam with its observations.  0 when absent. */

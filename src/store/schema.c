@@ -118,9 +118,65 @@ const kb_migration kb_identity_schema[] = {
      "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, '');"},
     /* Steps 3-5 are reserved while three modules are written in parallel;
      * each owner replaces its placeholder before the step first ships. */
-    {3, "biobank (reserved)", "SELECT 1"},
-    {4, "analytics (reserved)", "SELECT 1"},
-    {5, "portal (reserved)", "SELECT 1"},
+    {3, "biobank",
+     /* owner: biobank/specimen.c.  Which source record a donor's specimens
+      * were registered against: the research store knows the donor only by
+      * pseudonym, so this is the one place the link to a person is kept. */
+     "CREATE TABLE biobank_registrations ("
+     "  id {id},"
+     "  person_id BIGINT NOT NULL REFERENCES persons(id),"
+     "  source TEXT NOT NULL,"
+     "  record_id TEXT NOT NULL,"
+     "  barcode TEXT NOT NULL UNIQUE,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX biobank_registrations_person ON biobank_registrations(person_id);"},
+    {4, "analytics",
+     /* owner: analytics/disclosure.c.  The per-account budget of
+      * disclosure-controlled cohort counts: one row per distinct normalised
+      * query (keyed hash) per account per UTC day.  It sits beside the
+      * accounts it limits. */
+     "CREATE TABLE cohort_budget ("
+     "  username TEXT NOT NULL,"
+     "  day TEXT NOT NULL,"
+     "  qhash TEXT NOT NULL,"
+     "  at TEXT NOT NULL,"
+     "  PRIMARY KEY (username, day, qhash));"},
+    {5, "portal",
+     /* owner: server/routes_portal.c.  One row per file a checkup institution
+      * uploads through the web; the records themselves go through the
+      * importer (import_files, quarantine) like any other file. */
+     "CREATE TABLE portal_uploads ("
+     "  id {id},"
+     "  source TEXT NOT NULL,"
+     "  filename TEXT NOT NULL,"
+     "  uploaded_by TEXT NOT NULL,"
+     "  bytes BIGINT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  accepted INTEGER NOT NULL DEFAULT 0,"
+     "  quarantined INTEGER NOT NULL DEFAULT 0,"
+     "  duplicates INTEGER NOT NULL DEFAULT 0,"
+     "  message TEXT NOT NULL DEFAULT '',"
+     "  started_at TEXT NOT NULL,"
+     "  finished_at TEXT);"
+     "CREATE INDEX portal_uploads_source ON portal_uploads(source, id);"},
+    {6, "linkage",
+     /* owner: ident/resolver.c.  EM-estimated Fellegi-Sunter parameters (one
+      * row), and the clerical review queue of uncertain pairs. */
+     "CREATE TABLE link_params ("
+     "  id INTEGER PRIMARY KEY,"
+     "  params TEXT NOT NULL,"
+     "  records BIGINT NOT NULL,"
+     "  trained_at TEXT NOT NULL);"
+     "CREATE TABLE review_queue ("
+     "  id {id},"
+     "  record_a BIGINT NOT NULL REFERENCES person_records(id),"
+     "  record_b BIGINT NOT NULL REFERENCES person_records(id),"
+     "  score DOUBLE PRECISION NOT NULL,"
+     "  status TEXT NOT NULL DEFAULT 'pending',"
+     "  decided_by TEXT,"
+     "  decided_at TEXT,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX review_queue_status ON review_queue(status);"},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -249,8 +305,183 @@ const kb_migration kb_research_schema[] = {
      " '研究への参加案内のために再度連絡を受けることに同意します。',"
      " 'I agree to be contacted again with invitations to take part in research.', {now});"},
     /* Reserved as in the identity store: 3 biobank, 4 analytics, 5 portal. */
-    {3, "biobank (reserved)", "SELECT 1"},
-    {4, "analytics (reserved)", "SELECT 1"},
-    {5, "portal (reserved)", "SELECT 1"},
+    {3, "biobank",
+     /* owner: biobank/specimen.c.  One row per specimen, donors by pseudonym
+      * only.  parent_id links aliquots and derivatives; pools list their
+      * members in bb_pool_members. */
+     "CREATE TABLE bb_specimens ("
+     "  id {id},"
+     "  barcode TEXT NOT NULL UNIQUE,"
+     "  pseudonym TEXT NOT NULL,"
+     "  event TEXT NOT NULL DEFAULT '',"
+     "  collected_on TEXT NOT NULL,"
+     "  type TEXT NOT NULL,"
+     "  site TEXT NOT NULL DEFAULT '',"
+     "  sprec TEXT NOT NULL DEFAULT '',"
+     "  quantity DOUBLE PRECISION NOT NULL,"
+     "  unit TEXT NOT NULL,"
+     "  lineage TEXT NOT NULL DEFAULT 'primary',"
+     "  parent_id BIGINT REFERENCES bb_specimens(id),"
+     "  status TEXT NOT NULL DEFAULT 'available',"
+     "  freeze_thaw INTEGER NOT NULL DEFAULT 0,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX bb_specimens_pick ON bb_specimens(status, type);"
+     "CREATE INDEX bb_specimens_donor ON bb_specimens(pseudonym);"
+     "CREATE TABLE bb_pool_members ("
+     "  pool_id BIGINT NOT NULL REFERENCES bb_specimens(id),"
+     "  member_id BIGINT NOT NULL REFERENCES bb_specimens(id),"
+     "  PRIMARY KEY (pool_id, member_id));"
+     /* owner: biobank/storage.c.  A row in bb_positions exists only while
+      * the position is occupied; the primary key is the invariant "no two
+      * specimens in one position" and UNIQUE(specimen_id) is "no specimen in
+      * two places", both enforced by the store itself. */
+     "CREATE TABLE bb_freezers ("
+     "  id {id},"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  temperature_c DOUBLE PRECISION NOT NULL);"
+     "CREATE TABLE bb_racks ("
+     "  id {id},"
+     "  freezer_id BIGINT NOT NULL REFERENCES bb_freezers(id),"
+     "  name TEXT NOT NULL,"
+     "  UNIQUE (freezer_id, name));"
+     "CREATE TABLE bb_boxes ("
+     "  id {id},"
+     "  rack_id BIGINT NOT NULL REFERENCES bb_racks(id),"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  n_rows INTEGER NOT NULL CHECK (n_rows BETWEEN 1 AND 26),"
+     "  n_cols INTEGER NOT NULL CHECK (n_cols BETWEEN 1 AND 99));"
+     "CREATE TABLE bb_positions ("
+     "  box_id BIGINT NOT NULL REFERENCES bb_boxes(id),"
+     "  row_no INTEGER NOT NULL,"
+     "  col_no INTEGER NOT NULL,"
+     "  specimen_id BIGINT NOT NULL UNIQUE REFERENCES bb_specimens(id),"
+     "  placed_at TEXT NOT NULL,"
+     "  PRIMARY KEY (box_id, row_no, col_no));"
+     /* owner: biobank/application.c.  Research applications, their
+      * requested specimens, every transition (the history the turnaround
+      * statistics are computed from) and reviewers' decisions. */
+     "CREATE TABLE bb_applications ("
+     "  id {id},"
+     "  title TEXT NOT NULL,"
+     "  pi TEXT NOT NULL,"
+     "  organisation TEXT NOT NULL,"
+     "  protocol TEXT NOT NULL DEFAULT '',"
+     "  data_items TEXT NOT NULL DEFAULT '',"
+     "  purpose TEXT NOT NULL,"
+     "  owner TEXT NOT NULL,"
+     "  state TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE TABLE bb_app_requests ("
+     "  app_id BIGINT NOT NULL REFERENCES bb_applications(id),"
+     "  type TEXT NOT NULL,"
+     "  count INTEGER NOT NULL,"
+     "  PRIMARY KEY (app_id, type));"
+     "CREATE TABLE bb_app_events ("
+     "  id {id},"
+     "  app_id BIGINT NOT NULL REFERENCES bb_applications(id),"
+     "  at TEXT NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  role TEXT NOT NULL,"
+     "  from_state TEXT NOT NULL,"
+     "  to_state TEXT NOT NULL,"
+     "  comment TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX bb_app_events_app ON bb_app_events(app_id, id);"
+     "CREATE TABLE bb_reviews ("
+     "  id {id},"
+     "  app_id BIGINT NOT NULL REFERENCES bb_applications(id),"
+     "  stage TEXT NOT NULL,"
+     "  reviewer TEXT NOT NULL,"
+     "  decision TEXT NOT NULL,"
+     "  comment TEXT NOT NULL DEFAULT '',"
+     "  at TEXT NOT NULL);"
+     /* owner: biobank/distribution.c.  One row per specimen set aside for
+      * an application; shipped_at set when it leaves, released_at when the
+      * reservation is given back (e.g. consent withdrawn before shipping). */
+     "CREATE TABLE bb_distributions ("
+     "  id {id},"
+     "  app_id BIGINT NOT NULL REFERENCES bb_applications(id),"
+     "  specimen_id BIGINT NOT NULL REFERENCES bb_specimens(id),"
+     "  reserved_at TEXT NOT NULL,"
+     "  shipped_at TEXT,"
+     "  fiscal_year INTEGER,"
+     "  released_at TEXT,"
+     "  release_reason TEXT NOT NULL DEFAULT '',"
+     "  UNIQUE (app_id, specimen_id));"
+     "CREATE INDEX bb_distributions_fy ON bb_distributions(fiscal_year);"
+     /* owner: biobank/distribution.c.  Results a researcher returns,
+      * attached to the specimen they were measured on. */
+     "CREATE TABLE bb_results ("
+     "  id {id},"
+     "  app_id BIGINT NOT NULL REFERENCES bb_applications(id),"
+     "  specimen_id BIGINT NOT NULL REFERENCES bb_specimens(id),"
+     "  code TEXT NOT NULL,"
+     "  num DOUBLE PRECISION,"
+     "  text TEXT NOT NULL DEFAULT '',"
+     "  unit TEXT NOT NULL DEFAULT '',"
+     "  recorded_at TEXT NOT NULL,"
+     "  recorded_by TEXT NOT NULL);"
+     "CREATE INDEX bb_results_specimen ON bb_results(specimen_id);"},
+    {4, "analytics",
+     /* owner: analytics/export.c.  One row per research export: what was
+      * asked, under which project and purpose, and the guarantees met. */
+     "CREATE TABLE export_log ("
+     "  id {id},"
+     "  at TEXT NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  project TEXT NOT NULL,"
+     "  purpose TEXT NOT NULL,"
+     "  query TEXT NOT NULL,"
+     "  items TEXT NOT NULL,"
+     "  k INTEGER NOT NULL,"
+     "  l INTEGER NOT NULL DEFAULT 0,"
+     "  rows_out INTEGER NOT NULL,"
+     "  suppressed INTEGER NOT NULL,"
+     "  loss DOUBLE PRECISION NOT NULL,"
+     "  out_dir TEXT NOT NULL);"},
+    {5, "portal: sensors and health points",
+     /* owner: portal/sensors.c.  Readings a person uploads (web form or their
+      * device through the API): steps per day, blood pressure (value =
+      * systolic, value2 = diastolic), weight. */
+     "CREATE TABLE sensor_readings ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  kind TEXT NOT NULL,"
+     "  measured_on TEXT NOT NULL,"
+     "  value DOUBLE PRECISION NOT NULL,"
+     "  value2 DOUBLE PRECISION,"
+     "  channel TEXT NOT NULL,"
+     "  recorded_at TEXT NOT NULL);"
+     "CREATE INDEX sensor_readings_subject ON sensor_readings(pseudonym, kind, measured_on);"
+     /* owner: portal/points.c.  The insurer's point programme as data: one
+      * row per rule (kind checkup | steps | improve), edited on the insurer
+      * screen.  item is a thresholds key (hba1c, sbp, bmi, ...) for improve. */
+     "CREATE TABLE point_rules ("
+     "  rule TEXT PRIMARY KEY,"
+     "  kind TEXT NOT NULL,"
+     "  item TEXT NOT NULL DEFAULT '',"
+     "  threshold DOUBLE PRECISION NOT NULL DEFAULT 0,"
+     "  points INTEGER NOT NULL,"
+     "  cap INTEGER NOT NULL DEFAULT 0,"
+     "  enabled INTEGER NOT NULL DEFAULT 1,"
+     "  updated_at TEXT NOT NULL,"
+     "  updated_by TEXT NOT NULL);"
+     "INSERT INTO point_rules VALUES ('checkup', 'checkup', '', 0, 500, 0, 1, {now}, 'schema');"
+     "INSERT INTO point_rules VALUES ('steps', 'steps', '', 8000, 10, 300, 1, {now}, 'schema');"
+     "INSERT INTO point_rules VALUES ('improve_hba1c', 'improve', 'hba1c', 0.2, 200, 0, 1, {now}, 'schema');"
+     "INSERT INTO point_rules VALUES ('improve_sbp', 'improve', 'sbp', 5, 200, 0, 1, {now}, 'schema');"
+     "INSERT INTO point_rules VALUES ('improve_bmi', 'improve', 'bmi', 0.5, 200, 0, 1, {now}, 'schema');"
+     /* owner: portal/points.c.  Append-only; (pseudonym, rule, ref) is unique
+      * so that evaluating the rules again never pays twice. */
+     "CREATE TABLE point_ledger ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  rule TEXT NOT NULL,"
+     "  ref TEXT NOT NULL,"
+     "  points INTEGER NOT NULL,"
+     "  note TEXT NOT NULL DEFAULT '',"
+     "  at TEXT NOT NULL,"
+     "  UNIQUE (pseudonym, rule, ref));"},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

@@ -103,6 +103,7 @@ GET|/api/me/results||individual
 GET|/api/me/sensors||individual
 POST|/api/me/sensors|{}|individual
 GET|/api/me/points||individual
+GET|/api/me/export.xml||individual
 GET|/api/points/rules||insurer admin
 GET|/api/insurer/dashboard||insurer admin
 GET|/api/uploads||institution admin
@@ -132,6 +133,15 @@ GET|/fhir/metadata||anon $ROLES
 GET|/fhir/Observation||individual provider
 GET|/fhir/Observation/$EXAM_A-0||individual provider
 GET|/fhir/Patient/\$everything||individual
+GET|/fhir/Specimen||individual biobank admin
+GET|/fhir/Specimen/999999||individual biobank admin
+GET|/fhir/Consent||individual provider
+GET|/fhir/Consent/999999||individual provider
+GET|/fhir/ResearchStudy||biobank researcher reviewer admin
+GET|/fhir/ResearchStudy/999999||biobank researcher reviewer admin
+GET|/fhir/Group/999999||biobank researcher reviewer admin
+POST|/fhir|{}|institution admin
+POST|/fhir/|{}|institution admin
 POST|/api/logout||$ROLES"
 n=0
 while IFS='|' read -r m p body want; do

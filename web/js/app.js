@@ -6,6 +6,7 @@ import { initialLang, setLang, t } from './i18n.js';
 import { h, mount, errorBox } from './ui.js';
 import * as member from './member.js';
 import * as staff from './staff.js';
+import * as biobank from './biobank.js';
 
 export const session = { me: null };
 
@@ -14,7 +15,9 @@ const MENUS = {
   insurer: ['dashboard', 'rules'],
   institution: ['upload'],
   admin: ['operator', 'dashboard', 'upload', 'rules'],
-  reviewer: ['operator'],
+  reviewer: ['operator', 'bb-reviews', 'bb-stats'],
+  biobank: ['bb-specimens', 'bb-storage', 'bb-apps', 'bb-stats'],
+  researcher: ['bb-mine', 'bb-apply'],
 };
 
 const SCREENS = {
@@ -22,6 +25,8 @@ const SCREENS = {
   results: member.results, trends: member.trends, health: member.health, points: member.points,
   consent: member.consent, access: member.access, download: member.download,
   dashboard: staff.dashboard, rules: staff.rules, upload: staff.upload, operator: staff.operator,
+  'bb-specimens': biobank.specimens, 'bb-storage': biobank.storage, 'bb-apps': biobank.apps, 'bb-stats': biobank.stats,
+  'bb-mine': biobank.mine, 'bb-apply': biobank.apply, 'bb-reviews': biobank.reviews,
 };
 
 function allowed(name) {

@@ -350,11 +350,19 @@ export async function access() {
 // ---- download ----
 
 export async function download() {
+  // One hc08 document per checkup (the MHLW standard): the latest by
+  // default, any other by ?exam=.
+  let exams = [];
+  try { exams = (await get('/api/me/exams')).exams || []; } catch { /* the latest-exam link still works */ }
   mount(h('h1', { text: t('download.title') }), h('p', { class: 'lead', text: t('download.lead') }),
     h('div', { class: 'grid2' },
       card(t('download.fhir'), h('p', { text: t('download.fhirText') }),
         h('a', { class: 'btn', id: 'dl-fhir', href: '/fhir/Patient/$everything', download: 'kenbank-fhir.json', text: t('download.fhirButton') })),
-      card(t('download.xml'), h('p', { text: t('download.xmlText') }), h('p', { class: 'small', text: t('download.xmlLater') }))));
+      card(t('download.xml'), h('p', { text: t('download.xmlText') }),
+        h('a', { class: 'btn', id: 'dl-xml', href: '/api/me/export.xml', download: 'kenbank-hc08.xml', text: t('download.xmlButton') }),
+        exams.length > 1 ? h('p', { class: 'small', text: t('download.xmlEach') }) : null,
+        exams.length > 1 ? h('ul', { class: 'dl-list' }, exams.map((x) => h('li', {},
+          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date })))) : null)));
 }
 
 export { session };

@@ -1,0 +1,95 @@
+/* report.c -- `kenbank report insurer`: the insurer report as a
+ * self-contained HTML page (Chart.js inlined), or its figures as JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/report_insurer.h"
+#include "audit/audit.h"
+#include "cli/cli.h"
+#include "util/asset.h"
+
+static int run(int argc, char **argv);
+
+const kb_command kb_cmd_report = {
+    "report",
+    "reports: an insurer's checkup report (HTML with charts, or JSON)",
+    "kenbank report insurer --data DIR --insurer NO --fiscal-year Y --out FILE [--json] [--threshold N]\n"
+    "\n"
+    "  --insurer NO      the insurer number (保険者番号); the store holds it only as a keyed token\n"
+    "  --fiscal-year Y   the fiscal year (April to March); the previous year is used for transitions\n"
+    "  --out FILE        report.html (self-contained), or JSON with --json ('-' for stdout)\n"
+    "  --threshold N     cells from 1 to N-1 are suppressed (default 10)\n"
+    "\n"
+    "Participation, metabolic syndrome by sex and age band, guidance levels, referral rates per item and\n"
+    "year-over-year transitions; Japanese first.",
+    run,
+};
+
+static int run(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "insurer") != 0) return kb_cli_usage(&kb_cmd_report, "which report? (insurer)");
+    const char *dir = NULL, *ins = NULL, *out = NULL;
+    long fy = 0, thr = 10;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--data") == 0 && i + 1 < argc) dir = argv[++i];
+        else if (strcmp(a, "--insurer") == 0 && i + 1 < argc) ins = argv[++i];
+        else if (strcmp(a, "--out") == 0 && i + 1 < argc) out = argv[++i];
+        else if (strcmp(a, "--json") == 0) json = 1;
+        else if (strcmp(a, "--fiscal-year") == 0 && i + 1 < argc) {
+            if (kb_cli_long(argv[++i], 2000, 2100, &fy)) return kb_cli_usage(&kb_cmd_report, "--fiscal-year: 2000..2100");
+        } else if (strcmp(a, "--threshold") == 0 && i + 1 < argc) {
+            if (kb_cli_long(argv[++i], 1, 1000, &thr)) return kb_cli_usage(&kb_cmd_report, "--threshold: 1..1000");
+        } else return kb_cli_usage(&kb_cmd_report, "unknown or incomplete option %s", a);
+    }
+    if (!dir || !ins || !out || !fy) return kb_cli_usage(&kb_cmd_report, "--data, --insurer, --fiscal-year and --out are required");
+    kb_err e = {{0}};
+    kb_data *d;
+    if (kb_data_open(dir, &d, &e)) return kb_cli_fail(&kb_cmd_report, &e);
+    kb_insurer_report r;
+    int rc = kb_insurer_report_build(d, ins, (int)fy, (int)thr, &r, &e);
+    kb_buf b;
+    kb_buf_init(&b);
+    if (!rc) {
+        if (json) {
+            cJSON *j = kb_insurer_report_json(&r);
+            char *s = cJSON_Print(j);
+            kb_buf_puts(&b, s);
+            kb_buf_putc(&b, '\n');
+            free(s);
+            cJSON_Delete(j);
+        } else {
+            kb_buf cj;
+            kb_buf_init(&cj);
+            kb_err ce = {{0}};
+            if (kb_asset_read("vendor/chart.umd.min.js", &cj, &ce)) {
+                fprintf(stderr, "kenbank report: charts left out: %s\n", ce.msg);
+                kb_insurer_report_html(&r, NULL, &b);
+            } else {
+                kb_insurer_report_html(&r, cj.s, &b);
+            }
+            kb_buf_free(&cj);
+        }
+    }
+    if (!rc) {
+        FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
+        if (!f) rc = kb_errf(&e, "cannot write %s", out);
+        else {
+            fwrite(b.s, 1, b.len, f);
+            if (f != stdout && fclose(f)) rc = kb_errf(&e, "writing %s failed", out);
+        }
+    }
+    if (!rc) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "insurer report FY%ld, %lld examinees", fy, (long long)r.examinees);
+        rc = kb_audit_append(d, "cli", "admin", "report.insurer", "", "insurer_statistics", "ok", detail, &e);
+    }
+    if (!rc && strcmp(out, "-") != 0)
+        fprintf(stderr, "insurer report FY%ld: %lld examinees (previous year %lld) -> %s\n", fy, (long long)r.examinees,
+                (long long)r.examinees_prev, out);
+    kb_buf_free(&b);
+    kb_insurer_report_free(&r);
+    kb_data_close(d);
+    return rc ? kb_cli_fail(&kb_cmd_report, &e) : KB_EXIT_OK;
+}

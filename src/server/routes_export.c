@@ -1,0 +1,167 @@
+/* routes_export.c -- the individual's own exam as an MHLW hc08 (V08) XML
+ * document: GET /api/me/export.xml[?exam=ID].
+ *
+ * One document per exam is what the standard defines, so the endpoint
+ * returns one: the latest current exam, or the exam named by ?exam= (which
+ * must be the caller's own; any other id answers 404, as if absent).
+ *
+ * The research store holds no identity, but an hc08 document must carry the
+ * examinee's insurer number, sex and birth date.  The individual's own
+ * identity may be used for their own download, so we find the source record
+ * the exam came from in the identity store: exams.record_key is the keyed
+ * token of "source/record id", and we recompute it for each of the person's
+ * records until one matches. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "formats/hc08_write.h"
+#include "ident/pseudonym.h"
+#include "ident/vault.h"
+#include "server/server.h"
+
+/* Identity and record id of the source record behind (source, record_key).
+ * Falls back to the person's newest record when none matches (an exam whose
+ * record was re-keyed), using a synthetic record id.  1 found, 0 none. */
+static int source_identity(kb_req *r, const char *source, const char *rkey, kb_exam *x, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(r->d->identity,
+                        "SELECT source, record_id FROM person_records WHERE person_id = ? ORDER BY id DESC", &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, r->who.person_id);
+    char best_src[64] = "", best_rec[128] = "";
+    int rc, exact = 0;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        const char *s = kb_col_text(st, 0), *rid = kb_col_text(st, 1);
+        if (!best_src[0]) {
+            kb_strlcpy(best_src, s, sizeof best_src);
+            kb_strlcpy(best_rec, rid, sizeof best_rec);
+        }
+        if (strcmp(s, source) != 0) continue;
+        char full[200], tok[KB_PSEUDONYM_LEN];
+        snprintf(full, sizeof full, "%s/%s", s, rid);
+        kb_org_token(&r->d->keys, "record", full, tok);
+        if (strcmp(tok, rkey) == 0) {
+            kb_strlcpy(best_src, s, sizeof best_src);
+            kb_strlcpy(best_rec, rid, sizeof best_rec);
+            exact = 1;
+            break;
+        }
+    }
+    kb_stmt_finalize(st);
+    if (rc < 0) return C_ERR;
+    if (!best_src[0]) return 0;
+    int64_t pid = 0;
+    if (kb_vault_get_record(r->d, best_src, best_rec, &x->who, &pid, e) != C_OK) return C_ERR;
+    if (exact) kb_strlcpy(x->record_id, best_rec, sizeof x->record_id);
+    return 1;
+}
+
+static int load_obs(kb_data *d, int64_t exam_id, kb_exam *x, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "SELECT code, type, num, num_text, unit, coded, coded_system, text, null_flavor, not_done, "
+                     "interp, grp FROM observations WHERE exam_id = ? ORDER BY seq",
+                     &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, exam_id);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        kb_obs *o = kb_exam_add_obs(x);
+        kb_strlcpy(o->code, kb_col_text(st, 0), sizeof o->code);
+        o->type = (kb_obs_type)kb_col_int(st, 1);
+        if (!kb_col_is_null(st, 2)) {
+            o->has_num = 1;
+            o->num = kb_col_double(st, 2);
+        }
+        if (!kb_col_is_null(st, 3)) kb_strlcpy(o->num_text, kb_col_text(st, 3), sizeof o->num_text);
+        else if (o->has_num) snprintf(o->num_text, sizeof o->num_text, "%g", o->num);
+        if (!kb_col_is_null(st, 4)) kb_strlcpy(o->unit, kb_col_text(st, 4), sizeof o->unit);
+        if (!kb_col_is_null(st, 5)) kb_strlcpy(o->coded, kb_col_text(st, 5), sizeof o->coded);
+        if (!kb_col_is_null(st, 6)) kb_strlcpy(o->coded_system, kb_col_text(st, 6), sizeof o->coded_system);
+        if (!kb_col_is_null(st, 7)) o->text = kb_strdup(kb_col_text(st, 7));
+        if (!kb_col_is_null(st, 8)) kb_strlcpy(o->null_flavor, kb_col_text(st, 8), sizeof o->null_flavor);
+        o->not_done = (int)kb_col_int(st, 9);
+        if (!kb_col_is_null(st, 10)) kb_strlcpy(o->interp, kb_col_text(st, 10), sizeof o->interp);
+        o->group = (int)kb_col_int(st, 11);
+    }
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+void kb_h_my_export_xml(kb_req *r) {
+    kb_err e = {{0}};
+    const char *want = kb_req_arg(r, "exam");
+    long long exam_id = 0;
+    if (want) {
+        char *end;
+        exam_id = strtoll(want, &end, 10);
+        if (*want == '\0' || *end != '\0' || exam_id <= 0) {
+            kb_reply_error(r, 400, "bad_request", "query parameter exam: '%s' is not an exam id", want);
+            return;
+        }
+    }
+    kb_stmt *st;
+    if (kb_db_cached(r->d->research,
+                     "SELECT x.id, x.source, x.record_key, x.exam_date, x.performer_org FROM exams x "
+                     "JOIN subjects s ON s.id = x.subject_id WHERE s.pseudonym = ? AND x.current = 1 "
+                     "AND (? = 0 OR x.id = ?) ORDER BY x.exam_date DESC, x.id DESC LIMIT 1",
+                     &st, &e)) {
+        kb_reply_error(r, 500, "internal", "internal error");
+        return;
+    }
+    kb_bind_text(st, 1, r->pseudonym);
+    kb_bind_int(st, 2, exam_id);
+    kb_bind_int(st, 3, exam_id);
+    int rc = kb_stmt_step(st, &e);
+    if (rc != 1) {
+        if (rc < 0) fprintf(stderr, "kenbank serve: export.xml: %s\n", e.msg);
+        if (rc < 0) kb_reply_error(r, 500, "internal", "internal error");
+        else if (want) kb_reply_error(r, 404, "not_found", "exam %s not found", want);
+        else kb_reply_error(r, 404, "not_found", "no exams to export");
+        return;
+    }
+    kb_exam x;
+    kb_exam_init(&x);
+    int64_t id = kb_col_int(st, 0);
+    char source[64], rkey[KB_PSEUDONYM_LEN];
+    kb_strlcpy(source, kb_col_text(st, 1), sizeof source);
+    kb_strlcpy(rkey, kb_col_text(st, 2), sizeof rkey);
+    kb_strlcpy(x.source, source, sizeof x.source);
+    kb_strlcpy(x.exam_date, kb_col_text(st, 3), sizeof x.exam_date);
+    if (!kb_col_is_null(st, 4)) kb_strlcpy(x.performer_org, kb_col_text(st, 4), sizeof x.performer_org);
+    kb_stmt_reset(st);
+    snprintf(x.record_id, sizeof x.record_id, "kenbank-%lld", (long long)id);
+
+    char created[9];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y%m%d", &tm);
+    kb_hc08_meta m = {created, NULL, NULL};
+    kb_buf b;
+    kb_buf_init(&b);
+    int found = source_identity(r, source, rkey, &x, &e);
+    if (found < 0 || load_obs(r->d, id, &x, &e) != C_OK) {
+        fprintf(stderr, "kenbank serve: export.xml: exam %lld: %s\n", (long long)id, e.msg);
+        kb_reply_error(r, 500, "internal", "internal error");
+        goto done;
+    }
+    if (kb_hc08_write(&x, &m, &b, &e) != C_OK) {
+        /* e.g. a source that sent no 10-digit institution number: the
+         * schema cannot carry the exam, so say which field is missing. */
+        kb_reply_error(r, 422, "unexportable", "%s", e.msg);
+        goto done;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "exam %lld hc08", (long long)id);
+    if (kb_req_audit(r, "export.hc08", r->pseudonym, "self", "ok", detail)) goto done;
+    free(r->out);
+    r->status = 200;
+    r->out_len = b.len;
+    r->out = kb_buf_detach(&b);
+    r->ctype = "application/xml; charset=utf-8";
+done:
+    kb_buf_free(&b);
+    kb_exam_free(&x);
+}
