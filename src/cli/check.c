@@ -1,5 +1,4 @@
 /* kenbank check -- verify the stores' invariants. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -17,16 +16,9 @@ const kb_command kb_cmd_check = {
     run};
 
 static int run(int argc, char **argv) {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-    const char *dir = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd') dir = optarg;
-        else return kb_cli_usage(&kb_cmd_check, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (!dir) return kb_cli_usage(&kb_cmd_check, "--data DIR is required");
+    const char *dir;
+    int code;
+    if (kb_cli_data_only(&kb_cmd_check, argc, argv, &dir, &code) != C_OK) return code;
     kb_err e = {{0}};
     kb_data *d;
     if (kb_data_open(dir, &d, &e) != C_OK) return kb_cli_fail(&kb_cmd_check, &e);

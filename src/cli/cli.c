@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,4 +36,28 @@ double kb_cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int kb_cli_data_only(const kb_command *cmd, int argc, char **argv, const char **dir, int *exit_code) {
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+    int c;
+    *dir = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'd') *dir = optarg;
+        else {
+            *exit_code = kb_cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return C_ERR;
+        }
+    }
+    if (!*dir) {
+        *exit_code = kb_cli_usage(cmd, "--data DIR is required");
+        return C_ERR;
+    }
+    if (optind < argc) {
+        *exit_code = kb_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+        return C_ERR;
+    }
+    return C_OK;
 }

@@ -23,6 +23,9 @@ int kb_cli_fail(const kb_command *cmd, const kb_err *e);
 /* Parses a non-negative integer option value; C_ERR when it is not one. */
 int kb_cli_long(const char *s, long min, long max, long *out);
 double kb_cli_now(void); /* monotonic seconds, for elapsed-time reports */
+/* For commands whose only option is --data DIR: C_OK with *dir set, or the
+ * usage error's exit code in *exit_code. */
+int kb_cli_data_only(const kb_command *cmd, int argc, char **argv, const char **dir, int *exit_code);
 
 /* One line per command; keep alphabetical.  Add your command here and in
  * the table in src/main.c. */

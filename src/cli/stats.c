@@ -1,5 +1,4 @@
 /* kenbank stats -- what a data directory holds. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -18,16 +17,9 @@ static int count(kb_db *db, const char *sql, int64_t *n, kb_err *e) {
 }
 
 static int run(int argc, char **argv) {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-    const char *dir = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd') dir = optarg;
-        else return kb_cli_usage(&kb_cmd_stats, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (!dir) return kb_cli_usage(&kb_cmd_stats, "--data DIR is required");
+    const char *dir;
+    int code;
+    if (kb_cli_data_only(&kb_cmd_stats, argc, argv, &dir, &code) != C_OK) return code;
     kb_err e = {{0}};
     kb_data *d;
     if (kb_data_open(dir, &d, &e) != C_OK) return kb_cli_fail(&kb_cmd_stats, &e);
