@@ -21,7 +21,7 @@ for p in $(seq $((pport + 100)) $((pport + 200))); do
 done
 cleanup() { as_pg "$PGBIN/pg_ctl" -D "$R" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$R"; }
 trap cleanup EXIT
-as_pg "$PGBIN/pg_basebackup" -h "$P" -p "$pport" -U postgres -D "$R" -R -X stream >/dev/null 2>&1 \
+as_pg "$PGBIN/pg_basebackup" -h "$P" -p "$pport" -U postgres -D "$R" -R -X stream --checkpoint=fast >/dev/null 2>&1 \
   || fail "pg_basebackup failed"
 as_pg "$PGBIN/pg_ctl" -D "$R" -l "$P/replica.log" -w -t 60 \
   -o "-p $rport -k $P -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=200" start >/dev/null \
