@@ -26,6 +26,9 @@ struct kb_resolver {
     int params_dirty;
     int next_train;
     long dups; /* records that joined a person already holding a record */
+    int64_t *srec; /* linker record -> store person it was stored under */
+    size_t scap;
+    long unassigned; /* records indexed before training, awaiting clustering */
     kb_resolve_stats st;
 };
 
@@ -56,6 +59,17 @@ static void set_rmap(kb_resolver *R, uint32_t rec, int64_t id) {
 }
 
 static int params_plausible(const kb_link_params *p);
+
+static void set_srec(kb_resolver *R, uint32_t rec, int64_t person) {
+    if (rec >= R->scap) {
+        size_t cap = R->scap ? R->scap : 1024;
+        while (cap <= rec) cap *= 2;
+        R->srec = kb_realloc(R->srec, cap * sizeof *R->srec);
+        memset(R->srec + R->scap, 0, (cap - R->scap) * sizeof *R->srec);
+        R->scap = cap;
+    }
+    R->srec[rec] = person;
+}
 
 static int load_params(kb_resolver *R, kb_err *e) {
     kb_link_params p;
@@ -109,20 +123,64 @@ static int params_plausible(const kb_link_params *p) {
     return p->trained && m > 0.8 && u < 0.05 && m > 50.0 * u;
 }
 
-static void maybe_train(kb_resolver *R) {
+static int queue_review(kb_resolver *R, uint32_t a, uint32_t b, double score, kb_err *e);
+
+/* Records indexed before the first training were linked by the exact key
+ * only and left unassigned in the linker.  Once EM has weights, they are
+ * clustered in one order-independent pass (the batch mode of `kenbank
+ * link`), and store persons that one cluster joins are folded together. */
+static int catch_up(kb_resolver *R, kb_err *e) {
+    size_t n_rev_before;
+    kb_linker_reviews(R->L, &n_rev_before);
+    kb_linker_cluster(R->L, 2);
+    size_t n = kb_linker_count(R->L);
+    int64_t max_id = 0;
+    for (size_t i = 0; i < n && i < R->scap; i++)
+        if (R->srec[i] > max_id) max_id = R->srec[i];
+    int64_t *fwd = kb_calloc((size_t)max_id + 1, sizeof *fwd);
+    int rc = C_OK;
+    for (size_t i = 0; i < n && rc == C_OK; i++) {
+        int64_t S = i < R->scap ? R->srec[i] : 0;
+        if (!S) continue;
+        while (fwd[S]) S = fwd[S];
+        uint32_t P = kb_linker_person(R->L, (uint32_t)i);
+        int64_t T = get_pmap(R, P);
+        while (T && T <= max_id && fwd[T]) T = fwd[T];
+        if (!T) {
+            set_pmap(R, P, S);
+        } else if (T != S) {
+            rc = kb_persons_merge(R->d, S, T, "linkage: clustered once the weights were estimated", e);
+            if (S <= max_id) fwd[S] = T;
+            R->st.merges++;
+        }
+    }
+    free(fwd);
+    size_t n_rev;
+    const kb_link_review *rv = kb_linker_reviews(R->L, &n_rev);
+    for (size_t i = n_rev_before; i < n_rev && rc == C_OK; i++) rc = queue_review(R, rv[i].a, rv[i].b, rv[i].score, e);
+    kb_linker_clear_events(R->L);
+    R->unassigned = 0;
+    return rc;
+}
+
+static int maybe_train(kb_resolver *R, kb_err *e) {
     long n = (long)kb_linker_count(R->L);
-    if (R->dups < MIN_DUPS_TO_TRAIN) return;
+    if (R->dups < MIN_DUPS_TO_TRAIN) return C_OK;
     int crossed = 0;
     while (R->next_train < (int)KB_ARRAY_LEN(train_at) && n >= train_at[R->next_train]) {
         R->next_train++;
         crossed = 1;
     }
-    if (!crossed) return;
+    if (!crossed) return C_OK;
     kb_link_params before = *kb_linker_params(R->L);
     kb_linker_train(R->L, 2);
     R->st.trainings++;
-    if (params_plausible(kb_linker_params(R->L))) R->params_dirty = 1;
-    else kb_linker_set_params(R->L, &before);
+    if (!params_plausible(kb_linker_params(R->L))) {
+        kb_linker_set_params(R->L, &before);
+        return C_OK;
+    }
+    R->params_dirty = 1;
+    return R->unassigned ? catch_up(R, e) : C_OK;
 }
 
 /* Stored rejections keep those pairs apart in the rebuilt index. */
@@ -170,6 +228,7 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
         if (get_pmap(R, (uint32_t)person)) R->dups++;
         uint32_t rec = kb_linker_insert(R->L, src, rid, &lr, (uint32_t)person);
         set_rmap(R, rec, kb_col_int(st, 0));
+        set_srec(R, rec, person);
         set_pmap(R, (uint32_t)person, person);
         R->st.loaded++;
         rc = C_OK;
@@ -186,16 +245,24 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
         return kb_err_prefix(e, "loading the linkage index: ");
     }
     /* A store that grew past a training point while untrained trains now. */
-    if (!kb_linker_params(R->L)->trained) maybe_train(R);
-    else
+    if (!kb_linker_params(R->L)->trained) {
+        /* every loaded record has its person, so this trains and never
+         * needs to re-cluster or write */
+        if (maybe_train(R, e) != C_OK) {
+            *out = R;
+            kb_resolver_close(R, NULL);
+            return C_ERR;
+        }
+    } else {
         while (R->next_train < (int)KB_ARRAY_LEN(train_at) && R->st.loaded >= train_at[R->next_train]) R->next_train++;
+    }
     *out = R;
     return C_OK;
 }
 
 int kb_resolver_close(kb_resolver *R, kb_err *e) {
     int rc = C_OK;
-    if (R->params_dirty) {
+    if (R->params_dirty && e) {
         int own_tx = !R->d->identity->in_tx;
         if (own_tx) rc = kb_db_begin(R->d->identity, e);
         if (rc == C_OK) rc = save_params(R, e);
@@ -207,6 +274,7 @@ int kb_resolver_close(kb_resolver *R, kb_err *e) {
     kb_linker_free(R->L);
     free(R->pmap);
     free(R->rmap);
+    free(R->srec);
     free(R);
     return rc;
 }
@@ -231,6 +299,20 @@ static int subject_of(kb_data *d, int64_t person, int64_t *subject, int *sex, kb
 int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e) {
     if (from == into) return C_OK;
     if (kb_vault_merge_persons(d, from, into, why, e) != C_OK) return C_ERR;
+    /* A pending review pair whose two records now share a person has been
+     * answered by the merge; it leaves the queue so no reviewer sees it. */
+    kb_stmt *rq;
+    if (kb_db_cached(d->identity,
+                     "UPDATE review_queue SET status = 'linked', decided_by = 'linkage', decided_at = {now} "
+                     "WHERE status = 'pending' AND (SELECT person_id FROM person_records WHERE id = record_a) = ? "
+                     "AND (SELECT person_id FROM person_records WHERE id = record_b) = ?",
+                     &rq, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(rq, 1, into);
+    kb_bind_int(rq, 2, into);
+    int rrc = kb_stmt_step(rq, e);
+    kb_stmt_reset(rq);
+    if (rrc < 0) return C_ERR;
     /* The research side: the absorbed subject's exams move to the
      * survivor's subject (created if the survivor had no exams yet), and the
      * absorbed subject is kept, marked merged, so old pseudonyms resolve. */
@@ -304,12 +386,12 @@ static int resolve_exact(kb_resolver *R, const char *source, const char *record_
     }
     int64_t rid = 0;
     if (kb_vault_put_record(R->d, p, source, record_id, who, key, &rid, e) != C_OK) return C_ERR;
-    uint32_t rec = kb_linker_insert(R->L, source, record_id, lr, (uint32_t)p);
+    uint32_t rec = kb_linker_insert(R->L, source, record_id, lr, 0);
     set_rmap(R, rec, rid);
-    set_pmap(R, (uint32_t)p, p);
+    set_srec(R, rec, p);
+    R->unassigned++;
     *person = p;
-    maybe_train(R);
-    return C_OK;
+    return maybe_train(R, e);
 }
 
 int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
@@ -325,7 +407,8 @@ int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *reco
                             const kb_link_rec *lr, int64_t *person, kb_err *e) {
     uint32_t rec;
     if (kb_linker_find(R->L, source, record_id, &rec) == C_OK) {
-        *person = get_pmap(R, kb_linker_person(R->L, rec));
+        uint32_t P = kb_linker_person(R->L, rec);
+        *person = P ? get_pmap(R, P) : (rec < R->scap ? R->srec[rec] : 0);
         if (*person) return C_OK;
     }
     uint8_t key[32];
@@ -346,22 +429,35 @@ int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *reco
     int64_t rid = 0;
     if (kb_vault_put_record(R->d, p, source, record_id, who, has_key ? key : NULL, &rid, e) != C_OK) return C_ERR;
     set_rmap(R, dec.record, rid);
-    if (dec.kind == KB_LINK_REVIEW && dec.cand_record < R->rcap && R->rmap[dec.cand_record]) {
-        kb_stmt *st;
-        if (kb_db_cached(R->d->identity,
-                         "INSERT INTO review_queue (record_a, record_b, score, created_at) VALUES (?, ?, ?, {now})",
-                         &st, e) != C_OK)
-            return C_ERR;
-        kb_bind_int(st, 1, R->rmap[dec.cand_record]);
-        kb_bind_int(st, 2, rid);
-        kb_bind_double(st, 3, dec.score);
-        int rc = kb_stmt_step(st, e);
-        kb_stmt_reset(st);
-        if (rc < 0) return C_ERR;
-        R->st.reviews++;
-    }
+    set_srec(R, dec.record, p);
+    if (dec.kind == KB_LINK_REVIEW && queue_review(R, dec.cand_record, dec.record, dec.score, e) != C_OK)
+        return C_ERR;
     if (apply_events(R, e) != C_OK) return C_ERR;
     *person = get_pmap(R, kb_linker_person(R->L, dec.record));
-    maybe_train(R);
+    return maybe_train(R, e);
+}
+
+static int queue_review(kb_resolver *R, uint32_t a, uint32_t b, double score, kb_err *e) {
+    if (a >= R->rcap || b >= R->rcap || !R->rmap[a] || !R->rmap[b]) return C_OK;
+    /* Batch clustering reports borderline pairs that stronger pairs then
+     * joined anyway: nothing is left for a reviewer to decide. */
+    uint32_t pa = kb_linker_person(R->L, a), pb = kb_linker_person(R->L, b);
+    if (pa && pa == pb) return C_OK;
+    /* Likewise when the exact key already put both records under one store
+     * person while the linker kept them in two. */
+    int64_t sa = pa ? get_pmap(R, pa) : 0, sb = pb ? get_pmap(R, pb) : 0;
+    if (sa && sa == sb) return C_OK;
+    kb_stmt *st;
+    if (kb_db_cached(R->d->identity,
+                     "INSERT INTO review_queue (record_a, record_b, score, created_at) VALUES (?, ?, ?, {now})", &st,
+                     e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, R->rmap[a]);
+    kb_bind_int(st, 2, R->rmap[b]);
+    kb_bind_double(st, 3, score);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    R->st.reviews++;
     return C_OK;
 }
