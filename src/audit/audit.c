@@ -42,8 +42,15 @@ static void entry_hash(const kb_keys *k, const char *prev, const kb_audit_row *r
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
-int kb_audit_append(kb_data *d, const char *actor, const char *role, const char *action, const char *pseudonym,
-                    const char *purpose, const char *result, const char *detail, kb_err *e) {
+static const char SQL_LOCK_HEAD[] = "UPDATE audit_head SET seq = seq WHERE id = 1";
+static const char SQL_READ_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
+static const char SQL_INSERT[] = "INSERT INTO audit_log (seq, at, actor, role, action, pseudonym, purpose, result, "
+                                 "detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_MOVE_HEAD[] = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1";
+static const char SQL_ANCHOR[] = "UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1 AND seq < ?";
+
+int kb_audit_append_many(kb_data *d, size_t n, kb_audit_row *rows, kb_err *e) {
+    if (n == 0) return C_OK;
     kb_db *db = d->research;
     int own_tx = !db->in_tx;
     kb_stmt *st;
@@ -51,11 +58,11 @@ int kb_audit_append(kb_data *d, const char *actor, const char *role, const char 
     if (own_tx && kb_db_begin(db, e)) return kb_err_prefix(e, "audit append: ");
     /* Writing the head row first takes the store's write lock before the
      * chain is read, so two appenders can never build on the same entry. */
-    rc = kb_db_cached(db, "UPDATE audit_head SET seq = seq WHERE id = 1", &st, e);
+    rc = kb_db_cached(db, SQL_LOCK_HEAD, &st, e);
     if (!rc && kb_stmt_step(st, e) < 0) rc = C_ERR;
-    char prev[2 * HASH_BYTES + 1] = "";
+    char prev[2 * HASH_BYTES + 1] = "", hash[2 * HASH_BYTES + 1] = "";
     int64_t seq = 0;
-    if (!rc) rc = kb_db_cached(db, "SELECT seq, hash FROM audit_head WHERE id = 1", &st, e);
+    if (!rc) rc = kb_db_cached(db, SQL_READ_HEAD, &st, e);
     if (!rc) {
         int r = kb_stmt_step(st, e);
         if (r == 1) {
@@ -66,32 +73,44 @@ int kb_audit_append(kb_data *d, const char *actor, const char *role, const char 
             rc = r < 0 ? C_ERR : kb_errf(e, "%s: audit_head row missing", db->where);
         }
     }
-    char at[32], hash[2 * HASH_BYTES + 1];
-    kb_audit_now(at);
-    kb_audit_row row = {seq + 1, at, nz(actor), nz(role), nz(action), nz(pseudonym), nz(purpose), nz(result),
-                        nz(detail)};
-    entry_hash(&d->keys, prev, &row, hash);
-    if (!rc) rc = kb_db_cached(db,
-                               "INSERT INTO audit_log (seq, at, actor, role, action, pseudonym, purpose, result, "
-                               "detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               &st, e);
-    if (!rc) {
-        kb_bind_int(st, 1, row.seq);
-        kb_bind_text(st, 2, row.at);
-        kb_bind_text(st, 3, row.actor);
-        kb_bind_text(st, 4, row.role);
-        kb_bind_text(st, 5, row.action);
-        kb_bind_text(st, 6, row.pseudonym);
-        kb_bind_text(st, 7, row.purpose);
-        kb_bind_text(st, 8, row.result);
-        kb_bind_text(st, 9, row.detail);
-        kb_bind_text(st, 10, prev);
-        kb_bind_text(st, 11, hash);
-        if (kb_stmt_step(st, e) < 0) rc = C_ERR;
+    /* Stamped once the chain is locked, so `at` never runs backwards along seq. */
+    char now[32];
+    kb_audit_now(now);
+    size_t i;
+    for (i = 0; i < n && !rc; i++) {
+        kb_audit_row *row = &rows[i];
+        int stamp = row->at == NULL;
+        if (stamp) row->at = now;
+        row->seq = ++seq;
+        row->actor = nz(row->actor);
+        row->role = nz(row->role);
+        row->action = nz(row->action);
+        row->pseudonym = nz(row->pseudonym);
+        row->purpose = nz(row->purpose);
+        row->result = nz(row->result);
+        row->detail = nz(row->detail);
+        entry_hash(&d->keys, prev, row, hash);
+        rc = kb_db_cached(db, SQL_INSERT, &st, e);
+        if (!rc) {
+            kb_bind_int(st, 1, row->seq);
+            kb_bind_text(st, 2, row->at);
+            kb_bind_text(st, 3, row->actor);
+            kb_bind_text(st, 4, row->role);
+            kb_bind_text(st, 5, row->action);
+            kb_bind_text(st, 6, row->pseudonym);
+            kb_bind_text(st, 7, row->purpose);
+            kb_bind_text(st, 8, row->result);
+            kb_bind_text(st, 9, row->detail);
+            kb_bind_text(st, 10, prev);
+            kb_bind_text(st, 11, hash);
+            if (kb_stmt_step(st, e) < 0) rc = C_ERR;
+        }
+        if (stamp) row->at = NULL;
+        kb_strlcpy(prev, hash, sizeof prev);
     }
-    if (!rc) rc = kb_db_cached(db, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", &st, e);
+    if (!rc) rc = kb_db_cached(db, SQL_MOVE_HEAD, &st, e);
     if (!rc) {
-        kb_bind_int(st, 1, row.seq);
+        kb_bind_int(st, 1, seq);
         kb_bind_text(st, 2, hash);
         if (kb_stmt_step(st, e) < 0) rc = C_ERR;
     }
@@ -99,20 +118,30 @@ int kb_audit_append(kb_data *d, const char *actor, const char *role, const char 
         if (!rc) rc = kb_db_commit(db, e);
         if (rc) kb_db_rollback(db);
     }
-    if (rc) return kb_err_prefix(e, "audit append (%s by %s): ", nz(action), nz(actor));
-    /* The anchor only moves forward; a lagging anchor (crash between the two
-     * writes) still verifies, a missing tail does not. */
-    {
-        rc = kb_db_cached(d->identity, "UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1 AND seq < ?", &st, e);
-        if (!rc) {
-            kb_bind_int(st, 1, row.seq);
-            kb_bind_text(st, 2, hash);
-            kb_bind_int(st, 3, row.seq);
-            if (kb_stmt_step(st, e) < 0) rc = C_ERR;
-        }
-        if (rc) return kb_err_prefix(e, "audit anchor (identity store): ");
+    if (rc) {
+        const kb_audit_row *bad = &rows[i ? i - 1 : 0];
+        if (n == 1) return kb_err_prefix(e, "audit append (%s by %s): ", nz(bad->action), nz(bad->actor));
+        return kb_err_prefix(e, "audit append (batch of %zu, entry %zu: %s by %s): ", n, i ? i : 1,
+                             nz(bad->action), nz(bad->actor));
     }
+    /* The anchor only moves forward; a lagging anchor (crash between the two
+     * writes) still verifies, a missing tail does not.  One statement per
+     * batch: only the newest entry's (seq, hash) is anchored. */
+    rc = kb_db_cached(d->identity, SQL_ANCHOR, &st, e);
+    if (!rc) {
+        kb_bind_int(st, 1, seq);
+        kb_bind_text(st, 2, hash);
+        kb_bind_int(st, 3, seq);
+        if (kb_stmt_step(st, e) < 0) rc = C_ERR;
+    }
+    if (rc) return kb_err_prefix(e, "audit anchor (identity store): ");
     return C_OK;
+}
+
+int kb_audit_append(kb_data *d, const char *actor, const char *role, const char *action, const char *pseudonym,
+                    const char *purpose, const char *result, const char *detail, kb_err *e) {
+    kb_audit_row row = {0, NULL, actor, role, action, pseudonym, purpose, result, detail};
+    return kb_audit_append_many(d, 1, &row, e);
 }
 
 #define MAX_REPORTED 20

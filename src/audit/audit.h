@@ -12,6 +12,7 @@
 #ifndef KB_AUDIT_H
 #define KB_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/datadir.h"
@@ -28,6 +29,15 @@ typedef struct kb_audit_row {
  * caller already holds a research-store transaction the entry joins it. */
 int kb_audit_append(kb_data *d, const char *actor, const char *role, const char *action, const char *pseudonym,
                     const char *purpose, const char *result, const char *detail, kb_err *e);
+
+/* Appends rows[0..n) as consecutive entries in ONE research-store
+ * transaction (joining the caller's, if open), then moves the identity
+ * store's anchor once, to the last of them.  Reads each row's text fields
+ * (NULL stored as ""; they are replaced by "" in rows); writes each row's
+ * seq.  A row whose `at` is NULL is stamped with the time the chain was
+ * locked (and its `at` is left NULL).  All rows or none are appended.  The
+ * group-commit batcher (audit/batch.h) is built on this. */
+int kb_audit_append_many(kb_data *d, size_t n, kb_audit_row *rows, kb_err *e);
 
 /* Checks the whole chain.  Returns C_OK when it could be read; *bad is the
  * number of problems found, each described on one line in report (which is

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "audit/batch.h"
 #include "consent/consent.h"
 #include "server/server.h"
 
@@ -306,7 +307,16 @@ int kb_req_audit(kb_req *r, const char *action, const char *pseudonym, const cha
     char who[160];
     if (r->who.org[0]) snprintf(who, sizeof who, "%s@%s", actor, r->who.org);
     else kb_strlcpy(who, actor, sizeof who);
-    if (kb_audit_append(r->d, who, kb_role_name(r->who.role), action, pseudonym, purpose, result, detail, &e)) {
+    /* Group commit through the server's audit batcher; a handler that holds
+     * a transaction of its own appends directly (the entry joins it, and
+     * a batch leader must never wait on a lock this thread holds). */
+    kb_audit_batcher *b = kb_audit_batcher_global();
+    int rc = b && !r->d->research->in_tx && !r->d->identity->in_tx
+                 ? kb_audit_batcher_append(b, who, kb_role_name(r->who.role), action, pseudonym, purpose, result,
+                                           detail, &e)
+                 : kb_audit_append(r->d, who, kb_role_name(r->who.role), action, pseudonym, purpose, result,
+                                   detail, &e);
+    if (rc) {
         fprintf(stderr, "kenbank serve: %s\n", e.msg);
         kb_reply_error(r, 500, "audit_failed", "the access could not be audited, so it was refused");
         return C_ERR;
