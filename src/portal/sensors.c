@@ -51,6 +51,35 @@ int kb_sensor_add(kb_data *d, const char *pseudonym, const kb_sensor_reading *r,
     char now[32];
     kb_iso_after(0, now);
     kb_stmt *st;
+    /* Steps are a day's running total that a device sends again and again;
+     * only the largest counts, so one row per day keeps it.  Without this a
+     * busy device adds rows without bound and every points sync rereads them
+     * all.  Blood pressure and weight keep every reading. */
+    if (strcmp(r->kind, "steps") == 0) {
+        if (kb_db_cached(d->research,
+                         "UPDATE sensor_readings SET value = ?, channel = ?, recorded_at = ? "
+                         "WHERE pseudonym = ? AND kind = 'steps' AND measured_on = ? AND value <= ?",
+                         &st, e))
+            return C_ERR;
+        kb_bind_double(st, 1, r->value);
+        kb_bind_text(st, 2, r->channel ? r->channel : "api");
+        kb_bind_text(st, 3, now);
+        kb_bind_text(st, 4, pseudonym);
+        kb_bind_text(st, 5, r->measured_on);
+        kb_bind_double(st, 6, r->value);
+        if (kb_stmt_step(st, e) < 0) return C_ERR;
+        if (kb_db_cached(d->research,
+                         "SELECT COUNT(*) FROM sensor_readings WHERE pseudonym = ? AND kind = 'steps' AND measured_on = ?",
+                         &st, e))
+            return C_ERR;
+        kb_bind_text(st, 1, pseudonym);
+        kb_bind_text(st, 2, r->measured_on);
+        int rc = kb_stmt_step(st, e);
+        int64_t have = rc == 1 ? kb_col_int(st, 0) : 0;
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+        if (have) return C_OK; /* updated, or a larger total is already kept */
+    }
     if (kb_db_cached(d->research,
                      "INSERT INTO sensor_readings (pseudonym, kind, measured_on, value, value2, channel, recorded_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
