@@ -394,15 +394,6 @@ static int resolve_exact(kb_resolver *R, const char *source, const char *record_
     return maybe_train(R, e);
 }
 
-int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
-                        int64_t *person, kb_err *e) {
-    kb_link_rec lr;
-    kb_link_rec_prepare(&lr, who, NULL, NULL);
-    int rc = kb_resolver_resolve_rec(R, source, record_id, who, &lr, person, e);
-    sodium_memzero(&lr, sizeof lr);
-    return rc;
-}
-
 int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
                             const kb_link_rec *lr, int64_t *person, kb_err *e) {
     uint32_t rec;

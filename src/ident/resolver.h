@@ -38,15 +38,11 @@ int kb_resolver_close(kb_resolver *R, kb_err *e);
 const kb_resolve_stats *kb_resolver_stats(const kb_resolver *R);
 
 /* Resolves (and stores, sealed) one source record; *person gets the
- * identity-store person id.  A record already stored resolves to its person
- * without being stored again.  Must run inside the caller's identity and
- * research transactions (merges touch both stores). */
-int kb_resolver_resolve(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
-                        int64_t *person, kb_err *e);
-
-/* The same, with the record's linkage fields already prepared (by
- * kb_link_rec_prepare, which is thread-safe): the importer prepares them on
- * its reader thread. */
+ * identity-store person id.  lr holds the record's linkage fields, prepared
+ * by kb_link_rec_prepare (thread-safe: the importer prepares them on its
+ * reader thread).  A record already stored resolves to its person without
+ * being stored again.  Must run inside the caller's identity and research
+ * transactions (merges touch both stores). */
 struct kb_link_rec;
 int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *record_id, const kb_person_id *who,
                             const struct kb_link_rec *lr, int64_t *person, kb_err *e);

@@ -112,8 +112,6 @@ void kb_db_close(kb_db *db) {
 }
 
 const char *kb_db_backend_name(const kb_db *db) { return db->be->name; }
-const char *kb_db_where(const kb_db *db) { return db->where; }
-kb_db_role kb_db_role_of(const kb_db *db) { return db->role; }
 
 int kb_db_exec(kb_db *db, const char *sql, kb_err *e) {
     char *x = db->be->dialect(sql);

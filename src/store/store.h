@@ -3,7 +3,7 @@
  * interchangeable.
  *
  * The interface is a thin, portable SQL layer: callers write portable SQL
- * with `?` placeholders; each back end (src/store/sqlite.c, later
+ * with `?` placeholders; each back end (src/store/sqlite.c,
  * src/store/pg.c) turns it into its own dialect.  Schema text may use
  * {id} (auto-increment primary key), {blob} (binary) and {now} (current UTC
  * timestamp as ISO-8601 text) which each back end expands.
@@ -35,8 +35,6 @@ typedef struct kb_migration {
 int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e);
 void kb_db_close(kb_db *db);
 const char *kb_db_backend_name(const kb_db *db);
-const char *kb_db_where(const kb_db *db);
-kb_db_role kb_db_role_of(const kb_db *db);
 
 /* Runs statements without parameters (several may be ';'-separated). */
 int kb_db_exec(kb_db *db, const char *sql, kb_err *e);
