@@ -3,7 +3,7 @@
 # token), measured with wrk against `kenbank serve`, beside a static file
 # served by the same server in the same run.  Goal: >= 20,000 req/s with
 # p99 < 20 ms on this 2-core machine.
-#   DURATION=10s CONNECTIONS=32 THREADS=2 SERVER_THREADS=4
+#   DURATION=10s CONNECTIONS=32 THREADS=2 SERVER_THREADS=16
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 K="${KENBANK:-$PWD/build/kenbank}"
@@ -16,7 +16,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 src=$(awk -F, 'NR == 2 { print $1 }' "$OUT/pop/exams.csv")
 rid=$(awk -F, 'NR == 2 { print $2 }' "$OUT/pop/exams.csv")
 code=$("$K" enrol --data "$OUT/d" --source "$src" --record-id "$rid")
-"$K" serve --data "$OUT/d" --listen 127.0.0.1:0 --threads "${SERVER_THREADS:-4}" > "$OUT/srv.out" 2>&1 &
+"$K" serve --data "$OUT/d" --listen 127.0.0.1:0 --threads "${SERVER_THREADS:-16}" > "$OUT/srv.out" 2>&1 &
 srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT
 for _ in $(seq 100); do grep -q listening "$OUT/srv.out" 2>/dev/null && break; sleep 0.1; done

@@ -16,7 +16,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 src=$(awk -F, 'NR == 2 { print $1 }' "$OUT/pop/exams.csv")
 rid=$(awk -F, 'NR == 2 { print $2 }' "$OUT/pop/exams.csv")
 code=$("$K" enrol --data "$OUT/d" --source "$src" --record-id "$rid")
-"$K" serve --data "$OUT/d" --listen 127.0.0.1:0 --threads 4 > "$OUT/srv.out" 2>&1 &
+"$K" serve --data "$OUT/d" --listen 127.0.0.1:0 --threads 16 > "$OUT/srv.out" 2>&1 &
 srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT
 for _ in $(seq 100); do grep -q listening "$OUT/srv.out" 2>/dev/null && break; sleep 0.1; done

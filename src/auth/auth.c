@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "auth/token_cache.h"
 
 static const char *const role_names[KB_ROLE_COUNT] = {"none",       "individual", "institution", "insurer", "biobank",
                                                       "researcher", "reviewer",   "provider",    "admin"};
@@ -123,7 +124,9 @@ int kb_account_disable(kb_data *d, const char *username, kb_err *e) {
         kb_stmt_finalize(st);
         if (r < 0) goto fail;
     }
-    return kb_db_commit(d->identity, e);
+    if (kb_db_commit(d->identity, e)) return C_ERR;
+    kb_token_cache_flush();
+    return C_OK;
 fail:
     kb_db_rollback(d->identity);
     return C_ERR;
@@ -309,9 +312,10 @@ int kb_token_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e) {
     char th[65], now[32];
     token_hash(token, th);
     kb_iso_after(0, now);
+    if (kb_token_cache_get(th, now, p)) return 1;
     kb_stmt *st;
     if (kb_db_cached(d->identity,
-                     "SELECT a.id, a.username, a.role, a.person_id, a.org, t.scope FROM api_tokens t "
+                     "SELECT a.id, a.username, a.role, a.person_id, a.org, t.scope, t.expires_at FROM api_tokens t "
                      "JOIN accounts a ON a.id = t.account_id "
                      "WHERE t.token_hash = ? AND t.expires_at > ? AND t.revoked = 0 AND a.status = 'active'",
                      &st, e))
@@ -322,8 +326,9 @@ int kb_token_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e) {
     if (r != 1) return r;
     fill_principal(st, 0, p);
     p->can_write = strstr(kb_col_text(st, 5), "write") != NULL;
-    kb_stmt_reset(st);
     p->via = KB_VIA_BEARER;
+    kb_token_cache_put(th, kb_col_text(st, 6), p);
+    kb_stmt_reset(st);
     return 1;
 }
 

@@ -16,7 +16,7 @@ const kb_command kb_cmd_serve = {
     "Serves /api (JSON), /fhir (FHIR R4) and the files of web/ until SIGTERM or\n"
     "SIGINT, then finishes requests in flight, closes the stores and exits 0.\n"
     "--listen defaults to 127.0.0.1:8080; port 0 picks a free port. The bound\n"
-    "address is printed as 'listening on http://HOST:PORT'. --threads (default 4)\n"
+    "address is printed as 'listening on http://HOST:PORT'. --threads (default 16)\n"
     "sizes the worker pool, --timeout (default 30) closes idle connections,\n"
     "--max-body (default 1048576) limits request bodies (413 beyond), and\n"
     "--login-rate (default 10) caps login/enrol attempts per client IP per minute.\n\n"
@@ -54,7 +54,7 @@ static int run(int argc, char **argv) {
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"login-rate", required_argument, NULL, 'r'},
                                          {NULL, 0, NULL, 0}};
-    kb_server_opts o = {NULL, "127.0.0.1", 8080, 4, 30, 1 << 20, 10};
+    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, 10};
     char host[64];
     long v;
     int c;

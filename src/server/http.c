@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "audit/batch.h"
+#include "auth/token_cache.h"
 #include "domain/items.h"
 #include "server/server.h"
 #include "util/asset.h"
@@ -244,6 +245,9 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
         return C_ERR;
     }
     kb_audit_batcher_set_global(audit_b);
+    /* Bearer lookups are cached for two seconds (auth/token_cache.h): the
+     * hot path of a machine client then reads no identity row at all. */
+    kb_token_cache_enable(2000);
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;

@@ -4,6 +4,7 @@
  * extra checks.  kb_dispatch() authenticates the caller, then kb_authorise()
  * decides -- nothing else grants access, and a route without a role bit is
  * closed to that role.  Handlers may assume their checks passed. */
+#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -241,6 +242,15 @@ static void set_body(kb_req *r, int status, char *text, const char *ctype) {
     r->out = text;
     r->out_len = text ? strlen(text) : 0;
     r->ctype = ctype;
+}
+
+void kb_json_add_int(cJSON *o, const char *name, int64_t v) {
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", (long long)v);
+    cJSON *it = cJSON_CreateRaw(digits);
+    it->valuedouble = (double)v;
+    it->valueint = v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
+    cJSON_AddItemToObject(o, name, it);
 }
 
 void kb_reply_json(kb_req *r, int status, cJSON *body) {

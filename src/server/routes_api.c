@@ -212,14 +212,14 @@ int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e) 
     int rc, n = 0;
     while ((rc = kb_stmt_step(st, e)) == 1) {
         cJSON *x = cJSON_CreateObject();
-        cJSON_AddNumberToObject(x, "id", (double)kb_col_int(st, 0));
+        kb_json_add_int(x, "id", kb_col_int(st, 0));
         cJSON_AddStringToObject(x, "exam_date", kb_col_text(st, 1));
-        cJSON_AddNumberToObject(x, "fiscal_year", (double)kb_col_int(st, 2));
+        kb_json_add_int(x, "fiscal_year", kb_col_int(st, 2));
         cJSON_AddStringToObject(x, "source", kb_col_text(st, 3));
-        if (!kb_col_is_null(st, 4)) cJSON_AddNumberToObject(x, "age", (double)kb_col_int(st, 4));
-        if (!kb_col_is_null(st, 5)) cJSON_AddNumberToObject(x, "metabo", (double)kb_col_int(st, 5));
-        if (!kb_col_is_null(st, 6)) cJSON_AddNumberToObject(x, "guidance", (double)kb_col_int(st, 6));
-        cJSON_AddNumberToObject(x, "observations", (double)kb_col_int(st, 7));
+        if (!kb_col_is_null(st, 4)) kb_json_add_int(x, "age", kb_col_int(st, 4));
+        if (!kb_col_is_null(st, 5)) kb_json_add_int(x, "metabo", kb_col_int(st, 5));
+        if (!kb_col_is_null(st, 6)) kb_json_add_int(x, "guidance", kb_col_int(st, 6));
+        kb_json_add_int(x, "observations", kb_col_int(st, 7));
         cJSON_AddItemToArray(arr, x);
         n++;
     }
@@ -238,14 +238,14 @@ int kb_exam_json(kb_data *d, int64_t exam_id, cJSON **out, kb_err *e) {
     int rc = kb_stmt_step(st, e);
     if (rc != 1) return rc;
     cJSON *x = cJSON_CreateObject();
-    cJSON_AddNumberToObject(x, "id", (double)kb_col_int(st, 0));
+    kb_json_add_int(x, "id", kb_col_int(st, 0));
     cJSON_AddStringToObject(x, "exam_date", kb_col_text(st, 1));
-    cJSON_AddNumberToObject(x, "fiscal_year", (double)kb_col_int(st, 2));
+    kb_json_add_int(x, "fiscal_year", kb_col_int(st, 2));
     cJSON_AddStringToObject(x, "source", kb_col_text(st, 3));
-    if (!kb_col_is_null(st, 4)) cJSON_AddNumberToObject(x, "age", (double)kb_col_int(st, 4));
-    if (!kb_col_is_null(st, 5)) cJSON_AddNumberToObject(x, "metabo", (double)kb_col_int(st, 5));
-    if (!kb_col_is_null(st, 6)) cJSON_AddNumberToObject(x, "guidance", (double)kb_col_int(st, 6));
-    cJSON_AddNumberToObject(x, "version", (double)kb_col_int(st, 7));
+    if (!kb_col_is_null(st, 4)) kb_json_add_int(x, "age", kb_col_int(st, 4));
+    if (!kb_col_is_null(st, 5)) kb_json_add_int(x, "metabo", kb_col_int(st, 5));
+    if (!kb_col_is_null(st, 6)) kb_json_add_int(x, "guidance", kb_col_int(st, 6));
+    kb_json_add_int(x, "version", kb_col_int(st, 7));
     kb_stmt_reset(st);
     cJSON *obs = cJSON_AddArrayToObject(x, "observations");
     if (kb_db_cached(d->research,

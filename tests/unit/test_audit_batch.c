@@ -223,9 +223,50 @@ static void failed_batch_fails_every_entry(void **state) {
     cleanup();
 }
 
+/* A batch of at most 3 with 24 threads: most leaders cannot take their own
+ * entry and must hand the lead to an older one, or get it handed straight
+ * back.  Every entry still lands exactly once and the chain verifies. */
+#define SMALL_THREADS 24
+#define SMALL_PER 30
+static void tiny_batches_hand_the_lead_on(void **state) {
+    fresh();
+    kb_data *wd = open_data(), *check = open_data();
+    kb_err e = {{0}};
+    kb_audit_batcher *b;
+    assert_int_equal(kb_audit_batcher_start(wd, 3, &b, &e), C_OK);
+    hold_chain(check);
+    pthread_t t[SMALL_THREADS];
+    job jobs[SMALL_THREADS];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < SMALL_THREADS; i++) {
+        jobs[i] = (job){.b = b, .id = i, .n = SMALL_PER};
+        assert_int_equal(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
+    }
+    nap_ms(100);
+    assert_int_equal(kb_db_commit(check->research, &e), C_OK);
+    for (int i = 0; i < SMALL_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        if (jobs[i].failed) fail_msg("thread %d: %d appends failed: %s", i, jobs[i].failed, jobs[i].msg);
+    }
+    int64_t entries, batches, largest;
+    kb_audit_batcher_stats(b, &entries, &batches, &largest);
+    kb_audit_batcher_stop(b);
+    assert_int_equal(entries, SMALL_THREADS * SMALL_PER);
+    assert_int_equal(largest, 3);
+    assert_true(batches >= entries / 3);
+    int64_t verified = 0;
+    assert_int_equal(problems(check, &verified), 0);
+    assert_int_equal(verified, SMALL_THREADS * SMALL_PER);
+    assert_int_equal(query_int(check, "SELECT COUNT(DISTINCT detail) FROM audit_log"), SMALL_THREADS * SMALL_PER);
+    kb_data_close(wd);
+    kb_data_close(check);
+    cleanup();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(concurrent_appends_through_batcher_keep_one_chain),
+        cmocka_unit_test(tiny_batches_hand_the_lead_on),
         cmocka_unit_test(failed_batch_fails_every_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

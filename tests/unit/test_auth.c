@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "auth/token_cache.h"
+#include <time.h>
 #include "ident/vault.h"
 
 static char dir[64];
@@ -144,11 +146,49 @@ static void enrolment_is_one_time(void **state) {
     done(d);
 }
 
+/* The server's token cache: a hit skips the store, a disable in this process
+ * takes effect at once, a change behind its back within the lifetime, and an
+ * expired entry sends the lookup back to the store. */
+static void token_cache_forgets_in_time(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    int64_t id;
+    assert_int_equal(kb_account_add(d, "mach1", "correct horse", KB_ROLE_INSURER, "06140019", 0, &id, &e), C_OK);
+    char tok[KB_TOKEN_LEN];
+    assert_int_equal(kb_token_issue(d, id, "read", 3600, "t", tok, &e), C_OK);
+    kb_principal p;
+    kb_token_cache_enable(60000);
+    assert_int_equal(kb_token_lookup(d, tok, &p, &e), 1);
+    /* revoked by another process: the cache still answers for its lifetime */
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE api_tokens SET revoked = 1", &e), C_OK);
+    assert_int_equal(kb_token_lookup(d, tok, &p, &e), 1);
+    assert_string_equal(p.username, "mach1");
+    /* ... but a disable in this process flushes it */
+    assert_int_equal(kb_account_disable(d, "mach1", &e), C_OK);
+    assert_int_equal(kb_token_lookup(d, tok, &p, &e), 0);
+
+    /* a short lifetime runs out */
+    assert_int_equal(kb_account_add(d, "mach2", "correct horse", KB_ROLE_INSURER, "06140019", 0, &id, &e), C_OK);
+    assert_int_equal(kb_token_issue(d, id, "read", 3600, "t", tok, &e), C_OK);
+    kb_token_cache_enable(50);
+    assert_int_equal(kb_token_lookup(d, tok, &p, &e), 1);
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE api_tokens SET revoked = 1", &e), C_OK);
+    struct timespec ts = {0, 120 * 1000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(kb_token_lookup(d, tok, &p, &e), 0);
+    /* after a miss the store answers again: a fresh token works */
+    assert_int_equal(kb_token_issue(d, id, "read", 3600, "t", tok, &e), C_OK);
+    assert_int_equal(kb_token_lookup(d, tok, &p, &e), 1);
+    kb_token_cache_enable(0);
+    done(d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(login_lockout_disable),
         cmocka_unit_test(tokens_are_scoped_and_expire),
         cmocka_unit_test(enrolment_is_one_time),
+        cmocka_unit_test(token_cache_forgets_in_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
