@@ -2,7 +2,9 @@
 # A throwaway PostgreSQL cluster for the test suite and benchmarks.
 #   scripts/pgtest.sh start DIR   creates and starts it; prints the admin conninfo
 #   scripts/pgtest.sh stop DIR    stops it and removes DIR
-# It listens on a free port on 127.0.0.1 and a socket in DIR.  The superuser
+# It listens on a free port on 127.0.0.1 and a socket in DIR.  Tests run it
+# with fsync off; PGTEST_DURABLE=1 (benchmarks) keeps fsync on and only
+# turns synchronous_commit off, the durability SQLite's WAL mode gives.  The superuser
 # logs in over the socket without a password; every other role needs its
 # password (scram), so the tests exercise real authentication.
 set -euo pipefail
@@ -29,8 +31,10 @@ HBA
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then port=$p; break; fi
   done
   [ -n "$port" ] || { echo "pgtest: no free port" >&2; exit 1; }
+  sync="-c fsync=off -c synchronous_commit=off"
+  [ -n "${PGTEST_DURABLE:-}" ] && sync="-c synchronous_commit=off -c max_wal_size=4GB -c shared_buffers=1GB"
   as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $sync -c max_connections=200" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "host=$dir port=$port user=postgres dbname=postgres" | tee "$dir/admin"
   ;;

@@ -16,9 +16,9 @@ FAIL=0
 FAILED=()
 ONLY="${ONLY:-}"   # ONLY=pattern runs the matching tests only
 
-run_unit() { # $1 build dir, $2 label
+run_unit() { # $1 build dir, $2 label, [$3 file pattern, default test_*]
   local bin out p f
-  for bin in "$1"/tests/test_*; do
+  for bin in "$1"/tests/${3:-test_*}; do
     [ -x "$bin" ] || continue
     [ -n "$ONLY" ] && [[ "$bin" != *$ONLY* ]] && continue
     out=$(cd "$ROOT" && "$bin" 2>&1)
@@ -77,6 +77,8 @@ if [ -z "${SKIP_PG:-}" ] && [ -x "$ROOT/build/kenbank" ]; then
   PGTEST=$(mktemp -d /tmp/kenbank-pg.XXXXXX)
   if admin=$(bash scripts/pgtest.sh start "$PGTEST" 2>&1); then
     trap 'bash "$ROOT/scripts/pgtest.sh" stop "$PGTEST"' EXIT
+    # Unit tests that take a PostgreSQL conninfo (test_store: COPY through kb_bulk).
+    KENBANK_TEST_PG="$admin" run_unit build pg test_store
     KENBANK_INIT_PG="$admin" KENBANK_PGTEST_DIR="$PGTEST" run_integration "$ROOT/build/kenbank" pg
     bash scripts/pgtest.sh stop "$PGTEST"
     trap - EXIT

@@ -28,6 +28,8 @@
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/encoding.h"
+#include "util/idmap.h"
+#include "store/bulk.h"
 
 /* Exams per transaction: large enough that commit cost (an fsync of the WAL)
  * is amortised, small enough that a crash loses little work. */
@@ -57,8 +59,15 @@ struct kb_importer {
     kb_exam x;
     kb_hc08_reader *xr;
     kb_resolver *resolver;
+    kb_bulk *obs, *flags; /* this batch's rows, written at its commit */
+    kb_idmap subjects;    /* person id -> research subject id, as seen in this import */
     exam_prep prep; /* for exams not read by the zip pipeline */
 };
+
+static const char *const obs_cols[] = {"exam_id", "seq",  "code",        "type",     "num",
+                                       "num_text", "unit", "coded",      "coded_system", "text",
+                                       "null_flavor", "not_done", "interp", "grp",     "fiscal_year"};
+static const char *const flag_cols[] = {"exam_id", "item", "level"};
 
 static double now_s(void) {
     struct timespec ts;
@@ -83,6 +92,8 @@ int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *
         return C_ERR;
     }
     imp->st.records_indexed = kb_resolver_stats(imp->resolver)->loaded;
+    imp->obs = kb_bulk_new(d->research, "observations", obs_cols, (int)KB_ARRAY_LEN(obs_cols));
+    imp->flags = kb_bulk_new(d->research, "exam_flags", flag_cols, (int)KB_ARRAY_LEN(flag_cols));
     imp->t0 = now_s();
     /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: a bulk
      * import otherwise spends a fifth of its time in checkpoint syncs. */
@@ -114,6 +125,12 @@ static int batch_begin(kb_importer *imp, kb_err *e) {
 static int batch_commit(kb_importer *imp, kb_err *e) {
     if (!imp->in_batch) return C_OK;
     imp->in_batch = 0;
+    if (kb_bulk_flush(imp->obs, e) != C_OK || kb_bulk_flush(imp->flags, e) != C_OK) {
+        kb_bulk_discard(imp->flags);
+        kb_db_rollback(imp->d->identity);
+        kb_db_rollback(imp->d->research);
+        return C_ERR;
+    }
     if (kb_db_commit(imp->d->identity, e) != C_OK) {
         kb_db_rollback(imp->d->identity);
         kb_db_rollback(imp->d->research);
@@ -150,6 +167,9 @@ int kb_importer_close(kb_importer *imp, kb_err *e) {
         rc = C_ERR;
     }
     draw_progress(imp, 1);
+    kb_bulk_free(imp->obs);
+    kb_bulk_free(imp->flags);
+    kb_idmap_free(&imp->subjects);
     kb_exam_free(&imp->x);
     kb_hc08_reader_free(imp->xr);
     free(imp);
@@ -243,10 +263,12 @@ static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t
 
 /* Which person: the probabilistic linker decides (ident/resolver.c); the
  * same source record always resolves to the same person. */
-static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec *lr, int64_t *person, kb_err *e) {
+static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec *lr, int64_t *person, int *created,
+                          kb_err *e) {
     kb_resolve_stats before = *kb_resolver_stats(imp->resolver);
     if (kb_resolver_resolve_rec(imp->resolver, x->source, x->record_id, &x->who, lr, person, e) != C_OK) return C_ERR;
     const kb_resolve_stats *after = kb_resolver_stats(imp->resolver);
+    *created = after->new_persons > before.new_persons;
     imp->st.persons_new += after->new_persons - before.new_persons;
     imp->st.linked += after->matched - before.matched;
     imp->st.reviews += after->reviews - before.reviews;
@@ -254,17 +276,31 @@ static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec 
     return C_OK;
 }
 
-static int subject_for(kb_importer *imp, int64_t person, int sex, int64_t *subject, kb_err *e) {
+/* A person created just now has no subject yet (its pseudonym is new), and
+ * one seen earlier in this import has the subject remembered then; only the
+ * first exam of a person from an earlier import needs the lookup.  Merges
+ * keep the survivor's subject, and an absorbed person is never returned by
+ * the resolver again, so remembered pairs stay right. */
+static int subject_for(kb_importer *imp, int64_t person, int created, int sex, int64_t *subject, kb_err *e) {
+    if (kb_idmap_get(&imp->subjects, person, subject)) return C_OK;
     char pseudo[KB_PSEUDONYM_LEN];
     kb_pseudonym_research(&imp->d->keys, person, pseudo);
     kb_stmt *st;
-    if (kb_db_cached(imp->d->research, "SELECT id FROM subjects WHERE pseudonym = ?", &st, e) != C_OK) return C_ERR;
-    kb_bind_text(st, 1, pseudo);
-    int rc = kb_stmt_step(st, e);
-    *subject = rc == 1 ? kb_col_int(st, 0) : 0;
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
-    if (*subject) return C_OK;
+    int rc;
+    *subject = 0;
+    if (!created) {
+        if (kb_db_cached(imp->d->research, "SELECT id FROM subjects WHERE pseudonym = ?", &st, e) != C_OK)
+            return C_ERR;
+        kb_bind_text(st, 1, pseudo);
+        rc = kb_stmt_step(st, e);
+        *subject = rc == 1 ? kb_col_int(st, 0) : 0;
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+    }
+    if (*subject) {
+        kb_idmap_put(&imp->subjects, person, *subject);
+        return C_OK;
+    }
     if (kb_db_cached(imp->d->research, "INSERT INTO subjects (pseudonym, sex) VALUES (?, ?) RETURNING id", &st, e) !=
         C_OK)
         return C_ERR;
@@ -273,7 +309,9 @@ static int subject_for(kb_importer *imp, int64_t person, int sex, int64_t *subje
     rc = kb_stmt_step(st, e);
     *subject = rc == 1 ? kb_col_int(st, 0) : 0;
     kb_stmt_reset(st);
-    return rc == 1 ? C_OK : C_ERR;
+    if (rc != 1) return C_ERR;
+    kb_idmap_put(&imp->subjects, person, *subject);
+    return C_OK;
 }
 
 /* A digest of everything the research store keeps of an exam, so a
@@ -296,99 +334,43 @@ static void content_hash(const kb_exam *x, char out[65]) {
     kb_buf_free(&b);
 }
 
-/* Rows go in as multi-row INSERTs of 16, 8, 4, 2 or 1 rows: one statement
- * per exam instead of one per observation, which matters most where each
- * statement is a network round trip (PostgreSQL).  The five SQL texts per
- * table are built once and never move, so kb_db_cached can key on them. */
-#define OBS_COLS 14
-#define FLAG_COLS 3
-static const char *obs_sql[5], *flag_sql[5];
-static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
-
-static const char *build_multi(const char *head, int cols, int rows) {
-    kb_buf b;
-    kb_buf_init(&b);
-    kb_buf_puts(&b, head);
-    for (int r = 0; r < rows; r++) {
-        kb_buf_puts(&b, r ? ", (" : " (");
-        for (int c = 0; c < cols; c++) kb_buf_puts(&b, c ? ", ?" : "?");
-        kb_buf_putc(&b, ')');
-    }
-    return kb_buf_detach(&b);
-}
-
-static void build_multi_all(void) {
-    for (int k = 0; k < 5; k++) {
-        obs_sql[k] = build_multi("INSERT INTO observations (exam_id, seq, code, type, num, num_text, unit, coded, "
-                                 "coded_system, text, null_flavor, not_done, interp, grp) VALUES",
-                                 OBS_COLS, 16 >> k);
-        flag_sql[k] = build_multi("INSERT INTO exam_flags (exam_id, item, level) VALUES", FLAG_COLS, 16 >> k);
-    }
-}
-
-/* Largest chunk (16, 8, 4, 2, 1) not above left; returns its index. */
-static int chunk_for(size_t left) {
-    int k = 0;
-    while ((size_t)(16 >> k) > left) k++;
-    return k;
-}
-
-static int insert_observations(kb_db *r, int64_t exam_id, const kb_exam *x, kb_err *e) {
-    pthread_once(&multi_once, build_multi_all);
-    for (size_t i = 0; i < x->n_obs;) {
-        int k = chunk_for(x->n_obs - i), rows = 16 >> k;
-        kb_stmt *st;
-        if (kb_db_cached(r, obs_sql[k], &st, e) != C_OK) return C_ERR;
-        for (int q = 0; q < rows; q++, i++) {
-            const kb_obs *o = &x->obs[i];
-            int p = q * OBS_COLS;
-            kb_bind_int(st, p + 1, exam_id);
-            kb_bind_int(st, p + 2, (int64_t)i);
-            kb_bind_text(st, p + 3, o->code);
-            kb_bind_int(st, p + 4, o->type);
-            if (o->has_num) {
-                kb_bind_double(st, p + 5, o->num);
-                kb_bind_text(st, p + 6, o->num_text[0] ? o->num_text : NULL);
-            } else {
-                kb_bind_null(st, p + 5);
-                kb_bind_null(st, p + 6);
-            }
-            kb_bind_text(st, p + 7, o->unit[0] ? o->unit : NULL);
-            kb_bind_text(st, p + 8, o->coded[0] ? o->coded : NULL);
-            kb_bind_text(st, p + 9, o->coded_system[0] ? o->coded_system : NULL);
-            kb_bind_text(st, p + 10, o->text);
-            kb_bind_text(st, p + 11, o->null_flavor[0] ? o->null_flavor : NULL);
-            kb_bind_int(st, p + 12, o->not_done);
-            kb_bind_text(st, p + 13, o->interp[0] ? o->interp : NULL);
-            kb_bind_int(st, p + 14, o->group);
+/* Observations and flags are buffered per batch in kb_bulk loaders and
+ * written just before the batch commits (store/bulk.h): COPY on
+ * PostgreSQL, multi-row INSERTs on SQLite.  Nothing reads them back within
+ * a batch, so deferring the writes changes nothing but the round trips. */
+static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const kb_exam *x) {
+    for (size_t i = 0; i < x->n_obs; i++) {
+        const kb_obs *o = &x->obs[i];
+        kb_bulk_int(b, exam_id);
+        kb_bulk_int(b, (int64_t)i);
+        kb_bulk_text(b, o->code);
+        kb_bulk_int(b, o->type);
+        if (o->has_num) {
+            kb_bulk_double(b, o->num);
+            kb_bulk_text(b, o->num_text[0] ? o->num_text : NULL);
+        } else {
+            kb_bulk_null(b);
+            kb_bulk_null(b);
         }
-        int rc = kb_stmt_step(st, e);
-        kb_stmt_reset(st);
-        if (rc < 0) return C_ERR;
+        kb_bulk_text(b, o->unit[0] ? o->unit : NULL);
+        kb_bulk_text(b, o->coded[0] ? o->coded : NULL);
+        kb_bulk_text(b, o->coded_system[0] ? o->coded_system : NULL);
+        kb_bulk_text(b, o->text);
+        kb_bulk_text(b, o->null_flavor[0] ? o->null_flavor : NULL);
+        kb_bulk_int(b, o->not_done);
+        kb_bulk_text(b, o->interp[0] ? o->interp : NULL);
+        kb_bulk_int(b, o->group);
+        kb_bulk_int(b, fy);
     }
-    return C_OK;
 }
 
-static int insert_flags(kb_db *r, int64_t exam_id, const kb_judgement *j, kb_err *e) {
-    pthread_once(&multi_once, build_multi_all);
-    const kb_referral *keep[KB_MAX_REFERRALS];
-    size_t n = 0;
-    for (size_t i = 0; i < j->n_ref; i++)
-        if (j->ref[i].level >= KB_REF_GUIDANCE) keep[n++] = &j->ref[i];
-    for (size_t i = 0; i < n;) {
-        int k = chunk_for(n - i), rows = 16 >> k;
-        kb_stmt *st;
-        if (kb_db_cached(r, flag_sql[k], &st, e) != C_OK) return C_ERR;
-        for (int q = 0; q < rows; q++, i++) {
-            kb_bind_int(st, q * FLAG_COLS + 1, exam_id);
-            kb_bind_text(st, q * FLAG_COLS + 2, keep[i]->key);
-            kb_bind_int(st, q * FLAG_COLS + 3, keep[i]->level);
-        }
-        int rc = kb_stmt_step(st, e);
-        kb_stmt_reset(st);
-        if (rc < 0) return C_ERR;
+static void add_flags(kb_bulk *b, int64_t exam_id, const kb_judgement *j) {
+    for (size_t i = 0; i < j->n_ref; i++) {
+        if (j->ref[i].level < KB_REF_GUIDANCE) continue;
+        kb_bulk_int(b, exam_id);
+        kb_bulk_text(b, j->ref[i].key);
+        kb_bulk_int(b, j->ref[i].level);
     }
-    return C_OK;
 }
 
 /* Pure and thread-safe: validation, tokens, content hash, judgement and
@@ -420,8 +402,9 @@ static void prepare_exam(const kb_keys *k, const char *default_source, kb_exam *
 
 static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     int64_t person = 0, subject = 0;
-    if (resolve_person(imp, x, &p->lr, &person, e) != C_OK) return C_ERR;
-    if (subject_for(imp, person, x->who.sex, &subject, e) != C_OK) return C_ERR;
+    int created = 0;
+    if (resolve_person(imp, x, &p->lr, &person, &created, e) != C_OK) return C_ERR;
+    if (subject_for(imp, person, created, x->who.sex, &subject, e) != C_OK) return C_ERR;
     const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
     const kb_judgement j = p->j;
 
@@ -484,8 +467,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     kb_stmt_reset(st);
     if (rc != 1) return C_ERR;
 
-    if (insert_observations(r, exam_id, x, e) != C_OK) return C_ERR;
-    if (insert_flags(r, exam_id, &j, e) != C_OK) return C_ERR;
+    add_observations(imp->obs, exam_id, fy, x);
+    add_flags(imp->flags, exam_id, &j);
     if (j.metabo_disagrees || j.guidance_disagrees) imp->st.judgement_disagreements++;
     imp->st.observations += (long)x->n_obs;
     imp->st.exams_accepted++;

@@ -233,7 +233,8 @@ static int load_facts(kb_data *d, const char *pseudonym, fact_buf *b, kb_err *e)
     /* Numeric values per fiscal year; for each key keep the best-ranked code. */
     int ranks[256];
     if (kb_db_cached(d->research,
-                     "SELECT x.fiscal_year, o.code, o.num FROM observations o JOIN exams x ON x.id = o.exam_id "
+                     "SELECT x.fiscal_year, o.code, o.num FROM observations o "
+                     "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
                      "JOIN subjects s ON s.id = x.subject_id WHERE s.pseudonym = ? AND x.current = 1 "
                      "AND o.num IS NOT NULL AND o.not_done = 0",
                      &st, e))

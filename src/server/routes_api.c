@@ -203,7 +203,7 @@ int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e) 
     kb_stmt *st;
     if (kb_db_cached(d->research,
                      "SELECT x.id, x.exam_date, x.fiscal_year, x.source, x.age, x.metabo, x.guidance, "
-                     "(SELECT COUNT(*) FROM observations o WHERE o.exam_id = x.id) "
+                     "(SELECT COUNT(*) FROM observations o WHERE o.exam_id = x.id AND o.fiscal_year = x.fiscal_year) "
                      "FROM exams x JOIN subjects s ON s.id = x.subject_id "
                      "WHERE s.pseudonym = ? AND x.current = 1 ORDER BY x.exam_date DESC, x.id DESC",
                      &st, e))
@@ -246,16 +246,18 @@ int kb_exam_json(kb_data *d, int64_t exam_id, cJSON **out, kb_err *e) {
     if (!kb_col_is_null(st, 5)) kb_json_add_int(x, "metabo", kb_col_int(st, 5));
     if (!kb_col_is_null(st, 6)) kb_json_add_int(x, "guidance", kb_col_int(st, 6));
     kb_json_add_int(x, "version", kb_col_int(st, 7));
+    int64_t fy = kb_col_int(st, 2); /* the partition of its observations */
     kb_stmt_reset(st);
     cJSON *obs = cJSON_AddArrayToObject(x, "observations");
     if (kb_db_cached(d->research,
                      "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done, interp "
-                     "FROM observations WHERE exam_id = ? ORDER BY seq",
+                     "FROM observations WHERE exam_id = ? AND fiscal_year = ? ORDER BY seq",
                      &st, e)) {
         cJSON_Delete(x);
         return C_ERR;
     }
     kb_bind_int(st, 1, exam_id);
+    kb_bind_int(st, 2, fy);
     while ((rc = kb_stmt_step(st, e)) == 1) {
         cJSON *o = cJSON_CreateObject();
         const char *code = kb_col_text(st, 0);

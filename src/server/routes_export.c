@@ -62,10 +62,12 @@ static int load_obs(kb_data *d, int64_t exam_id, kb_exam *x, kb_err *e) {
     kb_stmt *st;
     if (kb_db_cached(d->research,
                      "SELECT code, type, num, num_text, unit, coded, coded_system, text, null_flavor, not_done, "
-                     "interp, grp FROM observations WHERE exam_id = ? ORDER BY seq",
+                     "interp, grp FROM observations "
+                     "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
                      &st, e))
         return C_ERR;
     kb_bind_int(st, 1, exam_id);
+    kb_bind_int(st, 2, exam_id);
     int rc;
     while ((rc = kb_stmt_step(st, e)) == 1) {
         kb_obs *o = kb_exam_add_obs(x);

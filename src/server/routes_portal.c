@@ -80,10 +80,11 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
     cJSON *items = cJSON_AddArrayToObject(x, "items");
     if (kb_stmt_prepare(d->research,
                         "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done FROM observations "
-                        "WHERE exam_id = ? ORDER BY seq",
+                        "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
                         &st, e))
         return C_ERR;
     kb_bind_int(st, 1, exam_id);
+    kb_bind_int(st, 2, exam_id);
     while ((rc = kb_stmt_step(st, e)) == 1) {
         const char *code = kb_col_text(st, 0);
         const kb_item *it = kb_item_find(code);

@@ -95,6 +95,31 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
     kb_stmt_finalize(st);
     if (rc != C_OK) return C_ERR;
 
+    /* Observations carry their exam's fiscal year (the partition key on
+     * PostgreSQL); a mismatch would hide rows from year-pruned queries. */
+    int64_t fy_bad = 0;
+    if (scalar(d->research,
+               "SELECT COUNT(*) FROM observations o JOIN exams x ON x.id = o.exam_id "
+               "WHERE o.fiscal_year <> x.fiscal_year",
+               &fy_bad, e) != C_OK)
+        return C_ERR;
+    if (fy_bad) {
+        fprintf(out, "research store: %lld observations whose fiscal_year differs from their exam's\n",
+                (long long)fy_bad);
+        v++;
+    }
+    if (strcmp(kb_db_backend_name(d->research), "postgresql") == 0) {
+        int64_t other = 0;
+        if (scalar(d->research, "SELECT COUNT(*) FROM observations_fy_other", &other, e) != C_OK) return C_ERR;
+        if (other) {
+            fprintf(out,
+                    "warning: %lld observations are outside FY2008-FY2040 and sit in the default partition "
+                    "observations_fy_other (see docs/SCALING.md to add a year)\n",
+                    (long long)other);
+            w++;
+        }
+    }
+
     int64_t orphans = 0, running = 0;
     if (scalar(d->identity,
                "SELECT COUNT(*) FROM person_records r LEFT JOIN persons p ON p.id = r.person_id WHERE p.id IS NULL",

@@ -65,6 +65,36 @@ static int pg_exec(kb_db *db, const char *sql, kb_err *e) {
     return ok ? C_OK : C_ERR;
 }
 
+/* COPY ... FROM STDIN: the whole stream in one PQputCopyData (libpq
+ * splits it into protocol messages), then the server's verdict.  An error
+ * names the row ("COPY observations, line 1234"), which is the row's index
+ * in the caller's buffer, counting from 1. */
+static int pg_copy_in(kb_db *db, const char *sql, const char *data, size_t len, kb_err *e) {
+    PGconn *c = CONN(db);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        kb_errf(e, "%s: %s (in: %.120s)", db->where, PQresultErrorMessage(r), sql);
+        PQclear(r);
+        return C_ERR;
+    }
+    PQclear(r);
+    int ok = 1;
+    const size_t chunk = 1 << 20;
+    for (size_t off = 0; ok && off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        ok = PQputCopyData(c, data + off, (int)n) == 1;
+    }
+    if (PQputCopyEnd(c, ok ? NULL : "client failed to send the rows") != 1) ok = 0;
+    int rc = C_OK;
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == C_OK)
+            rc = kb_errf(e, "%s: %s (in: %.120s)", db->where, PQresultErrorMessage(r), sql);
+        PQclear(r);
+    }
+    if (!ok && rc == C_OK) rc = kb_errf(e, "%s: COPY: %s", db->where, PQerrorMessage(c));
+    return rc;
+}
+
 /* `?` -> `$n`, leaving quoted literals and identifiers alone. */
 static char *number_params(const char *sql, int *n) {
     kb_buf b;
@@ -252,6 +282,7 @@ const kb_db_backend kb_backend_pg = {
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
     .dialect = pg_dialect,
+    .copy_in = pg_copy_in,
     .begin_sql = "BEGIN",
 };
 

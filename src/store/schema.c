@@ -64,7 +64,7 @@ const kb_migration kb_identity_schema[] = {
      "  status TEXT NOT NULL DEFAULT 'open',"
      "  created_at TEXT NOT NULL,"
      "  resolved_at TEXT);"
-     "CREATE INDEX quarantine_status ON quarantine(status);"},
+     "CREATE INDEX quarantine_status ON quarantine(status);", NULL},
     {2, "accounts and sessions",
      /* owner: auth/auth.c.  An individual's account is bound to a person
       * (person_id) through a one-time enrolment code; other roles carry the
@@ -115,7 +115,7 @@ const kb_migration kb_identity_schema[] = {
      "  id INTEGER PRIMARY KEY,"
      "  seq BIGINT NOT NULL,"
      "  hash TEXT NOT NULL);"
-     "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, '');"},
+     "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, '');", NULL},
     /* Steps 3-5 are reserved while three modules are written in parallel;
      * each owner replaces its placeholder before the step first ships. */
     {3, "biobank",
@@ -129,7 +129,7 @@ const kb_migration kb_identity_schema[] = {
      "  record_id TEXT NOT NULL,"
      "  barcode TEXT NOT NULL UNIQUE,"
      "  created_at TEXT NOT NULL);"
-     "CREATE INDEX biobank_registrations_person ON biobank_registrations(person_id);"},
+     "CREATE INDEX biobank_registrations_person ON biobank_registrations(person_id);", NULL},
     {4, "analytics",
      /* owner: analytics/disclosure.c.  The per-account budget of
       * disclosure-controlled cohort counts: one row per distinct normalised
@@ -140,7 +140,7 @@ const kb_migration kb_identity_schema[] = {
      "  day TEXT NOT NULL,"
      "  qhash TEXT NOT NULL,"
      "  at TEXT NOT NULL,"
-     "  PRIMARY KEY (username, day, qhash));"},
+     "  PRIMARY KEY (username, day, qhash));", NULL},
     {5, "portal",
      /* owner: server/routes_portal.c.  One row per file a checkup institution
       * uploads through the web; the records themselves go through the
@@ -158,7 +158,7 @@ const kb_migration kb_identity_schema[] = {
      "  message TEXT NOT NULL DEFAULT '',"
      "  started_at TEXT NOT NULL,"
      "  finished_at TEXT);"
-     "CREATE INDEX portal_uploads_source ON portal_uploads(source, id);"},
+     "CREATE INDEX portal_uploads_source ON portal_uploads(source, id);", NULL},
     {6, "linkage",
      /* owner: ident/resolver.c.  EM-estimated Fellegi-Sunter parameters (one
       * row), and the clerical review queue of uncertain pairs. */
@@ -176,7 +176,7 @@ const kb_migration kb_identity_schema[] = {
      "  decided_by TEXT,"
      "  decided_at TEXT,"
      "  created_at TEXT NOT NULL);"
-     "CREATE INDEX review_queue_status ON review_queue(status);"},
+     "CREATE INDEX review_queue_status ON review_queue(status);", NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -242,7 +242,7 @@ const kb_migration kb_research_schema[] = {
      "  exam_id BIGINT NOT NULL REFERENCES exams(id),"
      "  item TEXT NOT NULL,"
      "  level INTEGER NOT NULL,"
-     "  PRIMARY KEY (exam_id, item));"},
+     "  PRIMARY KEY (exam_id, item));", NULL},
     {2, "audit log and consent",
      /* owner: audit/audit.c.  Append-only, hash-chained: hash = keyed
       * BLAKE2b(prev || canonical fields).  audit_head is one row that every
@@ -303,7 +303,7 @@ const kb_migration kb_research_schema[] = {
      " 'I agree that my checkup results may be counted in aggregate statistics that identify no one.', {now});"
      "INSERT INTO consent_texts VALUES ('recontact', 1,"
      " '研究への参加案内のために再度連絡を受けることに同意します。',"
-     " 'I agree to be contacted again with invitations to take part in research.', {now});"},
+     " 'I agree to be contacted again with invitations to take part in research.', {now});", NULL},
     /* Reserved as in the identity store: 3 biobank, 4 analytics, 5 portal. */
     {3, "biobank",
      /* owner: biobank/specimen.c.  One row per specimen, donors by pseudonym
@@ -422,7 +422,7 @@ const kb_migration kb_research_schema[] = {
      "  unit TEXT NOT NULL DEFAULT '',"
      "  recorded_at TEXT NOT NULL,"
      "  recorded_by TEXT NOT NULL);"
-     "CREATE INDEX bb_results_specimen ON bb_results(specimen_id);"},
+     "CREATE INDEX bb_results_specimen ON bb_results(specimen_id);", NULL},
     {4, "analytics",
      /* owner: analytics/export.c.  One row per research export: what was
       * asked, under which project and purpose, and the guarantees met. */
@@ -439,7 +439,7 @@ const kb_migration kb_research_schema[] = {
      "  rows_out INTEGER NOT NULL,"
      "  suppressed INTEGER NOT NULL,"
      "  loss DOUBLE PRECISION NOT NULL,"
-     "  out_dir TEXT NOT NULL);"},
+     "  out_dir TEXT NOT NULL);", NULL},
     {5, "portal: sensors and health points",
      /* owner: portal/sensors.c.  Readings a person uploads (web form or their
       * device through the API): steps per day, blood pressure (value =
@@ -482,6 +482,77 @@ const kb_migration kb_research_schema[] = {
      "  points INTEGER NOT NULL,"
      "  note TEXT NOT NULL DEFAULT '',"
      "  at TEXT NOT NULL,"
-     "  UNIQUE (pseudonym, rule, ref));"},
+     "  UNIQUE (pseudonym, rule, ref));", NULL},
+    {6, "observations carry their fiscal year (partitioned on PostgreSQL)",
+     /* owner: ingest/import.c.  The exam's fiscal year is copied onto each
+      * observation so that PostgreSQL can partition the biggest table by
+      * year (one partition per 年度: old years can be detached, archived or
+      * put on other tablespaces, and a query for one year reads one
+      * partition).  SQLite has no partitions; it gets the same column so
+      * that the code and the queries are one. */
+     "ALTER TABLE observations ADD COLUMN fiscal_year INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE observations SET fiscal_year = (SELECT x.fiscal_year FROM exams x WHERE x.id = observations.exam_id);",
+     /* PostgreSQL: the table is rebuilt as a range-partitioned one.  A
+      * partition's primary key must contain the partition key, hence
+      * (exam_id, seq, fiscal_year).  Partitions exist for FY2008 (the first
+      * year of 特定健診) to FY2040; anything else lands in the DEFAULT
+      * partition, which `kenbank check` reports as a warning to add years. */
+     "ALTER TABLE observations RENAME TO observations_unpartitioned;"
+     "ALTER TABLE observations_unpartitioned RENAME CONSTRAINT observations_pkey TO observations_unpartitioned_pkey;"
+     "CREATE TABLE observations ("
+     "  exam_id BIGINT NOT NULL REFERENCES exams(id),"
+     "  seq INTEGER NOT NULL,"
+     "  code TEXT NOT NULL,"
+     "  type INTEGER NOT NULL,"
+     "  num DOUBLE PRECISION,"
+     "  num_text TEXT,"
+     "  unit TEXT,"
+     "  coded TEXT,"
+     "  coded_system TEXT,"
+     "  text TEXT,"
+     "  null_flavor TEXT,"
+     "  not_done INTEGER NOT NULL DEFAULT 0,"
+     "  interp TEXT,"
+     "  grp INTEGER NOT NULL DEFAULT 0,"
+     "  fiscal_year INTEGER NOT NULL,"
+     "  PRIMARY KEY (exam_id, seq, fiscal_year)) PARTITION BY RANGE (fiscal_year);"
+     "CREATE TABLE observations_fy2008 PARTITION OF observations FOR VALUES FROM (2008) TO (2009);"
+     "CREATE TABLE observations_fy2009 PARTITION OF observations FOR VALUES FROM (2009) TO (2010);"
+     "CREATE TABLE observations_fy2010 PARTITION OF observations FOR VALUES FROM (2010) TO (2011);"
+     "CREATE TABLE observations_fy2011 PARTITION OF observations FOR VALUES FROM (2011) TO (2012);"
+     "CREATE TABLE observations_fy2012 PARTITION OF observations FOR VALUES FROM (2012) TO (2013);"
+     "CREATE TABLE observations_fy2013 PARTITION OF observations FOR VALUES FROM (2013) TO (2014);"
+     "CREATE TABLE observations_fy2014 PARTITION OF observations FOR VALUES FROM (2014) TO (2015);"
+     "CREATE TABLE observations_fy2015 PARTITION OF observations FOR VALUES FROM (2015) TO (2016);"
+     "CREATE TABLE observations_fy2016 PARTITION OF observations FOR VALUES FROM (2016) TO (2017);"
+     "CREATE TABLE observations_fy2017 PARTITION OF observations FOR VALUES FROM (2017) TO (2018);"
+     "CREATE TABLE observations_fy2018 PARTITION OF observations FOR VALUES FROM (2018) TO (2019);"
+     "CREATE TABLE observations_fy2019 PARTITION OF observations FOR VALUES FROM (2019) TO (2020);"
+     "CREATE TABLE observations_fy2020 PARTITION OF observations FOR VALUES FROM (2020) TO (2021);"
+     "CREATE TABLE observations_fy2021 PARTITION OF observations FOR VALUES FROM (2021) TO (2022);"
+     "CREATE TABLE observations_fy2022 PARTITION OF observations FOR VALUES FROM (2022) TO (2023);"
+     "CREATE TABLE observations_fy2023 PARTITION OF observations FOR VALUES FROM (2023) TO (2024);"
+     "CREATE TABLE observations_fy2024 PARTITION OF observations FOR VALUES FROM (2024) TO (2025);"
+     "CREATE TABLE observations_fy2025 PARTITION OF observations FOR VALUES FROM (2025) TO (2026);"
+     "CREATE TABLE observations_fy2026 PARTITION OF observations FOR VALUES FROM (2026) TO (2027);"
+     "CREATE TABLE observations_fy2027 PARTITION OF observations FOR VALUES FROM (2027) TO (2028);"
+     "CREATE TABLE observations_fy2028 PARTITION OF observations FOR VALUES FROM (2028) TO (2029);"
+     "CREATE TABLE observations_fy2029 PARTITION OF observations FOR VALUES FROM (2029) TO (2030);"
+     "CREATE TABLE observations_fy2030 PARTITION OF observations FOR VALUES FROM (2030) TO (2031);"
+     "CREATE TABLE observations_fy2031 PARTITION OF observations FOR VALUES FROM (2031) TO (2032);"
+     "CREATE TABLE observations_fy2032 PARTITION OF observations FOR VALUES FROM (2032) TO (2033);"
+     "CREATE TABLE observations_fy2033 PARTITION OF observations FOR VALUES FROM (2033) TO (2034);"
+     "CREATE TABLE observations_fy2034 PARTITION OF observations FOR VALUES FROM (2034) TO (2035);"
+     "CREATE TABLE observations_fy2035 PARTITION OF observations FOR VALUES FROM (2035) TO (2036);"
+     "CREATE TABLE observations_fy2036 PARTITION OF observations FOR VALUES FROM (2036) TO (2037);"
+     "CREATE TABLE observations_fy2037 PARTITION OF observations FOR VALUES FROM (2037) TO (2038);"
+     "CREATE TABLE observations_fy2038 PARTITION OF observations FOR VALUES FROM (2038) TO (2039);"
+     "CREATE TABLE observations_fy2039 PARTITION OF observations FOR VALUES FROM (2039) TO (2040);"
+     "CREATE TABLE observations_fy2040 PARTITION OF observations FOR VALUES FROM (2040) TO (2041);"
+     "CREATE TABLE observations_fy_other PARTITION OF observations DEFAULT;"
+     "INSERT INTO observations SELECT o.exam_id, o.seq, o.code, o.type, o.num, o.num_text, o.unit, o.coded,"
+     "  o.coded_system, o.text, o.null_flavor, o.not_done, o.interp, o.grp, x.fiscal_year"
+     "  FROM observations_unpartitioned o JOIN exams x ON x.id = o.exam_id;"
+     "DROP TABLE observations_unpartitioned;"},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

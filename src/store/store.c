@@ -233,7 +233,8 @@ int kb_db_migrate(kb_db *db, const kb_migration *steps, size_t n, kb_err *e) {
         if (steps[i].version <= have) continue;
         rc = kb_db_begin(db, e);
         if (rc) return rc;
-        rc = kb_db_exec(db, steps[i].sql, e);
+        const char *sql = steps[i].pg_sql && strcmp(db->be->name, "postgresql") == 0 ? steps[i].pg_sql : steps[i].sql;
+        rc = kb_db_exec(db, sql, e);
         if (rc == C_OK) {
             kb_stmt *st;
             rc = kb_stmt_prepare(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, {now})",

@@ -27,6 +27,10 @@ typedef struct kb_migration {
     int version;
     const char *name;
     const char *sql;
+    /* Used instead of sql on PostgreSQL when set: for what only PostgreSQL
+     * has (declarative partitioning), so both back ends still end at the
+     * same logical schema. */
+    const char *pg_sql;
 } kb_migration;
 
 /* Opens a database.  `where` is a file path (SQLite) or a postgresql:// URI.
@@ -95,6 +99,10 @@ typedef struct kb_db_backend {
     const void *(*col_blob)(kb_stmt *st, int i, size_t *n);
     /* Expands {id}, {blob}, {now} in schema text; caller frees. */
     char *(*dialect)(const char *sql);
+    /* Bulk load (store/bulk.c): runs `COPY t (cols) FROM STDIN` with data
+     * in COPY text format.  NULL where the back end has no COPY (SQLite):
+     * kb_bulk then falls back to multi-row INSERTs. */
+    int (*copy_in)(kb_db *db, const char *copy_sql, const char *data, size_t len, kb_err *e);
     /* Starts a write transaction.  SQLite takes the write lock at once
      * (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock. */
     const char *begin_sql;

@@ -14,6 +14,7 @@
 
 #include "ident/pseudonym.h"
 #include "ident/vault.h"
+#include "store/bulk.h"
 #include "ingest/import.h"
 #include "store/datadir.h"
 
@@ -41,8 +42,8 @@ static void migrations_are_versioned_and_idempotent(void **state) {
     kb_err e = {{0}};
     kb_db *db;
     assert_int_equal(kb_db_open(p, KB_DB_RESEARCH, &db, &e), C_OK);
-    kb_migration steps[] = {{1, "a", "CREATE TABLE t (id {id}, v TEXT)"},
-                            {2, "b", "ALTER TABLE t ADD COLUMN w {blob}"}};
+    kb_migration steps[] = {{1, "a", "CREATE TABLE t (id {id}, v TEXT)", NULL},
+                            {2, "b", "ALTER TABLE t ADD COLUMN w {blob}", NULL}};
     assert_int_equal(kb_db_migrate(db, steps, 1, &e), C_OK);
     int v;
     assert_int_equal(kb_db_schema_version(db, &v, &e), C_OK);
@@ -52,7 +53,7 @@ static void migrations_are_versioned_and_idempotent(void **state) {
     assert_int_equal(kb_db_schema_version(db, &v, &e), C_OK);
     assert_int_equal(v, 2);
     /* a failing step rolls back and says which step */
-    kb_migration bad[] = {steps[0], steps[1], {3, "broken", "CREATE TABLE t (x)"}};
+    kb_migration bad[] = {steps[0], steps[1], {3, "broken", "CREATE TABLE t (x)", NULL}};
     assert_int_equal(kb_db_migrate(db, bad, 3, &e), C_ERR);
     assert_non_null(strstr(e.msg, "migration 3 (broken)"));
     assert_int_equal(kb_db_schema_version(db, &v, &e), C_OK);
@@ -221,6 +222,151 @@ static void fiscal_year_and_age(void **state) {
     assert_int_equal(kb_age_on("1980-02-29", "2025-03-01"), 45);
 }
 
+/* kb_bulk on one back end: 37 rows (so every INSERT chunk size is used on
+ * SQLite, and COPY's escapes on PostgreSQL), texts with the characters COPY
+ * must escape, NULLs, doubles; nothing is visible before the flush, a
+ * rollback drops a flushed batch, and a short row is an error. */
+static void bulk_round_trip(const char *where) {
+    kb_err e = {{0}};
+    kb_db *db;
+    if (kb_db_open(where, KB_DB_RESEARCH, &db, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(kb_db_exec(db, "DROP TABLE IF EXISTS bulk_t", &e), C_OK);
+    assert_int_equal(kb_db_exec(db, "CREATE TABLE bulk_t (k BIGINT PRIMARY KEY, t TEXT, d DOUBLE PRECISION)", &e), C_OK);
+    static const char *const cols[] = {"k", "t", "d"};
+    kb_bulk *b = kb_bulk_new(db, "bulk_t", cols, 3);
+    /* a tab, a newline, a backslash and a literal \N must survive COPY */
+    static const char *const texts[] = {"plain", "tab\there", "new\nline", "back\\slash", "\\N", "日本語 ｶﾅ", ""};
+    char expect[37][64];
+    assert_int_equal(kb_db_begin(db, &e), C_OK);
+    for (int i = 0; i < 37; i++) {
+        kb_bulk_int(b, i);
+        if (i % 8 == 7) {
+            kb_bulk_text(b, NULL);
+            expect[i][0] = '\0';
+        } else {
+            snprintf(expect[i], sizeof expect[i], "%s", texts[i % 7]);
+            kb_bulk_text(b, expect[i]);
+        }
+        if (i % 5 == 0) kb_bulk_null(b);
+        else kb_bulk_double(b, i / 3.0);
+    }
+    assert_int_equal(kb_bulk_rows(b), 37);
+    int64_t n = -1;
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM bulk_t", &n, &e), C_OK);
+    assert_int_equal(n, 0);
+    if (kb_bulk_flush(b, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(kb_bulk_rows(b), 0);
+    assert_int_equal(kb_db_commit(db, &e), C_OK);
+    kb_stmt *st;
+    assert_int_equal(kb_stmt_prepare(db, "SELECT k, t, d FROM bulk_t ORDER BY k", &st, &e), C_OK);
+    int i = 0;
+    while (kb_stmt_step(st, &e) == 1) {
+        assert_int_equal(kb_col_int(st, 0), i);
+        if (i % 8 == 7) assert_true(kb_col_is_null(st, 1));
+        else assert_string_equal(kb_col_text(st, 1), expect[i]);
+        if (i % 5 == 0) assert_true(kb_col_is_null(st, 2));
+        else assert_true(kb_col_double(st, 2) == i / 3.0); /* exact round trip */
+        i++;
+    }
+    kb_stmt_finalize(st);
+    assert_int_equal(i, 37);
+
+    /* flushed inside a transaction that is rolled back: gone */
+    assert_int_equal(kb_db_begin(db, &e), C_OK);
+    kb_bulk_int(b, 100);
+    kb_bulk_text(b, "x");
+    kb_bulk_double(b, 1);
+    assert_int_equal(kb_bulk_flush(b, &e), C_OK);
+    kb_db_rollback(db);
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM bulk_t", &n, &e), C_OK);
+    assert_int_equal(n, 37);
+
+    /* a row short of values, and a key clash, are errors naming the table */
+    kb_bulk_int(b, 200);
+    kb_bulk_text(b, "short");
+    assert_int_equal(kb_bulk_flush(b, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "bulk_t"));
+    assert_int_equal(kb_db_begin(db, &e), C_OK);
+    kb_bulk_int(b, 3);
+    kb_bulk_text(b, "dup");
+    kb_bulk_null(b);
+    assert_int_equal(kb_bulk_flush(b, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "bulk load of 1 rows into bulk_t"));
+    kb_db_rollback(db);
+    kb_bulk_free(b);
+    assert_int_equal(kb_db_exec(db, "DROP TABLE bulk_t", &e), C_OK);
+    kb_db_close(db);
+}
+
+static void bulk_loads_rows(void **state) {
+    char p[300];
+    path(p, sizeof p, "bulk.db");
+    bulk_round_trip(p);
+    /* The PostgreSQL pass of tests/run.sh sets KENBANK_TEST_PG to its
+     * throwaway cluster, so COPY is exercised there. */
+    const char *pg = getenv("KENBANK_TEST_PG");
+    if (pg && *pg) bulk_round_trip(pg);
+}
+
+/* Research migration 6 on a store that already holds exams: every
+ * observation gets its exam's fiscal year, and on PostgreSQL the table
+ * becomes range-partitioned with each row in its year's partition. */
+static void fiscal_year_migration(const char *where, int pg) {
+    kb_err e = {{0}};
+    kb_db *db;
+    if (kb_db_open(where, KB_DB_RESEARCH, &db, &e)) fail_msg("%s", e.msg);
+    if (kb_db_migrate(db, kb_research_schema, 5, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(kb_db_exec(db,
+                                "INSERT INTO subjects (id, pseudonym) VALUES (1, 'R-TEST');"
+                                "INSERT INTO exams (id, subject_id, source, record_key, version, content_hash, exam_date,"
+                                " fiscal_year, imported_at) VALUES (1, 1, 's', 'a', 1, 'h', '2020-03-31', 2019, 'now'),"
+                                " (2, 1, 's', 'b', 1, 'h', '2023-04-01', 2023, 'now');"
+                                "INSERT INTO observations (exam_id, seq, code, type, num) VALUES (1, 0, '9N001000000000001', 1, 170),"
+                                " (1, 1, '9N006000000000001', 1, 60), (2, 0, '9N001000000000001', 1, 171);",
+                                &e),
+                     C_OK);
+    if (kb_db_migrate(db, kb_research_schema, kb_research_schema_len, &e)) fail_msg("%s", e.msg);
+    int64_t n = -1;
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations WHERE exam_id = 1 AND fiscal_year = 2019", &n, &e), C_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations WHERE exam_id = 2 AND fiscal_year = 2023", &n, &e), C_OK);
+    assert_int_equal(n, 1);
+    if (pg) {
+        assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM pg_partitioned_table p JOIN pg_class c "
+                                             "ON c.oid = p.partrelid WHERE c.relname = 'observations'", &n, &e), C_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations_fy2019", &n, &e), C_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations_fy2023", &n, &e), C_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations_fy_other", &n, &e), C_OK);
+        assert_int_equal(n, 0);
+        /* the old table is gone */
+        assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM pg_class WHERE relname = 'observations_unpartitioned'", &n, &e), C_OK);
+        assert_int_equal(n, 0);
+    }
+    kb_db_close(db);
+}
+
+static void observations_carry_fiscal_year(void **state) {
+    char p[300];
+    path(p, sizeof p, "fy.db");
+    fiscal_year_migration(p, 0);
+    const char *pg = getenv("KENBANK_TEST_PG");
+    if (!pg || !*pg) return;
+    kb_err e = {{0}};
+    kb_db *admin;
+    if (kb_db_open(pg, KB_DB_RESEARCH, &admin, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(kb_db_exec(admin, "DROP DATABASE IF EXISTS kb_unit_fy", &e), C_OK);
+    assert_int_equal(kb_db_exec(admin, "CREATE DATABASE kb_unit_fy", &e), C_OK);
+    kb_db_close(admin);
+    char where[512];
+    const char *dbn = strstr(pg, "dbname=");
+    assert_non_null(dbn);
+    snprintf(where, sizeof where, "%.*sdbname=kb_unit_fy%s", (int)(dbn - pg), pg, strchr(dbn, ' ') ? strchr(dbn, ' ') : "");
+    fiscal_year_migration(where, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(migrations_are_versioned_and_idempotent, setup, teardown),
@@ -230,6 +376,8 @@ int main(void) {
         cmocka_unit_test(pseudonyms_are_keyed_and_checked),
         cmocka_unit_test_setup_teardown(vault_seals_and_links, setup, teardown),
         cmocka_unit_test(fiscal_year_and_age),
+        cmocka_unit_test_setup_teardown(bulk_loads_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(observations_carry_fiscal_year, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
