@@ -440,8 +440,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (kb_db_cached(r,
                      "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
                      "fiscal_year, age, age_fy, insurer_token, performer_org, metabo, guidance, sender_metabo, "
-                     "sender_guidance, imported_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
+                     "sender_guidance, n_obs, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
                      &st, e) != C_OK)
         return C_ERR;
     int fy = kb_fiscal_year(x->exam_date);
@@ -462,6 +462,7 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     kb_bind_int(st, 13, j.guidance);
     if (j.file_metabo) kb_bind_int(st, 14, j.file_metabo);
     if (j.file_guidance) kb_bind_int(st, 15, j.file_guidance);
+    kb_bind_int(st, 16, (int64_t)x->n_obs);
     rc = kb_stmt_step(st, e);
     int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
     kb_stmt_reset(st);

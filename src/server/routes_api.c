@@ -203,7 +203,7 @@ int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e) 
     kb_stmt *st;
     if (kb_db_cached(d->research,
                      "SELECT x.id, x.exam_date, x.fiscal_year, x.source, x.age, x.metabo, x.guidance, "
-                     "(SELECT COUNT(*) FROM observations o WHERE o.exam_id = x.id AND o.fiscal_year = x.fiscal_year) "
+                     "x.n_obs "
                      "FROM exams x JOIN subjects s ON s.id = x.subject_id "
                      "WHERE s.pseudonym = ? AND x.current = 1 ORDER BY x.exam_date DESC, x.id DESC",
                      &st, e))

@@ -108,6 +108,17 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
                 (long long)fy_bad);
         v++;
     }
+    int64_t nobs_bad = 0;
+    if (scalar(d->research,
+               "SELECT COUNT(*) FROM exams x WHERE x.n_obs <> "
+               "(SELECT COUNT(*) FROM observations o WHERE o.exam_id = x.id AND o.fiscal_year = x.fiscal_year)",
+               &nobs_bad, e) != C_OK)
+        return C_ERR;
+    if (nobs_bad) {
+        fprintf(out, "research store: %lld exams whose n_obs differs from their observation rows\n",
+                (long long)nobs_bad);
+        v++;
+    }
     if (strcmp(kb_db_backend_name(d->research), "postgresql") == 0) {
         int64_t other = 0;
         if (scalar(d->research, "SELECT COUNT(*) FROM observations_fy_other", &other, e) != C_OK) return C_ERR;

@@ -554,5 +554,14 @@ const kb_migration kb_research_schema[] = {
      "  o.coded_system, o.text, o.null_flavor, o.not_done, o.interp, o.grp, x.fiscal_year"
      "  FROM observations_unpartitioned o JOIN exams x ON x.id = o.exam_id;"
      "DROP TABLE observations_unpartitioned;"},
+    {7, "exams record their observation count",
+     /* owner: ingest/import.c.  The member's exam list shows how many items
+      * each exam has.  Counting them per request read every observation row
+      * once the count had to name the fiscal year (the partition key), so
+      * the importer stores the count with the exam, which never changes. */
+     "ALTER TABLE exams ADD COLUMN n_obs INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE exams SET n_obs = (SELECT COUNT(*) FROM observations o WHERE o.exam_id = exams.id "
+     "AND o.fiscal_year = exams.fiscal_year);",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

@@ -26,6 +26,11 @@ await run('member_flow', async ({ browser, base, codes }) => {
 
   // results of the newest year: judgements explained, items with ranges
   await page.getByRole('heading', { name: '健診結果', level: 1 }).waitFor();
+  // the header title is whole on a 390 px phone, beside language and logout
+  const title = await page.locator('.brand span:last-child').evaluate((el) => ({
+    cut: el.scrollWidth > el.clientWidth + 1, text: el.textContent, right: el.getBoundingClientRect().right,
+    tools: document.querySelector('.bar-tools').getBoundingClientRect().left }));
+  check(!title.cut && title.right <= title.tools, `header title "${title.text}" is not cut off`);
   const api = await page.evaluate(async () => (await fetch('/api/me/results')).json());
   check(api.exams.length === 3, `three checkups, got ${api.exams.length}`);
   const newest = api.exams[0];

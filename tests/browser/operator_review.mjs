@@ -21,6 +21,8 @@ await run('operator_review', async ({ browser, base }) => {
   check(id === before[0].id, 'oldest pair first');
   check(await first.locator('tr.diff').count() > 0, 'differing fields are marked');
   check((await first.innerText()).includes('生年月日'), 'identity shown side by side');
+  const sexRow = (await first.locator('tr', { hasText: '性別' }).innerText()).trim();
+  check(/男性|女性/.test(sexRow) && !/\b[12]\b/.test(sexRow), `sex shown as a word, not its code: ${sexRow}`);
   if (process.env.KB_SCREENSHOTS === '1') await first.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'operator_review.png') });
   await first.getByRole('button', { name: '同一人物' }).click();
   await page.locator(`section[data-review="${id}"]`).waitFor({ state: 'detached' });

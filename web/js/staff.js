@@ -187,7 +187,9 @@ async function reviewCard() {
       h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }), h('th', { scope: 'col', text: 'A' }), h('th', { scope: 'col', text: 'B' }))),
         h('tbody', {}, fields.map((f) => {
-          const va = String(a[f] ?? ''), vb = String(b[f] ?? '');
+          // sex arrives as the MHLW code (1 male, 2 female); show the word
+          const show = (v) => (f === 'sex' && v !== undefined && v !== null ? t(`op.sexv.${v}`) : String(v ?? ''));
+          const va = show(a[f]), vb = show(b[f]);
           return h('tr', { class: va === vb ? '' : 'diff' }, h('th', { scope: 'row', text: t(`op.f.${f}`) }),
             h('td', { text: va }), h('td', { text: vb }));
         })))),
