@@ -220,7 +220,9 @@ int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(vo
     kb_stmt *st;
     int rc = pseudonym ? kb_db_cached(d->research,
                                       "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail "
-                                      "FROM audit_log WHERE pseudonym = ? ORDER BY seq DESC LIMIT ?",
+                                      "FROM audit_log WHERE pseudonym IN (SELECT CAST(? AS TEXT) UNION ALL "
+                                      "SELECT m.pseudonym FROM subjects s JOIN subjects m ON m.merged_into = s.id "
+                                      "WHERE s.pseudonym = ?) ORDER BY seq DESC LIMIT ?",
                                       &st, e)
                        : kb_db_cached(d->research,
                                       "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail "
@@ -228,7 +230,13 @@ int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(vo
                                       &st, e);
     if (rc) return rc;
     int i = 1;
-    if (pseudonym) kb_bind_text(st, i++, pseudonym);
+    if (pseudonym) {
+        /* Entries written under a pseudonym that linkage later merged into
+         * this one are the same person's history (the log itself is never
+         * rewritten). */
+        kb_bind_text(st, i++, pseudonym);
+        kb_bind_text(st, i++, pseudonym);
+    }
     kb_bind_int(st, i, limit > 0 ? limit : INT64_MAX);
     int r;
     while ((r = kb_stmt_step(st, e)) == 1) {

@@ -149,8 +149,12 @@ int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), v
     return r < 0 ? C_ERR : C_OK;
 }
 
+/* An individual's account keeps the person id it was enrolled with; when
+ * linkage later folds that person into another, the queries read the
+ * survivor (persons.merged_into, which a merge keeps pointing at an active
+ * person), so the member goes on seeing their data under its new pseudonym. */
 static void fill_principal(kb_stmt *st, int col, kb_principal *p) {
-    /* columns from col: id, username, role, person_id, org */
+    /* columns from col: id, username, role, person_id (followed through merges), org */
     p->account_id = kb_col_int(st, col);
     kb_strlcpy(p->username, kb_col_text(st, col + 1), sizeof p->username);
     p->role = kb_role_parse(kb_col_text(st, col + 2));
@@ -182,8 +186,9 @@ int kb_login(kb_data *d, const char *username, const char *password, kb_login_re
     if (!username || !password) return C_OK;
     kb_stmt *st;
     if (kb_db_cached(d->identity,
-                     "SELECT id, username, role, person_id, org, pw_hash, status, failed_logins, "
-                     "COALESCE(locked_until, '') FROM accounts WHERE username = ?",
+                     "SELECT a.id, a.username, a.role, COALESCE(m.merged_into, a.person_id), a.org, a.pw_hash, "
+                     "a.status, a.failed_logins, COALESCE(a.locked_until, '') FROM accounts a "
+                     "LEFT JOIN persons m ON m.id = a.person_id WHERE a.username = ?",
                      &st, e))
         return C_ERR;
     kb_bind_text(st, 1, username);
@@ -256,8 +261,8 @@ int kb_session_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e)
     kb_iso_after(0, now);
     kb_stmt *st;
     if (kb_db_cached(d->identity,
-                     "SELECT a.id, a.username, a.role, a.person_id, a.org, s.csrf FROM sessions s "
-                     "JOIN accounts a ON a.id = s.account_id "
+                     "SELECT a.id, a.username, a.role, COALESCE(m.merged_into, a.person_id), a.org, s.csrf "
+                     "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN persons m ON m.id = a.person_id "
                      "WHERE s.token_hash = ? AND s.expires_at > ? AND a.status = 'active'",
                      &st, e))
         return C_ERR;
@@ -315,8 +320,9 @@ int kb_token_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e) {
     if (kb_token_cache_get(th, now, p)) return 1;
     kb_stmt *st;
     if (kb_db_cached(d->identity,
-                     "SELECT a.id, a.username, a.role, a.person_id, a.org, t.scope, t.expires_at FROM api_tokens t "
-                     "JOIN accounts a ON a.id = t.account_id "
+                     "SELECT a.id, a.username, a.role, COALESCE(m.merged_into, a.person_id), a.org, t.scope, "
+                     "t.expires_at FROM api_tokens t JOIN accounts a ON a.id = t.account_id "
+                     "LEFT JOIN persons m ON m.id = a.person_id "
                      "WHERE t.token_hash = ? AND t.expires_at > ? AND t.revoked = 0 AND a.status = 'active'",
                      &st, e))
         return C_ERR;

@@ -645,3 +645,13 @@ int kb_biobank_available_by_type(kb_data *d, const char *pseudonym, const char *
     kb_stmt_reset(st);
     return C_OK;
 }
+
+int kb_specimen_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->research, "UPDATE bb_specimens SET pseudonym = ? WHERE pseudonym = ?", &st, e)) return C_ERR;
+    kb_bind_text(st, 1, into);
+    kb_bind_text(st, 2, from);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    return rc < 0 ? kb_err_prefix(e, "moving specimens to the merged donor: ") : C_OK;
+}

@@ -113,4 +113,9 @@ int kb_biobank_available_by_type(kb_data *d, const char *pseudonym, const char *
  * caller's when one is open). */
 int kb_bb_tx(kb_data *d, int (*f)(kb_data *d, void *arg, kb_err *e), void *arg, kb_err *e);
 
+/* Moves a merged donor's specimens to the survivor's pseudonym, so that
+ * their distribution is decided on the merged person's consent.  Called
+ * inside the merge's transaction. */
+int kb_specimen_rekey(kb_data *d, const char *from, const char *into, kb_err *e);
+
 #endif

@@ -147,3 +147,13 @@ int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e) {
     kb_bind_text(st, 10, ev->recorded_by ? ev->recorded_by : "");
     return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
 }
+
+int kb_consent_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->research, "UPDATE consents SET pseudonym = ? WHERE pseudonym = ?", &st, e)) return C_ERR;
+    kb_bind_text(st, 1, into);
+    kb_bind_text(st, 2, from);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    return rc < 0 ? kb_err_prefix(e, "moving consents to the merged person: ") : C_OK;
+}

@@ -56,4 +56,10 @@ int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e);
 /* Latest text version of a purpose, 0 when none. */
 int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e);
 
+/* Linkage folded the person behind `from` into the one behind `into`: their
+ * consent history is one person's history from now on, so it moves to the
+ * survivor's pseudonym (the newest decision per purpose then wins, whichever
+ * record it was made under).  Called inside the merge's transaction. */
+int kb_consent_rekey(kb_data *d, const char *from, const char *into, kb_err *e);
+
 #endif

@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "biobank/specimen.h"
+#include "consent/consent.h"
 #include "ident/linkage.h"
 #include "ident/pseudonym.h"
 #include "ident/vault.h"
+#include "portal/points.h"
+#include "portal/sensors.h"
 #include "util/buf.h"
 
 /* Retrain while the index is young: EM needs a few thousand candidate pairs,
@@ -316,6 +320,17 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     /* The research side: the absorbed subject's exams move to the
      * survivor's subject (created if the survivor had no exams yet), and the
      * absorbed subject is kept, marked merged, so old pseudonyms resolve. */
+    /* What the research store keeps by pseudonym rather than by subject --
+     * consents, sensor readings, health points, specimens -- follows the
+     * person to the survivor's pseudonym, each moved by its owner.  The
+     * audit log is history and stays as written; the member's access view
+     * reads it under every pseudonym merged into theirs. */
+    char pf[KB_PSEUDONYM_LEN], pi[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&d->keys, from, pf);
+    kb_pseudonym_research(&d->keys, into, pi);
+    if (kb_consent_rekey(d, pf, pi, e) != C_OK || kb_sensor_rekey(d, pf, pi, e) != C_OK ||
+        kb_points_rekey(d, pf, pi, e) != C_OK || kb_specimen_rekey(d, pf, pi, e) != C_OK)
+        return C_ERR;
     int64_t sf, si;
     int sex = 0;
     if (subject_of(d, from, &sf, &sex, e) != C_OK) return C_ERR;
@@ -339,6 +354,15 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     kb_bind_int(st, 1, si);
     kb_bind_int(st, 2, sf);
     int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    /* Subjects absorbed earlier into sf now point at si too: merged_into
+     * always names an active subject, one step from any old pseudonym. */
+    if (kb_db_cached(d->research, "UPDATE subjects SET merged_into = ? WHERE merged_into = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, si);
+    kb_bind_int(st, 2, sf);
+    rc = kb_stmt_step(st, e);
     kb_stmt_reset(st);
     if (rc < 0) return C_ERR;
     if (kb_db_cached(d->research, "UPDATE subjects SET status = 'merged', merged_into = ? WHERE id = ?", &st, e) != C_OK)

@@ -236,6 +236,16 @@ int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *w
     int rc = kb_stmt_step(st, e);
     kb_stmt_reset(st);
     if (rc < 0) return C_ERR;
+    /* Persons absorbed earlier into `from` now point at `into` too, so
+     * merged_into always names an active person and one step resolves any
+     * old id (accounts and enrolment codes keep the id they were made with). */
+    if (kb_db_cached(d->identity, "UPDATE persons SET merged_into = ? WHERE merged_into = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, into);
+    kb_bind_int(st, 2, from);
+    rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
     if (kb_db_cached(d->identity, "UPDATE persons SET status = 'merged', merged_into = ? WHERE id = ?", &st, e) != C_OK)
         return C_ERR;
     kb_bind_int(st, 1, into);

@@ -268,7 +268,9 @@ static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec 
     kb_resolve_stats before = *kb_resolver_stats(imp->resolver);
     if (kb_resolver_resolve_rec(imp->resolver, x->source, x->record_id, &x->who, lr, person, e) != C_OK) return C_ERR;
     const kb_resolve_stats *after = kb_resolver_stats(imp->resolver);
-    *created = after->new_persons > before.new_persons;
+    /* "Created" lets subject_for skip its lookup; a merge in the same call
+     * may already have given the new person a subject, so not then. */
+    *created = after->new_persons > before.new_persons && after->merges == before.merges;
     imp->st.persons_new += after->new_persons - before.new_persons;
     imp->st.linked += after->matched - before.matched;
     imp->st.reviews += after->reviews - before.reviews;
@@ -334,10 +336,11 @@ static void content_hash(const kb_exam *x, char out[65]) {
     kb_buf_free(&b);
 }
 
-/* Observations and flags are buffered per batch in kb_bulk loaders and
- * written just before the batch commits (store/bulk.h): COPY on
- * PostgreSQL, multi-row INSERTs on SQLite.  Nothing reads them back within
- * a batch, so deferring the writes changes nothing but the round trips. */
+/* Observations and flags are buffered in kb_bulk loaders and written when
+ * the loader says so or just before the batch commits (store/bulk.h): COPY
+ * of up to 50,000 rows on PostgreSQL, multi-row INSERTs every few hundred
+ * rows on SQLite.  Nothing reads them back within a batch, so deferring the
+ * writes changes nothing but the round trips. */
 static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const kb_exam *x) {
     for (size_t i = 0; i < x->n_obs; i++) {
         const kb_obs *o = &x->obs[i];
@@ -470,6 +473,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
 
     add_observations(imp->obs, exam_id, fy, x);
     add_flags(imp->flags, exam_id, &j);
+    if (kb_bulk_due(imp->obs) && kb_bulk_flush(imp->obs, e) != C_OK) return C_ERR;
+    if (kb_bulk_due(imp->flags) && kb_bulk_flush(imp->flags, e) != C_OK) return C_ERR;
     if (j.metabo_disagrees || j.guidance_disagrees) imp->st.judgement_disagreements++;
     imp->st.observations += (long)x->n_obs;
     imp->st.exams_accepted++;

@@ -76,4 +76,11 @@ int kb_point_rule_save(kb_data *d, const kb_point_rule *r, const char *by, kb_er
  * transaction.  *added (may be NULL) receives the number of new rows. */
 int kb_points_sync(kb_data *d, const char *pseudonym, int *added, kb_err *e);
 
+/* Moves a merged person's ledger to the survivor's pseudonym.  An entry the
+ * survivor already has (same rule and reference: both records were paid for
+ * the same checkup) stays under the old pseudonym, so the merged person is
+ * never paid twice and no entry is lost.  Called inside the merge's
+ * transaction. */
+int kb_points_rekey(kb_data *d, const char *from, const char *into, kb_err *e);
+
 #endif

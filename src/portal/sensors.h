@@ -22,4 +22,8 @@ int kb_sensor_add(kb_data *d, const char *pseudonym, const kb_sensor_reading *r,
 /* The person's readings, oldest first, as [{kind, date, value, value2?, channel}]. */
 int kb_sensor_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e);
 
+/* Moves a merged person's readings to the survivor's pseudonym (see
+ * kb_consent_rekey).  Called inside the merge's transaction. */
+int kb_sensor_rekey(kb_data *d, const char *from, const char *into, kb_err *e);
+
 #endif

@@ -88,6 +88,8 @@ void kb_bulk_text(kb_bulk *b, const char *s) {
 
 size_t kb_bulk_rows(const kb_bulk *b) { return b->n / (size_t)b->ncols; }
 
+int kb_bulk_due(const kb_bulk *b) { return kb_bulk_rows(b) >= (b->db->be->copy_in ? 50000u : 256u); }
+
 void kb_bulk_discard(kb_bulk *b) {
     b->n = 0;
     kb_buf_clear(&b->texts);

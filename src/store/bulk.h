@@ -38,6 +38,13 @@ void kb_bulk_null(kb_bulk *b);
 /* Complete rows buffered and not yet flushed. */
 size_t kb_bulk_rows(const kb_bulk *b);
 
+/* 1 when enough rows are buffered that a caller streaming rows should flush
+ * now: thousands on PostgreSQL (a COPY per round trip saved), a few hundred
+ * on SQLite, where buffering saves nothing and a large flush at the end of
+ * a batch would stall the importer's reader thread instead of overlapping
+ * with it. */
+int kb_bulk_due(const kb_bulk *b);
+
 /* Writes every buffered row and empties the buffer; on error the buffer is
  * emptied too (the caller rolls the transaction back). */
 int kb_bulk_flush(kb_bulk *b, kb_err *e);

@@ -177,6 +177,12 @@ const kb_migration kb_identity_schema[] = {
      "  decided_at TEXT,"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX review_queue_status ON review_queue(status);", NULL},
+    {7, "merged persons indexed",
+     /* owner: ident/vault.c.  A merge re-points persons absorbed earlier
+      * (merged_into = the absorbed one) at the survivor; without an index
+      * that is a scan of every person per merge. */
+     "CREATE INDEX persons_merged ON persons(merged_into) WHERE merged_into IS NOT NULL;",
+     NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -554,14 +560,17 @@ const kb_migration kb_research_schema[] = {
      "  o.coded_system, o.text, o.null_flavor, o.not_done, o.interp, o.grp, x.fiscal_year"
      "  FROM observations_unpartitioned o JOIN exams x ON x.id = o.exam_id;"
      "DROP TABLE observations_unpartitioned;"},
-    {7, "exams record their observation count",
+    {7, "exams record their observation count; merged subjects indexed",
      /* owner: ingest/import.c.  The member's exam list shows how many items
       * each exam has.  Counting them per request read every observation row
       * once the count had to name the fiscal year (the partition key), so
       * the importer stores the count with the exam, which never changes. */
      "ALTER TABLE exams ADD COLUMN n_obs INTEGER NOT NULL DEFAULT 0;"
      "UPDATE exams SET n_obs = (SELECT COUNT(*) FROM observations o WHERE o.exam_id = exams.id "
-     "AND o.fiscal_year = exams.fiscal_year);",
+     "AND o.fiscal_year = exams.fiscal_year);"
+     /* owner: ident/resolver.c (merges).  A member's access log also lists
+      * reads under the pseudonyms merged into theirs, found by this. */
+     "CREATE INDEX subjects_merged ON subjects(merged_into) WHERE merged_into IS NOT NULL;",
      NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

@@ -1,0 +1,160 @@
+/* A linkage merge carries the person's whole research footprint to the
+ * survivor: the enrolled account follows (login, session and bearer token
+ * all resolve to the survivor), and consents, sensor readings, health points
+ * and specimens move to the survivor's pseudonym, while points both records
+ * earned for the same thing are not paid twice.  The audit log stays as
+ * written, but the member's access view lists it under the survivor.  A
+ * second merge (chains) resolves in one step. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "ident/pseudonym.h"
+#include "ident/resolver.h"
+#include "ident/vault.h"
+
+static char dir[64];
+
+static kb_data *fresh(void) {
+    kb_err e = {{0}};
+    strcpy(dir, "/tmp/kb_merge_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/d", dir);
+    assert_int_equal(kb_data_init(sub, NULL, NULL, &e), C_OK);
+    kb_data *d;
+    assert_int_equal(kb_data_open(sub, &d, &e), C_OK);
+    return d;
+}
+
+static void done(kb_data *d) {
+    kb_data_close(d);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void sql(kb_db *db, const char *fmt, ...) {
+    char q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    kb_err e = {{0}};
+    if (kb_db_exec(db, q, &e)) fail_msg("%s", e.msg);
+}
+
+static int64_t count(kb_db *db, const char *fmt, ...) {
+    char q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    kb_err e = {{0}};
+    int64_t n = -1;
+    if (kb_db_query_int(db, q, &n, &e)) fail_msg("%s", e.msg);
+    return n;
+}
+
+static int64_t person_with_subject(kb_data *d, char ps[KB_PSEUDONYM_LEN]) {
+    kb_err e = {{0}};
+    int64_t p;
+    assert_int_equal(kb_vault_new_person(d, &p, &e), C_OK);
+    kb_pseudonym_research(&d->keys, p, ps);
+    sql(d->research, "INSERT INTO subjects (pseudonym, sex) VALUES ('%s', 2)", ps);
+    return p;
+}
+
+static void merge(kb_data *d, int64_t from, int64_t into) {
+    kb_err e = {{0}};
+    assert_int_equal(kb_db_begin(d->identity, &e), C_OK);
+    assert_int_equal(kb_db_begin(d->research, &e), C_OK);
+    if (kb_persons_merge(d, from, into, "test", &e)) fail_msg("%s", e.msg);
+    assert_int_equal(kb_db_commit(d->identity, &e), C_OK);
+    assert_int_equal(kb_db_commit(d->research, &e), C_OK);
+}
+
+static int collect(void *arg, const kb_audit_row *r) {
+    if (strcmp(r->detail, "read under the first record") == 0) (*(int *)arg)++;
+    return 0;
+}
+
+static void merge_carries_the_person(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    char p1s[KB_PSEUDONYM_LEN], p2s[KB_PSEUDONYM_LEN], p3s[KB_PSEUDONYM_LEN];
+    int64_t p1 = person_with_subject(d, p1s), p2 = person_with_subject(d, p2s), p3 = person_with_subject(d, p3s);
+
+    /* the member enrolled under p1's record */
+    int64_t acc;
+    assert_int_equal(kb_account_add(d, "hanako", "correct horse", KB_ROLE_INDIVIDUAL, "", p1, &acc, &e), C_OK);
+    char tok[KB_TOKEN_LEN], sess[KB_TOKEN_LEN];
+    assert_int_equal(kb_token_issue(d, acc, "read", 3600, "t", tok, &e), C_OK);
+    kb_login_result res;
+    kb_principal p;
+    assert_int_equal(kb_login(d, "hanako", "correct horse", &res, sess, &p, &e), C_OK);
+    assert_int_equal(p.person_id, p1);
+
+    /* p1's footprint, and one point both records earned for the same checkup */
+    sql(d->research, "INSERT INTO consents (pseudonym, purpose, provider, text_version, state, valid_from, channel, "
+                     "recorded_at, recorded_by) VALUES ('%s', 'academic_research', '', 1, 'granted', '2024-01-01', "
+                     "'web', '2024-01-01T00:00:00.000Z', 'hanako')", p1s);
+    sql(d->research, "INSERT INTO sensor_readings (pseudonym, kind, measured_on, value, channel, recorded_at) "
+                     "VALUES ('%s', 'steps', '2024-05-01', 9000, 'web', '2024-05-01T00:00:00.000Z')", p1s);
+    sql(d->research, "INSERT INTO point_ledger (pseudonym, rule, ref, points, at) VALUES "
+                     "('%s', 'checkup', 'FY2023', 500, 'x'), ('%s', 'steps', '2024-05-01', 10, 'x'), "
+                     "('%s', 'checkup', 'FY2023', 500, 'x')", p1s, p1s, p2s);
+    sql(d->research, "INSERT INTO bb_specimens (barcode, pseudonym, collected_on, type, quantity, unit, created_at, "
+                     "updated_at) VALUES ('S1', '%s', '2024-05-01', 'SER', 1, 'mL', 'x', 'x')", p1s);
+    assert_int_equal(kb_audit_append(d, "hanako", "individual", "exam.list", p1s, "self", "ok",
+                                     "read under the first record", &e), C_OK);
+
+    merge(d, p1, p2);
+    kb_principal q;
+    assert_int_equal(kb_token_lookup(d, tok, &q, &e), 1);
+    assert_int_equal(q.person_id, p2);
+    assert_int_equal(kb_session_lookup(d, sess, &q, &e), 1);
+    assert_int_equal(q.person_id, p2);
+    assert_int_equal(kb_login(d, "hanako", "correct horse", &res, sess, &q, &e), C_OK);
+    assert_int_equal(q.person_id, p2);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM consents WHERE pseudonym = '%s'", p2s), 1);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM consents WHERE pseudonym = '%s'", p1s), 0);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM sensor_readings WHERE pseudonym = '%s'", p2s), 1);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM bb_specimens WHERE pseudonym = '%s'", p2s), 1);
+    /* the steps point moves; the duplicate checkup point stays behind */
+    assert_int_equal(count(d->research, "SELECT SUM(points) FROM point_ledger WHERE pseudonym = '%s'", p2s), 510);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM point_ledger WHERE pseudonym = '%s'", p1s), 1);
+    int seen = 0;
+    assert_int_equal(kb_audit_each(d, p2s, 100, collect, &seen, &e), C_OK);
+    assert_int_equal(seen, 1);
+
+    /* a second merge: p2 (which absorbed p1) into p3 */
+    merge(d, p2, p3);
+    assert_int_equal(kb_token_lookup(d, tok, &q, &e), 1);
+    assert_int_equal(q.person_id, p3);
+    assert_int_equal(count(d->identity, "SELECT COUNT(*) FROM persons WHERE merged_into = %lld", (long long)p3), 2);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM consents WHERE pseudonym = '%s'", p3s), 1);
+    seen = 0;
+    assert_int_equal(kb_audit_each(d, p3s, 100, collect, &seen, &e), C_OK);
+    assert_int_equal(seen, 1);
+    /* a stranger's view does not include it */
+    seen = 0;
+    assert_int_equal(kb_audit_each(d, "R-0000-0000-0000-0000-0", 100, collect, &seen, &e), C_OK);
+    assert_int_equal(seen, 0);
+    done(d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(merge_carries_the_person),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
