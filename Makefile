@@ -19,6 +19,10 @@ ifeq ($(SAN),1)
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
 endif
+ifeq ($(SAN),thread)
+  CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=thread
+endif
 
 SRCS     := $(shell find src -name '*.c' | sort)
 LIBSRCS  := $(filter-out src/main.c,$(SRCS))
@@ -31,7 +35,7 @@ DEPS     := $(LIBOBJS:.o=.d) $(BUILD)/src/main.d
 # data folder at build time, never copied by hand; our own tables live in data/.
 EMBED    := $(KENSHIN)/XMLhc24tab.csv $(wildcard data/*.csv data/*.tsv)
 
-.PHONY: all test unit integration run bench fuzz deps clean asan npm
+.PHONY: all test unit integration run bench fuzz deps clean asan tsan npm
 
 all: $(BUILD)/kenbank
 
@@ -85,6 +89,12 @@ fuzz: deps
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 CC=clang OPT="-O1 -g" all unit
+
+# ThreadSanitizer build for the code that shares state between threads (the
+# audit batcher, the token cache, the server's pools); tests/run.sh runs the
+# threaded tests with it.
+tsan:
+	$(MAKE) BUILD=build/tsan SAN=thread CC=clang OPT="-O1 -g" all build/tsan/tests/test_audit_batch build/tsan/tests/test_auth
 
 clean:
 	rm -rf build

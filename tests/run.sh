@@ -101,6 +101,26 @@ if [ -z "${SKIP_BROWSER:-}" ] && ls tests/browser/*.mjs >/dev/null 2>&1; then
   done
 fi
 
+# Pass 1c (before ASan, which exports its own options): ThreadSanitizer on
+# what shares state between threads -- the audit batcher's hand-offs, the
+# token cache, and the server under the role-matrix test's requests.
+if [ -z "${SKIP_TSAN:-}" ]; then
+  echo "== pass 1c: clang + TSan (threaded code)"
+  if make -j"$JOBS" tsan >build-tsan.log 2>&1; then
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    run_unit build/tsan tsan 'test_audit_batch'
+    run_unit build/tsan tsan 'test_auth'
+    if [ -z "$ONLY" ] || [[ serve_api.sh == *$ONLY* ]]; then
+      ONLY_SAVED=$ONLY; ONLY=serve_api
+      run_integration "$ROOT/build/tsan/kenbank" tsan
+      ONLY=$ONLY_SAVED
+    fi
+    unset TSAN_OPTIONS
+  else
+    tail -40 build-tsan.log; FAIL=$((FAIL + 1)); FAILED+=("tsan build")
+  fi
+fi
+
 if [ -z "${SKIP_ASAN:-}" ]; then
   echo "== pass 2: clang + ASan/UBSan"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
