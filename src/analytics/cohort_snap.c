@@ -368,35 +368,33 @@ typedef struct {
     const kb_cohort_snap *s;
     kb_err *e;
     int failed;
-    /* Subjects with any consent event for a consent criterion.  Without an
-     * event the decision is DENY (consent.h), so only these are asked of
-     * kb_consent_allows(); the decision itself is never re-implemented. */
+    /* Per consent criterion, the subjects the consent decision allows, from
+     * kb_consent_allowed_each() (consent.c's one rule, for every subject in
+     * one scan), taken when the evaluation starts. */
     const kb_cq *cnode[MAX_CONSENT_NODES];
     uint8_t *cand[MAX_CONSENT_NODES];
     size_t ncnode;
 } ctx;
 
+typedef struct {
+    const kb_cohort_snap *s;
+    uint8_t *m;
+} allowed_arg;
+
+static void mark_allowed(void *arg, const char *pseudonym) {
+    allowed_arg *a = arg;
+    int64_t i = kb_cohort_snap_find(a->s, pseudonym);
+    if (i >= 0) a->m[i] = 1;
+}
+
 static int consent_candidates(ctx *c, const kb_cq *q) {
     if (q->kind == KB_CQ_CMP && q->field == KB_CF_CONSENT && c->ncnode < MAX_CONSENT_NODES) {
         uint8_t *m = kb_calloc(c->s->nsubj + 1, 1);
-        kb_stmt *st;
-        const char *sql = q->arg2[0] ? "SELECT DISTINCT pseudonym FROM consents WHERE purpose = ? AND provider = ?"
-                                     : "SELECT DISTINCT pseudonym FROM consents WHERE purpose = ?";
-        if (kb_stmt_prepare(c->d->research, sql, &st, c->e)) {
-            free(m);
-            return C_ERR;
-        }
-        kb_bind_text(st, 1, q->arg);
-        if (q->arg2[0]) kb_bind_text(st, 2, q->arg2);
-        int rc;
-        while ((rc = kb_stmt_step(st, c->e)) == 1) {
-            int64_t i = kb_cohort_snap_find(c->s, kb_col_text(st, 0));
-            if (i >= 0) m[i] = 1;
-        }
-        kb_stmt_finalize(st);
+        allowed_arg a = {c->s, m};
         c->cnode[c->ncnode] = q;
         c->cand[c->ncnode++] = m;
-        if (rc < 0) return C_ERR;
+        if (kb_consent_allowed_each(c->d, q->arg, q->arg2[0] ? q->arg2 : NULL, 0, mark_allowed, &a, c->e))
+            return C_ERR;
     }
     for (size_t i = 0; i < q->nkid; i++)
         if (consent_candidates(c, q->kid[i])) return C_ERR;
@@ -432,9 +430,9 @@ static int subject_atom(ctx *c, const kb_cq *q, size_t subj) {
         return t >= 0 && t < 64 && (s->specimen[subj] >> t & 1);
     }
     case KB_CF_CONSENT: {
-        if (c->failed) return 0;
         for (size_t i = 0; i < c->ncnode; i++)
-            if (c->cnode[i] == q && !c->cand[i][subj]) return 0;
+            if (c->cnode[i] == q) return c->cand[i][subj];
+        /* more consent criteria than MAX_CONSENT_NODES: ask one by one */
         int ok = kb_consent_allows(c->d, s->pseud[subj], q->arg, q->arg2[0] ? q->arg2 : NULL, 0, NULL, c->e);
         if (ok < 0) c->failed = 1;
         return ok == 1;

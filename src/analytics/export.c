@@ -174,6 +174,17 @@ static int mkdir_p(const char *dir, kb_err *e) {
     return C_OK;
 }
 
+typedef struct {
+    const kb_cohort_snap *s;
+    uint8_t *m;
+} export_allowed_arg;
+
+static void export_mark_allowed(void *arg, const char *pseudonym) {
+    export_allowed_arg *a = arg;
+    int64_t i = kb_cohort_snap_find(a->s, pseudonym);
+    if (i >= 0) a->m[i] = 1;
+}
+
 int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_export_result *r, kb_err *e) {
     memset(r, 0, sizeof *r);
     if (!o->project || !*o->project) return kb_errf(e, "export: --project is required");
@@ -228,35 +239,23 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     r->ms_items = now_ms() - ti;
     if (rc) goto done;
 
-    /* Consent, through the decision function, for every cohort member that
-     * has any event for the purpose (without one the answer is DENY). */
+    /* Consent: the decision for every subject at once
+     * (kb_consent_allowed_each, consent.c's one rule), then each cohort
+     * member is kept only if allowed. */
     double tc = now_ms();
     {
-        uint8_t *cand = kb_calloc(s->nsubj + 1, 1);
-        kb_stmt *st;
-        if ((rc = kb_stmt_prepare(d->research, "SELECT DISTINCT pseudonym FROM consents WHERE purpose = ?", &st, e))) {
-            free(cand);
+        uint8_t *allowed = kb_calloc(s->nsubj + 1, 1);
+        export_allowed_arg a = {s, allowed};
+        if ((rc = kb_consent_allowed_each(d, o->purpose, NULL, 0, export_mark_allowed, &a, e))) {
+            free(allowed);
             goto done;
         }
-        kb_bind_text(st, 1, o->purpose);
-        int x;
-        while ((x = kb_stmt_step(st, e)) == 1) {
-            int64_t i = kb_cohort_snap_find(s, kb_col_text(st, 0));
-            if (i >= 0) cand[i] = 1;
-        }
-        kb_stmt_finalize(st);
-        for (size_t i = 0; i < s->nsubj && x == 0; i++) {
+        for (size_t i = 0; i < s->nsubj; i++) {
             if (!member[i]) continue;
-            int ok = cand[i] ? kb_consent_allows(d, s->pseud[i], o->purpose, NULL, 0, NULL, e) : 0;
-            if (ok < 0) x = C_ERR;
-            if (ok != 1) member[i] = 0;
+            if (!allowed[i]) member[i] = 0;
             else r->consenting++;
         }
-        free(cand);
-        if (x < 0) {
-            rc = C_ERR;
-            goto done;
-        }
+        free(allowed);
     }
     r->ms_consent = now_ms() - tc;
     /* Per-project pseudonyms come from the person id, which only the

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "ident/pseudonym.h"
@@ -30,29 +31,58 @@ static void set_why(char why[64], const char *s) {
     if (why) kb_strlcpy(why, s, 64);
 }
 
-int kb_consent_allows(kb_data *d, const char *pseudonym, const char *purpose, const char *provider, time_t at,
-                      char why[64], kb_err *e) {
+/* The rule, for the newest event of a (subject, purpose, provider) as of
+ * `at`: granted, and `today` within its validity.  Both entry points below
+ * decide through this one function. */
+static int decide(const char *state, const char *valid_from, const char *valid_to, int64_t version,
+                  const char *today, char reason[64]) {
+    if (strcmp(state, "granted") != 0) {
+        kb_strlcpy(reason, "withdrawn", 64);
+        return 0;
+    }
+    if (strcmp(today, valid_from) < 0) {
+        kb_strlcpy(reason, "not yet valid", 64);
+        return 0;
+    }
+    if (valid_to && strcmp(today, valid_to) > 0) {
+        kb_strlcpy(reason, "expired", 64);
+        return 0;
+    }
+    snprintf(reason, 64, "granted v%lld", (long long)version);
+    return 1;
+}
+
+/* The request's own checks, and the day and cutoff it is decided at. */
+static int frame(const char *purpose, const char *provider, time_t at, char today[11], char cutoff[32],
+                 char why[64]) {
     if (!kb_consent_purpose_valid(purpose)) {
         set_why(why, "unknown purpose");
         return 0;
     }
-    int is_provider = strcmp(purpose, KB_PURPOSE_PROVIDER) == 0;
-    if (is_provider && (!provider || !*provider)) {
+    if (strcmp(purpose, KB_PURPOSE_PROVIDER) == 0 && (!provider || !*provider)) {
         set_why(why, "no provider named");
         return 0;
     }
+    struct tm tm;
+    time_t t = at ? at : time(NULL);
+    gmtime_r(&t, &tm);
+    snprintf(today, 11, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    kb_strlcpy(cutoff, "9999-12-31T23:59:59.999Z", 32);
+    if (at)
+        snprintf(cutoff, 32, "%04d-%02d-%02dT%02d:%02d:%02d.999Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return 1;
+}
+
+int kb_consent_allows(kb_data *d, const char *pseudonym, const char *purpose, const char *provider, time_t at,
+                      char why[64], kb_err *e) {
+    char today[11], cutoff[32];
+    if (!frame(purpose, provider, at, today, cutoff, why)) return 0;
     if (!pseudonym || !*pseudonym) {
         set_why(why, "no subject");
         return 0;
     }
-    char cutoff[32] = "9999-12-31T23:59:59.999Z", today[11];
-    struct tm tm;
-    time_t t = at ? at : time(NULL);
-    gmtime_r(&t, &tm);
-    snprintf(today, sizeof today, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    if (at)
-        snprintf(cutoff, sizeof cutoff, "%04d-%02d-%02dT%02d:%02d:%02d.999Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int is_provider = strcmp(purpose, KB_PURPOSE_PROVIDER) == 0;
     kb_stmt *st;
     if (kb_db_cached(d->research,
                      "SELECT state, valid_from, valid_to, text_version FROM consents "
@@ -70,21 +100,40 @@ int kb_consent_allows(kb_data *d, const char *pseudonym, const char *purpose, co
         set_why(why, "no consent");
         return 0;
     }
-    int allowed = 0;
     char reason[64];
-    if (strcmp(kb_col_text(st, 0), "granted") != 0) {
-        kb_strlcpy(reason, "withdrawn", sizeof reason);
-    } else if (strcmp(today, kb_col_text(st, 1)) < 0) {
-        kb_strlcpy(reason, "not yet valid", sizeof reason);
-    } else if (!kb_col_is_null(st, 2) && strcmp(today, kb_col_text(st, 2)) > 0) {
-        kb_strlcpy(reason, "expired", sizeof reason);
-    } else {
-        allowed = 1;
-        snprintf(reason, sizeof reason, "granted v%lld", (long long)kb_col_int(st, 3));
-    }
+    int allowed = decide(kb_col_text(st, 0), kb_col_text(st, 1), kb_col_is_null(st, 2) ? NULL : kb_col_text(st, 2),
+                         kb_col_int(st, 3), today, reason);
     kb_stmt_reset(st);
     set_why(why, reason);
     return allowed;
+}
+
+int kb_consent_allowed_each(kb_data *d, const char *purpose, const char *provider, time_t at,
+                            void (*cb)(void *arg, const char *pseudonym), void *arg, kb_err *e) {
+    char today[11], cutoff[32];
+    if (!frame(purpose, provider, at, today, cutoff, NULL)) return C_OK;
+    int is_provider = strcmp(purpose, KB_PURPOSE_PROVIDER) == 0;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT pseudonym, state, valid_from, valid_to, text_version FROM consents "
+                        "WHERE purpose = ? AND provider = ? AND recorded_at <= ? ORDER BY pseudonym, id DESC",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, purpose);
+    kb_bind_text(st, 2, is_provider ? provider : "");
+    kb_bind_text(st, 3, cutoff);
+    char last[KB_PSEUDONYM_LEN + 8] = "", reason[64];
+    int r;
+    while ((r = kb_stmt_step(st, e)) == 1) {
+        const char *ps = kb_col_text(st, 0);
+        if (strcmp(ps, last) == 0) continue; /* an older event of the same subject */
+        kb_strlcpy(last, ps, sizeof last);
+        if (decide(kb_col_text(st, 1), kb_col_text(st, 2), kb_col_is_null(st, 3) ? NULL : kb_col_text(st, 3),
+                   kb_col_int(st, 4), today, reason))
+            cb(arg, ps);
+    }
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
 }
 
 int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e) {

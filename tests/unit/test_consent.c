@@ -118,12 +118,85 @@ static void bad_input_names_the_field(void **state) {
     done(d);
 }
 
+/* The bulk decision answers exactly as kb_consent_allows, subject by
+ * subject: 40 subjects with every kind of history (none, granted,
+ * withdrawn, re-granted, expired, not yet valid, another purpose, another
+ * provider), for two purposes, a provider, and a past moment. */
+typedef struct {
+    char got[40][KB_PSEUDONYM_LEN];
+    int n;
+} seen;
+
+static void collect(void *arg, const char *ps) {
+    seen *s = arg;
+    assert_true(s->n < 40);
+    kb_strlcpy(s->got[s->n++], ps, KB_PSEUDONYM_LEN);
+}
+
+static int in(const seen *s, const char *ps) {
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->got[i], ps) == 0) return 1;
+    return 0;
+}
+
+static void bulk_decision_equals_single(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    char ps[40][KB_PSEUDONYM_LEN];
+    for (int i = 0; i < 40; i++) {
+        kb_pseudonym_research(&d->keys, 1000 + i, ps[i]);
+        kb_strlcpy(P, ps[i], sizeof P);
+        switch (i % 8) {
+        case 0: break; /* no event */
+        case 1: record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL); break;
+        case 2:
+            record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL);
+            record(d, KB_PURPOSE_ACADEMIC, NULL, 0, NULL, NULL);
+            break;
+        case 3:
+            record(d, KB_PURPOSE_ACADEMIC, NULL, 0, NULL, NULL);
+            record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL);
+            break;
+        case 4: record(d, KB_PURPOSE_ACADEMIC, NULL, 1, "2020-01-01", "2020-12-31"); break;
+        case 5: record(d, KB_PURPOSE_ACADEMIC, NULL, 1, "2099-01-01", NULL); break;
+        case 6: record(d, KB_PURPOSE_COMMERCIAL, NULL, 1, NULL, NULL); break;
+        case 7:
+            record(d, KB_PURPOSE_PROVIDER, "clinic-1", 1, NULL, NULL);
+            record(d, KB_PURPOSE_PROVIDER, "clinic-2", 0, NULL, NULL);
+            break;
+        }
+    }
+    const struct { const char *purpose, *provider; time_t at; } asks[] = {
+        {KB_PURPOSE_ACADEMIC, NULL, 0},      {KB_PURPOSE_COMMERCIAL, NULL, 0}, {KB_PURPOSE_PROVIDER, "clinic-1", 0},
+        {KB_PURPOSE_PROVIDER, "clinic-2", 0}, {KB_PURPOSE_PROVIDER, NULL, 0},   {KB_PURPOSE_ACADEMIC, NULL, 86400},
+        {"no_such_purpose", NULL, 0},
+    };
+    int allowed_total = 0;
+    for (size_t k = 0; k < sizeof asks / sizeof asks[0]; k++) {
+        seen s = {.n = 0};
+        assert_int_equal(kb_consent_allowed_each(d, asks[k].purpose, asks[k].provider, asks[k].at, collect, &s, &e),
+                         C_OK);
+        for (int i = 0; i < 40; i++) {
+            int one = kb_consent_allows(d, ps[i], asks[k].purpose, asks[k].provider, asks[k].at, NULL, &e);
+            assert_true(one == 0 || one == 1);
+            if (one != in(&s, ps[i]))
+                fail_msg("subject %d, purpose %s: single says %d, bulk says %d", i, asks[k].purpose, one,
+                         in(&s, ps[i]));
+            allowed_total += one;
+        }
+    }
+    /* academic now: cases 1 and 3; commercial: 6; clinic-1: 7 -> 5 subjects each */
+    assert_int_equal(allowed_total, 4 * 5);
+    done(d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_is_deny_and_withdrawal_is_immediate),
         cmocka_unit_test(provider_sharing_is_per_provider),
         cmocka_unit_test(validity_dates),
         cmocka_unit_test(bad_input_names_the_field),
+        cmocka_unit_test(bulk_decision_equals_single),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
