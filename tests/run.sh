@@ -108,12 +108,20 @@ if [ -z "${SKIP_TSAN:-}" ]; then
   echo "== pass 1c: clang + TSan (threaded code)"
   if make -j"$JOBS" tsan >build-tsan.log 2>&1; then
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-    run_unit build/tsan tsan 'test_audit_batch'
-    run_unit build/tsan tsan 'test_auth'
-    if [ -z "$ONLY" ] || [[ serve_api.sh == *$ONLY* ]]; then
-      ONLY_SAVED=$ONLY; ONLY=serve_api
-      run_integration "$ROOT/build/tsan/kenbank" tsan
-      ONLY=$ONLY_SAVED
+    # clang 14's TSan runtime cannot start on kernels with more address-space
+    # randomisation than it expects ("FATAL: ThreadSanitizer: unexpected
+    # memory mapping"): that is the machine, not a race, so the pass is then
+    # reported as skipped.  A race report is a WARNING and fails as usual.
+    if build/tsan/kenbank --version 2>&1 | grep -q 'FATAL: ThreadSanitizer'; then
+      echo "tsan   skipped: the TSan runtime cannot start on this kernel ($(uname -r))"
+    else
+      run_unit build/tsan tsan 'test_audit_batch'
+      run_unit build/tsan tsan 'test_auth'
+      if [ -z "$ONLY" ] || [[ serve_api.sh == *$ONLY* ]]; then
+        ONLY_SAVED=$ONLY; ONLY=serve_api
+        run_integration "$ROOT/build/tsan/kenbank" tsan
+        ONLY=$ONLY_SAVED
+      fi
     fi
     unset TSAN_OPTIONS
   else
