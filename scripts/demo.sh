@@ -17,6 +17,15 @@ if [ ! -f demo/data/kenbank.conf ]; then
   $K init --data demo/data
   echo "== importing the checkup institutions' MHLW archives"
   $K import --data demo/data --source kenshin demo/population/xml || [ $? -eq 3 ]
+  echo "== paper consents collected at the checkup (about 70% academic, 30% commercial research)"
+  # the archives were imported as source "kenshin"; the record ids are the
+  # same as in the generator's CSV
+  awk -F, 'NR == 1 { print "source,record_id,purpose,provider,state,valid_from,valid_to,channel"; next }
+    !seen[$2]++ { h = (NR * 7919) % 100
+      if (h < 70) print "kenshin," $2 ",academic_research,,granted,2024-04-01,,paper"
+      if (h < 30) print "kenshin," $2 ",commercial_research,,granted,2024-04-01,,paper" }' \
+    demo/population/exams.csv > demo/population/consents.csv
+  $K consent import --data demo/data --by checkup-desk demo/population/consents.csv || [ $? -eq 3 ]
   echo "== demo accounts"
   export KENBANK_PASSWORD=kenbank-demo-2026
   $K user add --data demo/data --username admin --role admin >/dev/null

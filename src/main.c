@@ -22,6 +22,7 @@ static const kb_command *commands[] = {
     &kb_cmd_report,
     &kb_cmd_zone,
     &kb_cmd_audit,
+    &kb_cmd_consent,
     &kb_cmd_enrol,
     &kb_cmd_serve,
     &kb_cmd_user,
