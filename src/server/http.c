@@ -239,7 +239,11 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
      * connections (audit/batch.h). */
     kb_data *audit_d = NULL;
     kb_audit_batcher *audit_b = NULL;
-    if (kb_data_open(o->data_dir, &audit_d, e) || kb_audit_batcher_start(audit_d, 0, &audit_b, e)) {
+    /* On a standby's data directory the audit chain is appended on the
+     * primary (a standby cannot write), and the server serves reads only. */
+    int on_standby = s.pool.n_free && kb_data_is_standby(s.pool.free[0]);
+    kb_router_set_standby(on_standby);
+    if (kb_data_open_primary(o->data_dir, &audit_d, e) || kb_audit_batcher_start(audit_d, 0, &audit_b, e)) {
         if (audit_d) kb_data_close(audit_d);
         pool_close(&s.pool);
         return C_ERR;
@@ -277,8 +281,8 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
         return kb_errf(e, "cannot listen on %s:%d: %s", o->host, o->port, strerror(errno));
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-    printf("listening on http://%s:%u (%d threads, web %s)\n", o->host, di ? (unsigned)di->port : (unsigned)o->port,
-           o->threads, s.web ? s.web : "(none)");
+    printf("listening on http://%s:%u (%d threads, web %s%s)\n", o->host, di ? (unsigned)di->port : (unsigned)o->port,
+           o->threads, s.web ? s.web : "(none)", on_standby ? "; reads from a standby, changes refused" : "");
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);

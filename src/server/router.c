@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -207,6 +208,14 @@ static int authorise(const kb_route *rt, kb_req *r) {
     return 0;
 }
 
+/* A server whose data directory reads from a hot standby (kenbank.conf names
+ * the primary) answers reads -- their audit entries go to the primary through
+ * the batcher -- and refuses every change with 503, so a proxy can send
+ * writes to a server on the primary. */
+static atomic_int standby;
+void kb_router_set_standby(int on) { atomic_store(&standby, on); }
+int kb_router_standby(void) { return atomic_load(&standby); }
+
 void kb_dispatch(kb_req *r) {
     const kb_route *path_hit = NULL;
     for (size_t i = 0; i < kb_routes_len; i++) {
@@ -217,6 +226,12 @@ void kb_dispatch(kb_req *r) {
             !(strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
             continue;
         r->route = rt;
+        if (kb_router_standby() && is_write(r->method)) {
+            kb_reply_error(r, 503, "standby",
+                           "this server reads from a standby database; send %s %s to the primary's server",
+                           r->method, r->path);
+            return;
+        }
         kb_err e = {{0}};
         if (authenticate(r, &e)) {
             fprintf(stderr, "kenbank serve: authentication: %s\n", e.msg);

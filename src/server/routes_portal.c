@@ -293,7 +293,8 @@ static int rules_json(kb_data *d, cJSON *o, int only_enabled, kb_err *e) {
 void kb_h_my_points(kb_req *r) {
     kb_err e = {{0}};
     int added;
-    if (kb_points_sync(r->d, r->pseudonym, &added, &e)) {
+    /* A standby cannot pay points; it shows the ledger as the primary left it. */
+    if (!kb_router_standby() && kb_points_sync(r->d, r->pseudonym, &added, &e)) {
         internal(r, &e);
         return;
     }

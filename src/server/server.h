@@ -79,6 +79,9 @@ extern const size_t kb_routes_len;
 
 /* Routes a request: match, authenticate, authorise, run.  Sets r->status
  * (404 when nothing matches; the caller then tries static files). */
+/* Standby mode (see router.c): reads only; changes answer 503. */
+void kb_router_set_standby(int on);
+int kb_router_standby(void);
 void kb_dispatch(kb_req *r);
 
 /* Response helpers. */

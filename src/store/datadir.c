@@ -77,6 +77,10 @@ static int read_conf(kb_data *d, kb_err *e) {
         if (strcmp(line, "backend") == 0) kb_strlcpy(d->backend, v, sizeof d->backend);
         else if (strcmp(line, "identity") == 0) kb_strlcpy(d->identity_where, v, sizeof d->identity_where);
         else if (strcmp(line, "research") == 0) kb_strlcpy(d->research_where, v, sizeof d->research_where);
+        else if (strcmp(line, "primary_identity") == 0)
+            kb_strlcpy(d->primary_identity_where, v, sizeof d->primary_identity_where);
+        else if (strcmp(line, "primary_research") == 0)
+            kb_strlcpy(d->primary_research_where, v, sizeof d->primary_research_where);
     }
     fclose(f);
     if (rc) return rc;
@@ -86,17 +90,23 @@ static int read_conf(kb_data *d, kb_err *e) {
     } else if (strcmp(d->backend, "postgresql") == 0) {
         if (!d->identity_where[0] || !d->research_where[0])
             return kb_errf(e, "%s: backend=postgresql needs identity= and research= connection strings", p);
+        if (!d->primary_identity_where[0] != !d->primary_research_where[0])
+            return kb_errf(e, "%s: a standby's directory needs both primary_identity= and primary_research=", p);
     } else {
         return kb_errf(e, "%s: unknown backend '%s' (sqlite or postgresql)", p, d->backend);
     }
     return C_OK;
 }
 
-int kb_data_open(const char *dir, kb_data **out, kb_err *e) {
+static int open_data(const char *dir, int primary, kb_data **out, kb_err *e) {
     kb_data *d = kb_calloc(1, sizeof *d);
     kb_strlcpy(d->dir, dir, sizeof d->dir);
     char p[1100];
     int rc = read_conf(d, e);
+    if (rc == C_OK && primary && d->primary_identity_where[0]) {
+        kb_strlcpy(d->identity_where, d->primary_identity_where, sizeof d->identity_where);
+        kb_strlcpy(d->research_where, d->primary_research_where, sizeof d->research_where);
+    }
     if (rc == C_OK) {
         path_in(p, sizeof p, dir, "keys");
         rc = kb_keys_load(p, &d->keys, e);
@@ -113,6 +123,10 @@ int kb_data_open(const char *dir, kb_data **out, kb_err *e) {
     return C_OK;
 }
 
+int kb_data_open(const char *dir, kb_data **out, kb_err *e) { return open_data(dir, 0, out, e); }
+int kb_data_open_primary(const char *dir, kb_data **out, kb_err *e) { return open_data(dir, 1, out, e); }
+int kb_data_is_standby(const kb_data *d) { return d->primary_identity_where[0] != '\0'; }
+
 void kb_data_close(kb_data *d) {
     if (!d) return;
     kb_db_close(d->identity);
@@ -120,5 +134,7 @@ void kb_data_close(kb_data *d) {
     kb_keys_wipe(&d->keys);
     sodium_memzero(d->identity_where, sizeof d->identity_where);
     sodium_memzero(d->research_where, sizeof d->research_where);
+    sodium_memzero(d->primary_identity_where, sizeof d->primary_identity_where);
+    sodium_memzero(d->primary_research_where, sizeof d->primary_research_where);
     free(d);
 }

@@ -19,6 +19,11 @@ typedef struct kb_data {
     char backend[16];         /* "sqlite" or "postgresql" */
     char identity_where[1024]; /* file path or conninfo */
     char research_where[1024];
+    /* A data directory pointed at a hot standby names the primary too
+     * (primary_identity= / primary_research= in kenbank.conf): the server
+     * then reads from the standby and appends its audit entries there. */
+    char primary_identity_where[1024];
+    char primary_research_where[1024];
     kb_keys keys;
     kb_db *identity;
     kb_db *research;
@@ -31,6 +36,11 @@ typedef struct kb_data {
  * (random when NULL) are created; DIR/kenbank.conf (0600) records them. */
 int kb_data_init(const char *dir, const char *pg_admin, const char *pg_name, kb_err *e);
 int kb_data_open(const char *dir, kb_data **out, kb_err *e);
+/* As kb_data_open, but on the primary when DIR's kenbank.conf names one (a
+ * standby's data directory); otherwise the same as kb_data_open. */
+int kb_data_open_primary(const char *dir, kb_data **out, kb_err *e);
+/* 1 when d's kenbank.conf names a primary, i.e. d reads from a standby. */
+int kb_data_is_standby(const kb_data *d);
 void kb_data_close(kb_data *d);
 
 /* Schema of each store (src/store/schema.c); one owner module per table is
