@@ -11,6 +11,7 @@
 #include "ingest/quarantine.h"
 #include "util/buf.h"
 #include "util/csv.h"
+#include "util/encoding.h"
 
 enum { C_SOURCE, C_RECORD, C_PURPOSE, C_PROVIDER, C_STATE, C_FROM, C_TO, C_CHANNEL, C_N };
 static const char *const column[C_N] = {"source", "record_id", "purpose", "provider",
@@ -49,14 +50,64 @@ static int quarantine(kb_data *d, const char *path, long line, const char *heade
     return C_OK;
 }
 
+/* One data row: 1 recorded, 0 refused (field and rule say why), 2 blank,
+ * C_ERR when a store failed. */
+static int record_row(kb_data *d, const kb_csv *c, const int at[C_N], const char *by, char field[64],
+                      char rule[512], kb_err *e) {
+    const char *v[C_N];
+    int blank = 1;
+    for (int k = 0; k < C_N; k++) {
+        v[k] = at[k] >= 0 ? kb_csv_field(c, (size_t)at[k]) : "";
+        if (*v[k]) blank = 0;
+    }
+    if (blank) return 2;
+    for (int k = 0; k < C_N; k++)
+        if (required[k] && !*v[k]) {
+            snprintf(field, 64, "%s", column[k]);
+            snprintf(rule, 512, "is mandatory");
+            return 0;
+        }
+    if (strcmp(v[C_STATE], "granted") && strcmp(v[C_STATE], "withdrawn")) {
+        snprintf(field, 64, "state");
+        snprintf(rule, 512, "must be granted or withdrawn");
+        return 0;
+    }
+    int64_t pid = 0;
+    if (kb_vault_find_record(d, v[C_SOURCE], v[C_RECORD], &pid, e)) return C_ERR;
+    if (!pid) {
+        snprintf(field, 64, "record_id");
+        snprintf(rule, 512, "no such record from this source in the identity store");
+        return 0;
+    }
+    char ps[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&d->keys, pid, ps);
+    kb_consent_event ev = {ps,
+                           v[C_PURPOSE],
+                           v[C_PROVIDER],
+                           strcmp(v[C_STATE], "granted") == 0,
+                           0,
+                           *v[C_FROM] ? v[C_FROM] : NULL,
+                           *v[C_TO] ? v[C_TO] : NULL,
+                           *v[C_CHANNEL] ? v[C_CHANNEL] : "paper",
+                           by};
+    kb_err ce = {{0}};
+    if (kb_consent_record(d, &ev, &ce)) {
+        const char *why;
+        split_message(ce.msg, field, 64, &why);
+        snprintf(rule, 512, "%s", why);
+        return 0;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "%s %s (%s)", v[C_PURPOSE], v[C_STATE], ev.channel);
+    if (kb_audit_append(d, by, "admin", "consent.import", ps, v[C_PURPOSE], "ok", detail, e)) return C_ERR;
+    return 1;
+}
+
 static int load(kb_data *d, kb_csv *c, const char *path, const char *by, FILE *report, kb_consent_import_stats *st,
                 kb_err *e) {
     if (kb_csv_next(c, e) != 1) return kb_errf(e, "%s: no header line", path);
     int at[C_N];
-    for (int k = 0; k < C_N; k++) at[k] = -1;
-    for (size_t i = 0; i < kb_csv_nfields(c); i++)
-        for (int k = 0; k < C_N; k++)
-            if (strcmp(kb_csv_field(c, i), column[k]) == 0) at[k] = (int)i;
+    for (int k = 0; k < C_N; k++) at[k] = kb_csv_find(c, column[k]);
     for (int k = 0; k < C_N; k++)
         if (required[k] && at[k] < 0) return kb_errf(e, "%s: line 1: the header has no column '%s'", path, column[k]);
     size_t hlen;
@@ -65,63 +116,37 @@ static int load(kb_data *d, kb_csv *c, const char *path, const char *by, FILE *r
     kb_buf_init(&header);
     kb_buf_append(&header, hraw, hlen);
     while (header.len && (header.s[header.len - 1] == '\n' || header.s[header.len - 1] == '\r')) header.len--;
-    int r;
-    while ((r = kb_csv_next(c, e)) == 1) {
+    int rc = C_OK;
+    for (;;) {
+        int r = kb_csv_next(c, e);
+        if (r == 0) break;
         long line = kb_csv_line(c);
         size_t rlen;
         const char *raw = kb_csv_raw(c, &rlen);
-        const char *v[C_N];
-        for (int k = 0; k < C_N; k++)
-            v[k] = at[k] >= 0 && (size_t)at[k] < kb_csv_nfields(c) ? kb_csv_field(c, (size_t)at[k]) : "";
-        int blank = 1;
-        for (int k = 0; k < C_N; k++)
-            if (*v[k]) blank = 0;
-        if (blank) continue;
-        const char *field = NULL, *rule = NULL;
-        for (int k = 0; k < C_N && !field; k++)
-            if (required[k] && !*v[k]) field = column[k], rule = "is mandatory";
-        if (!field && strcmp(v[C_STATE], "granted") && strcmp(v[C_STATE], "withdrawn"))
-            field = "state", rule = "must be granted or withdrawn";
-        int64_t pid = 0;
-        if (!field) {
-            if (kb_vault_find_record(d, v[C_SOURCE], v[C_RECORD], &pid, e)) goto fail;
-            if (!pid) field = "record_id", rule = "no such record from this source in the identity store";
+        char field[64] = "record", rule[512];
+        if (r < 0) {
+            /* An unterminated quote swallows the rest of the file: what is
+             * left is kept as one record rather than guessed at. */
+            snprintf(rule, sizeof rule, "%s", e->msg);
+            rc = quarantine(d, path, line, header.s, header.len, raw, rlen, field, rule, report, st, e);
+            break;
         }
-        char ps[KB_PSEUDONYM_LEN], fbuf[64];
-        if (!field) {
-            kb_pseudonym_research(&d->keys, pid, ps);
-            kb_consent_event ev = {ps,
-                                   v[C_PURPOSE],
-                                   v[C_PROVIDER],
-                                   strcmp(v[C_STATE], "granted") == 0,
-                                   0,
-                                   *v[C_FROM] ? v[C_FROM] : NULL,
-                                   *v[C_TO] ? v[C_TO] : NULL,
-                                   *v[C_CHANNEL] ? v[C_CHANNEL] : "paper",
-                                   by};
-            kb_err ce = {{0}};
-            if (kb_consent_record(d, &ev, &ce)) {
-                split_message(ce.msg, fbuf, sizeof fbuf, &rule);
-                field = fbuf;
-                /* keep the rule text alive past ce */
-                char keep[512];
-                snprintf(keep, sizeof keep, "%s", rule);
-                if (quarantine(d, path, line, header.s, header.len, raw, rlen, field, keep, report, st, e)) goto fail;
-                continue;
-            }
-            char detail[96];
-            snprintf(detail, sizeof detail, "%s %s (%s)", v[C_PURPOSE], v[C_STATE], ev.channel);
-            if (kb_audit_append(d, by, "admin", "consent.import", ps, v[C_PURPOSE], "ok", detail, e)) goto fail;
-            st->recorded++;
-            continue;
+        if (!kb_utf8_valid(raw, rlen, 0)) {
+            snprintf(rule, sizeof rule, "text is not UTF-8");
+            r = 0;
+        } else {
+            r = record_row(d, c, at, by, field, rule, e);
         }
-        if (quarantine(d, path, line, header.s, header.len, raw, rlen, field, rule, report, st, e)) goto fail;
+        if (r < 0) {
+            rc = C_ERR;
+            break;
+        }
+        if (r == 1) st->recorded++;
+        if (r == 0 && (rc = quarantine(d, path, line, header.s, header.len, raw, rlen, field, rule, report, st, e)))
+            break;
     }
     kb_buf_free(&header);
-    return r < 0 ? kb_err_prefix(e, "%s: ", path) : C_OK;
-fail:
-    kb_buf_free(&header);
-    return C_ERR;
+    return rc;
 }
 
 int kb_consent_import_csv(kb_data *d, const char *path, const char *recorded_by, FILE *report,

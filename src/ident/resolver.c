@@ -317,9 +317,6 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     int rrc = kb_stmt_step(rq, e);
     kb_stmt_reset(rq);
     if (rrc < 0) return C_ERR;
-    /* The research side: the absorbed subject's exams move to the
-     * survivor's subject (created if the survivor had no exams yet), and the
-     * absorbed subject is kept, marked merged, so old pseudonyms resolve. */
     /* What the research store keeps by pseudonym rather than by subject --
      * consents, sensor readings, health points, specimens -- follows the
      * person to the survivor's pseudonym, each moved by its owner.  The
@@ -331,6 +328,9 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     if (kb_consent_rekey(d, pf, pi, e) != C_OK || kb_sensor_rekey(d, pf, pi, e) != C_OK ||
         kb_points_rekey(d, pf, pi, e) != C_OK || kb_specimen_rekey(d, pf, pi, e) != C_OK)
         return C_ERR;
+    /* The research side: the absorbed subject's exams move to the
+     * survivor's subject (created if the survivor had no exams yet), and the
+     * absorbed subject is kept, marked merged, so old pseudonyms resolve. */
     int64_t sf, si;
     int sex = 0;
     if (subject_of(d, from, &sf, &sex, e) != C_OK) return C_ERR;

@@ -24,12 +24,12 @@
 #include "ident/resolver.h"
 #include "ident/vault.h"
 #include "ingest/quarantine.h"
+#include "store/bulk.h"
 #include "util/asset.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/encoding.h"
 #include "util/idmap.h"
-#include "store/bulk.h"
 
 /* Exams per transaction: large enough that commit cost (an fsync of the WAL)
  * is amortised, small enough that a crash loses little work. */
@@ -59,7 +59,7 @@ struct kb_importer {
     kb_exam x;
     kb_hc08_reader *xr;
     kb_resolver *resolver;
-    kb_bulk *obs, *flags; /* this batch's rows, written at its commit */
+    kb_bulk *obs, *flags; /* rows not yet written: flushed when due and at each commit */
     kb_idmap subjects;    /* person id -> research subject id, as seen in this import */
     exam_prep prep; /* for exams not read by the zip pipeline */
 };

@@ -95,6 +95,13 @@ void kb_bulk_discard(kb_bulk *b) {
     kb_buf_clear(&b->texts);
 }
 
+/* "table (a, b, c)", the head of both the COPY and the INSERT. */
+static void put_target(kb_buf *sql, const kb_bulk *b) {
+    kb_buf_printf(sql, "%s (", b->table);
+    for (int c = 0; c < b->ncols; c++) kb_buf_printf(sql, "%s%s", c ? ", " : "", b->cols[c]);
+    kb_buf_putc(sql, ')');
+}
+
 /* COPY text format: tab between fields, \N for NULL, and backslash escapes
  * for the four characters that would otherwise end a field or a row. */
 static void put_copy_text(kb_buf *out, const char *s) {
@@ -113,9 +120,9 @@ static int flush_copy(kb_bulk *b, size_t rows, kb_err *e) {
     kb_buf sql, data;
     kb_buf_init(&sql);
     kb_buf_init(&data);
-    kb_buf_printf(&sql, "COPY %s (", b->table);
-    for (int c = 0; c < b->ncols; c++) kb_buf_printf(&sql, "%s%s", c ? ", " : "", b->cols[c]);
-    kb_buf_puts(&sql, ") FROM STDIN");
+    kb_buf_puts(&sql, "COPY ");
+    put_target(&sql, b);
+    kb_buf_puts(&sql, " FROM STDIN");
     kb_buf_reserve(&data, rows * (size_t)b->ncols * 8);
     for (size_t i = 0; i < rows * (size_t)b->ncols; i++) {
         const value *v = &b->v[i];
@@ -141,9 +148,9 @@ static int insert_stmt(kb_bulk *b, int k, kb_stmt **out, kb_err *e) {
     }
     kb_buf sql;
     kb_buf_init(&sql);
-    kb_buf_printf(&sql, "INSERT INTO %s (", b->table);
-    for (int c = 0; c < b->ncols; c++) kb_buf_printf(&sql, "%s%s", c ? ", " : "", b->cols[c]);
-    kb_buf_puts(&sql, ") VALUES");
+    kb_buf_puts(&sql, "INSERT INTO ");
+    put_target(&sql, b);
+    kb_buf_puts(&sql, " VALUES");
     for (int r = 0; r < MAX_ROWS_PER_INSERT >> k; r++) {
         kb_buf_puts(&sql, r ? ", (" : " (");
         for (int c = 0; c < b->ncols; c++) kb_buf_puts(&sql, c ? ", ?" : "?");

@@ -56,4 +56,24 @@ n=$("$K" cohort --data d 'sex = M OR sex = F' | tail -1)
 kb_dump d research dump.bin
 [ -s dump.bin ] || fail "empty research dump"
 ! grep -aq -- "${rids[0]}" dump.bin || fail "a source record id reached the research store"
-echo "ok: 12 recorded, 5 quarantined with line, field and rule; 9 consenting"
+
+# a row that is not UTF-8, and an unterminated quote that swallows the rest
+# of the file: both kept in quarantine, the good row before them recorded
+{
+  echo "source,record_id,purpose,provider,state,valid_from,valid_to,channel"
+  echo "$src,${rids[4]},recontact,,granted,,,paper"
+  printf '%s,%s,recontact,,granted,,,\xff\xfe\n' "$src" "${rids[5]}"
+  echo "$src,\"${rids[6]},recontact,,granted,,,paper"
+  echo "$src,${rids[7]},recontact,,granted,,,paper"
+} > consents2.csv
+set +e
+"$K" consent import --data d consents2.csv > out2.txt 2> err2.txt
+rc=$?
+set -e
+[ "$rc" = 3 ] || { cat out2.txt err2.txt; fail "second file: exit $rc, expected 3"; }
+grep -q "consents recorded   1" out2.txt || { cat out2.txt; fail "second file: expected 1 recorded"; }
+grep -q "quarantined         2" out2.txt || { cat out2.txt err2.txt; fail "second file: expected 2 quarantined"; }
+grep -q "consents2.csv:3: record: text is not UTF-8" err2.txt || { cat err2.txt; fail "non-UTF-8 row not named"; }
+grep -q "consents2.csv:4: record:" err2.txt || { cat err2.txt; fail "unterminated quote not quarantined"; }
+[ "$(kb_sql d research "SELECT COUNT(*) FROM consents WHERE purpose = 'recontact'")" = 1 ] || fail "recontact rows"
+echo "ok: 12 recorded, 5 quarantined with line, field and rule; 9 consenting; malformed rows kept"
