@@ -77,8 +77,10 @@ if [ -z "${SKIP_PG:-}" ] && [ -x "$ROOT/build/kenbank" ]; then
   PGTEST=$(mktemp -d /tmp/kenbank-pg.XXXXXX)
   if admin=$(bash scripts/pgtest.sh start "$PGTEST" 2>&1); then
     trap 'bash "$ROOT/scripts/pgtest.sh" stop "$PGTEST"' EXIT
-    # Unit tests that take a PostgreSQL conninfo (test_store: COPY through kb_bulk).
+    # Unit tests that take a PostgreSQL conninfo: test_store (COPY through
+    # kb_bulk, migrations), test_merge (merges under the distribution guard).
     KENBANK_TEST_PG="$admin" run_unit build pg test_store
+    KENBANK_TEST_PG="$admin" run_unit build pg test_merge
     KENBANK_INIT_PG="$admin" KENBANK_PGTEST_DIR="$PGTEST" run_integration "$ROOT/build/kenbank" pg
     bash scripts/pgtest.sh stop "$PGTEST"
     trap - EXIT

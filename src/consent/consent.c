@@ -198,11 +198,9 @@ int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e) {
 }
 
 int kb_consent_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
-    kb_stmt *st;
-    if (kb_db_cached(d->research, "UPDATE consents SET pseudonym = ? WHERE pseudonym = ?", &st, e)) return C_ERR;
-    kb_bind_text(st, 1, into);
-    kb_bind_text(st, 2, from);
-    int rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    return rc < 0 ? kb_err_prefix(e, "moving consents to the merged person: ") : C_OK;
+    /* Ids are kept, so each (purpose, provider)'s newest decision stays the
+     * newest; interleaved with the survivor's rows, the later one wins. */
+    if (kb_db_rekey(d->research, "consents", "pseudonym", NULL, from, into, e) != C_OK)
+        return kb_err_prefix(e, "moving consents to the merged person: ");
+    return C_OK;
 }

@@ -48,6 +48,14 @@ typedef struct exam_prep {
     kb_link_rec lr;
 } exam_prep;
 
+/* The newest version of a source record: an exam_keys row. */
+typedef struct exam_key {
+    char rkey[KB_PSEUDONYM_LEN], source[64];
+    int64_t version, exam_id;
+    char pseudo[KB_PSEUDONYM_LEN];
+    char hash[65];
+} exam_key;
+
 struct kb_importer {
     kb_data *d;
     char source[64];
@@ -59,15 +67,23 @@ struct kb_importer {
     kb_exam x;
     kb_hc08_reader *xr;
     kb_resolver *resolver;
-    kb_bulk *obs, *flags; /* rows not yet written: flushed when due and at each commit */
+    kb_bulk *obs, *flags, *keys; /* rows not yet written: flushed when due and at each commit */
+    /* exam_keys rows in `keys`, unwritten: the duplicate check looks here
+     * first, since a record may come twice in one batch.  Found by a 64-bit
+     * digest of the key (kb_idmap), confirmed by comparing the key itself. */
+    exam_key *pending;
+    size_t n_pending, cap_pending;
+    kb_idmap pending_at;
     kb_idmap subjects;    /* person id -> research subject id, as seen in this import */
     exam_prep prep; /* for exams not read by the zip pipeline */
 };
 
 static const char *const obs_cols[] = {"exam_id", "seq",  "code",        "type",     "num",
                                        "num_text", "unit", "coded",      "coded_system", "text",
-                                       "null_flavor", "not_done", "interp", "grp",     "fiscal_year"};
-static const char *const flag_cols[] = {"exam_id", "item", "level"};
+                                       "null_flavor", "not_done", "interp", "grp",     "fiscal_year",
+                                       "pseudonym"};
+static const char *const flag_cols[] = {"exam_id", "item", "level", "pseudonym"};
+static const char *const key_cols[] = {"record_key", "source", "version", "pseudonym", "exam_id", "content_hash"};
 
 static double now_s(void) {
     struct timespec ts;
@@ -94,6 +110,7 @@ int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *
     imp->st.records_indexed = kb_resolver_stats(imp->resolver)->loaded;
     imp->obs = kb_bulk_new(d->research, "observations", obs_cols, (int)KB_ARRAY_LEN(obs_cols));
     imp->flags = kb_bulk_new(d->research, "exam_flags", flag_cols, (int)KB_ARRAY_LEN(flag_cols));
+    imp->keys = kb_bulk_new(d->research, "exam_keys", key_cols, (int)KB_ARRAY_LEN(key_cols));
     imp->t0 = now_s();
     /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: a bulk
      * import otherwise spends a fifth of its time in checkpoint syncs. */
@@ -121,12 +138,33 @@ static int batch_begin(kb_importer *imp, kb_err *e) {
     return C_OK;
 }
 
+static void pending_clear(kb_importer *imp) {
+    imp->n_pending = 0;
+    kb_idmap_free(&imp->pending_at);
+}
+
+static int64_t key_digest(const char *rkey, const char *source) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = rkey; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    h = (h ^ '|') * 1099511628211ULL;
+    for (const char *p = source; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    return (int64_t)(h >> 1) | 1; /* kb_idmap keys are positive */
+}
+
+/* Writes the buffered exam keys; after that the store answers for them. */
+static int keys_flush(kb_importer *imp, kb_err *e) {
+    pending_clear(imp);
+    return kb_bulk_flush(imp->keys, e);
+}
+
 /* Identity first: see the ordering argument in import.h. */
 static int batch_commit(kb_importer *imp, kb_err *e) {
     if (!imp->in_batch) return C_OK;
     imp->in_batch = 0;
-    if (kb_bulk_flush(imp->obs, e) != C_OK || kb_bulk_flush(imp->flags, e) != C_OK) {
+    if (kb_bulk_flush(imp->obs, e) != C_OK || kb_bulk_flush(imp->flags, e) != C_OK || keys_flush(imp, e) != C_OK) {
+        kb_bulk_discard(imp->obs);
         kb_bulk_discard(imp->flags);
+        kb_bulk_discard(imp->keys);
         kb_db_rollback(imp->d->identity);
         kb_db_rollback(imp->d->research);
         return C_ERR;
@@ -169,6 +207,9 @@ int kb_importer_close(kb_importer *imp, kb_err *e) {
     draw_progress(imp, 1);
     kb_bulk_free(imp->obs);
     kb_bulk_free(imp->flags);
+    kb_bulk_free(imp->keys);
+    pending_clear(imp);
+    free(imp->pending);
     kb_idmap_free(&imp->subjects);
     kb_exam_free(&imp->x);
     kb_hc08_reader_free(imp->xr);
@@ -341,7 +382,7 @@ static void content_hash(const kb_exam *x, char out[65]) {
  * of up to 50,000 rows on PostgreSQL, multi-row INSERTs every few hundred
  * rows on SQLite.  Nothing reads them back within a batch, so deferring the
  * writes changes nothing but the round trips. */
-static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const kb_exam *x) {
+static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const char *pseudo, const kb_exam *x) {
     for (size_t i = 0; i < x->n_obs; i++) {
         const kb_obs *o = &x->obs[i];
         kb_bulk_int(b, exam_id);
@@ -364,15 +405,17 @@ static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const kb_exam 
         kb_bulk_text(b, o->interp[0] ? o->interp : NULL);
         kb_bulk_int(b, o->group);
         kb_bulk_int(b, fy);
+        kb_bulk_text(b, pseudo);
     }
 }
 
-static void add_flags(kb_bulk *b, int64_t exam_id, const kb_judgement *j) {
+static void add_flags(kb_bulk *b, int64_t exam_id, const char *pseudo, const kb_judgement *j) {
     for (size_t i = 0; i < j->n_ref; i++) {
         if (j->ref[i].level < KB_REF_GUIDANCE) continue;
         kb_bulk_int(b, exam_id);
         kb_bulk_text(b, j->ref[i].key);
         kb_bulk_int(b, j->ref[i].level);
+        kb_bulk_text(b, pseudo);
     }
 }
 
@@ -403,6 +446,64 @@ static void prepare_exam(const kb_keys *k, const char *default_source, kb_exam *
     kb_link_rec_prepare(&p->lr, &x->who, NULL, NULL);
 }
 
+/* The newest version of a source record, whoever it was linked to: from
+ * this batch's unwritten keys, else one exam_keys row read by its key.
+ * old->exam_id is 0 when the record is new. */
+static int newest_version(kb_importer *imp, const char *rkey, const char *source, exam_key *old, kb_err *e) {
+    memset(old, 0, sizeof *old);
+    int64_t at;
+    if (kb_idmap_get(&imp->pending_at, key_digest(rkey, source), &at)) {
+        const exam_key *k = &imp->pending[at - 1];
+        if (strcmp(k->rkey, rkey) == 0 && strcmp(k->source, source) == 0) {
+            *old = *k;
+            return C_OK;
+        }
+        /* Two keys with one digest: write the batch's keys so the store
+         * can tell them apart. */
+        if (keys_flush(imp, e) != C_OK) return C_ERR;
+    }
+    kb_stmt *st;
+    if (kb_db_cached(imp->d->research,
+                     "SELECT exam_id, version, content_hash, pseudonym FROM exam_keys "
+                     "WHERE record_key = ? AND source = ? ORDER BY version DESC LIMIT 1",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, rkey);
+    kb_bind_text(st, 2, source);
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1) {
+        old->exam_id = kb_col_int(st, 0);
+        old->version = kb_col_int(st, 1);
+        kb_strlcpy(old->hash, kb_col_text(st, 2), sizeof old->hash);
+        kb_strlcpy(old->pseudo, kb_col_text(st, 3), sizeof old->pseudo);
+    }
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static void add_key(kb_importer *imp, const char *rkey, const char *source, int64_t version, int64_t exam_id,
+                    const char *pseudo, const char *hash) {
+    kb_bulk_text(imp->keys, rkey);
+    kb_bulk_text(imp->keys, source);
+    kb_bulk_int(imp->keys, version);
+    kb_bulk_text(imp->keys, pseudo);
+    kb_bulk_int(imp->keys, exam_id);
+    kb_bulk_text(imp->keys, hash);
+    if (imp->n_pending == imp->cap_pending) {
+        imp->cap_pending = imp->cap_pending ? 2 * imp->cap_pending : 256;
+        imp->pending = kb_realloc(imp->pending, imp->cap_pending * sizeof *imp->pending);
+    }
+    exam_key *k = &imp->pending[imp->n_pending++];
+    kb_strlcpy(k->rkey, rkey, sizeof k->rkey);
+    kb_strlcpy(k->source, source, sizeof k->source);
+    k->version = version;
+    k->exam_id = exam_id;
+    kb_strlcpy(k->pseudo, pseudo, sizeof k->pseudo);
+    kb_strlcpy(k->hash, hash, sizeof k->hash);
+    /* a later version of the same record replaces the earlier entry */
+    kb_idmap_put(&imp->pending_at, key_digest(rkey, source), (int64_t)imp->n_pending);
+}
+
 static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     int64_t person = 0, subject = 0;
     int created = 0;
@@ -411,30 +512,27 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
     const kb_judgement j = p->j;
 
+    /* The exam's rows carry the pseudonym of the subject they arrive under
+     * (research migration 8): the column a sharded store places them by. */
+    char pseudo[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&imp->d->keys, person, pseudo);
+
+    exam_key old;
+    if (newest_version(imp, rkey, x->source, &old, e) != C_OK) return C_ERR;
+    int64_t old_id = old.exam_id, version = old.version;
+    int same = old_id && strcmp(old.hash, hash) == 0;
     kb_stmt *st;
+    int rc;
     kb_db *r = imp->d->research;
-    if (kb_db_cached(r, "SELECT id, version, content_hash FROM exams WHERE source = ? AND record_key = ? AND current = 1",
-                     &st, e) != C_OK)
-        return C_ERR;
-    kb_bind_text(st, 1, x->source);
-    kb_bind_text(st, 2, rkey);
-    int rc = kb_stmt_step(st, e);
-    int64_t old_id = 0, version = 0;
-    int same = 0;
-    if (rc == 1) {
-        old_id = kb_col_int(st, 0);
-        version = kb_col_int(st, 1);
-        same = strcmp(kb_col_text(st, 2), hash) == 0;
-    }
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
     if (same) {
         imp->st.duplicates++;
         return C_OK;
     }
     if (old_id) {
-        if (kb_db_cached(r, "UPDATE exams SET current = 0 WHERE id = ?", &st, e) != C_OK) return C_ERR;
+        if (kb_db_cached(r, "UPDATE exams SET current = 0 WHERE id = ? AND pseudonym = ?", &st, e) != C_OK)
+            return C_ERR;
         kb_bind_int(st, 1, old_id);
+        kb_bind_text(st, 2, old.pseudo);
         rc = kb_stmt_step(st, e);
         kb_stmt_reset(st);
         if (rc < 0) return C_ERR;
@@ -443,8 +541,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (kb_db_cached(r,
                      "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
                      "fiscal_year, age, age_fy, insurer_token, performer_org, metabo, guidance, sender_metabo, "
-                     "sender_guidance, n_obs, imported_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
+                     "sender_guidance, n_obs, pseudonym, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
                      &st, e) != C_OK)
         return C_ERR;
     int fy = kb_fiscal_year(x->exam_date);
@@ -466,15 +564,18 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (j.file_metabo) kb_bind_int(st, 14, j.file_metabo);
     if (j.file_guidance) kb_bind_int(st, 15, j.file_guidance);
     kb_bind_int(st, 16, (int64_t)x->n_obs);
+    kb_bind_text(st, 17, pseudo);
     rc = kb_stmt_step(st, e);
     int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
     kb_stmt_reset(st);
     if (rc != 1) return C_ERR;
+    add_key(imp, rkey, x->source, version + 1, exam_id, pseudo, hash);
 
-    add_observations(imp->obs, exam_id, fy, x);
-    add_flags(imp->flags, exam_id, &j);
+    add_observations(imp->obs, exam_id, fy, pseudo, x);
+    add_flags(imp->flags, exam_id, pseudo, &j);
     if (kb_bulk_due(imp->obs) && kb_bulk_flush(imp->obs, e) != C_OK) return C_ERR;
     if (kb_bulk_due(imp->flags) && kb_bulk_flush(imp->flags, e) != C_OK) return C_ERR;
+    if (kb_bulk_due(imp->keys) && keys_flush(imp, e) != C_OK) return C_ERR;
     if (j.metabo_disagrees || j.guidance_disagrees) imp->st.judgement_disagreements++;
     imp->st.observations += (long)x->n_obs;
     imp->st.exams_accepted++;

@@ -347,17 +347,10 @@ done:
 }
 
 int kb_points_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
-    kb_stmt *st;
-    if (kb_db_cached(d->research,
-                     "UPDATE point_ledger SET pseudonym = ? WHERE pseudonym = ? AND NOT EXISTS "
-                     "(SELECT 1 FROM point_ledger q WHERE q.pseudonym = ? AND q.rule = point_ledger.rule "
-                     "AND q.ref = point_ledger.ref)",
-                     &st, e))
-        return C_ERR;
-    kb_bind_text(st, 1, into);
-    kb_bind_text(st, 2, from);
-    kb_bind_text(st, 3, into);
-    int rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    return rc < 0 ? kb_err_prefix(e, "moving health points to the merged person: ") : C_OK;
+    /* A point both records earned for the same thing (rule, ref) stays
+     * behind under the old pseudonym, so nobody is paid twice. */
+    static const char *const unique_with[] = {"rule", "ref", NULL};
+    if (kb_db_rekey(d->research, "point_ledger", "pseudonym", unique_with, from, into, e) != C_OK)
+        return kb_err_prefix(e, "moving health points to the merged person: ");
+    return C_OK;
 }

@@ -118,12 +118,7 @@ int kb_sensor_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e
 }
 
 int kb_sensor_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
-    kb_stmt *st;
-    if (kb_db_cached(d->research, "UPDATE sensor_readings SET pseudonym = ? WHERE pseudonym = ?", &st, e))
-        return C_ERR;
-    kb_bind_text(st, 1, into);
-    kb_bind_text(st, 2, from);
-    int rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    return rc < 0 ? kb_err_prefix(e, "moving sensor readings to the merged person: ") : C_OK;
+    if (kb_db_rekey(d->research, "sensor_readings", "pseudonym", NULL, from, into, e) != C_OK)
+        return kb_err_prefix(e, "moving sensor readings to the merged person: ");
+    return C_OK;
 }

@@ -119,6 +119,39 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
                 (long long)nobs_bad);
         v++;
     }
+    /* The distribution column (research migration 8): every exam names the
+     * subject it arrived under, and that subject is the exam's subject or
+     * was merged into it; its observations and flags name the same one; and
+     * exam_keys, which the importer trusts for duplicates, lists each exam
+     * exactly once.  On PostgreSQL merged_into has no foreign key (it
+     * crosses persons), so it is checked here. */
+    static const struct {
+        const char *sql, *what;
+    } dist[] = {
+        {"SELECT COUNT(*) FROM exams x LEFT JOIN subjects s ON s.pseudonym = x.pseudonym "
+         "WHERE s.id IS NULL OR COALESCE(s.merged_into, s.id) <> x.subject_id",
+         "exams whose pseudonym is not their subject's, nor one merged into it"},
+        {"SELECT COUNT(*) FROM observations o JOIN exams x ON x.id = o.exam_id WHERE o.pseudonym <> x.pseudonym",
+         "observations whose pseudonym differs from their exam's"},
+        {"SELECT COUNT(*) FROM exam_flags f JOIN exams x ON x.id = f.exam_id WHERE f.pseudonym <> x.pseudonym",
+         "exam flags whose pseudonym differs from their exam's"},
+        {"SELECT (SELECT COUNT(*) FROM exams) - (SELECT COUNT(*) FROM exam_keys k JOIN exams x ON x.id = k.exam_id "
+         "AND x.pseudonym = k.pseudonym AND x.source = k.source AND x.record_key = k.record_key "
+         "AND x.version = k.version AND x.content_hash = k.content_hash)",
+         "exams without their exam_keys row"},
+        {"SELECT (SELECT COUNT(*) FROM exam_keys) - (SELECT COUNT(*) FROM exams)", "exam_keys rows without an exam"},
+        {"SELECT COUNT(*) FROM subjects s LEFT JOIN subjects t ON t.id = s.merged_into "
+         "WHERE s.merged_into IS NOT NULL AND (t.id IS NULL OR t.merged_into IS NOT NULL)",
+         "merged subjects that do not point at an active subject"},
+    };
+    for (size_t i = 0; i < sizeof dist / sizeof dist[0]; i++) {
+        int64_t bad = 0;
+        if (scalar(d->research, dist[i].sql, &bad, e) != C_OK) return C_ERR;
+        if (bad) {
+            fprintf(out, "research store: %lld %s\n", (long long)bad, dist[i].what);
+            v++;
+        }
+    }
     if (strcmp(kb_db_backend_name(d->research), "postgresql") == 0) {
         int64_t other = 0;
         if (scalar(d->research, "SELECT COUNT(*) FROM observations_fy_other", &other, e) != C_OK) return C_ERR;

@@ -572,5 +572,104 @@ const kb_migration kb_research_schema[] = {
       * reads under the pseudonyms merged into theirs, found by this. */
      "CREATE INDEX subjects_merged ON subjects(merged_into) WHERE merged_into IS NOT NULL;",
      NULL},
+    {8, "per-person rows carry the person's pseudonym (ready for distribution by it)",
+     /* owner: ingest/import.c.  Every per-person table names the pseudonym
+      * of the subject its rows arrived under, so a sharded deployment
+      * (Citus; docs/SCALING.md) can place all of a person's rows on one node
+      * by that column.  It is written once and never updated: a merge moves
+      * the absorbed subject into the survivor through exams.subject_id and
+      * subjects.merged_into, which are ordinary columns.
+      *
+      * exam_keys takes over the duplicate check from exams' UNIQUE (source,
+      * record_key, version), which cannot hold the person (a corrected
+      * version may link to someone else) and so cannot stay on a table
+      * distributed by person.  SQLite keeps the old constraint as well: it
+      * cannot drop it without rebuilding the table, and it still holds. */
+     "ALTER TABLE exams ADD COLUMN pseudonym TEXT NOT NULL DEFAULT '';"
+     "UPDATE exams SET pseudonym = COALESCE((SELECT s.pseudonym FROM subjects s WHERE s.id = exams.subject_id), '');"
+     "ALTER TABLE observations ADD COLUMN pseudonym TEXT NOT NULL DEFAULT '';"
+     "UPDATE observations SET pseudonym = COALESCE((SELECT x.pseudonym FROM exams x WHERE x.id = observations.exam_id), '');"
+     "ALTER TABLE exam_flags ADD COLUMN pseudonym TEXT NOT NULL DEFAULT '';"
+     "UPDATE exam_flags SET pseudonym = COALESCE((SELECT x.pseudonym FROM exams x WHERE x.id = exam_flags.exam_id), '');"
+     "CREATE TABLE exam_keys ("
+     "  record_key TEXT NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  pseudonym TEXT NOT NULL,"
+     "  exam_id BIGINT NOT NULL,"
+     "  content_hash TEXT NOT NULL,"
+     "  PRIMARY KEY (record_key, source, version));"
+     "INSERT INTO exam_keys SELECT record_key, source, version, pseudonym, id, content_hash FROM exams;",
+     /* PostgreSQL: the constraints are reshaped to the rules a distributed
+      * table must keep -- the distribution column in every primary key and
+      * unique constraint, and in every foreign key between per-person
+      * tables.  Keys put id first so lookups by id keep their index.  A
+      * foreign key that crosses persons (subjects.merged_into) cannot be
+      * kept; `kenbank check` verifies it instead.  Finally a guard trigger
+      * refuses any UPDATE of a distribution column, which Citus forbids, so
+      * the whole PostgreSQL test pass proves no code path does it. */
+     "ALTER TABLE exams ADD COLUMN pseudonym TEXT;"
+     "UPDATE exams x SET pseudonym = s.pseudonym FROM subjects s WHERE s.id = x.subject_id;"
+     "ALTER TABLE exams ALTER COLUMN pseudonym SET NOT NULL;"
+     "ALTER TABLE observations ADD COLUMN pseudonym TEXT;"
+     "UPDATE observations o SET pseudonym = x.pseudonym FROM exams x WHERE x.id = o.exam_id;"
+     "ALTER TABLE observations ALTER COLUMN pseudonym SET NOT NULL;"
+     "ALTER TABLE exam_flags ADD COLUMN pseudonym TEXT;"
+     "UPDATE exam_flags f SET pseudonym = x.pseudonym FROM exams x WHERE x.id = f.exam_id;"
+     "ALTER TABLE exam_flags ALTER COLUMN pseudonym SET NOT NULL;"
+     "DO $$ DECLARE c record; BEGIN"
+     "  FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint"
+     "    WHERE contype = 'f' AND conparentid = 0"
+     "    AND confrelid IN ('subjects'::regclass, 'exams'::regclass) LOOP"
+     "    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.t, c.conname);"
+     "  END LOOP;"
+     "END $$;"
+     "ALTER TABLE subjects DROP CONSTRAINT subjects_pkey;"
+     "ALTER TABLE subjects ADD PRIMARY KEY (id, pseudonym);"
+     "ALTER TABLE exams DROP CONSTRAINT exams_pkey;"
+     "ALTER TABLE exams DROP CONSTRAINT exams_source_record_key_version_key;"
+     "ALTER TABLE exams ADD PRIMARY KEY (id, pseudonym);"
+     "ALTER TABLE exams ADD FOREIGN KEY (pseudonym) REFERENCES subjects(pseudonym);"
+     "ALTER TABLE observations DROP CONSTRAINT observations_pkey;"
+     "ALTER TABLE observations ADD PRIMARY KEY (exam_id, seq, fiscal_year, pseudonym);"
+     "ALTER TABLE observations ADD FOREIGN KEY (exam_id, pseudonym) REFERENCES exams(id, pseudonym);"
+     "ALTER TABLE exam_flags DROP CONSTRAINT exam_flags_pkey;"
+     "ALTER TABLE exam_flags ADD PRIMARY KEY (exam_id, item, pseudonym);"
+     "ALTER TABLE exam_flags ADD FOREIGN KEY (exam_id, pseudonym) REFERENCES exams(id, pseudonym);"
+     "ALTER TABLE consents DROP CONSTRAINT consents_pkey;"
+     "ALTER TABLE consents ADD PRIMARY KEY (id, pseudonym);"
+     "ALTER TABLE sensor_readings DROP CONSTRAINT sensor_readings_pkey;"
+     "ALTER TABLE sensor_readings ADD PRIMARY KEY (id, pseudonym);"
+     "ALTER TABLE point_ledger DROP CONSTRAINT point_ledger_pkey;"
+     "ALTER TABLE point_ledger ADD PRIMARY KEY (id, pseudonym);"
+     "CREATE TABLE exam_keys ("
+     "  record_key TEXT NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  pseudonym TEXT NOT NULL,"
+     "  exam_id BIGINT NOT NULL,"
+     "  content_hash TEXT NOT NULL,"
+     "  PRIMARY KEY (record_key, source, version));"
+     "INSERT INTO exam_keys SELECT record_key, source, version, pseudonym, id, content_hash FROM exams;"
+     "CREATE FUNCTION kb_distribution_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+     "  RAISE EXCEPTION '%.% is a distribution column and is never updated (move the row instead; docs/SCALING.md)',"
+     "    TG_TABLE_NAME, TG_ARGV[0];"
+     "END $$;"
+     "CREATE TRIGGER subjects_distribution BEFORE UPDATE OF pseudonym ON subjects FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER exams_distribution BEFORE UPDATE OF pseudonym ON exams FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER observations_distribution BEFORE UPDATE OF pseudonym ON observations FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER exam_flags_distribution BEFORE UPDATE OF pseudonym ON exam_flags FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER consents_distribution BEFORE UPDATE OF pseudonym ON consents FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER sensor_readings_distribution BEFORE UPDATE OF pseudonym ON sensor_readings FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER point_ledger_distribution BEFORE UPDATE OF pseudonym ON point_ledger FOR EACH ROW"
+     "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
+     "CREATE TRIGGER exam_keys_distribution BEFORE UPDATE OF record_key ON exam_keys FOR EACH ROW"
+     "  WHEN (OLD.record_key IS DISTINCT FROM NEW.record_key) EXECUTE FUNCTION kb_distribution_guard('record_key');"},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

@@ -208,6 +208,47 @@ int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
     return rc;
 }
 
+/* SQLite has one node, so changing the key in place is the move.  On
+ * PostgreSQL the key is the column a sharded deployment distributes by,
+ * which may not be updated (the row would have to change node), so the rows
+ * are deleted and inserted again under the new key in one statement, every
+ * other column -- ids included -- carried over whole through the table's
+ * own row type, so that no column list here can fall out of date. */
+int kb_db_rekey(kb_db *db, const char *table, const char *col, const char *const *unique_with, const char *from,
+                const char *into, kb_err *e) {
+    kb_buf keep, sql;
+    kb_buf_init(&keep);
+    kb_buf_init(&sql);
+    kb_buf_puts(&keep, "");
+    if (unique_with && unique_with[0]) {
+        kb_buf_printf(&keep, " AND NOT EXISTS (SELECT 1 FROM %s q WHERE q.%s = (SELECT i FROM k)", table, col);
+        for (size_t i = 0; unique_with[i]; i++)
+            kb_buf_printf(&keep, " AND q.%s = %s.%s", unique_with[i], table, unique_with[i]);
+        kb_buf_puts(&keep, ")");
+    }
+    if (strcmp(db->be->name, "postgresql") == 0)
+        kb_buf_printf(&sql,
+                      "WITH k(f, i) AS (SELECT ?::text, ?::text), "
+                      "moved AS (DELETE FROM %s WHERE %s = (SELECT f FROM k)%s RETURNING *) "
+                      "INSERT INTO %s SELECT r.* FROM moved m CROSS JOIN k, "
+                      "LATERAL jsonb_populate_record(NULL::%s, to_jsonb(m) || jsonb_build_object('%s', k.i)) r",
+                      table, col, keep.s, table, table, col);
+    else
+        kb_buf_printf(&sql, "WITH k(f, i) AS (SELECT ?, ?) UPDATE %s SET %s = (SELECT i FROM k) WHERE %s = (SELECT f FROM k)%s",
+                      table, col, col, keep.s);
+    kb_stmt *st;
+    int rc = kb_stmt_prepare(db, sql.s, &st, e);
+    if (rc == C_OK) {
+        kb_bind_text(st, 1, from);
+        kb_bind_text(st, 2, into);
+        rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+        kb_stmt_finalize(st);
+    }
+    kb_buf_free(&keep);
+    kb_buf_free(&sql);
+    return rc;
+}
+
 int kb_db_schema_version(kb_db *db, int *version, kb_err *e) {
     int rc;
     if (!table_exists(db, "schema_migrations")) {

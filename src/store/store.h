@@ -77,6 +77,14 @@ int kb_db_cached(kb_db *db, const char *sql, kb_stmt **out, kb_err *e);
 /* Convenience: run a query expected to yield one integer (e.g. COUNT(*)). */
 int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e);
 
+/* Moves every row of `table` whose `col` is `from` to `into` (a merge
+ * carrying a person's rows to the survivor's pseudonym).  unique_with, a
+ * NULL-terminated list or NULL, names the columns that form a unique key
+ * together with `col`: a row whose key already exists under `into` stays
+ * where it is.  Never an UPDATE of `col` on PostgreSQL (store.c says why). */
+int kb_db_rekey(kb_db *db, const char *table, const char *col, const char *const *unique_with, const char *from,
+                const char *into, kb_err *e);
+
 /* The back-end vtable; one per file in src/store/. */
 typedef struct kb_db_backend {
     const char *name;

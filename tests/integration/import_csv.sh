@@ -53,6 +53,19 @@ s=$("$K" stats --data d)
 grep -q 'exams (current)   3' <<<"$s" || fail "current exams: $s"
 grep -q 'exams (all versions) 4' <<<"$s" || fail "history kept: $s"
 
+# within one file (one batch, keys not yet written): a repeated row is a
+# duplicate and a changed one a further version
+printf '%s\n%s\n%s\n%s\n' "$H" \
+  'inst-a,r7,2024-07-01,1410000001,06140019,AB,128,00,例示,四郎,レイジ,シロウ,1,1978-01-01,2100001,川崎市川崎区3,161,51.1,5.2,1' \
+  'inst-a,r7,2024-07-01,1410000001,06140019,AB,128,00,例示,四郎,レイジ,シロウ,1,1978-01-01,2100001,川崎市川崎区3,161,51.1,5.2,1' \
+  'inst-a,r7,2024-07-01,1410000001,06140019,AB,128,00,例示,四郎,レイジ,シロウ,1,1978-01-01,2100001,川崎市川崎区3,161,52.0,5.2,1' > e.csv
+out=$("$K" import --data d --source inst-a e.csv) || fail "in-batch versions should import: $out"
+grep -q '^exams accepted      2 (1 corrected versions)' <<<"$out" || fail "in-batch correction: $out"
+grep -q '^duplicates skipped  1' <<<"$out" || fail "in-batch duplicate: $out"
+"$K" check --data d >/dev/null || fail "check after in-batch versions"
+s=$("$K" stats --data d)
+grep -q 'exams (current)   4' <<<"$s" || fail "current exams after r7: $s"
+
 # retry with a fixed record
 sed -i 's/,1580,/,158.0,/' r3.csv
 out=$("$K" quarantine retry --data d --id 1 --replace r3.csv) || fail "retry should succeed: $out"

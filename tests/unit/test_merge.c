@@ -4,7 +4,13 @@
  * and specimens move to the survivor's pseudonym, while points both records
  * earned for the same thing are not paid twice.  The audit log stays as
  * written, but the member's access view lists it under the survivor.  A
- * second merge (chains) resolves in one step. */
+ * second merge (chains) resolves in one step.
+ *
+ * Exams stay under the pseudonym they arrived with -- the column a sharded
+ * store distributes by, never updated -- and follow the person through
+ * exams.subject_id.  With KENBANK_TEST_PG set (the PostgreSQL pass of
+ * tests/run.sh) the same test runs there, where a trigger refuses any UPDATE
+ * of a distribution column, so it also proves the merge never does one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +26,7 @@
 #include "ident/pseudonym.h"
 #include "ident/resolver.h"
 #include "ident/vault.h"
+#include "store/invariants.h"
 
 static char dir[64];
 
@@ -29,7 +36,8 @@ static kb_data *fresh(void) {
     assert_non_null(mkdtemp(dir));
     char sub[128];
     snprintf(sub, sizeof sub, "%s/d", dir);
-    assert_int_equal(kb_data_init(sub, NULL, NULL, &e), C_OK);
+    const char *pg = getenv("KENBANK_TEST_PG");
+    if (kb_data_init(sub, pg && *pg ? pg : NULL, NULL, &e)) fail_msg("%s", e.msg);
     kb_data *d;
     assert_int_equal(kb_data_open(sub, &d, &e), C_OK);
     return d;
@@ -116,6 +124,18 @@ static void merge_carries_the_person(void **state) {
                      "updated_at) VALUES ('S1', '%s', '2024-05-01', 'SER', 1, 'mL', 'x', 'x')", p1s);
     assert_int_equal(kb_audit_append(d, "hanako", "individual", "exam.list", p1s, "self", "ok",
                                      "read under the first record", &e), C_OK);
+    /* an exam imported under p1, with its key row, observations and a flag */
+    int64_t s1 = count(d->research, "SELECT id FROM subjects WHERE pseudonym = '%s'", p1s);
+    sql(d->research, "INSERT INTO exams (id, subject_id, pseudonym, source, record_key, version, content_hash, "
+                     "exam_date, fiscal_year, n_obs, imported_at) VALUES (7001, %lld, '%s', 'k', 'RK1', 1, 'h1', "
+                     "'2024-06-01', 2024, 2, 'x')", (long long)s1, p1s);
+    sql(d->research, "INSERT INTO exam_keys (record_key, source, version, pseudonym, exam_id, content_hash) "
+                     "VALUES ('RK1', 'k', 1, '%s', 7001, 'h1')", p1s);
+    sql(d->research, "INSERT INTO observations (exam_id, seq, code, type, num, fiscal_year, pseudonym) VALUES "
+                     "(7001, 0, '9N001000000000001', 1, 160, 2024, '%s'), (7001, 1, '3D045000001906202', 1, 6.9, 2024, '%s')",
+                     p1s, p1s);
+    sql(d->research, "INSERT INTO exam_flags (exam_id, item, level, pseudonym) VALUES (7001, 'hba1c', 2, '%s')", p1s);
+    int64_t consent_id = count(d->research, "SELECT id FROM consents WHERE pseudonym = '%s'", p1s);
 
     merge(d, p1, p2);
     kb_principal q;
@@ -127,6 +147,19 @@ static void merge_carries_the_person(void **state) {
     assert_int_equal(q.person_id, p2);
     assert_int_equal(count(d->research, "SELECT COUNT(*) FROM consents WHERE pseudonym = '%s'", p2s), 1);
     assert_int_equal(count(d->research, "SELECT COUNT(*) FROM consents WHERE pseudonym = '%s'", p1s), 0);
+    /* moved whole: same id, every other column as it was */
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM consents WHERE id = %lld AND pseudonym = '%s' AND "
+                                        "purpose = 'academic_research' AND state = 'granted' AND valid_from = "
+                                        "'2024-01-01' AND valid_to IS NULL AND recorded_by = 'hanako' AND "
+                                        "text_version = 1", (long long)consent_id, p2s), 1);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM sensor_readings WHERE pseudonym = '%s' AND "
+                                        "value = 9000 AND value2 IS NULL", p2s), 1);
+    /* the exam keeps its pseudonym and follows the person by subject */
+    int64_t s2 = count(d->research, "SELECT id FROM subjects WHERE pseudonym = '%s'", p2s);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM exams WHERE subject_id = %lld AND pseudonym = '%s'",
+                           (long long)s2, p1s), 1);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM observations WHERE exam_id = 7001 AND pseudonym = '%s'",
+                           p1s), 2);
     assert_int_equal(count(d->research, "SELECT COUNT(*) FROM sensor_readings WHERE pseudonym = '%s'", p2s), 1);
     assert_int_equal(count(d->research, "SELECT COUNT(*) FROM bb_specimens WHERE pseudonym = '%s'", p2s), 1);
     /* the steps point moves; the duplicate checkup point stays behind */
@@ -145,6 +178,16 @@ static void merge_carries_the_person(void **state) {
     seen = 0;
     assert_int_equal(kb_audit_each(d, p3s, 100, collect, &seen, &e), C_OK);
     assert_int_equal(seen, 1);
+    int64_t s3 = count(d->research, "SELECT id FROM subjects WHERE pseudonym = '%s'", p3s);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM exams WHERE subject_id = %lld", (long long)s3), 1);
+    assert_int_equal(count(d->research, "SELECT COUNT(*) FROM subjects WHERE merged_into = %lld", (long long)s3), 2);
+    /* and the stores are consistent, distribution columns included */
+    long violations = -1, warnings = -1;
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_non_null(devnull);
+    assert_int_equal(kb_check_invariants(d, devnull, &violations, &warnings, &e), C_OK);
+    fclose(devnull);
+    assert_int_equal(violations, 0);
     /* a stranger's view does not include it */
     seen = 0;
     assert_int_equal(kb_audit_each(d, "R-0000-0000-0000-0000-0", 100, collect, &seen, &e), C_OK);

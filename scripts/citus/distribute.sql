@@ -1,0 +1,51 @@
+-- kenbank's research store on a Citus cluster: which table goes where.
+--
+-- Run once with psql on the coordinator, connected to the research database
+-- as its owner, after `kenbank init --pg` has created the schema and before
+-- the first import.  docs/SCALING.md explains the choices; the PostgreSQL
+-- test pass (tests/integration/pg_citus.sh) checks this file against the
+-- live schema: every table placed exactly once, and every key and foreign
+-- key within the rules distributed tables must keep.
+--
+-- Not tried on a Citus cluster here: Citus is not packaged by Debian.
+
+CREATE EXTENSION IF NOT EXISTS citus;
+
+-- Single-node kenbank guards its distribution columns with triggers (research
+-- migration 8).  Citus refuses such updates itself, and does not run
+-- triggers on distributed tables by default, so the guards go.
+DROP TRIGGER subjects_distribution ON subjects;
+DROP TRIGGER exams_distribution ON exams;
+DROP TRIGGER observations_distribution ON observations;
+DROP TRIGGER exam_flags_distribution ON exam_flags;
+DROP TRIGGER consents_distribution ON consents;
+DROP TRIGGER sensor_readings_distribution ON sensor_readings;
+DROP TRIGGER point_ledger_distribution ON point_ledger;
+DROP TRIGGER exam_keys_distribution ON exam_keys;
+
+-- Small tables every node joins against: a copy on each.
+SELECT create_reference_table('consent_texts');
+SELECT create_reference_table('point_rules');
+
+-- Everything about one person, on one node, by the person's research
+-- pseudonym.  A person's exam list, consent decision and portal page are
+-- then single-node queries, and cohort counts run on every node at once.
+SELECT create_distributed_table('subjects', 'pseudonym');
+SELECT create_distributed_table('exams', 'pseudonym', colocate_with => 'subjects');
+SELECT create_distributed_table('observations', 'pseudonym', colocate_with => 'subjects');
+SELECT create_distributed_table('exam_flags', 'pseudonym', colocate_with => 'subjects');
+SELECT create_distributed_table('consents', 'pseudonym', colocate_with => 'subjects');
+SELECT create_distributed_table('sensor_readings', 'pseudonym', colocate_with => 'subjects');
+SELECT create_distributed_table('point_ledger', 'pseudonym', colocate_with => 'subjects');
+
+-- The importer's duplicate check, found by the source record alone (a
+-- corrected version may belong to another person than the first).
+SELECT create_distributed_table('exam_keys', 'record_key', colocate_with => 'none');
+
+-- Left on the coordinator as ordinary tables:
+-- coordinator-local: audit_log audit_head export_log kb_meta schema_migrations
+-- coordinator-local: bb_specimens bb_pool_members bb_freezers bb_racks bb_boxes bb_positions
+-- coordinator-local: bb_applications bb_app_requests bb_app_events bb_reviews bb_distributions bb_results
+-- The audit log is one hash chain, appended in order; the biobank is one
+-- institution's inventory (pools mix donors, positions are physical places),
+-- read by barcode rather than by person.
