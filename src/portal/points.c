@@ -221,8 +221,8 @@ static int load_facts(kb_data *d, const char *pseudonym, fact_buf *b, kb_err *e)
     kb_stmt *st;
     int rc;
     if (kb_db_cached(d->research,
-                     "SELECT DISTINCT x.fiscal_year FROM exams x JOIN subjects s ON s.id = x.subject_id "
-                     "WHERE s.pseudonym = ? AND x.current = 1 ORDER BY 1",
+                     "SELECT DISTINCT x.fiscal_year FROM exams x "
+                     "WHERE x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?) AND x.current = 1 ORDER BY 1",
                      &st, e))
         return C_ERR;
     kb_bind_text(st, 1, pseudonym);
@@ -234,8 +234,8 @@ static int load_facts(kb_data *d, const char *pseudonym, fact_buf *b, kb_err *e)
     int ranks[256];
     if (kb_db_cached(d->research,
                      "SELECT x.fiscal_year, o.code, o.num FROM observations o "
-                     "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
-                     "JOIN subjects s ON s.id = x.subject_id WHERE s.pseudonym = ? AND x.current = 1 "
+                     "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year AND x.pseudonym = o.pseudonym "
+                     "WHERE x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?) AND x.current = 1 "
                      "AND o.num IS NOT NULL AND o.not_done = 0",
                      &st, e))
         return C_ERR;

@@ -204,8 +204,8 @@ int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e) 
     if (kb_db_cached(d->research,
                      "SELECT x.id, x.exam_date, x.fiscal_year, x.source, x.age, x.metabo, x.guidance, "
                      "x.n_obs "
-                     "FROM exams x JOIN subjects s ON s.id = x.subject_id "
-                     "WHERE s.pseudonym = ? AND x.current = 1 ORDER BY x.exam_date DESC, x.id DESC",
+                     "FROM exams x "
+                     "WHERE x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?) AND x.current = 1 ORDER BY x.exam_date DESC, x.id DESC",
                      &st, e))
         return C_ERR;
     kb_bind_text(st, 1, pseudonym);

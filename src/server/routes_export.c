@@ -106,7 +106,7 @@ void kb_h_my_export_xml(kb_req *r) {
     kb_stmt *st;
     if (kb_db_cached(r->d->research,
                      "SELECT x.id, x.source, x.record_key, x.exam_date, x.performer_org FROM exams x "
-                     "JOIN subjects s ON s.id = x.subject_id WHERE s.pseudonym = ? AND x.current = 1 "
+                     "WHERE x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?) AND x.current = 1 "
                      "AND (? = 0 OR x.id = ?) ORDER BY x.exam_date DESC, x.id DESC LIMIT 1",
                      &st, &e)) {
         kb_reply_error(r, 500, "internal", "internal error");

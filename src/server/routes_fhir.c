@@ -149,7 +149,7 @@ static cJSON *observation(kb_stmt *st, const char *pseudonym) {
 static const char obs_sql[] =
     "SELECT o.exam_id, o.seq, o.code, o.num, o.unit, o.coded, o.text, x.exam_date, o.num_text, o.null_flavor "
     "FROM observations o JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
-    "JOIN subjects s ON s.id = x.subject_id WHERE s.pseudonym = ? AND x.current = 1 AND (? = '' OR o.code = ?) AND (? = '' OR x.exam_date >= ?) "
+    "AND x.pseudonym = o.pseudonym WHERE x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?) AND x.current = 1 AND (? = '' OR o.code = ?) AND (? = '' OR x.exam_date >= ?) "
     "AND (? = '' OR x.exam_date <= ?) ORDER BY x.exam_date, o.exam_id, o.seq";
 
 /* Whose data the caller may see: individuals their own, providers a subject
@@ -267,7 +267,7 @@ void kb_h_fhir_obs_read(kb_req *r) {
     if (kb_db_cached(r->d->research,
                      "SELECT o.exam_id, o.seq, o.code, o.num, o.unit, o.coded, o.text, x.exam_date, o.num_text, "
                      "o.null_flavor, s.pseudonym FROM observations o JOIN exams x ON x.id = o.exam_id "
-                     "AND x.fiscal_year = o.fiscal_year "
+                     "AND x.fiscal_year = o.fiscal_year AND x.pseudonym = o.pseudonym "
                      "JOIN subjects s ON s.id = x.subject_id WHERE o.exam_id = ? AND o.seq = ?",
                      &st, &e)) {
         kb_reply_error(r, 500, "internal", "internal error");

@@ -486,11 +486,11 @@ void kb_h_dashboard(kb_req *r) {
                           scope, years, put_guide, &e);
     if (!rc) rc = grouped(r->d,
                           "SELECT x.fiscal_year, '', COUNT(DISTINCT x.id) FROM exams x JOIN exam_flags f ON "
-                          "f.exam_id = x.id WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year",
+                          "f.exam_id = x.id AND f.pseudonym = x.pseudonym WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year",
                           scope, years, put_ref, &e);
     if (!rc) rc = grouped(r->d,
                           "SELECT x.fiscal_year, f.item, COUNT(*) FROM exams x JOIN exam_flags f ON f.exam_id = x.id "
-                          "WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year, f.item",
+                          "AND f.pseudonym = x.pseudonym WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year, f.item",
                           scope, years, put_ref_item, &e);
     int64_t population = 0;
     if (!rc) {
