@@ -305,13 +305,16 @@ static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t
 /* Which person: the probabilistic linker decides (ident/resolver.c); the
  * same source record always resolves to the same person. */
 static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec *lr, int64_t *person, int *created,
-                          kb_err *e) {
+                          int *record_new, kb_err *e) {
     kb_resolve_stats before = *kb_resolver_stats(imp->resolver);
     if (kb_resolver_resolve_rec(imp->resolver, x->source, x->record_id, &x->who, lr, person, e) != C_OK) return C_ERR;
     const kb_resolve_stats *after = kb_resolver_stats(imp->resolver);
     /* "Created" lets subject_for skip its lookup; a merge in the same call
      * may already have given the new person a subject, so not then. */
     *created = after->new_persons > before.new_persons && after->merges == before.merges;
+    /* A record the identity store did not know was linked (to a known or a
+     * new person) just now; a known one counts in neither. */
+    *record_new = after->new_persons + after->matched > before.new_persons + before.matched;
     imp->st.persons_new += after->new_persons - before.new_persons;
     imp->st.linked += after->matched - before.matched;
     imp->st.reviews += after->reviews - before.reviews;
@@ -506,8 +509,8 @@ static void add_key(kb_importer *imp, const char *rkey, const char *source, int6
 
 static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     int64_t person = 0, subject = 0;
-    int created = 0;
-    if (resolve_person(imp, x, &p->lr, &person, &created, e) != C_OK) return C_ERR;
+    int created = 0, record_new = 0;
+    if (resolve_person(imp, x, &p->lr, &person, &created, &record_new, e) != C_OK) return C_ERR;
     if (subject_for(imp, person, created, x->who.sex, &subject, e) != C_OK) return C_ERR;
     const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
     const kb_judgement j = p->j;
@@ -517,8 +520,14 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     char pseudo[KB_PSEUDONYM_LEN];
     kb_pseudonym_research(&imp->d->keys, person, pseudo);
 
+    /* Every stored exam's source record is sealed in the identity store in
+     * the same batch, so a record new to it has no earlier version: the
+     * lookup is skipped (a round trip per exam on PostgreSQL).  Were that
+     * ever wrong, exam_keys' primary key would stop the batch, not let a
+     * second version 1 in. */
     exam_key old;
-    if (newest_version(imp, rkey, x->source, &old, e) != C_OK) return C_ERR;
+    memset(&old, 0, sizeof old);
+    if (!record_new && newest_version(imp, rkey, x->source, &old, e) != C_OK) return C_ERR;
     int64_t old_id = old.exam_id, version = old.version;
     int same = old_id && strcmp(old.hash, hash) == 0;
     kb_stmt *st;

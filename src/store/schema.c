@@ -186,6 +186,19 @@ const kb_migration kb_identity_schema[] = {
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
+/* Research step 8, on both back ends: the duplicate check's own table,
+ * filled from the exams already stored (after they have their pseudonym). */
+#define EXAM_KEYS                                                                                    \
+    "CREATE TABLE exam_keys ("                                                                       \
+    "  record_key TEXT NOT NULL,"                                                                    \
+    "  source TEXT NOT NULL,"                                                                        \
+    "  version INTEGER NOT NULL,"                                                                    \
+    "  pseudonym TEXT NOT NULL,"                                                                     \
+    "  exam_id BIGINT NOT NULL,"                                                                     \
+    "  content_hash TEXT NOT NULL,"                                                                  \
+    "  PRIMARY KEY (record_key, source, version));"                                                  \
+    "INSERT INTO exam_keys SELECT record_key, source, version, pseudonym, id, content_hash FROM exams;"
+
 const kb_migration kb_research_schema[] = {
     {1, "research core",
      /* owner: ingest/import.c (writes), analytics (reads).  Only the keyed
@@ -591,15 +604,7 @@ const kb_migration kb_research_schema[] = {
      "UPDATE observations SET pseudonym = COALESCE((SELECT x.pseudonym FROM exams x WHERE x.id = observations.exam_id), '');"
      "ALTER TABLE exam_flags ADD COLUMN pseudonym TEXT NOT NULL DEFAULT '';"
      "UPDATE exam_flags SET pseudonym = COALESCE((SELECT x.pseudonym FROM exams x WHERE x.id = exam_flags.exam_id), '');"
-     "CREATE TABLE exam_keys ("
-     "  record_key TEXT NOT NULL,"
-     "  source TEXT NOT NULL,"
-     "  version INTEGER NOT NULL,"
-     "  pseudonym TEXT NOT NULL,"
-     "  exam_id BIGINT NOT NULL,"
-     "  content_hash TEXT NOT NULL,"
-     "  PRIMARY KEY (record_key, source, version));"
-     "INSERT INTO exam_keys SELECT record_key, source, version, pseudonym, id, content_hash FROM exams;",
+     EXAM_KEYS,
      /* PostgreSQL: the constraints are reshaped to the rules a distributed
       * table must keep -- the distribution column in every primary key and
       * unique constraint, and in every foreign key between per-person
@@ -642,15 +647,7 @@ const kb_migration kb_research_schema[] = {
      "ALTER TABLE sensor_readings ADD PRIMARY KEY (id, pseudonym);"
      "ALTER TABLE point_ledger DROP CONSTRAINT point_ledger_pkey;"
      "ALTER TABLE point_ledger ADD PRIMARY KEY (id, pseudonym);"
-     "CREATE TABLE exam_keys ("
-     "  record_key TEXT NOT NULL,"
-     "  source TEXT NOT NULL,"
-     "  version INTEGER NOT NULL,"
-     "  pseudonym TEXT NOT NULL,"
-     "  exam_id BIGINT NOT NULL,"
-     "  content_hash TEXT NOT NULL,"
-     "  PRIMARY KEY (record_key, source, version));"
-     "INSERT INTO exam_keys SELECT record_key, source, version, pseudonym, id, content_hash FROM exams;"
+     EXAM_KEYS
      "CREATE FUNCTION kb_distribution_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
      "  RAISE EXCEPTION '%.% is a distribution column and is never updated (move the row instead; docs/SCALING.md)',"
      "    TG_TABLE_NAME, TG_ARGV[0];"

@@ -331,6 +331,15 @@ static void fiscal_year_migration(const char *where, int pg) {
     assert_int_equal(n, 2);
     assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations WHERE exam_id = 2 AND fiscal_year = 2023", &n, &e), C_OK);
     assert_int_equal(n, 1);
+    /* migration 8: the rows already there carry their subject's pseudonym,
+     * and exam_keys lists both exams */
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM exams WHERE pseudonym = 'R-TEST'", &n, &e), C_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM observations WHERE pseudonym = 'R-TEST'", &n, &e), C_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM exam_keys k JOIN exams x ON x.id = k.exam_id "
+                                         "AND x.record_key = k.record_key AND k.pseudonym = 'R-TEST'", &n, &e), C_OK);
+    assert_int_equal(n, 2);
     if (pg) {
         assert_int_equal(kb_db_query_int(db, "SELECT COUNT(*) FROM pg_partitioned_table p JOIN pg_class c "
                                              "ON c.oid = p.partrelid WHERE c.relname = 'observations'", &n, &e), C_OK);
