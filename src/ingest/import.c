@@ -96,12 +96,22 @@ int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *
     if (kb_judge_init(e) != C_OK) return C_ERR;
     xmlInitParser(); /* once, before reader threads use libxml2 */
     if (!source || !*source) return kb_errf(e, "a source name is required (--source NAME)");
+    int locked = 0;
+    if (kb_db_lock(d->identity, KB_LOCK_IMPORT, KB_IMPORT_WAIT_MS, &locked, e) != C_OK) return C_ERR;
+    if (!locked) {
+        kb_errf(e,
+                "another import is running on this data directory (waited %d s); imports run one at a time, "
+                "because each holds the linkage index in memory -- run this one again when it has finished",
+                KB_IMPORT_WAIT_MS / 1000);
+        return KB_IMPORT_BUSY;
+    }
     kb_importer *imp = kb_calloc(1, sizeof *imp);
     imp->d = d;
     kb_strlcpy(imp->source, source, sizeof imp->source);
     kb_exam_init(&imp->x);
     imp->xr = kb_hc08_reader_new();
     if (kb_resolver_open(d, &imp->resolver, e) != C_OK) {
+        kb_db_unlock(d->identity, KB_LOCK_IMPORT);
         kb_hc08_reader_free(imp->xr);
         kb_exam_free(&imp->x);
         free(imp);
@@ -213,6 +223,7 @@ int kb_importer_close(kb_importer *imp, kb_err *e) {
     kb_idmap_free(&imp->subjects);
     kb_exam_free(&imp->x);
     kb_hc08_reader_free(imp->xr);
+    kb_db_unlock(imp->d->identity, KB_LOCK_IMPORT);
     free(imp);
     return rc;
 }

@@ -42,6 +42,13 @@ typedef struct kb_import_stats {
 
 typedef struct kb_importer kb_importer;
 
+/* Imports run one at a time per data directory: each holds the linkage
+ * index in its own memory, so two at once could each create the same new
+ * person.  kb_importer_open takes the store's import lock (kb_db_lock),
+ * waiting up to KB_IMPORT_WAIT_MS for another import to finish, and
+ * returns KB_IMPORT_BUSY with a message saying so when it does not. */
+#define KB_IMPORT_BUSY 1
+#define KB_IMPORT_WAIT_MS 10000
 int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *e);
 /* Commits what is pending and frees the importer. */
 int kb_importer_close(kb_importer *imp, kb_err *e);

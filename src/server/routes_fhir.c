@@ -1036,7 +1036,12 @@ void kb_h_fhir_transaction(kb_req *r) {
 
     kb_err e = {{0}};
     kb_importer *imp;
-    if (kb_importer_open(r->d, x.source, &imp, &e)) {
+    int orc = kb_importer_open(r->d, x.source, &imp, &e);
+    if (orc == KB_IMPORT_BUSY) {
+        kb_reply_error(r, 503, "busy", "an import is running; retry when it has finished");
+        goto out;
+    }
+    if (orc) {
         internal_err(r, &e);
         goto out;
     }

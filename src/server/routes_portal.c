@@ -777,5 +777,7 @@ void kb_h_upload(kb_req *r) {
         return;
     }
     cJSON_DeleteItemFromObject(o, "uploads");
-    kb_reply_json(r, rc ? 422 : 201, o);
+    /* busy: another import holds the lock; the upload is kept as failed
+     * with the message, and the client may send it again */
+    kb_reply_json(r, rc == KB_IMPORT_BUSY ? 503 : rc ? 422 : 201, o);
 }

@@ -2,9 +2,14 @@
  * dispatch, migrations, and the role guard. */
 #include "store/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 
@@ -92,6 +97,7 @@ static int check_role(kb_db *db, kb_err *e) {
 
 int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e) {
     kb_db *db = kb_calloc(1, sizeof *db);
+    db->lock_fd = -1;
     db->be = backend_for(where);
     db->role = role;
     redact(where, db->where, sizeof db->where);
@@ -106,6 +112,7 @@ int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e) {
 void kb_db_close(kb_db *db) {
     if (!db) return;
     if (db->in_tx) kb_db_rollback(db);
+    if (db->lock_fd >= 0) close(db->lock_fd);
     for (int i = 0; i < db->n_cache; i++) kb_stmt_finalize(db->cache[i].st);
     if (db->handle) db->be->close(db);
     free(db);
@@ -247,6 +254,64 @@ int kb_db_rekey(kb_db *db, const char *table, const char *col, const char *const
     kb_buf_free(&keep);
     kb_buf_free(&sql);
     return rc;
+}
+
+static int try_lock_once(kb_db *db, const char *name, int *got, kb_err *e) {
+    if (strcmp(db->be->name, "postgresql") == 0) {
+        kb_stmt *st;
+        if (kb_stmt_prepare(db, "SELECT pg_try_advisory_lock(hashtext(?))", &st, e) != C_OK) return C_ERR;
+        char key[96];
+        snprintf(key, sizeof key, "kenbank:%s", name);
+        kb_bind_text(st, 1, key);
+        int rc = kb_stmt_step(st, e);
+        *got = rc == 1 && strcmp(kb_col_text(st, 0), "t") == 0;
+        kb_stmt_finalize(st);
+        return rc < 0 ? C_ERR : C_OK;
+    }
+    if (db->lock_fd < 0) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s.%s.lock", db->where, name);
+        db->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (db->lock_fd < 0) return kb_errf(e, "%s: cannot open lock file: %s", path, strerror(errno));
+    }
+    if (flock(db->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+        *got = 1;
+        return C_OK;
+    }
+    *got = 0;
+    if (errno == EWOULDBLOCK) return C_OK;
+    return kb_errf(e, "%s: lock %s: %s", db->where, name, strerror(errno));
+}
+
+int kb_db_lock(kb_db *db, const char *name, int wait_ms, int *got, kb_err *e) {
+    *got = 0;
+    if (db->locked) return kb_errf(e, "%s: a lock is already held on this handle", db->where);
+    for (int waited = 0;; waited += 50) {
+        if (try_lock_once(db, name, got, e) != C_OK) return C_ERR;
+        if (*got || waited >= wait_ms) break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    db->locked = *got;
+    return C_OK;
+}
+
+void kb_db_unlock(kb_db *db, const char *name) {
+    if (!db->locked) return;
+    db->locked = 0;
+    if (strcmp(db->be->name, "postgresql") == 0) {
+        kb_err ignore;
+        kb_stmt *st;
+        char key[96];
+        snprintf(key, sizeof key, "kenbank:%s", name);
+        if (kb_stmt_prepare(db, "SELECT pg_advisory_unlock(hashtext(?))", &st, &ignore) == C_OK) {
+            kb_bind_text(st, 1, key);
+            kb_stmt_step(st, &ignore);
+            kb_stmt_finalize(st);
+        }
+    } else if (db->lock_fd >= 0) {
+        flock(db->lock_fd, LOCK_UN);
+    }
 }
 
 int kb_db_schema_version(kb_db *db, int *version, kb_err *e) {

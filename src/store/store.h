@@ -85,6 +85,17 @@ int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e);
 int kb_db_rekey(kb_db *db, const char *table, const char *col, const char *const *unique_with, const char *from,
                 const char *into, kb_err *e);
 
+/* An exclusive lock shared by every process using this database, for work
+ * that must not run twice at once (KB_LOCK_IMPORT).  Held until kb_db_unlock
+ * or kb_db_close, and released by the system when the holder dies, so a
+ * crash never leaves it taken.  PostgreSQL: a session advisory lock on
+ * hashtext('kenbank:' || name); SQLite: flock(2) on WHERE.NAME.lock.  Waits
+ * up to wait_ms (0: one try); *got says whether it was taken.  One lock per
+ * handle. */
+int kb_db_lock(kb_db *db, const char *name, int wait_ms, int *got, kb_err *e);
+void kb_db_unlock(kb_db *db, const char *name);
+#define KB_LOCK_IMPORT "import"
+
 /* The back-end vtable; one per file in src/store/. */
 typedef struct kb_db_backend {
     const char *name;
@@ -127,6 +138,8 @@ struct kb_db {
         kb_stmt *st;
     } cache[64];
     int n_cache;
+    int lock_fd; /* SQLite: the file behind kb_db_lock, -1 when none is held */
+    int locked;
 };
 
 struct kb_stmt {

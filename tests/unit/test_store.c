@@ -376,6 +376,44 @@ static void observations_carry_fiscal_year(void **state) {
     fiscal_year_migration(where, 1);
 }
 
+/* kb_db_lock: one holder at a time across handles (and so processes); a
+ * second try fails without waiting for ever, and succeeds once released --
+ * by kb_db_unlock or by closing the holder's handle. */
+static void lock_round_trip(const char *where) {
+    kb_err e = {{0}};
+    kb_db *a, *b;
+    if (kb_db_open(where, KB_DB_RESEARCH, &a, &e)) fail_msg("%s", e.msg);
+    if (kb_db_open(where, KB_DB_RESEARCH, &b, &e)) fail_msg("%s", e.msg);
+    int got = -1;
+    assert_int_equal(kb_db_lock(a, "unit", 0, &got, &e), C_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(kb_db_lock(b, "unit", 120, &got, &e), C_OK);
+    assert_int_equal(got, 0);
+    /* another name is another lock */
+    kb_db *c;
+    if (kb_db_open(where, KB_DB_RESEARCH, &c, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(kb_db_lock(c, "other", 0, &got, &e), C_OK);
+    assert_int_equal(got, 1);
+    kb_db_close(c);
+    kb_db_unlock(a, "unit");
+    assert_int_equal(kb_db_lock(b, "unit", 0, &got, &e), C_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(kb_db_lock(a, "unit", 0, &got, &e), C_OK);
+    assert_int_equal(got, 0);
+    kb_db_close(b); /* a holder that goes away releases it */
+    assert_int_equal(kb_db_lock(a, "unit", 0, &got, &e), C_OK);
+    assert_int_equal(got, 1);
+    kb_db_close(a);
+}
+
+static void locks_are_exclusive(void **state) {
+    char p[300];
+    path(p, sizeof p, "lock.db");
+    lock_round_trip(p);
+    const char *pg = getenv("KENBANK_TEST_PG");
+    if (pg && *pg) lock_round_trip(pg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(migrations_are_versioned_and_idempotent, setup, teardown),
@@ -387,6 +425,7 @@ int main(void) {
         cmocka_unit_test(fiscal_year_and_age),
         cmocka_unit_test_setup_teardown(bulk_loads_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(observations_carry_fiscal_year, setup, teardown),
+        cmocka_unit_test_setup_teardown(locks_are_exclusive, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
