@@ -175,6 +175,7 @@ static int batch_commit(kb_importer *imp, kb_err *e) {
         kb_bulk_discard(imp->obs);
         kb_bulk_discard(imp->flags);
         kb_bulk_discard(imp->keys);
+        pending_clear(imp);
         kb_db_rollback(imp->d->identity);
         kb_db_rollback(imp->d->research);
         return C_ERR;

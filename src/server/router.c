@@ -177,7 +177,7 @@ static int authorise(const kb_route *rt, kb_req *r) {
         kb_stmt *st;
         if (*end == '\0' && id > 0 &&
             kb_db_cached(r->d->research,
-                         "SELECT s.pseudonym FROM exams x JOIN subjects s ON s.id = x.subject_id WHERE x.id = ?",
+                         "SELECT s.pseudonym FROM subjects s WHERE s.id = (SELECT x.subject_id FROM exams x WHERE x.id = ?)",
                          &st, &e) == C_OK) {
             kb_bind_int(st, 1, id);
             if (kb_stmt_step(st, &e) == 1) {

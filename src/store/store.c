@@ -293,6 +293,10 @@ int kb_db_lock(kb_db *db, const char *name, int wait_ms, int *got, kb_err *e) {
         nanosleep(&ts, NULL);
     }
     db->locked = *got;
+    if (!*got && db->lock_fd >= 0) { /* the file is the name: a later lock may name another */
+        close(db->lock_fd);
+        db->lock_fd = -1;
+    }
     return C_OK;
 }
 
@@ -311,6 +315,8 @@ void kb_db_unlock(kb_db *db, const char *name) {
         }
     } else if (db->lock_fd >= 0) {
         flock(db->lock_fd, LOCK_UN);
+        close(db->lock_fd);
+        db->lock_fd = -1;
     }
 }
 
