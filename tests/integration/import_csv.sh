@@ -3,6 +3,7 @@
 # record, field and rule; re-import adds nothing; a corrected resubmission
 # becomes version 2; quarantine retry imports a fixed record.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 K="$KENBANK"
 cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -84,6 +85,18 @@ grep -q '^exams accepted      3 ' <<<"$out" || fail "sjis accepted: $out"
 set +e; out=$("$K" import --data s --source mixed mixed.csv); rc=$?; set -e
 [ $rc -eq 3 ] || fail "mixed import exit $rc: $out"
 "$K" quarantine list --data s | grep -q 'mixed.csv,line 3,record,text is neither UTF-8 nor Shift_JIS' || fail "bad bytes not quarantined"
+
+# kenbank check notices rows whose distribution column strays from their
+# exam's (on PostgreSQL the guard trigger refuses the update instead)
+if [ "$(kb_backend d)" = sqlite ]; then
+  cp -r d broken
+  kb_sql broken research "UPDATE observations SET pseudonym = 'R-XXXX' WHERE rowid = (SELECT MIN(rowid) FROM observations)"
+  kb_sql broken research "UPDATE exam_keys SET pseudonym = 'R-XXXX' WHERE rowid = (SELECT MIN(rowid) FROM exam_keys)"
+  set +e; out=$("$K" check --data broken 2>&1); rc=$?; set -e
+  [ $rc -ne 0 ] || fail "check passed a store with a stray pseudonym: $out"
+  grep -q "1 observations whose pseudonym differs from their exam's" <<<"$out" || fail "check (observations): $out"
+  grep -q "1 exams without their exam_keys row" <<<"$out" || fail "check (exam_keys): $out"
+fi
 
 # errors: usage -> 2, runtime -> 1 with a message naming the path
 set +e
