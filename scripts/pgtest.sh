@@ -26,16 +26,21 @@ local replication postgres trust
 local all all scram-sha-256
 host all all 127.0.0.1/32 scram-sha-256
 HBA
-  port=""
-  for p in $(seq 55432 55632); do
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then port=$p; break; fi
-  done
-  [ -n "$port" ] || { echo "pgtest: no free port" >&2; exit 1; }
   sync="-c fsync=off -c synchronous_commit=off"
   [ -n "${PGTEST_DURABLE:-}" ] && sync="-c synchronous_commit=off -c max_wal_size=4GB -c shared_buffers=1GB"
-  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $sync -c max_connections=200" \
-    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+  # Ports below the kernel's ephemeral range (32768-60999 by default), so
+  # no client connection's source port can take ours between the probe and
+  # the bind; and a failed start tries the next free port all the same.
+  port=""
+  for p in $(seq 25432 25632); do
+    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && continue
+    if as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $p -k $dir -c listen_addresses=127.0.0.1 $sync -c max_connections=200" start >/dev/null 2>&1; then
+      port=$p; break
+    fi
+    grep -q "could not bind\|could not create any TCP" "$dir/server.log" || { cat "$dir/server.log" >&2; exit 1; }
+  done
+  [ -n "$port" ] || { echo "pgtest: no free port" >&2; cat "$dir/server.log" >&2; exit 1; }
   echo "host=$dir port=$port user=postgres dbname=postgres" | tee "$dir/admin"
   ;;
 stop)

@@ -143,6 +143,11 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e);
 void kb_cohort_snap_free(kb_cohort_snap *s);
 /* Subject index of a research pseudonym, or -1. */
 int64_t kb_cohort_snap_find(const kb_cohort_snap *s, const char *pseudonym);
+/* Sets mask[i] = 1 for each subject i whose consent allows purpose (and
+ * provider, NULL for none) now: consent.c's one rule, in one scan
+ * (kb_consent_allowed_each).  mask has nsubj entries, cleared by the caller. */
+int kb_cohort_snap_consented(kb_data *d, const kb_cohort_snap *s, const char *purpose, const char *provider,
+                             uint8_t *mask, kb_err *e);
 /* 1 in *stale when exams were added or replaced since the build. */
 int kb_cohort_snap_stale(kb_data *d, const kb_cohort_snap *s, int *stale, kb_err *e);
 /* Loads the item columns a query needs (no-op when loaded). */

@@ -280,6 +280,23 @@ fail:
     return kb_err_prefix(e, "building the cohort snapshot: ");
 }
 
+typedef struct {
+    const kb_cohort_snap *s;
+    uint8_t *m;
+} consented_arg;
+
+static void mark_consented(void *arg, const char *pseudonym) {
+    consented_arg *a = arg;
+    int64_t i = kb_cohort_snap_find(a->s, pseudonym);
+    if (i >= 0) a->m[i] = 1;
+}
+
+int kb_cohort_snap_consented(kb_data *d, const kb_cohort_snap *s, const char *purpose, const char *provider,
+                             uint8_t *mask, kb_err *e) {
+    consented_arg a = {s, mask};
+    return kb_consent_allowed_each(d, purpose, provider, 0, mark_consented, &a, e);
+}
+
 int kb_cohort_snap_stale(kb_data *d, const kb_cohort_snap *s, int *stale, kb_err *e) {
     int64_t m;
     if (max_exam_id(d, &m, e)) return C_ERR;
@@ -376,25 +393,12 @@ typedef struct {
     size_t ncnode;
 } ctx;
 
-typedef struct {
-    const kb_cohort_snap *s;
-    uint8_t *m;
-} allowed_arg;
-
-static void mark_allowed(void *arg, const char *pseudonym) {
-    allowed_arg *a = arg;
-    int64_t i = kb_cohort_snap_find(a->s, pseudonym);
-    if (i >= 0) a->m[i] = 1;
-}
-
 static int consent_candidates(ctx *c, const kb_cq *q) {
     if (q->kind == KB_CQ_CMP && q->field == KB_CF_CONSENT && c->ncnode < MAX_CONSENT_NODES) {
         uint8_t *m = kb_calloc(c->s->nsubj + 1, 1);
-        allowed_arg a = {c->s, m};
         c->cnode[c->ncnode] = q;
         c->cand[c->ncnode++] = m;
-        if (kb_consent_allowed_each(c->d, q->arg, q->arg2[0] ? q->arg2 : NULL, 0, mark_allowed, &a, c->e))
-            return C_ERR;
+        if (kb_cohort_snap_consented(c->d, c->s, q->arg, q->arg2[0] ? q->arg2 : NULL, m, c->e)) return C_ERR;
     }
     for (size_t i = 0; i < q->nkid; i++)
         if (consent_candidates(c, q->kid[i])) return C_ERR;

@@ -174,17 +174,6 @@ static int mkdir_p(const char *dir, kb_err *e) {
     return C_OK;
 }
 
-typedef struct {
-    const kb_cohort_snap *s;
-    uint8_t *m;
-} export_allowed_arg;
-
-static void export_mark_allowed(void *arg, const char *pseudonym) {
-    export_allowed_arg *a = arg;
-    int64_t i = kb_cohort_snap_find(a->s, pseudonym);
-    if (i >= 0) a->m[i] = 1;
-}
-
 int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_export_result *r, kb_err *e) {
     memset(r, 0, sizeof *r);
     if (!o->project || !*o->project) return kb_errf(e, "export: --project is required");
@@ -245,8 +234,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     double tc = now_ms();
     {
         uint8_t *allowed = kb_calloc(s->nsubj + 1, 1);
-        export_allowed_arg a = {s, allowed};
-        if ((rc = kb_consent_allowed_each(d, o->purpose, NULL, 0, export_mark_allowed, &a, e))) {
+        if ((rc = kb_cohort_snap_consented(d, s, o->purpose, NULL, allowed, e))) {
             free(allowed);
             goto done;
         }

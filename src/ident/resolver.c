@@ -350,28 +350,15 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
         kb_stmt_reset(st);
         if (rc != 1) return C_ERR;
     }
-    if (kb_db_cached(d->research, "UPDATE exams SET subject_id = ? WHERE subject_id = ?", &st, e) != C_OK) return C_ERR;
-    kb_bind_int(st, 1, si);
-    kb_bind_int(st, 2, sf);
-    int rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
-    /* Subjects absorbed earlier into sf now point at si too: merged_into
-     * always names an active subject, one step from any old pseudonym. */
-    if (kb_db_cached(d->research, "UPDATE subjects SET merged_into = ? WHERE merged_into = ?", &st, e) != C_OK)
+    /* Exams follow by subject_id and keep the pseudonym they arrived under
+     * (their distribution column).  Subjects absorbed earlier into sf now
+     * point at si too: merged_into always names an active subject, one step
+     * from any old pseudonym. */
+    if (kb_db_run_ids(d->research, "UPDATE exams SET subject_id = ? WHERE subject_id = ?", si, sf, e) ||
+        kb_db_run_ids(d->research, "UPDATE subjects SET merged_into = ? WHERE merged_into = ?", si, sf, e) ||
+        kb_db_run_ids(d->research, "UPDATE subjects SET status = 'merged', merged_into = ? WHERE id = ?", si, sf, e))
         return C_ERR;
-    kb_bind_int(st, 1, si);
-    kb_bind_int(st, 2, sf);
-    rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
-    if (kb_db_cached(d->research, "UPDATE subjects SET status = 'merged', merged_into = ? WHERE id = ?", &st, e) != C_OK)
-        return C_ERR;
-    kb_bind_int(st, 1, si);
-    kb_bind_int(st, 2, sf);
-    rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    return rc < 0 ? C_ERR : C_OK;
+    return C_OK;
 }
 
 static int apply_events(kb_resolver *R, kb_err *e) {

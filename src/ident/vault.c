@@ -228,31 +228,15 @@ int kb_vault_unseal_record(kb_data *d, const char *source, const char *record_id
 
 int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e) {
     if (from == into) return C_OK;
+    /* The records move to `into`; persons absorbed earlier into `from` now
+     * point at `into` too, so merged_into always names an active person and
+     * one step resolves any old id (accounts and enrolment codes keep the id
+     * they were made with). */
+    if (kb_db_run_ids(d->identity, "UPDATE person_records SET person_id = ? WHERE person_id = ?", into, from, e) ||
+        kb_db_run_ids(d->identity, "UPDATE persons SET merged_into = ? WHERE merged_into = ?", into, from, e) ||
+        kb_db_run_ids(d->identity, "UPDATE persons SET status = 'merged', merged_into = ? WHERE id = ?", into, from, e))
+        return C_ERR;
     kb_stmt *st;
-    if (kb_db_cached(d->identity, "UPDATE person_records SET person_id = ? WHERE person_id = ?", &st, e) != C_OK)
-        return C_ERR;
-    kb_bind_int(st, 1, into);
-    kb_bind_int(st, 2, from);
-    int rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
-    /* Persons absorbed earlier into `from` now point at `into` too, so
-     * merged_into always names an active person and one step resolves any
-     * old id (accounts and enrolment codes keep the id they were made with). */
-    if (kb_db_cached(d->identity, "UPDATE persons SET merged_into = ? WHERE merged_into = ?", &st, e) != C_OK)
-        return C_ERR;
-    kb_bind_int(st, 1, into);
-    kb_bind_int(st, 2, from);
-    rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
-    if (kb_db_cached(d->identity, "UPDATE persons SET status = 'merged', merged_into = ? WHERE id = ?", &st, e) != C_OK)
-        return C_ERR;
-    kb_bind_int(st, 1, into);
-    kb_bind_int(st, 2, from);
-    rc = kb_stmt_step(st, e);
-    kb_stmt_reset(st);
-    if (rc < 0) return C_ERR;
     if (kb_db_cached(d->identity,
                      "INSERT INTO link_events (at, kind, person_id, other_person_id, detail) VALUES ({now}, 'merge', ?, ?, ?)",
                      &st, e) != C_OK)
@@ -260,7 +244,7 @@ int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *w
     kb_bind_int(st, 1, into);
     kb_bind_int(st, 2, from);
     kb_bind_text(st, 3, why);
-    rc = kb_stmt_step(st, e);
+    int rc = kb_stmt_step(st, e);
     kb_stmt_reset(st);
     return rc < 0 ? C_ERR : C_OK;
 }

@@ -339,10 +339,9 @@ static int resolve_person(kb_importer *imp, const kb_exam *x, const kb_link_rec 
  * first exam of a person from an earlier import needs the lookup.  Merges
  * keep the survivor's subject, and an absorbed person is never returned by
  * the resolver again, so remembered pairs stay right. */
-static int subject_for(kb_importer *imp, int64_t person, int created, int sex, int64_t *subject, kb_err *e) {
+static int subject_for(kb_importer *imp, int64_t person, const char *pseudo, int created, int sex, int64_t *subject,
+                       kb_err *e) {
     if (kb_idmap_get(&imp->subjects, person, subject)) return C_OK;
-    char pseudo[KB_PSEUDONYM_LEN];
-    kb_pseudonym_research(&imp->d->keys, person, pseudo);
     kb_stmt *st;
     int rc;
     *subject = 0;
@@ -523,14 +522,13 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     int64_t person = 0, subject = 0;
     int created = 0, record_new = 0;
     if (resolve_person(imp, x, &p->lr, &person, &created, &record_new, e) != C_OK) return C_ERR;
-    if (subject_for(imp, person, created, x->who.sex, &subject, e) != C_OK) return C_ERR;
-    const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
-    const kb_judgement j = p->j;
-
     /* The exam's rows carry the pseudonym of the subject they arrive under
      * (research migration 8): the column a sharded store places them by. */
     char pseudo[KB_PSEUDONYM_LEN];
     kb_pseudonym_research(&imp->d->keys, person, pseudo);
+    if (subject_for(imp, person, pseudo, created, x->who.sex, &subject, e) != C_OK) return C_ERR;
+    const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
+    const kb_judgement j = p->j;
 
     /* Every stored exam's source record is sealed in the identity store in
      * the same batch, so a record new to it has no earlier version: the

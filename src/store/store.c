@@ -200,6 +200,16 @@ int kb_db_cached(kb_db *db, const char *sql, kb_stmt **out, kb_err *e) {
     return C_OK;
 }
 
+int kb_db_run_ids(kb_db *db, const char *sql, int64_t a, int64_t b, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(db, sql, &st, e) != C_OK) return C_ERR;
+    kb_bind_int(st, 1, a);
+    kb_bind_int(st, 2, b);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
     kb_stmt *st;
     int rc = kb_stmt_prepare(db, sql, &st, e);

@@ -74,6 +74,11 @@ const void *kb_col_blob(kb_stmt *st, int i, size_t *n);
  * bindings cleared; never finalise it (kb_db_close does). */
 int kb_db_cached(kb_db *db, const char *sql, kb_stmt **out, kb_err *e);
 
+/* Convenience: runs the cached statement `sql` (a literal, as for
+ * kb_db_cached) with two integer parameters, for the id-to-id updates a
+ * merge is made of. */
+int kb_db_run_ids(kb_db *db, const char *sql, int64_t a, int64_t b, kb_err *e);
+
 /* Convenience: run a query expected to yield one integer (e.g. COUNT(*)). */
 int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e);
 

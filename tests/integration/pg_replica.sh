@@ -15,17 +15,22 @@ P=$KENBANK_PGTEST_DIR
 pport=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$P/admin")
 
 R="$P/replica"
-rport=""
-for p in $(seq $((pport + 100)) $((pport + 200))); do
-  if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then rport=$p; break; fi
-done
 cleanup() { as_pg "$PGBIN/pg_ctl" -D "$R" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$R"; }
 trap cleanup EXIT
 as_pg "$PGBIN/pg_basebackup" -h "$P" -p "$pport" -U postgres -D "$R" -R -X stream --checkpoint=fast >/dev/null 2>&1 \
   || fail "pg_basebackup failed"
-as_pg "$PGBIN/pg_ctl" -D "$R" -l "$P/replica.log" -w -t 60 \
-  -o "-p $rport -k $P -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=200" start >/dev/null \
-  || fail "replica did not start: $(tail -5 "$P/replica.log")"
+# A free port near the primary's (scripts/pgtest.sh says why below the
+# ephemeral range); a start that loses its port to a race tries the next.
+rport=""
+for p in $(seq $((pport + 100)) $((pport + 200))); do
+  (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && continue
+  if as_pg "$PGBIN/pg_ctl" -D "$R" -l "$P/replica.log" -w -t 60 \
+    -o "-p $p -k $P -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=200" start >/dev/null 2>&1; then
+    rport=$p; break
+  fi
+  grep -q "could not bind\|could not create any TCP" "$P/replica.log" || fail "replica did not start: $(tail -5 "$P/replica.log")"
+done
+[ -n "$rport" ] || fail "replica did not start: $(tail -5 "$P/replica.log")"
 
 "$K" init --data d >/dev/null
 "$K" gen --people 200 --years 2 --seed 41 --out pop --format csv 2>/dev/null
