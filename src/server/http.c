@@ -103,7 +103,10 @@ static enum MHD_Result serve_static(server *s, struct MHD_Connection *c, const c
         return send_text(c, 404, "application/json", nf);
     char path[4096], real[4096];
     snprintf(path, sizeof path, "%s%s%s", s->web, url, strcmp(url, "/") == 0 ? "index.html" : "");
-    if (!realpath(path, real) || strncmp(real, s->web, strlen(s->web)) != 0)
+    /* The separator matters: without it a symlink into a sibling such as
+     * web2/ would pass a plain prefix test. */
+    size_t wl = strlen(s->web);
+    if (!realpath(path, real) || strncmp(real, s->web, wl) != 0 || real[wl] != '/')
         return send_text(c, 404, "application/json", nf);
     int fd = open(real, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -218,7 +221,11 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
     server s;
     memset(&s, 0, sizeof s);
     s.o = o;
+    /* Containment in serve_static compares resolved paths, so the root
+     * must be resolved too ($KENBANK_WEB may name it through a symlink). */
+    char web_real[4096];
     s.web = kb_web_dir();
+    if (s.web) s.web = realpath(s.web, web_real) ? web_real : NULL;
     if (o->login_rate > 0) kb_rate_limit = o->login_rate;
     if (kb_items_load(e)) return C_ERR;
     pthread_mutex_init(&s.pool.lock, NULL);
@@ -273,7 +280,7 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
     if (!daemon) {
         audit_stop(audit_b, audit_d);
