@@ -5,10 +5,14 @@
  * synchronous=NORMAL, which in WAL mode is durable across application
  * crashes and loses only the last transactions on power loss.  A busy
  * timeout lets the server's threads and a CLI command share a file. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 
@@ -19,8 +23,30 @@ static int fail(kb_db *db, const char *what, kb_err *e) {
     return kb_errf(e, "%s: %s: %s", db->where, what, sqlite3_errmsg(DBH(db)));
 }
 
+/* The stores hold the same secrets as the key file, so they get its mode.
+ * SQLite gives a new -wal, -shm or -journal the main file's mode, so the
+ * main file is created 0600 before SQLite opens it; a directory made by an
+ * older version (0644 files) is put right on every open. */
+static int private_files(const char *where, kb_err *e) {
+    if (!where[0] || where[0] == ':' || strncmp(where, "file:", 5) == 0) return C_OK;
+    int fd = open(where, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return kb_errf(e, "%s: cannot open database: %s", where, strerror(errno));
+    int rc = fchmod(fd, 0600);
+    close(fd);
+    if (rc != 0) return kb_errf(e, "%s: cannot make it private (mode 0600): %s", where, strerror(errno));
+    static const char *const side[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(side); i++) {
+        char p[1100];
+        snprintf(p, sizeof p, "%s%s", where, side[i]);
+        if (chmod(p, 0600) != 0 && errno != ENOENT)
+            return kb_errf(e, "%s: cannot make it private (mode 0600): %s", p, strerror(errno));
+    }
+    return C_OK;
+}
+
 static int sq_open(kb_db *db, const char *where, kb_err *e) {
     sqlite3 *h = NULL;
+    if (private_files(where, e)) return C_ERR;
     /* NOMUTEX: a kb_db is used by one thread at a time (the server gives
      * each worker its own), so SQLite's per-call locking is pure overhead. */
     int rc = sqlite3_open_v2(where, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
