@@ -1,7 +1,9 @@
 /* kenbank audit -- verify and list the hash-chained audit log. */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "cli/cli.h"
@@ -15,13 +17,32 @@ const kb_command kb_cmd_audit = {
     "verify recomputes every entry's keyed hash and checks the chain and the\n"
     "anchor kept in the identity store; it exits 0 when intact and 3 when it\n"
     "finds edited, deleted, reordered or truncated entries, naming each one.\n"
-    "list prints entries newest first as CSV.",
+    "list prints entries newest first as CSV. Both are audited themselves\n"
+    "(audit.list, audit.verify, with the operating-system user), a list for one\n"
+    "pseudonym under that pseudonym.",
     run};
 
 static int print_row(void *arg, const kb_audit_row *a) {
     printf("%lld,%s,%s,%s,%s,%s,%s,%s,%s\n", (long long)a->seq, a->at, a->actor, a->role, a->action, a->pseudonym,
            a->purpose, a->result, a->detail);
     return 0;
+}
+
+/* Reading the log is a use of what it names, so it is entered in the log
+ * (finding 5 of issue 17).  On a standby's directory the entry goes to the
+ * primary, which alone can append. */
+static int audit_the_read(kb_data *d, const char *dir, const char *action, const char *pseud, const char *what,
+                          kb_err *e) {
+    const struct passwd *pw = getpwuid(getuid());
+    char detail[160];
+    snprintf(detail, sizeof detail, "os_user=%s %s", pw ? pw->pw_name : "?", what);
+    if (!kb_data_is_standby(d))
+        return kb_audit_append(d, "cli", "admin", action, pseud, "administration", "ok", detail, e);
+    kb_data *p;
+    if (kb_data_open_primary(dir, &p, e)) return C_ERR;
+    int rc = kb_audit_append(p, "cli", "admin", action, pseud, "administration", "ok", detail, e);
+    kb_data_close(p);
+    return rc;
 }
 
 static int run(int argc, char **argv) {
@@ -49,8 +70,12 @@ static int run(int argc, char **argv) {
     kb_data *d;
     if (kb_data_open(dir, &d, &e)) return kb_cli_fail(&kb_cmd_audit, &e);
     if (strcmp(action, "list") == 0) {
-        printf("seq,at,actor,role,action,pseudonym,purpose,result,detail\n");
-        int rc = kb_audit_each(d, pseud, limit, print_row, NULL, &e);
+        char what[48];
+        snprintf(what, sizeof what, "limit=%ld", limit);
+        /* Entered first: an entry that cannot be written refuses the read. */
+        int rc = audit_the_read(d, dir, "audit.list", pseud ? pseud : "", what, &e);
+        if (!rc) printf("seq,at,actor,role,action,pseudonym,purpose,result,detail\n");
+        if (!rc) rc = kb_audit_each(d, pseud, limit, print_row, NULL, &e);
         kb_data_close(d);
         return rc ? kb_cli_fail(&kb_cmd_audit, &e) : KB_EXIT_OK;
     }
@@ -58,6 +83,13 @@ static int run(int argc, char **argv) {
     kb_buf rep;
     kb_buf_init(&rep);
     int rc = kb_audit_verify(d, &entries, &bad, &rep, &e);
+    /* After the check, never before: an append moves the anchor and would
+     * hide a truncated tail from this verification. */
+    if (!rc) {
+        char what[64];
+        snprintf(what, sizeof what, "entries=%lld problems=%lld", (long long)entries, (long long)bad);
+        rc = audit_the_read(d, dir, "audit.verify", "", what, &e);
+    }
     kb_data_close(d);
     if (rc) {
         kb_buf_free(&rep);

@@ -466,6 +466,10 @@ void kb_h_my_audit(kb_req *r) {
     /* The person's own pseudonym is an internal key; not shown to them. */
     cJSON *it;
     cJSON_ArrayForEach(it, arr) cJSON_DeleteItemFromObject(it, "pseudonym");
+    if (kb_req_audit(r, "audit.read", r->pseudonym, "self", "ok", "")) {
+        cJSON_Delete(o);
+        return;
+    }
     kb_reply_json(r, 200, o);
 }
 
@@ -476,9 +480,18 @@ void kb_h_audit_list(kb_req *r) {
     if (n <= 0 || n > 10000) n = 100;
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "entries");
-    if (kb_audit_each(r->d, kb_req_arg(r, "pseudonym"), n, audit_row_json, arr, &e)) {
+    const char *pseud = kb_req_arg(r, "pseudonym");
+    if (kb_audit_each(r->d, pseud, n, audit_row_json, arr, &e)) {
         cJSON_Delete(o);
         internal(r, &e);
+        return;
+    }
+    /* Reading the log is itself a use of the data it names: a listing for
+     * one person is entered under their pseudonym, so they see it too. */
+    char detail[48];
+    snprintf(detail, sizeof detail, "limit=%ld", n);
+    if (kb_req_audit(r, "audit.list", pseud ? pseud : "", "administration", "ok", detail)) {
+        cJSON_Delete(o);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -492,6 +505,14 @@ void kb_h_audit_verify(kb_req *r) {
     if (kb_audit_verify(r->d, &entries, &bad, &rep, &e)) {
         kb_buf_free(&rep);
         internal(r, &e);
+        return;
+    }
+    /* Entered after the check, never before: an append moves the anchor and
+     * would hide a truncated tail from this very verification. */
+    char detail[64];
+    snprintf(detail, sizeof detail, "entries=%lld problems=%lld", (long long)entries, (long long)bad);
+    if (kb_req_audit(r, "audit.verify", "", "administration", "ok", detail)) {
+        kb_buf_free(&rep);
         return;
     }
     cJSON *o = cJSON_CreateObject();

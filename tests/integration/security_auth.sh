@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Issue 17's authentication and server findings, against the real binary:
+# reading the audit log is audited (5), static files stay inside web/ even
+# past a symlink to a sibling that starts like it (8), a second server on a
+# port in use fails with "cannot listen" (9), and the SQLite stores are 0600,
+# also when an older directory left them 0644 (14).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+K="$KENBANK"
+cd "$WORK"
+fail() { echo "FAIL: $*" >&2; for f in srv*.err; do [ -f "$f" ] && tail -20 "$f" >&2; done; exit 1; }
+
+H='source,record_id,exam_date,performer_org,insurer_no,insured_symbol,insured_number,branch_no,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,9N001000000000001,9N006000000000001,3D046000001906202,1A020000000191111'
+cat > a.csv <<CSV
+$H
+inst-a,r1,2024-05-10,1410000001,06140019,AB,123,00,試験,太郎,シケン,タロウ,1,1970-04-01,2310023,横浜市中区1,170.2,65.3,5.6,1
+inst-a,r2,2024-06-12,1410000001,06140019,AB,124,00,見本,花子,ミホン,ハナコ,2,1980-02-29,2100001,川崎市川崎区2,158.0,50.1,5.2,1
+CSV
+"$K" init --data d >/dev/null
+"$K" import --data d --source inst-a a.csv >/dev/null
+PW=password-for-tests
+for u in admin:admin admin2:admin rev:reviewer inst:institution; do
+  KENBANK_PASSWORD=$PW "$K" user add --data d --username "u_${u%%:*}" --role "${u#*:}" --org inst-a >/dev/null
+done
+CODE_A=$("$K" enrol --data d --source inst-a --record-id r1)
+
+# A web root of our own: a symlink inside it leads to a sibling "web2".
+mkdir -p web web2
+echo '<!doctype html><title>ok</title>' > web/index.html
+echo 'outside the web root' > web2/secret.txt
+ln -s ../web2 web/sib
+
+SRVS=()
+trap 'for p in "${SRVS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+# start NAME ARGS...: starts a server on a free port, sets B and PORT.
+start() {
+  local name=$1; shift
+  KENBANK_WEB="$WORK/web" "$K" serve --data d --listen 127.0.0.1:0 --threads 2 "$@" >"srv_$name.out" 2>"srv_$name.err" &
+  SRVS+=($!)
+  for _ in $(seq 100); do grep -q listening "srv_$name.out" 2>/dev/null && break; sleep 0.1; done
+  PORT=$(grep -o '127.0.0.1:[0-9]*' "srv_$name.out" | cut -d: -f2)
+  [ -n "$PORT" ] || fail "server $name did not start: $(cat "srv_$name.err")"
+  B="http://127.0.0.1:$PORT"
+}
+# stop: SIGTERM to the newest server, wait for it.
+stop() {
+  local p=${SRVS[-1]}
+  kill -TERM "$p"; wait "$p" || true
+  unset 'SRVS[-1]'
+}
+req() {
+  local m=$1 p=$2 body=${3:-}; shift 3 || shift $#
+  local out
+  if [ -n "$body" ]; then out=$(curl -s -o resp -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' --data "$body" "$@" "$B$p")
+  else out=$(curl -s -o resp -w '%{http_code}' -X "$m" "$@" "$B$p"); fi
+  echo "$out $(cat resp)"
+}
+jget() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=eval("JSON.parse(s)"+process.argv[1]);console.log(v===undefined?"":v)})' "$1"; }
+declare -A CSRF
+login() { # LABEL USERNAME
+  local r; r=$(req POST /api/login "{\"username\":\"$2\",\"password\":\"$PW\"}" -c "jar_$1")
+  [[ "$r" == 200* ]] || fail "login $2: $r"
+  CSRF[$1]=$(cut -d' ' -f2- <<<"$r" | jget .csrf)
+}
+audit_count() { kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = '$1'"; }
+
+start main --login-rate 1000
+r=$(req POST /api/enrol "{\"code\":\"$CODE_A\",\"username\":\"taro\",\"password\":\"$PW\"}"); [[ "$r" == 201* ]] || fail "enrol: $r"
+login admin u_admin; login rev u_rev; login taro taro
+
+# ---- finding 8: static files stay under the (resolved) web root ----
+r=$(curl -s -o body -w '%{http_code}' "$B/"); [ "$r" = 200 ] && grep -q '<title>ok' body || fail "static index: $r"
+r=$(curl -s -o body -w '%{http_code}' "$B/sib/secret.txt")
+[ "$r" = 404 ] || fail "a symlink to the sibling web2/ was served: $r $(cat body)"
+
+# ---- finding 9: a second server on the same port fails ----
+set +e
+timeout 20 "$K" serve --data d --listen "127.0.0.1:$PORT" --threads 2 >srv_dup.out 2>srv_dup.err &
+DUP=$!
+SRVS+=($DUP)
+for _ in $(seq 100); do
+  kill -0 $DUP 2>/dev/null || break
+  grep -q listening srv_dup.out && break
+  sleep 0.1
+done
+if grep -q listening srv_dup.out; then fail "a second server started on port $PORT: $(cat srv_dup.out)"; fi
+wait $DUP; rc=$?
+set -e
+unset 'SRVS[-1]'
+[ $rc -eq 1 ] || fail "second serve on a port in use must exit 1, got $rc"
+grep -q "cannot listen on 127.0.0.1:$PORT" srv_dup.err || fail "second serve message: $(cat srv_dup.err)"
+
+# ---- finding 5: reading the audit log is audited ----
+PSEUD=$(kb_sql d research "SELECT pseudonym FROM audit_log WHERE action = 'enrolment.redeem'") # taro's
+r=$(req GET "/api/audit?limit=5" "" -b jar_admin); [[ "$r" == 200* ]] || fail "audit list: $r"
+r=$(req GET "/api/audit?pseudonym=$PSEUD" "" -b jar_rev); [[ "$r" == 200* ]] || fail "audit list for one: $r"
+r=$(req GET /api/audit/verify "" -b jar_admin); [[ "$r" == 200*'"ok":true'* ]] || fail "audit verify: $r"
+# the member sees that their entries were read
+r=$(req GET /api/me/audit "" -b jar_taro)
+grep -q '"actor":"u_rev@inst-a","role":"reviewer","action":"audit.list"' resp || fail "member's view lacks the audit read: $r"
+stop
+# (the entries are checked in the store once the server has stopped)
+kb_sql d research "SELECT actor, role, pseudonym, detail FROM audit_log WHERE action = 'audit.list'" > al.txt
+[ "$(wc -l < al.txt)" = 2 ] || fail "two API audit listings should add two audit.list entries: $(cat al.txt)"
+grep -qx 'u_admin@inst-a|admin||limit=5' al.txt || fail "admin's listing not named: $(cat al.txt)"
+grep -qx "u_rev@inst-a|reviewer|$PSEUD|limit=100" al.txt || fail "a listing for one person goes under their pseudonym: $(cat al.txt)"
+kb_sql d research "SELECT actor, detail FROM audit_log WHERE action = 'audit.verify'" | grep -q '^u_admin@inst-a|entries=[0-9]* problems=0$' \
+  || fail "API verify not audited"
+[ "$(audit_count audit.read)" = 1 ] || fail "the member's own audit view is a read as well"
+# the CLI
+n0=$(audit_count audit.list)
+"$K" audit list --data d --limit 3 >/dev/null
+"$K" audit list --data d --pseudonym "$PSEUD" >/dev/null
+[ "$(audit_count audit.list)" = $((n0 + 2)) ] || fail "CLI audit list not audited"
+kb_sql d research "SELECT actor, pseudonym, detail FROM audit_log WHERE action = 'audit.list' AND actor = 'cli'" > cl.txt
+grep -q "^cli|$PSEUD|os_user=.* limit=100$" cl.txt || fail "CLI listing for one person: $(cat cl.txt)"
+"$K" audit verify --data d >/dev/null
+kb_sql d research "SELECT actor, detail FROM audit_log WHERE action = 'audit.verify' AND actor = 'cli'" | grep -q '^cli|os_user=.* entries=[0-9]* problems=0$' \
+  || fail "CLI verify not audited"
+# and the chain, with all those entries, is whole
+"$K" audit verify --data d | grep -q '^audit log intact' || fail "chain after audited reads"
+
+# ---- finding 14: the SQLite stores are private ----
+if [ "$(kb_backend d)" = sqlite ]; then
+  for f in d/identity.db d/research.db d/identity.db-wal d/research.db-wal d/identity.db-shm d/research.db-shm; do
+    [ -e "$f" ] || continue
+    m=$(stat -c %a "$f"); [ "$m" = 600 ] || fail "$f has mode $m, expected 600"
+  done
+  # a directory from before the fix: the next open puts it right
+  "$K" init --data old >/dev/null
+  chmod 0644 old/identity.db old/research.db
+  : > old/research.db-journal; chmod 0644 old/research.db-journal
+  "$K" audit verify --data old >/dev/null
+  for f in old/identity.db old/research.db old/research.db-journal old/identity.db-wal old/research.db-wal; do
+    [ -e "$f" ] || continue
+    m=$(stat -c %a "$f"); [ "$m" = 600 ] || fail "$f still has mode $m after an open, expected 600"
+  done
+fi
+echo ok
