@@ -24,6 +24,7 @@ static const kb_command *commands[] = {
     &kb_cmd_audit,
     &kb_cmd_consent,
     &kb_cmd_enrol,
+    &kb_cmd_recover,
     &kb_cmd_serve,
     &kb_cmd_user,
     NULL /* end */

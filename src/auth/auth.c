@@ -60,7 +60,9 @@ static void new_token(const char *prefix, char out[KB_TOKEN_LEN]) {
     sodium_bin2base64(out + pl, KB_TOKEN_LEN - pl, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static int hash_password(const char *pw, char out[crypto_pwhash_STRBYTES], kb_err *e) {
+_Static_assert(crypto_pwhash_STRBYTES <= 128, "kb_password_hash's buffer");
+
+int kb_password_hash(const char *pw, char out[128], kb_err *e) {
     if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return kb_errf(e, "password hashing ran out of memory (Argon2id needs 64 MiB)");
@@ -75,7 +77,7 @@ int kb_account_add(kb_data *d, const char *username, const char *password, kb_ro
         return kb_errf(e, "account %s: an individual account must be bound to a person (use an enrolment code)",
                        username);
     char hash[crypto_pwhash_STRBYTES];
-    if (hash_password(password, hash, e)) return C_ERR;
+    if (kb_password_hash(password, hash, e)) return C_ERR;
     kb_stmt *st;
     if (kb_stmt_prepare(d->identity,
                         "INSERT INTO accounts (username, role, pw_hash, person_id, org, created_at) "
@@ -355,19 +357,65 @@ static int normalise_code(const char *in, char out[17]) {
     return n == 16;
 }
 
-int kb_enrol_issue(kb_data *d, int64_t person_id, const char *issued_by, long ttl_seconds, char code[KB_CODE_LEN],
-                   kb_err *e) {
-    if (person_id <= 0) return kb_errf(e, "enrolment: no person to enrol");
-    if (ttl_seconds <= 0 || ttl_seconds > 90L * 86400)
-        return kb_errf(e, "enrolment: field ttl: must be between 1 second and 90 days");
+void kb_code_new(char code[KB_CODE_LEN], char hash[65]) {
     unsigned char raw[16];
     randombytes_buf(raw, sizeof raw);
     char plain[17];
     for (int i = 0; i < 16; i++) plain[i] = code_symbols[raw[i] & 31];
     plain[16] = '\0';
     snprintf(code, KB_CODE_LEN, "%.4s-%.4s-%.4s-%.4s", plain, plain + 4, plain + 8, plain + 12);
+    token_hash(plain, hash);
+}
+
+int kb_code_hash(const char *typed, char hash[65]) {
+    char plain[17];
+    if (!normalise_code(typed, plain)) return 0;
+    token_hash(plain, hash);
+    return 1;
+}
+
+int kb_person_account(kb_data *d, int64_t person_id, int64_t *account_id, char username[64], kb_err *e) {
+    *account_id = 0;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "SELECT a.id, a.username FROM accounts a LEFT JOIN persons m ON m.id = a.person_id "
+                        "WHERE a.role = 'individual' AND COALESCE(m.merged_into, a.person_id) = "
+                        "COALESCE((SELECT merged_into FROM persons WHERE id = ?), ?) ORDER BY a.id LIMIT 1",
+                        &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, person_id);
+    kb_bind_int(st, 2, person_id);
+    int r = kb_stmt_step(st, e);
+    if (r == 1) {
+        *account_id = kb_col_int(st, 0);
+        if (username) kb_strlcpy(username, kb_col_text(st, 1), 64);
+    }
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+/* The rule of finding 1 (issue 17): a second code for an enrolled person
+ * would make a second account that sees everything the first one does. */
+static int refuse_enrolled(kb_data *d, int64_t person_id, kb_why *why, kb_err *e) {
+    int64_t acc;
+    char user[64] = "";
+    if (kb_person_account(d, person_id, &acc, user, e)) return C_ERR;
+    if (!acc) return C_OK;
+    if (why) *why = KB_WHY_ENROLLED;
+    return kb_errf(e, "enrolment: person already enrolled (account %s); a lost account is recovered with "
+                      "kenbank recover / POST /api/recoveries, not by a new code", user);
+}
+
+int kb_enrol_issue(kb_data *d, int64_t person_id, const char *issued_by, long ttl_seconds, char code[KB_CODE_LEN],
+                   kb_why *why, kb_err *e) {
+    if (why) *why = KB_WHY_INVALID;
+    if (person_id <= 0) return kb_errf(e, "enrolment: no person to enrol");
+    if (ttl_seconds <= 0 || ttl_seconds > 90L * 86400)
+        return kb_errf(e, "enrolment: field ttl: must be between 1 second and 90 days");
+    if (why) *why = KB_WHY_NONE;
+    if (refuse_enrolled(d, person_id, why, e)) return C_ERR;
     char th[65], exp[32];
-    token_hash(plain, th);
+    kb_code_new(code, th);
     kb_iso_after(ttl_seconds, exp);
     kb_stmt *st;
     if (kb_db_cached(d->identity,
@@ -407,6 +455,9 @@ int kb_enrol_redeem(kb_data *d, const char *code, const char *username, const ch
     if (r == 0) return kb_errf(e, "enrolment: field code: unknown code");
     if (used[0]) return kb_errf(e, "enrolment: field code: already used");
     if (strcmp(now, exp) >= 0) return kb_errf(e, "enrolment: field code: expired");
+    /* A code issued before the person enrolled (two outstanding codes, or
+     * one from before this rule) must not make a second account either. */
+    if (refuse_enrolled(d, pid, NULL, e)) return C_ERR;
     int64_t id = 0;
     if (kb_account_add(d, username, password, KB_ROLE_INDIVIDUAL, "", pid, &id, e)) return C_ERR;
     /* used_at IS NULL in the WHERE makes a concurrent second redemption a
@@ -428,13 +479,19 @@ int kb_enrol_redeem(kb_data *d, const char *code, const char *username, const ch
     kb_bind_int(st, 2, id);
     if (kb_stmt_step(st, e) == 1) changed = kb_col_int(st, 0);
     kb_stmt_finalize(st);
-    if (!changed) {
+    /* Two different codes for one person redeemed at once both pass the
+     * check above; the lowest account id (kb_person_account's answer) is
+     * the one that stays. */
+    int64_t first = 0;
+    if (changed && kb_person_account(d, pid, &first, NULL, e)) return C_ERR;
+    if (!changed || first != id) {
         if (kb_stmt_prepare(d->identity, "DELETE FROM accounts WHERE id = ?", &st, e) == C_OK) {
             kb_bind_int(st, 1, id);
             kb_stmt_step(st, e);
             kb_stmt_finalize(st);
         }
-        return kb_errf(e, "enrolment: field code: already used");
+        return changed ? kb_errf(e, "enrolment: person already enrolled by another code")
+                       : kb_errf(e, "enrolment: field code: already used");
     }
     *account_id = id;
     if (person_id) *person_id = pid;

@@ -11,7 +11,10 @@
  *   lockout     5 failed passwords in a row lock the account for 15 minutes
  *   enrolment   a one-time code ("XXXX-XXXX-XXXX-XXXX", 80 bits) an insurer,
  *               institution or admin issues for a person; redeeming it
- *               creates that person's individual account
+ *               creates that person's individual account.  Once a person
+ *               has one, no further code is issued or redeemed for them.
+ *   recovery    (recovery.c) a lost account is given back by a two-party,
+ *               audited flow that replaces the existing account's password
  * See docs/internals/auth.md. */
 #ifndef KB_AUTH_H
 #define KB_AUTH_H
@@ -85,13 +88,80 @@ int kb_token_issue(kb_data *d, int64_t account_id, const char *scope, long ttl_s
                    char out[KB_TOKEN_LEN], kb_err *e);
 int kb_token_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e);
 
+/* Why an enrolment or recovery step was refused, for callers that answer
+ * with a status (HTTP 404 / 409 / 403); KB_WHY_NONE for store errors. */
+typedef enum kb_why {
+    KB_WHY_NONE = 0,
+    KB_WHY_INVALID,      /* bad input: code, password, username, ttl */
+    KB_WHY_NOT_FOUND,    /* no such recovery (or not the caller's) */
+    KB_WHY_ENROLLED,     /* the person already has an account */
+    KB_WHY_NOT_ENROLLED, /* recovery for a person without an account */
+    KB_WHY_STATE,        /* not pending / already one pending / disabled */
+    KB_WHY_SAME_STAFF    /* approver is the requester */
+} kb_why;
+
+/* The person's individual account, following persons.merged_into on both
+ * sides (an account enrolled under a person since merged away still counts
+ * for the survivor): *account_id 0 when the person has none.  username may
+ * be NULL. */
+int kb_person_account(kb_data *d, int64_t person_id, int64_t *account_id, char username[64], kb_err *e);
+
+/* Refused (KB_WHY_ENROLLED) when the person already has an account: a lost
+ * account goes through kb_recovery_*, never through a second account. */
 int kb_enrol_issue(kb_data *d, int64_t person_id, const char *issued_by, long ttl_seconds, char code[KB_CODE_LEN],
-                   kb_err *e);
+                   kb_why *why, kb_err *e);
 /* Creates an individual account bound to the code's person.  Fails with a
- * message naming the rule when the code is unknown, used or expired, or the
- * username is taken. */
+ * message naming the rule when the code is unknown, used or expired, the
+ * username is taken, or the person has enrolled since the code was issued. */
 int kb_enrol_redeem(kb_data *d, const char *code, const char *username, const char *password, int64_t *account_id,
                     int64_t *person_id, kb_err *e);
+
+/* Account recovery (recovery.c).  Every step names the acting user; the
+ * caller audits it under the person's pseudonym (person_id is returned
+ * followed through merges). */
+typedef struct kb_recovery {
+    int64_t id, account_id, person_id;
+    char username[64], source[64], record_id[128], requested_by[64], approved_by[80], status[16], reason[256],
+        created_at[32];
+} kb_recovery;
+/* Who may request, approve or cancel a recovery for a person found through
+ * SOURCE's records: an admin, or an institution/insurer acting for SOURCE. */
+int kb_recovery_staff_may(kb_role role, const char *org, const char *source);
+/* Opens a pending request for the account of person_id (found by staff
+ * through source/record_id).  Refused when the person has no account, its
+ * account is disabled, or a request is already open for it. */
+int kb_recovery_request(kb_data *d, int64_t person_id, const char *source, const char *record_id,
+                        const char *requested_by, const char *reason, kb_recovery *out, kb_why *why, kb_err *e);
+/* out->id 0 when there is no such request. */
+int kb_recovery_get(kb_data *d, int64_t id, kb_recovery *out, kb_err *e);
+/* Requests newest first; account_id 0 and status NULL mean all. */
+int kb_recovery_each(kb_data *d, int64_t account_id, const char *status,
+                     int (*cb)(void *arg, const kb_recovery *r), void *arg, kb_err *e);
+/* Makes a pending request effective and returns its one-time code (valid
+ * ttl_seconds).  approver must not be the requester: one person alone can
+ * never take over an account. */
+int kb_recovery_approve(kb_data *d, int64_t id, const char *approver, long ttl_seconds, char code[KB_CODE_LEN],
+                        kb_recovery *out, kb_why *why, kb_err *e);
+/* The member, logged in to account_id, makes a pending request for that
+ * account effective; the code is returned to them. */
+int kb_recovery_confirm(kb_data *d, int64_t id, int64_t account_id, long ttl_seconds, char code[KB_CODE_LEN],
+                        kb_recovery *out, kb_why *why, kb_err *e);
+/* Closes a pending or approved request unused.  account_id > 0: only a
+ * request for that account (the member refusing it). */
+int kb_recovery_cancel(kb_data *d, int64_t id, int64_t account_id, const char *by, kb_recovery *out, kb_why *why,
+                       kb_err *e);
+/* Redeems a recovery code: the EXISTING account gets the new password, its
+ * lockout is cleared, its sessions end and its tokens are revoked.  out
+ * names the account (username, person). */
+int kb_recovery_redeem(kb_data *d, const char *code, const char *password, kb_recovery *out, kb_why *why,
+                       kb_err *e);
+
+/* One-time codes shared by enrolment and recovery: a new code and the hash
+ * stored for it, or the hash of a code as typed (0 when malformed). */
+void kb_code_new(char code[KB_CODE_LEN], char hash[65]);
+int kb_code_hash(const char *typed, char hash[65]);
+/* Argon2id string for a password that passed kb_password_ok. */
+int kb_password_hash(const char *pw, char out[128], kb_err *e);
 
 /* Password policy: 10..128 bytes. */
 int kb_password_ok(const char *pw, kb_err *e);

@@ -48,6 +48,7 @@ extern const kb_command kb_cmd_zone;
 extern const kb_command kb_cmd_audit;
 extern const kb_command kb_cmd_consent;
 extern const kb_command kb_cmd_enrol;
+extern const kb_command kb_cmd_recover;
 extern const kb_command kb_cmd_serve;
 extern const kb_command kb_cmd_user;
 #endif

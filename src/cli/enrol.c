@@ -16,7 +16,9 @@ const kb_command kb_cmd_enrol = {
     "Finds the person behind one of their submitted records (SOURCE and the\n"
     "source's record id, as imported) and prints a one-time code\n"
     "XXXX-XXXX-XXXX-XXXX, valid for N hours (default 336 = 14 days). The person\n"
-    "redeems it with POST /api/enrol. Only a hash of the code is stored.",
+    "redeems it with POST /api/enrol. Only a hash of the code is stored.\n"
+    "A person who already has an account gets no code (exit 1): a lost account\n"
+    "is recovered with kenbank recover.",
     run};
 
 static int run(int argc, char **argv) {
@@ -46,10 +48,19 @@ static int run(int argc, char **argv) {
     char code[KB_CODE_LEN], pseud[KB_PSEUDONYM_LEN];
     int rc = kb_vault_find_record(d, source, record, &pid, &e);
     if (!rc && !pid) rc = kb_errf(&e, "source %s record %s: no such record in the identity store", source, record);
-    if (!rc) rc = kb_enrol_issue(d, pid, "cli", hours * 3600, code, &e);
-    if (!rc) {
+    kb_why why = KB_WHY_NONE;
+    if (!rc) rc = kb_enrol_issue(d, pid, "cli", hours * 3600, code, &why, &e);
+    if (pid && (!rc || why == KB_WHY_ENROLLED)) {
+        /* A refused code for an enrolled person is entered too: it is what
+         * an account takeover would have looked like. */
+        kb_err ae = {{0}};
         kb_pseudonym_research(&d->keys, pid, pseud);
-        rc = kb_audit_append(d, "cli", "admin", "enrolment.issue", pseud, "enrolment", "ok", "", &e);
+        int arc = kb_audit_append(d, "cli", "admin", "enrolment.issue", pseud, "enrolment", rc ? "refused" : "ok",
+                                  rc ? "already_enrolled" : "", &ae);
+        if (arc && !rc) {
+            rc = arc;
+            e = ae;
+        }
     }
     kb_data_close(d);
     if (rc) return kb_cli_fail(&kb_cmd_enrol, &e);

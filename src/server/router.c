@@ -31,6 +31,16 @@ const kb_route kb_routes[] = {
     {"GET", "/api/me", ANYONE, 0, kb_h_me},
     {"POST", "/api/tokens", STAFF, KB_R_SESSION_ONLY, kb_h_token_new},
     {"POST", "/api/enrolment-codes", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_enrol_code},
+    /* account recovery: staff (own source) request, a second staff member
+     * approves; or the member confirms or refuses it (routes_recovery.c) */
+    {"POST", "/api/recover", 0, KB_R_PUBLIC, kb_h_recover},
+    {"GET", "/api/recoveries", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_recoveries},
+    {"POST", "/api/recoveries", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_recovery_new},
+    {"POST", "/api/recoveries/{}/approve", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_recovery_approve},
+    {"POST", "/api/recoveries/{}/cancel", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_recovery_cancel},
+    {"GET", "/api/me/recoveries", R(INDIVIDUAL), 0, kb_h_my_recoveries},
+    {"POST", "/api/me/recoveries/{}/confirm", R(INDIVIDUAL), KB_R_SESSION_ONLY, kb_h_my_recovery_confirm},
+    {"POST", "/api/me/recoveries/{}/cancel", R(INDIVIDUAL), 0, kb_h_my_recovery_cancel},
     {"GET", "/api/me/exams", R(INDIVIDUAL), 0, kb_h_my_exams},
     {"GET", "/api/me/exams/{}", R(INDIVIDUAL), KB_R_OWN_EXAM, kb_h_my_exam},
     {"GET", "/api/me/consents", R(INDIVIDUAL), 0, kb_h_my_consents},

@@ -157,11 +157,21 @@ void kb_h_enrol_code(kb_req *r) {
         return;
     }
     cJSON_Delete(j);
-    if (kb_enrol_issue(r->d, pid, r->who.username, ttl, code, &e)) {
-        kb_reply_error(r, 400, "bad_request", "%s", e.msg);
+    kb_why why = KB_WHY_NONE;
+    kb_pseudonym_research(&r->d->keys, pid, pseud);
+    if (kb_enrol_issue(r->d, pid, r->who.username, ttl, code, &why, &e)) {
+        if (why == KB_WHY_NONE) {
+            internal(r, &e);
+        } else if (why == KB_WHY_ENROLLED) {
+            /* Entered under the person: a refused second code is what a
+             * takeover attempt looks like, and the member should see it. */
+            if (kb_req_audit(r, "enrolment.issue", pseud, "enrolment", "refused", "already_enrolled")) return;
+            kb_reply_error(r, 409, "already_enrolled", "%s", e.msg);
+        } else {
+            kb_reply_error(r, 400, "bad_request", "%s", e.msg);
+        }
         return;
     }
-    kb_pseudonym_research(&r->d->keys, pid, pseud);
     if (kb_req_audit(r, "enrolment.issue", pseud, "enrolment", "ok", "")) return;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", code);

@@ -116,6 +116,15 @@ void kb_h_me(kb_req *r);
 void kb_h_token_new(kb_req *r);
 void kb_h_enrol_code(kb_req *r);
 void kb_h_enrol(kb_req *r);
+/* routes_recovery.c */
+void kb_h_recover(kb_req *r);
+void kb_h_recoveries(kb_req *r);
+void kb_h_recovery_new(kb_req *r);
+void kb_h_recovery_approve(kb_req *r);
+void kb_h_recovery_cancel(kb_req *r);
+void kb_h_my_recoveries(kb_req *r);
+void kb_h_my_recovery_confirm(kb_req *r);
+void kb_h_my_recovery_cancel(kb_req *r);
 void kb_h_my_exams(kb_req *r);
 void kb_h_my_exam(kb_req *r);
 void kb_h_my_consents(kb_req *r);

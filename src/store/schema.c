@@ -183,6 +183,28 @@ const kb_migration kb_identity_schema[] = {
       * that is a scan of every person per merge. */
      "CREATE INDEX persons_merged ON persons(merged_into) WHERE merged_into IS NOT NULL;",
      NULL},
+    {8, "account recovery",
+     /* owner: auth/recovery.c.  A lost individual account is recovered, never
+      * re-enrolled: staff request it, a second staff member or the member
+      * (still logged in) makes it effective, and its one-time code replaces
+      * the existing account's password.  source/record_id name the record
+      * the requester identified the person by (the approver's scope). */
+     "CREATE TABLE account_recoveries ("
+     "  id {id},"
+     "  account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     "  source TEXT NOT NULL,"
+     "  record_id TEXT NOT NULL,"
+     "  requested_by TEXT NOT NULL,"
+     "  reason TEXT NOT NULL DEFAULT '',"
+     "  status TEXT NOT NULL DEFAULT 'pending',"
+     "  approved_by TEXT,"
+     "  code_hash TEXT UNIQUE,"
+     "  created_at TEXT NOT NULL,"
+     "  decided_at TEXT,"
+     "  expires_at TEXT,"
+     "  used_at TEXT);"
+     "CREATE INDEX account_recoveries_account ON account_recoveries(account_id, status);",
+     NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 

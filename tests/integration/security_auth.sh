@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 17's authentication and server findings, against the real binary:
-# reading the audit log is audited (5), static files stay inside web/ even
+# an enrolled person gets no second enrolment code, and a lost account is
+# recovered by two parties, in the member's audit view (1); reading the audit log is audited (5), static files stay inside web/ even
 # past a symlink to a sibling that starts like it (8), a second server on a
 # port in use fails with "cannot listen" (9), and the SQLite stores are 0600,
 # also when an older directory left them 0644 (14).
@@ -119,6 +120,64 @@ kb_sql d research "SELECT actor, detail FROM audit_log WHERE action = 'audit.ver
   || fail "CLI verify not audited"
 # and the chain, with all those entries, is whole
 "$K" audit verify --data d | grep -q '^audit log intact' || fail "chain after audited reads"
+
+# ---- finding 1: no second account for an enrolled person; recovery instead ----
+set +e; out=$("$K" enrol --data d --source inst-a --record-id r1 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "CLI enrol for an enrolled person must exit 1, got $rc: $out"
+grep -q 'already enrolled (account taro)' <<<"$out" || fail "CLI enrol message: $out"
+start rec --login-rate 1000
+login inst u_inst; login admin u_admin; login taro taro
+r=$(req POST /api/enrolment-codes '{"source":"inst-a","record_id":"r1"}' -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}")
+[[ "$r" == 409*'"error":"already_enrolled"'* ]] || fail "second code over HTTP: $r"
+r=$(req POST /api/enrolment-codes '{"source":"inst-a","record_id":"r2"}' -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}")
+[[ "$r" == 201*'"code"'* ]] || fail "a code for a person without an account still works: $r"
+# recovery: the requester alone gets nowhere
+r=$(req POST /api/recoveries '{"source":"inst-a","record_id":"r2"}' -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}")
+[[ "$r" == 409*not_enrolled* ]] || fail "recovery for a person without an account: $r"
+r=$(req POST /api/recoveries '{"source":"inst-a","record_id":"r1","reason":"lost password"}' -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}")
+[[ "$r" == 201*'"status":"pending"'* ]] || fail "recovery request: $r"
+RID=$(cut -d' ' -f2- <<<"$r" | jget .id)
+r=$(req POST "/api/recoveries/$RID/approve" '{}' -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}")
+[[ "$r" == 403*second_person_required* ]] || fail "the requester approving: $r"
+r=$(req GET /api/me/recoveries "" -b jar_taro)
+[[ "$r" == 200*"\"id\":$RID,\"status\":\"pending\",\"requested_by\":\"u_inst\""* ]] || fail "member sees the pending request: $r"
+r=$(req POST "/api/recoveries/$RID/approve" '{}' -b jar_admin -H "X-CSRF-Token: ${CSRF[admin]}")
+[[ "$r" == 201*'"code"'* ]] || fail "second staff approves: $r"
+RCODE=$(cut -d' ' -f2- <<<"$r" | jget .code)
+r=$(req POST /api/recover "{\"code\":\"$RCODE\",\"password\":\"new-password-1\"}")
+[[ "$r" == 200*'"username":"taro"'* ]] || fail "redeem recovery: $r"
+r=$(req POST /api/recover "{\"code\":\"$RCODE\",\"password\":\"new-password-2\"}")
+[[ "$r" == 400*"already used"* ]] || fail "a recovery code twice: $r"
+r=$(req GET /api/me "" -b jar_taro); [[ "$r" == 401* ]] || fail "the old session must end on recovery: $r"
+r=$(req POST /api/login "{\"username\":\"taro\",\"password\":\"$PW\"}"); [[ "$r" == 401* ]] || fail "old password after recovery: $r"
+PW=new-password-1 login taro taro
+r=$(req GET /api/users "" -b jar_admin)
+[ "$(cut -d' ' -f2- <<<"$r" | jget '.users.filter(u=>u.role==="individual").length')" = 1 ] || fail "recovery must not add an account: $r"
+# the member's own confirmation is the second party too; the code goes to them
+r=$(req POST /api/recoveries '{"source":"inst-a","record_id":"r1"}' -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}")
+RID2=$(cut -d' ' -f2- <<<"$r" | jget .id)
+r=$(req POST "/api/me/recoveries/$RID2/confirm" '{}' -b jar_taro -H "X-CSRF-Token: ${CSRF[taro]}")
+[[ "$r" == 201*'"code"'* ]] || fail "member confirms: $r"
+# who used my data: every step, under the member's pseudonym
+r=$(req GET /api/me/audit "" -b jar_taro)
+for a in 'action":"enrolment.issue","purpose":"enrolment","result":"refused"' 'action":"recovery.request"' \
+         'action":"recovery.approve","purpose":"account_recovery","result":"refused"' \
+         '"actor":"u_admin@inst-a","role":"admin","action":"recovery.approve","purpose":"account_recovery","result":"ok"' \
+         'action":"recovery.redeem"' 'action":"recovery.confirm"'; do
+  grep -q "$a" resp || fail "member's audit view lacks $a: $r"
+done
+stop
+# the CLI: request, the same person cannot approve, another can
+"$K" recover request --data d --as u_inst --source inst-a --record-id r2 >/dev/null 2>&1 && fail "CLI recovery for a person without an account"
+"$K" recover cancel --data d --as u_inst --id "$RID2" >/dev/null
+"$K" recover request --data d --as u_inst --source inst-a --record-id r1 > req.out || fail "CLI request: $(cat req.out)"
+RID3=$(grep -o 'recovery [0-9]*' req.out | cut -d' ' -f2)
+set +e; out=$("$K" recover approve --data d --as u_inst --id "$RID3" 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] && grep -q 'may not approve it too' <<<"$out" || fail "CLI self-approval: $rc $out"
+CODE3=$("$K" recover approve --data d --as u_admin2 --id "$RID3")
+[[ "$CODE3" =~ ^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$ ]] || fail "CLI approve prints the code: $CODE3"
+"$K" recover list --data d | grep -q "^$RID3,approved,taro,inst-a,r1,u_inst,u_admin2," || fail "recover list: $("$K" recover list --data d)"
+[ "$(kb_sql d identity "SELECT COUNT(*) FROM accounts WHERE role = 'individual'")" = 1 ] || fail "one member account"
 
 # ---- finding 14: the SQLite stores are private ----
 if [ "$(kb_backend d)" = sqlite ]; then

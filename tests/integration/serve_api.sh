@@ -87,6 +87,14 @@ GET|/api/consent-texts||anon $ROLES
 GET|/api/me||$ROLES
 POST|/api/tokens|{\"scope\":\"read\",\"ttl_days\":1}|institution insurer biobank researcher reviewer provider admin
 POST|/api/enrolment-codes|{\"source\":\"inst-a\",\"record_id\":\"r2\"}|institution insurer admin
+POST|/api/recover|{\"code\":\"0000-0000-0000-0000\",\"password\":\"xxxxxxxxxxxx\"}|anon $ROLES
+GET|/api/recoveries||institution insurer admin
+POST|/api/recoveries|{\"source\":\"inst-a\",\"record_id\":\"nope\"}|institution insurer admin
+POST|/api/recoveries/999999/approve|{}|institution insurer admin
+POST|/api/recoveries/999999/cancel|{}|institution insurer admin
+GET|/api/me/recoveries||individual
+POST|/api/me/recoveries/999999/confirm|{}|individual
+POST|/api/me/recoveries/999999/cancel|{}|individual
 GET|/api/me/exams||individual
 GET|/api/me/exams/$EXAM_A||individual
 GET|/api/me/consents||individual

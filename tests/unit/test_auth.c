@@ -117,7 +117,7 @@ static void enrolment_is_one_time(void **state) {
     int64_t pid;
     assert_int_equal(kb_vault_new_person(d, &pid, &e), C_OK);
     char code[KB_CODE_LEN];
-    assert_int_equal(kb_enrol_issue(d, pid, "ins1", 3600, code, &e), C_OK);
+    assert_int_equal(kb_enrol_issue(d, pid, "ins1", 3600, code, NULL, &e), C_OK);
     assert_int_equal(strlen(code), 19);
     int64_t acc = 0, got = 0;
     char lower[KB_CODE_LEN];
@@ -128,7 +128,9 @@ static void enrolment_is_one_time(void **state) {
     assert_non_null(strstr(e.msg, "already used"));
     assert_int_equal(kb_enrol_redeem(d, "0000-0000-0000-0000", "x123", "hanako password", &acc, &got, &e), C_ERR);
     assert_non_null(strstr(e.msg, "unknown code"));
-    assert_int_equal(kb_enrol_issue(d, pid, "ins1", 3600, code, &e), C_OK);
+    int64_t pid2;
+    assert_int_equal(kb_vault_new_person(d, &pid2, &e), C_OK);
+    assert_int_equal(kb_enrol_issue(d, pid2, "ins1", 3600, code, NULL, &e), C_OK);
     assert_int_equal(kb_db_exec(d->identity, "UPDATE enrolment_codes SET expires_at = '2000-01-01T00:00:00.000Z'", &e),
                      C_OK);
     assert_int_equal(kb_enrol_redeem(d, code, "hanako3", "hanako password", &acc, &got, &e), C_ERR);
@@ -143,6 +145,103 @@ static void enrolment_is_one_time(void **state) {
     /* an individual account cannot be made without a person */
     int64_t id;
     assert_int_equal(kb_account_add(d, "loose", "some password", KB_ROLE_INDIVIDUAL, "", 0, &id, &e), C_ERR);
+    done(d);
+}
+
+static int login_as(kb_data *d, const char *user, const char *pw, char tok[KB_TOKEN_LEN]) {
+    kb_err e = {{0}};
+    kb_login_result res;
+    kb_principal p;
+    assert_int_equal(kb_login(d, user, pw, &res, tok, &p, &e), C_OK);
+    return res;
+}
+
+/* Issue 17 finding 1: a second enrolment code for an enrolled person -- also
+ * once that person has been merged into another, and also a code issued
+ * before the person enrolled -- makes no second account. */
+static void enrolled_person_gets_no_second_account(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    int64_t p1, p2, acc, got, n;
+    assert_int_equal(kb_vault_new_person(d, &p1, &e), C_OK);
+    assert_int_equal(kb_vault_new_person(d, &p2, &e), C_OK);
+    char c1[KB_CODE_LEN], early[KB_CODE_LEN], c2[KB_CODE_LEN];
+    assert_int_equal(kb_enrol_issue(d, p1, "ins1", 3600, c1, NULL, &e), C_OK);
+    assert_int_equal(kb_enrol_issue(d, p1, "ins1", 3600, early, NULL, &e), C_OK); /* before enrolment: allowed */
+    assert_int_equal(kb_enrol_redeem(d, c1, "taro", "taro password", &acc, &got, &e), C_OK);
+    kb_why why = KB_WHY_NONE;
+    assert_int_equal(kb_enrol_issue(d, p1, "ins1", 3600, c2, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_ENROLLED);
+    assert_non_null(strstr(e.msg, "already enrolled"));
+    assert_int_equal(kb_enrol_redeem(d, early, "mallory", "mallory password", &acc, &got, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "already enrolled"));
+    /* p1 folded into p2: the account follows, so p2 is enrolled too */
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE persons SET status = 'merged', merged_into = %lld WHERE id = %lld",
+             (long long)p2, (long long)p1);
+    assert_int_equal(kb_db_exec(d->identity, sql, &e), C_OK);
+    why = KB_WHY_NONE;
+    assert_int_equal(kb_enrol_issue(d, p2, "ins1", 3600, c2, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_ENROLLED);
+    assert_int_equal(kb_db_query_int(d->identity, "SELECT COUNT(*) FROM accounts WHERE role = 'individual'", &n, &e),
+                     C_OK);
+    assert_int_equal(n, 1);
+    done(d);
+}
+
+/* The recovery that replaces it: nothing happens on a request alone, the
+ * requester cannot approve, a second person (or the member) can; the code
+ * resets the SAME account, ends its sessions and works once. */
+static void recovery_takes_two_and_keeps_the_account(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    int64_t pid, acc, got, n;
+    assert_int_equal(kb_vault_new_person(d, &pid, &e), C_OK);
+    char code[KB_CODE_LEN], tok[KB_TOKEN_LEN], tok2[KB_TOKEN_LEN];
+    assert_int_equal(kb_enrol_issue(d, pid, "ins1", 3600, code, NULL, &e), C_OK);
+    assert_int_equal(kb_enrol_redeem(d, code, "hanako", "old password", &acc, &got, &e), C_OK);
+    assert_int_equal(login_as(d, "hanako", "old password", tok), KB_LOGIN_OK);
+    kb_recovery rec;
+    kb_why why = KB_WHY_NONE;
+    int64_t stranger;
+    assert_int_equal(kb_vault_new_person(d, &stranger, &e), C_OK);
+    assert_int_equal(kb_recovery_request(d, stranger, "s", "r0", "ins1", "", &rec, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_NOT_ENROLLED);
+    assert_int_equal(kb_recovery_request(d, pid, "s", "r1", "ins1", "lost phone", &rec, &why, &e), C_OK);
+    assert_int_equal(rec.account_id, acc);
+    assert_int_equal(rec.person_id, pid);
+    assert_string_equal(rec.status, "pending");
+    int64_t rid = rec.id;
+    assert_int_equal(kb_recovery_request(d, pid, "s", "r1", "ins2", "", &rec, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_STATE);
+    assert_int_equal(kb_recovery_approve(d, rid, "ins1", 3600, code, &rec, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_SAME_STAFF);
+    /* another member cannot confirm it */
+    assert_int_equal(kb_recovery_confirm(d, rid, acc + 1000, 3600, code, &rec, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_NOT_FOUND);
+    assert_int_equal(kb_recovery_approve(d, rid, "ins2", 3600, code, &rec, &why, &e), C_OK);
+    assert_string_equal(rec.approved_by, "ins2");
+    assert_int_equal(kb_recovery_approve(d, rid, "admin", 3600, tok2, &rec, &why, &e), C_ERR);
+    assert_int_equal(why, KB_WHY_STATE);
+    assert_int_equal(kb_recovery_redeem(d, code, "short", &rec, &why, &e), C_ERR);
+    assert_int_equal(kb_recovery_redeem(d, code, "new password", &rec, &why, &e), C_OK);
+    assert_string_equal(rec.username, "hanako");
+    assert_int_equal(rec.account_id, acc);
+    assert_int_equal(kb_recovery_redeem(d, code, "newer password", &rec, &why, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "already used"));
+    kb_principal p;
+    assert_int_equal(kb_session_lookup(d, tok, &p, &e), 0); /* old sessions ended */
+    assert_int_equal(login_as(d, "hanako", "old password", tok), KB_LOGIN_BAD);
+    assert_int_equal(login_as(d, "hanako", "new password", tok), KB_LOGIN_OK);
+    assert_int_equal(kb_db_query_int(d->identity, "SELECT COUNT(*) FROM accounts", &n, &e), C_OK);
+    assert_int_equal(n, 1);
+    /* the member's own confirmation is the other way; a cancelled one is dead */
+    assert_int_equal(kb_recovery_request(d, pid, "s", "r1", "ins1", "", &rec, &why, &e), C_OK);
+    assert_int_equal(kb_recovery_confirm(d, rec.id, acc, 3600, code, &rec, &why, &e), C_OK);
+    assert_string_equal(rec.approved_by, "member:hanako");
+    assert_int_equal(kb_recovery_cancel(d, rec.id, acc, "member:hanako", &rec, &why, &e), C_OK);
+    assert_int_equal(kb_recovery_redeem(d, code, "third password", &rec, &why, &e), C_ERR);
+    assert_int_equal(login_as(d, "hanako", "new password", tok), KB_LOGIN_OK);
     done(d);
 }
 
@@ -188,6 +287,8 @@ int main(void) {
         cmocka_unit_test(login_lockout_disable),
         cmocka_unit_test(tokens_are_scoped_and_expire),
         cmocka_unit_test(enrolment_is_one_time),
+        cmocka_unit_test(enrolled_person_gets_no_second_account),
+        cmocka_unit_test(recovery_takes_two_and_keeps_the_account),
         cmocka_unit_test(token_cache_forgets_in_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
