@@ -27,19 +27,32 @@ static int fail(kb_db *db, const char *what, kb_err *e) {
  * SQLite gives a new -wal, -shm or -journal the main file's mode, so the
  * main file is created 0600 before SQLite opens it; a directory made by an
  * older version (0644 files) is put right on every open. */
+/* Only paths, never a descriptor, for a file that exists: closing any
+ * descriptor of a database drops every POSIX lock this process holds on it,
+ * including those of the server's other open connections. */
+static int make_private(const char *path, int create, kb_err *e) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT) return kb_errf(e, "%s: cannot stat: %s", path, strerror(errno));
+        if (!create) return C_OK;
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) close(fd);
+        else if (errno != EEXIST) return kb_errf(e, "%s: cannot create database: %s", path, strerror(errno));
+        return C_OK;
+    }
+    if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) != 0)
+        return kb_errf(e, "%s: cannot make it private (mode 0600): %s", path, strerror(errno));
+    return C_OK;
+}
+
 static int private_files(const char *where, kb_err *e) {
     if (!where[0] || where[0] == ':' || strncmp(where, "file:", 5) == 0) return C_OK;
-    int fd = open(where, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return kb_errf(e, "%s: cannot open database: %s", where, strerror(errno));
-    int rc = fchmod(fd, 0600);
-    close(fd);
-    if (rc != 0) return kb_errf(e, "%s: cannot make it private (mode 0600): %s", where, strerror(errno));
+    if (make_private(where, 1, e)) return C_ERR;
     static const char *const side[] = {"-wal", "-shm", "-journal"};
     for (size_t i = 0; i < KB_ARRAY_LEN(side); i++) {
         char p[1100];
         snprintf(p, sizeof p, "%s%s", where, side[i]);
-        if (chmod(p, 0600) != 0 && errno != ENOENT)
-            return kb_errf(e, "%s: cannot make it private (mode 0600): %s", p, strerror(errno));
+        if (make_private(p, 0, e)) return C_ERR;
     }
     return C_OK;
 }
