@@ -181,16 +181,108 @@ static void dummy_verify(const char *password) {
     if (crypto_pwhash_str_verify(dummy, password, strlen(password)) == 0) ready = 1;
 }
 
-int kb_login(kb_data *d, const char *username, const char *password, kb_login_result *res,
-             char token_out[KB_TOKEN_LEN], kb_principal *p, kb_err *e) {
-    *res = KB_LOGIN_BAD;
-    memset(p, 0, sizeof *p);
-    if (!username || !password) return C_OK;
+/* ---- throttle per (typed name, client address) ---- */
+
+static void throttle_key(const char *username, char hex[65]) { token_hash(username, hex); }
+
+/* Seconds the pair must still wait (0: may try now). */
+static int throttle_wait(kb_data *d, const char *name, const char *client, long *wait, kb_err *e) {
+    *wait = 0;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "SELECT COALESCE(blocked_until, '') FROM login_throttle "
+                                     "WHERE name_hash = ? AND addr = ?", &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, name);
+    kb_bind_text(st, 2, client);
+    int r = kb_stmt_step(st, e);
+    char until[32] = "";
+    if (r == 1) kb_strlcpy(until, kb_col_text(st, 0), sizeof until);
+    kb_stmt_finalize(st);
+    if (r < 0) return C_ERR;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (until[0] && sscanf(until, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                           &tm.tm_min, &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        long left = (long)(timegm(&tm) - time(NULL));
+        if (left > 0) *wait = left;
+    }
+    return C_OK;
+}
+
+/* The delay after the n-th failure in a row: none for the first few, then
+ * doubling up to KB_THROTTLE_MAX. */
+static long throttle_delay(long n) {
+    if (n < KB_THROTTLE_FREE) return 0;
+    long d = KB_THROTTLE_BASE;
+    for (long i = KB_THROTTLE_FREE; i < n && d < KB_THROTTLE_MAX; i++) d *= 2;
+    return d < KB_THROTTLE_MAX ? d : KB_THROTTLE_MAX;
+}
+
+static int throttle_fail(kb_data *d, const char *name, const char *client, kb_err *e) {
+    char now[32], stale[32];
+    kb_iso_after(0, now);
+    kb_iso_after(-KB_THROTTLE_FORGET, stale);
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "INSERT INTO login_throttle (name_hash, addr, failures, last_at) VALUES (?, ?, 1, ?) "
+                        "ON CONFLICT (name_hash, addr) DO UPDATE SET last_at = excluded.last_at, failures = "
+                        "CASE WHEN login_throttle.last_at < ? THEN 1 ELSE login_throttle.failures + 1 END "
+                        "RETURNING failures",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, name);
+    kb_bind_text(st, 2, client);
+    kb_bind_text(st, 3, now);
+    kb_bind_text(st, 4, stale);
+    int r = kb_stmt_step(st, e);
+    long n = r == 1 ? (long)kb_col_int(st, 0) : 0;
+    kb_stmt_finalize(st);
+    if (r < 0) return C_ERR;
+    long delay = throttle_delay(n);
+    if (!delay) return C_OK;
+    char until[32];
+    kb_iso_after(delay, until);
+    if (kb_stmt_prepare(d->identity, "UPDATE login_throttle SET blocked_until = ? WHERE name_hash = ? AND addr = ?",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, until);
+    kb_bind_text(st, 2, name);
+    kb_bind_text(st, 3, client);
+    r = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    if (r < 0) return C_ERR;
+    /* Pairs quiet for a day are forgotten, so guessed names do not pile up. */
+    if (n == KB_THROTTLE_FREE && kb_stmt_prepare(d->identity, "DELETE FROM login_throttle WHERE last_at < ?", &st, e) == C_OK) {
+        kb_bind_text(st, 1, stale);
+        r = kb_stmt_step(st, e);
+        kb_stmt_finalize(st);
+        if (r < 0) return C_ERR;
+    }
+    return C_OK;
+}
+
+static int throttle_clear(kb_data *d, const char *name, const char *client, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "DELETE FROM login_throttle WHERE name_hash = ? AND addr = ?", &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, name);
+    kb_bind_text(st, 2, client);
+    int r = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+/* The account row, or *found 0 (a dummy hash is then checked instead, so
+ * both cost one Argon2id verification).  *ok: the password matched. */
+static int check_password(kb_data *d, const char *username, const char *password, int *found, int *ok,
+                          int *disabled, kb_principal *p, kb_err *e) {
+    *found = *ok = *disabled = 0;
     kb_stmt *st;
     if (kb_db_cached(d->identity,
                      "SELECT a.id, a.username, a.role, COALESCE(m.merged_into, a.person_id), a.org, a.pw_hash, "
-                     "a.status, a.failed_logins, COALESCE(a.locked_until, '') FROM accounts a "
-                     "LEFT JOIN persons m ON m.id = a.person_id WHERE a.username = ?",
+                     "a.status FROM accounts a LEFT JOIN persons m ON m.id = a.person_id WHERE a.username = ?",
                      &st, e))
         return C_ERR;
     kb_bind_text(st, 1, username);
@@ -200,45 +292,32 @@ int kb_login(kb_data *d, const char *username, const char *password, kb_login_re
         dummy_verify(password);
         return C_OK;
     }
+    *found = 1;
     fill_principal(st, 0, p);
-    char hash[crypto_pwhash_STRBYTES], locked[32], now[32];
+    char hash[crypto_pwhash_STRBYTES];
     kb_strlcpy(hash, kb_col_text(st, 5), sizeof hash);
-    int disabled = strcmp(kb_col_text(st, 6), "active") != 0;
-    int failed = (int)kb_col_int(st, 7);
-    kb_strlcpy(locked, kb_col_text(st, 8), sizeof locked);
+    *disabled = strcmp(kb_col_text(st, 6), "active") != 0;
     kb_stmt_reset(st);
-    kb_iso_after(0, now);
-    if (locked[0] && strcmp(now, locked) < 0) {
-        *res = KB_LOGIN_LOCKED;
-        return C_OK;
-    }
-    int ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-    if (!ok) {
-        failed++;
-        char until[32] = "";
-        if (failed >= KB_LOCK_AFTER) kb_iso_after(KB_LOCK_SECONDS, until);
-        if (kb_db_cached(d->identity, "UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE id = ?", &st, e))
-            return C_ERR;
-        kb_bind_int(st, 1, failed >= KB_LOCK_AFTER ? 0 : failed);
-        kb_bind_text(st, 2, until[0] ? until : NULL);
-        kb_bind_int(st, 3, p->account_id);
-        if (kb_stmt_step(st, e) < 0) return C_ERR;
-        *res = failed >= KB_LOCK_AFTER ? KB_LOGIN_LOCKED : KB_LOGIN_BAD;
-        return C_OK;
-    }
-    if (disabled) {
-        *res = KB_LOGIN_DISABLED;
-        return C_OK;
-    }
-    if (kb_db_cached(d->identity, "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?", &st, e))
+    *ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    /* The per-account count is for the operator's eyes (kenbank user
+     * list); it locks nothing. */
+    if (kb_db_cached(d->identity,
+                     "UPDATE accounts SET failed_logins = CASE WHEN ? = 1 THEN 0 ELSE failed_logins + 1 END, "
+                     "locked_until = NULL WHERE id = ?",
+                     &st, e))
         return C_ERR;
-    kb_bind_int(st, 1, p->account_id);
-    if (kb_stmt_step(st, e) < 0) return C_ERR;
+    kb_bind_int(st, 1, *ok);
+    kb_bind_int(st, 2, p->account_id);
+    return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+}
+
+static int start_session(kb_data *d, char token_out[KB_TOKEN_LEN], kb_principal *p, kb_err *e) {
     char th[65], exp[32];
     new_token("kbs_", token_out);
     new_token("", p->csrf);
     token_hash(token_out, th);
     kb_iso_after(KB_SESSION_SECONDS, exp);
+    kb_stmt *st;
     if (kb_db_cached(d->identity,
                      "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
                      "VALUES (?, ?, ?, {now}, ?)",
@@ -251,8 +330,46 @@ int kb_login(kb_data *d, const char *username, const char *password, kb_login_re
     if (kb_stmt_step(st, e) < 0) return C_ERR;
     p->via = KB_VIA_SESSION;
     p->can_write = 1;
+    return C_OK;
+}
+
+int kb_login_from(kb_data *d, const char *client, const char *username, const char *password,
+                  kb_login_result *res, long *retry_after, char token_out[KB_TOKEN_LEN], kb_principal *p,
+                  kb_err *e) {
+    *res = KB_LOGIN_BAD;
+    memset(p, 0, sizeof *p);
+    if (retry_after) *retry_after = 0;
+    if (!username || !password) return C_OK;
+    if (!client) client = "";
+    char name[65];
+    long wait;
+    throttle_key(username, name);
+    if (throttle_wait(d, name, client, &wait, e)) return C_ERR;
+    if (wait) {
+        /* Before any lookup: a known and an unknown name answer alike. */
+        *res = KB_LOGIN_THROTTLED;
+        if (retry_after) *retry_after = wait;
+        return C_OK;
+    }
+    int found, ok, disabled;
+    if (check_password(d, username, password, &found, &ok, &disabled, p, e)) return C_ERR;
+    if (!ok) {
+        memset(p, 0, sizeof *p);
+        return throttle_fail(d, name, client, e);
+    }
+    if (throttle_clear(d, name, client, e)) return C_ERR;
+    if (disabled) {
+        *res = KB_LOGIN_DISABLED;
+        return C_OK;
+    }
+    if (start_session(d, token_out, p, e)) return C_ERR;
     *res = KB_LOGIN_OK;
     return C_OK;
+}
+
+int kb_login(kb_data *d, const char *username, const char *password, kb_login_result *res,
+             char token_out[KB_TOKEN_LEN], kb_principal *p, kb_err *e) {
+    return kb_login_from(d, "", username, password, res, NULL, token_out, p, e);
 }
 
 int kb_session_lookup(kb_data *d, const char *token, kb_principal *p, kb_err *e) {

@@ -8,7 +8,10 @@
  *               stored, with a per-session CSRF token; 8 hours
  *   api tokens  random 256-bit tokens ("kbt_..."), hashed at rest, with a
  *               scope ("read" or "read write") and an expiry
- *   lockout     5 failed passwords in a row lock the account for 15 minutes
+ *   throttle    failed passwords slow down the (name, client address) they
+ *               came from, with doubling delays; the account itself is
+ *               never locked for everyone, and unknown names are answered
+ *               exactly like known ones
  *   enrolment   a one-time code ("XXXX-XXXX-XXXX-XXXX", 80 bits) an insurer,
  *               institution or admin issues for a person; redeeming it
  *               creates that person's individual account.  Once a person
@@ -44,8 +47,10 @@ kb_role kb_role_parse(const char *s);
 
 #define KB_TOKEN_LEN 48   /* "kbs_"/"kbt_" + 43 base64url chars + NUL */
 #define KB_CODE_LEN 20    /* "XXXX-XXXX-XXXX-XXXX" + NUL */
-#define KB_LOCK_AFTER 5
-#define KB_LOCK_SECONDS (15 * 60)
+#define KB_THROTTLE_FREE 5       /* failures per (name, address) before any delay */
+#define KB_THROTTLE_BASE 5       /* seconds after the KB_THROTTLE_FREE-th, doubling */
+#define KB_THROTTLE_MAX (15 * 60) /* the longest delay */
+#define KB_THROTTLE_FORGET (24 * 3600) /* a quiet day starts the count again */
 #define KB_SESSION_SECONDS (8 * 3600)
 
 typedef enum kb_via { KB_VIA_NONE, KB_VIA_SESSION, KB_VIA_BEARER } kb_via;
@@ -74,9 +79,17 @@ typedef struct kb_account_row {
 } kb_account_row;
 int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), void *arg, kb_err *e);
 
-typedef enum kb_login_result { KB_LOGIN_OK, KB_LOGIN_BAD, KB_LOGIN_LOCKED, KB_LOGIN_DISABLED } kb_login_result;
-/* Checks a password; on success starts a session (token into token_out,
- * principal filled).  Failures count toward the lockout. */
+typedef enum kb_login_result { KB_LOGIN_OK, KB_LOGIN_BAD, KB_LOGIN_THROTTLED, KB_LOGIN_DISABLED } kb_login_result;
+/* Checks a password from client address `client`; on success starts a
+ * session (token into token_out, principal filled) and clears the
+ * (username, client) throttle.  A failure -- wrong password or unknown name,
+ * treated alike -- counts toward that pair's throttle; while it holds, the
+ * attempt answers KB_LOGIN_THROTTLED without checking the password, and
+ * *retry_after (may be NULL) says for how many seconds. */
+int kb_login_from(kb_data *d, const char *client, const char *username, const char *password,
+                  kb_login_result *res, long *retry_after, char token_out[KB_TOKEN_LEN], kb_principal *p,
+                  kb_err *e);
+/* kb_login_from with no client address (tools and tests). */
 int kb_login(kb_data *d, const char *username, const char *password, kb_login_result *res,
              char token_out[KB_TOKEN_LEN], kb_principal *p, kb_err *e);
 /* 1 and p filled when the token is a live session of an active account. */

@@ -12,14 +12,19 @@ static int run(int argc, char **argv);
 const kb_command kb_cmd_serve = {
     "serve", "run the HTTP API (JSON + FHIR R4) and serve web/",
     "kenbank serve --data DIR [--listen HOST:PORT] [--threads N] [--timeout SEC]\n"
-    "                     [--max-body BYTES] [--login-rate N]\n\n"
+    "                     [--max-body BYTES] [--login-rate N] [--trusted-proxies LIST]\n\n"
     "Serves /api (JSON), /fhir (FHIR R4) and the files of web/ until SIGTERM or\n"
     "SIGINT, then finishes requests in flight, closes the stores and exits 0.\n"
     "--listen defaults to 127.0.0.1:8080; port 0 picks a free port. The bound\n"
     "address is printed as 'listening on http://HOST:PORT'. --threads (default 16)\n"
     "sizes the worker pool, --timeout (default 30) closes idle connections,\n"
     "--max-body (default 1048576) limits request bodies (413 beyond), and\n"
-    "--login-rate (default 10) caps login/enrol attempts per client IP per minute.\n\n"
+    "--login-rate (default 10) caps login/enrol attempts per client IP per minute.\n"
+    "--trusted-proxies (default: trusted_proxies= in kenbank.conf, else none) lists\n"
+    "the reverse proxies, as addresses or CIDR blocks separated by commas (e.g.\n"
+    "127.0.0.1,::1), whose X-Forwarded-For names the client for those limits: the\n"
+    "rightmost hop that is not a trusted proxy. From any other peer the header is\n"
+    "ignored, so a client cannot choose its own address. '' trusts none.\n\n"
     "kenbank serve --routes prints the route table (method, pattern, the roles\n"
     "allowed; 'anon' when no credentials are needed) and exits; the role-matrix\n"
     "test uses it to prove that it covers every endpoint.",
@@ -53,8 +58,9 @@ static int run(int argc, char **argv) {
                                          {"timeout", required_argument, NULL, 'T'},
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"login-rate", required_argument, NULL, 'r'},
+                                         {"trusted-proxies", required_argument, NULL, 'p'},
                                          {NULL, 0, NULL, 0}};
-    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, 10};
+    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, 10, NULL};
     char host[64];
     long v;
     int c;
@@ -91,6 +97,7 @@ static int run(int argc, char **argv) {
             if (kb_cli_long(optarg, 1, 1000000, &v)) return kb_cli_usage(&kb_cmd_serve, "--login-rate must be >= 1");
             o.login_rate = (int)v;
             break;
+        case 'p': o.trusted_proxies = optarg; break;
         default: return kb_cli_usage(&kb_cmd_serve, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }

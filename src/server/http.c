@@ -34,8 +34,19 @@ typedef struct pool {
     int n_free, n;
 } pool;
 
+/* A trusted reverse proxy: an address and how many leading bits count. */
+typedef struct proxy_net {
+    int family;
+    unsigned char addr[16];
+    int bits;
+} proxy_net;
+
+#define MAX_PROXIES 32
+
 typedef struct server {
     pool pool;
+    proxy_net proxies[MAX_PROXIES];
+    int n_proxies;
     const kb_server_opts *o;
     const char *web;
     atomic_int in_flight;
@@ -124,6 +135,79 @@ static enum MHD_Result serve_static(server *s, struct MHD_Connection *c, const c
     return ret;
 }
 
+/* ---- the client's address, through trusted proxies ---- */
+
+/* Parses "ADDR" or "ADDR/BITS" (IPv4 or IPv6); 0 when it is neither. */
+static int parse_net(const char *text, proxy_net *n) {
+    char buf[64];
+    kb_strlcpy(buf, text, sizeof buf);
+    char *slash = strchr(buf, '/');
+    if (slash) *slash = '\0';
+    memset(n, 0, sizeof *n);
+    if (inet_pton(AF_INET, buf, n->addr) == 1) n->family = AF_INET;
+    else if (inet_pton(AF_INET6, buf, n->addr) == 1) n->family = AF_INET6;
+    else return 0;
+    n->bits = n->family == AF_INET ? 32 : 128;
+    if (slash) {
+        char *end;
+        long b = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || b < 0 || b > n->bits) return 0;
+        n->bits = (int)b;
+    }
+    return 1;
+}
+
+static int parse_proxies(server *s, const char *list, kb_err *e) {
+    char buf[512];
+    kb_strlcpy(buf, list ? list : "", sizeof buf);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+        if (s->n_proxies == MAX_PROXIES) return kb_errf(e, "trusted_proxies: more than %d entries", MAX_PROXIES);
+        if (!parse_net(t, &s->proxies[s->n_proxies]))
+            return kb_errf(e, "trusted_proxies: '%s' is not an IP address or CIDR block", t);
+        s->n_proxies++;
+    }
+    return C_OK;
+}
+
+static int is_trusted(const server *s, const proxy_net *a) {
+    for (int i = 0; i < s->n_proxies; i++) {
+        const proxy_net *n = &s->proxies[i];
+        if (n->family != a->family) continue;
+        int whole = n->bits / 8, rest = n->bits % 8;
+        if (memcmp(n->addr, a->addr, (size_t)whole) != 0) continue;
+        if (rest && ((n->addr[whole] ^ a->addr[whole]) & (0xff << (8 - rest)) & 0xff)) continue;
+        return 1;
+    }
+    return 0;
+}
+
+/* The address limits and throttles are keyed by.  X-Forwarded-For is
+ * believed only when the peer is a trusted proxy, and then read from the
+ * right: each trusted proxy appends the address it saw, so the rightmost
+ * hop that is not one of ours is the client; anything left of it may be
+ * made up by the client.  A hop that is not an address stops the walk. */
+static void client_address(const server *s, struct MHD_Connection *c, const char *peer, char out[INET6_ADDRSTRLEN]) {
+    kb_strlcpy(out, peer, INET6_ADDRSTRLEN);
+    proxy_net a;
+    if (!s->n_proxies || !parse_net(peer, &a) || !is_trusted(s, &a)) return;
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff) return;
+    char buf[1024];
+    kb_strlcpy(buf, xff, sizeof buf);
+    for (;;) {
+        char *comma = strrchr(buf, ',');
+        char *hop = comma ? comma + 1 : buf;
+        while (*hop == ' ' || *hop == '\t') hop++;
+        size_t n = strlen(hop);
+        while (n && (hop[n - 1] == ' ' || hop[n - 1] == '\t')) hop[--n] = '\0';
+        if (strchr(hop, '/') || !parse_net(hop, &a)) return;
+        inet_ntop(a.family, a.addr, out, INET6_ADDRSTRLEN);
+        if (!is_trusted(s, &a) || !comma) return;
+        *comma = '\0';
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     server *s = cls;
@@ -162,12 +246,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.path = url;
     r.body = cs->body.s;
     r.body_len = cs->body.len;
-    char ip[INET6_ADDRSTRLEN] = "";
+    char peer[INET6_ADDRSTRLEN] = "", ip[INET6_ADDRSTRLEN];
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, ip, sizeof ip);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, ip, sizeof ip);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, peer, sizeof peer);
+    client_address(s, c, peer, ip);
     r.client_ip = ip;
     r.d = pool_take(&s->pool);
     kb_dispatch(&r);
@@ -241,6 +326,10 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
         }
         s.pool.free[s.pool.n_free++] = d;
     }
+    if (parse_proxies(&s, o->trusted_proxies ? o->trusted_proxies : s.pool.free[0]->trusted_proxies, e)) {
+        pool_close(&s.pool);
+        return C_ERR;
+    }
     /* Audit group commit: request threads queue their entries and one of
      * them at a time appends the whole queue through these store
      * connections (audit/batch.h). */
@@ -288,8 +377,10 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
         return kb_errf(e, "cannot listen on %s:%d: %s", o->host, o->port, strerror(errno));
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-    printf("listening on http://%s:%u (%d threads, web %s%s)\n", o->host, di ? (unsigned)di->port : (unsigned)o->port,
-           o->threads, s.web ? s.web : "(none)", on_standby ? "; reads from a standby, changes refused" : "");
+    printf("listening on http://%s:%u (%d threads, web %s%s%s)\n", o->host,
+           di ? (unsigned)di->port : (unsigned)o->port, o->threads, s.web ? s.web : "(none)",
+           on_standby ? "; reads from a standby, changes refused" : "",
+           s.n_proxies ? "; X-Forwarded-For from trusted proxies" : "");
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);

@@ -53,7 +53,8 @@ void kb_h_login(kb_req *r) {
     kb_principal p;
     char uname[64];
     kb_strlcpy(uname, user, sizeof uname);
-    int rc = kb_login(r->d, user, pw, &res, token, &p, &e);
+    long wait = 0;
+    int rc = kb_login_from(r->d, r->client_ip, user, pw, &res, &wait, token, &p, &e);
     cJSON_Delete(j);
     user = uname;
     if (rc) {
@@ -65,9 +66,12 @@ void kb_h_login(kb_req *r) {
         /* A failed login names no one's data; the account name is recorded
          * so that guessing shows up in the log. */
         kb_strlcpy(r->who.username, user, sizeof r->who.username);
-        if (kb_req_audit(r, "login", "", "", res == KB_LOGIN_LOCKED ? "locked" : "denied", "")) return;
-        if (res == KB_LOGIN_LOCKED)
-            kb_reply_error(r, 423, "locked", "account locked after %d failed logins; try again later", KB_LOCK_AFTER);
+        if (kb_req_audit(r, "login", "", "", res == KB_LOGIN_THROTTLED ? "throttled" : "denied", "")) return;
+        /* Throttled and wrong answers never depend on whether the name
+         * exists (auth.c treats both alike), so names cannot be probed. */
+        if (res == KB_LOGIN_THROTTLED)
+            kb_reply_error(r, 429, "throttled",
+                           "too many failed logins for this username from this address; retry in %ld s", wait);
         else if (res == KB_LOGIN_DISABLED)
             kb_reply_error(r, 403, "disabled", "account disabled");
         else

@@ -29,6 +29,10 @@ typedef struct kb_server_opts {
     int timeout;      /* idle connection timeout, seconds */
     size_t max_body;  /* request body limit, bytes */
     int login_rate;   /* login/enrol attempts per IP per minute */
+    /* Comma-separated addresses or CIDR blocks of reverse proxies whose
+     * X-Forwarded-For names the client; NULL: kenbank.conf's
+     * trusted_proxies=, "" none. */
+    const char *trusted_proxies;
 } kb_server_opts;
 
 /* Runs until SIGTERM or SIGINT; prints "listening on http://HOST:PORT". */
@@ -40,7 +44,8 @@ typedef struct kb_route kb_route;
 
 typedef struct kb_req {
     void *conn; /* struct MHD_Connection * */
-    const char *method, *path, *client_ip;
+    const char *method, *path;
+    const char *client_ip; /* the peer, or the client a trusted proxy names */
     const char *body;
     size_t body_len;
     kb_data *d;

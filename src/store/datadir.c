@@ -81,6 +81,8 @@ static int read_conf(kb_data *d, kb_err *e) {
             kb_strlcpy(d->primary_identity_where, v, sizeof d->primary_identity_where);
         else if (strcmp(line, "primary_research") == 0)
             kb_strlcpy(d->primary_research_where, v, sizeof d->primary_research_where);
+        else if (strcmp(line, "trusted_proxies") == 0)
+            kb_strlcpy(d->trusted_proxies, v, sizeof d->trusted_proxies);
     }
     fclose(f);
     if (rc) return rc;

@@ -24,6 +24,9 @@ typedef struct kb_data {
      * then reads from the standby and appends its audit entries there. */
     char primary_identity_where[1024];
     char primary_research_where[1024];
+    /* trusted_proxies= in kenbank.conf: addresses / CIDR blocks whose
+     * X-Forwarded-For the server believes (kb_server_run; "" = none). */
+    char trusted_proxies[512];
     kb_keys keys;
     kb_db *identity;
     kb_db *research;

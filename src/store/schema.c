@@ -183,7 +183,7 @@ const kb_migration kb_identity_schema[] = {
       * that is a scan of every person per merge. */
      "CREATE INDEX persons_merged ON persons(merged_into) WHERE merged_into IS NOT NULL;",
      NULL},
-    {8, "account recovery",
+    {8, "account recovery; login throttle per name and address",
      /* owner: auth/recovery.c.  A lost individual account is recovered, never
       * re-enrolled: staff request it, a second staff member or the member
       * (still logged in) makes it effective, and its one-time code replaces
@@ -203,7 +203,19 @@ const kb_migration kb_identity_schema[] = {
      "  decided_at TEXT,"
      "  expires_at TEXT,"
      "  used_at TEXT);"
-     "CREATE INDEX account_recoveries_account ON account_recoveries(account_id, status);",
+     "CREATE INDEX account_recoveries_account ON account_recoveries(account_id, status);"
+     /* owner: auth/auth.c.  Failed logins per (name as typed, client
+      * address): a guesser is slowed down from where they guess, and the
+      * member logging in from elsewhere is not locked out.  name_hash is a
+      * hash of the typed name, so unknown names are kept exactly like known
+      * ones (and a password typed into the name field is not stored). */
+     "CREATE TABLE login_throttle ("
+     "  name_hash TEXT NOT NULL,"
+     "  addr TEXT NOT NULL,"
+     "  failures INTEGER NOT NULL,"
+     "  blocked_until TEXT,"
+     "  last_at TEXT NOT NULL,"
+     "  PRIMARY KEY (name_hash, addr));",
      NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];

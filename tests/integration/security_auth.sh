@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Issue 17's authentication and server findings, against the real binary:
 # an enrolled person gets no second enrolment code, and a lost account is
-# recovered by two parties, in the member's audit view (1); reading the audit log is audited (5), static files stay inside web/ even
+# recovered by two parties, in the member's audit view (1); failed logins
+# slow down the (name, address) they come from, never lock the account, and
+# unknown names answer like known ones (2); X-Forwarded-For counts only from
+# a trusted proxy (3); reading the audit log is audited (5), static files stay inside web/ even
 # past a symlink to a sibling that starts like it (8), a second server on a
 # port in use fails with "cannot listen" (9), and the SQLite stores are 0600,
 # also when an older directory left them 0644 (14).
@@ -39,7 +42,7 @@ start() {
   KENBANK_WEB="$WORK/web" "$K" serve --data d --listen 127.0.0.1:0 --threads 2 "$@" >"srv_$name.out" 2>"srv_$name.err" &
   SRVS+=($!)
   for _ in $(seq 100); do grep -q listening "srv_$name.out" 2>/dev/null && break; sleep 0.1; done
-  PORT=$(grep -o '127.0.0.1:[0-9]*' "srv_$name.out" | cut -d: -f2)
+  PORT=$(grep -o '127.0.0.1:[0-9]*' "srv_$name.out" | cut -d: -f2 || true)
   [ -n "$PORT" ] || fail "server $name did not start: $(cat "srv_$name.err")"
   B="http://127.0.0.1:$PORT"
 }
@@ -90,6 +93,47 @@ set -e
 unset 'SRVS[-1]'
 [ $rc -eq 1 ] || fail "second serve on a port in use must exit 1, got $rc"
 grep -q "cannot listen on 127.0.0.1:$PORT" srv_dup.err || fail "second serve message: $(cat srv_dup.err)"
+
+# ---- finding 3: X-Forwarded-For only from a trusted proxy ----
+# The per-address limiter counts in one-minute windows: start a sequence
+# early in a minute so that it cannot straddle two (waits at most 12 s).
+early_in_minute() { for _ in $(seq 130); do [ $((10#$(date +%S))) -lt 48 ] && return; sleep 0.1; done; }
+bad_login() { req POST /api/login "{\"username\":\"${2:-u_admin}\",\"password\":\"not-the-password\"}" -H "X-Forwarded-For: $1"; }
+stop
+start spoof --login-rate 3
+early_in_minute
+for a in 10.0.0.1 10.0.0.2 10.0.0.3; do r=$(bad_login $a x_$a); [[ "$r" == 401* ]] || fail "attempt from 'X-Forwarded-For: $a': $r"; done
+r=$(bad_login 10.0.0.4 x_4); [[ "$r" == 429*rate_limited* ]] || fail "an untrusted peer chose its address with X-Forwarded-For: $r"
+stop
+start proxy --login-rate 3 --trusted-proxies '127.0.0.1, ::1'
+grep -q 'X-Forwarded-For from trusted proxies' srv_proxy.out || fail "trusted proxies not reported: $(cat srv_proxy.out)"
+early_in_minute
+for i in 1 2 3; do r=$(bad_login 203.0.113.1 y_$i); [[ "$r" == 401* ]] || fail "proxied attempt $i: $r"; done
+r=$(bad_login 203.0.113.1 y_4); [[ "$r" == 429*rate_limited* ]] || fail "4th from one forwarded client: $r"
+r=$(bad_login '198.51.100.5, 203.0.113.1' y_5); [[ "$r" == 429*rate_limited* ]] || fail "hops left of the proxy's are the client's to invent: $r"
+r=$(bad_login 203.0.113.2 y_6); [[ "$r" == 401* ]] || fail "another client behind the same proxy is limited too: $r"
+stop
+set +e; "$K" serve --data d --listen 127.0.0.1:0 --trusted-proxies 'nonsense' >srv_bad.out 2>srv_bad.err; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "trusted_proxies: 'nonsense' is not an IP address" srv_bad.err || fail "bad proxy list: $rc $(cat srv_bad.err)"
+
+# ---- finding 2: throttle per (name, address), unknown names answered alike ----
+echo 'trusted_proxies=127.0.0.1' >> d/kenbank.conf   # the configuration file's way
+start thr --login-rate 1000
+for i in 1 2 3 4 5; do
+  k=$(bad_login 203.0.113.50 u_admin2); u=$(bad_login 203.0.113.50 no_such_user)
+  [[ "$k" == 401* ]] || fail "wrong password $i: $k"
+  [ "$k" = "$u" ] || fail "known and unknown names answered differently: '$k' vs '$u'"
+done
+k=$(req POST /api/login "{\"username\":\"u_admin2\",\"password\":\"$PW\"}" -H 'X-Forwarded-For: 203.0.113.50')
+u=$(bad_login 203.0.113.50 no_such_user)
+[[ "$k" == 429*'"error":"throttled"'* ]] || fail "the guessing address is slowed down, even with the right password: $k"
+[ "$(tr -d 0-9 <<<"$k")" = "$(tr -d 0-9 <<<"$u")" ] || fail "throttled answers differ: '$k' vs '$u'"
+r=$(req POST /api/login "{\"username\":\"u_admin2\",\"password\":\"$PW\"}" -H 'X-Forwarded-For: 198.51.100.20')
+[[ "$r" == 200* ]] || fail "the account must not be locked for everyone: $r"
+stop
+sed -i '/^trusted_proxies=/d' d/kenbank.conf
+start main --login-rate 1000
+login admin u_admin; login rev u_rev; login taro taro
 
 # ---- finding 5: reading the audit log is audited ----
 PSEUD=$(kb_sql d research "SELECT pseudonym FROM audit_log WHERE action = 'enrolment.redeem'") # taro's

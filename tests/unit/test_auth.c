@@ -1,4 +1,4 @@
-/* Accounts: Argon2id hashes, login, lockout after 5 failures, disabled
+/* Accounts: Argon2id hashes, login, throttling per name and address, disabled
  * accounts, sessions and bearer tokens hashed at rest, scopes, expiry of
  * codes, one-time enrolment. */
 #include <setjmp.h>
@@ -67,19 +67,44 @@ static void login_lockout_disable(void **state) {
     assert_int_equal(kb_stmt_step(st, &e), 1);
     assert_int_equal(kb_col_int(st, 0), 0);
     kb_stmt_finalize(st);
-    for (int i = 0; i < KB_LOCK_AFTER - 1; i++) {
-        assert_int_equal(kb_login(d, "ins1", "wrong password", &res, tok, &p, &e), C_OK);
+    /* wrong passwords from one address slow that address down ... */
+    long wait = 0;
+    for (int i = 0; i < KB_THROTTLE_FREE; i++) {
+        assert_int_equal(kb_login_from(d, "192.0.2.7", "ins1", "wrong password", &res, &wait, tok, &p, &e), C_OK);
         assert_int_equal(res, KB_LOGIN_BAD);
     }
-    assert_int_equal(kb_login(d, "ins1", "wrong password", &res, tok, &p, &e), C_OK);
-    assert_int_equal(res, KB_LOGIN_LOCKED);
-    /* even the right password is refused while locked */
-    assert_int_equal(kb_login(d, "ins1", "correct horse", &res, tok, &p, &e), C_OK);
-    assert_int_equal(res, KB_LOGIN_LOCKED);
-    assert_int_equal(kb_db_exec(d->identity, "UPDATE accounts SET locked_until = '2000-01-01T00:00:00.000Z'", &e),
-                     C_OK);
-    assert_int_equal(kb_login(d, "ins1", "correct horse", &res, tok, &p, &e), C_OK);
+    assert_int_equal(kb_login_from(d, "192.0.2.7", "ins1", "correct horse", &res, &wait, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_THROTTLED);
+    assert_true(wait > 0 && wait <= KB_THROTTLE_BASE);
+    /* ... but the member logging in from elsewhere is not locked out */
+    assert_int_equal(kb_login_from(d, "198.51.100.1", "ins1", "correct horse", &res, &wait, tok, &p, &e), C_OK);
     assert_int_equal(res, KB_LOGIN_OK);
+    /* once the delay has passed, the next failure doubles it */
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE login_throttle SET blocked_until = '2000-01-01T00:00:00.000Z'", &e),
+                     C_OK);
+    assert_int_equal(kb_login_from(d, "192.0.2.7", "ins1", "wrong again", &res, &wait, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_BAD);
+    assert_int_equal(kb_login_from(d, "192.0.2.7", "ins1", "wrong again", &res, &wait, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_THROTTLED);
+    assert_true(wait > KB_THROTTLE_BASE && wait <= 2 * KB_THROTTLE_BASE);
+    /* an unknown name goes through exactly the same steps */
+    for (int i = 0; i < KB_THROTTLE_FREE; i++) {
+        assert_int_equal(kb_login_from(d, "192.0.2.7", "nobody1", "wrong password", &res, &wait, tok, &p, &e), C_OK);
+        assert_int_equal(res, KB_LOGIN_BAD);
+    }
+    assert_int_equal(kb_login_from(d, "192.0.2.7", "nobody1", "wrong password", &res, &wait, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_THROTTLED);
+    assert_int_equal(kb_db_query_int(d->identity, "SELECT COUNT(*) FROM accounts WHERE locked_until IS NOT NULL", &n, &e),
+                     C_OK);
+    assert_int_equal(n, 0);
+    /* success clears the pair */
+    assert_int_equal(kb_db_exec(d->identity, "UPDATE login_throttle SET blocked_until = '2000-01-01T00:00:00.000Z'", &e),
+                     C_OK);
+    assert_int_equal(kb_login_from(d, "192.0.2.7", "ins1", "correct horse", &res, &wait, tok, &p, &e), C_OK);
+    assert_int_equal(res, KB_LOGIN_OK);
+    assert_int_equal(kb_db_query_int(d->identity, "SELECT COUNT(*) FROM login_throttle WHERE addr = '192.0.2.7'", &n,
+                                     &e), C_OK);
+    assert_int_equal(n, 1); /* only nobody1's */
     assert_int_equal(kb_login(d, "nobody", "whatever12", &res, tok, &p, &e), C_OK);
     assert_int_equal(res, KB_LOGIN_BAD);
     assert_int_equal(kb_account_disable(d, "ins1", &e), C_OK);

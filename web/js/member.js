@@ -30,7 +30,7 @@ export async function login() {
       go(home());
     } catch (err) {
       msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' },
-        err.status === 401 ? t('login.wrong') : err.status === 423 ? t('login.locked') : err.message));
+        err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.locked') : err.message));
     }
   });
   mount(h('div', { class: 'narrow' },
