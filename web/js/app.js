@@ -21,7 +21,7 @@ const MENUS = {
 };
 
 const SCREENS = {
-  login: member.login, enrol: member.enrol,
+  login: member.login, enrol: member.enrol, recover: member.recover,
   results: member.results, trends: member.trends, health: member.health, points: member.points,
   consent: member.consent, access: member.access, download: member.download,
   dashboard: staff.dashboard, rules: staff.rules, upload: staff.upload, operator: staff.operator,
@@ -30,7 +30,7 @@ const SCREENS = {
 };
 
 function allowed(name) {
-  if (name === 'login' || name === 'enrol') return true;
+  if (name === 'login' || name === 'enrol' || name === 'recover') return true;
   const role = session.me && session.me.role;
   return !!(role && (MENUS[role] || []).includes(name));
 }
@@ -63,8 +63,8 @@ export async function refreshMe() {
 async function route() {
   const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
   let screen = name || home();
-  if (!session.me && !['login', 'enrol'].includes(screen)) screen = 'login';
-  if (session.me && (screen === 'login' || screen === 'enrol')) screen = home();
+  if (!session.me && !['login', 'enrol', 'recover'].includes(screen)) screen = 'login';
+  if (session.me && ['login', 'enrol', 'recover'].includes(screen)) screen = home();
   renderNav(screen);
   if (screen === 'none') {
     mount(h('section', { class: 'card' }, h('h1', { text: t('app.noScreens') })));

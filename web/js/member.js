@@ -70,6 +70,42 @@ export async function enrol() {
   });
   mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
     h('h1', { text: t('enrol.title') }), h('p', { class: 'lead', text: t('enrol.lead') }), form,
+    h('p', {}, h('a', { href: '#/login', text: t('enrol.toLogin') })),
+    h('p', {}, h('a', { href: '#/recover', text: t('recover.link') })))));
+}
+
+// An account is recovered, never enrolled twice: the code from a recovery
+// sets a new password on the existing account (POST /api/recover).
+export async function recover() {
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', { class: 'stack', novalidate: true },
+    field('code', t('recover.code'), { autocomplete: 'one-time-code', required: true, placeholder: 'XXXX-XXXX-XXXX-XXXX',
+      inputmode: 'latin', autocapitalize: 'characters' }),
+    field('password', t('login.password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: 10 }, t('enrol.passwordHint')),
+    field('password2', t('enrol.password2'), { type: 'password', autocomplete: 'new-password', required: true }),
+    msg,
+    h('button', { class: 'btn', type: 'submit', text: t('recover.submit') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    const f = form;
+    if (f.password.value !== f.password2.value) {
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert', text: t('enrol.mismatch') }));
+      return;
+    }
+    try {
+      const done = await post('/api/recover', { code: f.code.value.trim().toUpperCase(), password: f.password.value });
+      const r = await post('/api/login', { username: done.username, password: f.password.value });
+      setCsrf(r.csrf);
+      await refreshMe();
+      toast(t('recover.done'));
+      go(home());
+    } catch (err) {
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('recover.failed')} ${err.message}`));
+    }
+  });
+  mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
+    h('h1', { text: t('recover.title') }), h('p', { class: 'lead', text: t('recover.lead') }), form,
     h('p', {}, h('a', { href: '#/login', text: t('enrol.toLogin') })))));
 }
 
@@ -333,10 +369,31 @@ export async function consent() {
 
 // ---- who used my data ----
 
+// Open recovery requests for the member's account: they confirm one (the
+// code is then theirs) or refuse it.  Shown above the access log.
+function recoveryCard(list) {
+  if (!list.length) return null;
+  const act = async (id, what) => {
+    try {
+      const r = await post(`/api/me/recoveries/${id}/${what}`, {});
+      if (r.code) mount(card(t('recover.yourCode'), h('p', { class: 'code', id: 'recovery-code', text: r.code }),
+        h('p', { text: t('recover.codeText') }), h('a', { class: 'btn', href: '#/access', text: t('recover.back') })));
+      else { toast(t('recover.refused')); access(); }
+    } catch (err) { toast(err.message); }
+  };
+  return card(t('recover.pending'), h('ul', { class: 'stack' }, list.filter((x) => x.status === 'pending').map((x) =>
+    h('li', { 'data-recovery': x.id }, h('p', { text: `${fmtDateTime(x.created_at)} — ${x.requested_by}${x.reason ? `: ${x.reason}` : ''}` }),
+      h('button', { class: 'btn btn-sm', type: 'button', onclick: () => act(x.id, 'confirm'), text: t('recover.confirm') }), ' ',
+      h('button', { class: 'btn btn-danger btn-sm', type: 'button', onclick: () => act(x.id, 'cancel'), text: t('recover.refuse') })))));
+}
+
 export async function access() {
   const a = await get('/api/me/audit');
+  let rec = [];
+  try { rec = (await get('/api/me/recoveries')).recoveries || []; } catch { /* the log still shows */ }
   const lbl = (ns, v) => (has(`${ns}.${v}`) ? t(`${ns}.${v}`) : v);
   mount(h('h1', { text: t('access.title') }), h('p', { class: 'lead', text: t('access.lead') }),
+    recoveryCard(rec),
     card(null, a.entries.length ? h('table', { class: 'simple access' },
       h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'purpose', 'result'].map((c) => h('th', { scope: 'col', text: t(`access.col.${c}`) })))),
       h('tbody', {}, a.entries.map((x) => h('tr', { 'data-action': x.action, 'data-result': x.result },
