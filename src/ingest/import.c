@@ -81,7 +81,7 @@ struct kb_importer {
 static const char *const obs_cols[] = {"exam_id", "seq",  "code",        "type",     "num",
                                        "num_text", "unit", "coded",      "coded_system", "text",
                                        "null_flavor", "not_done", "interp", "grp",     "fiscal_year",
-                                       "pseudonym"};
+                                       "pseudonym", "rel", "method", "ref_low", "ref_high"};
 static const char *const flag_cols[] = {"exam_id", "item", "level", "pseudonym"};
 static const char *const key_cols[] = {"record_key", "source", "version", "pseudonym", "exam_id", "content_hash"};
 
@@ -381,8 +381,13 @@ static void content_hash(const kb_exam *x, char out[65]) {
     kb_buf_printf(&b, "%s|%s|%s|%d|", x->exam_date, x->performer_org, x->who.insurer_no, x->who.sex);
     for (size_t i = 0; i < x->n_obs; i++) {
         const kb_obs *o = &x->obs[i];
-        kb_buf_printf(&b, "%s|%d|%s|%s|%s|%s|%s|%d|%s|%d\n", o->code, o->type, o->has_num ? o->num_text : "",
+        kb_buf_printf(&b, "%s|%d|%s|%s|%s|%s|%s|%d|%s|%d", o->code, o->type, o->has_num ? o->num_text : "",
                       o->unit, o->coded, o->text ? o->text : "", o->null_flavor, o->not_done, o->interp, o->group);
+        /* Written only when present, so hashes of exams stored before these
+         * were read stay the same and a resubmission is still a duplicate. */
+        if (o->rel[0] || o->method[0] || o->ref_low[0] || o->ref_high[0])
+            kb_buf_printf(&b, "|%s|%s|%s|%s", o->rel, o->method, o->ref_low, o->ref_high);
+        kb_buf_putc(&b, '\n');
     }
     crypto_generichash_update(&h, (const uint8_t *)b.s, b.len);
     uint8_t d[32];
@@ -420,6 +425,10 @@ static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const char *ps
         kb_bulk_int(b, o->group);
         kb_bulk_int(b, fy);
         kb_bulk_text(b, pseudo);
+        kb_bulk_text(b, o->rel[0] ? o->rel : NULL);
+        kb_bulk_text(b, o->method[0] ? o->method : NULL);
+        kb_bulk_text(b, o->ref_low[0] ? o->ref_low : NULL);
+        kb_bulk_text(b, o->ref_high[0] ? o->ref_high : NULL);
     }
 }
 

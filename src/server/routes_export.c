@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "formats/hc08_write.h"
+#include "ingest/stored.h"
 #include "ident/pseudonym.h"
 #include "ident/vault.h"
 #include "server/server.h"
@@ -56,39 +57,6 @@ static int source_identity(kb_req *r, const char *source, const char *rkey, kb_e
     if (kb_vault_get_record(r->d, best_src, best_rec, &x->who, &pid, e) != C_OK) return C_ERR;
     if (exact) kb_strlcpy(x->record_id, best_rec, sizeof x->record_id);
     return 1;
-}
-
-static int load_obs(kb_data *d, int64_t exam_id, kb_exam *x, kb_err *e) {
-    kb_stmt *st;
-    if (kb_db_cached(d->research,
-                     "SELECT code, type, num, num_text, unit, coded, coded_system, text, null_flavor, not_done, "
-                     "interp, grp FROM observations "
-                     "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
-                     &st, e))
-        return C_ERR;
-    kb_bind_int(st, 1, exam_id);
-    kb_bind_int(st, 2, exam_id);
-    int rc;
-    while ((rc = kb_stmt_step(st, e)) == 1) {
-        kb_obs *o = kb_exam_add_obs(x);
-        kb_strlcpy(o->code, kb_col_text(st, 0), sizeof o->code);
-        o->type = (kb_obs_type)kb_col_int(st, 1);
-        if (!kb_col_is_null(st, 2)) {
-            o->has_num = 1;
-            o->num = kb_col_double(st, 2);
-        }
-        if (!kb_col_is_null(st, 3)) kb_strlcpy(o->num_text, kb_col_text(st, 3), sizeof o->num_text);
-        else if (o->has_num) snprintf(o->num_text, sizeof o->num_text, "%g", o->num);
-        if (!kb_col_is_null(st, 4)) kb_strlcpy(o->unit, kb_col_text(st, 4), sizeof o->unit);
-        if (!kb_col_is_null(st, 5)) kb_strlcpy(o->coded, kb_col_text(st, 5), sizeof o->coded);
-        if (!kb_col_is_null(st, 6)) kb_strlcpy(o->coded_system, kb_col_text(st, 6), sizeof o->coded_system);
-        if (!kb_col_is_null(st, 7)) o->text = kb_strdup(kb_col_text(st, 7));
-        if (!kb_col_is_null(st, 8)) kb_strlcpy(o->null_flavor, kb_col_text(st, 8), sizeof o->null_flavor);
-        o->not_done = (int)kb_col_int(st, 9);
-        if (!kb_col_is_null(st, 10)) kb_strlcpy(o->interp, kb_col_text(st, 10), sizeof o->interp);
-        o->group = (int)kb_col_int(st, 11);
-    }
-    return rc < 0 ? C_ERR : C_OK;
 }
 
 void kb_h_my_export_xml(kb_req *r) {
@@ -144,7 +112,7 @@ void kb_h_my_export_xml(kb_req *r) {
     kb_buf b;
     kb_buf_init(&b);
     int found = source_identity(r, source, rkey, &x, &e);
-    if (found < 0 || load_obs(r->d, id, &x, &e) != C_OK) {
+    if (found < 0 || kb_stored_observations(r->d->research, id, &x, &e) != C_OK) {
         fprintf(stderr, "kenbank serve: export.xml: exam %lld: %s\n", (long long)id, e.msg);
         kb_reply_error(r, 500, "internal", "internal error");
         goto done;

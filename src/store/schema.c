@@ -668,5 +668,17 @@ const kb_migration kb_research_schema[] = {
      "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
      "CREATE TRIGGER exam_keys_distribution BEFORE UPDATE OF record_key ON exam_keys FOR EACH ROW"
      "  WHEN (OLD.record_key IS DISTINCT FROM NEW.record_key) EXECUTE FUNCTION kb_distribution_guard('record_key');"},
+    {9, "observations keep the sender's group relation, method and reference range",
+     /* owner: ingest/import.c.  Real hc08 files group 詳細な健診 items
+      * (COMP values, RSON reason), name the 検査方法 and carry the
+      * institution's own reference range; the member and the institution
+      * see that range beside ours, and a FHIR document written back out
+      * carries them again.  Added columns, so rows already stored read as
+      * "not sent". */
+     "ALTER TABLE observations ADD COLUMN rel TEXT;"
+     "ALTER TABLE observations ADD COLUMN method TEXT;"
+     "ALTER TABLE observations ADD COLUMN ref_low TEXT;"
+     "ALTER TABLE observations ADD COLUMN ref_high TEXT;",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];
