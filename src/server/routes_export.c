@@ -108,7 +108,7 @@ void kb_h_my_export_xml(kb_req *r) {
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y%m%d", &tm);
-    kb_hc08_meta m = {created, NULL, NULL};
+    kb_hc08_meta m = {created, NULL, NULL, 0};
     kb_buf b;
     kb_buf_init(&b);
     int found = source_identity(r, source, rkey, &x, &e);
