@@ -869,7 +869,21 @@ typedef struct archive_state {
     size_t n_claims, cap_claims;
     exam_ref *exams;
     size_t n_exams, cap_exams;
+    kb_idmap by_card; /* card_key() -> index into exams + 1 */
 } archive_state;
+
+/* What ties a settlement to its exam: institution, insurance card and
+ * birth date, hashed (FNV-1a) so an archive of thousands links in linear
+ * time; a hit is confirmed field by field. */
+static int64_t card_key(const char *org, const char *insurer, const char *number, const char *birth) {
+    uint64_t h = 1469598103934665603ULL;
+    const char *parts[4] = {org, insurer, number, birth};
+    for (int i = 0; i < 4; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+        h = (h ^ '|') * 1099511628211ULL;
+    }
+    return (int64_t)(h & 0x7fffffffffffffffULL);
+}
 
 static long read_count(const char *data, const char *el) {
     /* ix08 is small and trusted only for a warning: a plain search for
@@ -976,6 +990,7 @@ static void remember_exam(archive_state *a, const kb_exam *x, const char *rkey) 
     kb_strlcpy(r->number, x->who.insured_number, sizeof r->number);
     kb_strlcpy(r->birth, x->who.birth_date, sizeof r->birth);
     kb_strlcpy(r->rkey, rkey, sizeof r->rkey);
+    kb_idmap_put(&a->by_card, card_key(r->org, r->insurer, r->number, r->birth), (int64_t)a->n_exams);
 }
 
 static void hold_claim(archive_state *a, const zip_slot *s) {
@@ -991,13 +1006,21 @@ static void hold_claim(archive_state *a, const zip_slot *s) {
     h->len = s->raw.len;
 }
 
+static int same_card(const exam_ref *r, const kb_claim *c) {
+    return strcmp(r->org, c->performer_org) == 0 && strcmp(r->insurer, c->insurer_no) == 0 &&
+           strcmp(r->number, c->number) == 0 && (!c->birth_date[0] || strcmp(r->birth, c->birth_date) == 0);
+}
+
 static const char *claim_exam(const archive_state *a, const kb_claim *c) {
-    for (size_t i = 0; i < a->n_exams; i++) {
-        const exam_ref *r = &a->exams[i];
-        if (strcmp(r->org, c->performer_org) == 0 && strcmp(r->insurer, c->insurer_no) == 0 &&
-            strcmp(r->number, c->number) == 0 && (!c->birth_date[0] || strcmp(r->birth, c->birth_date) == 0))
-            return r->rkey;
+    int64_t at;
+    if (c->birth_date[0]) {
+        if (!kb_idmap_get(&a->by_card, card_key(c->performer_org, c->insurer_no, c->number, c->birth_date), &at))
+            return NULL;
+        if (same_card(&a->exams[at - 1], c)) return a->exams[at - 1].rkey;
     }
+    /* no birth date (gc08 need not carry one), or two cards on one hash */
+    for (size_t i = 0; i < a->n_exams; i++)
+        if (same_card(&a->exams[i], c)) return a->exams[i].rkey;
     return NULL;
 }
 
@@ -1019,6 +1042,7 @@ static void archive_state_free(archive_state *a) {
     for (size_t i = 0; i < a->n_claims; i++) free(a->claims[i].raw);
     free(a->claims);
     free(a->exams);
+    kb_idmap_free(&a->by_card);
 }
 
 /* One slot, on the calling thread: store, keep or quarantine it. */
@@ -1123,6 +1147,7 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     pthread_cond_init(&j->can_take, NULL);
     archive_state a;
     memset(&a, 0, sizeof a);
+    kb_idmap_init(&a.by_card);
     pthread_t th;
     int rc = C_OK;
     if (pthread_create(&th, NULL, zip_reader, j) != 0) {
