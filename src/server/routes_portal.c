@@ -79,7 +79,8 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         if (levels[i] >= KB_REF_REFERRAL) cJSON_AddItemToArray(refs, cJSON_CreateString(keys[i]));
     cJSON *items = cJSON_AddArrayToObject(x, "items");
     if (kb_stmt_prepare(d->research,
-                        "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done FROM observations "
+                        "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done, interp, ref_low, "
+                        "ref_high, grp, rel FROM observations "
                         "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
                         &st, e))
         return C_ERR;
@@ -103,7 +104,23 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         if (!kb_col_is_null(st, 1)) cJSON_AddNumberToObject(o, "value", kb_col_double(st, 1));
         if (!kb_col_is_null(st, 4)) cJSON_AddStringToObject(o, "coded", kb_col_text(st, 4));
         if (!kb_col_is_null(st, 5)) cJSON_AddStringToObject(o, "text", kb_col_text(st, 5));
-        if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) cJSON_AddBoolToObject(o, "missing", 1);
+        if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) {
+            cJSON_AddBoolToObject(o, "missing", 1);
+            /* why: the sender's nullFlavor (NI, NA, UNK, ...) or 未実施 */
+            cJSON_AddStringToObject(o, "missing_reason", !kb_col_is_null(st, 6) ? kb_col_text(st, 6) : "not_done");
+        }
+        /* The institution's own range and flag, shown beside ours: the
+         * member saw them on the paper report. */
+        if (!kb_col_is_null(st, 8) || !kb_col_is_null(st, 9) || !kb_col_is_null(st, 10)) {
+            cJSON *sender = cJSON_AddObjectToObject(o, "sender");
+            if (!kb_col_is_null(st, 9)) cJSON_AddStringToObject(sender, "low", kb_col_text(st, 9));
+            if (!kb_col_is_null(st, 10)) cJSON_AddStringToObject(sender, "high", kb_col_text(st, 10));
+            if (!kb_col_is_null(st, 8)) cJSON_AddStringToObject(sender, "flag", kb_col_text(st, 8));
+        }
+        if (kb_col_int(st, 11)) {
+            cJSON_AddNumberToObject(o, "group", (double)kb_col_int(st, 11));
+            if (!kb_col_is_null(st, 12)) cJSON_AddStringToObject(o, "rel", kb_col_text(st, 12));
+        }
         if (key) {
             cJSON_AddStringToObject(o, "key", key);
             int level = KB_REF_NORMAL;

@@ -62,6 +62,12 @@ bad=$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.range&&i.range.direction==="g
 # referrals list equals the items at level 2
 [ "$(jq_ 'j.exams.every(x=>JSON.stringify([...new Set(x.items.filter(i=>i.level===2).map(i=>i.key))].sort())===JSON.stringify([...x.referrals].sort()) || x.referrals.some(k=>k==="sbp"||k==="dbp"))')" = true ] || fail "referrals vs item levels"
 IDS_A=$(jq_ 'j.exams.map(x=>x.id).join(",")')
+# the institution's own range and flag beside ours, exactly where it sent them
+got=$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.sender).length')
+want=$(kb_sql d research "SELECT COUNT(*) FROM observations WHERE exam_id IN ($IDS_A) AND (interp IS NOT NULL OR ref_low IS NOT NULL OR ref_high IS NOT NULL)")
+[ "$got" = "$want" ] || fail "sender ranges shown for $got items, stored for $want"
+[ "$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.sender).every(i=>(i.sender.low||i.sender.high)&&/^[HLN]$/.test(i.sender.flag))')" = true ] || fail "sender range shape: $(jq_ 'j.exams[0].items.filter(i=>i.sender)')"
+[ "$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.group).every(i=>i.rel==="COMP"||i.rel==="RSON")')" = true ] || fail "group members lack their relation"
 r=$(req GET /api/me/results "" -b jar_b); IDS_B=$(jq_ 'j.exams.map(x=>x.id).join(",")')
 [ "$IDS_A" != "$IDS_B" ] || fail "A and B see the same exams"
 for id in ${IDS_A//,/ }; do [[ ",$IDS_B," == *",$id,"* ]] && fail "B's results include A's exam $id"; done

@@ -97,6 +97,15 @@ function rangeText(it) {
   return t('results.range.above', { v: g });
 }
 
+// The checkup institution's own range and flag, as on its paper report.
+function senderText(it) {
+  const s = it.sender;
+  if (!s) return null;
+  const range = s.low && s.high ? `${s.low}–${s.high}` : s.high ? t('results.sender.upTo', { v: s.high }) : s.low ? t('results.sender.from', { v: s.low }) : '';
+  const flag = s.flag && has(`results.sender.flag.${s.flag}`) ? t(`results.sender.flag.${s.flag}`) : '';
+  return h('span', { class: 'small sender', text: t('results.sender.label', { r: [range, flag].filter(Boolean).join(' ') }) });
+}
+
 const CODED = { '1': '−', '2': '±', '3': '+', '4': '2+', '5': '3+' };
 
 function valueText(it) {
@@ -158,7 +167,7 @@ export async function results(params) {
       items.map((i) => h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
         h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
         h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null),
-        h('td', { 'data-label': t('results.col.range'), text: rangeText(i) }),
+        h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
         h('td', { 'data-label': t('results.col.judgement') }, badge(i.level)))))));
   mount(
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
