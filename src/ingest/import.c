@@ -672,9 +672,35 @@ static int import_hc08_doc(kb_importer *imp, const char *file, const char *name,
     return kb_import_exam(imp, &imp->x, "hc08", file, data, len, e);
 }
 
+#define UNSAFE_RULE "absolute, or with a '..' component: never unpacked"
+
+/* A settlement retried from quarantine: kept when it now passes, though
+ * outside its archive there is no exam to tie it to. */
+static int import_claim_doc(kb_importer *imp, const char *file, const char *record, const char *raw, size_t len,
+                            kb_err *e) {
+    kb_claim c;
+    kb_err perr = {{0}};
+    if (kb_claim_read_mem(raw, len, record, &c, &perr) != C_OK) {
+        char field[256], rule[768];
+        split_reader_error(perr.msg, record, field, sizeof field, rule, sizeof rule);
+        return kb_import_quarantine(imp, file, record, field, rule, "claim", raw, len, e) == C_OK ? 0 : C_ERR;
+    }
+    if (batch_begin(imp, e) != C_OK) return C_ERR;
+    if (kb_archive_doc_put(imp->d, imp->source, file, c.kind, "unlinked", NULL, c.claim_amount, raw, len, e) != C_OK)
+        return C_ERR;
+    imp->st.claims++;
+    return 1;
+}
+
 int kb_import_raw(kb_importer *imp, const char *format, const char *file, const char *record, const char *raw,
                   size_t len, kb_err *e) {
     if (strcmp(format, "hc08") == 0) return import_hc08_doc(imp, file, record, raw, len, e);
+    if (strcmp(format, "claim") == 0) return import_claim_doc(imp, file, record, raw, len, e);
+    /* an entry name that must never be unpacked stays what it was */
+    if (strcmp(format, "zip") == 0)
+        return kb_import_quarantine(imp, file, record, "archive entry name", UNSAFE_RULE, "zip", raw, len, e) == C_OK
+                   ? 0
+                   : C_ERR;
     if (strcmp(format, "csv") != 0) return kb_errf(e, "unknown record format '%s'", format);
     kb_csv *c = kb_csv_open_mem(raw, len, ',');
     kb_exam_csv_map m;
@@ -1052,8 +1078,7 @@ static int take_slot(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e)
     switch (s->status) {
     case SLOT_UNSAFE:
         imp->st.entries_unsafe++;
-        return kb_import_quarantine(imp, s->where, s->base, "archive entry name",
-                                    "absolute, or with a '..' component: never unpacked", "zip", "", 0, e);
+        return kb_import_quarantine(imp, s->where, s->base, "archive entry name", UNSAFE_RULE, "zip", "", 0, e);
     case SLOT_UNREADABLE:
         return kb_import_quarantine(imp, s->where, s->base, "archive entry", s->perr.msg, "hc08", "", 0, e);
     case SLOT_EXAM_BAD:

@@ -86,6 +86,23 @@ grep -q '^unsafe entry names  2 ' "$WORK/out" || { cat "$WORK/out"; fail "unsafe
 "$K" quarantine list --data "$WORK/e" >"$WORK/q"
 [ "$(grep -c "archive entry name" "$WORK/q")" -eq 2 ] || { cat "$WORK/q"; fail "unsafe names not quarantined with the field"; }
 grep -q "never unpacked" "$WORK/q" || fail "quarantine does not say why"
+# a retry keeps them quarantined (nothing to import), never drops them
+rc=0; "$K" quarantine retry --data "$WORK/e" >"$WORK/out" 2>&1 || rc=$?
+[ $rc -eq 3 ] && grep -q "2 still quarantined" "$WORK/out" || { cat "$WORK/out"; fail "retry of unsafe entries: exit $rc"; }
+[ "$("$K" quarantine list --data "$WORK/e" | grep -c "archive entry name")" -eq 2 ] || fail "unsafe entries lost by a retry"
+
+# 3b. A settlement that breaks a rule is quarantined naming the field; the
+# corrected one, sent through retry, is kept.
+c1=$(sed -n 's/^CLAIMS\/\(.*\)=\(.*\)$/\2/p' <(printf '%s\n' "${args[@]}") | head -1)
+sed 's/extension="[0-9]\{10\}"/extension="12345"/' "$c1" >"$WORK/badclaim.xml"
+mkzip "$WORK/badclaim.zip" B "DATA/h9990000000000000003.xml=$good" "CLAIMS/c9990000000000000003.xml=$WORK/badclaim.xml"
+rc=0; "$K" import --data "$WORK/e" --source inst "$WORK/badclaim.zip" >"$WORK/out" 2>&1 || rc=$?
+[ $rc -eq 3 ] || { cat "$WORK/out"; fail "a bad settlement: exit $rc"; }
+"$K" quarantine list --data "$WORK/e" >"$WORK/q"
+qid=$(grep 'performerOrganization/id/@extension' "$WORK/q" | cut -d, -f1)
+[ -n "$qid" ] || { cat "$WORK/q"; fail "bad settlement not quarantined with its field"; }
+"$K" quarantine retry --data "$WORK/e" --id "$qid" --replace "$c1" >"$WORK/out" || fail "corrected settlement: $(cat "$WORK/out")"
+[ "$(kb_sql "$WORK/e" identity "SELECT COUNT(*) FROM archive_documents WHERE kind = 'cc08'")" = 1 ] || fail "corrected settlement not kept"
 
 # 4. ix08's 総ファイル数 is checked against what the archive holds, as a warning.
 sed 's/totalRecordCount value="[0-9]*"/totalRecordCount value="99"/' "$WORK/ix.xml" >"$WORK/ix99.xml"
