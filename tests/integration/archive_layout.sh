@@ -93,7 +93,7 @@ rc=0; "$K" quarantine retry --data "$WORK/e" >"$WORK/out" 2>&1 || rc=$?
 
 # 3b. A settlement that breaks a rule is quarantined naming the field; the
 # corrected one, sent through retry, is kept.
-c1=$(sed -n 's/^CLAIMS\/\(.*\)=\(.*\)$/\2/p' <(printf '%s\n' "${args[@]}") | head -1)
+c1=$(sed -n 's/^CLAIMS\/\(.*\)=\(.*\)$/\2/p' <(printf '%s\n' "${args[@]}") | sed -n 1p)
 sed 's/extension="[0-9]\{10\}"/extension="12345"/' "$c1" >"$WORK/badclaim.xml"
 mkzip "$WORK/badclaim.zip" B "DATA/h9990000000000000003.xml=$good" "CLAIMS/c9990000000000000003.xml=$WORK/badclaim.xml"
 rc=0; "$K" import --data "$WORK/e" --source inst "$WORK/badclaim.zip" >"$WORK/out" 2>&1 || rc=$?

@@ -141,7 +141,7 @@ ls "$WORK"/tmp/kenbank-upload-* >/dev/null 2>&1 && fail "temporary upload files 
 # A month of a clinic is tens of MB.  This archive is 40 MB (the exams of
 # one generated archive plus a 40 MB entry of the kind senders ship beside
 # them), far over --max-body; the server's peak memory must not grow by it.
-Z=$(ls pop/xml/*.zip | head -1)
+Z=$(ls pop/xml/*.zip | sed -n 1p)
 head -c 40000000 /dev/urandom > pad.bin
 cp "$Z" big.zip && zip -q -0 big.zip pad.bin
 hwm() { awk '/^VmHWM/ {print $2}' "/proc/$SRV/status"; }
