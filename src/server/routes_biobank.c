@@ -104,14 +104,15 @@ void kb_h_bb_specimen_new(kb_req *r) {
     actor_of(r, &w);
     kb_specimen s;
     memset(&s, 0, sizeof s);
-    kb_strlcpy(s.pseudonym, jstr(j, "donor") ? jstr(j, "donor") : "", sizeof s.pseudonym);
-    kb_strlcpy(s.type, jstr(j, "type") ? jstr(j, "type") : "", sizeof s.type);
-    kb_strlcpy(s.collected_on, jstr(j, "collected_on") ? jstr(j, "collected_on") : "", sizeof s.collected_on);
-    kb_strlcpy(s.unit, jstr(j, "unit") ? jstr(j, "unit") : "", sizeof s.unit);
-    kb_strlcpy(s.event, jstr(j, "event") ? jstr(j, "event") : "", sizeof s.event);
-    kb_strlcpy(s.site, jstr(j, "site") ? jstr(j, "site") : "", sizeof s.site);
-    kb_strlcpy(s.sprec, jstr(j, "sprec") ? jstr(j, "sprec") : "", sizeof s.sprec);
-    kb_strlcpy(s.barcode, jstr(j, "barcode") ? jstr(j, "barcode") : "", sizeof s.barcode);
+    if (kb_req_str(r, j, "donor", s.pseudonym, sizeof s.pseudonym, NULL) ||
+        kb_req_str(r, j, "type", s.type, sizeof s.type, NULL) ||
+        kb_req_str(r, j, "collected_on", s.collected_on, sizeof s.collected_on, NULL) ||
+        kb_req_str(r, j, "unit", s.unit, sizeof s.unit, NULL) || kb_req_str(r, j, "event", s.event, sizeof s.event, NULL) ||
+        kb_req_str(r, j, "site", s.site, sizeof s.site, NULL) || kb_req_str(r, j, "sprec", s.sprec, sizeof s.sprec, NULL) ||
+        kb_req_str(r, j, "barcode", s.barcode, sizeof s.barcode, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     if (!jnum(j, "quantity", &s.quantity)) s.quantity = 0;
     kb_err e = {{0}};
     int rc = kb_specimen_register(r->d, &w.a, &s, jstr(j, "donor_source"), jstr(j, "donor_record"), &e);
@@ -164,8 +165,13 @@ void kb_h_bb_specimen_derive(kb_req *r) {
     kb_specimen s;
     kb_err e = {{0}};
     const char *lin = jstr(j, "lineage");
-    int rc = kb_specimen_derive(r->d, &w.a, r->params[0], lin ? lin : "aliquot", jstr(j, "type"), q, jstr(j, "unit"),
-                                &s, &e);
+    char type[sizeof s.type], unit[sizeof s.unit];
+    if (kb_req_str(r, j, "type", type, sizeof type, NULL) || kb_req_str(r, j, "unit", unit, sizeof unit, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
+    int rc = kb_specimen_derive(r->d, &w.a, r->params[0], lin ? lin : "aliquot", jstr(j, "type") ? type : NULL, q,
+                                jstr(j, "unit") ? unit : NULL, &s, &e);
     cJSON_Delete(j);
     if (rc) return refuse(r, &e);
     reply_specimen(r, 201, s.barcode);
@@ -420,12 +426,14 @@ void kb_h_bb_app_new(kb_req *r) {
     if (!j) return;
     kb_application a;
     memset(&a, 0, sizeof a);
-    kb_strlcpy(a.title, jstr(j, "title") ? jstr(j, "title") : "", sizeof a.title);
-    kb_strlcpy(a.pi, jstr(j, "pi") ? jstr(j, "pi") : "", sizeof a.pi);
-    kb_strlcpy(a.organisation, jstr(j, "organisation") ? jstr(j, "organisation") : r->who.org, sizeof a.organisation);
-    kb_strlcpy(a.protocol, jstr(j, "protocol") ? jstr(j, "protocol") : "", sizeof a.protocol);
-    kb_strlcpy(a.data_items, jstr(j, "data_items") ? jstr(j, "data_items") : "", sizeof a.data_items);
-    kb_strlcpy(a.purpose, jstr(j, "purpose") ? jstr(j, "purpose") : "", sizeof a.purpose);
+    if (kb_req_str(r, j, "title", a.title, sizeof a.title, NULL) || kb_req_str(r, j, "pi", a.pi, sizeof a.pi, NULL) ||
+        kb_req_str(r, j, "organisation", a.organisation, sizeof a.organisation, r->who.org) ||
+        kb_req_str(r, j, "protocol", a.protocol, sizeof a.protocol, NULL) ||
+        kb_req_str(r, j, "data_items", a.data_items, sizeof a.data_items, NULL) ||
+        kb_req_str(r, j, "purpose", a.purpose, sizeof a.purpose, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     kb_strlcpy(a.owner, r->who.username, sizeof a.owner); /* always the caller */
     kb_err e = {{0}};
     const char *spec = jstr(j, "specimens");
