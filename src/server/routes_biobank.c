@@ -52,7 +52,8 @@ static void actor_of(kb_req *r, who *w) {
  * position, illegal transition).  The module's message names field and
  * rule, so it is passed on unchanged. */
 static void refuse(kb_req *r, const kb_err *e) {
-    if (strstr(e->msg, "may not")) kb_reply_error(r, 403, "forbidden", "%s", e->msg);
+    if (strstr(e->msg, "separation of duties")) kb_reply_error(r, 403, "separation_of_duties", "%s", e->msg);
+    else if (strstr(e->msg, "may not")) kb_reply_error(r, 403, "forbidden", "%s", e->msg);
     else if (strstr(e->msg, "field ")) kb_reply_error(r, 400, "bad_request", "%s", e->msg);
     else if (strstr(e->msg, "no such barcode") || strstr(e->msg, "not found")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
     else kb_reply_error(r, 409, "conflict", "%s", e->msg);
@@ -406,6 +407,21 @@ static int load_app(kb_req *r, kb_application *a) {
     return 1;
 }
 
+/* "next": the states the caller may move the application to now (the
+ * transition table and separation of duties), so a client offers only
+ * those.  One small query; only single-application answers carry it. */
+static int add_next(kb_req *r, cJSON *o, const kb_application *a, kb_err *e) {
+    who w;
+    actor_of(r, &w);
+    char next[512];
+    if (kb_app_next_states(r->d, a, &w.a, r->who.role, next, sizeof next, e)) return C_ERR;
+    cJSON *arr = cJSON_AddArrayToObject(o, "next");
+    char *save = NULL;
+    for (char *t = next[0] ? strtok_r(next, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+        cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+    return C_OK;
+}
+
 static int add_app(void *arg, const kb_application *a) {
     cJSON_AddItemToArray(arg, app_json(a));
     return 0;
@@ -463,7 +479,7 @@ void kb_h_bb_app(kb_req *r) {
     kb_buf_init(&h);
     kb_err e = {{0}};
     cJSON *ds = cJSON_AddArrayToObject(o, "distribution");
-    if (kb_app_history(r->d, a.id, &h, &e) || kb_dist_each(r->d, a.id, add_dist, ds, &e)) {
+    if (kb_app_history(r->d, a.id, &h, &e) || kb_dist_each(r->d, a.id, add_dist, ds, &e) || add_next(r, o, &a, &e)) {
         kb_buf_free(&h);
         cJSON_Delete(o);
         return internal(r, &e);
@@ -478,6 +494,10 @@ static void reply_app(kb_req *r, int64_t id, kb_dist_result *dr) {
     kb_err e = {{0}};
     if (kb_app_get(r->d, id, &a, &e) != 1) return internal(r, &e);
     cJSON *o = app_json(&a);
+    if (add_next(r, o, &a, &e)) {
+        cJSON_Delete(o);
+        return internal(r, &e);
+    }
     if (dr) {
         cJSON_AddNumberToObject(o, "reserved", dr->reserved);
         cJSON_AddNumberToObject(o, "skipped_no_consent", dr->skipped_consent);

@@ -103,4 +103,31 @@ expect 400 "$r" "FHIR over-long insured number"
 [[ "$r" == *'identifier.value'*'300 bytes, at most'* ]] || fail "FHIR over-long identifier: $r"
 [ "$(kb_sql d research "SELECT COUNT(*) FROM exams")" = 50 ] || fail "an exam was imported from an over-long field"
 
+# ---- finding 10: separation of duties on applications ----
+r=$(call resa POST /api/biobank/applications '{"title":"Lipids","pi":"Dr A","purpose":"academic_research","data_items":"HbA1c","specimens":"serum:1"}')
+expect 201 "$r" "apply"
+APP=$(cut -d' ' -f2- <<<"$r" | jget .id)
+expect 200 "$(call admn POST /api/biobank/applications/$APP/transition '{"to":"screening"}')" screening
+r=$(call admn POST /api/biobank/applications/$APP/transition '{"to":"scientific_review"}')
+expect 200 "$r" "to review"
+[ "$(cut -d' ' -f2- <<<"$r" | jget '.next.join()')" = "returned_for_changes,withdrawn" ] || fail "opener's next states: $r"
+r=$(call admn GET /api/biobank/applications/$APP)
+[ "$(cut -d' ' -f2- <<<"$r" | jget '.next.join()')" = "returned_for_changes,withdrawn" ] || fail "opener's next states (GET): $r"
+r=$(call adm2 GET /api/biobank/applications/$APP)
+[ "$(cut -d' ' -f2- <<<"$r" | jget '.next.join()')" = "ethics_review,returned_for_changes,rejected,withdrawn" ] || fail "other admin's next states: $r"
+# the admin who opened the review decides neither by review nor by transition
+r=$(call admn POST /api/biobank/applications/$APP/reviews '{"decision":"approve"}')
+expect 403 "$r" "opener approves"
+[[ "$r" == *'"separation_of_duties"'*'admn@ops may not decide scientific_review -> ethics_review after moving it to review'* ]] || fail "opener approves: $r"
+expect 403 "$(call admn POST /api/biobank/applications/$APP/transition '{"to":"ethics_review"}')" "opener moves on"
+expect 403 "$(call admn POST /api/biobank/applications/$APP/reviews '{"decision":"reject"}')" "opener rejects"
+# another reviewer decides; an application's own researcher never sees a decision offered
+expect 200 "$(call revw POST /api/biobank/applications/$APP/reviews '{"decision":"approve","comment":"sound"}')" "reviewer approves"
+r=$(call resa GET /api/biobank/applications/$APP)
+[ "$(cut -d' ' -f2- <<<"$r" | jget '.next.join()')" = "withdrawn" ] || fail "applicant's next states: $r"
+r=$(call rev2 POST /api/biobank/applications/$APP/reviews '{"decision":"approve","comment":"ethics ok"}')
+expect 200 "$r" "ethics approval"
+[ "$(cut -d' ' -f2- <<<"$r" | jget .state)" = approved ] || fail "not approved: $r"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM bb_reviews WHERE app_id = $APP")" = 2 ] || fail "refused decisions left reviews"
+
 echo ok
