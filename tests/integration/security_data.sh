@@ -7,6 +7,7 @@
 # caller's allowed next states (finding 10).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+declare -A CODE
 K="$KENBANK"
 cd "$WORK"
 fail() { echo "FAIL: $*" >&2; [ -f srv.err ] && tail -20 srv.err >&2; exit 1; }
@@ -21,6 +22,13 @@ H='source,record_id,exam_date,performer_org,insurer_no,insured_symbol,insured_nu
 } > a.csv
 "$K" init --data d >/dev/null
 "$K" import --data d --source hosp-a a.csv >/dev/null
+# 25 pending review pairs: (r1, r2), (r3, r4), ... (r49, r50)
+kb_sql d identity "INSERT INTO review_queue (record_a, record_b, score, status, created_at)
+  SELECT a.id, b.id, 4.5, 'pending', '2026-01-01T00:00:00.000Z' FROM person_records a JOIN person_records b
+  ON b.record_id = 'r' || (CAST(substr(a.record_id, 2) AS INTEGER) + 1)
+  WHERE CAST(substr(a.record_id, 2) AS INTEGER) % 2 = 1 ORDER BY a.id"
+[ "$(kb_sql d identity "SELECT COUNT(*) FROM review_queue WHERE status = 'pending'")" = 25 ] || fail "review pairs"
+for m in 1 2 49; do CODE[$m]=$("$K" enrol --data d --source hosp-a --record-id r$m); done
 PW=password-for-tests
 for u in ins:insurer:06140019 bank:biobank:bank-1 resa:researcher:uni-1 revw:reviewer:irb-1 rev2:reviewer:irb-1 \
          inst:institution:1410000001 admn:admin:ops adm2:admin:ops; do
@@ -43,7 +51,11 @@ login() {
   CSRF[$1]=$(jget .csrf <<<"$out")
   [ -n "${CSRF[$1]}" ] || fail "login $1: $out"
 }
-for u in ins bank resa revw rev2 inst admn adm2; do login $u; done
+for m in 1 2 49; do
+  r=$(curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' --data "{\"code\":\"${CODE[$m]}\",\"username\":\"mem$m\",\"password\":\"$PW\"}" "$B/api/enrol")
+  [ "$r" = 201 ] || fail "enrol m$m: $r $(cat resp)"
+done
+for u in ins bank resa revw rev2 inst admn adm2 mem1 mem2 mem49; do login $u; done
 # call USER METHOD PATH [BODY] -> "STATUS BODY"
 call() {
   local u=$1 m=$2 p=$3 body=${4:-}
@@ -102,6 +114,33 @@ r=$(call inst POST /fhir "$(bundle 見本 "$(long 300)")")
 expect 400 "$r" "FHIR over-long insured number"
 [[ "$r" == *'identifier.value'*'300 bytes, at most'* ]] || fail "FHIR over-long identifier: $r"
 [ "$(kb_sql d research "SELECT COUNT(*) FROM exams")" = 50 ] || fail "an exam was imported from an over-long field"
+
+# ---- finding 4: the review queue is paged and audited per person ----
+reads() { call "$1" GET /api/me/audit | cut -d' ' -f2- | jget '.entries.filter(a=>a.action==="linkage.review.read").length'; }
+for m in mem1 mem2 mem49; do [ "$(reads $m)" = 0 ] || fail "$m: review reads before any"; done
+r=$(call admn GET /api/review)
+expect 200 "$r" "review page 1"
+J=$(cut -d' ' -f2- <<<"$r")
+[ "$(jget '.total' <<<"$J"),$(jget '.limit' <<<"$J"),$(jget '.offset' <<<"$J"),$(jget '.pairs.length' <<<"$J")" = "25,20,0,20" ] \
+  || fail "default page: total,limit,offset,pairs = $(jget '.total' <<<"$J"),$(jget '.limit' <<<"$J"),$(jget '.offset' <<<"$J"),$(jget '.pairs.length' <<<"$J")"
+[ "$(jget '.pairs[0].records[0].record_id' <<<"$J")" = r1 ] || fail "oldest pair first: $(jget '.pairs[0].records[0]' <<<"$J")"
+# each pair shown: one read under each of its two people, in their own "who used my data"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'linkage.review.read'")" = 40 ] || fail "per-person review audit: $(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'linkage.review.read'")"
+[ "$(kb_sql d research "SELECT COUNT(DISTINCT pseudonym) FROM audit_log WHERE action = 'linkage.review.read' AND pseudonym <> ''")" = 40 ] || fail "review reads need both pseudonyms"
+[ "$(reads mem1)" = 1 ] && [ "$(reads mem2)" = 1 ] || fail "members of pair 1 do not see the read: $(reads mem1) $(reads mem2)"
+[ "$(reads mem49)" = 0 ] || fail "m49 is not on page 1 but sees a read"
+r=$(call admn GET '/api/review?limit=10&offset=20')
+expect 200 "$r" "review page 3"
+J=$(cut -d' ' -f2- <<<"$r")
+[ "$(jget '.pairs.map(p=>p.records[0].record_id).join()' <<<"$J")" = "r41,r43,r45,r47,r49" ] || fail "last page: $J"
+[ "$(jget '.total' <<<"$J")" = 25 ] || fail "total on the last page"
+[ "$(reads mem49)" = 1 ] || fail "m49 does not see the read of its pair"
+for q in 'limit=0' 'limit=101' 'limit=x' 'offset=-1' 'offset=1e3'; do
+  r=$(call admn GET "/api/review?$q"); expect 400 "$r" "review ?$q"
+  [[ "$r" == *"query ${q%%=*}"* ]] || fail "review ?$q names the parameter: $r"
+done
+expect 200 "$(call admn GET '/api/review?limit=100')" "review at the maximum page"
+expect 403 "$(call mem1 GET /api/review)" "member reads the queue"
 
 # ---- finding 10: separation of duties on applications ----
 r=$(call resa POST /api/biobank/applications '{"title":"Lipids","pi":"Dr A","purpose":"academic_research","data_items":"HbA1c","specimens":"serum:1"}')
