@@ -146,6 +146,49 @@ int kb_app_next_states(kb_data *d, const kb_application *a, const kb_actor *acto
     return C_OK;
 }
 
+/* States in which an application stands approved for its purpose and data
+ * items: from the approval until results come back.  A closed project has
+ * finished with the data. */
+static const char *const approved_states[] = {"approved", "agreement_signed", "reserved", "distributed",
+                                              "results_due", "results_returned"};
+
+int kb_app_approved(kb_data *d, const char *project, kb_app_approval *out, kb_err *e) {
+    memset(out, 0, sizeof *out);
+    char *end;
+    long long id = project && *project ? strtoll(project, &end, 10) : 0;
+    if (!project || !*project || *end || id <= 0) {
+        kb_errf(e, "project '%s' is not an application id (rule: exports belong to an approved biobank "
+                   "application, see kenbank biobank apps)", project ? project : "");
+        return 0;
+    }
+    int r = kb_app_get(d, id, &out->app, e);
+    if (r < 0) return C_ERR;
+    if (r == 0) {
+        kb_errf(e, "project %lld: no such application (rule: exports belong to an approved biobank application)", id);
+        return 0;
+    }
+    int ok = 0;
+    for (size_t i = 0; i < KB_ARRAY_LEN(approved_states); i++) ok |= !strcmp(out->app.state, approved_states[i]);
+    if (!ok) {
+        kb_errf(e, "project %lld (%s) is %s, not approved (rule: exports need an application from approved until "
+                   "results_returned)", id, out->app.title, out->app.state);
+        return 0;
+    }
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "SELECT at FROM bb_app_events WHERE app_id = ? AND to_state = 'approved' ORDER BY id DESC LIMIT 1",
+                     &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, id);
+    r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    if (r == 1) {
+        kb_strlcpy(out->approved_at, kb_col_text(st, 0), sizeof out->approved_at);
+        kb_stmt_reset(st);
+    }
+    return 1;
+}
+
 int kb_app_parse_requests(const char *s, kb_application *a, kb_err *e) {
     a->n_req = 0;
     char buf[512];

@@ -56,6 +56,20 @@ int kb_app_state_valid(const char *s);
  * NULL) receives the states reachable from `from` by anyone. */
 int kb_app_transition_allowed(const char *from, const char *to, kb_role role, char *allowed, size_t n);
 
+/* An application in an approved state, as a research export names it. */
+typedef struct kb_app_approval {
+    kb_application app;
+    char approved_at[32]; /* when it last moved to approved */
+} kb_app_approval;
+
+/* The approved project behind a research export: project is an application
+ * id.  Refused, with a message naming the project and the rule, when it is
+ * not an id, no such application exists, or it is not approved (approved
+ * through results_returned; closed, withdrawn, rejected and every state
+ * before approval are refused).  1 approved, 0 refused (e says why),
+ * C_ERR on a store error. */
+int kb_app_approved(kb_data *d, const char *project, kb_app_approval *out, kb_err *e);
+
 /* The states this actor may move a from now, comma-separated: the table's
  * rows for role, less decisions that separation of duties refuses them (the
  * applicant, or whoever moved it to review).  Moves that only distribution

@@ -437,6 +437,32 @@ static void separation_of_duties(void **state) {
     kb_data_close(d);
 }
 
+/* Issue 17 finding 7: what an export may name as its project. */
+static void approved_project(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    kb_app_approval ap;
+    assert_int_equal(kb_app_approved(d, "PJ-1", &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "project 'PJ-1' is not an application id"));
+    assert_int_equal(kb_app_approved(d, "7", &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "project 7: no such application"));
+    int64_t id = submit(d, "serum:1");
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)id);
+    assert_int_equal(kb_app_approved(d, s, &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "is submitted, not approved"));
+    approve(d, id);
+    assert_int_equal(kb_app_approved(d, s, &ap, &e), 1);
+    assert_string_equal(ap.app.data_items, "HbA1c,BMI");
+    assert_string_equal(ap.app.purpose, KB_PURPOSE_ACADEMIC);
+    assert_int_equal(strlen(ap.approved_at), 24); /* 2026-01-01T00:00:00.000Z */
+    kb_actor res = {"res1", "researcher"};
+    OK(kb_app_transition(d, &res, KB_ROLE_RESEARCHER, id, "withdrawn", NULL, e));
+    assert_int_equal(kb_app_approved(d, s, &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "is withdrawn, not approved"));
+    kb_data_close(d);
+}
+
 static void app_paths(void **state) {
     kb_data *d = fresh();
     kb_actor staff = {"bb1", "biobank"}, rev = {"rv1", "reviewer"}, res = {"res1", "researcher"};
@@ -651,6 +677,7 @@ int main(void) {
         cmocka_unit_test(transition_table),
         cmocka_unit_test(app_paths),
         cmocka_unit_test(separation_of_duties),
+        cmocka_unit_test(approved_project),
         cmocka_unit_test(distribution_consent),
         cmocka_unit_test(import_quarantine),
         cmocka_unit_test(label),
