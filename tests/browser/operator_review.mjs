@@ -2,10 +2,15 @@
 // are shown side by side with their differences marked; choosing 同一人物
 // (same person) folds them into one, and the queue and the API agree.  The
 // queue comes a page at a time with its total, and the pager moves through it.
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { run, check, login, ROOT, DESKTOP } from './lib.js';
 
-await run('operator_review', async ({ browser, base }) => {
+await run('operator_review', async ({ browser, base, data }) => {
+  // more pairs than one page, so the pager has somewhere to go
+  execFileSync('sqlite3', [join(data, 'identity.db'), `INSERT INTO review_queue (record_a, record_b, score, status, created_at)
+    SELECT a.id, b.id, 3.0, 'pending', '2026-01-01T00:00:00.000Z' FROM person_records a JOIN person_records b ON b.id = a.id + 1
+    WHERE a.id % 2 = 1 ORDER BY a.id LIMIT 25`]);
   const ctx = await browser.newContext(DESKTOP);
   const page = await ctx.newPage();
   await login(page, base, 'admin');
@@ -20,7 +25,8 @@ await run('operator_review', async ({ browser, base }) => {
   await sections.first().waitFor();
   check(await sections.count() === before.length, 'the first page of pending pairs is shown');
   check((await page.locator('#review-count').innerText()).includes(String(page0.total)), 'the total is shown');
-  if (page0.total > before.length) {
+  check(page0.total > before.length, `more pairs than one page: ${page0.total}`);
+  {
     await page.locator('#review-next').click();
     await page.locator(`section[data-review="${before[0].id}"]`).waitFor({ state: 'detached' });
     const second = Number(await sections.first().getAttribute('data-review'));
