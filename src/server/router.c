@@ -335,6 +335,24 @@ cJSON *kb_req_json(kb_req *r) {
     return j;
 }
 
+int kb_copy_fit(char *dst, size_t size, const char *src) {
+    size_t n = strlen(src);
+    if (n >= size) {
+        if (size) dst[0] = '\0';
+        return C_ERR;
+    }
+    memcpy(dst, src, n + 1);
+    return C_OK;
+}
+
+int kb_req_str(kb_req *r, const cJSON *j, const char *name, char *dst, size_t size, const char *dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+    const char *s = cJSON_IsString(v) ? v->valuestring : dflt ? dflt : "";
+    if (kb_copy_fit(dst, size, s) == C_OK) return C_OK;
+    kb_reply_error(r, 400, "field_too_long", "field %s: %zu bytes, at most %zu", name, strlen(s), size - 1);
+    return C_ERR;
+}
+
 const char *kb_req_arg(kb_req *r, const char *name) {
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
 }

@@ -848,6 +848,18 @@ static int is_date(const char *s) {
     return s[10] == '\0' || s[10] == 'T';
 }
 
+/* Copies a value into a fixed field of the import record, refusing one that
+ * does not fit (a cut insurer number or name links to someone else).  The
+ * rule names the limit; it lives in a per-thread buffer because server
+ * workers parse bundles concurrently. */
+static int fit(char *dst, size_t size, const char *val, const char **rule) {
+    static _Thread_local char why[64];
+    if (kb_copy_fit(dst, size, val) == C_OK) return 0;
+    snprintf(why, sizeof why, "%zu bytes, at most %zu", strlen(val), size - 1);
+    *rule = why;
+    return 1;
+}
+
 /* Patient identifiers -> kb_person_id.  Returns NULL or the failing field. */
 static const char *tx_patient(const cJSON *p, kb_person_id *w, const char **rule) {
     const cJSON *id;
@@ -855,10 +867,12 @@ static const char *tx_patient(const cJSON *p, kb_person_id *w, const char **rule
         const char *sys = jstr(id, "system"), *val = jstr(id, "value");
         if (!sys || !val) continue;
         if (strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0) sys += strlen(OID_PREFIX);
-        if (strcmp(sys, KB_OID_INSURER) == 0) kb_strlcpy(w->insurer_no, val, sizeof w->insurer_no);
-        else if (strcmp(sys, KB_OID_SYMBOL) == 0) kb_strlcpy(w->insured_symbol, val, sizeof w->insured_symbol);
-        else if (strcmp(sys, KB_OID_NUMBER) == 0) kb_strlcpy(w->insured_number, val, sizeof w->insured_number);
-        else if (strcmp(sys, KB_OID_BRANCH) == 0) kb_strlcpy(w->branch_no, val, sizeof w->branch_no);
+        int bad = strcmp(sys, KB_OID_INSURER) == 0   ? fit(w->insurer_no, sizeof w->insurer_no, val, rule)
+                  : strcmp(sys, KB_OID_SYMBOL) == 0 ? fit(w->insured_symbol, sizeof w->insured_symbol, val, rule)
+                  : strcmp(sys, KB_OID_NUMBER) == 0 ? fit(w->insured_number, sizeof w->insured_number, val, rule)
+                  : strcmp(sys, KB_OID_BRANCH) == 0 ? fit(w->branch_no, sizeof w->branch_no, val, rule)
+                                                    : 0;
+        if (bad) return "identifier.value";
     }
     if (!w->insurer_no[0]) {
         *rule = "an identifier with system urn:oid:" KB_OID_INSURER " (insurer number) is required";
@@ -890,8 +904,12 @@ static const char *tx_patient(const cJSON *p, kb_person_id *w, const char **rule
             const char *v = jstr(ext, "valueCode");
             if (v && strcmp(v, "SYL") == 0) kana = 1;
         }
-        if (fam) kb_strlcpy(kana ? w->family_kana : w->family_name, fam, kana ? sizeof w->family_kana : sizeof w->family_name);
-        if (giv) kb_strlcpy(kana ? w->given_kana : w->given_name, giv, kana ? sizeof w->given_kana : sizeof w->given_name);
+        if (fam && fit(kana ? w->family_kana : w->family_name, kana ? sizeof w->family_kana : sizeof w->family_name,
+                       fam, rule))
+            return "name.family";
+        if (giv && fit(kana ? w->given_kana : w->given_name, kana ? sizeof w->given_kana : sizeof w->given_name, giv,
+                       rule))
+            return "name.given";
     }
     const cJSON *ad = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "address"), 0);
     if (ad) {
@@ -902,7 +920,7 @@ static const char *tx_patient(const cJSON *p, kb_person_id *w, const char **rule
                 if (*c >= '0' && *c <= '9') w->postal_code[k++] = *c;
             w->postal_code[k] = '\0';
         }
-        if (txt) kb_strlcpy(w->address, txt, sizeof w->address);
+        if (txt && fit(w->address, sizeof w->address, txt, rule)) return "address.text";
     }
     return NULL;
 }
@@ -933,7 +951,9 @@ static const char *tx_observation(const cJSON *o, kb_exam *x, const char **rule)
     cJSON_ArrayForEach(perf, cJSON_GetObjectItemCaseSensitive(o, "performer")) {
         const cJSON *ident = cJSON_GetObjectItemCaseSensitive(perf, "identifier");
         const char *sys = jstr(ident, "system"), *val = jstr(ident, "value");
-        if (sys && val && strcmp(sys, OID_PREFIX KB_OID_ORG) == 0) kb_strlcpy(x->performer_org, val, sizeof x->performer_org);
+        if (sys && val && strcmp(sys, OID_PREFIX KB_OID_ORG) == 0 &&
+            fit(x->performer_org, sizeof x->performer_org, val, rule))
+            return "performer.identifier.value";
     }
     kb_obs *ob = kb_exam_add_obs(x);
     kb_strlcpy(ob->code, code, sizeof ob->code);
@@ -951,7 +971,7 @@ static const char *tx_observation(const cJSON *o, kb_exam *x, const char **rule)
         ob->num = v->valuedouble;
         snprintf(ob->num_text, sizeof ob->num_text, "%.15g", v->valuedouble);
         const char *u = jstr(q, "code") ? jstr(q, "code") : jstr(q, "unit");
-        if (u) kb_strlcpy(ob->unit, u, sizeof ob->unit);
+        if (u && fit(ob->unit, sizeof ob->unit, u, rule)) return "valueQuantity.code";
     } else if (cc) {
         const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cc, "coding"), 0);
         const char *c = jstr(c0, "code"), *sys = jstr(c0, "system");
@@ -960,9 +980,10 @@ static const char *tx_observation(const cJSON *o, kb_exam *x, const char **rule)
             return "valueCodeableConcept.coding";
         }
         ob->type = KB_OBS_CD;
-        kb_strlcpy(ob->coded, c, sizeof ob->coded);
-        if (sys && strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0)
-            kb_strlcpy(ob->coded_system, sys + strlen(OID_PREFIX), sizeof ob->coded_system);
+        if (fit(ob->coded, sizeof ob->coded, c, rule)) return "valueCodeableConcept.coding.code";
+        if (sys && strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0 &&
+            fit(ob->coded_system, sizeof ob->coded_system, sys + strlen(OID_PREFIX), rule))
+            return "valueCodeableConcept.coding.system";
     } else if (vs) {
         ob->type = KB_OBS_ST;
         ob->text = kb_strdup(vs);

@@ -265,8 +265,9 @@ void kb_h_my_token_new(kb_req *r) {
     cJSON *j = r->body_len ? kb_req_json(r) : cJSON_CreateObject();
     if (!j) return;
     char label[64];
-    kb_strlcpy(label, jstr(j, "label") ? jstr(j, "label") : "device", sizeof label);
+    int rc = kb_req_str(r, j, "label", label, sizeof label, "device");
     cJSON_Delete(j);
+    if (rc) return;
     char token[KB_TOKEN_LEN];
     kb_err e = {{0}};
     long ttl = 90L * 86400;
@@ -368,9 +369,11 @@ void kb_h_point_rule_set(kb_req *r) {
     if (!j) return;
     kb_point_rule p;
     memset(&p, 0, sizeof p);
-    kb_strlcpy(p.rule, jstr(j, "rule") ? jstr(j, "rule") : "", sizeof p.rule);
-    kb_strlcpy(p.kind, jstr(j, "kind") ? jstr(j, "kind") : "", sizeof p.kind);
-    kb_strlcpy(p.item, jstr(j, "item") ? jstr(j, "item") : "", sizeof p.item);
+    if (kb_req_str(r, j, "rule", p.rule, sizeof p.rule, NULL) || kb_req_str(r, j, "kind", p.kind, sizeof p.kind, NULL) ||
+        kb_req_str(r, j, "item", p.item, sizeof p.item, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     p.threshold = jnum(j, "threshold");
     if (isnan(p.threshold) && strcmp(p.kind, "checkup") == 0) p.threshold = 0;
     double pts = jnum(j, "points"), cap = jnum(j, "cap");

@@ -110,6 +110,14 @@ void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ..
 void kb_reply_fhir(kb_req *r, int status, cJSON *body);
 /* Parses the request body as a JSON object; on failure replies 400. */
 cJSON *kb_req_json(kb_req *r);
+/* Copies src into dst (size bytes with the NUL) only when it fits whole:
+ * C_ERR, dst "", when it does not.  Request fields are refused rather than
+ * cut, since a cut name or id silently becomes another one. */
+int kb_copy_fit(char *dst, size_t size, const char *src);
+/* String member `name` of j into dst: an absent or non-string member copies
+ * dflt ("" when NULL); a value longer than size - 1 bytes replies 400
+ * field_too_long naming the field and its maximum, and returns C_ERR. */
+int kb_req_str(kb_req *r, const cJSON *j, const char *name, char *dst, size_t size, const char *dflt);
 /* Query-string argument or NULL. */
 const char *kb_req_arg(kb_req *r, const char *name);
 const char *kb_req_header(kb_req *r, const char *name);
