@@ -814,9 +814,8 @@ static void write_group(doc *d, int g, char (*urls)[64], cJSON *section) {
     cJSON_AddStringToObject(r, "effectiveDateTime", x->exam_date);
     cJSON *hm = cJSON_AddArrayToObject(r, "hasMember");
     /* Members follow this entry in order; their urls are known already. */
-    for (size_t k = firstm, pos = (size_t)d->n; k < x->n_obs; k++) {
+    for (size_t k = firstm; k < x->n_obs; k++) {
         if (x->obs[k].group != g) continue;
-        (void)pos;
         cJSON *m = ref(urls[k]);
         cJSON *ext = cJSON_CreateObject();
         cJSON_AddStringToObject(ext, "url", GROUP_REL);
