@@ -367,8 +367,8 @@ static void period_start(const cJSON *period, char out[11]) {
     if (!out[0] && is_date(s)) snprintf(out, 11, "%.10s", s);
 }
 
-/* Marks the members of each ObservationGroup (an Observation with
- * hasMember) with one group number and their relation (COMP, RSON). */
+/* Marks the members of each group (an Observation with hasMember) with
+ * one group number and their relation (COMP, RSON). */
 static int mark_groups(const cJSON *entries, int n, int *grp, char (*rel)[8], kb_fhir_in *in, kb_err *e) {
     int g = 0;
     for (int i = 0; i < n; i++) {
@@ -376,8 +376,12 @@ static int mark_groups(const cJSON *entries, int n, int *grp, char (*rel)[8], kb
         if (!jstr(res, "resourceType") || strcmp(jstr(res, "resourceType"), "Observation") != 0) continue;
         const cJSON *hm = jget(res, "hasMember");
         if (!hm) continue;
-        grp[i] = -1; /* the group itself is not an item */
         g++;
+        /* An IG ObservationGroup (a group code, no item) is not stored; an
+         * Observation with an item code and members is an hc08 group head
+         * (an item with a value of its own and entryRelationships), stored
+         * with the group's number and no relation. */
+        grp[i] = item_code(res) ? g : -1;
         const cJSON *m;
         int k = 0;
         cJSON_ArrayForEach(m, hm) {
@@ -779,7 +783,23 @@ static void write_range(cJSON *r, const kb_obs *o) {
     cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "referenceRange"), rr);
 }
 
-static void write_observation(doc *d, const kb_obs *o, char url[64]) {
+static cJSON *member_ref(const kb_obs *o, const char *url) {
+    cJSON *m = ref(url);
+    cJSON *ext = cJSON_CreateObject();
+    cJSON_AddStringToObject(ext, "url", GROUP_REL);
+    cJSON_AddStringToObject(ext, "valueCode", o->rel[0] ? o->rel : "COMP");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(m, "extension"), ext);
+    return m;
+}
+
+/* The members of group g (all but its head) as hasMember references. */
+static void add_members(const kb_exam *x, int g, char (*urls)[64], cJSON *r) {
+    cJSON *hm = cJSON_AddArrayToObject(r, "hasMember");
+    for (size_t k = 0; k < x->n_obs; k++)
+        if (x->obs[k].group == g && x->obs[k].rel[0]) cJSON_AddItemToArray(hm, member_ref(&x->obs[k], urls[k]));
+}
+
+static cJSON *write_observation(doc *d, const kb_obs *o, char url[64]) {
     cJSON *r = add_resource(d, "Observation", SD_ECHECKUP "JP_Observation_eCheckupGeneral", url);
     cJSON_AddStringToObject(r, "status", o->not_done ? "cancelled" : "final");
     cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
@@ -794,35 +814,31 @@ static void write_observation(doc *d, const kb_obs *o, char url[64]) {
         cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "interpretation"), concept(INTERP_SYSTEM, o->interp, NULL));
     if (o->method[0]) cJSON_AddItemToObject(r, "method", concept(METHOD_SYSTEM, o->method, NULL));
     write_range(r, o);
+    return r;
 }
 
-/* One ObservationGroup per group number, just before its first member.
- * hc08 groups carry no code of their own (nullFlavor="NA"); the IG's group
- * codes are the JLAC10 analyte code, the first five characters of the
- * members' item codes, so we take the first member's. */
-static void write_group(doc *d, int g, char (*urls)[64], cJSON *section) {
-    const kb_exam *x = d->x;
-    size_t firstm = 0;
-    while (x->obs[firstm].group != g) firstm++;
+/* A group without a head item becomes an IG ObservationGroup, written just
+ * before its first member.  hc08 groups of that kind carry no code
+ * (nullFlavor="NA"); the IG's group codes are the JLAC10 analyte code, the
+ * first five characters of the members' item codes, so we take the first
+ * member's. */
+static void write_group(doc *d, const kb_obs *firstm, char (*urls)[64], cJSON *section) {
     char code[6], url[64];
-    snprintf(code, sizeof code, "%.5s", x->obs[firstm].code);
+    snprintf(code, sizeof code, "%.5s", firstm->code);
     cJSON *r = add_resource(d, "Observation", SD_ECHECKUP "JP_ObservationGroup_eCheckupGeneral", url);
     cJSON_AddItemToArray(section, ref(url));
     cJSON_AddStringToObject(r, "status", "final");
     cJSON_AddItemToObject(r, "code", concept(GROUP_SYSTEM, code, NULL));
     add_ref(r, "subject", d->patient);
-    cJSON_AddStringToObject(r, "effectiveDateTime", x->exam_date);
-    cJSON *hm = cJSON_AddArrayToObject(r, "hasMember");
-    /* Members follow this entry in order; their urls are known already. */
-    for (size_t k = firstm; k < x->n_obs; k++) {
-        if (x->obs[k].group != g) continue;
-        cJSON *m = ref(urls[k]);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "url", GROUP_REL);
-        cJSON_AddStringToObject(ext, "valueCode", x->obs[k].rel[0] ? x->obs[k].rel : "COMP");
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(m, "extension"), ext);
-        cJSON_AddItemToArray(hm, m);
-    }
+    cJSON_AddStringToObject(r, "effectiveDateTime", d->x->exam_date);
+    add_members(d->x, firstm->group, urls, r);
+}
+
+/* The head of group g: its member without a relation, or -1. */
+static long group_head(const kb_exam *x, int g) {
+    for (size_t k = 0; k < x->n_obs; k++)
+        if (x->obs[k].group == g && !x->obs[k].rel[0]) return (long)k;
+    return -1;
 }
 
 static cJSON *section(cJSON *comp, const char *code, const char *title) {
@@ -867,22 +883,24 @@ static void write_observations(doc *d, cJSON *comp) {
     cJSON *results = section(comp, "01011", "特定健診検査結果セクション");
     cJSON *questions = NULL;
     char(*urls)[64] = kb_calloc(x->n_obs + 1, sizeof *urls);
-    /* Urls first, so a group can name members written after it. */
-    int base = d->n;
-    int *grp_first = kb_calloc(x->n_obs + 1, sizeof *grp_first);
+    /* Which observation opens a headless group (an ObservationGroup entry
+     * goes before it); urls first, so a group can name later members. */
+    int *opens = kb_calloc(x->n_obs + 1, sizeof *opens);
     int extra = 0;
     for (size_t k = 0; k < x->n_obs; k++) {
         int g = x->obs[k].group, seen = 0;
         for (size_t j = 0; j < k; j++) seen |= x->obs[j].group == g;
-        if (g > 0 && !seen) extra++, grp_first[k] = 1;
-        entry_uuid(d, base + (int)k + extra, urls[k]);
+        if (g > 0 && !seen && group_head(x, g) < 0) extra++, opens[k] = 1;
+        entry_uuid(d, d->n + (int)k + extra, urls[k]);
     }
     for (size_t k = 0; k < x->n_obs; k++) {
         const kb_obs *o = &x->obs[k];
-        if (grp_first[k]) write_group(d, o->group, urls, results);
+        if (opens[k]) write_group(d, o, urls, results);
         char url[64];
-        write_observation(d, o, url);
-        if (o->group > 0) continue;
+        cJSON *r = write_observation(d, o, url);
+        int head = o->group > 0 && !o->rel[0];
+        if (head) add_members(x, o->group, urls, r);
+        if (o->group > 0 && !head) continue; /* named by its group */
         if (is_question(o)) {
             if (!questions) questions = section(comp, "01012", "特定健診問診結果セクション");
             cJSON_AddItemToArray(questions, ref(url));
@@ -890,7 +908,7 @@ static void write_observations(doc *d, cJSON *comp) {
             cJSON_AddItemToArray(results, ref(url));
         }
     }
-    free(grp_first);
+    free(opens);
     free(urls);
 }
 
