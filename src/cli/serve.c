@@ -12,13 +12,15 @@ static int run(int argc, char **argv);
 const kb_command kb_cmd_serve = {
     "serve", "run the HTTP API (JSON + FHIR R4) and serve web/",
     "kenbank serve --data DIR [--listen HOST:PORT] [--threads N] [--timeout SEC]\n"
-    "                     [--max-body BYTES] [--login-rate N]\n\n"
+    "                     [--max-body BYTES] [--max-upload BYTES] [--login-rate N]\n\n"
     "Serves /api (JSON), /fhir (FHIR R4) and the files of web/ until SIGTERM or\n"
     "SIGINT, then finishes requests in flight, closes the stores and exits 0.\n"
     "--listen defaults to 127.0.0.1:8080; port 0 picks a free port. The bound\n"
     "address is printed as 'listening on http://HOST:PORT'. --threads (default 16)\n"
     "sizes the worker pool, --timeout (default 30) closes idle connections,\n"
-    "--max-body (default 1048576) limits request bodies (413 beyond), and\n"
+    "--max-body (default 1048576) limits request bodies (413 beyond),\n"
+    "--max-upload (default 268435456, 256 MiB) limits institution uploads, which\n"
+    "are streamed to a private temporary file, never held in memory, and\n"
     "--login-rate (default 10) caps login/enrol attempts per client IP per minute.\n\n"
     "kenbank serve --routes prints the route table (method, pattern, the roles\n"
     "allowed; 'anon' when no credentials are needed) and exits; the role-matrix\n"
@@ -53,8 +55,9 @@ static int run(int argc, char **argv) {
                                          {"timeout", required_argument, NULL, 'T'},
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"login-rate", required_argument, NULL, 'r'},
+                                         {"max-upload", required_argument, NULL, 'u'},
                                          {NULL, 0, NULL, 0}};
-    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, 10};
+    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, (size_t)256 << 20, 10};
     char host[64];
     long v;
     int c;
@@ -86,6 +89,11 @@ static int run(int argc, char **argv) {
             if (kb_cli_long(optarg, 1024, 1L << 30, &v))
                 return kb_cli_usage(&kb_cmd_serve, "--max-body must be 1024..1073741824");
             o.max_body = (size_t)v;
+            break;
+        case 'u':
+            if (kb_cli_long(optarg, 1024, 1L << 40, &v))
+                return kb_cli_usage(&kb_cmd_serve, "--max-upload must be 1024..1099511627776");
+            o.max_upload = (size_t)v;
             break;
         case 'r':
             if (kb_cli_long(optarg, 1, 1000000, &v)) return kb_cli_usage(&kb_cmd_serve, "--login-rate must be >= 1");

@@ -46,7 +46,7 @@ const kb_route kb_routes[] = {
     {"POST", "/api/points/rules", R(INSURER) | R(ADMIN), 0, kb_h_point_rule_set},
     {"GET", "/api/insurer/dashboard", R(INSURER) | R(ADMIN), 0, kb_h_dashboard},
     {"GET", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_uploads},
-    {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_upload},
+    {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), KB_R_STREAM_BODY, kb_h_upload},
     {"GET", "/api/users", R(ADMIN), 0, kb_h_users},
     {"POST", "/api/users", R(ADMIN), 0, kb_h_user_add},
     {"POST", "/api/users/{}/disable", R(ADMIN), 0, kb_h_user_disable},
@@ -216,6 +216,28 @@ static int authorise(const kb_route *rt, kb_req *r) {
 static atomic_int standby;
 void kb_router_set_standby(int on) { atomic_store(&standby, on); }
 int kb_router_standby(void) { return atomic_load(&standby); }
+
+const kb_route *kb_dispatch_admit(kb_req *r) {
+    for (size_t i = 0; i < kb_routes_len; i++) {
+        const kb_route *rt = &kb_routes[i];
+        if (!(rt->flags & KB_R_STREAM_BODY) || strcmp(rt->method, r->method) != 0 || !match(rt->pattern, r->path, r))
+            continue;
+        r->route = rt;
+        if (kb_router_standby()) {
+            kb_reply_error(r, 503, "standby", "this server reads from a standby database; send %s %s to the primary's server",
+                           r->method, r->path);
+            return NULL;
+        }
+        kb_err e = {{0}};
+        if (authenticate(r, &e)) {
+            fprintf(stderr, "kenbank serve: authentication: %s\n", e.msg);
+            kb_reply_error(r, 500, "internal", "authentication failed");
+            return NULL;
+        }
+        return authorise(rt, r) ? NULL : rt;
+    }
+    return NULL;
+}
 
 void kb_dispatch(kb_req *r) {
     const kb_route *path_hit = NULL;

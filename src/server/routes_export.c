@@ -131,7 +131,7 @@ void kb_h_my_export_xml(kb_req *r) {
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y%m%d", &tm);
-    kb_hc08_meta m = {created, NULL, NULL};
+    kb_hc08_meta m = {created, NULL, NULL, 0};
     if (kb_hc08_write(&x, &m, &b, &e) != C_OK) {
         /* e.g. a source that sent no 10-digit institution number: the
          * schema cannot carry the exam, so say which field is missing. */

@@ -707,7 +707,7 @@ void kb_h_upload(kb_req *r) {
         kb_reply_error(r, 400, "bad_request", "query source: required for an account without an organisation");
         return;
     }
-    if (r->body_len == 0) {
+    if (r->body_len == 0 || !r->body_file) {
         kb_reply_error(r, 400, "bad_request", "request body: the file is empty");
         return;
     }
@@ -727,9 +727,9 @@ void kb_h_upload(kb_req *r) {
         return;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(r->body, 1, r->body_len, f) == r->body_len;
-    if (f && fclose(f) != 0) ok = 0;
+    /* The body was streamed to a private file as it arrived (KB_R_STREAM_BODY);
+     * it moves under its own name so the importer names it in messages. */
+    int ok = r->body_file && rename(r->body_file, path) == 0;
     kb_import_stats stats;
     memset(&stats, 0, sizeof stats);
     int rc = C_ERR;
@@ -750,7 +750,7 @@ void kb_h_upload(kb_req *r) {
     }
     unlink(path);
     rmdir(dir);
-    const char *status = rc ? "failed" : stats.exams_quarantined ? "partial" : "ok";
+    const char *status = rc ? "failed" : stats.exams_quarantined || stats.findings ? "partial" : "ok";
     kb_err e3 = {{0}};
     if (upload_done(r->d, id, status, &stats, rc ? e.msg : "", &e3)) {
         internal(r, &e3);
@@ -771,6 +771,13 @@ void kb_h_upload(kb_req *r) {
     cJSON_AddNumberToObject(o, "replaced", stats.exams_replaced);
     cJSON_AddNumberToObject(o, "quarantined", stats.exams_quarantined);
     cJSON_AddNumberToObject(o, "duplicates", stats.duplicates);
+    /* every archive entry accounted for, as `kenbank import` prints it */
+    cJSON *kinds = cJSON_AddObjectToObject(o, "entries");
+    for (int k = 0; k < KB_ENTRY_KINDS; k++)
+        if (stats.entries[k]) cJSON_AddNumberToObject(kinds, kb_mhlw_entry_kind_name((kb_entry_kind)k), stats.entries[k]);
+    cJSON_AddNumberToObject(o, "settlements", stats.claims);
+    cJSON_AddNumberToObject(o, "guidance", stats.guidance);
+    if (stats.findings) cJSON_AddStringToObject(o, "finding", stats.finding);
     if (upload_json(r->d, source, dir, o, &e3)) {
         cJSON_Delete(o);
         internal(r, &e3);

@@ -29,6 +29,7 @@ typedef struct kb_server_opts {
     int threads;
     int timeout;      /* idle connection timeout, seconds */
     size_t max_body;  /* request body limit, bytes */
+    size_t max_upload; /* limit for routes that stream their body to disk (uploads) */
     int login_rate;   /* login/enrol attempts per IP per minute */
 } kb_server_opts;
 
@@ -44,6 +45,10 @@ typedef struct kb_req {
     const char *method, *path, *client_ip;
     const char *body;
     size_t body_len;
+    /* A KB_R_STREAM_BODY route's body is on disk, never in memory: this
+     * private file (0600, removed after the request) holds body_len bytes,
+     * and body is NULL.  The handler may rename it away. */
+    const char *body_file;
     kb_data *d;
     kb_principal who;
     char pseudonym[KB_PSEUDONYM_LEN]; /* the individual's own, "" otherwise */
@@ -64,7 +69,8 @@ enum {
     KB_R_PUBLIC = 1,      /* no credentials needed */
     KB_R_OWN_EXAM = 2,    /* individuals: param 0 must be an exam of their own */
     KB_R_PROVIDER_CONSENT = 4, /* param 0 is a pseudonym that granted provider_sharing to the caller's org */
-    KB_R_SESSION_ONLY = 8 /* not with a bearer token */
+    KB_R_SESSION_ONLY = 8, /* not with a bearer token */
+    KB_R_STREAM_BODY = 16  /* body streamed to a file up to max_upload (archives of real size) */
 };
 
 struct kb_route {
@@ -77,6 +83,14 @@ struct kb_route {
 
 extern const kb_route kb_routes[];
 extern const size_t kb_routes_len;
+
+/* For a request whose route streams its body: authenticates and
+ * authorises it from its headers alone, before a byte of the body is
+ * stored, so nobody can fill the disk without the right to upload.
+ * Returns the route (r->route set) when it may go on; NULL when the route
+ * does not stream (nothing done), or with r->status and the reply set when
+ * it is refused. */
+const kb_route *kb_dispatch_admit(kb_req *r);
 
 /* Routes a request: match, authenticate, authorise, run.  Sets r->status
  * (404 when nothing matches; the caller then tries static files). */

@@ -183,6 +183,24 @@ const kb_migration kb_identity_schema[] = {
       * that is a scan of every person per merge. */
      "CREATE INDEX persons_merged ON persons(merged_into) WHERE merged_into IS NOT NULL;",
      NULL},
+    {8, "archive documents that are not exams",
+     /* owner: ingest/archive_docs.c.  Settlements (cc08, gc08) and
+      * 特定保健指導 documents (hg08) arrive in the same archives as exams.
+      * They name the person, so they are sealed here like quarantine.  A
+      * checkup settlement is tied to the exam it pays for by that exam's
+      * record token (exams.record_key in the research store). */
+     "CREATE TABLE archive_documents ("
+     "  id {id},"
+     "  source TEXT NOT NULL,"
+     "  file TEXT NOT NULL,"
+     "  kind TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  exam_record_key TEXT,"
+     "  claim_amount BIGINT,"
+     "  sealed_raw {blob} NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX archive_documents_exam ON archive_documents(exam_record_key) WHERE exam_record_key IS NOT NULL;",
+     NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 

@@ -118,7 +118,12 @@ export async function upload() {
       });
       bar.value = 100;
       status.textContent = t(`upload.status.${r.status}`, { a: r.accepted, q: r.quarantined, d: r.duplicates });
-      result.replaceChildren(h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
+      const n = r.entries || {};
+      const parts = [];
+      // every archive entry accounted for, not only the exams
+      if (Object.keys(n).length) parts.push(h('p', { id: 'upload-entries', text: t('upload.entries', { e: n.exam || 0, c: n.claim || 0, g: n.guidance || 0, o: (n.other || 0) + (n.schema || 0) }) }));
+      if (r.finding) parts.push(h('p', { class: 'error', text: t('upload.noExam') }));
+      result.replaceChildren(...parts, h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
     } catch (err) { status.textContent = err.message; }
   });
   mount(h('h1', { text: t('upload.title') }), h('p', { class: 'lead', text: t('upload.lead') }),
