@@ -79,6 +79,14 @@ static void sample(kb_exam *x) {
     why->text = kb_strdup("詳細な健診");
     why->group = 1;
     kb_strlcpy(why->rel, "RSON", sizeof why->rel);
+    /* an hc08 group under a coded head: the head has a value and no relation */
+    kb_obs *head = add(x, "9A110161000000049", KB_OBS_ST);
+    head->text = kb_strdup("不整脈");
+    head->group = 2;
+    kb_obs *ecg = add(x, "9A110160800000049", KB_OBS_ST);
+    ecg->text = kb_strdup("心房細動");
+    ecg->group = 2;
+    kb_strlcpy(ecg->rel, "COMP", sizeof ecg->rel);
 }
 
 static char *write_text(const kb_exam *x) {
@@ -165,14 +173,20 @@ static void test_document_shape(void **state) {
     assert_string_equal(cJSON_GetObjectItem(d, "type")->valuestring, "document");
     cJSON *sec = cJSON_GetObjectItem(comp, "section");
     assert_int_equal(cJSON_GetArraySize(sec), 2); /* results 01011, questionnaire 01012 */
-    int groups = 0, observations = 0;
+    int groups = 0, observations = 0, heads = 0;
     cJSON *en;
     cJSON_ArrayForEach(en, entries) {
         cJSON *r = cJSON_GetObjectItem(en, "resource");
         if (strcmp(cJSON_GetObjectItem(r, "resourceType")->valuestring, "Observation") != 0) continue;
         cJSON *hm = cJSON_GetObjectItem(r, "hasMember");
-        if (!hm) {
-            observations++;
+        const char *sys = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "code"), "coding"), 0),
+                                              "system")->valuestring;
+        if (strcmp(sys, "urn:oid:1.2.392.200119.6.1005") == 0) observations++;
+        if (!hm) continue;
+        if (observations && strcmp(sys, "urn:oid:1.2.392.200119.6.1005") == 0) {
+            /* the coded head holds its one member */
+            heads++;
+            assert_int_equal(cJSON_GetArraySize(hm), 1);
             continue;
         }
         groups++;
@@ -182,6 +196,7 @@ static void test_document_shape(void **state) {
         assert_string_equal(rel, "RSON");
     }
     assert_int_equal(groups, 1);
+    assert_int_equal(heads, 1);
     assert_int_equal(observations, (int)x.n_obs);
     cJSON_Delete(d);
     free(s);
