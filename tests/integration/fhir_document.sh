@@ -94,8 +94,14 @@ ITEMS='.entry.filter(e=>e.resource.resourceType=="Observation" && e.resource.cod
 # the generator writes 詳細な健診 creatinine groups: one ObservationGroup here
 [ "$(obs_of d "$E1" | awk -F'|' '$11 > 0' | wc -l)" -gt 0 ] || fail "test setup: the generated exam has no group"
 [ "$(jget '.entry.filter(e=>e.resource.hasMember).length' < doc1.json)" = 1 ] || fail "the creatinine group as an ObservationGroup"
-[ "$(jget '.entry[1].resource.birthDate' < doc1.json)" = "$(kb_sql d identity "SELECT birth_date FROM person_records WHERE record_id='$RID'" 2>/dev/null ||
-  jget '.entry[1].resource.birthDate' < doc1.json)" ] || fail "birth date from the identity store"
+# identity from the identity store: the generator's truth for that record
+IFS=, read -r _ _ _ _ FKANA _ _ BIRTH _ _ INSURER _ NUMBER _ < <(grep ",$RID," pop/identities.csv)
+[ "$(jget '.entry[1].resource.birthDate' < doc1.json)" = "$BIRTH" ] || fail "Patient.birthDate"
+[ "$(jget '.entry[1].resource.name.find(n=>n.extension[0].valueCode=="SYL").family' < doc1.json)" = "$FKANA" ] || fail "Patient kana name"
+[ "$(jget '.entry.find(e=>e.resource.resourceType=="Organization" && e.resource.type[0].coding[0].code=="ins").resource.identifier[0].value' < doc1.json)" = "$INSURER" ] ||
+  fail "insurer Organization"
+[ "$(jget '.entry.find(e=>e.resource.resourceType=="Coverage").resource.extension.find(x=>x.url.endsWith("InsuredPersonNumber")).valueString' < doc1.json)" = "$NUMBER" ] ||
+  fail "Coverage 番号"
 kb_sql d research "SELECT action||' '||result||' '||detail FROM audit_log" | grep -q "^fhir.document ok exam $E1 eCheckupReport$" ||
   fail "document read not audited: $(kb_sql d research "SELECT action, detail FROM audit_log" | tail -3)"
 OTHER=$(kb_sql d research "SELECT id FROM exams WHERE subject_id <> (SELECT subject_id FROM exams WHERE id = $E1) LIMIT 1")
