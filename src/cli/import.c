@@ -9,10 +9,11 @@
 static int run(int argc, char **argv);
 
 const kb_command kb_cmd_import = {
-    "import", "import checkup results: MHLW zips, hc08 XML files or directories, CSV",
+    "import", "import checkup results: MHLW zips, hc08 XML files or directories, CSV, FHIR JSON",
     "kenbank import --data DIR --source NAME PATH...\n\n"
     "PATH is an MHLW submission zip, an hc08 XML file, a CSV file in the\n"
-    "generator's layout, or a directory of them (searched recursively).\n"
+    "generator's layout, a FHIR Bundle (.json: an eCheckupReport document or a\n"
+    "transaction, one exam each), or a directory of them (searched recursively).\n"
     "Records that break a rule are quarantined (kenbank quarantine list); the\n"
     "rest go in. Importing the same file again adds nothing; a changed exam\n"
     "with the same record id becomes a new version.\n\n"

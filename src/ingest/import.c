@@ -1,5 +1,6 @@
 /* import.c -- validate, link and store exams; quarantine what fails. */
 #include "ingest/import.h"
+#include "ingest/import_fhir.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -1232,6 +1233,7 @@ static int import_file(kb_importer *imp, const char *path, kb_err *e) {
     }
     kb_import_stats before = imp->st;
     if (ends_with(path, ".csv")) rc = import_csv(imp, path, e);
+    else if (ends_with(path, ".json")) rc = kb_import_fhir_file(imp, path, e) < 0 ? C_ERR : C_OK;
     else if (ends_with(path, ".zip")) {
         rc = import_zip(imp, path, e);
     } else {
@@ -1265,8 +1267,8 @@ int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
     struct stat sb;
     if (stat(path, &sb) != 0) return kb_errf(e, "%s: %s", path, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) {
-        if (!ends_with(path, ".csv") && !ends_with(path, ".zip") && !ends_with(path, ".xml"))
-            return kb_errf(e, "%s: not a format kenbank imports (.zip MHLW archive, .xml hc08, .csv)", path);
+        if (!ends_with(path, ".csv") && !ends_with(path, ".zip") && !ends_with(path, ".xml") && !ends_with(path, ".json"))
+            return kb_errf(e, "%s: not a format kenbank imports (.zip MHLW archive, .xml hc08, .csv, .json FHIR)", path);
         return import_file(imp, path, e);
     }
     /* Sorted, so imports are reproducible whatever the directory order. */
@@ -1291,7 +1293,8 @@ int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
         snprintf(child, sizeof child, "%s/%s", path, names[i]);
         struct stat cs;
         if (rc == C_OK && stat(child, &cs) == 0 &&
-            (S_ISDIR(cs.st_mode) || ends_with(child, ".csv") || ends_with(child, ".zip") || ends_with(child, ".xml")))
+            (S_ISDIR(cs.st_mode) || ends_with(child, ".csv") || ends_with(child, ".zip") || ends_with(child, ".xml") ||
+             ends_with(child, ".json")))
             rc = kb_import_path(imp, child, e);
         free(names[i]);
     }

@@ -87,6 +87,7 @@ const kb_route kb_routes[] = {
     {"GET", "/fhir/Consent/{}", R(INDIVIDUAL) | R(PROVIDER), 0, kb_h_fhir_consent_read},
     {"GET", "/fhir/ResearchStudy", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_fhir_study_search},
     {"GET", "/fhir/ResearchStudy/{}", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_fhir_study_read},
+    {"GET", "/fhir/Composition/{}/$document", R(INDIVIDUAL), KB_R_OWN_EXAM, kb_h_fhir_document},
     {"GET", "/fhir/Group/{}", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_fhir_group_read},
     {"POST", "/fhir", R(INSTITUTION) | R(ADMIN), 0, kb_h_fhir_transaction},
     {"POST", "/fhir/", R(INSTITUTION) | R(ADMIN), 0, kb_h_fhir_transaction}, /* clients post to base + "/" */

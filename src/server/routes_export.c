@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "formats/fhir_checkup.h"
 #include "formats/hc08_write.h"
 #include "ingest/stored.h"
 #include "ident/pseudonym.h"
@@ -59,18 +60,12 @@ static int source_identity(kb_req *r, const char *source, const char *rkey, kb_e
     return 1;
 }
 
-void kb_h_my_export_xml(kb_req *r) {
+/* The caller's own current exam `want` (0: the latest), with the identity
+ * of its source record and every stored observation, for the member's
+ * downloads (hc08 and eCheckupReport).  Returns the exam id, or 0 after
+ * replying (404 for none or not one's own, 500 on a store failure). */
+int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x) {
     kb_err e = {{0}};
-    const char *want = kb_req_arg(r, "exam");
-    long long exam_id = 0;
-    if (want) {
-        char *end;
-        exam_id = strtoll(want, &end, 10);
-        if (*want == '\0' || *end != '\0' || exam_id <= 0) {
-            kb_reply_error(r, 400, "bad_request", "query parameter exam: '%s' is not an exam id", want);
-            return;
-        }
-    }
     kb_stmt *st;
     if (kb_db_cached(r->d->research,
                      "SELECT x.id, x.source, x.record_key, x.exam_date, x.performer_org FROM exams x "
@@ -78,45 +73,65 @@ void kb_h_my_export_xml(kb_req *r) {
                      "AND (? = 0 OR x.id = ?) ORDER BY x.exam_date DESC, x.id DESC LIMIT 1",
                      &st, &e)) {
         kb_reply_error(r, 500, "internal", "internal error");
-        return;
+        return 0;
     }
     kb_bind_text(st, 1, r->pseudonym);
-    kb_bind_int(st, 2, exam_id);
-    kb_bind_int(st, 3, exam_id);
+    kb_bind_int(st, 2, want);
+    kb_bind_int(st, 3, want);
     int rc = kb_stmt_step(st, &e);
     if (rc != 1) {
-        if (rc < 0) fprintf(stderr, "kenbank serve: export.xml: %s\n", e.msg);
+        if (rc < 0) fprintf(stderr, "kenbank serve: %s: %s\n", r->path, e.msg);
         if (rc < 0) kb_reply_error(r, 500, "internal", "internal error");
-        else if (want) kb_reply_error(r, 404, "not_found", "exam %s not found", want);
+        else if (want) kb_reply_error(r, 404, "not_found", "exam %lld not found", want);
         else kb_reply_error(r, 404, "not_found", "no exams to export");
-        return;
+        return 0;
     }
-    kb_exam x;
-    kb_exam_init(&x);
     int64_t id = kb_col_int(st, 0);
     char source[64], rkey[KB_PSEUDONYM_LEN];
     kb_strlcpy(source, kb_col_text(st, 1), sizeof source);
     kb_strlcpy(rkey, kb_col_text(st, 2), sizeof rkey);
-    kb_strlcpy(x.source, source, sizeof x.source);
-    kb_strlcpy(x.exam_date, kb_col_text(st, 3), sizeof x.exam_date);
-    if (!kb_col_is_null(st, 4)) kb_strlcpy(x.performer_org, kb_col_text(st, 4), sizeof x.performer_org);
+    kb_strlcpy(x->source, source, sizeof x->source);
+    kb_strlcpy(x->exam_date, kb_col_text(st, 3), sizeof x->exam_date);
+    if (!kb_col_is_null(st, 4)) kb_strlcpy(x->performer_org, kb_col_text(st, 4), sizeof x->performer_org);
     kb_stmt_reset(st);
-    snprintf(x.record_id, sizeof x.record_id, "kenbank-%lld", (long long)id);
+    snprintf(x->record_id, sizeof x->record_id, "kenbank-%lld", (long long)id);
+    if (source_identity(r, source, rkey, x, &e) < 0 || kb_stored_observations(r->d->research, id, x, &e) != C_OK) {
+        fprintf(stderr, "kenbank serve: %s: exam %lld: %s\n", r->path, (long long)id, e.msg);
+        kb_reply_error(r, 500, "internal", "internal error");
+        return 0;
+    }
+    return id;
+}
 
+/* ?exam=ID: 0 when absent, -1 after replying 400. */
+static long long exam_arg(kb_req *r) {
+    const char *want = kb_req_arg(r, "exam");
+    if (!want) return 0;
+    char *end;
+    long long id = strtoll(want, &end, 10);
+    if (*want == '\0' || *end != '\0' || id <= 0) {
+        kb_reply_error(r, 400, "bad_request", "query parameter exam: '%s' is not an exam id", want);
+        return -1;
+    }
+    return id;
+}
+
+void kb_h_my_export_xml(kb_req *r) {
+    kb_err e = {{0}};
+    long long want = exam_arg(r);
+    if (want < 0) return;
+    kb_exam x;
+    kb_exam_init(&x);
+    kb_buf b;
+    kb_buf_init(&b);
+    int64_t id = kb_my_exam_load(r, want, &x);
+    if (!id) goto done;
     char created[9];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y%m%d", &tm);
     kb_hc08_meta m = {created, NULL, NULL, 0};
-    kb_buf b;
-    kb_buf_init(&b);
-    int found = source_identity(r, source, rkey, &x, &e);
-    if (found < 0 || kb_stored_observations(r->d->research, id, &x, &e) != C_OK) {
-        fprintf(stderr, "kenbank serve: export.xml: exam %lld: %s\n", (long long)id, e.msg);
-        kb_reply_error(r, 500, "internal", "internal error");
-        goto done;
-    }
     if (kb_hc08_write(&x, &m, &b, &e) != C_OK) {
         /* e.g. a source that sent no 10-digit institution number: the
          * schema cannot carry the exam, so say which field is missing. */
@@ -133,5 +148,42 @@ void kb_h_my_export_xml(kb_req *r) {
     r->ctype = "application/xml; charset=utf-8";
 done:
     kb_buf_free(&b);
+    kb_exam_free(&x);
+}
+
+/* GET /fhir/Composition/{exam id}/$document: the same exam as the hc08
+ * download, as an eCheckupReport document.  The Composition has no row of
+ * its own: its id is the exam id the portal lists. */
+void kb_h_fhir_document(kb_req *r) {
+    kb_err e = {{0}};
+    char *end;
+    long long want = strtoll(r->params[0], &end, 10);
+    if (*end != '\0' || want <= 0) {
+        kb_reply_error(r, 404, "not_found", "Composition/%s not found", r->params[0]);
+        return;
+    }
+    kb_exam x;
+    kb_exam_init(&x);
+    int64_t id = kb_my_exam_load(r, want, &x);
+    if (!id) goto done;
+    char doc_id[32], ts[32];
+    snprintf(doc_id, sizeof doc_id, "kenbank-%lld", (long long)id);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON *doc;
+    if (kb_fhir_checkup_write(&x, doc_id, ts, &doc, &e) != C_OK) {
+        kb_reply_error(r, 422, "unexportable", "%s", e.msg);
+        goto done;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "exam %lld eCheckupReport", (long long)id);
+    if (kb_req_audit(r, "fhir.document", r->pseudonym, "self", "ok", detail)) {
+        cJSON_Delete(doc);
+        goto done;
+    }
+    kb_reply_fhir(r, 200, doc);
+done:
     kb_exam_free(&x);
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "auth/auth.h"
+#include "domain/exam.h"
 #include "ident/pseudonym.h"
 #include "store/datadir.h"
 #include "util/buf.h"
@@ -186,6 +187,10 @@ void kb_h_fhir_study_read(kb_req *r);
 void kb_h_fhir_group_read(kb_req *r);
 void kb_h_fhir_transaction(kb_req *r);
 void kb_h_my_export_xml(kb_req *r); /* routes_export.c */
+void kb_h_fhir_document(kb_req *r);  /* routes_export.c */
+/* The caller's own current exam (want = exam id, 0 = latest) with identity
+ * and observations; returns its id, or 0 after replying. */
+int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x);
 /* routes_portal.c: the web portal's endpoints. */
 void kb_h_my_results(kb_req *r);
 void kb_h_my_sensors(kb_req *r);

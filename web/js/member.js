@@ -369,9 +369,18 @@ export async function download() {
         h('a', { class: 'btn', id: 'dl-fhir', href: '/fhir/Patient/$everything', download: 'kenbank-fhir.json', text: t('download.fhirButton') })),
       card(t('download.xml'), h('p', { text: t('download.xmlText') }),
         h('a', { class: 'btn', id: 'dl-xml', href: '/api/me/export.xml', download: 'kenbank-hc08.xml', text: t('download.xmlButton') }),
+        // The same exam as the national FHIR checkup report (eCheckupReport);
+        // $document needs an exam id, and /api/me/exams lists the latest first.
+        exams.length ? h('p', {}, h('a', { class: 'btn', id: 'dl-ecr', href: ecr(exams[0]), download: `kenbank-echeckup-${exams[0].exam_date}.json`, text: t('download.ecrButton') })) : null,
         exams.length > 1 ? h('p', { class: 'small', text: t('download.xmlEach') }) : null,
         exams.length > 1 ? h('ul', { class: 'dl-list' }, exams.map((x) => h('li', {},
-          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date })))) : null)));
+          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date }),
+          ' ',
+          h('a', { class: 'dl-ecr small', href: ecr(x), download: `kenbank-echeckup-${x.exam_date}.json`, text: t('download.ecrEach') })))) : null)));
+}
+
+function ecr(exam) {
+  return `/fhir/Composition/${encodeURIComponent(exam.id)}/$document`;
 }
 
 export { session };
