@@ -33,6 +33,9 @@ done
 # Debian's), so ask for the commands, not the packages.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Tests craft archives the way third-party tools write them (zip entry
+# names kenbank's own writer never produces) with Python's zipfile.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -9,6 +9,7 @@
 #include "analytics/anon.h"
 #include "analytics/export.h"
 #include "audit/audit.h"
+#include "biobank/application.h"
 #include "consent/consent.h"
 #include "domain/items.h"
 #include "ident/pseudonym.h"
@@ -50,6 +51,35 @@ static int resolve(const char *spec, item_col *c, kb_err *e) {
     if (c->ncodes == 1 && strcmp(c->codes[0], CODE_HEIGHT) == 0) c->qi = 1;
     if (c->ncodes == 1 && strcmp(c->codes[0], CODE_WEIGHT) == 0) c->qi = 2;
     return C_OK;
+}
+
+/* Every requested item must be one the project was approved for: each of
+ * its codes among the codes of the approved data items (names and codes
+ * both resolve through the query language, so "HbA1c" approves its code). */
+static int items_approved(const kb_app_approval *ap, const item_col *items, size_t n, kb_err *e) {
+    char (*ok)[18] = kb_calloc(MAX_ITEMS * KB_CQ_MAX_CODES, sizeof *ok);
+    size_t nok = 0;
+    char *list = kb_strdup(ap->app.data_items), *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        item_col c;
+        kb_err ignore;
+        memset(&c, 0, sizeof c);
+        if (!*tok || resolve(tok, &c, &ignore)) continue; /* approves nothing we could export */
+        for (size_t i = 0; i < c.ncodes && nok < MAX_ITEMS * KB_CQ_MAX_CODES; i++) kb_strlcpy(ok[nok++], c.codes[i], 18);
+    }
+    free(list);
+    int rc = C_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        for (size_t c = 0; c < items[i].ncodes && !rc; c++) {
+            size_t k = 0;
+            while (k < nok && strcmp(ok[k], items[i].codes[c])) k++;
+            if (k == nok)
+                rc = kb_errf(e, "export: item '%s' is outside what project %lld was approved for (data items: %s)",
+                             items[i].header, (long long)ap->app.id, ap->app.data_items[0] ? ap->app.data_items : "none");
+        }
+    free(ok);
+    return rc;
 }
 
 static int cmp_dbl(const void *a, const void *b) {
@@ -182,6 +212,15 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     if (o->k < 2) return kb_errf(e, "export: k must be at least 2");
     if (o->l >= 2 && !o->sensitive) return kb_errf(e, "export: l-diversity needs a sensitive column");
     if (o->suppress < 0 || o->suppress > 0.5) return kb_errf(e, "export: suppression limit must be within 0..0.5");
+    /* The project first: nothing is read for an export no approval covers. */
+    kb_app_approval ap;
+    int ok = kb_app_approved(d, o->project, &ap, e);
+    if (ok <= 0) return ok < 0 ? C_ERR : kb_err_prefix(e, "export: ");
+    if (strcmp(o->purpose, ap.app.purpose))
+        return kb_errf(e, "export: purpose %s is outside what project %lld was approved for (%s)", o->purpose,
+                       (long long)ap.app.id, ap.app.purpose);
+    char project[24]; /* canonical, so "042" and "42" share pseudonyms */
+    snprintf(project, sizeof project, "%lld", (long long)ap.app.id);
     double t0 = now_ms();
     kb_cq *q = NULL;
     int rc = o->query_json ? kb_cohort_parse_json(o->query, strlen(o->query), &q, e) : kb_cohort_parse(o->query, &q, e);
@@ -201,6 +240,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
         }
         free(list);
     }
+    if (!rc) rc = items_approved(&ap, items, nitems, e);
     int own = 0;
     uint8_t *member = NULL;
     int64_t *person = NULL;
@@ -275,7 +315,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
             r->unlinked++;
             continue;
         }
-        kb_pseudonym_project(&d->keys, o->project, person[i], rows[nrows].pid);
+        kb_pseudonym_project(&d->keys, project, person[i], rows[nrows].pid);
         rows[nrows++].subj = (uint32_t)i;
     }
     /* Row order by project pseudonym: nothing about the store's order leaks. */
@@ -537,7 +577,9 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
         rc = kb_errf(e, "export: cannot write %s", path);
         goto done;
     }
-    fprintf(f, "project: %s\npurpose: %s\nquery: %s\n", o->project, o->purpose, norm.s);
+    fprintf(f, "project: %s %s\napproved: %s (application state %s; data items %s)\npurpose: %s\nquery: %s\n",
+            project, ap.app.title, ap.approved_at[0] ? ap.approved_at : "unknown", ap.app.state,
+            ap.app.data_items[0] ? ap.app.data_items : "none", o->purpose, norm.s);
     fprintf(f, "cohort: %zu subjects; consenting (%s): %zu; without an identity record: %zu; rows: %zu\n", r->cohort,
             o->purpose, r->consenting, r->unlinked, r->rows);
     fprintf(f, "guarantee: %zu-anonymity", o->k);
@@ -567,7 +609,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
                                &st, e))) {
         kb_bind_text(st, 1, now);
         kb_bind_text(st, 2, o->actor ? o->actor : "cli");
-        kb_bind_text(st, 3, o->project);
+        kb_bind_text(st, 3, project);
         kb_bind_text(st, 4, o->purpose);
         kb_bind_text(st, 5, norm.s);
         kb_bind_text(st, 6, o->items ? o->items : "");
@@ -582,8 +624,8 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     }
     if (!rc) {
         char detail[1024];
-        snprintf(detail, sizeof detail, "project %s: %zu rows, k=%zu l=%zu, %zu suppressed, loss %.4f; query %s",
-                 o->project, r->rows, o->k, o->l, r->suppressed, r->loss, norm.s);
+        snprintf(detail, sizeof detail, "project %s (%.200s, approved %s): %zu rows, k=%zu l=%zu, %zu suppressed, "
+                 "loss %.4f; query %s", project, ap.app.title, ap.approved_at, r->rows, o->k, o->l, r->suppressed, r->loss, norm.s);
         rc = kb_audit_append(d, o->actor ? o->actor : "cli", "admin", "export", "", o->purpose, "ok", detail, e);
     }
     kb_buf_free(&norm);

@@ -82,6 +82,113 @@ int kb_app_transition_allowed(const char *from, const char *to, kb_role role, ch
     return i >= 0 && (table[i].roles & KB_ROLE_BIT(role)) != 0;
 }
 
+static int is_review_stage(const char *s) {
+    return !strcmp(s, "scientific_review") || !strcmp(s, "ethics_review") || !strcmp(s, "appeal");
+}
+
+/* A decision is a move out of a review stage that approves or rejects;
+ * returning for changes and withdrawal are not. */
+static int is_decision(const char *from, const char *to) {
+    return is_review_stage(from) && strcmp(to, "returned_for_changes") && strcmp(to, "withdrawn");
+}
+
+/* Actor names are "user@org" when the account has an org, an owner is the
+ * bare username, and the CLI's --actor is free text: compare the user part. */
+static int same_user(const char *a, const char *b) {
+    size_t n = strcspn(a, "@");
+    return n && n == strcspn(b, "@") && !strncmp(a, b, n);
+}
+
+/* Separation of duties, THE rule: a review decision is taken neither by the
+ * applicant nor by whoever opened the review (the last move into a review
+ * stage from outside one: screening -> scientific_review, or the applicant's
+ * appeal), so no one account carries an application from screening to
+ * approval.  C_OK when actor may decide; the refusal names both. */
+static int decision_sod(kb_data *d, const kb_application *a, const kb_actor *actor, const char *to, kb_err *e) {
+    if (!is_decision(a->state, to)) return C_OK;
+    if (same_user(actor->name, a->owner))
+        return kb_errf(e, "application %lld: %s may not decide %s -> %s on their own application (rule: separation "
+                          "of duties, the reviewer is not the applicant)",
+                       (long long)a->id, actor->name, a->state, to);
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "SELECT actor FROM bb_app_events WHERE app_id = ? AND to_state IN ('scientific_review', "
+                     "'ethics_review', 'appeal') AND from_state NOT IN ('scientific_review', 'ethics_review', 'appeal') "
+                     "ORDER BY id DESC LIMIT 1",
+                     &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, a->id);
+    int r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    int opener = r == 1 && same_user(kb_col_text(st, 0), actor->name);
+    if (r == 1) kb_stmt_reset(st);
+    if (opener)
+        return kb_errf(e, "application %lld: %s may not decide %s -> %s after moving it to review (rule: separation "
+                          "of duties, another reviewer decides)",
+                       (long long)a->id, actor->name, a->state, to);
+    return C_OK;
+}
+
+int kb_app_next_states(kb_data *d, const kb_application *a, const kb_actor *actor, kb_role role, char *out, size_t n,
+                       kb_err *e) {
+    out[0] = '\0';
+    for (size_t i = 0; i < KB_ARRAY_LEN(table); i++) {
+        if (strcmp(table[i].from, a->state) || !(table[i].roles & KB_ROLE_BIT(role)) || (table[i].roles & SYSTEM))
+            continue;
+        kb_err why = {{0}};
+        int rc = decision_sod(d, a, actor, table[i].to, &why);
+        if (rc && !strstr(why.msg, "separation of duties")) {
+            *e = why;
+            return C_ERR;
+        }
+        if (!rc) snprintf(out + strlen(out), n - strlen(out), "%s%s", out[0] ? "," : "", table[i].to);
+    }
+    return C_OK;
+}
+
+/* States in which an application stands approved for its purpose and data
+ * items: from the approval until results come back.  A closed project has
+ * finished with the data. */
+static const char *const approved_states[] = {"approved", "agreement_signed", "reserved", "distributed",
+                                              "results_due", "results_returned"};
+
+int kb_app_approved(kb_data *d, const char *project, kb_app_approval *out, kb_err *e) {
+    memset(out, 0, sizeof *out);
+    char *end;
+    long long id = project && *project ? strtoll(project, &end, 10) : 0;
+    if (!project || !*project || *end || id <= 0) {
+        kb_errf(e, "project '%s' is not an application id (rule: exports belong to an approved biobank "
+                   "application, see kenbank biobank apps)", project ? project : "");
+        return 0;
+    }
+    int r = kb_app_get(d, id, &out->app, e);
+    if (r < 0) return C_ERR;
+    if (r == 0) {
+        kb_errf(e, "project %lld: no such application (rule: exports belong to an approved biobank application)", id);
+        return 0;
+    }
+    int ok = 0;
+    for (size_t i = 0; i < KB_ARRAY_LEN(approved_states); i++) ok |= !strcmp(out->app.state, approved_states[i]);
+    if (!ok) {
+        kb_errf(e, "project %lld (%s) is %s, not approved (rule: exports need an application from approved until "
+                   "results_returned)", id, out->app.title, out->app.state);
+        return 0;
+    }
+    kb_stmt *st;
+    if (kb_db_cached(d->research,
+                     "SELECT at FROM bb_app_events WHERE app_id = ? AND to_state = 'approved' ORDER BY id DESC LIMIT 1",
+                     &st, e))
+        return C_ERR;
+    kb_bind_int(st, 1, id);
+    r = kb_stmt_step(st, e);
+    if (r < 0) return C_ERR;
+    if (r == 1) {
+        kb_strlcpy(out->approved_at, kb_col_text(st, 0), sizeof out->approved_at);
+        kb_stmt_reset(st);
+    }
+    return 1;
+}
+
 int kb_app_parse_requests(const char *s, kb_application *a, kb_err *e) {
     a->n_req = 0;
     char buf[512];
@@ -264,6 +371,7 @@ static int do_transition(kb_data *d, void *arg, kb_err *e) {
         return kb_errf(e, "application %lld: %s -> %s happens through distribution (kenbank biobank distribute %s)",
                        (long long)ta->id, a.state, ta->to,
                        !strcmp(ta->to, "reserved") ? "reserve" : !strcmp(ta->to, "distributed") ? "ship" : "results");
+    if (decision_sod(d, &a, ta->actor, ta->to, e)) return C_ERR;
     if (!strcmp(ta->to, "withdrawn") && !strcmp(a.state, "reserved"))
         if (kb_dist_release_all(d, ta->actor, ta->id, "application withdrawn", e)) return C_ERR;
     return kb_app_move(d, ta->actor, ta->id, a.state, ta->to, ta->comment, e);
@@ -314,6 +422,7 @@ static int do_review(kb_data *d, void *arg, kb_err *e) {
     if (to && !kb_app_transition_allowed(stage, to, ra->role, NULL, 0))
         return kb_errf(e, "application %lld: role %s may not decide at %s", (long long)ra->id, kb_role_name(ra->role),
                        stage);
+    if (to && decision_sod(d, &a, ra->actor, to, e)) return C_ERR;
     if (!to && ra->role != KB_ROLE_REVIEWER && ra->role != KB_ROLE_ADMIN && ra->role != KB_ROLE_BIOBANK)
         return kb_errf(e, "application %lld: role %s may not comment on reviews", (long long)ra->id,
                        kb_role_name(ra->role));

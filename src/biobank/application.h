@@ -13,7 +13,10 @@
  * and the states allowed from there.  Every transition is one row in
  * bb_app_events and one audit entry, in the same transaction as the state
  * change.  A researcher sees and moves only their own applications (owner =
- * username), which the API enforces. */
+ * username), which the API enforces.  Separation of duties: a review
+ * decision (approve or reject at scientific_review, ethics_review, appeal)
+ * is refused to the applicant and to whoever moved the application to
+ * review, whatever their role. */
 #ifndef KB_BIOBANK_APPLICATION_H
 #define KB_BIOBANK_APPLICATION_H
 
@@ -52,6 +55,28 @@ int kb_app_state_valid(const char *s);
 /* The transition table: 1 when role may move from -> to.  allowed (may be
  * NULL) receives the states reachable from `from` by anyone. */
 int kb_app_transition_allowed(const char *from, const char *to, kb_role role, char *allowed, size_t n);
+
+/* An application in an approved state, as a research export names it. */
+typedef struct kb_app_approval {
+    kb_application app;
+    char approved_at[32]; /* when it last moved to approved */
+} kb_app_approval;
+
+/* The approved project behind a research export: project is an application
+ * id.  Refused, with a message naming the project and the rule, when it is
+ * not an id, no such application exists, or it is not approved (approved
+ * through results_returned; closed, withdrawn, rejected and every state
+ * before approval are refused).  1 approved, 0 refused (e says why),
+ * C_ERR on a store error. */
+int kb_app_approved(kb_data *d, const char *project, kb_app_approval *out, kb_err *e);
+
+/* The states this actor may move a from now, comma-separated: the table's
+ * rows for role, less decisions that separation of duties refuses them (the
+ * applicant, or whoever moved it to review).  Moves that only distribution
+ * makes (reserve, ship, results) are left out: they are actions, not
+ * transitions. */
+int kb_app_next_states(kb_data *d, const kb_application *a, const kb_actor *actor, kb_role role, char *out, size_t n,
+                       kb_err *e);
 
 /* Parses "serum:10,ffpe:5" into requests.  Error names the item. */
 int kb_app_parse_requests(const char *s, kb_application *a, kb_err *e);

@@ -16,18 +16,21 @@ const kb_command kb_cmd_export = {
     "kenbank export --data DIR --project ID --purpose PURPOSE --query 'Q' [--json] [--items CODES]\n"
     "               --k K [--l L --sensitive COL] [--suppress S] --out DIR\n"
     "\n"
-    "  --project ID      the approved project; rows carry its per-project pseudonyms\n"
+    "  --project ID      the approved project: a biobank application id (kenbank biobank apps) in a\n"
+    "                    state from approved to results_returned; rows carry its per-project pseudonyms\n"
     "  --purpose P       the consent purpose the project was approved under (academic_research, ...)\n"
     "  --query Q         the cohort (docs/COHORT.md); --json for the JSON form\n"
     "  --items LIST      comma-separated item codes or names exported as columns (values of each\n"
-    "                    subject's last exam); height and weight become quasi-identifiers\n"
+    "                    subject's last exam), each among the project's approved data items;\n"
+    "                    height and weight become quasi-identifiers\n"
     "  --k K             k-anonymity over sex, age, exam month, insurer, institution (+ height, weight)\n"
     "  --l L --sensitive COL   distinct l-diversity of COL (metabo, guidance or an --items column)\n"
     "  --suppress S      at most this fraction of rows suppressed (default 0.05)\n"
     "  --out DIR         writes DIR/data.csv, DIR/dictionary.csv, DIR/report.txt\n"
     "  --timing          print phase times to stderr\n"
     "\n"
-    "Exits 1 without writing data when no generalisation meets the guarantee.",
+    "Exits 1 without writing data when the project is unknown or not approved, when the purpose or an\n"
+    "item is outside its approval, or when no generalisation meets the guarantee.",
     run,
 };
 
@@ -61,6 +64,9 @@ static int run(int argc, char **argv) {
     }
     if (!dir || !o.project || !o.purpose || !o.query || !o.k || !o.out_dir)
         return kb_cli_usage(&kb_cmd_export, "--data, --project, --purpose, --query, --k and --out are required");
+    if (strspn(o.project, "0123456789") != strlen(o.project))
+        return kb_cli_usage(&kb_cmd_export, "--project: the id of an approved biobank application (kenbank biobank "
+                                            "apps), got '%s'", o.project);
     if (!kb_consent_purpose_valid(o.purpose)) return kb_cli_usage(&kb_cmd_export, "--purpose: unknown purpose %s", o.purpose);
     if ((o.l >= 2) != (o.sensitive != NULL)) return kb_cli_usage(&kb_cmd_export, "--l and --sensitive go together");
     kb_err e = {{0}};
@@ -72,8 +78,8 @@ static int run(int argc, char **argv) {
     double total = kb_cli_now() - t0;
     kb_data_close(d);
     if (rc) return kb_cli_fail(&kb_cmd_export, &e);
-    printf("exported %zu rows (cohort %zu, consenting %zu) to %s: %zu-anonymous", r.rows, r.cohort, r.consenting,
-           o.out_dir, o.k);
+    printf("exported %zu rows for project %s (cohort %zu, consenting %zu) to %s: %zu-anonymous", r.rows, o.project,
+           r.cohort, r.consenting, o.out_dir, o.k);
     if (o.l >= 2) printf(", distinct %zu-diverse %s", o.l, o.sensitive);
     printf(", %zu suppressed, loss %.4f\n", r.suppressed, r.loss);
     for (size_t i = 0; i < r.nqi; i++) printf("  %-20s level %d/%d\n", r.qi_names[i], r.levels[i], r.heights[i]);

@@ -9,10 +9,11 @@
 static int run(int argc, char **argv);
 
 const kb_command kb_cmd_import = {
-    "import", "import checkup results: MHLW zips, hc08 XML files or directories, CSV",
+    "import", "import checkup results: MHLW zips, hc08 XML files or directories, CSV, FHIR JSON",
     "kenbank import --data DIR --source NAME PATH...\n\n"
     "PATH is an MHLW submission zip, an hc08 XML file, a CSV file in the\n"
-    "generator's layout, or a directory of them (searched recursively).\n"
+    "generator's layout, a FHIR Bundle (.json: an eCheckupReport document or a\n"
+    "transaction, one exam each), or a directory of them (searched recursively).\n"
     "Records that break a rule are quarantined (kenbank quarantine list); the\n"
     "rest go in. Importing the same file again adds nothing; a changed exam\n"
     "with the same record id becomes a new version.\n\n"
@@ -31,6 +32,19 @@ static void summary(const kb_import_stats *s, double secs) {
            s->merges);
     printf("clerical review     %ld pairs (kenbank review list)\n", s->reviews);
     printf("observations        %ld\n", s->observations);
+    long entries = 0;
+    for (int k = 0; k < KB_ENTRY_KINDS; k++) entries += s->entries[k];
+    if (entries) {
+        /* every archive entry is accounted for, by what it is */
+        printf("archive entries     %ld:", entries);
+        for (int k = 0; k < KB_ENTRY_KINDS; k++)
+            if (s->entries[k]) printf(" %s %ld", kb_mhlw_entry_kind_name((kb_entry_kind)k), s->entries[k]);
+        printf("\n");
+    }
+    if (s->claims) printf("settlements kept    %ld (%ld tied to their exam)\n", s->claims, s->claims_linked);
+    if (s->guidance) printf("guidance kept       %ld (hg08, for 特定保健指導)\n", s->guidance);
+    if (s->entries_unsafe) printf("unsafe entry names  %ld (quarantined, never unpacked)\n", s->entries_unsafe);
+    if (s->findings) printf("findings            %ld (last: %s)\n", s->findings, s->finding);
     if (s->judgement_disagreements)
         printf("judgement differs   %ld (the file's own 9N501/9N506 kept beside ours)\n", s->judgement_disagreements);
     printf("elapsed             %.2f s\n", secs);
@@ -73,5 +87,10 @@ static int run(int argc, char **argv) {
     kb_data_close(d);
     summary(&s, kb_cli_now() - t0);
     if (rc != C_OK) return kb_cli_fail(&kb_cmd_import, &e);
-    return s.exams_quarantined ? KB_EXIT_PARTIAL : KB_EXIT_OK;
+    /* A run that reads nothing from what it was given is not a success. */
+    if (s.files == 0) {
+        fprintf(stderr, "kenbank import: no file kenbank imports (.zip, .xml, .csv) under the given paths\n");
+        return KB_EXIT_PARTIAL;
+    }
+    return s.exams_quarantined || s.findings ? KB_EXIT_PARTIAL : KB_EXIT_OK;
 }

@@ -12,13 +12,16 @@ static int run(int argc, char **argv);
 const kb_command kb_cmd_serve = {
     "serve", "run the HTTP API (JSON + FHIR R4) and serve web/",
     "kenbank serve --data DIR [--listen HOST:PORT] [--threads N] [--timeout SEC]\n"
-    "                     [--max-body BYTES] [--login-rate N] [--trusted-proxies LIST]\n\n"
+    "                     [--max-body BYTES] [--max-upload BYTES] [--login-rate N]\n"
+    "                     [--trusted-proxies LIST]\n\n"
     "Serves /api (JSON), /fhir (FHIR R4) and the files of web/ until SIGTERM or\n"
     "SIGINT, then finishes requests in flight, closes the stores and exits 0.\n"
     "--listen defaults to 127.0.0.1:8080; port 0 picks a free port. The bound\n"
     "address is printed as 'listening on http://HOST:PORT'. --threads (default 16)\n"
     "sizes the worker pool, --timeout (default 30) closes idle connections,\n"
-    "--max-body (default 1048576) limits request bodies (413 beyond), and\n"
+    "--max-body (default 1048576) limits request bodies (413 beyond),\n"
+    "--max-upload (default 268435456, 256 MiB) limits institution uploads, which\n"
+    "are streamed to a private temporary file, never held in memory, and\n"
     "--login-rate (default 10) caps login/enrol attempts per client IP per minute.\n"
     "--trusted-proxies (default: trusted_proxies= in kenbank.conf, else none) lists\n"
     "the reverse proxies, as addresses or CIDR blocks separated by commas (e.g.\n"
@@ -58,9 +61,10 @@ static int run(int argc, char **argv) {
                                          {"timeout", required_argument, NULL, 'T'},
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"login-rate", required_argument, NULL, 'r'},
+                                         {"max-upload", required_argument, NULL, 'u'},
                                          {"trusted-proxies", required_argument, NULL, 'p'},
                                          {NULL, 0, NULL, 0}};
-    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, 10, NULL};
+    kb_server_opts o = {NULL, "127.0.0.1", 8080, 16, 30, 1 << 20, (size_t)256 << 20, 10, NULL};
     char host[64];
     long v;
     int c;
@@ -92,6 +96,11 @@ static int run(int argc, char **argv) {
             if (kb_cli_long(optarg, 1024, 1L << 30, &v))
                 return kb_cli_usage(&kb_cmd_serve, "--max-body must be 1024..1073741824");
             o.max_body = (size_t)v;
+            break;
+        case 'u':
+            if (kb_cli_long(optarg, 1024, 1L << 40, &v))
+                return kb_cli_usage(&kb_cmd_serve, "--max-upload must be 1024..1099511627776");
+            o.max_upload = (size_t)v;
             break;
         case 'r':
             if (kb_cli_long(optarg, 1, 1000000, &v)) return kb_cli_usage(&kb_cmd_serve, "--login-rate must be >= 1");

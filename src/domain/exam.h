@@ -35,7 +35,11 @@ typedef struct kb_obs {
     char null_flavor[8];    /* value/@nullFlavor ("" when there is a value) */
     int not_done;           /* observation/@negationInd="true": test not done */
     char interp[8];         /* interpretationCode/@code (H, L, N, ...) or "" */
-    int group;              /* entryRelationship group number, 0 = top level */
+    int group;              /* 一連検査グループ number, 0 = not in a group */
+    char rel[8];            /* entryRelationship/@typeCode into its group: COMP, RSON, or "" */
+    char method[24];        /* methodCode/@code: the sender's 検査方法, or "" */
+    char ref_low[24];       /* the sender's referenceRange low/@value as written, or "" */
+    char ref_high[24];      /* the sender's referenceRange high/@value as written, or "" */
 } kb_obs;
 
 /* Identity attributes.  Every field is optional ("" when absent). */

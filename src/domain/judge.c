@@ -131,12 +131,18 @@ static int metabo_rule(const int *f) {
     return risks >= 2 ? KB_METABO_YES : risks == 1 ? KB_METABO_PRE : KB_METABO_NO;
 }
 
+/* 腹囲 over its line, or 内臓脂肪面積 ≥100 cm² read as meeting it (the
+ * 読み替え both [MS2005] and the 特定保健指導 program [P2024] make): either
+ * measurement over its line decides yes, and a measurement under it decides
+ * no when the other is absent.  One rule for metabo and guidance alike. */
+static int abdominal_over(const kb_judge_input *in) {
+    int w = waist_over(in), v = ge(in->vfa, VFA_LINE);
+    return (w == YES || v == YES) ? YES : (w == NO || v == NO) ? NO : UNK;
+}
+
 int kb_judge_metabo(const kb_judge_input *in) {
     int f[M_N];
-    /* 必須: 腹囲 or 内臓脂肪面積 ≥100; either measurement over its line decides
-     * yes, and a measurement under it decides no when the other is absent. */
-    int w = waist_over(in), v = ge(in->vfa, VFA_LINE);
-    f[M_WAIST] = (w == YES || v == YES) ? YES : (w == NO || v == NO) ? NO : UNK;
+    f[M_WAIST] = abdominal_over(in);
     /* 血糖: 空腹時血糖 ≥110; HbA1c ≥6.0 only when there is no fasting glucose.
      * Random glucose is not part of [MS2005]. */
     double gv[] = {in->fpg, in->hba1c}, gl[] = {MS_FPG, MS_HBA1C};
@@ -163,7 +169,7 @@ static int guidance_rule(const int *f) {
     /* 喫煙歴は①～③のリスクが1つ以上の場合にのみカウントする. */
     int risks = base + (base > 0 && f[G_SMOKE]);
     int level;
-    if (f[G_WAIST]) /* ステップ1 (1): 腹囲 男性≥85 女性≥90 */
+    if (f[G_WAIST]) /* ステップ1 (1): 腹囲 男性≥85 女性≥90 (or 内臓脂肪面積 ≥100) */
         level = risks >= 2 ? KB_GUIDE_ACTIVE : risks == 1 ? KB_GUIDE_MOTIVE : KB_GUIDE_NONE;
     else if (f[G_BMI_F]) /* (2): 腹囲未満 かつ BMI ≥25 */
         level = risks >= 3 ? KB_GUIDE_ACTIVE : risks >= 1 ? KB_GUIDE_MOTIVE : KB_GUIDE_NONE;
@@ -175,7 +181,7 @@ static int guidance_rule(const int *f) {
 
 int kb_judge_guidance(const kb_judge_input *in) {
     int f[G_N];
-    f[G_WAIST] = waist_over(in);
+    f[G_WAIST] = abdominal_over(in);
     f[G_BMI_F] = ge(in->bmi, G_BMI);
     int b[] = {ge(in->sbp, G_SBP), ge(in->dbp, G_DBP)};
     f[G_BP] = or3(b, 2);

@@ -31,11 +31,11 @@
 /* The attributes we care about on any element, copied out of the reader so
  * that one walk over the attribute list serves every element kind. */
 typedef struct attrs {
-    char root[80], ext[160], code[80], cs[80], value[80], unit[40], nf[16], type[24], neg[8], use[24];
+    char root[80], ext[160], code[80], cs[80], value[80], unit[40], nf[16], type[24], neg[8], use[24], tc[8];
     unsigned long long over; /* bit per field that did not fit */
 } attrs;
 
-enum { A_ROOT, A_EXT, A_CODE, A_CS, A_VALUE, A_UNIT, A_NF, A_TYPE, A_NEG, A_USE };
+enum { A_ROOT, A_EXT, A_CODE, A_CS, A_VALUE, A_UNIT, A_NF, A_TYPE, A_NEG, A_USE, A_TC };
 
 struct kb_hc08_reader {
     xmlTextReaderPtr xr;
@@ -45,6 +45,9 @@ struct kb_hc08_reader {
     int depth;
     int obs_stack[MAX_DEPTH]; /* index of each open observation */
     int obs_depth[MAX_DEPTH]; /* stack index of its element */
+    int obs_code_nf[MAX_DEPTH];  /* its code carries a nullFlavor instead of an item code */
+    int obs_children[MAX_DEPTH]; /* observations nested under it */
+    char er_type[MAX_DEPTH][8];  /* entryRelationship/@typeCode, by the stack index of its element */
     int value_depth;          /* stack index of the open ST value */
     int nobs_open;
     int ngroups;
@@ -223,7 +226,7 @@ static void put_attr(char *dst, size_t size, const char *v, attrs *a, int bit) {
 
 static void read_attrs(kb_hc08_reader *r, attrs *a) {
     a->root[0] = a->ext[0] = a->code[0] = a->cs[0] = a->value[0] = a->unit[0] = '\0';
-    a->nf[0] = a->type[0] = a->neg[0] = a->use[0] = '\0';
+    a->nf[0] = a->type[0] = a->neg[0] = a->use[0] = a->tc[0] = '\0';
     a->over = 0;
     if (xmlTextReaderHasAttributes(r->xr) != 1) return;
     while (xmlTextReaderMoveToNextAttribute(r->xr) == 1) {
@@ -247,7 +250,8 @@ static void read_attrs(kb_hc08_reader *r, attrs *a) {
             else if (is(n, "negationInd")) put_attr(a->neg, sizeof a->neg, v, a, A_NEG);
             break;
         case 't':
-            if (is(n, "type")) {
+            if (is(n, "typeCode")) put_attr(a->tc, sizeof a->tc, v, a, A_TC);
+            else if (is(n, "type")) {
                 const char *ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
                 if (ns && strcmp(ns, XSI_NS) == 0) {
                     const char *colon = strchr(v, ':'); /* "hl7:PQ" names the same type */
@@ -313,10 +317,17 @@ static int on_obs_start(kb_hc08_reader *r, kb_exam *x, const attrs *a, kb_err *e
         kb_obs *top = &x->obs[r->obs_stack[0]];
         if (!top->group) top->group = ++r->ngroups;
         group = top->group;
+        r->obs_children[r->nobs_open - 1]++;
     }
     kb_obs *o = kb_exam_add_obs(x);
     o->group = group;
+    /* COMP (a value of the group) or RSON (why it was done), from the
+     * entryRelationship that holds this observation */
+    if (r->depth > 0 && is(r->stack[r->depth - 1], "entryRelationship"))
+        kb_strlcpy(o->rel, r->er_type[r->depth - 1], sizeof o->rel);
     if (is(a->neg, "true")) o->not_done = 1;
+    r->obs_code_nf[r->nobs_open] = 0;
+    r->obs_children[r->nobs_open] = 0;
     r->obs_depth[r->nobs_open] = r->depth;
     r->obs_stack[r->nobs_open++] = (int)(x->n_obs - 1);
     r->value_seen = 0;
@@ -324,6 +335,7 @@ static int on_obs_start(kb_hc08_reader *r, kb_exam *x, const attrs *a, kb_err *e
 }
 
 static int on_obs_code(kb_hc08_reader *r, kb_obs *o, const attrs *a, kb_err *e) {
+    if (!o->code[0] && !a->code[0] && a->nf[0]) r->obs_code_nf[r->nobs_open - 1] = 1;
     if (o->code[0] || !a->code[0]) return C_OK; /* first coded <code> wins */
     size_t n = strlen(a->code);
     int ok = n == 17 && !((a->over >> A_CODE) & 1);
@@ -404,9 +416,25 @@ static int on_obs_value(kb_hc08_reader *r, kb_obs *o, const attrs *a, int empty,
     return C_OK;
 }
 
+/* A group of 詳細な健診 items (一連検査グループ) is an observation whose code
+ * is a nullFlavor and which holds its items in entryRelationships: COMP for
+ * the values, RSON for the reason they were done.  The holder is not an
+ * item, so it is dropped and its members keep the group number. */
+static void drop_group_holder(kb_hc08_reader *r, kb_exam *x) {
+    size_t i = (size_t)r->obs_stack[r->nobs_open - 1];
+    free(x->obs[i].text);
+    memmove(&x->obs[i], &x->obs[i + 1], (x->n_obs - i - 1) * sizeof x->obs[0]);
+    x->n_obs--;
+    memset(&x->obs[x->n_obs], 0, sizeof x->obs[0]);
+}
+
 static int on_obs_end(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
     kb_obs *o = cur_obs(r, x);
-    if (!o->code[0]) return fail(r, e, "observation/code", "missing: every observation needs an item code");
+    if (!o->code[0]) {
+        if (!r->obs_code_nf[r->nobs_open - 1] || !r->obs_children[r->nobs_open - 1])
+            return fail(r, e, "observation/code", "missing: every observation needs an item code");
+        drop_group_holder(r, x);
+    }
     r->nobs_open--;
     r->value_seen = 1; /* a parent's value comes before its entryRelationships */
     return C_OK;
@@ -511,6 +539,25 @@ static int on_postal_end(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
     return C_OK;
 }
 
+/* referenceRange/observationRange/value (IVL_PQ) low or high: the
+ * institution's own range, kept as written beside the value. */
+static int on_range_bound(kb_hc08_reader *r, kb_exam *x, int high, kb_err *e) {
+    if (!is(up(r, 1), "observationRange") || !is(up(r, 2), "referenceRange") || !r->nobs_open) return C_OK;
+    if (r->obs_depth[r->nobs_open - 1] != r->depth - 4) return C_OK; /* not this observation's own range */
+    attrs a;
+    read_attrs(r, &a);
+    kb_obs *o = cur_obs(r, x);
+    char *dst = high ? o->ref_high : o->ref_low;
+    const char *where = high ? "observation/referenceRange/observationRange/value/high/@value"
+                             : "observation/referenceRange/observationRange/value/low/@value";
+    double v;
+    if (!a.value[0]) return C_OK; /* an open bound */
+    if ((a.over >> A_VALUE) & 1 || strlen(a.value) >= sizeof o->ref_low || parse_number(a.value, &v) != C_OK)
+        return fail(r, e, where, "'%s' is not a number of at most %zu characters", a.value, sizeof o->ref_low - 1);
+    kb_strlcpy(dst, a.value, sizeof o->ref_low);
+    return C_OK;
+}
+
 static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb_err *e) {
     attrs a;
     const char *p1 = up(r, 0), *p2 = up(r, 1);
@@ -543,6 +590,18 @@ static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb
             kb_obs *o = obs_parent(r, x);
             kb_strlcpy(o->interp, a.code, sizeof o->interp);
         }
+        return C_OK;
+    case 'm':
+        if (is(el, "methodCode") && obs_parent(r, x)) {
+            read_attrs(r, &a);
+            kb_obs *o = obs_parent(r, x);
+            if ((a.over >> A_CODE) & 1 || strlen(a.code) >= sizeof o->method)
+                return fail(r, e, "observation/methodCode/@code", "longer than %zu characters", sizeof o->method - 1);
+            kb_strlcpy(o->method, a.code, sizeof o->method);
+        }
+        return C_OK;
+    case 'h':
+        if (is(el, "high")) return on_range_bound(r, x, 1, e);
         return C_OK;
     case 'o':
         if (is(el, "observation") && (is(p1, "entry") || is(p1, "entryRelationship"))) {
@@ -594,9 +653,12 @@ static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb
         } else if (is(el, "entryRelationship") && r->nobs_open) {
             kb_obs *top = &x->obs[r->obs_stack[0]];
             if (!top->group) top->group = ++r->ngroups;
+            read_attrs(r, &a);
+            kb_strlcpy(r->er_type[r->depth], a.tc, sizeof r->er_type[0]);
         }
         return C_OK;
     case 'l':
+        if (is(el, "low") && is(p1, "value") && is(p2, "observationRange")) return on_range_bound(r, x, 0, e);
         if (is(el, "low") && is(p1, "effectiveTime") && is(p2, "serviceEvent") && !r->have_date) {
             read_attrs(r, &a);
             if (parse_ts(a.value, x->exam_date) != C_OK)

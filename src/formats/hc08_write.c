@@ -82,13 +82,8 @@ static const char *type_name(kb_obs_type t) {
     }
 }
 
-static void observation(kb_buf *b, const kb_obs *o) {
-    PUTS(b, "<entry><observation classCode=\"OBS\" moodCode=\"EVN\"><code");
-    attr(b, "code", o->code);
-    attr(b, "codeSystem", o->code_system[0] ? o->code_system : KB_OID_ITEM_CODES);
-    const kb_item *it = kb_item_find(o->code);
-    if (it && it->name) attr(b, "displayName", it->name);
-    PUTS(b, "/><value xsi:type=\"");
+static void obs_value(kb_buf *b, const kb_obs *o) {
+    PUTS(b, "<value xsi:type=\"");
     kb_buf_puts(b, type_name(o->type));
     kb_buf_putc(b, '"');
     const char *nf = o->null_flavor[0] ? o->null_flavor : o->not_done ? "NA" : NULL;
@@ -108,7 +103,83 @@ static void observation(kb_buf *b, const kb_obs *o) {
         put_esc(b, o->text ? o->text : "");
         PUTS(b, "</value>");
     }
+}
+
+/* The observation's own elements up to its value, and what converters add
+ * after it (CDA order: value, interpretationCode, methodCode, ...,
+ * entryRelationship, referenceRange); the caller closes the element. */
+static void obs_open(kb_buf *b, const kb_obs *o, int ext) {
+    PUTS(b, "<observation classCode=\"OBS\" moodCode=\"EVN\"><code");
+    attr(b, "code", o->code);
+    attr(b, "codeSystem", o->code_system[0] ? o->code_system : KB_OID_ITEM_CODES);
+    const kb_item *it = kb_item_find(o->code);
+    if (it && it->name) attr(b, "displayName", it->name);
+    PUTS(b, "/>");
+    obs_value(b, o);
+    if (!ext) return;
+    if (o->interp[0]) {
+        PUTS(b, "<interpretationCode");
+        attr(b, "code", o->interp);
+        PUTS(b, " codeSystem=\"2.16.840.1.113883.5.83\"/>");
+    }
+    if (o->method[0]) {
+        PUTS(b, "<methodCode");
+        attr(b, "code", o->method);
+        PUTS(b, "/>");
+    }
+}
+
+static void obs_range(kb_buf *b, const kb_obs *o, int ext) {
+    if (!ext || (!o->ref_low[0] && !o->ref_high[0])) return;
+    PUTS(b, "<referenceRange><observationRange><value xsi:type=\"IVL_PQ\">");
+    if (o->ref_low[0]) {
+        PUTS(b, "<low");
+        attr(b, "value", o->ref_low);
+        if (o->unit[0]) attr(b, "unit", o->unit);
+        PUTS(b, "/>");
+    }
+    if (o->ref_high[0]) {
+        PUTS(b, "<high");
+        attr(b, "value", o->ref_high);
+        if (o->unit[0]) attr(b, "unit", o->unit);
+        PUTS(b, "/>");
+    }
+    PUTS(b, "</value></observationRange></referenceRange>");
+}
+
+static void member(kb_buf *b, const kb_obs *o, int ext) {
+    PUTS(b, "<entryRelationship");
+    attr(b, "typeCode", o->rel[0] ? o->rel : "COMP");
+    PUTS(b, ">");
+    obs_open(b, o, ext);
+    obs_range(b, o, ext);
+    PUTS(b, "</observation></entryRelationship>");
+}
+
+/* Writes obs[i] and, when it opens a group, the rest of the group; returns
+ * how many observations it wrote. */
+static size_t entry(kb_buf *b, const kb_obs *obs, size_t i, size_t n, int ext) {
+    const kb_obs *o = &obs[i];
+    size_t end = i + 1;
+    if (o->group)
+        while (end < n && obs[end].group == o->group) end++;
+    PUTS(b, "<entry>");
+    size_t first = i;
+    if (o->group && end - i > 1 && !o->rel[0]) {
+        obs_open(b, o, ext); /* a coded head holds the rest */
+        first = i + 1;
+    } else if (o->group) {
+        PUTS(b, "<observation classCode=\"OBS\" moodCode=\"EVN\"><code nullFlavor=\"NA\"/>");
+    } else {
+        obs_open(b, o, ext);
+        obs_range(b, o, ext);
+        PUTS(b, "</observation></entry>");
+        return 1;
+    }
+    for (size_t k = first; k < end; k++) member(b, &obs[k], ext);
+    if (first == i + 1) obs_range(b, o, ext);
     PUTS(b, "</observation></entry>");
+    return end - i;
 }
 
 int kb_hc08_write(const kb_exam *x, const kb_hc08_meta *m, kb_buf *b, kb_err *e) {
@@ -194,7 +265,7 @@ int kb_hc08_write(const kb_exam *x, const kb_hc08_meta *m, kb_buf *b, kb_err *e)
     PUTS(b, "<component><structuredBody><component><section>"
             "<code code=\"01010\" codeSystem=\"" KB_OID_SECTION "\" displayName=\"検査・問診結果セクション\"/>"
             "<title>検査・問診結果セクション</title>");
-    for (size_t i = 0; i < x->n_obs; i++) observation(b, &x->obs[i]);
+    for (size_t i = 0; i < x->n_obs;) i += entry(b, x->obs, i, x->n_obs, m->sender_extensions);
     PUTS(b, "</section></component></structuredBody></component></ClinicalDocument>\n");
     return C_OK;
 }

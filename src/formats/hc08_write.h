@@ -9,10 +9,15 @@
  *     the kana name (use="SYL") as 特定健診 submissions do, so the kanji
  *     name does not travel in XML;
  *   - addr requires a postal code, so an address without one is left out;
- *   - the schema's observation has no methodCode: the method is implied by
- *     the 17-digit item code itself;
- *   - observations with group > 0 are written flat (no entryRelationship);
- *     the generator's core items need none. */
+ *   - the schema's observation has no interpretationCode, methodCode or
+ *     referenceRange (the method is implied by the 17-digit item code).
+ *     Many senders' converters write them anyway; with sender_extensions
+ *     set we do too, in CDA's element order, so the generator's files look
+ *     like theirs.  Left unset, the document is schema-valid;
+ *   - observations of one group (kb_obs.group) are written as a 一連検査
+ *     グループ: under their coded head when the first has no relation, else
+ *     under a holder whose code is nullFlavor="NA", each member in an
+ *     entryRelationship of its own typeCode (COMP when none). */
 #ifndef KB_HC08_WRITE_H
 #define KB_HC08_WRITE_H
 
@@ -35,6 +40,7 @@ typedef struct kb_hc08_meta {
     const char *created;        /* file creation date, YYYYMMDD */
     const char *author_name;    /* file-creating institution (may be NULL) */
     const char *performer_name; /* checkup institution (may be NULL) */
+    int sender_extensions;      /* write interpretationCode, methodCode, referenceRange */
 } kb_hc08_meta;
 
 /* Appends the document for x to out.  Fails, naming the record and field,

@@ -113,18 +113,53 @@ static int read_entry(zip_t *z, zip_uint64_t i, const char *where, kb_buf *out, 
     return rc;
 }
 
-/* Is this entry an exam document?  DATA/h*.xml, at any folder depth, but not
- * hg* (特定保健指導) files. */
-static int is_exam_entry(const char *name) {
-    const char *b = base_name(name);
-    if (b == name || !ends_with(b, ".xml")) return 0;
-    if (b[0] != 'h' && b[0] != 'H') return 0;
-    if (b[1] == 'g' || b[1] == 'G') return 0;
-    /* the parent folder must be DATA */
-    const char *slash = b - 1;
-    const char *p = slash;
+static int last_folder_is(const char *name, const char *base, const char *folder) {
+    if (base == name) return 0;
+    const char *slash = base - 1, *p = slash;
     while (p > name && p[-1] != '/') p--;
-    return (size_t)(slash - p) == 4 && strncasecmp(p, "DATA", 4) == 0;
+    size_t n = strlen(folder);
+    return (size_t)(slash - p) == n && strncasecmp(p, folder, n) == 0;
+}
+
+static int is_unsafe(const char *name) {
+    if (name[0] == '/' || name[0] == '\\' || strchr(name, '\\')) return 1;
+    if (((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z') && name[1] == ':') return 1; /* C:... */
+    for (const char *p = name; *p;) {
+        const char *q = strchr(p, '/');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') return 1;
+        if (!q) break;
+        p = q + 1;
+    }
+    return 0;
+}
+
+kb_entry_kind kb_mhlw_entry_kind(const char *name) {
+    if (!name || !*name || is_unsafe(name)) return KB_ENTRY_UNSAFE;
+    size_t n = strlen(name);
+    if (name[n - 1] == '/') return KB_ENTRY_FOLDER;
+    const char *b = base_name(name);
+    if (ends_with(b, ".xsd")) return KB_ENTRY_SCHEMA;
+    if (!ends_with(b, ".xml")) return KB_ENTRY_OTHER;
+    if (strncasecmp(b, "ix08", 4) == 0) return KB_ENTRY_INDEX;
+    if (strncasecmp(b, "su08", 4) == 0) return KB_ENTRY_SUMMARY;
+    char c0 = (char)(b[0] | 0x20), c1 = (char)(b[1] | 0x20);
+    if (last_folder_is(name, b, "DATA")) {
+        if (c0 == 'h' && c1 == 'g') return KB_ENTRY_GUIDANCE;
+        if (c0 == 'h') return KB_ENTRY_EXAM;
+    }
+    if (last_folder_is(name, b, "CLAIMS") && (c0 == 'c' || c0 == 'g')) return KB_ENTRY_CLAIM;
+    return KB_ENTRY_OTHER;
+}
+
+const char *kb_mhlw_entry_kind_name(kb_entry_kind k) {
+    static const char *const names[KB_ENTRY_KINDS] = {"exam",   "guidance", "claim",  "index", "summary",
+                                                      "schema", "folder",   "unsafe", "other"};
+    return (unsigned)k < KB_ENTRY_KINDS ? names[k] : "other";
+}
+
+int kb_mhlw_entry_counted(kb_entry_kind k) {
+    return k == KB_ENTRY_EXAM || k == KB_ENTRY_GUIDANCE || k == KB_ENTRY_CLAIM;
 }
 
 static int walk_zip(zip_t *z, const char *zname, walker *w, kb_mhlw_zip_info *info, kb_err *e) {
@@ -135,9 +170,11 @@ static int walk_zip(zip_t *z, const char *zname, walker *w, kb_mhlw_zip_info *in
         const char *name = zip_get_name(z, (zip_uint64_t)i, ZIP_FL_ENC_GUESS);
         if (!name) continue;
         snprintf(where, sizeof where, "%s:%s", zname, name);
-        const char *b = base_name(name);
-        if (strcasecmp(b, "ix08_V08.xml") == 0 || strcasecmp(b, "su08_V08.xml") == 0) {
-            int ix = (b[0] == 'i' || b[0] == 'I');
+        kb_entry_kind k = kb_mhlw_entry_kind(name);
+        info->kinds[k]++;
+        if (kb_mhlw_entry_counted(k)) data_files++;
+        if (k == KB_ENTRY_INDEX || k == KB_ENTRY_SUMMARY) {
+            int ix = k == KB_ENTRY_INDEX;
             if (ix) info->has_index = 1;
             else info->has_summary = 1;
             kb_err ee;
@@ -147,13 +184,14 @@ static int walk_zip(zip_t *z, const char *zname, walker *w, kb_mhlw_zip_info *in
             }
             continue;
         }
-        const char *slash = strrchr(name, '/');
-        if (slash && ends_with(name, ".xml")) {
-            const char *p = slash;
-            while (p > name && p[-1] != '/') p--;
-            if ((size_t)(slash - p) == 4 && strncasecmp(p, "DATA", 4) == 0) data_files++;
+        if (k == KB_ENTRY_UNSAFE) {
+            kb_err ee;
+            kb_errf(&ee, "%s: entry name: absolute or with a '..' component; never unpacked", where);
+            info->bad++;
+            deliver_error(w, where, &ee);
+            continue;
         }
-        if (!is_exam_entry(name)) continue;
+        if (k != KB_ENTRY_EXAM) continue;
         info->exams++;
         kb_err ee;
         ee.msg[0] = '\0';
@@ -179,7 +217,8 @@ static int walk_zip(zip_t *z, const char *zname, walker *w, kb_mhlw_zip_info *in
     if (!info->has_index) WARN("%s: ix08_V08.xml: missing: a submission must carry its index; ", zname);
     if (!info->has_summary) WARN("%s: su08_V08.xml: missing: a submission must carry its summary; ", zname);
     if (info->index_count >= 0 && info->index_count != data_files)
-        WARN("%s: ix08_V08.xml/totalRecordCount: says %ld files, DATA holds %ld; ", zname, info->index_count, data_files);
+        WARN("%s: ix08_V08.xml/totalRecordCount: says %ld files, the archive holds %ld data and settlement files; ",
+             zname, info->index_count, data_files);
     if (info->summary_count >= 0 && info->summary_count != info->exams)
         WARN("%s: su08_V08.xml/totalSubjectCount: says %ld, DATA holds %ld exam files; ", zname, info->summary_count,
              info->exams);
@@ -278,7 +317,9 @@ static void file_each(walker *w, const char *path) {
     deliver(w, path);
 }
 
-/* Not exam documents: the index, the summary, claims (c*, g*) and 保健指導 (hg*). */
+/* Loose files in a directory are named freely, so only names that are
+ * certainly something else are skipped: the index, the summary, claims
+ * (cc08, gc08, co08) and 保健指導 (hg*). */
 static int skip_xml(const char *b) {
     return strncasecmp(b, "ix08", 4) == 0 || strncasecmp(b, "su08", 4) == 0 || strncasecmp(b, "cc08", 4) == 0 ||
            strncasecmp(b, "gc08", 4) == 0 || strncasecmp(b, "hg", 2) == 0 || strncasecmp(b, "co08", 4) == 0;

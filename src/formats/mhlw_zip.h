@@ -2,11 +2,12 @@
  * handing each exam document to a callback, one at a time.
  *
  * A submission zip holds ix08_V08.xml (index: sender, receiver, total file
- * count), su08_V08.xml (summary: subject count, amounts) and DATA/h*.xml, one
- * hc08 document per exam (claims files c*, g* and guidance files are not
- * ours).  Only one entry is in memory at a time, so archives of any size
- * read in bounded memory.  One bad entry never stops the others: it reaches
- * the callback as an error. */
+ * count), su08_V08.xml (summary: subject count, amounts), DATA/h*.xml, one
+ * hc08 document per exam, DATA/hg*.xml guidance documents and CLAIMS/c*.xml,
+ * g*.xml settlements; kb_mhlw_entry_kind says which is which.  Only one
+ * entry is in memory at a time, so archives of any size read in bounded
+ * memory.  One bad entry never stops the others: it reaches the callback as
+ * an error. */
 #ifndef KB_MHLW_ZIP_H
 #define KB_MHLW_ZIP_H
 
@@ -14,6 +15,33 @@
 
 #include "domain/exam.h"
 #include "util/kb.h"
+
+/* What an archive entry is.  The one rule for it: the importer, `kenbank
+ * judge` and the portal upload all ask here, so a layout one accepts the
+ * others accept too.  Real archives keep everything under a root folder
+ * named like the archive (NAME/ix08_V08.xml, NAME/DATA/h….xml,
+ * NAME/CLAIMS/c….xml, NAME/XSD/…), so only the last folder counts, never
+ * the depth. */
+typedef enum kb_entry_kind {
+    KB_ENTRY_EXAM,     /* DATA/h*.xml: one 特定健診 document (hc08) */
+    KB_ENTRY_GUIDANCE, /* DATA/hg*.xml: one 特定保健指導 document (hg08) */
+    KB_ENTRY_CLAIM,    /* CLAIMS/c*.xml (cc08) or CLAIMS/g*.xml (gc08): a settlement */
+    KB_ENTRY_INDEX,    /* ix08_V08.xml: sender, receiver, 総ファイル数 */
+    KB_ENTRY_SUMMARY,  /* su08_V08.xml: subject count and amounts */
+    KB_ENTRY_SCHEMA,   /* *.xsd, the schemas senders ship beside the data */
+    KB_ENTRY_FOLDER,   /* a directory entry ("NAME/DATA/") */
+    KB_ENTRY_UNSAFE,   /* absolute, or with a ".." component: never read */
+    KB_ENTRY_OTHER     /* anything else (reported, not read) */
+} kb_entry_kind;
+#define KB_ENTRY_KINDS 9
+
+kb_entry_kind kb_mhlw_entry_kind(const char *name);
+/* "exam", "guidance", "claim", "index", "summary", "schema", "folder",
+ * "unsafe", "other". */
+const char *kb_mhlw_entry_kind_name(kb_entry_kind k);
+/* Is this a data or settlement file, the files ix08's totalRecordCount
+ * (総ファイル数) counts? */
+int kb_mhlw_entry_counted(kb_entry_kind k);
 
 /* Called once per exam document.  On success x is the parsed exam and err is
  * NULL; on failure x is NULL and err names the entry, field and rule.
@@ -28,6 +56,7 @@ typedef struct kb_mhlw_zip_info {
     long index_count;     /* ix08 totalRecordCount, -1 when unread */
     long summary_count;   /* su08 totalSubjectCount, -1 when unread */
     long exams;           /* DATA/h*.xml entries seen */
+    long kinds[KB_ENTRY_KINDS]; /* entries of each kind */
     long bad;             /* of which failed to parse */
     char warning[512];    /* archive-level findings (missing index, count mismatch) */
 } kb_mhlw_zip_info;

@@ -9,6 +9,8 @@
 struct kb_mhlw_zip {
     zip_t *za;
     char *path;
+    char *root;   /* "NAME/" or "" */
+    int folders;  /* directory entries written (root, DATA, CLAIMS) */
     int level;
     zip_uint16_t dosdate, dostime;
 };
@@ -47,7 +49,7 @@ void kb_mhlw_index_xml(const kb_mhlw_batch *b, kb_buf *o) {
     kb_buf_printf(o,
                   "</name></receiver><creationTime value=\"%s\"/><serviceEventType code=\"%d\"/>"
                   "<totalRecordCount value=\"%ld\"/></index>\n",
-                  b->created, b->service_event_type ? b->service_event_type : 1, b->count);
+                  b->created, b->service_event_type ? b->service_event_type : 1, b->count + b->claims);
 }
 
 void kb_mhlw_summary_xml(const kb_mhlw_batch *b, kb_buf *o) {
@@ -68,7 +70,7 @@ static void set_date(kb_mhlw_zip *z, const char *ymd) {
     z->dostime = (zip_uint16_t)(9 << 11); /* 09:00:00 */
 }
 
-kb_mhlw_zip *kb_mhlw_zip_open(const char *path, int level, const char *created, kb_err *e) {
+kb_mhlw_zip *kb_mhlw_zip_open(const char *path, int level, const char *created, const char *root, kb_err *e) {
     int zerr = 0;
     zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
     if (!za) {
@@ -81,12 +83,36 @@ kb_mhlw_zip *kb_mhlw_zip_open(const char *path, int level, const char *created, 
     kb_mhlw_zip *z = kb_calloc(1, sizeof *z);
     z->za = za;
     z->path = kb_strdup(path);
+    size_t rl = root ? strlen(root) : 0;
+    z->root = kb_malloc(rl + 2);
+    snprintf(z->root, rl + 2, "%s%s", root ? root : "", rl ? "/" : "");
     z->level = level;
     set_date(z, created);
     return z;
 }
 
-static int add(kb_mhlw_zip *z, const char *name, const void *data, size_t len, int owned, kb_err *e) {
+/* Directory entries, as a zip of a folder made on a sender's desktop has
+ * them: NAME/, then NAME/DATA/ or NAME/CLAIMS/ before their first file. */
+static void add_folders(kb_mhlw_zip *z, const char *name) {
+    static const char *const subs[] = {"", "DATA/", "CLAIMS/"};
+    if (!z->root[0]) return;
+    for (int i = 0; i < 3; i++) {
+        if (z->folders & (1 << i)) continue;
+        size_t n = strlen(subs[i]);
+        if (i && strncmp(name, subs[i], n) != 0) continue;
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s%s", z->root, subs[i]);
+        dir[strlen(dir) - 1] = '\0'; /* zip_dir_add appends the slash */
+        zip_int64_t idx = zip_dir_add(z->za, dir, ZIP_FL_ENC_UTF_8);
+        if (idx >= 0) zip_file_set_dostime(z->za, (zip_uint64_t)idx, z->dostime, z->dosdate, 0);
+        z->folders |= 1 << i;
+    }
+}
+
+static int add(kb_mhlw_zip *z, const char *member, const void *data, size_t len, int owned, kb_err *e) {
+    char name[1024];
+    snprintf(name, sizeof name, "%s%s", z->root, member);
+    add_folders(z, member);
     zip_source_t *src = zip_source_buffer(z->za, data, len, owned);
     if (!src) {
         if (owned) free((void *)data);
@@ -128,6 +154,7 @@ int kb_mhlw_zip_finish(kb_mhlw_zip *z, const kb_mhlw_batch *b, kb_err *e) {
         zip_discard(z->za);
     }
     free(z->path);
+    free(z->root);
     free(z);
     return rc;
 }
@@ -136,5 +163,6 @@ void kb_mhlw_zip_abort(kb_mhlw_zip *z) {
     if (!z) return;
     zip_discard(z->za);
     free(z->path);
+    free(z->root);
     free(z);
 }

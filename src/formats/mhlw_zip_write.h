@@ -1,6 +1,9 @@
 /* mhlw_zip_write.h -- MHLW submission archives: one zip per batch, named
  * {sender 10}_{receiver 8}_{YYYYMMDD}{split}_1.zip, holding the index
- * (ix08_V08.xml), the summary (su08_V08.xml) and one DATA/h*.xml per exam.
+ * (ix08_V08.xml), the summary (su08_V08.xml), one DATA/h*.xml per exam and
+ * one CLAIMS/c*.xml settlement per exam paid for.  As the converters that
+ * real senders use do, everything sits under a root folder named like the
+ * archive, with a directory entry for each folder.
  *
  * Members are handed over as malloc'd buffers and written by libzip when the
  * archive is finished, so a batch lives in memory until then; the generator
@@ -22,6 +25,7 @@ typedef struct kb_mhlw_batch {
     const char *created;       /* YYYYMMDD */
     int split;                 /* 0..9 */
     long count;                /* DATA files */
+    long claims;               /* CLAIMS files; ix08 counts both */
     int service_event_type;    /* 実施区分: 1 特定健診 */
     long cost_per_exam;        /* yen, for the summary's totals */
     long payment_per_exam;     /* window payment, yen */
@@ -36,8 +40,9 @@ void kb_mhlw_index_xml(const kb_mhlw_batch *b, kb_buf *out);
 void kb_mhlw_summary_xml(const kb_mhlw_batch *b, kb_buf *out);
 
 /* level: 0 stores members, 1..9 deflates at that level.  Members are dated
- * `created` (YYYYMMDD) 09:00. */
-kb_mhlw_zip *kb_mhlw_zip_open(const char *path, int level, const char *created, kb_err *e);
+ * `created` (YYYYMMDD) 09:00.  root: the folder every member is put under
+ * ("NAME/DATA/h….xml"), or NULL for a flat archive. */
+kb_mhlw_zip *kb_mhlw_zip_open(const char *path, int level, const char *created, const char *root, kb_err *e);
 /* Adds a member; takes ownership of data (malloc'd), even on failure. */
 int kb_mhlw_zip_add(kb_mhlw_zip *z, const char *name, char *data, size_t len, kb_err *e);
 /* Adds a member that refers to data the caller keeps alive and unchanged

@@ -536,7 +536,9 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
     gen_rng_seed(&r, c->seed, (uint64_t)p->id, 'N', (uint64_t)y);
     add_noise(c, &r, &x->who, 1.0);
     snprintf(x->who.other_id, sizeof x->who.other_id, "%08u", (unsigned)(gen_mix64((uint64_t)p->id ^ c->seed ^ (uint64_t)p->inst[m] << 40) % 100000000));
-    gen_body b = {p->sex, 0, y};
+    /* One institution in three sends through a converter that annotates
+     * every value, as many real senders' software does. */
+    gen_body b = {p->sex, 0, y, p->inst[m] % 3 == 1};
     b.age = (double)(day - p->birth) / 365.25;
     gen_values_fill(c->seed, p->id, &b, x);
     if (s->record) {

@@ -71,6 +71,8 @@ typedef struct gen_body {
     int sex;
     double age;          /* at the exam */
     int years_in;        /* year index (0 = first fiscal year) */
+    int converter;       /* the institution's software adds interpretation codes,
+                          * methods and its own reference ranges (gen_values.c) */
 } gen_body;
 
 void gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x);

@@ -44,7 +44,13 @@ static const char *const codes[IT_N] = {
     "3D010000002227101", "3D046000001906202", "1A020000000191111", "1A010000000191111",
     "9N701000000000011", "9N706000000000011", "9N711000000000011", "9N736000000000011"};
 
+/* 詳細な健診: serum creatinine (method その他), eGFR, and the reason
+ * (実施理由, ST), sent as one 一連検査グループ. */
+enum { DT_CREA, DT_EGFR, DT_WHY, DT_N };
+static const char *const detail_codes[DT_N] = {"3C015000002399901", "8A065000002391901", "3C015161002399949"};
+
 static const kb_item *item[IT_N];
+static const kb_item *detail[DT_N];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int items_ok;
 
@@ -53,6 +59,8 @@ static void load_items(void) {
     if (kb_items_load(&e) != C_OK) return;
     for (int i = 0; i < IT_N; i++)
         if (!(item[i] = kb_item_find(codes[i]))) return;
+    for (int i = 0; i < DT_N; i++)
+        if (!(detail[i] = kb_item_find(detail_codes[i]))) return;
     items_ok = 1;
 }
 
@@ -65,6 +73,9 @@ int gen_values_init(kb_err *e) {
         for (int i = 0; i < IT_N; i++)
             if (!kb_item_find(codes[i]))
                 return kb_errf(e, "generator: item %s is not in XMLhc24tab.csv", codes[i]);
+        for (int i = 0; i < DT_N; i++)
+            if (!kb_item_find(detail_codes[i]))
+                return kb_errf(e, "generator: item %s is not in XMLhc24tab.csv", detail_codes[i]);
     }
     return C_OK;
 }
@@ -84,8 +95,7 @@ static double logistic(double x) {
 
 /* Rounds to the item's decimals and writes the text without printf, which
  * dominated the profile at a million exams. */
-static void put_pq(kb_exam *x, int it, double v) {
-    const kb_item *m = item[it];
+static void put_pq_item(kb_exam *x, const kb_item *m, double v) {
     static const double pow10[] = {1, 10, 100, 1000};
     int dec = m->decimals > 3 ? 3 : m->decimals;
     long n = lround(v * pow10[dec]);
@@ -111,6 +121,10 @@ static void put_pq(kb_exam *x, int it, double v) {
     kb_strlcpy(o->unit, m->ucum ? m->ucum : "", sizeof o->unit);
 }
 
+static void put_pq(kb_exam *x, int it, double v) {
+    put_pq_item(x, item[it], v);
+}
+
 static void put_code(kb_exam *x, int it, int code) {
     const kb_item *m = item[it];
     kb_obs *o = kb_exam_add_obs(x);
@@ -119,6 +133,80 @@ static void put_code(kb_exam *x, int it, int code) {
     o->coded[0] = (char)('0' + code);
     o->coded[1] = 0;
     kb_strlcpy(o->coded_system, m->result_oid ? m->result_oid : "", sizeof o->coded_system);
+}
+
+/* 詳細な健診 serum creatinine: done when blood pressure or glucose reaches
+ * the 保健指導判定値 (SBP >= 130 or DBP >= 85; FPG >= 100 or HbA1c >= 5.6),
+ * at the doctor's judgement (most, not all).  eGFR by the Japanese
+ * equation (194 x Cr^-1.094 x age^-0.287, x 0.739 for women).  A stream of
+ * its own ('C'), so every other value stays what it was. */
+static void put_creatinine(uint64_t seed, long person, const gen_body *b, double sbp, double dbp, double fpg,
+                           double a1c, kb_exam *x) {
+    int bp = sbp >= 130 || dbp >= 85, glu = fpg >= 100 || a1c >= 5.6;
+    if (!bp && !glu) return;
+    gen_rng r;
+    gen_rng_seed(&r, seed, (uint64_t)person, 'C', (uint64_t)b->years_in);
+    if (!gen_chance(&r, 0.85)) return;
+    int man = b->sex == 1;
+    double cr = (man ? 0.86 : 0.64) * exp(0.13 * gen_gauss(&r)) + 0.004 * fmax(0, b->age - 50);
+    cr = clampd(cr, 0.3, 8.0);
+    double egfr = 194 * pow(cr, -1.094) * pow(fmax(b->age, 20), -0.287) * (man ? 1 : 0.739);
+    int g = 1;
+    for (size_t i = 0; i < x->n_obs; i++)
+        if (x->obs[i].group >= g) g = x->obs[i].group + 1;
+    size_t at = x->n_obs;
+    put_pq_item(x, detail[DT_CREA], cr);
+    put_pq_item(x, detail[DT_EGFR], egfr);
+    kb_obs *why = kb_exam_add_obs(x);
+    memcpy(why->code, detail[DT_WHY]->code, 18);
+    why->type = KB_OBS_ST;
+    why->text = kb_strdup(bp && glu ? "血圧及び血糖が保健指導判定値以上" : bp ? "血圧が保健指導判定値以上"
+                                                                           : "血糖が保健指導判定値以上");
+    for (size_t i = at; i < x->n_obs; i++) {
+        x->obs[i].group = g;
+        kb_strlcpy(x->obs[i].rel, i + 1 == x->n_obs ? "RSON" : "COMP", sizeof x->obs[i].rel);
+    }
+}
+
+/* What a converter adds: the institution's own reference range (sex-specific
+ * where labs use one), an interpretation code against it, and the item
+ * table's method code.  Ranges are typical Japanese laboratory ranges. */
+typedef struct ref_range {
+    const char *code;
+    double lo_m, hi_m, lo_f, hi_f; /* < 0: open bound */
+} ref_range;
+
+static const ref_range ranges[] = {
+    {"9N011000000000001", 18.5, 24.9, 18.5, 24.9}, {"9A751000000000001", -1, 129, -1, 129},
+    {"9A761000000000001", -1, 84, -1, 84},         {"3F015000002327101", 30, 149, 30, 149},
+    {"3F070000002327101", 40, 86, 40, 96},         {"3F077000002327101", 60, 119, 60, 119},
+    {"3B035000002327201", 13, 30, 13, 30},         {"3B045000002327201", 10, 42, 7, 23},
+    {"3B090000002327101", 13, 64, 9, 32},          {"3D010000002227101", 73, 109, 73, 109},
+    {"3D046000001906202", 4.9, 6.0, 4.9, 6.0},     {"3C015000002399901", 0.65, 1.07, 0.46, 0.79},
+    {"8A065000002391901", 60, -1, 60, -1},
+};
+
+static void fmt_bound(double v, char *out, size_t n) {
+    if (v < 0) out[0] = '\0';
+    else snprintf(out, n, v == floor(v) ? "%.0f" : "%g", v);
+}
+
+static void annotate(const gen_body *b, kb_exam *x) {
+    for (size_t i = 0; i < x->n_obs; i++) {
+        kb_obs *o = &x->obs[i];
+        const kb_item *it = kb_item_find(o->code);
+        if (it && it->method && it->method[0]) kb_strlcpy(o->method, it->method, sizeof o->method);
+        if (o->type != KB_OBS_PQ || !o->has_num) continue;
+        for (size_t k = 0; k < sizeof ranges / sizeof ranges[0]; k++) {
+            if (strcmp(ranges[k].code, o->code) != 0) continue;
+            double lo = b->sex == 1 ? ranges[k].lo_m : ranges[k].lo_f;
+            double hi = b->sex == 1 ? ranges[k].hi_m : ranges[k].hi_f;
+            fmt_bound(lo, o->ref_low, sizeof o->ref_low);
+            fmt_bound(hi, o->ref_high, sizeof o->ref_high);
+            const char *f = hi >= 0 && o->num > hi ? "H" : lo >= 0 && o->num < lo ? "L" : "N";
+            kb_strlcpy(o->interp, f, sizeof o->interp);
+        }
+    }
 }
 
 /* Streams: 'P' fixed traits, 'D' yearly drift, 'Y' yearly noise. */
@@ -251,4 +339,6 @@ void gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x) 
     put_code(x, IT_MED_GLU, dm_med ? 1 : 2);
     put_code(x, IT_MED_LIP, lip_med ? 1 : 2);
     put_code(x, IT_SMOKE, smoke);
+    put_creatinine(seed, person, b, sbp, dbp, fpg, a1c, x);
+    if (b->converter) annotate(b, x);
 }

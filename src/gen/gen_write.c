@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "formats/claim_write.h"
 #include "formats/hc08_write.h"
 #include "formats/mhlw_zip_write.h"
 #include "gen/gen.h"
@@ -221,6 +222,7 @@ typedef struct fsink {
     pool pool;
     chunk *chunks; /* of the open batch, newest first */
     kb_buf doc;    /* scratch for one document */
+    long claims;   /* settlements in the open batch */
 } fsink;
 
 static int out_open(out *o, const char *dir, const char *name, const char *header, kb_err *e) {
@@ -331,6 +333,37 @@ static int csv_exam(fsink *s, const kb_exam *x, kb_err *e) {
     return C_OK;
 }
 
+/* Copies the document in s->doc into the batch's chunks (alive until the
+ * archive is written) and returns where. */
+static const char *keep_doc(fsink *s) {
+    chunk *c = s->chunks;
+    if (!c || c->cap - c->len < s->doc.len) {
+        c = chunk_get(&s->pool, s->doc.len);
+        c->next = s->chunks;
+        s->chunks = c;
+    }
+    char *dst = c->data + c->len;
+    memcpy(dst, s->doc.s, s->doc.len);
+    c->len += s->doc.len;
+    s->st->bytes += s->doc.len;
+    return dst;
+}
+
+/* The exam's settlement, CLAIMS/c….xml, as real submissions carry one per
+ * exam paid for; an exam whose identity lacks what a settlement needs (the
+ * noise drops postal codes and ids) goes without, as unpaid ones do. */
+static int add_claim(fsink *s, const kb_exam *x, kb_err *e) {
+    static const kb_claim_amounts amounts = {7150, 1000};
+    kb_err ce;
+    kb_buf_clear(&s->doc);
+    if (kb_claim_write(x, &amounts, &s->doc, &ce) != C_OK) return C_OK;
+    const char *dst = keep_doc(s);
+    char name[160];
+    snprintf(name, sizeof name, "CLAIMS/c%s.xml", x->record_id + 1);
+    s->claims++;
+    return kb_mhlw_zip_add_ref(s->zip, name, dst, s->doc.len, e);
+}
+
 static int on_exam(void *ud, const kb_exam *x, long truth, kb_err *e) {
     fsink *s = ud;
     (void)truth;
@@ -338,48 +371,43 @@ static int on_exam(void *ud, const kb_exam *x, long truth, kb_err *e) {
     if ((s->formats & KB_GEN_CSV) && csv_exam(s, x, e)) return C_ERR;
     if (s->formats & KB_GEN_XML) {
         kb_buf_clear(&s->doc);
-        kb_hc08_meta m = {s->created, s->sender_name, s->sender_name};
+        kb_hc08_meta m = {s->created, s->sender_name, s->sender_name, 1};
         if (kb_hc08_write(x, &m, &s->doc, e)) return C_ERR;
-        chunk *c = s->chunks;
-        if (!c || c->cap - c->len < s->doc.len) {
-            c = chunk_get(&s->pool, s->doc.len);
-            c->next = s->chunks;
-            s->chunks = c;
-        }
-        char *dst = c->data + c->len;
-        memcpy(dst, s->doc.s, s->doc.len);
-        c->len += s->doc.len;
-        s->st->bytes += s->doc.len;
+        const char *dst = keep_doc(s);
         char name[160];
         snprintf(name, sizeof name, "DATA/%s.xml", x->record_id);
         if (kb_mhlw_zip_add_ref(s->zip, name, dst, s->doc.len, e)) return C_ERR;
+        if (add_claim(s, x, e)) return C_ERR;
     }
     return C_OK;
 }
 
-static kb_mhlw_batch mbatch(const kb_gen_batch *b) {
+static kb_mhlw_batch mbatch(const kb_gen_batch *b, long claims) {
     kb_mhlw_batch m = {b->sender, b->sender_name, b->insurer, b->insurer_name, b->created, b->split, b->count,
-                       1, 7150, 1000};
+                       claims, 1, 7150, 1000};
     return m;
 }
 
 static int on_batch_begin(void *ud, const kb_gen_batch *b, kb_err *e) {
     fsink *s = ud;
     if (!(s->formats & KB_GEN_XML)) return C_OK;
-    kb_mhlw_batch m = mbatch(b);
+    kb_mhlw_batch m = mbatch(b, 0);
     if (kb_mhlw_zip_name(&m, s->zipname, sizeof s->zipname, e)) return C_ERR;
+    s->claims = 0;
     kb_strlcpy(s->created, b->created, sizeof s->created);
     s->sender_name = b->sender_name;
     char path[4352];
     snprintf(path, sizeof path, "%s/xml/%s", s->dir, s->zipname);
-    s->zip = kb_mhlw_zip_open(path, s->level, b->created, e);
+    char root[128];
+    snprintf(root, sizeof root, "%.*s", (int)(strlen(s->zipname) - 4), s->zipname); /* less ".zip" */
+    s->zip = kb_mhlw_zip_open(path, s->level, b->created, root, e);
     return s->zip ? C_OK : C_ERR;
 }
 
 static int on_batch_end(void *ud, const kb_gen_batch *b, kb_err *e) {
     fsink *s = ud;
     if (!(s->formats & KB_GEN_XML)) return C_OK;
-    kb_mhlw_batch m = mbatch(b);
+    kb_mhlw_batch m = mbatch(b, s->claims);
     kb_mhlw_zip *z = s->zip;
     chunk *chunks = s->chunks;
     s->zip = NULL;

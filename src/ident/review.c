@@ -68,11 +68,16 @@ int kb_review_get(kb_data *d, int64_t id, kb_review_pair *p, kb_err *e) {
     return rc < 0 ? C_ERR : C_OK;
 }
 
-int kb_review_pending(kb_data *d, int64_t *ids, size_t max, size_t *n, kb_err *e) {
+int kb_review_pending(kb_data *d, size_t offset, int64_t *ids, size_t max, size_t *n, int64_t *total, kb_err *e) {
     kb_stmt *st;
     *n = 0;
-    int rc = kb_stmt_prepare(d->identity, "SELECT id FROM review_queue WHERE status = 'pending' ORDER BY id", &st, e);
+    if (kb_db_query_int(d->identity, "SELECT COUNT(*) FROM review_queue WHERE status = 'pending'", total, e) != C_OK)
+        return C_ERR;
+    int rc = kb_stmt_prepare(d->identity,
+                             "SELECT id FROM review_queue WHERE status = 'pending' ORDER BY id LIMIT ? OFFSET ?", &st, e);
     if (rc) return rc;
+    kb_bind_int(st, 1, (int64_t)max);
+    kb_bind_int(st, 2, (int64_t)offset);
     while (*n < max && (rc = kb_stmt_step(st, e)) == 1) ids[(*n)++] = kb_col_int(st, 0);
     kb_stmt_finalize(st);
     return rc < 0 ? C_ERR : C_OK;
@@ -92,6 +97,15 @@ static int current_person(kb_data *d, int64_t person, int64_t *out, kb_err *e) {
         person = next;
     }
     *out = person;
+    return C_OK;
+}
+
+int kb_review_pseudonyms(kb_data *d, const kb_review_pair *p, char ps[2][KB_PSEUDONYM_LEN], kb_err *e) {
+    for (int s = 0; s < 2; s++) {
+        int64_t person;
+        if (current_person(d, p->side[s].person, &person, e) != C_OK) return C_ERR;
+        kb_pseudonym_research(&d->keys, person, ps[s]);
+    }
     return C_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "domain/exam.h"
+#include "ident/pseudonym.h"
 #include "store/datadir.h"
 
 typedef struct kb_review_pair {
@@ -30,8 +31,12 @@ typedef struct kb_review_pair {
  * unless all). */
 int kb_review_list(kb_data *d, FILE *out, int all, kb_err *e);
 int kb_review_get(kb_data *d, int64_t id, kb_review_pair *p, kb_err *e);
-/* Ids of pending pairs, oldest first, at most max. */
-int kb_review_pending(kb_data *d, int64_t *ids, size_t max, size_t *n, kb_err *e);
+/* One page of pending pair ids, oldest first: at most max after skipping
+ * offset; total receives the number pending. */
+int kb_review_pending(kb_data *d, size_t offset, int64_t *ids, size_t max, size_t *n, int64_t *total, kb_err *e);
+/* The research pseudonyms of the persons the pair's two records belong to
+ * now (after merges), under which a read of the pair is audited. */
+int kb_review_pseudonyms(kb_data *d, const kb_review_pair *p, char ps[2][KB_PSEUDONYM_LEN], kb_err *e);
 /* accept != 0 merges, 0 keeps apart.  actor names the reviewer for the
  * audit log.  A pair already decided is refused. */
 int kb_review_decide(kb_data *d, int64_t id, int accept, const char *actor, kb_err *e);

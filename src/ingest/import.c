@@ -1,5 +1,6 @@
 /* import.c -- validate, link and store exams; quarantine what fails. */
 #include "ingest/import.h"
+#include "ingest/import_fhir.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -18,11 +19,14 @@
 #include "domain/items.h"
 #include "domain/judge.h"
 #include "formats/exam_csv.h"
+#include "formats/claim_read.h"
 #include "formats/hc08_read.h"
+#include "formats/mhlw_zip.h"
 #include "ident/pseudonym.h"
 #include "ident/linkage.h"
 #include "ident/resolver.h"
 #include "ident/vault.h"
+#include "ingest/archive_docs.h"
 #include "ingest/quarantine.h"
 #include "store/bulk.h"
 #include "util/asset.h"
@@ -81,7 +85,7 @@ struct kb_importer {
 static const char *const obs_cols[] = {"exam_id", "seq",  "code",        "type",     "num",
                                        "num_text", "unit", "coded",      "coded_system", "text",
                                        "null_flavor", "not_done", "interp", "grp",     "fiscal_year",
-                                       "pseudonym"};
+                                       "pseudonym", "rel", "method", "ref_low", "ref_high"};
 static const char *const flag_cols[] = {"exam_id", "item", "level", "pseudonym"};
 static const char *const key_cols[] = {"record_key", "source", "version", "pseudonym", "exam_id", "content_hash"};
 
@@ -381,8 +385,13 @@ static void content_hash(const kb_exam *x, char out[65]) {
     kb_buf_printf(&b, "%s|%s|%s|%d|", x->exam_date, x->performer_org, x->who.insurer_no, x->who.sex);
     for (size_t i = 0; i < x->n_obs; i++) {
         const kb_obs *o = &x->obs[i];
-        kb_buf_printf(&b, "%s|%d|%s|%s|%s|%s|%s|%d|%s|%d\n", o->code, o->type, o->has_num ? o->num_text : "",
+        kb_buf_printf(&b, "%s|%d|%s|%s|%s|%s|%s|%d|%s|%d", o->code, o->type, o->has_num ? o->num_text : "",
                       o->unit, o->coded, o->text ? o->text : "", o->null_flavor, o->not_done, o->interp, o->group);
+        /* Written only when present, so hashes of exams stored before these
+         * were read stay the same and a resubmission is still a duplicate. */
+        if (o->rel[0] || o->method[0] || o->ref_low[0] || o->ref_high[0])
+            kb_buf_printf(&b, "|%s|%s|%s|%s", o->rel, o->method, o->ref_low, o->ref_high);
+        kb_buf_putc(&b, '\n');
     }
     crypto_generichash_update(&h, (const uint8_t *)b.s, b.len);
     uint8_t d[32];
@@ -420,6 +429,10 @@ static void add_observations(kb_bulk *b, int64_t exam_id, int fy, const char *ps
         kb_bulk_int(b, o->group);
         kb_bulk_int(b, fy);
         kb_bulk_text(b, pseudo);
+        kb_bulk_text(b, o->rel[0] ? o->rel : NULL);
+        kb_bulk_text(b, o->method[0] ? o->method : NULL);
+        kb_bulk_text(b, o->ref_low[0] ? o->ref_low : NULL);
+        kb_bulk_text(b, o->ref_high[0] ? o->ref_high : NULL);
     }
 }
 
@@ -660,9 +673,35 @@ static int import_hc08_doc(kb_importer *imp, const char *file, const char *name,
     return kb_import_exam(imp, &imp->x, "hc08", file, data, len, e);
 }
 
+#define UNSAFE_RULE "absolute, or with a '..' component: never unpacked"
+
+/* A settlement retried from quarantine: kept when it now passes, though
+ * outside its archive there is no exam to tie it to. */
+static int import_claim_doc(kb_importer *imp, const char *file, const char *record, const char *raw, size_t len,
+                            kb_err *e) {
+    kb_claim c;
+    kb_err perr = {{0}};
+    if (kb_claim_read_mem(raw, len, record, &c, &perr) != C_OK) {
+        char field[256], rule[768];
+        split_reader_error(perr.msg, record, field, sizeof field, rule, sizeof rule);
+        return kb_import_quarantine(imp, file, record, field, rule, "claim", raw, len, e) == C_OK ? 0 : C_ERR;
+    }
+    if (batch_begin(imp, e) != C_OK) return C_ERR;
+    if (kb_archive_doc_put(imp->d, imp->source, file, c.kind, "unlinked", NULL, c.claim_amount, raw, len, e) != C_OK)
+        return C_ERR;
+    imp->st.claims++;
+    return 1;
+}
+
 int kb_import_raw(kb_importer *imp, const char *format, const char *file, const char *record, const char *raw,
                   size_t len, kb_err *e) {
     if (strcmp(format, "hc08") == 0) return import_hc08_doc(imp, file, record, raw, len, e);
+    if (strcmp(format, "claim") == 0) return import_claim_doc(imp, file, record, raw, len, e);
+    /* an entry name that must never be unpacked stays what it was */
+    if (strcmp(format, "zip") == 0)
+        return kb_import_quarantine(imp, file, record, "archive entry name", UNSAFE_RULE, "zip", raw, len, e) == C_OK
+                   ? 0
+                   : C_ERR;
     if (strcmp(format, "csv") != 0) return kb_errf(e, "unknown record format '%s'", format);
     kb_csv *c = kb_csv_open_mem(raw, len, ',');
     kb_exam_csv_map m;
@@ -789,7 +828,10 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
-/* An MHLW submission: DATA/h*.xml entries are exams, one document each.
+/* An MHLW submission.  Every entry is accounted for: exams are imported,
+ * settlements and guidance documents kept (ingest/archive_docs.h), unsafe
+ * names quarantined, and the rest counted by kind; what each entry is comes
+ * from kb_mhlw_entry_kind, the one rule for it.
  *
  * A reader thread inflates and parses documents into a ring of slots while
  * the calling thread validates and writes them, so on two cores parsing and
@@ -798,13 +840,24 @@ static int ends_with(const char *s, const char *suffix) {
  * bounded by RING slots of the largest document. */
 #define RING 64
 
+enum {
+    SLOT_EXAM,       /* parsed exam in x/prep */
+    SLOT_EXAM_BAD,   /* exam that did not parse (perr) */
+    SLOT_UNREADABLE, /* entry that could not be inflated (perr) */
+    SLOT_CLAIM,      /* settlement, parsed into claim */
+    SLOT_CLAIM_BAD,  /* settlement that broke a rule (perr) */
+    SLOT_GUIDANCE,   /* hg08 document, kept as is */
+    SLOT_UNSAFE      /* a name that must never be unpacked */
+};
+
 typedef struct zip_slot {
     kb_exam x;
     exam_prep prep;
+    kb_claim claim;
     kb_buf raw;
     char base[256];
     char where[2048];
-    int status; /* 0 parsed, 1 parse error (perr), 2 archive error (perr) */
+    int status;
     kb_err perr;
 } zip_slot;
 
@@ -815,66 +868,284 @@ typedef struct zip_job {
     zip_t *z;
     zip_slot slots[RING];
     size_t head, tail; /* produced count, consumed count */
-    int done, stop, has_ix, has_su;
+    int done, stop;
+    /* Written by the reader thread, read after it is joined. */
+    long kinds[KB_ENTRY_KINDS];
+    long index_count; /* ix08 totalRecordCount, -1 when unread */
     pthread_mutex_t mu;
     pthread_cond_t can_put, can_take;
 } zip_job;
 
-static int is_exam_entry(const char *name, const char **base) {
-    *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-    return strncasecmp(name, "DATA/", 5) == 0 && ((*base)[0] == 'h' || (*base)[0] == 'H') && ends_with(*base, ".xml");
+/* A settlement waits for the end of the archive (CLAIMS/ sorts before
+ * DATA/, so its exam usually comes later), then is tied to the exam of this
+ * archive that names the same institution, insurance card and birth date. */
+typedef struct held_claim {
+    kb_claim c;
+    char where[2048];
+    char *raw;
+    size_t len;
+} held_claim;
+
+typedef struct exam_ref {
+    char org[16], insurer[9], number[64], birth[11];
+    char rkey[KB_PSEUDONYM_LEN];
+} exam_ref;
+
+typedef struct archive_state {
+    held_claim *claims;
+    size_t n_claims, cap_claims;
+    exam_ref *exams;
+    size_t n_exams, cap_exams;
+    kb_idmap by_card; /* card_key() -> index into exams + 1 */
+} archive_state;
+
+/* What ties a settlement to its exam: institution, insurance card and
+ * birth date, hashed (FNV-1a) so an archive of thousands links in linear
+ * time; a hit is confirmed field by field. */
+static int64_t card_key(const char *org, const char *insurer, const char *number, const char *birth) {
+    uint64_t h = 1469598103934665603ULL;
+    const char *parts[4] = {org, insurer, number, birth};
+    for (int i = 0; i < 4; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+        h = (h ^ '|') * 1099511628211ULL;
+    }
+    return (int64_t)(h & 0x7fffffffffffffffULL);
+}
+
+static long read_count(const char *data, const char *el) {
+    /* ix08 is small and trusted only for a warning: a plain search for
+     * <totalRecordCount value="N"> is enough and needs no second parser.
+     * data is NUL-terminated (inflate_entry). */
+    const char *p = strstr(data, el);
+    if (!p) return -1;
+    const char *v = strstr(p, "value=\"");
+    if (!v) return -1;
+    v += 7;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return end != v && *end == '"' && n >= 0 ? n : -1;
+}
+
+/* Inflates entry i into raw; C_ERR (in perr) when unreadable or too big. */
+static int inflate_entry(zip_t *z, zip_uint64_t i, kb_buf *raw, kb_err *perr) {
+    kb_buf_clear(raw);
+    zip_stat_t zs;
+    if (zip_stat_index(z, i, 0, &zs) != 0 || zs.size > KB_HC08_MAX_BYTES)
+        return kb_errf(perr, "entry is unreadable or larger than 16 MiB");
+    kb_buf_reserve(raw, (size_t)zs.size);
+    zip_file_t *zf = zip_fopen_index(z, i, 0);
+    zip_int64_t got = zf ? zip_fread(zf, raw->s, zs.size) : -1;
+    if (zf) zip_fclose(zf);
+    if (got < 0 || (zip_uint64_t)got != zs.size) return kb_errf(perr, "entry cannot be decompressed (corrupt archive)");
+    raw->len = (size_t)got;
+    raw->s[raw->len] = '\0';
+    return C_OK;
+}
+
+static void fill_slot(zip_job *j, kb_hc08_reader *xr, zip_slot *s, zip_uint64_t i, kb_entry_kind k) {
+    if (k == KB_ENTRY_UNSAFE) {
+        s->status = SLOT_UNSAFE;
+        return;
+    }
+    if (inflate_entry(j->z, i, &s->raw, &s->perr) != C_OK) {
+        s->status = SLOT_UNREADABLE;
+        return;
+    }
+    if (k == KB_ENTRY_GUIDANCE) {
+        s->status = SLOT_GUIDANCE;
+    } else if (k == KB_ENTRY_CLAIM) {
+        s->status = kb_claim_read_mem(s->raw.s, s->raw.len, s->base, &s->claim, &s->perr) == C_OK ? SLOT_CLAIM
+                                                                                                  : SLOT_CLAIM_BAD;
+    } else if (kb_hc08_parse(xr, s->raw.s, s->raw.len, s->base, &s->x, &s->perr) != C_OK) {
+        s->status = SLOT_EXAM_BAD;
+    } else {
+        s->status = SLOT_EXAM;
+        prepare_exam(j->keys, j->source, &s->x, &s->prep);
+    }
 }
 
 static void *zip_reader(void *arg) {
     zip_job *j = arg;
     kb_hc08_reader *xr = kb_hc08_reader_new();
+    kb_buf tmp;
+    kb_buf_init(&tmp);
     zip_int64_t n = zip_get_num_entries(j->z, 0);
     for (zip_int64_t i = 0; i < n; i++) {
-        const char *name = zip_get_name(j->z, (zip_uint64_t)i, 0), *base;
-        if (!name) continue;
-        if (strcasecmp(strrchr(name, '/') ? strrchr(name, '/') + 1 : name, "ix08_V08.xml") == 0) j->has_ix = 1;
-        if (strcasecmp(strrchr(name, '/') ? strrchr(name, '/') + 1 : name, "su08_V08.xml") == 0) j->has_su = 1;
-        if (!is_exam_entry(name, &base)) continue;
+        const char *name = zip_get_name(j->z, (zip_uint64_t)i, ZIP_FL_ENC_GUESS);
+        kb_entry_kind k = kb_mhlw_entry_kind(name);
+        j->kinds[k]++;
+        if (k == KB_ENTRY_INDEX) {
+            kb_err ee;
+            if (inflate_entry(j->z, (zip_uint64_t)i, &tmp, &ee) == C_OK)
+                j->index_count = read_count(tmp.s, "totalRecordCount");
+            continue;
+        }
+        if (k != KB_ENTRY_EXAM && k != KB_ENTRY_GUIDANCE && k != KB_ENTRY_CLAIM && k != KB_ENTRY_UNSAFE) continue;
         pthread_mutex_lock(&j->mu);
         while (j->head - j->tail == RING && !j->stop) pthread_cond_wait(&j->can_put, &j->mu);
         int stop = j->stop;
         pthread_mutex_unlock(&j->mu);
         if (stop) break;
         zip_slot *s = &j->slots[j->head % RING];
+        const char *base = name ? strrchr(name, '/') ? strrchr(name, '/') + 1 : name : "";
         kb_strlcpy(s->base, base, sizeof s->base);
-        snprintf(s->where, sizeof s->where, "%s:%s", j->path, name);
+        snprintf(s->where, sizeof s->where, "%s:%s", j->path, name ? name : "");
         kb_buf_clear(&s->raw);
-        s->status = 0;
-        zip_stat_t zs;
-        if (zip_stat_index(j->z, (zip_uint64_t)i, 0, &zs) != 0 || zs.size > KB_HC08_MAX_BYTES) {
-            s->status = 2;
-            kb_errf(&s->perr, "entry is unreadable or larger than 16 MiB");
-        } else {
-            kb_buf_reserve(&s->raw, (size_t)zs.size);
-            zip_file_t *zf = zip_fopen_index(j->z, (zip_uint64_t)i, 0);
-            zip_int64_t got = zf ? zip_fread(zf, s->raw.s, zs.size) : -1;
-            if (zf) zip_fclose(zf);
-            if (got < 0 || (zip_uint64_t)got != zs.size) {
-                s->status = 2;
-                kb_errf(&s->perr, "entry cannot be decompressed (corrupt archive)");
-            } else {
-                s->raw.len = (size_t)got;
-                s->raw.s[s->raw.len] = '\0';
-                if (kb_hc08_parse(xr, s->raw.s, s->raw.len, base, &s->x, &s->perr) != C_OK) s->status = 1;
-                else prepare_exam(j->keys, j->source, &s->x, &s->prep);
-            }
-        }
+        fill_slot(j, xr, s, (zip_uint64_t)i, k);
         pthread_mutex_lock(&j->mu);
         j->head++;
         pthread_cond_signal(&j->can_take);
         pthread_mutex_unlock(&j->mu);
     }
+    kb_buf_free(&tmp);
     kb_hc08_reader_free(xr);
     pthread_mutex_lock(&j->mu);
     j->done = 1;
     pthread_cond_signal(&j->can_take);
     pthread_mutex_unlock(&j->mu);
     return NULL;
+}
+
+static void remember_exam(archive_state *a, const kb_exam *x, const char *rkey) {
+    if (a->n_exams == a->cap_exams) {
+        a->cap_exams = a->cap_exams ? a->cap_exams * 2 : 64;
+        a->exams = kb_realloc(a->exams, a->cap_exams * sizeof *a->exams);
+    }
+    exam_ref *r = &a->exams[a->n_exams++];
+    kb_strlcpy(r->org, x->performer_org, sizeof r->org);
+    kb_strlcpy(r->insurer, x->who.insurer_no, sizeof r->insurer);
+    kb_strlcpy(r->number, x->who.insured_number, sizeof r->number);
+    kb_strlcpy(r->birth, x->who.birth_date, sizeof r->birth);
+    kb_strlcpy(r->rkey, rkey, sizeof r->rkey);
+    kb_idmap_put(&a->by_card, card_key(r->org, r->insurer, r->number, r->birth), (int64_t)a->n_exams);
+}
+
+static void hold_claim(archive_state *a, const zip_slot *s) {
+    if (a->n_claims == a->cap_claims) {
+        a->cap_claims = a->cap_claims ? a->cap_claims * 2 : 16;
+        a->claims = kb_realloc(a->claims, a->cap_claims * sizeof *a->claims);
+    }
+    held_claim *h = &a->claims[a->n_claims++];
+    h->c = s->claim;
+    kb_strlcpy(h->where, s->where, sizeof h->where);
+    h->raw = kb_malloc(s->raw.len + 1);
+    memcpy(h->raw, s->raw.s, s->raw.len);
+    h->len = s->raw.len;
+}
+
+static int same_card(const exam_ref *r, const kb_claim *c) {
+    return strcmp(r->org, c->performer_org) == 0 && strcmp(r->insurer, c->insurer_no) == 0 &&
+           strcmp(r->number, c->number) == 0 && (!c->birth_date[0] || strcmp(r->birth, c->birth_date) == 0);
+}
+
+static const char *claim_exam(const archive_state *a, const kb_claim *c) {
+    int64_t at;
+    if (c->birth_date[0]) {
+        if (!kb_idmap_get(&a->by_card, card_key(c->performer_org, c->insurer_no, c->number, c->birth_date), &at))
+            return NULL;
+        if (same_card(&a->exams[at - 1], c)) return a->exams[at - 1].rkey;
+    }
+    /* no birth date (gc08 need not carry one), or two cards on one hash */
+    for (size_t i = 0; i < a->n_exams; i++)
+        if (same_card(&a->exams[i], c)) return a->exams[i].rkey;
+    return NULL;
+}
+
+static int store_claims(kb_importer *imp, archive_state *a, kb_err *e) {
+    for (size_t i = 0; i < a->n_claims; i++) {
+        held_claim *h = &a->claims[i];
+        const char *rkey = strcmp(h->c.kind, "cc08") == 0 ? claim_exam(a, &h->c) : NULL;
+        if (batch_begin(imp, e) != C_OK) return C_ERR;
+        if (kb_archive_doc_put(imp->d, imp->source, h->where, h->c.kind, rkey ? "linked" : "unlinked", rkey,
+                               h->c.claim_amount, h->raw, h->len, e) != C_OK)
+            return C_ERR;
+        imp->st.claims++;
+        if (rkey) imp->st.claims_linked++;
+    }
+    return C_OK;
+}
+
+static void archive_state_free(archive_state *a) {
+    for (size_t i = 0; i < a->n_claims; i++) free(a->claims[i].raw);
+    free(a->claims);
+    free(a->exams);
+    kb_idmap_free(&a->by_card);
+}
+
+/* One slot, on the calling thread: store, keep or quarantine it. */
+static int take_slot(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e) {
+    char rid[128], field[256], rule[768];
+    int rc;
+    switch (s->status) {
+    case SLOT_UNSAFE:
+        imp->st.entries_unsafe++;
+        return kb_import_quarantine(imp, s->where, s->base, "archive entry name", UNSAFE_RULE, "zip", "", 0, e);
+    case SLOT_UNREADABLE:
+        return kb_import_quarantine(imp, s->where, s->base, "archive entry", s->perr.msg, "hc08", "", 0, e);
+    case SLOT_EXAM_BAD:
+    case SLOT_CLAIM_BAD:
+        kb_hc08_record_id(s->base, rid, sizeof rid);
+        split_reader_error(s->perr.msg, s->base, field, sizeof field, rule, sizeof rule);
+        return kb_import_quarantine(imp, s->where, rid, field, rule, s->status == SLOT_EXAM_BAD ? "hc08" : "claim",
+                                    s->raw.s, s->raw.len, e);
+    case SLOT_CLAIM:
+        hold_claim(a, s);
+        return C_OK;
+    case SLOT_GUIDANCE:
+        if (batch_begin(imp, e) != C_OK) return C_ERR;
+        imp->st.guidance++;
+        return kb_archive_doc_put(imp->d, imp->source, s->where, "hg08", "kept", NULL, -1, s->raw.s, s->raw.len, e);
+    default:
+        rc = import_prepared(imp, &s->x, &s->prep, "hc08", s->where, s->raw.s, s->raw.len, e);
+        if (rc < 0) return C_ERR;
+        if (rc == 1) remember_exam(a, &s->x, s->prep.rkey);
+        return C_OK;
+    }
+}
+
+/* Archive-level findings: warnings that do not stop the import, and the
+ * one that makes it partial (an archive that yields nothing). */
+static void archive_findings(kb_importer *imp, const char *path, const zip_job *j) {
+    long counted = 0, entries = 0;
+    for (int k = 0; k < KB_ENTRY_KINDS; k++) {
+        imp->st.entries[k] += j->kinds[k];
+        if (kb_mhlw_entry_counted((kb_entry_kind)k)) counted += j->kinds[k];
+        if (k != KB_ENTRY_FOLDER) entries += j->kinds[k];
+    }
+    if (!j->kinds[KB_ENTRY_INDEX] || !j->kinds[KB_ENTRY_SUMMARY])
+        fprintf(stderr, "kenbank import: %s: warning: submission lacks %s\n", path,
+                !j->kinds[KB_ENTRY_INDEX] ? "ix08_V08.xml" : "su08_V08.xml");
+    if (j->index_count >= 0 && j->index_count != counted)
+        fprintf(stderr,
+                "kenbank import: %s: warning: ix08_V08.xml/totalRecordCount says %ld files, the archive holds %ld "
+                "data and settlement files\n",
+                path, j->index_count, counted);
+    if (!j->kinds[KB_ENTRY_EXAM] && !j->kinds[KB_ENTRY_GUIDANCE]) {
+        imp->st.findings++;
+        snprintf(imp->st.finding, sizeof imp->st.finding,
+                 "%s: no exam document: of %ld entries none is DATA/h*.xml (%ld other, %ld claims, %ld schemas)", path,
+                 entries, j->kinds[KB_ENTRY_OTHER], j->kinds[KB_ENTRY_CLAIM], j->kinds[KB_ENTRY_SCHEMA]);
+        fprintf(stderr, "kenbank import: %s\n", imp->st.finding);
+    }
+}
+
+static int drain(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
+    int rc = C_OK;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        while (j->head == j->tail && !j->done) pthread_cond_wait(&j->can_take, &j->mu);
+        int empty = j->head == j->tail;
+        pthread_mutex_unlock(&j->mu);
+        if (empty) break;
+        zip_slot *s = &j->slots[j->tail % RING];
+        if (rc == C_OK) rc = take_slot(imp, a, s, e);
+        pthread_mutex_lock(&j->mu);
+        j->tail++;
+        if (rc != C_OK) j->stop = 1;
+        pthread_cond_signal(&j->can_put);
+        pthread_mutex_unlock(&j->mu);
+    }
+    return rc;
 }
 
 static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
@@ -892,6 +1163,7 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     j->z = z;
     j->keys = &imp->d->keys;
     j->source = imp->source;
+    j->index_count = -1;
     for (int i = 0; i < RING; i++) {
         kb_exam_init(&j->slots[i].x);
         kb_buf_init(&j->slots[i].raw);
@@ -899,42 +1171,20 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->can_put, NULL);
     pthread_cond_init(&j->can_take, NULL);
+    archive_state a;
+    memset(&a, 0, sizeof a);
+    kb_idmap_init(&a.by_card);
     pthread_t th;
     int rc = C_OK;
     if (pthread_create(&th, NULL, zip_reader, j) != 0) {
         rc = kb_errf(e, "%s: cannot start the reader thread", path);
     } else {
-        for (;;) {
-            pthread_mutex_lock(&j->mu);
-            while (j->head == j->tail && !j->done) pthread_cond_wait(&j->can_take, &j->mu);
-            int empty = j->head == j->tail;
-            pthread_mutex_unlock(&j->mu);
-            if (empty) break;
-            zip_slot *s = &j->slots[j->tail % RING];
-            if (rc == C_OK) {
-                if (s->status == 2) {
-                    rc = kb_import_quarantine(imp, s->where, s->base, "archive entry", s->perr.msg, "hc08", "", 0, e);
-                } else if (s->status == 1) {
-                    char rid[128], field[256], rule[768];
-                    kb_hc08_record_id(s->base, rid, sizeof rid);
-                    split_reader_error(s->perr.msg, s->base, field, sizeof field, rule, sizeof rule);
-                    rc = kb_import_quarantine(imp, s->where, rid, field, rule, "hc08", s->raw.s, s->raw.len, e);
-                } else {
-                    rc = import_prepared(imp, &s->x, &s->prep, "hc08", s->where, s->raw.s, s->raw.len, e) < 0 ? C_ERR
-                                                                                                              : C_OK;
-                }
-            }
-            pthread_mutex_lock(&j->mu);
-            j->tail++;
-            if (rc != C_OK) j->stop = 1;
-            pthread_cond_signal(&j->can_put);
-            pthread_mutex_unlock(&j->mu);
-        }
+        rc = drain(imp, j, &a, e);
         pthread_join(th, NULL);
+        if (rc == C_OK) rc = store_claims(imp, &a, e);
+        if (rc == C_OK) archive_findings(imp, path, j);
     }
-    if (rc == C_OK && (!j->has_ix || !j->has_su))
-        fprintf(stderr, "kenbank import: %s: warning: submission lacks %s\n", path,
-                !j->has_ix ? "ix08_V08.xml" : "su08_V08.xml");
+    archive_state_free(&a);
     for (int i = 0; i < RING; i++) {
         kb_exam_free(&j->slots[i].x);
         kb_buf_free(&j->slots[i].raw);
@@ -983,6 +1233,7 @@ static int import_file(kb_importer *imp, const char *path, kb_err *e) {
     }
     kb_import_stats before = imp->st;
     if (ends_with(path, ".csv")) rc = import_csv(imp, path, e);
+    else if (ends_with(path, ".json")) rc = kb_import_fhir_file(imp, path, e) < 0 ? C_ERR : C_OK;
     else if (ends_with(path, ".zip")) {
         rc = import_zip(imp, path, e);
     } else {
@@ -1016,8 +1267,8 @@ int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
     struct stat sb;
     if (stat(path, &sb) != 0) return kb_errf(e, "%s: %s", path, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) {
-        if (!ends_with(path, ".csv") && !ends_with(path, ".zip") && !ends_with(path, ".xml"))
-            return kb_errf(e, "%s: not a format kenbank imports (.zip MHLW archive, .xml hc08, .csv)", path);
+        if (!ends_with(path, ".csv") && !ends_with(path, ".zip") && !ends_with(path, ".xml") && !ends_with(path, ".json"))
+            return kb_errf(e, "%s: not a format kenbank imports (.zip MHLW archive, .xml hc08, .csv, .json FHIR)", path);
         return import_file(imp, path, e);
     }
     /* Sorted, so imports are reproducible whatever the directory order. */
@@ -1042,7 +1293,8 @@ int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
         snprintf(child, sizeof child, "%s/%s", path, names[i]);
         struct stat cs;
         if (rc == C_OK && stat(child, &cs) == 0 &&
-            (S_ISDIR(cs.st_mode) || ends_with(child, ".csv") || ends_with(child, ".zip") || ends_with(child, ".xml")))
+            (S_ISDIR(cs.st_mode) || ends_with(child, ".csv") || ends_with(child, ".zip") || ends_with(child, ".xml") ||
+             ends_with(child, ".json")))
             rc = kb_import_path(imp, child, e);
         free(names[i]);
     }

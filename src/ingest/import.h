@@ -15,6 +15,7 @@
 #define KB_IMPORT_H
 
 #include "domain/exam.h"
+#include "formats/mhlw_zip.h"
 #include "store/datadir.h"
 
 #define KB_IMPORT_MAX_REASONS 32
@@ -33,6 +34,15 @@ typedef struct kb_import_stats {
     long merges;          /* persons found to be one and folded together */
     long records_indexed; /* identity records in the linkage index at start */
     long judgement_disagreements; /* file's own 9N501/9N506 differ from ours */
+    /* Archives: every entry by kind (formats/mhlw_zip.h), what was kept
+     * beside the exams, and findings that make the import partial. */
+    long entries[KB_ENTRY_KINDS];
+    long claims;          /* settlements kept (cc08, gc08) */
+    long claims_linked;   /* of which tied to an exam of the same archive */
+    long guidance;        /* 特定保健指導 documents (hg08) kept */
+    long entries_unsafe;  /* names never unpacked, quarantined */
+    long findings;        /* e.g. an archive that holds no exam */
+    char finding[512];    /* the last of them */
     int n_reasons;
     struct {
         char rule[64];

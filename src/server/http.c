@@ -57,6 +57,15 @@ typedef struct conn_state {
     kb_buf body;
     int too_big;
     int counted;
+    /* A streamed body (KB_R_STREAM_BODY): written to `path` as it arrives. */
+    int fd;
+    char path[600];
+    size_t streamed;
+    int write_failed;
+    /* A streamed request refused on its headers: the reply, sent once the
+     * (discarded) body has been read. */
+    int refused;
+    kb_req early;
 } conn_state;
 
 static kb_data *pool_take(pool *p) {
@@ -208,6 +217,68 @@ static void client_address(const server *s, struct MHD_Connection *c, const char
     }
 }
 
+/* The peer's address, or the client a trusted proxy names (client_address). */
+static void client_ip(const server *s, struct MHD_Connection *c, char ip[INET6_ADDRSTRLEN]) {
+    char peer[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, peer, sizeof peer);
+    client_address(s, c, peer, ip);
+}
+
+/* Before the body of a request arrives: a route that streams its body is
+ * admitted (authenticated and authorised on the headers) and gets a private
+ * file; one refused keeps its reply and discards the body. */
+static void admit_stream(server *s, struct MHD_Connection *c, const char *url, const char *method, conn_state *cs) {
+    if (strcmp(method, "POST") != 0 || strncmp(url, "/api/", 5) != 0) return;
+    kb_req *r = &cs->early;
+    char ip[INET6_ADDRSTRLEN];
+    client_ip(s, c, ip);
+    r->conn = c;
+    r->method = method;
+    r->path = url;
+    r->client_ip = ip;
+    r->d = pool_take(&s->pool);
+    const kb_route *rt = kb_dispatch_admit(r);
+    pool_give(&s->pool, r->d);
+    r->d = NULL;
+    r->client_ip = NULL;
+    if (!rt) {
+        cs->refused = r->status != 0;
+        return;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(cs->path, sizeof cs->path, "%s/kenbank-body-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    cs->fd = mkstemp(cs->path); /* mode 0600 */
+    if (cs->fd < 0) {
+        fprintf(stderr, "kenbank serve: %s: cannot create %s: %s\n", url, cs->path, strerror(errno));
+        cs->path[0] = '\0';
+        cs->write_failed = 1;
+    }
+}
+
+static void stream_chunk(conn_state *cs, size_t limit, const char *data, size_t n) {
+    if (cs->too_big || cs->write_failed) return;
+    if (cs->streamed + n > limit) {
+        cs->too_big = 1;
+        return;
+    }
+    while (n > 0) {
+        ssize_t w = write(cs->fd, data, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            fprintf(stderr, "kenbank serve: writing %s: %s\n", cs->path, strerror(errno));
+            cs->write_failed = 1;
+            return;
+        }
+        data += w;
+        n -= (size_t)w;
+        cs->streamed += (size_t)w;
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     server *s = cls;
@@ -215,27 +286,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!cs) {
         cs = kb_calloc(1, sizeof *cs);
         kb_buf_init(&cs->body);
+        cs->fd = -1;
         *con_cls = cs;
         atomic_fetch_add(&s->in_flight, 1);
         cs->counted = 1;
+        admit_stream(s, c, url, method, cs);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->o->max_body) cs->too_big = 1;
+        size_t limit = cs->fd >= 0 ? s->o->max_upload : s->o->max_body;
+        if (!cs->refused && cl && strtoull(cl, NULL, 10) > limit) cs->too_big = 1;
         return MHD_YES;
     }
+    size_t limit = cs->fd >= 0 || cs->write_failed ? s->o->max_upload : s->o->max_body;
     if (*upload_size) {
-        if (!cs->too_big && cs->body.len + *upload_size <= s->o->max_body)
+        if (cs->refused) {
+            /* discarded: the reply is already decided */
+        } else if (cs->fd >= 0) {
+            stream_chunk(cs, limit, upload, *upload_size);
+        } else if (!cs->too_big && cs->body.len + *upload_size <= limit) {
             kb_buf_append(&cs->body, upload, *upload_size);
-        else
+        } else {
             cs->too_big = 1;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
+    if (cs->refused) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(cs->early.out_len, cs->early.out, MHD_RESPMEM_MUST_FREE);
+        cs->early.out = NULL;
+        if (cs->early.ctype) MHD_add_response_header(resp, "Content-Type", cs->early.ctype);
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        MHD_add_response_header(resp, "Connection", "close");
+        security_headers(resp);
+        enum MHD_Result ret = MHD_queue_response(c, (unsigned)cs->early.status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
     if (cs->too_big) {
         char msg[160];
-        snprintf(msg, sizeof msg, "{\"error\":\"too_large\",\"message\":\"request body exceeds %zu bytes\"}",
-                 s->o->max_body);
+        snprintf(msg, sizeof msg, "{\"error\":\"too_large\",\"message\":\"request body exceeds %zu bytes\"}", limit);
         return send_text(c, 413, "application/json", msg);
     }
+    if (cs->write_failed)
+        return send_text(c, 507, "application/json",
+                         "{\"error\":\"storage\",\"message\":\"the server could not store the upload\"}");
     if (strncmp(url, "/api/", 5) != 0 && strcmp(url, "/fhir") != 0 && strncmp(url, "/fhir/", 6) != 0)
         return serve_static(s, c, method, url);
 
@@ -246,13 +339,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.path = url;
     r.body = cs->body.s;
     r.body_len = cs->body.len;
-    char peer[INET6_ADDRSTRLEN] = "", ip[INET6_ADDRSTRLEN];
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
-    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, peer, sizeof peer);
-    client_address(s, c, peer, ip);
+    if (cs->fd >= 0) {
+        close(cs->fd);
+        cs->fd = -1;
+        r.body = NULL;
+        r.body_file = cs->path;
+        r.body_len = cs->streamed;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    client_ip(s, c, ip);
     r.client_ip = ip;
     r.d = pool_take(&s->pool);
     kb_dispatch(&r);
@@ -279,6 +374,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!cs) return;
     if (cs->counted) atomic_fetch_sub(&s->in_flight, 1);
     kb_buf_free(&cs->body);
+    if (cs->fd >= 0) close(cs->fd);
+    if (cs->path[0]) unlink(cs->path); /* gone already when the handler kept it */
+    free(cs->early.out);
     free(cs);
     *con_cls = NULL;
 }

@@ -56,7 +56,7 @@ const kb_route kb_routes[] = {
     {"POST", "/api/points/rules", R(INSURER) | R(ADMIN), 0, kb_h_point_rule_set},
     {"GET", "/api/insurer/dashboard", R(INSURER) | R(ADMIN), 0, kb_h_dashboard},
     {"GET", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_uploads},
-    {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_upload},
+    {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), KB_R_STREAM_BODY, kb_h_upload},
     {"GET", "/api/users", R(ADMIN), 0, kb_h_users},
     {"POST", "/api/users", R(ADMIN), 0, kb_h_user_add},
     {"POST", "/api/users/{}/disable", R(ADMIN), 0, kb_h_user_disable},
@@ -97,6 +97,7 @@ const kb_route kb_routes[] = {
     {"GET", "/fhir/Consent/{}", R(INDIVIDUAL) | R(PROVIDER), 0, kb_h_fhir_consent_read},
     {"GET", "/fhir/ResearchStudy", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_fhir_study_search},
     {"GET", "/fhir/ResearchStudy/{}", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_fhir_study_read},
+    {"GET", "/fhir/Composition/{}/$document", R(INDIVIDUAL), KB_R_OWN_EXAM, kb_h_fhir_document},
     {"GET", "/fhir/Group/{}", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_fhir_group_read},
     {"POST", "/fhir", R(INSTITUTION) | R(ADMIN), 0, kb_h_fhir_transaction},
     {"POST", "/fhir/", R(INSTITUTION) | R(ADMIN), 0, kb_h_fhir_transaction}, /* clients post to base + "/" */
@@ -226,6 +227,28 @@ static atomic_int standby;
 void kb_router_set_standby(int on) { atomic_store(&standby, on); }
 int kb_router_standby(void) { return atomic_load(&standby); }
 
+const kb_route *kb_dispatch_admit(kb_req *r) {
+    for (size_t i = 0; i < kb_routes_len; i++) {
+        const kb_route *rt = &kb_routes[i];
+        if (!(rt->flags & KB_R_STREAM_BODY) || strcmp(rt->method, r->method) != 0 || !match(rt->pattern, r->path, r))
+            continue;
+        r->route = rt;
+        if (kb_router_standby()) {
+            kb_reply_error(r, 503, "standby", "this server reads from a standby database; send %s %s to the primary's server",
+                           r->method, r->path);
+            return NULL;
+        }
+        kb_err e = {{0}};
+        if (authenticate(r, &e)) {
+            fprintf(stderr, "kenbank serve: authentication: %s\n", e.msg);
+            kb_reply_error(r, 500, "internal", "authentication failed");
+            return NULL;
+        }
+        return authorise(rt, r) ? NULL : rt;
+    }
+    return NULL;
+}
+
 void kb_dispatch(kb_req *r) {
     const kb_route *path_hit = NULL;
     for (size_t i = 0; i < kb_routes_len; i++) {
@@ -321,6 +344,24 @@ cJSON *kb_req_json(kb_req *r) {
         return NULL;
     }
     return j;
+}
+
+int kb_copy_fit(char *dst, size_t size, const char *src) {
+    size_t n = strlen(src);
+    if (n >= size) {
+        if (size) dst[0] = '\0';
+        return C_ERR;
+    }
+    memcpy(dst, src, n + 1);
+    return C_OK;
+}
+
+int kb_req_str(kb_req *r, const cJSON *j, const char *name, char *dst, size_t size, const char *dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+    const char *s = cJSON_IsString(v) ? v->valuestring : dflt ? dflt : "";
+    if (kb_copy_fit(dst, size, s) == C_OK) return C_OK;
+    kb_reply_error(r, 400, "field_too_long", "field %s: %zu bytes, at most %zu", name, strlen(s), size - 1);
+    return C_ERR;
 }
 
 const char *kb_req_arg(kb_req *r, const char *name) {

@@ -51,8 +51,11 @@ void kb_h_login(kb_req *r) {
     kb_login_result res;
     char token[KB_TOKEN_LEN];
     kb_principal p;
-    char uname[64];
-    kb_strlcpy(uname, user, sizeof uname);
+    char uname[sizeof r->who.username];
+    if (kb_req_str(r, j, "username", uname, sizeof uname, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     long wait = 0;
     int rc = kb_login_from(r->d, r->client_ip, user, pw, &res, &wait, token, &p, &e);
     cJSON_Delete(j);
@@ -111,8 +114,11 @@ void kb_h_token_new(kb_req *r) {
     cJSON *j = kb_req_json(r);
     if (!j) return;
     char scope_buf[32];
-    const char *scope = jstr(j, "scope");
-    if (scope) scope = kb_strlcpy(scope_buf, scope, sizeof scope_buf);
+    if (kb_req_str(r, j, "scope", scope_buf, sizeof scope_buf, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
+    const char *scope = jstr(j, "scope") ? scope_buf : NULL;
     cJSON *days = cJSON_GetObjectItemCaseSensitive(j, "ttl_days");
     long ttl = cJSON_IsNumber(days) ? (long)(days->valuedouble * 86400) : 30L * 86400;
     char token[KB_TOKEN_LEN];
@@ -192,7 +198,12 @@ void kb_h_enrol(kb_req *r) {
     if (!j) return;
     kb_err e = {{0}};
     int64_t acc = 0, pid = 0;
-    const char *user = jstr(j, "username");
+    char uname[sizeof r->who.username];
+    if (kb_req_str(r, j, "username", uname, sizeof uname, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
+    const char *user = jstr(j, "username") ? uname : NULL;
     int rc = kb_enrol_redeem(r->d, jstr(j, "code"), user, jstr(j, "password"), &acc, &pid, &e);
     if (rc) {
         cJSON_Delete(j);
@@ -576,7 +587,14 @@ void kb_h_user_add(kb_req *r) {
         kb_reply_error(r, 400, "bad_request", "field role: individual accounts are created by enrolment codes");
         return;
     }
-    if (kb_account_add(r->d, jstr(j, "username"), jstr(j, "password"), role, jstr(j, "org"), 0, &id, &e)) {
+    /* Sessions read both back into kb_principal's fixed fields. */
+    char uname[sizeof r->who.username], org[sizeof r->who.org];
+    if (kb_req_str(r, j, "username", uname, sizeof uname, NULL) || kb_req_str(r, j, "org", org, sizeof org, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
+    if (kb_account_add(r->d, jstr(j, "username") ? uname : NULL, jstr(j, "password"), role, jstr(j, "org") ? org : NULL,
+                       0, &id, &e)) {
         cJSON_Delete(j);
         kb_reply_error(r, 400, "bad_request", "%s", e.msg);
         return;

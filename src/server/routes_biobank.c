@@ -52,7 +52,8 @@ static void actor_of(kb_req *r, who *w) {
  * position, illegal transition).  The module's message names field and
  * rule, so it is passed on unchanged. */
 static void refuse(kb_req *r, const kb_err *e) {
-    if (strstr(e->msg, "may not")) kb_reply_error(r, 403, "forbidden", "%s", e->msg);
+    if (strstr(e->msg, "separation of duties")) kb_reply_error(r, 403, "separation_of_duties", "%s", e->msg);
+    else if (strstr(e->msg, "may not")) kb_reply_error(r, 403, "forbidden", "%s", e->msg);
     else if (strstr(e->msg, "field ")) kb_reply_error(r, 400, "bad_request", "%s", e->msg);
     else if (strstr(e->msg, "no such barcode") || strstr(e->msg, "not found")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
     else kb_reply_error(r, 409, "conflict", "%s", e->msg);
@@ -104,14 +105,15 @@ void kb_h_bb_specimen_new(kb_req *r) {
     actor_of(r, &w);
     kb_specimen s;
     memset(&s, 0, sizeof s);
-    kb_strlcpy(s.pseudonym, jstr(j, "donor") ? jstr(j, "donor") : "", sizeof s.pseudonym);
-    kb_strlcpy(s.type, jstr(j, "type") ? jstr(j, "type") : "", sizeof s.type);
-    kb_strlcpy(s.collected_on, jstr(j, "collected_on") ? jstr(j, "collected_on") : "", sizeof s.collected_on);
-    kb_strlcpy(s.unit, jstr(j, "unit") ? jstr(j, "unit") : "", sizeof s.unit);
-    kb_strlcpy(s.event, jstr(j, "event") ? jstr(j, "event") : "", sizeof s.event);
-    kb_strlcpy(s.site, jstr(j, "site") ? jstr(j, "site") : "", sizeof s.site);
-    kb_strlcpy(s.sprec, jstr(j, "sprec") ? jstr(j, "sprec") : "", sizeof s.sprec);
-    kb_strlcpy(s.barcode, jstr(j, "barcode") ? jstr(j, "barcode") : "", sizeof s.barcode);
+    if (kb_req_str(r, j, "donor", s.pseudonym, sizeof s.pseudonym, NULL) ||
+        kb_req_str(r, j, "type", s.type, sizeof s.type, NULL) ||
+        kb_req_str(r, j, "collected_on", s.collected_on, sizeof s.collected_on, NULL) ||
+        kb_req_str(r, j, "unit", s.unit, sizeof s.unit, NULL) || kb_req_str(r, j, "event", s.event, sizeof s.event, NULL) ||
+        kb_req_str(r, j, "site", s.site, sizeof s.site, NULL) || kb_req_str(r, j, "sprec", s.sprec, sizeof s.sprec, NULL) ||
+        kb_req_str(r, j, "barcode", s.barcode, sizeof s.barcode, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     if (!jnum(j, "quantity", &s.quantity)) s.quantity = 0;
     kb_err e = {{0}};
     int rc = kb_specimen_register(r->d, &w.a, &s, jstr(j, "donor_source"), jstr(j, "donor_record"), &e);
@@ -164,8 +166,13 @@ void kb_h_bb_specimen_derive(kb_req *r) {
     kb_specimen s;
     kb_err e = {{0}};
     const char *lin = jstr(j, "lineage");
-    int rc = kb_specimen_derive(r->d, &w.a, r->params[0], lin ? lin : "aliquot", jstr(j, "type"), q, jstr(j, "unit"),
-                                &s, &e);
+    char type[sizeof s.type], unit[sizeof s.unit];
+    if (kb_req_str(r, j, "type", type, sizeof type, NULL) || kb_req_str(r, j, "unit", unit, sizeof unit, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
+    int rc = kb_specimen_derive(r->d, &w.a, r->params[0], lin ? lin : "aliquot", jstr(j, "type") ? type : NULL, q,
+                                jstr(j, "unit") ? unit : NULL, &s, &e);
     cJSON_Delete(j);
     if (rc) return refuse(r, &e);
     reply_specimen(r, 201, s.barcode);
@@ -400,6 +407,21 @@ static int load_app(kb_req *r, kb_application *a) {
     return 1;
 }
 
+/* "next": the states the caller may move the application to now (the
+ * transition table and separation of duties), so a client offers only
+ * those.  One small query; only single-application answers carry it. */
+static int add_next(kb_req *r, cJSON *o, const kb_application *a, kb_err *e) {
+    who w;
+    actor_of(r, &w);
+    char next[512];
+    if (kb_app_next_states(r->d, a, &w.a, r->who.role, next, sizeof next, e)) return C_ERR;
+    cJSON *arr = cJSON_AddArrayToObject(o, "next");
+    char *save = NULL;
+    for (char *t = next[0] ? strtok_r(next, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+        cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+    return C_OK;
+}
+
 static int add_app(void *arg, const kb_application *a) {
     cJSON_AddItemToArray(arg, app_json(a));
     return 0;
@@ -420,12 +442,14 @@ void kb_h_bb_app_new(kb_req *r) {
     if (!j) return;
     kb_application a;
     memset(&a, 0, sizeof a);
-    kb_strlcpy(a.title, jstr(j, "title") ? jstr(j, "title") : "", sizeof a.title);
-    kb_strlcpy(a.pi, jstr(j, "pi") ? jstr(j, "pi") : "", sizeof a.pi);
-    kb_strlcpy(a.organisation, jstr(j, "organisation") ? jstr(j, "organisation") : r->who.org, sizeof a.organisation);
-    kb_strlcpy(a.protocol, jstr(j, "protocol") ? jstr(j, "protocol") : "", sizeof a.protocol);
-    kb_strlcpy(a.data_items, jstr(j, "data_items") ? jstr(j, "data_items") : "", sizeof a.data_items);
-    kb_strlcpy(a.purpose, jstr(j, "purpose") ? jstr(j, "purpose") : "", sizeof a.purpose);
+    if (kb_req_str(r, j, "title", a.title, sizeof a.title, NULL) || kb_req_str(r, j, "pi", a.pi, sizeof a.pi, NULL) ||
+        kb_req_str(r, j, "organisation", a.organisation, sizeof a.organisation, r->who.org) ||
+        kb_req_str(r, j, "protocol", a.protocol, sizeof a.protocol, NULL) ||
+        kb_req_str(r, j, "data_items", a.data_items, sizeof a.data_items, NULL) ||
+        kb_req_str(r, j, "purpose", a.purpose, sizeof a.purpose, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     kb_strlcpy(a.owner, r->who.username, sizeof a.owner); /* always the caller */
     kb_err e = {{0}};
     const char *spec = jstr(j, "specimens");
@@ -455,7 +479,7 @@ void kb_h_bb_app(kb_req *r) {
     kb_buf_init(&h);
     kb_err e = {{0}};
     cJSON *ds = cJSON_AddArrayToObject(o, "distribution");
-    if (kb_app_history(r->d, a.id, &h, &e) || kb_dist_each(r->d, a.id, add_dist, ds, &e)) {
+    if (kb_app_history(r->d, a.id, &h, &e) || kb_dist_each(r->d, a.id, add_dist, ds, &e) || add_next(r, o, &a, &e)) {
         kb_buf_free(&h);
         cJSON_Delete(o);
         return internal(r, &e);
@@ -470,6 +494,10 @@ static void reply_app(kb_req *r, int64_t id, kb_dist_result *dr) {
     kb_err e = {{0}};
     if (kb_app_get(r->d, id, &a, &e) != 1) return internal(r, &e);
     cJSON *o = app_json(&a);
+    if (add_next(r, o, &a, &e)) {
+        cJSON_Delete(o);
+        return internal(r, &e);
+    }
     if (dr) {
         cJSON_AddNumberToObject(o, "reserved", dr->reserved);
         cJSON_AddNumberToObject(o, "skipped_no_consent", dr->skipped_consent);

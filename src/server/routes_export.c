@@ -16,7 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "formats/fhir_checkup.h"
 #include "formats/hc08_write.h"
+#include "ingest/stored.h"
 #include "ident/pseudonym.h"
 #include "ident/vault.h"
 #include "server/server.h"
@@ -58,51 +60,12 @@ static int source_identity(kb_req *r, const char *source, const char *rkey, kb_e
     return 1;
 }
 
-static int load_obs(kb_data *d, int64_t exam_id, kb_exam *x, kb_err *e) {
-    kb_stmt *st;
-    if (kb_db_cached(d->research,
-                     "SELECT code, type, num, num_text, unit, coded, coded_system, text, null_flavor, not_done, "
-                     "interp, grp FROM observations "
-                     "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
-                     &st, e))
-        return C_ERR;
-    kb_bind_int(st, 1, exam_id);
-    kb_bind_int(st, 2, exam_id);
-    int rc;
-    while ((rc = kb_stmt_step(st, e)) == 1) {
-        kb_obs *o = kb_exam_add_obs(x);
-        kb_strlcpy(o->code, kb_col_text(st, 0), sizeof o->code);
-        o->type = (kb_obs_type)kb_col_int(st, 1);
-        if (!kb_col_is_null(st, 2)) {
-            o->has_num = 1;
-            o->num = kb_col_double(st, 2);
-        }
-        if (!kb_col_is_null(st, 3)) kb_strlcpy(o->num_text, kb_col_text(st, 3), sizeof o->num_text);
-        else if (o->has_num) snprintf(o->num_text, sizeof o->num_text, "%g", o->num);
-        if (!kb_col_is_null(st, 4)) kb_strlcpy(o->unit, kb_col_text(st, 4), sizeof o->unit);
-        if (!kb_col_is_null(st, 5)) kb_strlcpy(o->coded, kb_col_text(st, 5), sizeof o->coded);
-        if (!kb_col_is_null(st, 6)) kb_strlcpy(o->coded_system, kb_col_text(st, 6), sizeof o->coded_system);
-        if (!kb_col_is_null(st, 7)) o->text = kb_strdup(kb_col_text(st, 7));
-        if (!kb_col_is_null(st, 8)) kb_strlcpy(o->null_flavor, kb_col_text(st, 8), sizeof o->null_flavor);
-        o->not_done = (int)kb_col_int(st, 9);
-        if (!kb_col_is_null(st, 10)) kb_strlcpy(o->interp, kb_col_text(st, 10), sizeof o->interp);
-        o->group = (int)kb_col_int(st, 11);
-    }
-    return rc < 0 ? C_ERR : C_OK;
-}
-
-void kb_h_my_export_xml(kb_req *r) {
+/* The caller's own current exam `want` (0: the latest), with the identity
+ * of its source record and every stored observation, for the member's
+ * downloads (hc08 and eCheckupReport).  Returns the exam id, or 0 after
+ * replying (404 for none or not one's own, 500 on a store failure). */
+int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x) {
     kb_err e = {{0}};
-    const char *want = kb_req_arg(r, "exam");
-    long long exam_id = 0;
-    if (want) {
-        char *end;
-        exam_id = strtoll(want, &end, 10);
-        if (*want == '\0' || *end != '\0' || exam_id <= 0) {
-            kb_reply_error(r, 400, "bad_request", "query parameter exam: '%s' is not an exam id", want);
-            return;
-        }
-    }
     kb_stmt *st;
     if (kb_db_cached(r->d->research,
                      "SELECT x.id, x.source, x.record_key, x.exam_date, x.performer_org FROM exams x "
@@ -110,45 +73,65 @@ void kb_h_my_export_xml(kb_req *r) {
                      "AND (? = 0 OR x.id = ?) ORDER BY x.exam_date DESC, x.id DESC LIMIT 1",
                      &st, &e)) {
         kb_reply_error(r, 500, "internal", "internal error");
-        return;
+        return 0;
     }
     kb_bind_text(st, 1, r->pseudonym);
-    kb_bind_int(st, 2, exam_id);
-    kb_bind_int(st, 3, exam_id);
+    kb_bind_int(st, 2, want);
+    kb_bind_int(st, 3, want);
     int rc = kb_stmt_step(st, &e);
     if (rc != 1) {
-        if (rc < 0) fprintf(stderr, "kenbank serve: export.xml: %s\n", e.msg);
+        if (rc < 0) fprintf(stderr, "kenbank serve: %s: %s\n", r->path, e.msg);
         if (rc < 0) kb_reply_error(r, 500, "internal", "internal error");
-        else if (want) kb_reply_error(r, 404, "not_found", "exam %s not found", want);
+        else if (want) kb_reply_error(r, 404, "not_found", "exam %lld not found", want);
         else kb_reply_error(r, 404, "not_found", "no exams to export");
-        return;
+        return 0;
     }
-    kb_exam x;
-    kb_exam_init(&x);
     int64_t id = kb_col_int(st, 0);
     char source[64], rkey[KB_PSEUDONYM_LEN];
     kb_strlcpy(source, kb_col_text(st, 1), sizeof source);
     kb_strlcpy(rkey, kb_col_text(st, 2), sizeof rkey);
-    kb_strlcpy(x.source, source, sizeof x.source);
-    kb_strlcpy(x.exam_date, kb_col_text(st, 3), sizeof x.exam_date);
-    if (!kb_col_is_null(st, 4)) kb_strlcpy(x.performer_org, kb_col_text(st, 4), sizeof x.performer_org);
+    kb_strlcpy(x->source, source, sizeof x->source);
+    kb_strlcpy(x->exam_date, kb_col_text(st, 3), sizeof x->exam_date);
+    if (!kb_col_is_null(st, 4)) kb_strlcpy(x->performer_org, kb_col_text(st, 4), sizeof x->performer_org);
     kb_stmt_reset(st);
-    snprintf(x.record_id, sizeof x.record_id, "kenbank-%lld", (long long)id);
+    snprintf(x->record_id, sizeof x->record_id, "kenbank-%lld", (long long)id);
+    if (source_identity(r, source, rkey, x, &e) < 0 || kb_stored_observations(r->d->research, id, x, &e) != C_OK) {
+        fprintf(stderr, "kenbank serve: %s: exam %lld: %s\n", r->path, (long long)id, e.msg);
+        kb_reply_error(r, 500, "internal", "internal error");
+        return 0;
+    }
+    return id;
+}
 
+/* ?exam=ID: 0 when absent, -1 after replying 400. */
+static long long exam_arg(kb_req *r) {
+    const char *want = kb_req_arg(r, "exam");
+    if (!want) return 0;
+    char *end;
+    long long id = strtoll(want, &end, 10);
+    if (*want == '\0' || *end != '\0' || id <= 0) {
+        kb_reply_error(r, 400, "bad_request", "query parameter exam: '%s' is not an exam id", want);
+        return -1;
+    }
+    return id;
+}
+
+void kb_h_my_export_xml(kb_req *r) {
+    kb_err e = {{0}};
+    long long want = exam_arg(r);
+    if (want < 0) return;
+    kb_exam x;
+    kb_exam_init(&x);
+    kb_buf b;
+    kb_buf_init(&b);
+    int64_t id = kb_my_exam_load(r, want, &x);
+    if (!id) goto done;
     char created[9];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y%m%d", &tm);
-    kb_hc08_meta m = {created, NULL, NULL};
-    kb_buf b;
-    kb_buf_init(&b);
-    int found = source_identity(r, source, rkey, &x, &e);
-    if (found < 0 || load_obs(r->d, id, &x, &e) != C_OK) {
-        fprintf(stderr, "kenbank serve: export.xml: exam %lld: %s\n", (long long)id, e.msg);
-        kb_reply_error(r, 500, "internal", "internal error");
-        goto done;
-    }
+    kb_hc08_meta m = {created, NULL, NULL, 0};
     if (kb_hc08_write(&x, &m, &b, &e) != C_OK) {
         /* e.g. a source that sent no 10-digit institution number: the
          * schema cannot carry the exam, so say which field is missing. */
@@ -165,5 +148,42 @@ void kb_h_my_export_xml(kb_req *r) {
     r->ctype = "application/xml; charset=utf-8";
 done:
     kb_buf_free(&b);
+    kb_exam_free(&x);
+}
+
+/* GET /fhir/Composition/{exam id}/$document: the same exam as the hc08
+ * download, as an eCheckupReport document.  The Composition has no row of
+ * its own: its id is the exam id the portal lists. */
+void kb_h_fhir_document(kb_req *r) {
+    kb_err e = {{0}};
+    char *end;
+    long long want = strtoll(r->params[0], &end, 10);
+    if (*end != '\0' || want <= 0) {
+        kb_reply_error(r, 404, "not_found", "Composition/%s not found", r->params[0]);
+        return;
+    }
+    kb_exam x;
+    kb_exam_init(&x);
+    int64_t id = kb_my_exam_load(r, want, &x);
+    if (!id) goto done;
+    char doc_id[32], ts[32];
+    snprintf(doc_id, sizeof doc_id, "kenbank-%lld", (long long)id);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON *doc;
+    if (kb_fhir_checkup_write(&x, doc_id, ts, &doc, &e) != C_OK) {
+        kb_reply_error(r, 422, "unexportable", "%s", e.msg);
+        goto done;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "exam %lld eCheckupReport", (long long)id);
+    if (kb_req_audit(r, "fhir.document", r->pseudonym, "self", "ok", detail)) {
+        cJSON_Delete(doc);
+        goto done;
+    }
+    kb_reply_fhir(r, 200, doc);
+done:
     kb_exam_free(&x);
 }

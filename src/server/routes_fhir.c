@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "consent/consent.h"
+#include "formats/fhir_checkup.h"
 #include "formats/hc08_write.h"
 #include "ident/pseudonym.h"
 #include "ingest/import.h"
@@ -69,6 +70,13 @@ void kb_h_fhir_metadata(kb_req *r) {
     cap_resource(res, "Consent", read_search, cons_p);
     cap_resource(res, "ResearchStudy", read_search, NULL);
     cap_resource(res, "Group", read_only, NULL);
+    /* Composition is served only as the eCheckupReport $document of an exam. */
+    cap_resource(res, "Composition", none, NULL);
+    cJSON *cmp = cJSON_GetArrayItem(res, cJSON_GetArraySize(res) - 1);
+    cJSON *dop = cJSON_CreateObject();
+    cJSON_AddStringToObject(dop, "name", "document");
+    cJSON_AddStringToObject(dop, "definition", "http://hl7.org/fhir/OperationDefinition/Composition-document");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(cmp, "operation"), dop);
     cap_resource(res, "Patient", none, NULL);
     cJSON *pat = cJSON_GetArrayItem(res, cJSON_GetArraySize(res) - 1);
     cJSON *ops = cJSON_AddArrayToObject(pat, "operation");
@@ -813,16 +821,10 @@ void kb_h_fhir_group_read(kb_req *r) {
     kb_reply_fhir(r, 200, o);
 }
 
-/* ---- POST /fhir: transaction Bundle of Observations ---- */
+/* ---- POST /fhir: eCheckupReport document or transaction Bundle ---- */
 
-#define OID_PREFIX "urn:oid:"
-
-/* Replies 400 with an OperationOutcome naming entry, field and rule. */
-static void tx_invalid(kb_req *r, int entry, const char *field, const char *rule) {
-    char msg[400], expr[160];
-    if (entry >= 0) snprintf(expr, sizeof expr, "Bundle.entry[%d].resource.%s", entry, field);
-    else snprintf(expr, sizeof expr, "Bundle.%s", field);
-    snprintf(msg, sizeof msg, "%s: %s", expr, rule);
+/* Replies 400 with an OperationOutcome naming the element and the rule. */
+static void tx_outcome(kb_req *r, const char *expr, const char *msg) {
     cJSON *oo = cJSON_CreateObject();
     cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome");
     cJSON *is = cJSON_AddArrayToObject(oo, "issue");
@@ -836,205 +838,20 @@ static void tx_invalid(kb_req *r, int entry, const char *field, const char *rule
     kb_reply_fhir(r, 400, oo);
 }
 
-static const char *jstr(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int is_date(const char *s) {
-    if (!s || strlen(s) < 10) return 0;
-    for (int i = 0; i < 10; i++)
-        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return 0;
-    return s[10] == '\0' || s[10] == 'T';
-}
-
-/* Patient identifiers -> kb_person_id.  Returns NULL or the failing field. */
-static const char *tx_patient(const cJSON *p, kb_person_id *w, const char **rule) {
-    const cJSON *id;
-    cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(p, "identifier")) {
-        const char *sys = jstr(id, "system"), *val = jstr(id, "value");
-        if (!sys || !val) continue;
-        if (strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0) sys += strlen(OID_PREFIX);
-        if (strcmp(sys, KB_OID_INSURER) == 0) kb_strlcpy(w->insurer_no, val, sizeof w->insurer_no);
-        else if (strcmp(sys, KB_OID_SYMBOL) == 0) kb_strlcpy(w->insured_symbol, val, sizeof w->insured_symbol);
-        else if (strcmp(sys, KB_OID_NUMBER) == 0) kb_strlcpy(w->insured_number, val, sizeof w->insured_number);
-        else if (strcmp(sys, KB_OID_BRANCH) == 0) kb_strlcpy(w->branch_no, val, sizeof w->branch_no);
-    }
-    if (!w->insurer_no[0]) {
-        *rule = "an identifier with system urn:oid:" KB_OID_INSURER " (insurer number) is required";
-        return "identifier";
-    }
-    if (!w->insured_number[0]) {
-        *rule = "an identifier with system urn:oid:" KB_OID_NUMBER " (insured number) is required";
-        return "identifier";
-    }
-    const char *bd = jstr(p, "birthDate");
-    if (!bd || strlen(bd) != 10 || !is_date(bd)) {
-        *rule = "required, YYYY-MM-DD";
-        return "birthDate";
-    }
-    kb_strlcpy(w->birth_date, bd, sizeof w->birth_date);
-    const char *g = jstr(p, "gender");
-    w->sex = g && strcmp(g, "male") == 0 ? 1 : g && strcmp(g, "female") == 0 ? 2 : 0;
-    /* JP Core: the kanji name (representation IDE, or none) and the kana
-     * name (SYL) are two HumanNames told apart by the iso21090
-     * EN-representation extension.  The linker needs them. */
-    const cJSON *nm;
-    cJSON_ArrayForEach(nm, cJSON_GetObjectItemCaseSensitive(p, "name")) {
-        const char *fam = jstr(nm, "family"), *giv = NULL;
-        const cJSON *ga = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(nm, "given"), 0);
-        if (cJSON_IsString(ga)) giv = ga->valuestring;
-        int kana = 0;
-        const cJSON *ext;
-        cJSON_ArrayForEach(ext, cJSON_GetObjectItemCaseSensitive(nm, "extension")) {
-            const char *v = jstr(ext, "valueCode");
-            if (v && strcmp(v, "SYL") == 0) kana = 1;
-        }
-        if (fam) kb_strlcpy(kana ? w->family_kana : w->family_name, fam, kana ? sizeof w->family_kana : sizeof w->family_name);
-        if (giv) kb_strlcpy(kana ? w->given_kana : w->given_name, giv, kana ? sizeof w->given_kana : sizeof w->given_name);
-    }
-    const cJSON *ad = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "address"), 0);
-    if (ad) {
-        const char *pc = jstr(ad, "postalCode"), *txt = jstr(ad, "text");
-        if (pc) {
-            size_t k = 0;
-            for (const char *c = pc; *c && k + 1 < sizeof w->postal_code; c++)
-                if (*c >= '0' && *c <= '9') w->postal_code[k++] = *c;
-            w->postal_code[k] = '\0';
-        }
-        if (txt) kb_strlcpy(w->address, txt, sizeof w->address);
-    }
-    return NULL;
-}
-
-/* One Observation -> one kb_obs.  Returns NULL or the failing field. */
-static const char *tx_observation(const cJSON *o, kb_exam *x, const char **rule) {
-    const cJSON *cd;
-    const char *code = NULL;
-    cJSON_ArrayForEach(cd, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "code"), "coding")) {
-        const char *sys = jstr(cd, "system");
-        if (sys && strcmp(sys, ITEM_SYSTEM) == 0) code = jstr(cd, "code");
-    }
-    if (!code || strlen(code) != 17) {
-        *rule = "a coding with system " ITEM_SYSTEM " and a 17-character item code is required";
-        return "code.coding";
-    }
-    const char *when = jstr(o, "effectiveDateTime");
-    if (!is_date(when)) {
-        *rule = "required, a date YYYY-MM-DD (the exam date)";
-        return "effectiveDateTime";
-    }
-    if (!x->exam_date[0]) snprintf(x->exam_date, sizeof x->exam_date, "%.10s", when);
-    else if (strncmp(x->exam_date, when, 10) != 0) {
-        *rule = "all Observations of one transaction must share the exam date";
-        return "effectiveDateTime";
-    }
-    const cJSON *perf;
-    cJSON_ArrayForEach(perf, cJSON_GetObjectItemCaseSensitive(o, "performer")) {
-        const cJSON *ident = cJSON_GetObjectItemCaseSensitive(perf, "identifier");
-        const char *sys = jstr(ident, "system"), *val = jstr(ident, "value");
-        if (sys && val && strcmp(sys, OID_PREFIX KB_OID_ORG) == 0) kb_strlcpy(x->performer_org, val, sizeof x->performer_org);
-    }
-    kb_obs *ob = kb_exam_add_obs(x);
-    kb_strlcpy(ob->code, code, sizeof ob->code);
-    const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "valueQuantity");
-    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "valueCodeableConcept");
-    const char *vs = jstr(o, "valueString");
-    if (q) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(q, "value");
-        if (!cJSON_IsNumber(v)) {
-            *rule = "value must be a number";
-            return "valueQuantity.value";
-        }
-        ob->type = KB_OBS_PQ;
-        ob->has_num = 1;
-        ob->num = v->valuedouble;
-        snprintf(ob->num_text, sizeof ob->num_text, "%.15g", v->valuedouble);
-        const char *u = jstr(q, "code") ? jstr(q, "code") : jstr(q, "unit");
-        if (u) kb_strlcpy(ob->unit, u, sizeof ob->unit);
-    } else if (cc) {
-        const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cc, "coding"), 0);
-        const char *c = jstr(c0, "code"), *sys = jstr(c0, "system");
-        if (!c) {
-            *rule = "a coding with a code is required";
-            return "valueCodeableConcept.coding";
-        }
-        ob->type = KB_OBS_CD;
-        kb_strlcpy(ob->coded, c, sizeof ob->coded);
-        if (sys && strncmp(sys, OID_PREFIX, strlen(OID_PREFIX)) == 0)
-            kb_strlcpy(ob->coded_system, sys + strlen(OID_PREFIX), sizeof ob->coded_system);
-    } else if (vs) {
-        ob->type = KB_OBS_ST;
-        ob->text = kb_strdup(vs);
-    } else {
-        *rule = "one of valueQuantity, valueCodeableConcept, valueString is required";
-        return "value[x]";
-    }
-    return NULL;
-}
-
+/* The mapping of both Bundle forms lives in formats/fhir_checkup.c; this
+ * handler stores the exam through the importer and answers. */
 void kb_h_fhir_transaction(kb_req *r) {
-    cJSON *b = cJSON_ParseWithLength(r->body ? r->body : "", r->body_len);
     kb_exam x;
     kb_exam_init(&x);
-    int *obs_entry = NULL; /* entry index of each observation */
-    const char *field = NULL, *rule = NULL;
-    int bad = -1, n = 0, have_patient = 0;
-    if (!cJSON_IsObject(b) || !jstr(b, "resourceType") || strcmp(jstr(b, "resourceType"), "Bundle") != 0) {
-        tx_invalid(r, -1, "resourceType", "the body must be a FHIR Bundle (JSON)");
-        goto out;
-    }
-    if (!jstr(b, "type") || strcmp(jstr(b, "type"), "transaction") != 0) {
-        tx_invalid(r, -1, "type", "must be 'transaction'");
-        goto out;
-    }
-    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(b, "entry");
-    n = cJSON_GetArraySize(entries);
-    if (n == 0) {
-        tx_invalid(r, -1, "entry", "at least one Observation is required");
-        goto out;
-    }
-    obs_entry = kb_calloc((size_t)n, sizeof *obs_entry);
-    for (int i = 0; i < n && !field; i++) {
-        const cJSON *res = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(entries, i), "resource");
-        const char *rt = jstr(res, "resourceType");
-        bad = i;
-        if (rt && strcmp(rt, "Patient") == 0) {
-            if (have_patient++) field = "resourceType", rule = "only one Patient per transaction";
-            else field = tx_patient(res, &x.who, &rule);
-        } else if (rt && strcmp(rt, "Observation") == 0) {
-            const cJSON *req = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(entries, i), "request");
-            const char *m = jstr(req, "method");
-            if (m && strcmp(m, "POST") != 0) field = "request.method", rule = "only POST (create) is supported";
-            else if (!(field = tx_observation(res, &x, &rule))) obs_entry[x.n_obs - 1] = i;
-        } else {
-            field = "resourceType", rule = "must be Patient or Observation";
-        }
-    }
-    if (!field && !have_patient) bad = -1, field = "entry", rule = "a Patient entry identifying the examinee is required";
-    if (!field && x.n_obs == 0) bad = -1, field = "entry", rule = "at least one Observation is required";
-    /* The checkup institution is as mandatory here as in hc08, so that an
-     * exam that came in as FHIR can go out as hc08 again. */
-    if (!field && (strlen(x.performer_org) != 10 || strspn(x.performer_org, "0123456789") != 10))
-        bad = obs_entry[0], field = "performer",
-        rule = "an Observation.performer identifier with system urn:oid:" KB_OID_ORG
-               " and a 10-digit institution number is required";
-    if (field) {
-        tx_invalid(r, bad, field, rule);
-        goto out;
-    }
-    kb_strlcpy(x.source, r->who.org[0] ? r->who.org : r->who.username, sizeof x.source);
-    const cJSON *bid = cJSON_GetObjectItemCaseSensitive(b, "identifier");
-    const char *bidv = jstr(bid, "value");
-    /* The source's own record id: the Bundle's identifier when given, so a
-     * corrected resubmission replaces the exam (a new version); otherwise
-     * one record per person and exam date. */
-    if (bidv && *bidv) snprintf(x.record_id, sizeof x.record_id, "fhir-%s", bidv);
-    else
-        snprintf(x.record_id, sizeof x.record_id, "fhir-%s-%s-%s-%s", x.who.insurer_no, x.who.insured_number,
-                 x.who.branch_no, x.exam_date);
-
+    kb_fhir_in in;
     kb_err e = {{0}};
+    if (kb_fhir_checkup_read(r->body, r->body_len, &x, &in, &e) != C_OK) {
+        tx_outcome(r, in.expr, e.msg);
+        goto out;
+    }
+    int n = in.n_entries;
+    const int *obs_entry = in.obs_entry;
+    kb_strlcpy(x.source, r->who.org[0] ? r->who.org : r->who.username, sizeof x.source);
     kb_importer *imp;
     int orc = kb_importer_open(r->d, x.source, &imp, &e);
     if (orc == KB_IMPORT_BUSY) {
@@ -1057,8 +874,8 @@ void kb_h_fhir_transaction(kb_req *r) {
         const char *why = stats.n_reasons ? stats.reasons[stats.n_reasons - 1].rule : "validation";
         kb_req_audit(r, "fhir.transaction", "", "ingest", "quarantined", why);
         char msg[200];
-        snprintf(msg, sizeof msg, "the exam was quarantined (rule %s)", why);
-        tx_invalid(r, -1, "entry", msg);
+        snprintf(msg, sizeof msg, "Bundle.entry: the exam was quarantined (rule %s)", why);
+        tx_outcome(r, "Bundle.entry", msg);
         goto out;
     }
     /* The stored exam: the same keyed record token the importer writes. */
@@ -1103,7 +920,9 @@ void kb_h_fhir_transaction(kb_req *r) {
             snprintf(loc, sizeof loc, "Observation/%lld-%zu", exam_id, k);
             cJSON_AddStringToObject(rs, "status", stats.duplicates ? "200 OK" : "201 Created");
             cJSON_AddStringToObject(rs, "location", loc);
-            k++;
+            /* An Observation's components became observations of their
+             * own; the entry names the first. */
+            while (k < x.n_obs && obs_entry[k] == i) k++;
         } else {
             /* The Patient is matched, never created: identities stay in
              * the identity store and have no FHIR id here. */
@@ -1113,7 +932,6 @@ void kb_h_fhir_transaction(kb_req *r) {
     }
     kb_reply_fhir(r, 200, resp);
 out:
-    free(obs_entry);
+    kb_fhir_in_free(&in);
     kb_exam_free(&x);
-    cJSON_Delete(b);
 }

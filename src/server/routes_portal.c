@@ -79,7 +79,8 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         if (levels[i] >= KB_REF_REFERRAL) cJSON_AddItemToArray(refs, cJSON_CreateString(keys[i]));
     cJSON *items = cJSON_AddArrayToObject(x, "items");
     if (kb_stmt_prepare(d->research,
-                        "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done FROM observations "
+                        "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done, interp, ref_low, "
+                        "ref_high, grp, rel FROM observations "
                         "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
                         &st, e))
         return C_ERR;
@@ -103,7 +104,23 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         if (!kb_col_is_null(st, 1)) cJSON_AddNumberToObject(o, "value", kb_col_double(st, 1));
         if (!kb_col_is_null(st, 4)) cJSON_AddStringToObject(o, "coded", kb_col_text(st, 4));
         if (!kb_col_is_null(st, 5)) cJSON_AddStringToObject(o, "text", kb_col_text(st, 5));
-        if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) cJSON_AddBoolToObject(o, "missing", 1);
+        if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) {
+            cJSON_AddBoolToObject(o, "missing", 1);
+            /* why: the sender's nullFlavor (NI, NA, UNK, ...) or 未実施 */
+            cJSON_AddStringToObject(o, "missing_reason", !kb_col_is_null(st, 6) ? kb_col_text(st, 6) : "not_done");
+        }
+        /* The institution's own range and flag, shown beside ours: the
+         * member saw them on the paper report. */
+        if (!kb_col_is_null(st, 8) || !kb_col_is_null(st, 9) || !kb_col_is_null(st, 10)) {
+            cJSON *sender = cJSON_AddObjectToObject(o, "sender");
+            if (!kb_col_is_null(st, 9)) cJSON_AddStringToObject(sender, "low", kb_col_text(st, 9));
+            if (!kb_col_is_null(st, 10)) cJSON_AddStringToObject(sender, "high", kb_col_text(st, 10));
+            if (!kb_col_is_null(st, 8)) cJSON_AddStringToObject(sender, "flag", kb_col_text(st, 8));
+        }
+        if (kb_col_int(st, 11)) {
+            cJSON_AddNumberToObject(o, "group", (double)kb_col_int(st, 11));
+            if (!kb_col_is_null(st, 12)) cJSON_AddStringToObject(o, "rel", kb_col_text(st, 12));
+        }
         if (key) {
             cJSON_AddStringToObject(o, "key", key);
             int level = KB_REF_NORMAL;
@@ -248,8 +265,9 @@ void kb_h_my_token_new(kb_req *r) {
     cJSON *j = r->body_len ? kb_req_json(r) : cJSON_CreateObject();
     if (!j) return;
     char label[64];
-    kb_strlcpy(label, jstr(j, "label") ? jstr(j, "label") : "device", sizeof label);
+    int rc = kb_req_str(r, j, "label", label, sizeof label, "device");
     cJSON_Delete(j);
+    if (rc) return;
     char token[KB_TOKEN_LEN];
     kb_err e = {{0}};
     long ttl = 90L * 86400;
@@ -351,9 +369,11 @@ void kb_h_point_rule_set(kb_req *r) {
     if (!j) return;
     kb_point_rule p;
     memset(&p, 0, sizeof p);
-    kb_strlcpy(p.rule, jstr(j, "rule") ? jstr(j, "rule") : "", sizeof p.rule);
-    kb_strlcpy(p.kind, jstr(j, "kind") ? jstr(j, "kind") : "", sizeof p.kind);
-    kb_strlcpy(p.item, jstr(j, "item") ? jstr(j, "item") : "", sizeof p.item);
+    if (kb_req_str(r, j, "rule", p.rule, sizeof p.rule, NULL) || kb_req_str(r, j, "kind", p.kind, sizeof p.kind, NULL) ||
+        kb_req_str(r, j, "item", p.item, sizeof p.item, NULL)) {
+        cJSON_Delete(j);
+        return;
+    }
     p.threshold = jnum(j, "threshold");
     if (isnan(p.threshold) && strcmp(p.kind, "checkup") == 0) p.threshold = 0;
     double pts = jnum(j, "points"), cap = jnum(j, "cap");
@@ -707,7 +727,7 @@ void kb_h_upload(kb_req *r) {
         kb_reply_error(r, 400, "bad_request", "query source: required for an account without an organisation");
         return;
     }
-    if (r->body_len == 0) {
+    if (r->body_len == 0 || !r->body_file) {
         kb_reply_error(r, 400, "bad_request", "request body: the file is empty");
         return;
     }
@@ -727,9 +747,9 @@ void kb_h_upload(kb_req *r) {
         return;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(r->body, 1, r->body_len, f) == r->body_len;
-    if (f && fclose(f) != 0) ok = 0;
+    /* The body was streamed to a private file as it arrived (KB_R_STREAM_BODY);
+     * it moves under its own name so the importer names it in messages. */
+    int ok = r->body_file && rename(r->body_file, path) == 0;
     kb_import_stats stats;
     memset(&stats, 0, sizeof stats);
     int rc = C_ERR;
@@ -750,7 +770,7 @@ void kb_h_upload(kb_req *r) {
     }
     unlink(path);
     rmdir(dir);
-    const char *status = rc ? "failed" : stats.exams_quarantined ? "partial" : "ok";
+    const char *status = rc ? "failed" : stats.exams_quarantined || stats.findings ? "partial" : "ok";
     kb_err e3 = {{0}};
     if (upload_done(r->d, id, status, &stats, rc ? e.msg : "", &e3)) {
         internal(r, &e3);
@@ -771,6 +791,13 @@ void kb_h_upload(kb_req *r) {
     cJSON_AddNumberToObject(o, "replaced", stats.exams_replaced);
     cJSON_AddNumberToObject(o, "quarantined", stats.exams_quarantined);
     cJSON_AddNumberToObject(o, "duplicates", stats.duplicates);
+    /* every archive entry accounted for, as `kenbank import` prints it */
+    cJSON *kinds = cJSON_AddObjectToObject(o, "entries");
+    for (int k = 0; k < KB_ENTRY_KINDS; k++)
+        if (stats.entries[k]) cJSON_AddNumberToObject(kinds, kb_mhlw_entry_kind_name((kb_entry_kind)k), stats.entries[k]);
+    cJSON_AddNumberToObject(o, "settlements", stats.claims);
+    cJSON_AddNumberToObject(o, "guidance", stats.guidance);
+    if (stats.findings) cJSON_AddStringToObject(o, "finding", stats.finding);
     if (upload_json(r->d, source, dir, o, &e3)) {
         cJSON_Delete(o);
         internal(r, &e3);

@@ -1,7 +1,11 @@
 /* routes_review.c -- the clerical review queue for operators: pending
  * linkage pairs with both records side by side, accept or reject.  The
  * operator may see identity data (that is the role); every read and decision
- * is audited. */
+ * is audited.  The list is paged (?limit=, default 20, at most 100;
+ * ?offset=) and each pair shown is audited under both people's pseudonyms,
+ * so it shows in each one's "who used my data". */
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,21 +32,61 @@ static void side_json(cJSON *arr, const kb_review_pair *p, int s) {
     cJSON_AddItemToArray(arr, x);
 }
 
+#define REVIEW_PAGE 20
+#define REVIEW_PAGE_MAX 100
+
+/* ?NAME=N within lo..hi, or dflt when absent; -1 (after a 400) otherwise. */
+static long page_arg(kb_req *r, const char *name, long dflt, long lo, long hi) {
+    const char *v = kb_req_arg(r, name);
+    if (!v) return dflt;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        kb_reply_error(r, 400, "bad_request", "query %s: '%s' (rule: an integer %ld..%ld)", name, v, lo, hi);
+        return -1;
+    }
+    return n;
+}
+
+/* Each pair shown is a read of two people's identity, so it is audited
+ * under each one's pseudonym and appears in their own access log. */
+static int audit_pair(kb_req *r, const kb_review_pair *p, kb_err *e) {
+    char ps[2][KB_PSEUDONYM_LEN], detail[96];
+    if (kb_review_pseudonyms(r->d, p, ps, e) != C_OK) return C_ERR;
+    snprintf(detail, sizeof detail, "review pair %lld: records %lld and %lld", (long long)p->id,
+             (long long)p->side[0].record, (long long)p->side[1].record);
+    for (int s = 0; s < 2; s++) {
+        if (s == 1 && strcmp(ps[0], ps[1]) == 0) break;
+        if (kb_req_audit(r, "linkage.review.read", ps[s], "operations", "ok", detail) != C_OK) return 1;
+    }
+    return C_OK;
+}
+
 void kb_h_review_list(kb_req *r) {
+    long limit = page_arg(r, "limit", REVIEW_PAGE, 1, REVIEW_PAGE_MAX);
+    long offset = limit < 0 ? -1 : page_arg(r, "offset", 0, 0, 1L << 30);
+    if (limit < 0 || offset < 0) return;
     kb_err e = {{0}};
-    int64_t ids[50];
+    int64_t ids[REVIEW_PAGE_MAX], total = 0;
     size_t n = 0;
-    if (kb_review_pending(r->d, ids, 50, &n, &e) != C_OK) {
+    if (kb_review_pending(r->d, (size_t)offset, ids, (size_t)limit, &n, &total, &e) != C_OK) {
         kb_reply_error(r, 500, "internal", "%s", e.msg);
         return;
     }
     cJSON *o = cJSON_CreateObject();
+    kb_json_add_int(o, "total", total);
+    kb_json_add_int(o, "limit", limit);
+    kb_json_add_int(o, "offset", offset);
     cJSON *arr = cJSON_AddArrayToObject(o, "pairs");
     for (size_t i = 0; i < n; i++) {
         kb_review_pair p;
-        if (kb_review_get(r->d, ids[i], &p, &e) != C_OK) {
+        int rc = kb_review_get(r->d, ids[i], &p, &e);
+        if (rc == C_OK) rc = audit_pair(r, &p, &e);
+        if (rc != C_OK) {
+            sodium_memzero(&p, sizeof p);
             cJSON_Delete(o);
-            kb_reply_error(r, 500, "internal", "%s", e.msg);
+            /* 1: kb_req_audit has already replied */
+            if (rc < 0) kb_reply_error(r, 500, "internal", "%s", e.msg);
             return;
         }
         cJSON *x = cJSON_CreateObject();
@@ -52,13 +96,7 @@ void kb_h_review_list(kb_req *r) {
         side_json(sides, &p, 0);
         side_json(sides, &p, 1);
         cJSON_AddItemToArray(arr, x);
-        memset(&p, 0, sizeof p);
-    }
-    char detail[64];
-    snprintf(detail, sizeof detail, "%zu pending pairs shown", n);
-    if (kb_req_audit(r, "linkage.review.read", NULL, "operations", "ok", detail) != C_OK) {
-        cJSON_Delete(o);
-        return;
+        sodium_memzero(&p, sizeof p);
     }
     kb_reply_json(r, 200, o);
 }

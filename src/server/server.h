@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "auth/auth.h"
+#include "domain/exam.h"
 #include "ident/pseudonym.h"
 #include "store/datadir.h"
 #include "util/buf.h"
@@ -28,6 +29,7 @@ typedef struct kb_server_opts {
     int threads;
     int timeout;      /* idle connection timeout, seconds */
     size_t max_body;  /* request body limit, bytes */
+    size_t max_upload; /* limit for routes that stream their body to disk (uploads) */
     int login_rate;   /* login/enrol attempts per IP per minute */
     /* Comma-separated addresses or CIDR blocks of reverse proxies whose
      * X-Forwarded-For names the client; NULL: kenbank.conf's
@@ -48,6 +50,10 @@ typedef struct kb_req {
     const char *client_ip; /* the peer, or the client a trusted proxy names */
     const char *body;
     size_t body_len;
+    /* A KB_R_STREAM_BODY route's body is on disk, never in memory: this
+     * private file (0600, removed after the request) holds body_len bytes,
+     * and body is NULL.  The handler may rename it away. */
+    const char *body_file;
     kb_data *d;
     kb_principal who;
     char pseudonym[KB_PSEUDONYM_LEN]; /* the individual's own, "" otherwise */
@@ -68,7 +74,8 @@ enum {
     KB_R_PUBLIC = 1,      /* no credentials needed */
     KB_R_OWN_EXAM = 2,    /* individuals: param 0 must be an exam of their own */
     KB_R_PROVIDER_CONSENT = 4, /* param 0 is a pseudonym that granted provider_sharing to the caller's org */
-    KB_R_SESSION_ONLY = 8 /* not with a bearer token */
+    KB_R_SESSION_ONLY = 8, /* not with a bearer token */
+    KB_R_STREAM_BODY = 16  /* body streamed to a file up to max_upload (archives of real size) */
 };
 
 struct kb_route {
@@ -81,6 +88,14 @@ struct kb_route {
 
 extern const kb_route kb_routes[];
 extern const size_t kb_routes_len;
+
+/* For a request whose route streams its body: authenticates and
+ * authorises it from its headers alone, before a byte of the body is
+ * stored, so nobody can fill the disk without the right to upload.
+ * Returns the route (r->route set) when it may go on; NULL when the route
+ * does not stream (nothing done), or with r->status and the reply set when
+ * it is refused. */
+const kb_route *kb_dispatch_admit(kb_req *r);
 
 /* Routes a request: match, authenticate, authorise, run.  Sets r->status
  * (404 when nothing matches; the caller then tries static files). */
@@ -101,6 +116,14 @@ void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ..
 void kb_reply_fhir(kb_req *r, int status, cJSON *body);
 /* Parses the request body as a JSON object; on failure replies 400. */
 cJSON *kb_req_json(kb_req *r);
+/* Copies src into dst (size bytes with the NUL) only when it fits whole:
+ * C_ERR, dst "", when it does not.  Request fields are refused rather than
+ * cut, since a cut name or id silently becomes another one. */
+int kb_copy_fit(char *dst, size_t size, const char *src);
+/* String member `name` of j into dst: an absent or non-string member copies
+ * dflt ("" when NULL); a value longer than size - 1 bytes replies 400
+ * field_too_long naming the field and its maximum, and returns C_ERR. */
+int kb_req_str(kb_req *r, const cJSON *j, const char *name, char *dst, size_t size, const char *dflt);
 /* Query-string argument or NULL. */
 const char *kb_req_arg(kb_req *r, const char *name);
 const char *kb_req_header(kb_req *r, const char *name);
@@ -178,6 +201,10 @@ void kb_h_fhir_study_read(kb_req *r);
 void kb_h_fhir_group_read(kb_req *r);
 void kb_h_fhir_transaction(kb_req *r);
 void kb_h_my_export_xml(kb_req *r); /* routes_export.c */
+void kb_h_fhir_document(kb_req *r);  /* routes_export.c */
+/* The caller's own current exam (want = exam id, 0 = latest) with identity
+ * and observations; returns its id, or 0 after replying. */
+int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x);
 /* routes_portal.c: the web portal's endpoints. */
 void kb_h_my_results(kb_req *r);
 void kb_h_my_sensors(kb_req *r);

@@ -183,7 +183,25 @@ const kb_migration kb_identity_schema[] = {
       * that is a scan of every person per merge. */
      "CREATE INDEX persons_merged ON persons(merged_into) WHERE merged_into IS NOT NULL;",
      NULL},
-    {8, "account recovery; login throttle per name and address",
+    {8, "archive documents that are not exams",
+     /* owner: ingest/archive_docs.c.  Settlements (cc08, gc08) and
+      * 特定保健指導 documents (hg08) arrive in the same archives as exams.
+      * They name the person, so they are sealed here like quarantine.  A
+      * checkup settlement is tied to the exam it pays for by that exam's
+      * record token (exams.record_key in the research store). */
+     "CREATE TABLE archive_documents ("
+     "  id {id},"
+     "  source TEXT NOT NULL,"
+     "  file TEXT NOT NULL,"
+     "  kind TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  exam_record_key TEXT,"
+     "  claim_amount BIGINT,"
+     "  sealed_raw {blob} NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE INDEX archive_documents_exam ON archive_documents(exam_record_key) WHERE exam_record_key IS NOT NULL;",
+     NULL},
+    {9, "account recovery; login throttle per name and address",
      /* owner: auth/recovery.c.  A lost individual account is recovered, never
       * re-enrolled: staff request it, a second staff member or the member
       * (still logged in) makes it effective, and its one-time code replaces
@@ -702,5 +720,17 @@ const kb_migration kb_research_schema[] = {
      "  WHEN (OLD.pseudonym IS DISTINCT FROM NEW.pseudonym) EXECUTE FUNCTION kb_distribution_guard('pseudonym');"
      "CREATE TRIGGER exam_keys_distribution BEFORE UPDATE OF record_key ON exam_keys FOR EACH ROW"
      "  WHEN (OLD.record_key IS DISTINCT FROM NEW.record_key) EXECUTE FUNCTION kb_distribution_guard('record_key');"},
+    {9, "observations keep the sender's group relation, method and reference range",
+     /* owner: ingest/import.c.  Real hc08 files group 詳細な健診 items
+      * (COMP values, RSON reason), name the 検査方法 and carry the
+      * institution's own reference range; the member and the institution
+      * see that range beside ours, and a FHIR document written back out
+      * carries them again.  Added columns, so rows already stored read as
+      * "not sent". */
+     "ALTER TABLE observations ADD COLUMN rel TEXT;"
+     "ALTER TABLE observations ADD COLUMN method TEXT;"
+     "ALTER TABLE observations ADD COLUMN ref_low TEXT;"
+     "ALTER TABLE observations ADD COLUMN ref_high TEXT;",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

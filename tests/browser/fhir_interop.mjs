@@ -54,7 +54,7 @@ await run('fhir_interop', async ({ base, codes, browser }) => {
   const cap = valid(await new Client({ baseUrl: `${base}/fhir` }).capabilityStatement(), 'CapabilityStatement');
   check(cap.fhirVersion === '4.0.1', `fhirVersion ${cap.fhirVersion}`);
   const types = cap.rest[0].resource.map((x) => x.type).sort().join(',');
-  check(types === 'Consent,Group,Observation,Patient,ResearchStudy,Specimen', `served resources: ${types}`);
+  check(types === 'Composition,Consent,Group,Observation,Patient,ResearchStudy,Specimen', `served resources: ${types}`);
 
   // Observation search (all), by code, by date; read one
   const all = valid(await me.search({ resourceType: 'Observation', searchParams: {} }), 'Observation searchset');
@@ -130,9 +130,16 @@ await run('fhir_interop', async ({ base, codes, browser }) => {
   await page.locator('#dl-xml').waitFor();
   check(await page.locator('#dl-xml').getAttribute('href') === '/api/me/export.xml', 'download link target');
   check(!(await page.content()).includes('準備中'), 'download screen must not say 準備中');
-  const links = await page.locator('.dl-list a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  const links = await page.locator('.dl-list a:not(.dl-ecr)').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
   check(links.length === 4 && links.every((l) => /^\/api\/me\/export\.xml\?exam=\d+$/.test(l)), `one link per checkup: ${links}`);
   const got = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type'), (await r.text()).slice(0, 60)]; }, links[0]);
   check(got[0] === 200 && got[1].startsWith('application/xml') && got[2].startsWith('<?xml'), `download: ${got}`);
+  // ... and beside it the eCheckupReport document of the same checkups.
+  const ecrs = await page.locator('.dl-list a.dl-ecr').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  check(ecrs.length === 4 && ecrs.every((l, i) => l === `/fhir/Composition/${links[i].split('=')[1]}/$document`), `one eCheckupReport link per checkup: ${ecrs}`);
+  check(await page.locator('#dl-ecr').getAttribute('href') === ecrs[0], 'latest eCheckupReport link');
+  const doc = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type'), await r.json()]; }, ecrs[0]);
+  check(doc[0] === 200 && doc[1].startsWith('application/fhir+json') && doc[2].type === 'document', `eCheckupReport download: ${doc.slice(0, 2)}`);
+  valid(doc[2], 'eCheckupReport document');
   await ctx.close();
 });

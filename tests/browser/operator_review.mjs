@@ -1,21 +1,39 @@
 // The operator's clerical review queue: pairs the linker could not decide
 // are shown side by side with their differences marked; choosing 同一人物
-// (same person) folds them into one, and the queue and the API agree.
+// (same person) folds them into one, and the queue and the API agree.  The
+// queue comes a page at a time with its total, and the pager moves through it.
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { run, check, login, ROOT, DESKTOP } from './lib.js';
 
-await run('operator_review', async ({ browser, base }) => {
+await run('operator_review', async ({ browser, base, data }) => {
+  // more pairs than one page, so the pager has somewhere to go
+  execFileSync('sqlite3', [join(data, 'identity.db'), `INSERT INTO review_queue (record_a, record_b, score, status, created_at)
+    SELECT a.id, b.id, 3.0, 'pending', '2026-01-01T00:00:00.000Z' FROM person_records a JOIN person_records b ON b.id = a.id + 1
+    WHERE a.id % 2 = 1 ORDER BY a.id LIMIT 25`]);
   const ctx = await browser.newContext(DESKTOP);
   const page = await ctx.newPage();
   await login(page, base, 'admin');
   await page.goto(`${base}/#/operator`);
   await page.getByRole('heading', { name: '名寄せの確認（同一人物の判定）' }).waitFor();
   const api = async () => page.evaluate(async () => (await fetch('/api/review')).json());
-  const before = (await api()).pairs;
+  const page0 = await api();
+  const before = page0.pairs;
   check(before.length > 0, 'a noisy population leaves pairs to review');
+  check(before.length <= 20 && page0.total >= before.length, `the API pages the queue: ${before.length} of ${page0.total}`);
   const sections = page.locator('section[data-review]');
   await sections.first().waitFor();
-  check(await sections.count() === Math.min(before.length, 50), 'every pending pair is shown');
+  check(await sections.count() === before.length, 'the first page of pending pairs is shown');
+  check((await page.locator('#review-count').innerText()).includes(String(page0.total)), 'the total is shown');
+  check(page0.total > before.length, `more pairs than one page: ${page0.total}`);
+  {
+    await page.locator('#review-next').click();
+    await page.locator(`section[data-review="${before[0].id}"]`).waitFor({ state: 'detached' });
+    const second = Number(await sections.first().getAttribute('data-review'));
+    check(second > before[before.length - 1].id, 'the next page shows the following pairs');
+    await page.locator('#review-prev').click();
+    await page.locator(`section[data-review="${before[0].id}"]`).waitFor();
+  }
   const first = sections.first();
   const id = Number(await first.getAttribute('data-review'));
   check(id === before[0].id, 'oldest pair first');
@@ -26,9 +44,10 @@ await run('operator_review', async ({ browser, base }) => {
   if (process.env.KB_SCREENSHOTS === '1') await first.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'operator_review.png') });
   await first.getByRole('button', { name: '同一人物' }).click();
   await page.locator(`section[data-review="${id}"]`).waitFor({ state: 'detached' });
-  const after = (await api()).pairs;
-  check(after.length === before.length - 1 && !after.some((p) => p.id === id), 'the decided pair leaves the queue');
-  const audit = await page.evaluate(async () => (await fetch('/api/audit?limit=20')).json());
+  const after = await api();
+  check(after.total === page0.total - 1 && !after.pairs.some((p) => p.id === id), 'the decided pair leaves the queue');
+  // each page shown logs a read per person, so the decision is further back than 20 entries
+  const audit = await page.evaluate(async () => (await fetch('/api/audit?limit=1000')).json());
   check(audit.entries.some((a) => a.action === 'linkage.review.accept'), 'the decision is audited');
   await ctx.close();
 }, { people: 3000, noise: true });

@@ -16,7 +16,7 @@ OUT=${FUZZ_BUILD:-build/fuzz}
 SECS=${FUZZ_SECONDS:-600}
 CC=${FUZZ_CC:-clang}
 HARNESSES=("$@")
-[ ${#HARNESSES[@]} -eq 0 ] && HARNESSES=(fuzz_hc08 fuzz_zip fuzz_csv fuzz_cohort)
+[ ${#HARNESSES[@]} -eq 0 ] && HARNESSES=(fuzz_hc08 fuzz_zip fuzz_csv fuzz_cohort fuzz_claim)
 
 mkdir -p "$OUT/gen" "$OUT/artifacts"
 # kb.c wants the embedded-data table; embed our data files like the build does.
@@ -36,6 +36,7 @@ srcs_for() {
     fuzz_hc08) echo "$COMMON src/domain/exam.c src/formats/hc08_read.c" ;;
     fuzz_zip)  echo "$COMMON src/domain/exam.c src/formats/hc08_read.c src/formats/mhlw_zip.c" ;;
     fuzz_csv)  echo "$COMMON src/util/csv.c" ;;
+    fuzz_claim) echo "$COMMON src/formats/claim_read.c" ;;
     fuzz_cohort) echo "$COMMON src/util/csv.c src/domain/exam.c src/domain/items.c src/analytics/cohort.c" ;;
     *) echo "unknown harness $1" >&2; exit 2 ;;
   esac

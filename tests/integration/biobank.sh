@@ -129,7 +129,13 @@ grep -q 'results_returned -> closed' hist.txt && grep -q 'review by rv1 at scien
 # a later application never gets the withdrawn donor
 S4=$(BB register --donor "$P1" --type serum --collected 2026-07-01 --quantity 1 --unit mL)
 APP2=$(BB apply --title "Second" --pi "Dr Ito" --org uni-2 --specimens serum:5 --purpose academic_research)
-for s in screening scientific_review ethics_review approved agreement_signed; do BB transition --app "$APP2" --to $s >/dev/null; done
+for s in screening scientific_review; do BB transition --app "$APP2" --to $s >/dev/null; done
+# separation of duties: the default actor applied and opened the review, so it may not decide
+set +e; BB review --app "$APP2" --decision approve 2>err; rc=$?; set -e
+[ $rc = 1 ] && grep -q "cli may not decide scientific_review -> ethics_review on their own application (rule: separation of duties" err \
+  || fail "separation of duties: rc=$rc $(cat err)"
+for s in ethics_review approved; do BB transition --app "$APP2" --to $s --actor adm2 >/dev/null; done
+BB transition --app "$APP2" --to agreement_signed >/dev/null
 BB distribute --app "$APP2" --step reserve > res2.out || [ $? = 3 ]
 grep -qx 'reserved=1 skipped_no_consent=3 shortfall=4' res2.out || fail "second reserve: $(cat res2.out)"
 kb_sql d research "SELECT s.pseudonym FROM bb_distributions x JOIN bb_specimens s ON s.id=x.specimen_id WHERE x.app_id=$APP2" | grep -qx "$P2" && fail "withdrawn donor reserved again"

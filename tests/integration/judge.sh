@@ -76,7 +76,7 @@ rc=0
 [ "$rc" -eq 0 ] || fail "good zip: exit $rc, want 0"
 [ "$(cat "$WORK/out.csv")" = "$WANT_ZIP" ] || fail "good zip: CSV differs"
 grep -q 'su08_V08.xml: missing' "$WORK/err.txt" || fail "good zip: missing summary not reported"
-grep -q 'totalRecordCount: says 3 files, DATA holds 2' "$WORK/err.txt" || fail "good zip: count mismatch not reported"
+grep -q 'totalRecordCount: says 3 files, the archive holds 2 data and settlement files' "$WORK/err.txt" || fail "good zip: count mismatch not reported"
 
 # 5. usage and missing paths
 rc=0; "$KENBANK" judge >/dev/null 2>&1 || rc=$?

@@ -23,7 +23,9 @@ mapfile -t RIDS < <(awk -F, 'NR==FNR{if(FNR>1) ex[$2]=1; next} FNR>1 && ($2 in e
 CODE_A=$("$K" enrol --data d --source kenshin --record-id "${RIDS[0]}")
 CODE_B=$("$K" enrol --data d --source kenshin --record-id "${RIDS[1]}")
 
-"$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 --max-body 4000000 >srv.out 2>srv.err &
+mkdir -p "$WORK/tmp"
+TMPDIR="$WORK/tmp" "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 --max-body 4000000 \
+  --max-upload 60000000 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q listening srv.out 2>/dev/null && break; sleep 0.1; done
@@ -60,6 +62,12 @@ bad=$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.range&&i.range.direction==="g
 # referrals list equals the items at level 2
 [ "$(jq_ 'j.exams.every(x=>JSON.stringify([...new Set(x.items.filter(i=>i.level===2).map(i=>i.key))].sort())===JSON.stringify([...x.referrals].sort()) || x.referrals.some(k=>k==="sbp"||k==="dbp"))')" = true ] || fail "referrals vs item levels"
 IDS_A=$(jq_ 'j.exams.map(x=>x.id).join(",")')
+# the institution's own range and flag beside ours, exactly where it sent them
+got=$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.sender).length')
+want=$(kb_sql d research "SELECT COUNT(*) FROM observations WHERE exam_id IN ($IDS_A) AND (interp IS NOT NULL OR ref_low IS NOT NULL OR ref_high IS NOT NULL)")
+[ "$got" = "$want" ] || fail "sender ranges shown for $got items, stored for $want"
+[ "$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.sender).every(i=>(i.sender.low||i.sender.high)&&/^[HLN]$/.test(i.sender.flag))')" = true ] || fail "sender range shape: $(jq_ 'j.exams[0].items.filter(i=>i.sender)')"
+[ "$(jq_ 'j.exams.flatMap(x=>x.items).filter(i=>i.group).every(i=>i.rel==="COMP"||i.rel==="RSON")')" = true ] || fail "group members lack their relation"
 r=$(req GET /api/me/results "" -b jar_b); IDS_B=$(jq_ 'j.exams.map(x=>x.id).join(",")')
 [ "$IDS_A" != "$IDS_B" ] || fail "A and B see the same exams"
 for id in ${IDS_A//,/ }; do [[ ",$IDS_B," == *",$id,"* ]] && fail "B's results include A's exam $id"; done
@@ -127,7 +135,33 @@ r=$(curl -s -o resp -w '%{http_code}' -X POST --data-binary @up.csv -b jar_inst 
 [ "$r" = 400 ] || fail "bad file name: $r"
 r=$(curl -s -o resp -w '%{http_code}' -X POST --data-binary @up.csv -b jar_a -H "X-CSRF-Token: ${CSRF[a]}" "$B/api/uploads?filename=a.csv")
 [ "$r" = 403 ] || fail "member uploading: $r"
-ls /tmp/kenbank-upload-* >/dev/null 2>&1 && fail "temporary upload files left behind"
+ls "$WORK"/tmp/kenbank-upload-* >/dev/null 2>&1 && fail "temporary upload files left behind"
+
+# ---- uploads of real size: streamed to disk, never held in memory ----
+# A month of a clinic is tens of MB.  This archive is 40 MB (the exams of
+# one generated archive plus a 40 MB entry of the kind senders ship beside
+# them), far over --max-body; the server's peak memory must not grow by it.
+Z=$(ls pop/xml/*.zip | sed -n 1p)
+head -c 40000000 /dev/urandom > pad.bin
+cp "$Z" big.zip && zip -q -0 big.zip pad.bin
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$SRV/status"; }
+before=$(hwm)
+r=$(curl -s -o resp -w '%{http_code}' -X POST --data-binary @big.zip -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}" "$B/api/uploads?filename=big.zip")
+[ "$r" = 201 ] || fail "40 MB upload: $r $(cat resp)"
+N=$(unzip -Z1 "$Z" | grep -c '/DATA/h')
+[ "$(jq_ 'j.entries.exam+" "+j.entries.other+" "+(j.accepted+j.duplicates)')" = "$N 1 $N" ] || fail "big upload not read entry by entry: $(cat resp)"
+grown=$(( $(hwm) - before ))
+[ "$grown" -lt 20000 ] || fail "the server's peak memory grew by $grown kB for a 40 MB upload: the body was held in memory"
+# over --max-upload: 413, and nothing kept
+truncate -s 61000000 huge.zip
+r=$(curl -s -o resp -w '%{http_code}' -X POST --data-binary @huge.zip -b jar_inst -H "X-CSRF-Token: ${CSRF[inst]}" "$B/api/uploads?filename=huge.zip")
+[ "$r" = 413 ] || fail "upload over --max-upload: $r"
+# refused on its headers before a byte is stored
+r=$(curl -s -o resp -w '%{http_code}' -X POST --data-binary @big.zip "$B/api/uploads?filename=big.zip")
+[ "$r" = 401 ] || fail "anonymous upload: $r"
+r=$(curl -s -o resp -w '%{http_code}' -X POST --data-binary @big.zip -b jar_inst "$B/api/uploads?filename=big.zip")
+[ "$r" = 403 ] && grep -q csrf resp || fail "upload without the CSRF token: $r $(cat resp)"
+ls "$WORK"/tmp/kenbank-body-* "$WORK"/tmp/kenbank-upload-* >/dev/null 2>&1 && fail "streamed bodies left behind"
 
 # ---- the audit trail ----
 r=$(req GET /api/me/audit "" -b jar_a)

@@ -148,6 +148,7 @@ GET|/fhir/Consent/999999||individual provider
 GET|/fhir/ResearchStudy||biobank researcher reviewer admin
 GET|/fhir/ResearchStudy/999999||biobank researcher reviewer admin
 GET|/fhir/Group/999999||biobank researcher reviewer admin
+GET|/fhir/Composition/$EXAM_A/\$document||individual
 POST|/fhir|{}|institution admin
 POST|/fhir/|{}|institution admin
 POST|/api/logout||$ROLES"

@@ -387,6 +387,82 @@ static int64_t submit(kb_data *d, const char *req) {
     return a.id;
 }
 
+/* Through to agreement_signed as two admins: the one who screens and opens
+ * the review may not decide it (separation of duties). */
+static void approve(kb_data *d, int64_t id) {
+    static const kb_actor second = {"test2", "admin"};
+    OK(kb_app_transition(d, &CLI, KB_ROLE_ADMIN, id, "screening", NULL, e));
+    OK(kb_app_transition(d, &CLI, KB_ROLE_ADMIN, id, "scientific_review", NULL, e));
+    OK(kb_app_transition(d, &second, KB_ROLE_ADMIN, id, "ethics_review", NULL, e));
+    OK(kb_app_transition(d, &second, KB_ROLE_ADMIN, id, "approved", NULL, e));
+    OK(kb_app_transition(d, &CLI, KB_ROLE_ADMIN, id, "agreement_signed", NULL, e));
+}
+
+/* Issue 17 finding 10: no one account takes an application from screening
+ * to approval, and the applicant never decides their own. */
+static void separation_of_duties(void **state) {
+    kb_data *d = fresh();
+    kb_actor adm = {"adm1@ops", "admin"}, adm_cli = {"adm1", "admin"}, rv = {"rv1@irb", "reviewer"},
+             owner_admin = {"res1", "admin"};
+    int64_t id = submit(d, "serum:2");
+    kb_err e = {{0}};
+    OK(kb_app_transition(d, &adm, KB_ROLE_ADMIN, id, "screening", NULL, e));
+    OK(kb_app_transition(d, &adm, KB_ROLE_ADMIN, id, "scientific_review", NULL, e));
+    char next[256];
+    kb_application a;
+    assert_int_equal(kb_app_get(d, id, &a, &e), 1);
+    OK(kb_app_next_states(d, &a, &adm, KB_ROLE_ADMIN, next, sizeof next, e));
+    assert_string_equal(next, "returned_for_changes,withdrawn");
+    OK(kb_app_next_states(d, &a, &rv, KB_ROLE_REVIEWER, next, sizeof next, e));
+    assert_string_equal(next, "ethics_review,returned_for_changes,rejected");
+    /* the opener, by either path and under either spelling of the name */
+    assert_int_equal(kb_app_review(d, &adm, KB_ROLE_ADMIN, id, "approve", "", &e), C_ERR);
+    assert_non_null(strstr(e.msg, "adm1@ops may not decide scientific_review -> ethics_review after moving it to review"));
+    assert_int_equal(kb_app_transition(d, &adm_cli, KB_ROLE_ADMIN, id, "ethics_review", NULL, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "separation of duties"));
+    assert_int_equal(kb_app_review(d, &adm, KB_ROLE_ADMIN, id, "reject", "", &e), C_ERR);
+    /* the applicant, even as an admin */
+    assert_int_equal(kb_app_review(d, &owner_admin, KB_ROLE_ADMIN, id, "approve", "", &e), C_ERR);
+    assert_non_null(strstr(e.msg, "on their own application"));
+    int64_t reviews;
+    OK(kb_db_query_int(d->research, "SELECT COUNT(*) FROM bb_reviews", &reviews, e));
+    assert_int_equal(reviews, 0); /* a refused decision leaves no trace of having happened */
+    /* a comment decides nothing: the opener may leave one */
+    OK(kb_app_review(d, &adm, KB_ROLE_ADMIN, id, "comment", "see the reviewer", e));
+    /* another reviewer decides both stages */
+    OK(kb_app_review(d, &rv, KB_ROLE_REVIEWER, id, "approve", "sound", e));
+    OK(kb_app_review(d, &rv, KB_ROLE_REVIEWER, id, "approve", "ethics ok", e));
+    assert_int_equal(kb_app_get(d, id, &a, &e), 1);
+    assert_string_equal(a.state, "approved");
+    kb_data_close(d);
+}
+
+/* Issue 17 finding 7: what an export may name as its project. */
+static void approved_project(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    kb_app_approval ap;
+    assert_int_equal(kb_app_approved(d, "PJ-1", &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "project 'PJ-1' is not an application id"));
+    assert_int_equal(kb_app_approved(d, "7", &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "project 7: no such application"));
+    int64_t id = submit(d, "serum:1");
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)id);
+    assert_int_equal(kb_app_approved(d, s, &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "is submitted, not approved"));
+    approve(d, id);
+    assert_int_equal(kb_app_approved(d, s, &ap, &e), 1);
+    assert_string_equal(ap.app.data_items, "HbA1c,BMI");
+    assert_string_equal(ap.app.purpose, KB_PURPOSE_ACADEMIC);
+    assert_int_equal(strlen(ap.approved_at), 24); /* 2026-01-01T00:00:00.000Z */
+    kb_actor res = {"res1", "researcher"};
+    OK(kb_app_transition(d, &res, KB_ROLE_RESEARCHER, id, "withdrawn", NULL, e));
+    assert_int_equal(kb_app_approved(d, s, &ap, &e), 0);
+    assert_non_null(strstr(e.msg, "is withdrawn, not approved"));
+    kb_data_close(d);
+}
+
 static void app_paths(void **state) {
     kb_data *d = fresh();
     kb_actor staff = {"bb1", "biobank"}, rev = {"rv1", "reviewer"}, res = {"res1", "researcher"};
@@ -465,8 +541,7 @@ static void distribution_consent(void **state) {
     OK(kb_box_add(d, &CLI, "F1", "R1", "B1", 2, 2, e));
     OK(kb_storage_place(d, &CLI, "KB00000001", "B1", 1, 1, e));
     int64_t id = submit(d, "serum:4");
-    const char *path[] = {"screening", "scientific_review", "ethics_review", "approved", "agreement_signed"};
-    for (size_t i = 0; i < 5; i++) OK(kb_app_transition(d, &CLI, KB_ROLE_ADMIN, id, path[i], NULL, e));
+    approve(d, id);
     kb_dist_result r;
     OK(kb_dist_reserve(d, &staff, KB_ROLE_BIOBANK, id, &r, e));
     assert_int_equal(r.reserved, 2);
@@ -507,7 +582,7 @@ static void distribution_consent(void **state) {
     OK(kb_app_transition(d, &staff, KB_ROLE_BIOBANK, id, "closed", NULL, e));
     /* a second application: the withdrawn donors stay out */
     int64_t id2 = submit(d, "serum:4");
-    for (size_t i = 0; i < 5; i++) OK(kb_app_transition(d, &CLI, KB_ROLE_ADMIN, id2, path[i], NULL, e));
+    approve(d, id2);
     assert_int_equal(kb_dist_reserve(d, &staff, KB_ROLE_BIOBANK, id2, &r, &e), C_ERR);
     assert_non_null(strstr(e.msg, "has consent for academic_research"));
     /* statistics */
@@ -601,6 +676,8 @@ int main(void) {
         cmocka_unit_test(concurrent_moves),
         cmocka_unit_test(transition_table),
         cmocka_unit_test(app_paths),
+        cmocka_unit_test(separation_of_duties),
+        cmocka_unit_test(approved_project),
         cmocka_unit_test(distribution_consent),
         cmocka_unit_test(import_quarantine),
         cmocka_unit_test(label),

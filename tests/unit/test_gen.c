@@ -429,7 +429,7 @@ static int write_first(void *ud, const kb_exam *x, long truth, kb_err *e) {
     (void)truth;
     if (o->done) return C_OK;
     o->done = 1;
-    kb_hc08_meta m = {"20240410", "テスト健診センター", "テスト健診センター"};
+    kb_hc08_meta m = {"20240410", "テスト健診センター", "テスト健診センター", 0};
     return kb_hc08_write(x, &m, &o->doc, e);
 }
 
@@ -454,7 +454,7 @@ static void test_hc08_write(void **state) {
     kb_exam_init(&x);
     snprintf(x.record_id, sizeof x.record_id, "h1");
     snprintf(x.performer_org, sizeof x.performer_org, "1410100008");
-    kb_hc08_meta m = {"20240410", NULL, NULL};
+    kb_hc08_meta m = {"20240410", NULL, NULL, 0};
     kb_buf b;
     kb_buf_init(&b);
     assert_int_equal(kb_hc08_write(&x, &m, &b, &e), C_ERR);

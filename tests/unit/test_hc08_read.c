@@ -340,8 +340,119 @@ static void test_zip_warnings(void **state) {
     assert_int_equal(kb_mhlw_zip_each(path, collect, &s, &info, &e), C_OK);
     assert_int_equal(s.ok, 1);
     assert_non_null(strstr(info.warning, "su08_V08.xml: missing"));
-    assert_non_null(strstr(info.warning, "totalRecordCount: says 5 files, DATA holds 1"));
+    assert_non_null(strstr(info.warning, "totalRecordCount: says 5 files, the archive holds 1 data and settlement"));
     unlink(path);
+}
+
+/* One rule says what an entry is, at any folder depth (the third-party
+ * layout puts everything under NAME/). */
+static void test_entry_kinds(void **state) {
+    (void)state;
+    static const struct {
+        const char *name;
+        kb_entry_kind kind;
+    } cases[] = {
+        {"DATA/h0001.xml", KB_ENTRY_EXAM},
+        {"ARC/DATA/h0001.xml", KB_ENTRY_EXAM},
+        {"a/b/c/data/H0001.XML", KB_ENTRY_EXAM},
+        {"ARC/DATA/hg0001.xml", KB_ENTRY_GUIDANCE},
+        {"ARC/CLAIMS/c0001.xml", KB_ENTRY_CLAIM},
+        {"ARC/CLAIMS/g0001.xml", KB_ENTRY_CLAIM},
+        {"ARC/ix08_V08.xml", KB_ENTRY_INDEX},
+        {"su08_V08.xml", KB_ENTRY_SUMMARY},
+        {"ARC/XSD/hc08_V08.xsd", KB_ENTRY_SCHEMA},
+        {"ARC/DATA/", KB_ENTRY_FOLDER},
+        {"../DATA/h1.xml", KB_ENTRY_UNSAFE},
+        {"ARC/../../etc/h1.xml", KB_ENTRY_UNSAFE},
+        {"/DATA/h1.xml", KB_ENTRY_UNSAFE},
+        {"C:/DATA/h1.xml", KB_ENTRY_UNSAFE},
+        {"ARC\\DATA\\h1.xml", KB_ENTRY_UNSAFE},
+        {"h0001.xml", KB_ENTRY_OTHER},          /* not under DATA */
+        {"ARC/DATA/readme.txt", KB_ENTRY_OTHER},
+        {"ARC/DATA/x0001.xml", KB_ENTRY_OTHER},
+        {"ARC/NOTDATA/h1.xml", KB_ENTRY_OTHER},
+        {"ARC/..h/DATA/h1.xml", KB_ENTRY_EXAM}, /* "..h" is a name, not a parent */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kb_entry_kind k = kb_mhlw_entry_kind(cases[i].name);
+        if (k != cases[i].kind)
+            fail_msg("%s: got %s, want %s", cases[i].name, kb_mhlw_entry_kind_name(k),
+                     kb_mhlw_entry_kind_name(cases[i].kind));
+    }
+    assert_true(kb_mhlw_entry_counted(KB_ENTRY_CLAIM));
+    assert_false(kb_mhlw_entry_counted(KB_ENTRY_SCHEMA));
+}
+
+/* 詳細な健診 as real senders group it: a holder whose code is a nullFlavor,
+ * COMP values and an RSON reason; converters add interpretation, method and
+ * the institution's reference range. */
+static void test_detail_group(void **state) {
+    (void)state;
+    static const char head[] =
+        "<?xml version='1.0' encoding='UTF-8'?><ClinicalDocument xmlns='urn:hl7-org:v3' "
+        "xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><recordTarget><patientRole>"
+        "<id root='1.2.392.200119.6.101' extension='06141378'/><id root='1.2.392.200119.6.205' extension='1'/>"
+        "<patient><administrativeGenderCode code='1' codeSystem='1.2.392.200119.6.1104'/>"
+        "<birthTime value='19600101'/></patient></patientRole></recordTarget><documentationOf><serviceEvent>"
+        "<effectiveTime value='20240501'/></serviceEvent></documentationOf><component><structuredBody>"
+        "<component><section>";
+    static const char tail[] = "</section></component></structuredBody></component></ClinicalDocument>";
+    static const char body[] =
+        "<entry><observation classCode='OBS' moodCode='EVN'><code code='9A751000000000001' displayName='収縮期血圧'/>"
+        "<value xsi:type='PQ' value='138' unit='mm[Hg]'/><interpretationCode code='H'/>"
+        "<methodCode code='9A75100000'/><referenceRange><observationRange><value xsi:type='IVL_PQ'>"
+        "<high value='129' unit='mm[Hg]'/></value></observationRange></referenceRange></observation></entry>"
+        "<entry><observation classCode='OBS' moodCode='EVN'><code nullFlavor='NA'/>"
+        "<entryRelationship typeCode='COMP'><observation classCode='OBS' moodCode='EVN'>"
+        "<code code='3C015000002399901'/><value xsi:type='PQ' value='0.92' unit='mg/dL'/>"
+        "<referenceRange><observationRange><value xsi:type='IVL_PQ'><low value='0.65' unit='mg/dL'/>"
+        "<high value='1.07' unit='mg/dL'/></value></observationRange></referenceRange></observation>"
+        "</entryRelationship><entryRelationship typeCode='COMP'><observation classCode='OBS' moodCode='EVN'>"
+        "<code code='8A065000002391901'/><value xsi:type='PQ' nullFlavor='NI'/></observation></entryRelationship>"
+        "<entryRelationship typeCode='RSON'><observation classCode='OBS' moodCode='EVN'>"
+        "<code code='3C015161002399949'/><value xsi:type='ST'>血圧が保健指導判定値以上</value></observation>"
+        "</entryRelationship></observation></entry>";
+    char doc[8192];
+    snprintf(doc, sizeof doc, "%s%s%s", head, body, tail);
+    kb_exam x;
+    kb_exam_init(&x);
+    kb_err e;
+    if (kb_hc08_read_mem(doc, strlen(doc), "g.xml", &x, &e) != C_OK) fail_msg("%s", e.msg);
+    assert_int_equal(x.n_obs, 4); /* the holder is not an item */
+    assert_string_equal(x.obs[0].interp, "H");
+    assert_string_equal(x.obs[0].method, "9A75100000");
+    assert_string_equal(x.obs[0].ref_low, "");
+    assert_string_equal(x.obs[0].ref_high, "129");
+    assert_int_equal(x.obs[0].group, 0);
+    assert_string_equal(x.obs[1].code, "3C015000002399901");
+    assert_string_equal(x.obs[1].num_text, "0.92");
+    assert_string_equal(x.obs[1].rel, "COMP");
+    assert_string_equal(x.obs[1].ref_low, "0.65");
+    assert_string_equal(x.obs[1].ref_high, "1.07");
+    assert_true(x.obs[1].group > 0);
+    assert_int_equal(x.obs[2].group, x.obs[1].group);
+    assert_string_equal(x.obs[2].null_flavor, "NI");
+    assert_string_equal(x.obs[3].rel, "RSON");
+    assert_string_equal(x.obs[3].text, "血圧が保健指導判定値以上");
+    assert_int_equal(x.obs[3].group, x.obs[1].group);
+
+    /* a leaf without an item code is still refused, with its line */
+    snprintf(doc, sizeof doc, "%s%s%s", head,
+             "<entry><observation classCode='OBS' moodCode='EVN'><code nullFlavor='NA'/>"
+             "<value xsi:type='PQ' value='1' unit='mg/dL'/></observation></entry>",
+             tail);
+    assert_int_equal(kb_hc08_read_mem(doc, strlen(doc), "leaf.xml", &x, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "leaf.xml: line 1: observation/code: missing"));
+    /* a bad bound in the range names the field */
+    snprintf(doc, sizeof doc, "%s%s%s", head,
+             "<entry><observation classCode='OBS' moodCode='EVN'><code code='9A751000000000001'/>"
+             "<value xsi:type='PQ' value='138' unit='mm[Hg]'/><referenceRange><observationRange>"
+             "<value xsi:type='IVL_PQ'><high value='abc'/></value></observationRange></referenceRange>"
+             "</observation></entry>",
+             tail);
+    assert_int_equal(kb_hc08_read_mem(doc, strlen(doc), "rr.xml", &x, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "referenceRange/observationRange/value/high/@value"));
+    kb_exam_free(&x);
 }
 
 static void test_dir(void **state) {
@@ -367,6 +478,8 @@ int main(void) {
         cmocka_unit_test(test_negation_interp), cmocka_unit_test(test_broken),
         cmocka_unit_test(test_mem_rules),       cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_zip),             cmocka_unit_test(test_zip_warnings),
+        cmocka_unit_test(test_entry_kinds),
+        cmocka_unit_test(test_detail_group),
         cmocka_unit_test(test_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

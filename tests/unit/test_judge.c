@@ -38,10 +38,12 @@ static const jcase CASES[] = {
     {"sex=2 waist=89.9 bmi=25 sbp=130 tgf=150", 3, 2, "female BMI group, two risks"},
     {"sex=2 waist=89.9 bmi=25 sbp=130 tgf=150 fpg=100", 3, 1, "female BMI group, three risks"},
     {"sex=2 waist=90.1", 3, 3, "female waist over, no risk"},
-    /* visceral fat area (metabo only) */
-    {"waist=80 vfa=100 sbp=130 tgf=150", 1, 3, "VFA at 100 counts for metabo, not for guidance step 1"},
+    /* visceral fat area: read as the waist line for metabo and for guidance step 1 (読み替え) */
+    {"waist=80 vfa=100 sbp=130 tgf=150", 1, 1, "VFA at 100 stands for the waist line in metabo and guidance"},
+    {"waist=80 vfa=100 sbp=130", 2, 2, "VFA over, waist under, one risk: 動機付け支援, not 情報提供"},
+    {"sex=2 waist=85 vfa=120 sbp=130 tgf=150 fpg=100", 1, 1, "female waist under 90 but VFA over: step 1 (1)"},
     {"waist=80 vfa=99.9 sbp=130 tgf=150", 3, 3, "VFA just below 100"},
-    {"waist=x vfa=99.9 sbp=130 tgf=150", 3, 4, "VFA under decides metabo; waist missing leaves guidance open"},
+    {"waist=x vfa=99.9 sbp=130 tgf=150", 3, 3, "VFA under decides step 1 when waist is missing; BMI 22: none"},
     {"waist=x", 3, 3, "waist missing but no risk at all: both decided"},
     {"waist=x sbp=130", 4, 4, "waist missing with a risk: undecidable"},
     /* blood pressure */

@@ -133,6 +133,15 @@ function rangeText(it) {
   return t('results.range.above', { v: g });
 }
 
+// The checkup institution's own range and flag, as on its paper report.
+function senderText(it) {
+  const s = it.sender;
+  if (!s) return null;
+  const range = s.low && s.high ? `${s.low}–${s.high}` : s.high ? t('results.sender.upTo', { v: s.high }) : s.low ? t('results.sender.from', { v: s.low }) : '';
+  const flag = s.flag && has(`results.sender.flag.${s.flag}`) ? t(`results.sender.flag.${s.flag}`) : '';
+  return h('span', { class: 'small sender', text: t('results.sender.label', { r: [range, flag].filter(Boolean).join(' ') }) });
+}
+
 const CODED = { '1': '−', '2': '±', '3': '+', '4': '2+', '5': '3+' };
 
 function valueText(it) {
@@ -194,7 +203,7 @@ export async function results(params) {
       items.map((i) => h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
         h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
         h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null),
-        h('td', { 'data-label': t('results.col.range'), text: rangeText(i) }),
+        h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
         h('td', { 'data-label': t('results.col.judgement') }, badge(i.level)))))));
   mount(
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
@@ -417,9 +426,18 @@ export async function download() {
         h('a', { class: 'btn', id: 'dl-fhir', href: '/fhir/Patient/$everything', download: 'kenbank-fhir.json', text: t('download.fhirButton') })),
       card(t('download.xml'), h('p', { text: t('download.xmlText') }),
         h('a', { class: 'btn', id: 'dl-xml', href: '/api/me/export.xml', download: 'kenbank-hc08.xml', text: t('download.xmlButton') }),
+        // The same exam as the national FHIR checkup report (eCheckupReport);
+        // $document needs an exam id, and /api/me/exams lists the latest first.
+        exams.length ? h('p', {}, h('a', { class: 'btn', id: 'dl-ecr', href: ecr(exams[0]), download: `kenbank-echeckup-${exams[0].exam_date}.json`, text: t('download.ecrButton') })) : null,
         exams.length > 1 ? h('p', { class: 'small', text: t('download.xmlEach') }) : null,
         exams.length > 1 ? h('ul', { class: 'dl-list' }, exams.map((x) => h('li', {},
-          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date })))) : null)));
+          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date }),
+          ' ',
+          h('a', { class: 'dl-ecr small', href: ecr(x), download: `kenbank-echeckup-${x.exam_date}.json`, text: t('download.ecrEach') })))) : null)));
+}
+
+function ecr(exam) {
+  return `/fhir/Composition/${encodeURIComponent(exam.id)}/$document`;
 }
 
 export { session };

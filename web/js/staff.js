@@ -118,7 +118,12 @@ export async function upload() {
       });
       bar.value = 100;
       status.textContent = t(`upload.status.${r.status}`, { a: r.accepted, q: r.quarantined, d: r.duplicates });
-      result.replaceChildren(h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
+      const n = r.entries || {};
+      const parts = [];
+      // every archive entry accounted for, not only the exams
+      if (Object.keys(n).length) parts.push(h('p', { id: 'upload-entries', text: t('upload.entries', { e: n.exam || 0, c: n.claim || 0, g: n.guidance || 0, o: (n.other || 0) + (n.schema || 0) }) }));
+      if (r.finding) parts.push(h('p', { class: 'error', text: t('upload.noExam') }));
+      result.replaceChildren(...parts, h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
     } catch (err) { status.textContent = err.message; }
   });
   mount(h('h1', { text: t('upload.title') }), h('p', { class: 'lead', text: t('upload.lead') }),
@@ -163,19 +168,46 @@ export async function operator() {
 
 // The clerical review queue: both records side by side, differences marked,
 // accept (one person) or reject (keep apart).  Operators may see identity.
+// The API pages the queue (every pair shown is audited under both people's
+// pseudonyms), so the card shows one page, the total, and moves between pages.
+const REVIEW_PAGE = 20;
+
 async function reviewCard() {
-  const q = await get('/api/review');
   const fields = ['source', 'record_id', 'family_name', 'given_name', 'family_kana', 'given_kana', 'sex', 'birth_date',
     'postal_code', 'address', 'insurer_no', 'insured_symbol', 'insured_number', 'branch_no'];
   const body = h('div', { id: 'review' });
-  const render = (pairs) => body.replaceChildren(pairs.length ? h('div', {}, pairs.map((p) => {
+  let offset = 0;
+  const load = async () => {
+    try {
+      const q = await get(`/api/review?limit=${REVIEW_PAGE}&offset=${offset}`);
+      // the last page emptied by decisions: step back to one that has pairs
+      if (!q.pairs.length && q.total > 0 && offset > 0) {
+        offset = Math.max(0, Math.floor((q.total - 1) / REVIEW_PAGE) * REVIEW_PAGE);
+        return load();
+      }
+      render(q);
+    } catch (err) { body.replaceChildren(errorBox(err)); }
+  };
+  const pager = (q) => {
+    const prev = h('button', { class: 'btn btn-secondary', type: 'button', id: 'review-prev', text: t('op.prevPage', { n: REVIEW_PAGE }) });
+    const next = h('button', { class: 'btn btn-secondary', type: 'button', id: 'review-next', text: t('op.nextPage', { n: REVIEW_PAGE }) });
+    prev.disabled = offset === 0;
+    next.disabled = offset + q.pairs.length >= q.total;
+    prev.addEventListener('click', () => { offset = Math.max(0, offset - REVIEW_PAGE); load(); });
+    next.addEventListener('click', () => { offset += REVIEW_PAGE; load(); });
+    return h('div', { class: 'actions review-pager' },
+      h('p', { id: 'review-count', 'aria-live': 'polite',
+        text: t('op.reviewCount', { total: fmtNum(q.total, 0), from: fmtNum(offset + 1, 0), to: fmtNum(offset + q.pairs.length, 0) }) }),
+      prev, next);
+  };
+  const pairView = (p) => {
     const [a, b] = p.records;
     const status = h('p', { 'aria-live': 'polite' });
     const act = (accept) => async () => {
       try {
         await post(`/api/review/${p.id}/${accept ? 'accept' : 'reject'}`, {});
         toast(t(accept ? 'op.accepted' : 'op.rejected'));
-        render(pairs.filter((x) => x.id !== p.id));
+        await load();
       } catch (err) { status.replaceChildren(errorBox(err)); }
     };
     const accept = h('button', { class: 'btn', type: 'button', text: t('op.accept') });
@@ -194,8 +226,11 @@ async function reviewCard() {
             h('td', { text: va }), h('td', { text: vb }));
         })))),
       h('div', { class: 'actions' }, accept, reject), status);
-  })) : h('p', { text: t('op.noReview') }));
-  render(q.pairs);
+  };
+  const render = (q) => body.replaceChildren(q.pairs.length
+    ? h('div', {}, pager(q), h('div', {}, q.pairs.map(pairView)))
+    : h('p', { text: t('op.noReview') }));
+  await load();
   return card(t('op.review'), h('p', { text: t('op.reviewText') }), body);
 }
 
