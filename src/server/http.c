@@ -202,10 +202,15 @@ static void client_address(const server *s, struct MHD_Connection *c, const char
     if (!s->n_proxies || !parse_net(peer, &a) || !is_trusted(s, &a)) return;
     const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
     if (!xff) return;
+    /* The proxies' hops are on the right: a header longer than the buffer
+     * keeps its tail, and the hop cut in two at its start is never used. */
     char buf[1024];
-    kb_strlcpy(buf, xff, sizeof buf);
+    size_t len = strlen(xff);
+    int cut = len >= sizeof buf;
+    kb_strlcpy(buf, xff + (cut ? len - (sizeof buf - 1) : 0), sizeof buf);
     for (;;) {
         char *comma = strrchr(buf, ',');
+        if (!comma && cut) return;
         char *hop = comma ? comma + 1 : buf;
         while (*hop == ' ' || *hop == '\t') hop++;
         size_t n = strlen(hop);

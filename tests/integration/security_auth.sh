@@ -111,7 +111,8 @@ early_in_minute
 for i in 1 2 3; do r=$(bad_login 203.0.113.1 y_$i); [[ "$r" == 401* ]] || fail "proxied attempt $i: $r"; done
 r=$(bad_login 203.0.113.1 y_4); [[ "$r" == 429*rate_limited* ]] || fail "4th from one forwarded client: $r"
 r=$(bad_login '198.51.100.5, 203.0.113.1' y_5); [[ "$r" == 429*rate_limited* ]] || fail "hops left of the proxy's are the client's to invent: $r"
-r=$(bad_login 203.0.113.2 y_6); [[ "$r" == 401* ]] || fail "another client behind the same proxy is limited too: $r"
+r=$(bad_login "$(printf '10.9.8.7,%.0s' $(seq 300))203.0.113.1" y_6); [[ "$r" == 429*rate_limited* ]] || fail "a header longer than the buffer must keep the proxy's hop: $r"
+r=$(bad_login 203.0.113.2 y_7); [[ "$r" == 401* ]] || fail "another client behind the same proxy is limited too: $r"
 stop
 set +e; "$K" serve --data d --listen 127.0.0.1:0 --trusted-proxies 'nonsense' >srv_bad.out 2>srv_bad.err; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "trusted_proxies: 'nonsense' is not an IP address" srv_bad.err || fail "bad proxy list: $rc $(cat srv_bad.err)"
