@@ -14,7 +14,7 @@ ROWS="${ROWS:-1000000}"
 RUNS="${RUNS:-7}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip"
+PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -Ibuild/gen"
 # shellcheck disable=SC2086
 if ! cc $CFLAGS -o "$TMP/anonbench" bench/anonymize/anonbench.c build/libkenbank.a \

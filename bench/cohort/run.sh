@@ -16,7 +16,7 @@ BENCH_DIR="${BENCH_DIR:-bench/out/cohort-$PERSONS}"
 K=./build/kenbank
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip"
+PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 # shellcheck disable=SC2046
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -Ibuild/gen \
   $(pkg-config --cflags $PKGS) -o "$TMP/cohortbench" bench/cohort/cohortbench.c build/libkenbank.a \

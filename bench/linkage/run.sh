@@ -65,7 +65,7 @@ else
 fi
 
 echo "== linkage: speed, $N new records against an index of $N persons"
-PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip"
+PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-format-truncation -Isrc -Ibuild/gen"
 EXTRA=""
 [ -e /usr/lib/x86_64-linux-gnu/libzint.so ] && EXTRA="-lzint"

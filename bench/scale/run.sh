@@ -23,7 +23,7 @@ RUNS="${RUNS:-51}"
 OUT="${BENCH_OUT:-bench/out/scale}"
 rm -rf "$OUT"; mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip"
+PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 # shellcheck disable=SC2046
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Isrc -Ibuild/gen $(pkg-config --cflags $PKGS) \
   -o "$OUT/cohortbench" bench/cohort/cohortbench.c build/libkenbank.a $(pkg-config --libs $PKGS) -lzint -lm -lpthread

@@ -141,23 +141,43 @@ static void silent(void *ctx, const char *msg, ...) {
     (void)msg;
 }
 
-int kb_claim_read_mem(const char *data, size_t len, const char *name, kb_claim *out, kb_err *e) {
+struct kb_claim_reader {
+    xmlTextReaderPtr xr;
+};
+
+kb_claim_reader *kb_claim_reader_new(void) {
+    return kb_calloc(1, sizeof(kb_claim_reader));
+}
+
+void kb_claim_reader_free(kb_claim_reader *r) {
+    if (!r) return;
+    if (r->xr) xmlFreeTextReader(r->xr);
+    free(r);
+}
+
+int kb_claim_parse(kb_claim_reader *cr, const char *data, size_t len, const char *name, kb_claim *out, kb_err *e) {
     memset(out, 0, sizeof *out);
     out->claim_amount = -1;
     if (!name) name = "(memory)";
     if (len > 0x7fffffff) return kb_errf(e, "%s: document: too large", name);
+    const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+    if (!cr->xr) {
+        cr->xr = xmlReaderForMemory(data, (int)len, name, NULL, opts);
+        if (!cr->xr) return kb_errf(e, "%s: XML: cannot start a reader", name);
+    } else if (xmlReaderNewMemory(cr->xr, data, (int)len, name, NULL, opts) != 0) {
+        return kb_errf(e, "%s: XML: cannot reset the reader", name);
+    }
     creader r;
     memset(&r, 0, sizeof r);
     r.name = name;
-    r.xr = xmlReaderForMemory(data, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!r.xr) return kb_errf(e, "%s: XML: cannot start a reader", name);
+    r.xr = cr->xr;
     xmlTextReaderSetErrorHandler(r.xr, NULL, NULL);
     xmlGenericErrorFunc old = xmlGenericError;
     void *old_ctx = xmlGenericErrorContext;
     xmlSetGenericErrorFunc(NULL, silent);
     int rc = walk(&r, out, e);
     xmlSetGenericErrorFunc(old_ctx, old);
-    xmlFreeTextReader(r.xr);
+    xmlTextReaderClose(r.xr); /* the caller's buffer need not outlive the call */
     if (rc != C_OK) return C_ERR;
     if (!out->kind[0]) return kb_errf(e, "%s: document: empty", name);
     if (!out->performer_org[0])
@@ -168,4 +188,11 @@ int kb_claim_read_mem(const char *data, size_t len, const char *name, kb_claim *
     if (!strcmp(out->kind, "cc08") && out->claim_amount < 0)
         return kb_errf(e, "%s: settlement/claimAmount: missing: a checkup settlement states the amount claimed", name);
     return C_OK;
+}
+
+int kb_claim_read_mem(const char *data, size_t len, const char *name, kb_claim *out, kb_err *e) {
+    kb_claim_reader *r = kb_claim_reader_new();
+    int rc = kb_claim_parse(r, data, len, name, out, e);
+    kb_claim_reader_free(r);
+    return rc;
 }

@@ -35,4 +35,11 @@ typedef struct kb_claim {
  * rule". */
 int kb_claim_read_mem(const char *data, size_t len, const char *name, kb_claim *out, kb_err *e);
 
+/* The same with one libxml2 reader kept across documents, for archives of
+ * thousands (a fresh reader per document cost more than the parse). */
+typedef struct kb_claim_reader kb_claim_reader;
+kb_claim_reader *kb_claim_reader_new(void);
+void kb_claim_reader_free(kb_claim_reader *r);
+int kb_claim_parse(kb_claim_reader *r, const char *data, size_t len, const char *name, kb_claim *out, kb_err *e);
+
 #endif

@@ -844,8 +844,7 @@ enum {
     SLOT_EXAM,       /* parsed exam in x/prep */
     SLOT_EXAM_BAD,   /* exam that did not parse (perr) */
     SLOT_UNREADABLE, /* entry that could not be inflated (perr) */
-    SLOT_CLAIM,      /* settlement, parsed into claim */
-    SLOT_CLAIM_BAD,  /* settlement that broke a rule (perr) */
+    SLOT_CLAIM,      /* settlement, inflated (parsed by take_slot) */
     SLOT_GUIDANCE,   /* hg08 document, kept as is */
     SLOT_UNSAFE      /* a name that must never be unpacked */
 };
@@ -853,7 +852,6 @@ enum {
 typedef struct zip_slot {
     kb_exam x;
     exam_prep prep;
-    kb_claim claim;
     kb_buf raw;
     char base[256];
     char where[2048];
@@ -892,6 +890,7 @@ typedef struct exam_ref {
 } exam_ref;
 
 typedef struct archive_state {
+    kb_claim_reader *cr;
     held_claim *claims;
     size_t n_claims, cap_claims;
     exam_ref *exams;
@@ -954,8 +953,9 @@ static void fill_slot(zip_job *j, kb_hc08_reader *xr, zip_slot *s, zip_uint64_t 
     if (k == KB_ENTRY_GUIDANCE) {
         s->status = SLOT_GUIDANCE;
     } else if (k == KB_ENTRY_CLAIM) {
-        s->status = kb_claim_read_mem(s->raw.s, s->raw.len, s->base, &s->claim, &s->perr) == C_OK ? SLOT_CLAIM
-                                                                                                  : SLOT_CLAIM_BAD;
+        /* parsed on the calling thread, which has time to spare while this
+         * one inflates and parses the exams that follow */
+        s->status = SLOT_CLAIM;
     } else if (kb_hc08_parse(xr, s->raw.s, s->raw.len, s->base, &s->x, &s->perr) != C_OK) {
         s->status = SLOT_EXAM_BAD;
     } else {
@@ -1020,13 +1020,13 @@ static void remember_exam(archive_state *a, const kb_exam *x, const char *rkey) 
     kb_idmap_put(&a->by_card, card_key(r->org, r->insurer, r->number, r->birth), (int64_t)a->n_exams);
 }
 
-static void hold_claim(archive_state *a, const zip_slot *s) {
+static void hold_claim(archive_state *a, const zip_slot *s, const kb_claim *c) {
     if (a->n_claims == a->cap_claims) {
         a->cap_claims = a->cap_claims ? a->cap_claims * 2 : 16;
         a->claims = kb_realloc(a->claims, a->cap_claims * sizeof *a->claims);
     }
     held_claim *h = &a->claims[a->n_claims++];
-    h->c = s->claim;
+    h->c = *c;
     kb_strlcpy(h->where, s->where, sizeof h->where);
     h->raw = kb_malloc(s->raw.len + 1);
     memcpy(h->raw, s->raw.s, s->raw.len);
@@ -1051,17 +1051,37 @@ static const char *claim_exam(const archive_state *a, const kb_claim *c) {
     return NULL;
 }
 
-static int store_claims(kb_importer *imp, archive_state *a, kb_err *e) {
+/* The archive's settlements, once all its exams are known: each tied to
+ * its exam, all kept as one bundle (ingest/archive_docs.h). */
+static int store_claims(kb_importer *imp, archive_state *a, const char *archive, kb_err *e) {
+    if (!a->n_claims) return C_OK;
+    kb_archive_bundle *b = kb_archive_bundle_new();
     for (size_t i = 0; i < a->n_claims; i++) {
         held_claim *h = &a->claims[i];
         const char *rkey = strcmp(h->c.kind, "cc08") == 0 ? claim_exam(a, &h->c) : NULL;
-        if (batch_begin(imp, e) != C_OK) return C_ERR;
-        if (kb_archive_doc_put(imp->d, imp->source, h->where, h->c.kind, rkey ? "linked" : "unlinked", rkey,
-                               h->c.claim_amount, h->raw, h->len, e) != C_OK)
-            return C_ERR;
+        kb_archive_bundle_add(b, h->where, h->c.kind, rkey ? "linked" : "unlinked", rkey, h->c.claim_amount, h->raw,
+                              h->len);
         imp->st.claims++;
         if (rkey) imp->st.claims_linked++;
     }
+    int rc = batch_begin(imp, e);
+    if (rc == C_OK) rc = kb_archive_bundle_store(imp->d, imp->source, archive, b, e);
+    kb_archive_bundle_free(b);
+    return rc;
+}
+
+/* A settlement: quarantined when it breaks a rule, else held until the end
+ * of its archive (CLAIMS/ may come before DATA/). */
+static int take_claim(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e) {
+    kb_claim c;
+    kb_err perr = {{0}};
+    if (kb_claim_parse(a->cr, s->raw.s, s->raw.len, s->base, &c, &perr) != C_OK) {
+        char rid[128], field[256], rule[768];
+        kb_hc08_record_id(s->base, rid, sizeof rid);
+        split_reader_error(perr.msg, s->base, field, sizeof field, rule, sizeof rule);
+        return kb_import_quarantine(imp, s->where, rid, field, rule, "claim", s->raw.s, s->raw.len, e);
+    }
+    hold_claim(a, s, &c);
     return C_OK;
 }
 
@@ -1070,6 +1090,7 @@ static void archive_state_free(archive_state *a) {
     free(a->claims);
     free(a->exams);
     kb_idmap_free(&a->by_card);
+    kb_claim_reader_free(a->cr);
 }
 
 /* One slot, on the calling thread: store, keep or quarantine it. */
@@ -1083,14 +1104,11 @@ static int take_slot(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e)
     case SLOT_UNREADABLE:
         return kb_import_quarantine(imp, s->where, s->base, "archive entry", s->perr.msg, "hc08", "", 0, e);
     case SLOT_EXAM_BAD:
-    case SLOT_CLAIM_BAD:
         kb_hc08_record_id(s->base, rid, sizeof rid);
         split_reader_error(s->perr.msg, s->base, field, sizeof field, rule, sizeof rule);
-        return kb_import_quarantine(imp, s->where, rid, field, rule, s->status == SLOT_EXAM_BAD ? "hc08" : "claim",
-                                    s->raw.s, s->raw.len, e);
+        return kb_import_quarantine(imp, s->where, rid, field, rule, "hc08", s->raw.s, s->raw.len, e);
     case SLOT_CLAIM:
-        hold_claim(a, s);
-        return C_OK;
+        return take_claim(imp, a, s, e);
     case SLOT_GUIDANCE:
         if (batch_begin(imp, e) != C_OK) return C_ERR;
         imp->st.guidance++;
@@ -1174,6 +1192,7 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     archive_state a;
     memset(&a, 0, sizeof a);
     kb_idmap_init(&a.by_card);
+    a.cr = kb_claim_reader_new();
     pthread_t th;
     int rc = C_OK;
     if (pthread_create(&th, NULL, zip_reader, j) != 0) {
@@ -1181,7 +1200,7 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     } else {
         rc = drain(imp, j, &a, e);
         pthread_join(th, NULL);
-        if (rc == C_OK) rc = store_claims(imp, &a, e);
+        if (rc == C_OK) rc = store_claims(imp, &a, path, e);
         if (rc == C_OK) archive_findings(imp, path, j);
     }
     archive_state_free(&a);

@@ -188,7 +188,18 @@ const kb_migration kb_identity_schema[] = {
       * 特定保健指導 documents (hg08) arrive in the same archives as exams.
       * They name the person, so they are sealed here like quarantine.  A
       * checkup settlement is tied to the exam it pays for by that exam's
-      * record token (exams.record_key in the research store). */
+      * record token (exams.record_key in the research store).  An archive's
+      * settlements are kept as one deflated, sealed bundle with a small row
+      * per settlement pointing into it: one per exam would double the
+      * identity store's writes during an import. */
+     "CREATE TABLE archive_bundles ("
+     "  id {id},"
+     "  source TEXT NOT NULL,"
+     "  archive TEXT NOT NULL,"
+     "  documents INTEGER NOT NULL,"
+     "  bytes BIGINT NOT NULL,"
+     "  sealed {blob} NOT NULL,"
+     "  created_at TEXT NOT NULL);"
      "CREATE TABLE archive_documents ("
      "  id {id},"
      "  source TEXT NOT NULL,"
@@ -197,7 +208,10 @@ const kb_migration kb_identity_schema[] = {
      "  status TEXT NOT NULL,"
      "  exam_record_key TEXT,"
      "  claim_amount BIGINT,"
-     "  sealed_raw {blob} NOT NULL,"
+     "  bundle_id BIGINT REFERENCES archive_bundles(id),"
+     "  bundle_offset BIGINT,"
+     "  bundle_length BIGINT,"
+     "  sealed_raw {blob},"
      "  created_at TEXT NOT NULL);"
      "CREATE INDEX archive_documents_exam ON archive_documents(exam_record_key) WHERE exam_record_key IS NOT NULL;",
      NULL},
