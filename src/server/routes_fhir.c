@@ -1015,7 +1015,7 @@ void kb_h_fhir_transaction(kb_req *r) {
     if (!field && x.n_obs == 0) bad = -1, field = "entry", rule = "at least one Observation is required";
     /* The checkup institution is as mandatory here as in hc08, so that an
      * exam that came in as FHIR can go out as hc08 again. */
-    if (!field && (strlen(x.performer_org) != 10 || strspn(x.performer_org, "0123456789") != 10))
+    if (!field && !kb_exam_org_valid(x.performer_org))
         bad = obs_entry[0], field = "performer",
         rule = "an Observation.performer identifier with system urn:oid:" KB_OID_ORG
                " and a 10-digit institution number is required";
