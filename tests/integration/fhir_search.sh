@@ -28,12 +28,7 @@ CODE=$("$K" enrol --data d --source inst-a --record-id r1)
 "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
-# bounded wait for the address line (the server may start slowly under load)
-for _ in $(seq 600); do
-  grep -q listening srv.out 2>/dev/null && break
-  kill -0 $SRV 2>/dev/null || fail "server exited: $(cat srv.err)"
-  sleep 0.1
-done
+kb_wait_listening srv.out $SRV || fail "server did not start: $(cat srv.err)"
 PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
 [ -n "$PORT" ] || fail "server did not start within 60 s"
 B="http://127.0.0.1:$PORT"
