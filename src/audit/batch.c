@@ -46,6 +46,7 @@ struct kb_audit_batcher {
     waiter *head, *tail;
     waiter *heir;        /* handed the lead, not yet taken up */
     int leading;         /* a thread is appending a batch, or has been handed the lead */
+    int in_flight;       /* entries of the batch being appended */
     int stopping;
     kb_data *d;
     int max_batch;
@@ -95,12 +96,14 @@ static int lead_one_batch(kb_audit_batcher *b, waiter *self) {
     }
     b->head = w;
     if (!w) b->tail = NULL;
+    b->in_flight = n;
     pthread_mutex_unlock(&b->lock);
 
     kb_err e = {{0}};
     int rc = kb_audit_append_many(b->d, (size_t)n, b->rows, &e);
 
     pthread_mutex_lock(&b->lock);
+    b->in_flight = 0;
     if (!rc) {
         b->entries += n;
         b->batches++;
@@ -194,5 +197,14 @@ void kb_audit_batcher_stats(kb_audit_batcher *b, int64_t *entries, int64_t *batc
     *entries = b->entries;
     *batches = b->batches;
     *largest = b->largest;
+    pthread_mutex_unlock(&b->lock);
+}
+
+void kb_audit_batcher_queue(kb_audit_batcher *b, int *queued, int *in_flight) {
+    pthread_mutex_lock(&b->lock);
+    int n = 0;
+    for (const waiter *w = b->head; w; w = w->next) n++;
+    *queued = n;
+    *in_flight = b->in_flight;
     pthread_mutex_unlock(&b->lock);
 }

@@ -39,6 +39,9 @@ int kb_audit_batcher_append(kb_audit_batcher *b, const char *actor, const char *
 
 /* Counters since start: entries appended, transactions, largest batch. */
 void kb_audit_batcher_stats(kb_audit_batcher *b, int64_t *entries, int64_t *batches, int64_t *largest);
+/* Entries waiting for a leader, and entries of the batch being appended now:
+ * lets a test wait for a state instead of sleeping and hoping. */
+void kb_audit_batcher_queue(kb_audit_batcher *b, int *queued, int *in_flight);
 
 /* The process-wide batcher the HTTP server installs (NULL: none, audit
  * directly).  Set before request threads start, cleared after they stop. */

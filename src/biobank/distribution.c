@@ -486,7 +486,7 @@ int kb_bb_stats_text(kb_data *d, FILE *out, kb_err *e) {
     for (int i = 0; i < n;) {
         int j = i;
         long row = 0;
-        fprintf(out, "%s", cs[i].type);
+        kb_csv_put(out, cs[i].type, ',');
         for (int k = 0; k < nfy; k++) {
             long v = 0;
             for (int m = i; m < n && !strcmp(cs[m].type, cs[i].type); m++)

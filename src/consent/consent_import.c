@@ -67,6 +67,15 @@ static int record_row(kb_data *d, const kb_csv *c, const int at[C_N], const char
             snprintf(rule, 512, "is mandatory");
             return 0;
         }
+    /* Free-text columns come back out in CSV (the quarantine list); the
+     * others are checked against fixed vocabularies and dates below. */
+    static const int text[] = {C_SOURCE, C_RECORD, C_PROVIDER};
+    for (size_t k = 0; k < KB_ARRAY_LEN(text); k++)
+        if (kb_csv_formula_start(v[text[k]])) {
+            snprintf(field, 64, "%s", column[text[k]]);
+            snprintf(rule, 512, "must not start with =, +, -, @, tab or CR (a spreadsheet runs it as a formula)");
+            return 0;
+        }
     if (strcmp(v[C_STATE], "granted") && strcmp(v[C_STATE], "withdrawn")) {
         snprintf(field, 64, "state");
         snprintf(rule, 512, "must be granted or withdrawn");

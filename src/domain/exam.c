@@ -37,6 +37,10 @@ kb_obs *kb_exam_add_obs(kb_exam *x) {
     return o;
 }
 
+int kb_exam_org_valid(const char *s) {
+    return s && strlen(s) == 10 && strspn(s, "0123456789") == 10;
+}
+
 const kb_obs *kb_exam_find(const kb_exam *x, const char *code) {
     for (size_t i = 0; i < x->n_obs; i++)
         if (strcmp(x->obs[i].code, code) == 0) return &x->obs[i];

@@ -79,5 +79,8 @@ void kb_exam_free(kb_exam *x);
 kb_obs *kb_exam_add_obs(kb_exam *x);
 /* First observation with this item code, or NULL. */
 const kb_obs *kb_exam_find(const kb_exam *x, const char *code);
+/* 1 when s is a checkup institution number (医療機関番号): exactly 10
+ * ASCII digits.  The one rule every reader and writer of performer_org uses. */
+int kb_exam_org_valid(const char *s);
 
 #endif

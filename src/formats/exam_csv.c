@@ -52,6 +52,37 @@ static const char *cell(const kb_csv *c, const kb_exam_csv_map *m, int f) {
     return m->col[f] < 0 ? "" : kb_csv_field(c, (size_t)m->col[f]);
 }
 
+/* Names and identifiers come back out in CSV (quarantine list, link and
+ * review output, reports), where a leading = + - @ makes a spreadsheet run
+ * the cell as a formula.  None of them legitimately starts with one, so such
+ * a record is refused here rather than only escaped on the way out.  Checked
+ * after folding, because a full-width ＝ folds to '='. */
+static int check_text(const kb_exam *x, char *field, size_t fs, char *rule, size_t rs) {
+    const kb_person_id *w = &x->who;
+    const struct {
+        int col;
+        const char *v;
+    } t[] = {{F_SOURCE, x->source},         {F_RECORD, x->record_id},     {F_INS, w->insurer_no},
+             {F_SYM, w->insured_symbol},    {F_NUM, w->insured_number},   {F_BRANCH, w->branch_no},
+             {F_FAM, w->family_name},       {F_GIV, w->given_name},       {F_FAMK, w->family_kana},
+             {F_GIVK, w->given_kana},       {F_POSTAL, w->postal_code},   {F_ADDR, w->address}};
+    for (size_t i = 0; i < KB_ARRAY_LEN(t); i++) {
+        if (!kb_csv_formula_start(t[i].v)) continue;
+        snprintf(field, fs, "%s", fixed[t[i].col]);
+        snprintf(rule, rs, "must not start with =, +, -, @, tab or CR (a spreadsheet runs it as a formula), got '%s'",
+                 t[i].v);
+        return C_ERR;
+    }
+    /* Optional in CSV (hc08 and FHIR require it), but when given it is an
+     * institution number, not free text. */
+    if (x->performer_org[0] && !kb_exam_org_valid(x->performer_org)) {
+        snprintf(field, fs, "performer_org");
+        snprintf(rule, rs, "must be a 10-digit institution number, got '%s'", x->performer_org);
+        return C_ERR;
+    }
+    return C_OK;
+}
+
 #define COPY(dst, f) kb_strlcpy((dst), cell(c, m, (f)), sizeof(dst))
 /* Ids, dates and postal codes: full-width forms and blanks are folded before
  * the copy, so "０６１４００１９" fits an 8-digit field instead of being cut. */
@@ -88,6 +119,7 @@ int kb_exam_csv_row(const kb_csv *c, const kb_exam_csv_map *m, kb_exam *x, char 
         snprintf(rule, rs, "record_id is required");
         return C_ERR;
     }
+    if (check_text(x, field, fs, rule, rs) != C_OK) return C_ERR;
     for (size_t i = 0; i < m->n_items; i++) {
         const char *v = kb_csv_field(c, (size_t)m->item_col[i]);
         if (!*v) continue;

@@ -486,7 +486,7 @@ static int check_exam(kb_exam *x, const cJSON *b, kb_fhir_in *in, kb_err *e) {
     }
     /* The checkup institution is as mandatory here as in hc08, so that an
      * exam that came in as FHIR can go out as hc08 again. */
-    if (strlen(x->performer_org) != 10 || strspn(x->performer_org, "0123456789") != 10)
+    if (!kb_exam_org_valid(x->performer_org))
         return in->document ? bad(in, e, -1, "entry",
                                   "an Organization with identifier system " ORG_OID
                                   " and a 10-digit institution code is required")

@@ -189,7 +189,7 @@ int kb_hc08_write(const kb_exam *x, const kb_hc08_meta *m, kb_buf *b, kb_err *e)
     if (!x->record_id[0]) return kb_errf(e, "hc08 write: record %s: field record_id: required", rid);
     if (ymd(x->exam_date, date))
         return kb_errf(e, "hc08 write: record %s: field exam_date: '%s' is not YYYY-MM-DD", rid, x->exam_date);
-    if (!digits(x->performer_org, 10))
+    if (!kb_exam_org_valid(x->performer_org))
         return kb_errf(e, "hc08 write: record %s: field performer_org: '%s' is not a 10-digit institution number",
                        rid, x->performer_org);
     if (!m->created || !digits(m->created, 8))

@@ -23,6 +23,7 @@
 #include "formats/mhlw_zip_write.h"
 #include "gen/gen.h"
 #include "util/buf.h"
+#include "util/csv.h"
 
 #define FLUSH_AT (1u << 20)
 
@@ -254,16 +255,7 @@ static int out_close(out *o, kb_gen_stats *st, int ok, kb_err *e) {
 /* One CSV field and its separator.  Names and addresses rarely need
  * quotes, so the common path is a single append. */
 static void field(kb_buf *b, const char *s, char sep) {
-    if (s[strcspn(s, ",\"\r\n")] == 0) {
-        kb_buf_puts(b, s);
-    } else {
-        kb_buf_putc(b, '"');
-        for (; *s; s++) {
-            if (*s == '"') kb_buf_putc(b, '"');
-            kb_buf_putc(b, *s);
-        }
-        kb_buf_putc(b, '"');
-    }
+    kb_csv_append(b, s, ',');
     kb_buf_putc(b, sep);
 }
 

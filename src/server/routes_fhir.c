@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "biobank/specimen.h"
 #include "consent/consent.h"
 #include "formats/fhir_checkup.h"
 #include "formats/hc08_write.h"
 #include "ident/pseudonym.h"
 #include "ingest/import.h"
 #include "domain/items.h"
+#include "server/fhir_search.h"
 #include "server/server.h"
 
 #define ITEM_SYSTEM "urn:oid:1.2.392.200119.6.1005"
@@ -158,7 +160,8 @@ static const char obs_sql[] =
     "SELECT o.exam_id, o.seq, o.code, o.num, o.unit, o.coded, o.text, x.exam_date, o.num_text, o.null_flavor "
     "FROM observations o JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
     "AND x.pseudonym = o.pseudonym WHERE x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?) AND x.current = 1 AND (? = '' OR o.code = ?) AND (? = '' OR x.exam_date >= ?) "
-    "AND (? = '' OR x.exam_date <= ?) ORDER BY x.exam_date, o.exam_id, o.seq";
+    "AND (? = '' OR x.exam_date <= ?) AND NOT (? <> '' AND x.exam_date >= ? AND x.exam_date <= ?) "
+    "ORDER BY x.exam_date, o.exam_id, o.seq";
 
 /* Whose data the caller may see: individuals their own, providers a subject
  * that consented to sharing with them (checked here, every time).  Returns 1
@@ -189,8 +192,11 @@ static int fhir_subject(kb_req *r, const char *subject, char pseud[KB_PSEUDONYM_
     return 1;
 }
 
-static void search(kb_req *r, const char *pseud, const char *code, const char *ge, const char *le, const char *type,
+/* dates: the checked date parameter's bounds, NULL for none. */
+static void search(kb_req *r, const char *pseud, const char *code, const kb_sp_vals *dates, const char *type,
                    const char *action) {
+    static const kb_sp_vals open_range;
+    if (!dates) dates = &open_range;
     kb_err e = {{0}};
     kb_stmt *st;
     if (kb_db_cached(r->d->research, obs_sql, &st, &e)) {
@@ -200,10 +206,13 @@ static void search(kb_req *r, const char *pseud, const char *code, const char *g
     kb_bind_text(st, 1, pseud);
     kb_bind_text(st, 2, code ? code : "");
     kb_bind_text(st, 3, code ? code : "");
-    kb_bind_text(st, 4, ge ? ge : "");
-    kb_bind_text(st, 5, ge ? ge : "");
-    kb_bind_text(st, 6, le ? le : "");
-    kb_bind_text(st, 7, le ? le : "");
+    kb_bind_text(st, 4, dates->date_ge);
+    kb_bind_text(st, 5, dates->date_ge);
+    kb_bind_text(st, 6, dates->date_le);
+    kb_bind_text(st, 7, dates->date_le);
+    kb_bind_text(st, 8, dates->date_ne_ge);
+    kb_bind_text(st, 9, dates->date_ne_ge);
+    kb_bind_text(st, 10, dates->date_ne_le);
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "resourceType", "Bundle");
     cJSON_AddStringToObject(b, "type", type);
@@ -238,29 +247,36 @@ static void search(kb_req *r, const char *pseud, const char *code, const char *g
     kb_reply_fhir(r, 200, b);
 }
 
-/* date=geYYYY-MM-DD / leYYYY-MM-DD / YYYY-MM-DD (one value). */
+/* ---- search parameters (checked by server/fhir_search.c) ---- */
+
+static int research_pseudonym(const char *s) {
+    return s[0] == 'R' && kb_pseudonym_valid(s);
+}
+
+static int item_code(const char *s) {
+    return strlen(s) == 17 && strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 17;
+}
+
+#define SUBJECT_RULE "Patient/{research pseudonym}"
+static const kb_sp_def obs_params[] = {
+    {"subject", KB_SP_REFERENCE, "Patient", research_pseudonym, SUBJECT_RULE},
+    {"code", KB_SP_TOKEN, ITEM_SYSTEM, item_code, "a 17-character MHLW checkup item code"},
+    {"date", KB_SP_DATE, NULL, NULL, NULL},
+    {NULL, 0, NULL, NULL, NULL}};
+static const kb_sp_def specimen_params[] = {
+    {"subject", KB_SP_REFERENCE, "Patient", research_pseudonym, SUBJECT_RULE},
+    {"type", KB_SP_TOKEN, "urn:kenbank:specimen-type", kb_specimen_type_valid, "a specimen type kenbank knows"},
+    {NULL, 0, NULL, NULL, NULL}};
+static const kb_sp_def consent_params[] = {
+    {"patient", KB_SP_REFERENCE, "Patient", research_pseudonym, SUBJECT_RULE}, {NULL, 0, NULL, NULL, NULL}};
+static const kb_sp_def no_params[] = {{NULL, 0, NULL, NULL, NULL}};
+
 void kb_h_fhir_obs_search(kb_req *r) {
+    kb_sp_vals sp;
+    if (!kb_fhir_search_params(r, obs_params, &sp)) return;
     char pseud[KB_PSEUDONYM_LEN];
-    if (!fhir_subject(r, kb_req_arg(r, "subject"), pseud)) return;
-    const char *code = kb_req_arg(r, "code");
-    if (code) {
-        const char *bar = strchr(code, '|');
-        if (bar) {
-            if (strncmp(code, ITEM_SYSTEM "|", strlen(ITEM_SYSTEM) + 1) != 0) {
-                kb_reply_error(r, 400, "bad_request", "code system must be %s", ITEM_SYSTEM);
-                return;
-            }
-            code = bar + 1;
-        }
-    }
-    const char *date = kb_req_arg(r, "date"), *ge = NULL, *le = NULL;
-    if (date) {
-        if (strncmp(date, "ge", 2) == 0) ge = date + 2;
-        else if (strncmp(date, "le", 2) == 0) le = date + 2;
-        else if (strncmp(date, "eq", 2) == 0) ge = le = date + 2;
-        else ge = le = date;
-    }
-    search(r, pseud, code, ge, le, "searchset", "fhir.observation.search");
+    if (!fhir_subject(r, sp.v[0], pseud)) return;
+    search(r, pseud, sp.v[1], &sp, "searchset", "fhir.observation.search");
 }
 
 void kb_h_fhir_obs_read(kb_req *r) {
@@ -310,7 +326,7 @@ void kb_h_fhir_obs_read(kb_req *r) {
     kb_reply_fhir(r, 200, o);
 }
 
-void kb_h_fhir_export(kb_req *r) { search(r, r->pseudonym, NULL, NULL, NULL, "collection", "fhir.export"); }
+void kb_h_fhir_export(kb_req *r) { search(r, r->pseudonym, NULL, NULL, "collection", "fhir.export"); }
 
 /* ---- helpers shared by the resources below ---- */
 
@@ -372,12 +388,6 @@ static int internal_err(kb_req *r, kb_err *e) {
     return -1;
 }
 
-static const char *strip_ref(const char *s, const char *type) {
-    size_t n = strlen(type);
-    if (s && strncmp(s, type, n) == 0 && s[n] == '/') return s + n + 1;
-    return s;
-}
-
 /* ---- Specimen (biobank) ---- */
 
 #define SPECIMEN_COLS                                                                                         \
@@ -418,8 +428,9 @@ static cJSON *specimen(kb_stmt *st) {
 
 /* Individuals see their own specimens only; biobank staff and admin all. */
 void kb_h_fhir_specimen_search(kb_req *r) {
-    const char *subject = strip_ref(kb_req_arg(r, "subject"), "Patient"), *type = kb_req_arg(r, "type");
-    if (type && strchr(type, '|')) type = strchr(type, '|') + 1;
+    kb_sp_vals sp;
+    if (!kb_fhir_search_params(r, specimen_params, &sp)) return;
+    const char *subject = sp.v[0], *type = sp.v[1];
     if (r->who.role == KB_ROLE_INDIVIDUAL) {
         if (subject && strcmp(subject, r->pseudonym) != 0) {
             kb_reply_error(r, 404, "not_found", "no such subject");
@@ -563,7 +574,9 @@ static int consent_visible(kb_req *r, const char *pseud, const char *purpose, co
 }
 
 void kb_h_fhir_consent_search(kb_req *r) {
-    const char *patient = strip_ref(kb_req_arg(r, "patient"), "Patient");
+    kb_sp_vals sp;
+    if (!kb_fhir_search_params(r, consent_params, &sp)) return;
+    const char *patient = sp.v[0];
     if (r->who.role == KB_ROLE_INDIVIDUAL) {
         if (patient && strcmp(patient, r->pseudonym) != 0) {
             kb_reply_error(r, 404, "not_found", "no such patient");
@@ -715,6 +728,8 @@ static int study_visible(kb_req *r, const char *owner) {
 }
 
 void kb_h_fhir_study_search(kb_req *r) {
+    kb_sp_vals sp;
+    if (!kb_fhir_search_params(r, no_params, &sp)) return;
     kb_err e = {{0}};
     kb_stmt *st;
     if (kb_db_cached(r->d->research, STUDY_SQL "ORDER BY id", &st, &e)) {

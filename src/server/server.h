@@ -7,6 +7,7 @@
  *                 decision (deny by default)
  *   routes_api.c  /api handlers
  *   routes_fhir.c /fhir handlers (FHIR R4 facade)
+ *   fhir_search.c the FHIR search parameters' checks (400 OperationOutcome)
  *   routes_portal.c  /api handlers of the web portal (results, sensors,
  *                 points, insurer dashboard, institution uploads)
  * See docs/internals/server.md and docs/API.md. */

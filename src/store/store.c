@@ -114,6 +114,7 @@ void kb_db_close(kb_db *db) {
     if (db->in_tx) kb_db_rollback(db);
     if (db->lock_fd >= 0) close(db->lock_fd);
     for (int i = 0; i < db->n_cache; i++) kb_stmt_finalize(db->cache[i].st);
+    free(db->cache);
     if (db->handle) db->be->close(db);
     free(db);
 }
@@ -191,9 +192,12 @@ int kb_db_cached(kb_db *db, const char *sql, kb_stmt **out, kb_err *e) {
             return C_OK;
         }
     }
-    if (db->n_cache == (int)KB_ARRAY_LEN(db->cache)) return kb_errf(e, "%s: statement cache full", db->where);
     int rc = kb_stmt_prepare(db, sql, out, e);
     if (rc) return rc;
+    if (db->n_cache == db->cap_cache) {
+        db->cap_cache = db->cap_cache ? db->cap_cache * 2 : 64;
+        db->cache = kb_realloc(db->cache, (size_t)db->cap_cache * sizeof *db->cache);
+    }
     db->cache[db->n_cache].key = sql;
     db->cache[db->n_cache].st = *out;
     db->n_cache++;

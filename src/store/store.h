@@ -138,11 +138,13 @@ struct kb_db {
     char where[1024];
     void *handle;
     int in_tx;
-    struct {
+    /* kb_db_cached's statements; grows, because a server worker's
+     * connection meets every route's statements in its life. */
+    struct kb_db_cached_stmt {
         const char *key;
         kb_stmt *st;
-    } cache[64];
-    int n_cache;
+    } *cache;
+    int n_cache, cap_cache;
     int lock_fd; /* SQLite: the file behind kb_db_lock, -1 when none is held */
     int locked;
 };

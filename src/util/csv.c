@@ -214,18 +214,64 @@ int kb_csv_find(const kb_csv *c, const char *name) {
     return -1;
 }
 
-void kb_csv_put(FILE *f, const char *s, char sep) {
-    int need = 0;
+int kb_csv_formula_start(const char *s) {
+    return *s && strchr("=+-@\t\r", *s) != NULL;
+}
+
+/* [+-]digits[.digits][e[+-]digits], the numbers our own writers print. */
+static int plain_number(const char *s) {
+    const char *p = s + (*s == '+' || *s == '-');
+    size_t n = strspn(p, "0123456789");
+    p += n;
+    if (*p == '.') {
+        size_t m = strspn(p + 1, "0123456789");
+        p += 1 + m;
+        n += m;
+    }
+    if (!n) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += (*p == '+' || *p == '-');
+        size_t m = strspn(p, "0123456789");
+        if (!m) return 0;
+        p += m;
+    }
+    return *p == '\0';
+}
+
+int kb_csv_is_formula(const char *s) {
+    return kb_csv_formula_start(s) && !plain_number(s);
+}
+
+static int needs_quotes(const char *s, char sep) {
+    if (kb_csv_is_formula(s)) return 1;
     for (const char *p = s; *p; p++)
-        if (*p == sep || *p == '"' || *p == '\n' || *p == '\r') need = 1;
-    if (!need) {
+        if (*p == sep || *p == '"' || *p == '\n' || *p == '\r') return 1;
+    return 0;
+}
+
+void kb_csv_append(kb_buf *b, const char *s, char sep) {
+    if (!needs_quotes(s, sep)) {
+        kb_buf_puts(b, s);
+        return;
+    }
+    kb_buf_putc(b, '"');
+    if (kb_csv_is_formula(s)) kb_buf_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '"') kb_buf_putc(b, '"');
+        kb_buf_putc(b, *s);
+    }
+    kb_buf_putc(b, '"');
+}
+
+void kb_csv_put(FILE *f, const char *s, char sep) {
+    if (!needs_quotes(s, sep)) { /* the common case, on export's hot path */
         fputs(s, f);
         return;
     }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
+    kb_buf b;
+    kb_buf_init(&b);
+    kb_csv_append(&b, s, sep);
+    fwrite(b.s, 1, b.len, f);
+    kb_buf_free(&b);
 }

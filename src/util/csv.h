@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "util/buf.h"
 #include "util/kb.h"
 
 typedef struct kb_csv kb_csv;
@@ -31,7 +32,19 @@ const char *kb_csv_raw(const kb_csv *c, size_t *len);
 /* Index of a header name in the current record, or -1. */
 int kb_csv_find(const kb_csv *c, const char *name);
 
-/* Writes one field, quoting it when it holds sep, a quote or a newline. */
+/* Writes one field, quoting it when it holds sep, a quote or a newline.
+ * A cell a spreadsheet would run as a formula (kb_csv_is_formula) is written
+ * as text: quoted, with a leading apostrophe.  Every CSV kenbank writes goes
+ * through here, so no writer can forget it. */
 void kb_csv_put(FILE *f, const char *s, char sep);
+/* The same, appended to a buffer (writers that build rows in memory). */
+void kb_csv_append(kb_buf *b, const char *s, char sep);
+/* 1 when a spreadsheet would read s as a formula: it starts with = + - @, a
+ * tab or a carriage return and is not a plain number ("-1.5" stays a number). */
+int kb_csv_is_formula(const char *s);
+/* 1 when s starts with a formula character at all: the importers' rule for
+ * names and identifiers, which have no business starting with one, number
+ * or not.  Empty strings pass. */
+int kb_csv_formula_start(const char *s);
 
 #endif

@@ -48,7 +48,7 @@ export async function setup({ people = 150, noise = false } = {}) {
     srv.stderr.on('data', (b) => { errText += b; });
     env.base = await new Promise((res, rej) => {
       let out = '';
-      const timer = setTimeout(() => rej(new Error(`server did not start: ${errText}`)), 15000);
+      const timer = setTimeout(() => rej(new Error(`server did not start within 60 s: ${errText}`)), 60000);
       srv.stdout.on('data', (b) => {
         out += b;
         const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);

@@ -6,6 +6,7 @@
 # role refusals from the route table, a researcher cannot see another
 # researcher's application, illegal transitions are 409 with from/to.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 K="$KENBANK"
 cd "$WORK"
 fail() { echo "FAIL: $*" >&2; [ -f srv.err ] && tail -20 srv.err >&2; exit 1; }
@@ -28,7 +29,7 @@ done
 "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q listening srv.out 2>/dev/null && break; sleep 0.1; done
+kb_wait_listening srv.out $SRV || true
 PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
 [ -n "$PORT" ] || fail "server did not start"
 B="http://127.0.0.1:$PORT"

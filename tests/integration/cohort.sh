@@ -68,7 +68,7 @@ for role in researcher insurer; do KENBANK_PASSWORD=$PW "$K" user add --data d -
 "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q listening srv.out 2>/dev/null && break; sleep 0.1; done
+kb_wait_listening srv.out $SRV || true
 PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
 B="http://127.0.0.1:$PORT"
 tok() { "$K" user token --data d --username "$1" --scope write; }

@@ -18,10 +18,21 @@ hold() { # seconds: take the import lock in the background, for that long
     psql "$(sed -n 's/^identity=//p' d/kenbank.conf)" -X -q -At \
       -c "SELECT pg_advisory_lock(hashtext('kenbank:import')), pg_sleep($1)" >/dev/null 2>&1 &
   else
-    flock d/identity.db.import.lock sleep "$1" &
+    # the subshell becomes the sleep, so killing $holder releases the lock
+    ( flock 9 && exec sleep "$1" ) 9>d/identity.db.import.lock &
   fi
   holder=$!
-  sleep 1 # let it take the lock
+  # until the holder has the lock (bounded), rather than a second's guess:
+  # a holder not yet scheduled let the import through before it
+  kb_wait_until 30 lock_is_held || fail "the background holder did not take the lock within 30 s"
+}
+lock_is_held() {
+  if [ "$(kb_backend d)" = postgresql ]; then
+    [ "$(kb_sql d identity "SELECT COUNT(*) FROM pg_locks l JOIN pg_database b ON b.oid = l.database
+                            WHERE l.locktype = 'advisory' AND l.granted AND b.datname = current_database()")" -ge 1 ]
+  else
+    ! flock -n d/identity.db.import.lock true
+  fi
 }
 
 # held for 4 s: the import waits, then goes through
@@ -33,11 +44,16 @@ wait $holder || true
 awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.0) }' || fail "the import did not wait for the lock ($t0 .. $t1)"
 grep -q '^exams accepted      600 ' <<<"$out" || fail "after waiting: $out"
 
-# held past the wait (10 s): the import gives up, clearly, and writes nothing
-hold 14
+# held past the wait (10 s, with room for a slow start): the import gives
+# up, clearly, and writes nothing
+hold 25
 before=$(kb_sql d research "SELECT COUNT(*) FROM exams")
 set +e; out=$("$K" import --data d --source k2 pop/exams.csv 2>&1); rc=$?; set -e
 kill $holder 2>/dev/null || true; wait $holder 2>/dev/null || true
+if [ "$(kb_backend d)" = postgresql ]; then # psql gone, its backend still sleeps holding the lock
+  kb_sql d identity "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database b ON b.oid = l.database
+                     WHERE l.locktype = 'advisory' AND b.datname = current_database()" >/dev/null || true
+fi
 [ $rc -eq 1 ] || fail "import under a held lock should exit 1, got $rc: $out"
 grep -q "another import is running on this data directory" <<<"$out" || fail "message: $out"
 [ "$(kb_sql d research "SELECT COUNT(*) FROM exams")" = "$before" ] || fail "an import under a held lock wrote exams"

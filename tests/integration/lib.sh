@@ -26,3 +26,27 @@ kb_dump() {
     local f; for f in "$w" "$w-wal" "$w-shm"; do [ -f "$f" ] && cat "$f" >> "$3"; done; return 0
   fi
 }
+
+# kb_wait_listening FILE PID [SECONDS]: waits until the server PID has
+# printed "listening" into FILE; fails early when it exits, and after
+# SECONDS (default 60) at most.  A fixed 10 s guess was too short for a
+# server opening its pool under ASan on a loaded machine.
+kb_wait_listening() {
+  local _kb_i _kb_tries=$(( ${3:-60} * 10 ))
+  for _kb_i in $(seq "$_kb_tries"); do
+    grep -q listening "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# kb_wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds, at
+# most SECONDS; the status is CMD's last.
+kb_wait_until() {
+  # odd local names: CMD may be a function that sets a global of its own,
+  # and bash would let it overwrite a local of ours instead
+  local _kb_i _kb_tries=$(( $1 * 10 )); shift
+  for _kb_i in $(seq "$_kb_tries"); do "$@" && return 0; sleep 0.1; done
+  "$@"
+}

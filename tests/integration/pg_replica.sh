@@ -39,11 +39,9 @@ done
 # the same data directory, pointed at the replica
 mkdir ro && cp -p d/keys ro/keys
 sed "s/port=$pport/port=$rport/g" d/kenbank.conf > ro/kenbank.conf && chmod 600 ro/kenbank.conf
-for i in $(seq 1 100); do
-  n=$("$K" stats --data ro 2>/dev/null | awk '/exams \(current\)/ {print $3}') || true
-  [ "${n:-0}" = 400 ] && break
-  sleep 0.2
-done
+# the standby replays at its own pace: wait (bounded) rather than guess
+replica_exams() { n=$("$K" stats --data ro 2>/dev/null | awk '/exams \(current\)/ {print $3}') || true; [ "${n:-0}" = 400 ]; }
+kb_wait_until 60 replica_exams || true
 [ "${n:-0}" = 400 ] || fail "replica did not catch up: ${n:-none}"
 "$K" check --data ro | grep -q '^consistent' || fail "check on the replica"
 [ "$(kb_sql ro research "SELECT pg_is_in_recovery()")" = t ] || fail "ro is not the standby"
@@ -60,7 +58,7 @@ grep -q 'read-only transaction' err.txt || fail "unclear message: $(cat err.txt)
 serve() { # DIR OUT -> sets base, srv
   "$K" serve --data "$1" --listen 127.0.0.1:0 --threads 2 > "$2" 2>&1 &
   srv=$!
-  for _ in $(seq 100); do grep -q listening "$2" 2>/dev/null && break; sleep 0.1; done
+  kb_wait_listening "$2" $srv || true
   base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$2")
   [ -n "$base" ] || fail "server on $1 did not start: $(cat "$2")"
 }
@@ -74,10 +72,8 @@ curl -sf -X POST "$base/api/enrol" -H 'Content-Type: application/json' \
 kill "$srv"; wait "$srv" 2>/dev/null || true
 tok=$("$K" user token --data d --username member1 --scope read | grep -oE 'kbt_[A-Za-z0-9_-]+' | sed -n 1p)
 { sed -n 's/^identity=/primary_identity=/p; s/^research=/primary_research=/p' d/kenbank.conf; } >> ro/kenbank.conf
-for _ in $(seq 100); do
-  [ "$(kb_sql ro identity "SELECT COUNT(*) FROM api_tokens")" = 1 ] && break
-  sleep 0.2
-done
+replica_has_token() { [ "$(kb_sql ro identity "SELECT COUNT(*) FROM api_tokens")" = 1 ]; }
+kb_wait_until 60 replica_has_token || fail "the token did not reach the standby within 60 s"
 before=$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'exam.list'")
 serve ro standby.out
 grep -q 'reads from a standby' standby.out || fail "the server did not say it is on a standby: $(cat standby.out)"

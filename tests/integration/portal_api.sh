@@ -28,7 +28,7 @@ TMPDIR="$WORK/tmp" "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-
   --max-upload 60000000 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q listening srv.out 2>/dev/null && break; sleep 0.1; done
+kb_wait_listening srv.out $SRV || true
 PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
 [ -n "$PORT" ] || fail "server did not start: $(cat srv.err)"
 B="http://127.0.0.1:$PORT"

@@ -60,7 +60,7 @@ KENBANK_PASSWORD=$PW "$K" user add --data d --username res --role researcher --o
 "$K" serve --data d --listen 127.0.0.1:0 --threads 2 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q listening srv.out 2>/dev/null && break; sleep 0.1; done
+kb_wait_listening srv.out $SRV || true
 B="http://127.0.0.1:$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)"
 TI=$("$K" user token --data d --username ins); TR=$("$K" user token --data d --username res)
 c=$(curl -s -o api.json -w '%{http_code}' -H "Authorization: Bearer $TI" "$B/api/reports/insurer?fiscal_year=2023")

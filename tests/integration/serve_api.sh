@@ -29,7 +29,7 @@ CODE_B=$("$K" enrol --data d --source inst-a --record-id r2)
 "$K" serve --data d --listen 127.0.0.1:0 --threads 3 --login-rate 1000 --max-body 65536 >srv.out 2>srv.err &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q listening srv.out 2>/dev/null && break; sleep 0.1; done
+kb_wait_listening srv.out $SRV || true
 PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
 [ -n "$PORT" ] || fail "server did not start: $(cat srv.err)"
 B="http://127.0.0.1:$PORT"

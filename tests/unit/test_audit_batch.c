@@ -45,6 +45,32 @@ static void nap_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
+/* Waits (at most 5 s, well inside SQLite's 10 s busy timeout that the
+ * blocked leader is sitting in) until the batcher holds exactly `queued`
+ * entries waiting and `in_flight` in the batch being appended (-1: any).
+ * Fixed naps raced a loaded machine: a thread not yet scheduled after
+ * 150 ms changed which entries shared a batch. */
+static void wait_queue(kb_audit_batcher *b, int queued, int in_flight) {
+    int q = -1, f = -1;
+    for (int i = 0; i < 5000; i++) {
+        kb_audit_batcher_queue(b, &q, &f);
+        if (q == queued && (in_flight < 0 || f == in_flight)) return;
+        nap_ms(1);
+    }
+    fail_msg("batcher queue: %d waiting and %d in flight, expected %d and %d", q, f, queued, in_flight);
+}
+
+/* Waits until n entries are in the batcher, waiting or in flight. */
+static void wait_total(kb_audit_batcher *b, int n) {
+    int q = 0, f = 0;
+    for (int i = 0; i < 5000; i++) {
+        kb_audit_batcher_queue(b, &q, &f);
+        if (q + f == n) return;
+        nap_ms(1);
+    }
+    fail_msg("batcher queue: %d waiting and %d in flight, expected %d in all", q, f, n);
+}
+
 static int64_t query_int(kb_data *d, const char *sql) {
     kb_err e = {{0}};
     int64_t n = -1;
@@ -116,7 +142,9 @@ static void concurrent_appends_through_batcher_keep_one_chain(void **state) {
         jobs[i] = (job){.b = b, .id = i, .n = PER_THREAD};
         assert_int_equal(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
     }
-    nap_ms(200);
+    /* one entry per thread: the leader's batch blocked on the lock, the
+     * rest waiting for it */
+    wait_total(b, THREADS);
     assert_int_equal(kb_db_commit(check->research, &e), C_OK);
     /* A direct (CLI-style) appender on its own connection competes with the writer. */
     jobs[THREADS] = (job){.d = direct_d, .id = THREADS, .n = DIRECT};
@@ -196,9 +224,9 @@ static void failed_batch_fails_every_entry(void **state) {
     for (int i = 0; i < 5; i++) {
         o[i] = (one){.b = b, .detail = details[i]};
         assert_int_equal(pthread_create(&t[i], NULL, append_one, &o[i]), 0);
-        if (i == 0) nap_ms(150);
+        if (i == 0) wait_queue(b, 0, 1); /* "first" taken alone, blocked on the lock */
     }
-    nap_ms(200);
+    wait_queue(b, 4, 1);
     assert_int_equal(kb_db_commit(check->research, &e), C_OK);
     for (int i = 0; i < 5; i++) pthread_join(t[i], NULL);
     assert_int_equal(o[0].rc, C_OK);
@@ -242,7 +270,7 @@ static void tiny_batches_hand_the_lead_on(void **state) {
         jobs[i] = (job){.b = b, .id = i, .n = SMALL_PER};
         assert_int_equal(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
     }
-    nap_ms(100);
+    wait_total(b, SMALL_THREADS);
     assert_int_equal(kb_db_commit(check->research, &e), C_OK);
     for (int i = 0; i < SMALL_THREADS; i++) {
         pthread_join(t[i], NULL);
