@@ -173,7 +173,23 @@ expect 200 "$(call admn GET /api/audit/verify)" verify
 expect 200 "$(call admn GET /api/review)" review
 expect 404 "$(call admn POST /api/review/999999/accept '{}')" accept
 expect 404 "$(call admn POST /api/review/999999/reject '{}')" reject
+expect 200 "$(call taro GET "/fhir/Composition/$EXAM/\$document")" ecr-document
+
+# ---- account recovery: refused by the member, confirmed by the member,
+# approved by a second staff member and redeemed ----
+rid() { cut -d' ' -f2- <<<"$1" | jget .id; }
+r=$(call inst POST /api/recoveries '{"source":"inst-a","record_id":"r1"}'); expect 201 "$r" recovery-request; R1=$(rid "$r")
+expect 200 "$(call inst GET /api/recoveries)" recoveries
+expect 200 "$(call taro GET /api/me/recoveries)" my-recoveries
+expect 200 "$(call taro POST /api/me/recoveries/$R1/cancel)" member-refuses
+r=$(call inst POST /api/recoveries '{"source":"inst-a","record_id":"r1"}'); expect 201 "$r" recovery-request2; R2=$(rid "$r")
+expect 201 "$(call taro POST /api/me/recoveries/$R2/confirm)" member-confirms
+expect 200 "$(call inst POST /api/recoveries/$R2/cancel)" staff-cancels
+r=$(call inst POST /api/recoveries '{"source":"inst-a","record_id":"r1"}'); expect 201 "$r" recovery-request3; R3=$(rid "$r")
+r=$(call admn POST /api/recoveries/$R3/approve); expect 201 "$r" second-person-approves
+RCODE=$(cut -d' ' -f2- <<<"$r" | jget .code)
 expect 200 "$(call taro POST /api/logout)" logout
+expect 200 "$(call anon POST /api/recover "{\"code\":\"$RCODE\",\"password\":\"another-password-1\"}")" redeem
 
 # ---- every route in the server's own table was requested ----
 "$K" serve --routes > routes.txt
