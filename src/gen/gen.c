@@ -721,7 +721,16 @@ static int emit_record(const gen *g, const person *p, int y, int kind, const kb_
         snprintf(w.insured_symbol, sizeof w.insured_symbol, "%u", p->sym[0]);
         snprintf(w.insured_number, sizeof w.insured_number, "%u", p->num[0]);
     }
+    kb_person_id clean = w;
     add_noise(c, &r, &w, mult);
+    /* A PHR account of the multi-source population has no other name than
+     * its kana: the member typed something, so "field left empty" takes
+     * its address instead. */
+    if (c->multi_source && kind == 4 && !w.family_kana[0] && !w.given_kana[0]) {
+        kb_strlcpy(w.family_kana, clean.family_kana, sizeof w.family_kana);
+        kb_strlcpy(w.given_kana, clean.given_kana, sizeof w.given_kana);
+        w.address[0] = w.postal_code[0] = 0;
+    }
     if (kind == 3) { /* hospitals keep their own patient number, not insurance details */
         snprintf(w.other_id, sizeof w.other_id, "K%08u", (unsigned)(gen_next(&r) % 100000000));
         w.insured_symbol[0] = w.insured_number[0] = w.branch_no[0] = 0;
