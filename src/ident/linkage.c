@@ -618,8 +618,9 @@ static int rejected_pair(const kb_linker *L, uint32_t a, uint32_t b) {
     return ht_find(&L->rejected, k) != NULL;
 }
 
-/* Parent and child of one name: birth years 12+ apart.  Any date level but
- * exact: 1965 and 1995 differ in one digit, and that is no typo. */
+/* Parent and child of one name (the caller checks the name): birth years
+ * 12+ apart.  Any date level but exact: 1965 and 1995 differ in one digit,
+ * and that is no typo. */
 static int generations(const kb_link_rec *a, const kb_link_rec *b, kb_date_cmp dc) {
     return dc != KB_DATE_EXACT && dc != KB_DATE_MISSING && abs(a->birth / 10000 - b->birth / 10000) >= 12;
 }
@@ -632,8 +633,8 @@ static int day_month_swapped(int32_t a, int32_t b) {
  * written (kanji) given names present and different while the readings are
  * not equal (the same reading under other kanji is an input-method slip),
  * or two readings more than one edit apart.  Same-sex twins need the same
- * birth date; opposite-sex twins also a date a day or a digit off, and an
- * opposite sex with a different given name is never one person. */
+ * birth date and both sexes known; an opposite sex with a different given
+ * name is never one person, whatever the birth dates. */
 static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, kb_date_cmp dc) {
     int kana = a->n_giv_k && b->n_giv_k;
     int kana_eq = kana && eq16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k);
@@ -643,7 +644,9 @@ static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, k
     /* Latin names without a reading (FEBRL) keep the plain level test. */
     int given_differs = kanji_differ || kana_far || (!kana && !kanji && g[KB_F_GIVEN] == 3);
     if (g[KB_F_SEX] == 3 && (given_differs || g[KB_F_GIVEN] == 3)) return 1;
-    if (!given_differs || g[KB_F_FAMILY] > 2) return 0;
+    /* Same-sex twins need both sexes known: without sex (FEBRL) a replaced
+     * given name is as likely a data error as a twin. */
+    if (!given_differs || g[KB_F_FAMILY] > 2 || g[KB_F_SEX] != 0) return 0;
     return dc == KB_DATE_EXACT;
 }
 
@@ -706,7 +709,7 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
         if (w < floor) {
             int h = 0;
             if (!(g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0)) {
-                if (generations(a, b, dc)) h = HARD_GENERATION;
+                if (generations(a, b, dc) && a->fam_key == b->fam_key && a->giv_key == b->giv_key) h = HARD_GENERATION;
                 else if (branch_differs) h = HARD_BRANCH;
             }
             if (rejected_pair(L, ia, ib)) h = HARD_REJECTED;
@@ -743,7 +746,7 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     int h = 0;
     if (strong_id) h = 0;
     else if (!swapped && twins(a, b, g, dc)) h = HARD_TWIN;
-    else if (generations(a, b, dc)) h = HARD_GENERATION;
+    else if (generations(a, b, dc) && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1) h = HARD_GENERATION;
     else if (branch_differs) h = HARD_BRANCH;
     else if (dc == KB_DATE_TRANSPOSED && day_month_swapped(a->birth, b->birth) && g[KB_F_FAMILY] <= 1 &&
              g[KB_F_GIVEN] <= 1 && (g[KB_F_INSURED] == 3 || g[KB_F_INSURED] == KB_LEVEL_MISSING))
