@@ -636,18 +636,18 @@ static int day_month_swapped(int32_t a, int32_t b) {
  * birth date and both sexes known; an opposite sex with a different given
  * name is never one person, whatever the birth dates. */
 static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, kb_date_cmp dc) {
+    /* Cheap tests first: most candidate pairs share a birth date and sex
+     * but not a family name. */
+    int opposite = g[KB_F_SEX] == 3;
+    if (!opposite && (g[KB_F_SEX] != 0 || g[KB_F_FAMILY] > 2 || dc != KB_DATE_EXACT)) return 0;
+    if (opposite && g[KB_F_GIVEN] == 3) return 1;
     int kana = a->n_giv_k && b->n_giv_k;
     int kana_eq = kana && eq16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k);
     int kanji = a->n_giv_n && b->n_giv_n && a->giv_n[0] >= 0x3000 && b->giv_n[0] >= 0x3000;
-    int kanji_differ = kanji && !eq16(a->giv_n, a->n_giv_n, b->giv_n, b->n_giv_n) && !kana_eq;
-    int kana_far = kana && kb_osa16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k, 1) > 1;
+    if (kanji && !eq16(a->giv_n, a->n_giv_n, b->giv_n, b->n_giv_n) && !kana_eq) return 1;
+    if (kana && !kana_eq && kb_osa16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k, 1) > 1) return 1;
     /* Latin names without a reading (FEBRL) keep the plain level test. */
-    int given_differs = kanji_differ || kana_far || (!kana && !kanji && g[KB_F_GIVEN] == 3);
-    if (g[KB_F_SEX] == 3 && (given_differs || g[KB_F_GIVEN] == 3)) return 1;
-    /* Same-sex twins need both sexes known: without sex (FEBRL) a replaced
-     * given name is as likely a data error as a twin. */
-    if (!given_differs || g[KB_F_FAMILY] > 2 || g[KB_F_SEX] != 0) return 0;
-    return dc == KB_DATE_EXACT;
+    return !kana && !kanji && g[KB_F_GIVEN] == 3;
 }
 
 /* Comparison levels and the weight of a pair.  ia/ib are record indexes
@@ -749,7 +749,7 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     else if (generations(a, b, dc) && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1) h = HARD_GENERATION;
     else if (branch_differs) h = HARD_BRANCH;
     else if (dc == KB_DATE_TRANSPOSED && day_month_swapped(a->birth, b->birth) && g[KB_F_FAMILY] <= 1 &&
-             g[KB_F_GIVEN] <= 1 && (g[KB_F_INSURED] == 3 || g[KB_F_INSURED] == KB_LEVEL_MISSING))
+             g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3)
         h = HARD_SWAP;
     else if (dc == KB_DATE_EXACT && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3 &&
              g[KB_F_POSTAL] >= 2 && g[KB_F_POSTAL] != KB_LEVEL_MISSING &&
