@@ -1475,6 +1475,62 @@ static int cmp_rootkey(const void *x, const void *y) {
     return key_cmp_rec(a->L, a->min_rec, b->min_rec);
 }
 
+/* Margin within which a record's pair into a person it may not join counts
+ * as as good as the pair that placed it (bits). */
+#define AMBIGUOUS_MARGIN 0.5
+
+/* The unions of kb_linker_cluster: pairs >= upper, strongest first, each
+ * refused when cross_conflict says so.  Pairs touching a record marked in
+ * skip are left out.  With mark, records whose best union pair is within
+ * AMBIGUOUS_MARGIN of a refused pair of theirs are marked there; returns
+ * how many. */
+static size_t cluster_unions(kb_linker *L, uf *u, const pairrec *pairs, size_t np, const unsigned char *skip,
+                             float *joined, unsigned char *mark) {
+    size_t n = L->n, marked = 0;
+    for (size_t i = 0; i < n; i++) {
+        u->parent[i] = u->tail[i] = (uint32_t)i;
+        u->size[i] = 1;
+        u->next[i] = NONE;
+        joined[i] = -INFINITY;
+    }
+    /* Already assigned records start as their persons. */
+    for (size_t P = 1; P < L->np; P++) {
+        uint32_t first = L->phead[P];
+        if (first == NONE) continue;
+        for (uint32_t i = L->pnext[first]; i != NONE; i = L->pnext[i]) {
+            uint32_t ra = uf_find(u, first), rb = uf_find(u, i);
+            if (ra != rb) uf_union(u, ra, rb);
+        }
+    }
+    size_t nref = 0, capref = 0;
+    size_t *refused = NULL;
+    for (size_t k = 0; k < np; k++) {
+        if (k && pairs[k].a == pairs[k - 1].a && pairs[k].b == pairs[k - 1].b) continue;
+        if (pairs[k].score < L->p.upper) break;
+        if (skip && (skip[pairs[k].a] || skip[pairs[k].b])) continue;
+        uint32_t ra = uf_find(u, pairs[k].a), rb = uf_find(u, pairs[k].b);
+        if (ra != rb && uf_conflict(L, u, ra, rb)) {
+            if (mark) {
+                if (nref == capref) refused = kb_realloc(refused, (capref = capref ? 2 * capref : 64) * sizeof *refused);
+                refused[nref++] = k;
+            }
+            continue;
+        }
+        if (ra != rb) uf_union(u, ra, rb);
+        joined[pairs[k].a] = fmaxf(joined[pairs[k].a], pairs[k].score);
+        joined[pairs[k].b] = fmaxf(joined[pairs[k].b], pairs[k].score);
+    }
+    for (size_t q = 0; q < nref; q++) {
+        const pairrec *r = &pairs[refused[q]];
+        uint32_t ends[2] = {r->a, r->b};
+        for (int e = 0; e < 2; e++)
+            if (!mark[ends[e]] && joined[ends[e]] > -INFINITY && joined[ends[e]] - r->score <= AMBIGUOUS_MARGIN)
+                mark[ends[e]] = 1, marked++;
+    }
+    free(refused);
+    return marked;
+}
+
 void kb_linker_cluster(kb_linker *L, int threads) {
     if (threads < 1) threads = 1;
     if (threads > 16) threads = 16;
@@ -1505,27 +1561,16 @@ void kb_linker_cluster(kb_linker *L, int threads) {
     u.size = kb_malloc(n * sizeof(uint32_t));
     u.next = kb_malloc(n * sizeof(uint32_t));
     u.tail = kb_malloc(n * sizeof(uint32_t));
-    for (size_t i = 0; i < n; i++) {
-        u.parent[i] = u.tail[i] = (uint32_t)i;
-        u.size[i] = 1;
-        u.next[i] = NONE;
-    }
-    /* Already assigned records start as their persons. */
-    for (size_t P = 1; P < L->np; P++) {
-        uint32_t first = L->phead[P];
-        if (first == NONE) continue;
-        for (uint32_t i = L->pnext[first]; i != NONE; i = L->pnext[i]) {
-            uint32_t ra = uf_find(&u, first), rb = uf_find(&u, i);
-            if (ra != rb) uf_union(&u, ra, rb);
-        }
-    }
-    for (size_t k = 0; k < np; k++) {
-        if (k && pairs[k].a == pairs[k - 1].a && pairs[k].b == pairs[k - 1].b) continue;
-        if (pairs[k].score < L->p.upper) break;
-        uint32_t ra = uf_find(&u, pairs[k].a), rb = uf_find(&u, pairs[k].b);
-        if (ra == rb || uf_conflict(L, &u, ra, rb)) continue;
-        uf_union(&u, ra, rb);
-    }
+    unsigned char *ambiguous = kb_calloc(n ? n : 1, 1);
+    float *joined = kb_malloc((n ? n : 1) * sizeof *joined);
+    size_t n_amb = cluster_unions(L, &u, pairs, np, NULL, joined, ambiguous);
+    /* A record that matches two persons which may not merge, about equally
+     * well (a PHR account without address against two namesakes), belongs
+     * to neither for sure: the unions are redone without it, and its pairs
+     * go to review. */
+    if (n_amb) cluster_unions(L, &u, pairs, np, ambiguous, joined, NULL);
+    free(joined);
+    free(ambiguous);
     /* Persons: existing ids stay; new clusters are numbered in the order of
      * their smallest (source, record_id). */
     rootkey *roots = kb_malloc(n * sizeof *roots);

@@ -618,6 +618,31 @@ static void test_namesake_bridge(void **state) {
         }
 }
 
+/* A record that fits two persons who may not merge equally well (a PHR
+ * account with name, birth date and sex only, against two same-name
+ * same-birthday strangers) joins neither in batch mode: it goes to review. */
+static void test_ambiguous_record(void **state) {
+    (void)state;
+    kb_person_id x = base();
+    kb_person_id y = P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "1975-03-05", "5300001", "大阪府大阪市北区梅田1-1",
+                       "06130017", "777", "01");
+    kb_person_id phr = P("", "", "わたなべ", "たろう", 1, "1975-03-05", "", "", "", "", "");
+    kb_linker *L = kb_linker_new(NULL);
+    kb_link_rec rx = R(x), ry = R(y), rp = R(phr);
+    kb_linker_insert(L, "clinic", "x", &rx, 0);
+    kb_linker_insert(L, "clinic", "y", &ry, 0);
+    kb_linker_insert(L, "phr", "p", &rp, 0);
+    kb_linker_cluster(L, 1);
+    assert_int_not_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
+    assert_int_not_equal(kb_linker_person(L, 2), kb_linker_person(L, 0));
+    assert_int_not_equal(kb_linker_person(L, 2), kb_linker_person(L, 1));
+    size_t nr, with_p = 0;
+    const kb_link_review *rv = kb_linker_reviews(L, &nr);
+    for (size_t k = 0; k < nr; k++) with_p += rv[k].a == 2 || rv[k].b == 2;
+    assert_int_equal(with_p, 2);
+    kb_linker_free(L);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_variants_link),      cmocka_unit_test(test_hard_nonmatches),
@@ -627,7 +652,7 @@ int main(void) {
         cmocka_unit_test(test_levels),             cmocka_unit_test(test_name_frequency),
         cmocka_unit_test(test_move_capped),        cmocka_unit_test(test_kana_graded),
         cmocka_unit_test(test_hard_rules),         cmocka_unit_test(test_identifier_slips),
-        cmocka_unit_test(test_namesake_bridge),
+        cmocka_unit_test(test_namesake_bridge),    cmocka_unit_test(test_ambiguous_record),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kb_norm_thread_done();
