@@ -31,6 +31,10 @@
 #define HARD_BRANCH 3     /* same 記号番号, different 枝番: family members */
 #define HARD_NAMESAKE 4   /* same name and birthday, insurer and address both differ: review only */
 #define HARD_REJECTED 5   /* a reviewer said these two are different people */
+/* Margin within which a record's pair into a person it may not join counts
+ * as as good as the pair that placed it (bits). */
+#define AMBIGUOUS_MARGIN 0.5
+
 #define HARD_SWAP 6       /* same name, day and month swapped, different insured: household namesakes */
 
 /* ------------------------------------------------------------- hashing */
@@ -1062,6 +1066,24 @@ static int cmp_pcand(const void *x, const void *y) {
     return a->person < b->person ? -1 : a->person > b->person;
 }
 
+/* Whether the record fits two persons who may not merge about equally
+ * well (within AMBIGUOUS_MARGIN of the best): then it joins neither. */
+static int ambiguous(const kb_linker *L, const add_ctx *a) {
+    const pcand *best = NULL;
+    for (size_t k = 0; k < a->n; k++) {
+        const pcand *c = &a->c[k];
+        if (verdict_blocks(&c->v) || c->clean < L->p.upper) continue;
+        if (!best || c->clean > best->clean) best = c;
+    }
+    if (!best) return 0;
+    for (size_t k = 0; k < a->n; k++) {
+        const pcand *c = &a->c[k];
+        if (c->person == best->person || verdict_blocks(&c->v) || c->clean < L->p.upper) continue;
+        if (best->clean - c->clean <= AMBIGUOUS_MARGIN && persons_conflict(L, best->person, c->person)) return 1;
+    }
+    return 0;
+}
+
 /* Turns a record's candidate persons into a decision and applies it: a
  * person whose pairs with the record pass cross_conflict's test and whose
  * best clean pair reaches the link line takes the record; one below it
@@ -1083,6 +1105,8 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
                 *y = *x;
             }
     uint32_t P = 0;
+    if (ambiguous(L, a)) /* as batch mode's second pass: review, not a guess */
+        for (size_t k = 0; k < a->n; k++) a->c[k].clean = fmin(a->c[k].clean, L->p.upper - 1e-6);
     for (size_t k = 0; k < a->n; k++) {
         pcand *c = &a->c[k];
         if (verdict_blocks(&c->v)) continue;
@@ -1474,10 +1498,6 @@ static int cmp_rootkey(const void *x, const void *y) {
     const rootkey *a = x, *b = y;
     return key_cmp_rec(a->L, a->min_rec, b->min_rec);
 }
-
-/* Margin within which a record's pair into a person it may not join counts
- * as as good as the pair that placed it (bits). */
-#define AMBIGUOUS_MARGIN 0.5
 
 /* The unions of kb_linker_cluster: pairs >= upper, strongest first, each
  * refused when cross_conflict says so.  Pairs touching a record marked in

@@ -641,6 +641,16 @@ static void test_ambiguous_record(void **state) {
     for (size_t k = 0; k < nr; k++) with_p += rv[k].a == 2 || rv[k].b == 2;
     assert_int_equal(with_p, 2);
     kb_linker_free(L);
+    /* The import path decides the same way. */
+    L = kb_linker_new(NULL);
+    kb_link_decision d;
+    kb_linker_add(L, "clinic", "x", &rx, &d);
+    kb_linker_add(L, "clinic", "y", &ry, &d);
+    kb_linker_add(L, "phr", "p", &rp, &d);
+    assert_int_equal(d.kind, KB_LINK_REVIEW);
+    assert_int_not_equal(kb_linker_person(L, 2), kb_linker_person(L, 0));
+    assert_int_not_equal(kb_linker_person(L, 2), kb_linker_person(L, 1));
+    kb_linker_free(L);
 }
 
 int main(void) {
