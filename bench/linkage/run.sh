@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Linkage benchmarks (issue 4, sections 5 and 6):
-#   - accuracy: pairwise precision/recall/F1 of `kenbank link` on FEBRL 4a+4b
-#     (goal F1 >= 0.995), FEBRL dataset2 (duplicates within one file, goal
-#     >= 0.99) and the generator's multi-source Japanese population with
-#     every noise rate at its default (goal F1 >= 0.99, review < 1%);
+# Linkage benchmarks (issue 4 sections 5 and 6, issue 16), in one run:
+#   - accuracy: pairwise precision/recall/F1 and the review share (records
+#     in review pairs / all records, bench/linkage/score.sh) of `kenbank link`
+#     on FEBRL 4a+4b (goal F1 >= 0.999), FEBRL dataset2 (duplicates within
+#     one file, goal >= 0.995), the generator's multi-source population of
+#     issue 16 (`kenbank gen --multi-source`, MPEOPLE people x 2 years, about
+#     4.2 records per person; goal F1 >= 0.98, precision >= 0.999, review
+#     share <= 1%) and its default population (goal F1 >= 0.99, review < 1%);
 #   - speed: N new records (default 1,000,000) against an index of N persons,
 #     records/s beside a hash join on exact birth date + sex of the same
 #     records in the same run (bench/linkage/speed.c, goal >= 50,000/s).
+#     N=0 skips it (the accuracy figures take seconds, the speed run minutes).
 # Truth: FEBRL rec-N-org / rec-N-dup-K are entity N; gen writes truth.csv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,56 +18,52 @@ SHARED="${SHARED:-$(pwd)/../shared}"
 KENBANK="${KENBANK:-$(pwd)/build/kenbank}"
 N="${N:-1000000}"
 PEOPLE="${PEOPLE:-100000}"
+MPEOPLE="${MPEOPLE:-12000}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 FEBRL="$SHARED/data/febrl"
+SUMMARY=()
 
-f1_febrl() { # ASSIGN.csv -> "precision recall f1"
-  awk -F, 'FNR == 1 { next }
-    { split($2, a, "-"); e = a[2]; p = $3
-      tp += cell[p SUBSEP e]++; pred += byp[p]++; tru += bye[e]++ }
-    END { pr = pred ? tp / pred : 1; rc = tru ? tp / tru : 1
-          printf "%.4f %.4f %.4f\n", pr, rc, (pr + rc) ? 2 * pr * rc / (pr + rc) : 0 }' "$1"
-}
 goal() { awk -v v="$1" -v g="$2" 'BEGIN { printf "%s (goal >= %s)\n", (v >= g ? "met" : "MISSED"), g }'; }
+below() { awk -v v="$1" -v g="$2" 'BEGIN { printf "%s (goal <= %s)\n", (v <= g ? "met" : "MISSED"), g }'; }
+
+# measure NAME TRUTH|--febrl F1GOAL -- link args...: links, scores, prints.
+measure() {
+  local name=$1 truth=$2 f1goal=$3 out="$TMP/$1"
+  shift 4
+  local t0 t1 p r f n nr share
+  t0=$(date +%s.%N)
+  "$KENBANK" link "$@" --out "$out.assign.csv" --review "$out.review.csv"
+  t1=$(date +%s.%N)
+  read -r p r f n nr share < <(bench/linkage/score.sh "$truth" "$out.assign.csv" "$out.review.csv")
+  local pairs=$(($(wc -l <"$out.review.csv") - 1))
+  local pct; pct=$(awk -v s="$share" 'BEGIN { printf "%.2f", 100 * s }')
+  echo "$n records: precision $p recall $r F1 $f; review $pairs pairs, $nr records = $pct% of records;" \
+    "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN{printf "%.2f s, %.0f records/s", b-a, n/(b-a)}')"
+  echo "F1 $(goal "$f" "$f1goal")"
+  SUMMARY+=("$(printf '%-34s P %s  R %s  F1 %s  review %5s%%' "$name" "$p" "$r" "$f" "$pct")")
+  LAST_P=$p LAST_SHARE=$share
+}
 
 echo "== linkage: FEBRL 4a + 4b"
-t0=$(date +%s.%N)
-"$KENBANK" link --febrl --in "$FEBRL/dataset4a.csv" --in "$FEBRL/dataset4b.csv" --out "$TMP/a4.csv" \
-  --review "$TMP/r4.csv"
-t1=$(date +%s.%N)
-read -r p r f < <(f1_febrl "$TMP/a4.csv")
-echo "precision $p recall $r F1 $f, review $(($(wc -l <"$TMP/r4.csv") - 1)) pairs, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
-echo "F1 $(goal "$f" 0.995)"
-
+measure febrl4 --febrl 0.999 -- --febrl --in "$FEBRL/dataset4a.csv" --in "$FEBRL/dataset4b.csv"
 echo "== linkage: FEBRL dataset2"
-"$KENBANK" link --febrl --in "$FEBRL/dataset2.csv" --out "$TMP/a2.csv" --review "$TMP/r2.csv"
-read -r p r f < <(f1_febrl "$TMP/a2.csv")
-echo "precision $p recall $r F1 $f, review $(($(wc -l <"$TMP/r2.csv") - 1)) pairs"
-echo "F1 $(goal "$f" 0.99)"
+measure febrl2 --febrl 0.995 -- --febrl --in "$FEBRL/dataset2.csv"
 
 if "$KENBANK" help gen >/dev/null 2>&1; then
-  echo "== linkage: generated Japanese population, $PEOPLE people x 3 years, default noise"
-  "$KENBANK" gen --people "$PEOPLE" --years 3 --seed 4 --out "$TMP/gen" >/dev/null
-  t0=$(date +%s.%N)
-  "$KENBANK" link --in "$TMP/gen/identities.csv" --out "$TMP/gen/assign.csv" --review "$TMP/gen/review.csv"
-  t1=$(date +%s.%N)
-  read -r p r f n < <(awk -F, 'FNR == 1 { next }
-    NR == FNR { t[$1 SUBSEP $2] = $3; next }
-    { e = t[$1 SUBSEP $2]; p = $3; n++
-      tp += cell[p SUBSEP e]++; pred += byp[p]++; tru += bye[e]++ }
-    END { pr = pred ? tp / pred : 1; rc = tru ? tp / tru : 1
-          printf "%.4f %.4f %.4f %d\n", pr, rc, (pr + rc) ? 2 * pr * rc / (pr + rc) : 0, n }' \
-    "$TMP/gen/truth.csv" "$TMP/gen/assign.csv")
-  nrev=$(($(wc -l <"$TMP/gen/review.csv") - 1))
-  share=$(awk -v r="$nrev" -v n="$n" 'BEGIN { printf "%.3f", 100 * r / n }')
-  echo "$n records: precision $p recall $r F1 $f; review $nrev pairs = $share% of records;" \
-    "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN{printf "%.2f s, %.0f records/s", b-a, n/(b-a)}')"
-  echo "F1 $(goal "$f" 0.99); review share $(awk -v s="$share" 'BEGIN { print (s < 1 ? "met" : "MISSED") }') (goal < 1%)"
+  echo "== linkage: multi-source population (issue 16), $MPEOPLE people x 2 years"
+  "$KENBANK" gen --people "$MPEOPLE" --years 2 --seed 16 --multi-source --out "$TMP/multi" >/dev/null 2>&1
+  measure multi-source "$TMP/multi/truth.csv" 0.98 -- --in "$TMP/multi/identities.csv"
+  echo "precision $(goal "$LAST_P" 0.999); review share $(below "$LAST_SHARE" 0.01)"
+  echo "== linkage: default generated population, $PEOPLE people x 3 years"
+  "$KENBANK" gen --people "$PEOPLE" --years 3 --seed 4 --out "$TMP/gen" >/dev/null 2>&1
+  measure default "$TMP/gen/truth.csv" 0.99 -- --in "$TMP/gen/identities.csv"
+  echo "review share $(below "$LAST_SHARE" 0.01)"
 else
-  echo "(kenbank gen not available: Japanese population skipped)"
+  echo "(kenbank gen not available: Japanese populations skipped)"
 fi
 
+if [ "$N" -gt 0 ]; then
 echo "== linkage: speed, $N new records against an index of $N persons"
 PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-format-truncation -Isrc -Ibuild/gen"
@@ -83,3 +83,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 rate=$(sed -n 's/^RESULT records_per_s=\([0-9]*\).*/\1/p' "$TMP/speed.txt")
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "speed $(goal "$rate" 50000)"
+SUMMARY+=("$(printf '%-34s %s records/s' "speed, $N against $N" "$rate")")
+fi
+echo "== linkage summary"
+printf '%s\n' "${SUMMARY[@]}"

@@ -21,6 +21,11 @@ const kb_command kb_cmd_gen = {
     "  --institutions N    checkup institutions (1..99, default 8)\n"
     "  --insurers N        insurers (1..99, default 12)\n"
     "  --zip-level L       0 stores zip members, 1..9 deflates (default 1)\n"
+    "  --multi-source      issue 16's population: PHR records with kana only (hiragana,\n"
+    "                      half-width), 番号 transpositions, many moves, marriages and job\n"
+    "                      changes, and hard non-matches (twins one character apart,\n"
+    "                      opposite-sex twins a day apart, household namesakes with day and\n"
+    "                      month swapped, parent and child of one name); later --rate-* apply\n"
     "  --no-noise          set every --rate-* to 0 (later --rate-* flags still apply)\n"
     "  --rate-typo R       share of records with one kana typo (default 0.03)\n"
     "  --rate-width R      share of records in half-width kana / full-width digits (default 0.05)\n"
@@ -69,6 +74,10 @@ static int run(int argc, char **argv) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
+        if (strcmp(a, "--multi-source") == 0) {
+            kb_gen_config_multi(&c);
+            continue;
+        }
         if (strcmp(a, "--no-noise") == 0) {
             memset(c.rate, 0, sizeof c.rate);
             continue;

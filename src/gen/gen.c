@@ -57,6 +57,22 @@ void kb_gen_config_default(kb_gen_config *c) {
     c->batch_max = 5000;
 }
 
+/* Rates of issue 16's population: a third of the people move, change job
+ * or (women under 46) marry within the span, half have a PHR account, and
+ * hard non-matches are common enough to be measured. */
+void kb_gen_config_multi(kb_gen_config *c) {
+    c->multi_source = 1;
+    c->rate[KB_NOISE_TYPO] = 0.05;
+    c->rate[KB_NOISE_MOVE] = 0.3;
+    c->rate[KB_NOISE_MARRIAGE] = 0.3;
+    c->rate[KB_NOISE_JOBCHANGE] = 0.3;
+    c->rate[KB_NOISE_MISSING] = 0.08;
+    c->rate[KB_NOISE_TWINS] = 0.04;
+    c->rate[KB_NOISE_NAMESAKE] = 0.04;
+    c->hospital_share = 0.4;
+    c->phr_share = 0.5;
+}
+
 int kb_gen_check(const kb_gen_config *c, kb_err *e) {
     if (c->people < 1 || c->people > KB_GEN_MAX_PEOPLE)
         return kb_errf(e, "people: %ld is outside 1..%ld", c->people, KB_GEN_MAX_PEOPLE);
@@ -357,8 +373,21 @@ typedef struct person {
     int branch;
     int doy;               /* checkup day within the fiscal year */
     int hosp_y, phr_y;     /* year of those records, or 99 */
-    int derived;           /* 0, 1 twin of id-1, 2 namesake of id-1 */
+    int derived;           /* a pair_kind with id-1, or 0 */
+    char giv_kanji[32], giv_kana[48]; /* set when the given name is not a table row */
 } person;
+
+/* How an odd person relates to the even one before.  The multi-source
+ * population splits twins and namesakes into the hard non-match kinds. */
+enum {
+    PAIR_NONE = 0,
+    PAIR_TWIN = 1,       /* same surname, birth date, address; other given name */
+    PAIR_NAMESAKE = 2,   /* same full name, sex and birth date; a stranger */
+    PAIR_TWIN_NEAR = 3,  /* same-sex twin whose given name is one character apart */
+    PAIR_TWIN_DAY = 4,   /* opposite-sex twin, birth date recorded a day off */
+    PAIR_HOUSE_SWAP = 5, /* same household and full name, day and month swapped */
+    PAIR_PARENT = 6      /* parent or child of the same name in the same household */
+};
 
 typedef struct gen {
     const kb_gen_config *c;
@@ -413,22 +442,111 @@ static void person_base(const gen *g, long i, person *p) {
     p->phr_y = gen_chance(&r, c->phr_share) ? gen_below(&r, c->years) : 99;
 }
 
+/* The kind of pair odd person i forms with i-1 (its 'T' stream alone). */
+static int pair_kind(const kb_gen_config *c, long i, gen_rng *r) {
+    gen_rng_seed(r, c->seed, (uint64_t)i, 'T', 0);
+    double u = gen_unif(r);
+    /* The rate is the share of people involved: every odd person is a
+     * candidate and a pair involves two people out of two, so the pair
+     * probability is the rate itself. */
+    double tw = c->rate[KB_NOISE_TWINS], ns = c->rate[KB_NOISE_NAMESAKE];
+    if (u >= tw + ns) return PAIR_NONE;
+    int twin = u < tw;
+    if (!c->multi_source) return twin ? PAIR_TWIN : PAIR_NAMESAKE;
+    int k = gen_below(r, 3);
+    if (twin) return k == 0 ? PAIR_TWIN : k == 1 ? PAIR_TWIN_NEAR : PAIR_TWIN_DAY;
+    return k == 0 ? PAIR_NAMESAKE : k == 1 ? PAIR_HOUSE_SWAP : PAIR_PARENT;
+}
+
+/* A household namesake needs a birth date whose day can pass for a month:
+ * the day moves into 1..12 and away from the month. */
+static void birth_swappable(person *p) {
+    int y, m, d;
+    gen_civil(p->birth, &y, &m, &d);
+    if (d <= 12 && d != m) return;
+    d = d % 12 + 1;
+    if (d == m) d = d % 12 + 1;
+    p->birth = gen_days(y, m, d);
+}
+
+static void share_household(person *p, const person *q) {
+    p->fam = q->fam;
+    p->move_y = q->move_y;
+    for (int k = 0; k < 2; k++) {
+        p->place[k] = q->place[k], p->chome[k] = q->chome[k];
+        p->ban[k] = q->ban[k], p->go[k] = q->go[k];
+    }
+}
+
+/* Twins named one character apart (翔太/翔真, ショウタ/ショウマ): the last
+ * character of q's given name, kanji and kana, is replaced. */
+static void name_near(gen_rng *r, person *p, const person *q) {
+    static const char *const tail[2][6][2] = {
+        {{"太", "タ"}, {"斗", "ト"}, {"真", "マ"}, {"也", "ヤ"}, {"吾", "ゴ"}, {"樹", "キ"}},
+        {{"子", "コ"}, {"美", "ミ"}, {"奈", "ナ"}, {"香", "カ"}, {"恵", "エ"}, {"里", "リ"}}};
+    const name_table *t = q->sex == 1 ? &male : &female;
+    const char *k = t->v[q->giv].kanji, *y = t->v[q->giv].kana;
+    size_t kl = strlen(k), yl = strlen(y);
+    /* Both are BMP characters of 3 UTF-8 bytes in our tables. */
+    if (kl < 3 || yl < 3) return;
+    int s = q->sex == 1 ? 0 : 1, j = gen_below(r, 6);
+    for (int n = 0; n < 6 && strcmp(y + yl - 3, tail[s][j][1]) == 0; n++) j = (j + 1) % 6;
+    snprintf(p->giv_kanji, sizeof p->giv_kanji, "%.*s%s", (int)(kl - 3), k, tail[s][j][0]);
+    snprintf(p->giv_kana, sizeof p->giv_kana, "%.*s%s", (int)(yl - 3), y, tail[s][j][1]);
+}
+
+static void pair_multi(const kb_gen_config *c, gen_rng *r, int kind, person *p, person *q) {
+    p->derived = kind;
+    p->birth = q->birth;
+    if (kind == PAIR_TWIN_NEAR) {
+        share_household(p, q);
+        p->sex = q->sex;
+        p->giv = q->giv;
+        name_near(r, p, q);
+    } else if (kind == PAIR_TWIN_DAY) {
+        share_household(p, q);
+        p->sex = 3 - q->sex;
+        p->giv = pick(p->sex == 1 ? &male : &female, r);
+        p->birth = q->birth + (gen_chance(r, 0.5) ? 1 : -1);
+    } else {
+        share_household(p, q);
+        p->sex = q->sex;
+        p->giv = q->giv;
+        p->marry_y = q->marry_y;
+        p->fam2 = q->fam2;
+        if (kind == PAIR_HOUSE_SWAP) {
+            int y, m, d;
+            gen_civil(q->birth, &y, &m, &d);
+            p->birth = gen_days(y, d, m);
+        } else { /* the parent of a young person, the child of an older one */
+            long gap = 36525L * (24 + gen_below(r, 12)) / 100;
+            long fy0 = gen_days(c->first_year, 4, 1);
+            p->birth = q->birth + (q->birth > fy0 - 50L * 365 ? -gap : gap);
+            p->marry_y = 99;
+        }
+    }
+}
+
 /* Twins and namesakes pair odd people with the even one before them, so
  * building any person needs at most one other base profile. */
 static void person_make(const gen *g, long i, person *p) {
     person_base(g, i, p);
-    if ((i & 1) == 0) return;
     gen_rng r;
-    gen_rng_seed(&r, g->c->seed, (uint64_t)i, 'T', 0);
-    double u = gen_unif(&r);
-    /* The rate is the share of people involved: every odd person is a
-     * candidate and a pair involves two people out of two, so the pair
-     * probability is the rate itself. */
-    double tw = g->c->rate[KB_NOISE_TWINS], ns = g->c->rate[KB_NOISE_NAMESAKE];
-    if (u >= tw + ns) return;
+    if ((i & 1) == 0) {
+        if (g->c->multi_source && i + 1 < g->c->people && pair_kind(g->c, i + 1, &r) == PAIR_HOUSE_SWAP)
+            birth_swappable(p);
+        return;
+    }
+    int kind = pair_kind(g->c, i, &r);
+    if (kind == PAIR_NONE) return;
     person q;
     person_base(g, i - 1, &q);
-    if (u < tw) {
+    if (kind >= PAIR_TWIN_NEAR) {
+        if (kind == PAIR_HOUSE_SWAP) birth_swappable(&q);
+        pair_multi(g->c, &r, kind, p, &q);
+        return;
+    }
+    if (kind == PAIR_TWIN) {
         p->derived = 1;
         p->fam = q.fam;
         p->birth = q.birth;
@@ -459,8 +577,8 @@ static void true_identity(const gen *g, const person *p, int y, kb_person_id *w)
     const name_table *gt = p->sex == 1 ? &male : &female;
     kb_strlcpy(w->family_name, surnames.v[fam].kanji, sizeof w->family_name);
     kb_strlcpy(w->family_kana, surnames.v[fam].kana, sizeof w->family_kana);
-    kb_strlcpy(w->given_name, gt->v[p->giv].kanji, sizeof w->given_name);
-    kb_strlcpy(w->given_kana, gt->v[p->giv].kana, sizeof w->given_kana);
+    kb_strlcpy(w->given_name, p->giv_kanji[0] ? p->giv_kanji : gt->v[p->giv].kanji, sizeof w->given_name);
+    kb_strlcpy(w->given_kana, p->giv_kana[0] ? p->giv_kana : gt->v[p->giv].kana, sizeof w->given_kana);
     w->sex = p->sex;
     date_iso(p->birth, w->birth_date);
     int k = y >= p->move_y;
@@ -518,6 +636,26 @@ static long exam_day(const gen *g, const person *p, int y) {
     return gen_days(g->c->first_year + y, 4, 1) + doy;
 }
 
+/* What the multi-source population adds per record, drawn after every
+ * other draw of the record's stream: a PHR keeps only the kana the member
+ * typed (hiragana half the time, else half-width or katakana), and a
+ * clerk keying an insurer's 番号 transposes two digits now and then. */
+static void multi_source_record(gen_rng *r, int kind, kb_person_id *w) {
+    if (kind == 4) {
+        w->family_name[0] = w->given_name[0] = 0;
+        double u = gen_unif(r);
+        if (u < 0.5) {
+            gen_noise_hiragana(w->family_kana, sizeof w->family_kana);
+            gen_noise_hiragana(w->given_kana, sizeof w->given_kana);
+        } else if (u < 0.7) {
+            gen_noise_halfwidth(w->family_kana, sizeof w->family_kana);
+            gen_noise_halfwidth(w->given_kana, sizeof w->given_kana);
+        }
+    } else if (w->insured_number[0] && gen_chance(r, 0.04)) {
+        gen_noise_transpose_digits(r, w->insured_number);
+    }
+}
+
 static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_gen_sink *s, kb_err *e) {
     const kb_gen_config *c = g->c;
     kb_exam_reset(x);
@@ -535,6 +673,7 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
     gen_rng r;
     gen_rng_seed(&r, c->seed, (uint64_t)p->id, 'N', (uint64_t)y);
     add_noise(c, &r, &x->who, 1.0);
+    if (c->multi_source) multi_source_record(&r, 0, &x->who);
     snprintf(x->who.other_id, sizeof x->who.other_id, "%08u", (unsigned)(gen_mix64((uint64_t)p->id ^ c->seed ^ (uint64_t)p->inst[m] << 40) % 100000000));
     /* One institution in three sends through a converter that annotates
      * every value, as many real senders' software does. */
@@ -582,7 +721,16 @@ static int emit_record(const gen *g, const person *p, int y, int kind, const kb_
         snprintf(w.insured_symbol, sizeof w.insured_symbol, "%u", p->sym[0]);
         snprintf(w.insured_number, sizeof w.insured_number, "%u", p->num[0]);
     }
+    kb_person_id clean = w;
     add_noise(c, &r, &w, mult);
+    /* A PHR account of the multi-source population has no other name than
+     * its kana: the member typed something, so "field left empty" takes
+     * its address instead. */
+    if (c->multi_source && kind == 4 && !w.family_kana[0] && !w.given_kana[0]) {
+        kb_strlcpy(w.family_kana, clean.family_kana, sizeof w.family_kana);
+        kb_strlcpy(w.given_kana, clean.given_kana, sizeof w.given_kana);
+        w.address[0] = w.postal_code[0] = 0;
+    }
     if (kind == 3) { /* hospitals keep their own patient number, not insurance details */
         snprintf(w.other_id, sizeof w.other_id, "K%08u", (unsigned)(gen_next(&r) % 100000000));
         w.insured_symbol[0] = w.insured_number[0] = w.branch_no[0] = 0;
@@ -591,6 +739,7 @@ static int emit_record(const gen *g, const person *p, int y, int kind, const kb_
         w.insurer_no[0] = w.insured_symbol[0] = w.insured_number[0] = w.branch_no[0] = 0;
         if (gen_chance(&r, 0.5)) w.postal_code[0] = w.address[0] = 0;
     }
+    if (c->multi_source) multi_source_record(&r, kind, &w);
     kb_gen_record rec = {src, rid, &w, kind == 3 ? KB_SRC_HOSPITAL : kind == 4 ? KB_SRC_PHR : KB_SRC_INSURER, p->id};
     return s->record ? s->record(s->ud, &rec, e) : C_OK;
 }

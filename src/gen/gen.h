@@ -62,7 +62,18 @@ typedef struct kb_gen_config {
     double hospital_share; /* people with a hospital record */
     double phr_share;      /* people with a PHR record */
     int batch_max;      /* exams per submission batch (zip) before splitting */
+    /* The multi-source population of issue 16: PHR records carry kana only
+     * (hiragana, half-width or katakana), insured numbers have slips, and
+     * twins/namesakes include the hard non-match kinds (twins one character
+     * apart, opposite-sex twins a day apart, a household namesake with day
+     * and month swapped, parent and child of one name).  Off by default, so
+     * the default population stays byte-identical. */
+    int multi_source;
 } kb_gen_config;
+
+/* Sets the rates and shares of the multi-source population (moves,
+ * marriages and job changes common, many PHR and hospital records). */
+void kb_gen_config_multi(kb_gen_config *c);
 
 void kb_gen_config_default(kb_gen_config *c);
 

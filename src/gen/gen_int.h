@@ -64,6 +64,9 @@ void gen_noise_halfwidth(char *kana, size_t cap);
 void gen_noise_fullwidth_digits(char *s, size_t cap);
 int gen_noise_smallkana(char *kana, size_t cap);  /* 1 when something changed */
 int gen_noise_variant(gen_rng *r, char *kanji, size_t cap);
+void gen_noise_hiragana(char *kana, size_t cap);
+/* Two adjacent digits swapped (a transposition slip); 1 when changed. */
+int gen_noise_transpose_digits(gen_rng *r, char *s);
 
 /* Clinical model (gen_values.c).  The person's fixed traits come from one
  * stream, yearly drift from per-year streams. */

@@ -201,3 +201,24 @@ int gen_noise_variant(gen_rng *r, char *kanji, size_t cap) {
     encode(cp, n, kanji, cap);
     return 1;
 }
+
+/* PHR apps keep what the member typed, usually in hiragana: katakana
+ * U+30A1..U+30F6 move down to U+3041..U+3096; ー and the rest stay. */
+void gen_noise_hiragana(char *kana, size_t cap) {
+    uint32_t cp[MAXCP + 1];
+    size_t n = decode(kana, cp, MAXCP);
+    for (size_t i = 0; i < n; i++)
+        if (is_kata(cp[i])) cp[i] -= 0x60;
+    encode(cp, n, kana, cap);
+}
+
+int gen_noise_transpose_digits(gen_rng *r, char *s) {
+    size_t n = strlen(s);
+    if (n < 2) return 0;
+    size_t i = (size_t)gen_below(r, (int)n - 1);
+    if (s[i] == s[i + 1]) return 0;
+    char t = s[i];
+    s[i] = s[i + 1];
+    s[i + 1] = t;
+    return 1;
+}

@@ -166,3 +166,44 @@ int kb_cmp_one_edit(const char *a, const char *b) {
     if (diff == 1) return 1;
     return diff == 2 && first + 1 < n && a[first] == b[first + 1] && a[first + 1] == b[first];
 }
+
+int kb_osa16(const uint16_t *a, size_t na, const uint16_t *b, size_t nb, int cap) {
+    if (na > KB_CMP_MAXLEN) na = KB_CMP_MAXLEN;
+    if (nb > KB_CMP_MAXLEN) nb = KB_CMP_MAXLEN;
+    if ((na > nb ? na - nb : nb - na) > (size_t)cap) return cap + 1;
+    /* Three rows of the dynamic programme: two back for transpositions. */
+    int r0[KB_CMP_MAXLEN + 1], r1[KB_CMP_MAXLEN + 1], r2[KB_CMP_MAXLEN + 1];
+    int *pp = r0, *p = r1, *c = r2;
+    for (size_t j = 0; j <= nb; j++) p[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        c[0] = (int)i;
+        int low = c[0];
+        for (size_t j = 1; j <= nb; j++) {
+            int sub = p[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = p[j] + 1, ins = c[j - 1] + 1;
+            int v = sub < del ? sub : del;
+            if (ins < v) v = ins;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v) v = pp[j - 2] + 1;
+            c[j] = v;
+            if (v < low) low = v;
+        }
+        if (low > cap) return cap + 1;
+        int *t = pp;
+        pp = p;
+        p = c;
+        c = t;
+    }
+    return p[nb] > cap ? cap + 1 : p[nb];
+}
+
+int kb_osa(const char *a, const char *b, int cap) {
+    uint16_t x[KB_CMP_MAXLEN], y[KB_CMP_MAXLEN];
+    size_t nx = kb_utf16(a, x, KB_CMP_MAXLEN), ny = kb_utf16(b, y, KB_CMP_MAXLEN);
+    return kb_osa16(x, nx, y, ny, cap);
+}
+
+int kb_cmp_slip(const char *a, const char *b) {
+    if (!*a || !*b) return 0;
+    int d = kb_osa(a, b, 2);
+    return d >= 1 && d <= 2;
+}

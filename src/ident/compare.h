@@ -55,4 +55,16 @@ int kb_cmp_exact(const char *a, const char *b);
  * adjacent transposition (keyed identifiers mistyped). */
 int kb_cmp_one_edit(const char *a, const char *b);
 
+/* Optimal string alignment distance (insertions, deletions, substitutions
+ * and adjacent transpositions, each 1), computed up to `cap`: any larger
+ * distance is returned as cap + 1.  Kana names are compared with it after
+ * folding, identifiers to tell a slip from a different number. */
+int kb_osa16(const uint16_t *a, size_t na, const uint16_t *b, size_t nb, int cap);
+int kb_osa(const char *a, const char *b, int cap);
+
+/* 1 when two identifiers differ by a slip a clerk makes: at most two edits
+ * (one adjacent transposition counts as one).  0 when equal or further
+ * apart, or when either is empty. */
+int kb_cmp_slip(const char *a, const char *b);
+
 #endif

@@ -31,6 +31,11 @@
 #define HARD_BRANCH 3     /* same 記号番号, different 枝番: family members */
 #define HARD_NAMESAKE 4   /* same name and birthday, insurer and address both differ: review only */
 #define HARD_REJECTED 5   /* a reviewer said these two are different people */
+/* Margin within which a record's pair into a person it may not join counts
+ * as as good as the pair that placed it (bits). */
+#define AMBIGUOUS_MARGIN 0.5
+
+#define HARD_SWAP 6       /* same name, day and month swapped, different insured: household namesakes */
 
 /* ------------------------------------------------------------- hashing */
 
@@ -278,6 +283,9 @@ void kb_link_rec_prepare(kb_link_rec *r, const kb_person_id *w, const char *loca
     kb_norm_text(w->insured_symbol, sym, sizeof sym);
     kb_norm_digits(w->branch_no, br, sizeof br);
     if (ins[0] && num[0]) {
+        snprintf(buf, sizeof buf, "%s|%s", ins, sym);
+        r->ins_sym = nz(hash_str(buf, 29));
+        kb_strlcpy(r->ins_num, num, sizeof r->ins_num);
         snprintf(buf, sizeof buf, "%s|%s|%s", ins, sym, num);
         r->ins_nb = nz(hash_str(buf, 17));
         if (br[0]) {
@@ -348,9 +356,23 @@ struct kb_linker {
     size_t n_events, cap_events;
 };
 
+/* People move house and change jobs; EM rarely sees that among the pairs it
+ * learns from, so it prices a disagreement on an address, postal code or
+ * insured number at up to 25 bits, more than name, birth date and sex earn
+ * together.  A disagreement on these mutable fields is evidence of a move
+ * more than of another person: it may cost at most MUTABLE_CAP bits each. */
+#define MUTABLE_CAP 1.0
+
+static int mutable_field(int f) {
+    return f == KB_F_POSTAL || f == KB_F_ADDRESS || f == KB_F_INSURED;
+}
+
 static void set_weights(kb_linker *L) {
     for (int f = 0; f < KB_F_COUNT; f++)
-        for (int l = 0; l < KB_LEVELS; l++) L->w[f][l] = log2(L->p.m[f][l] / L->p.u[f][l]);
+        for (int l = 0; l < KB_LEVELS; l++) {
+            L->w[f][l] = log2(L->p.m[f][l] / L->p.u[f][l]);
+            if (l && mutable_field(f)) L->w[f][l] = fmax(L->w[f][l], -MUTABLE_CAP);
+        }
     for (int f = 0; f < KB_F_COUNT; f++) {
         L->wmax[f] = 0;
         L->wmax_inexact[f] = -INFINITY;
@@ -580,6 +602,9 @@ static int name_level(const uint16_t *ak, uint8_t nak, const uint16_t *bk, uint8
         best = jw_level(kb_jaro_winkler16(ak, nak, bk, nbk));
         /* Romaji Dice can rescue only spellings that are already close. */
         if (best == 2 && romaji_dice(ar, br) >= 0.8) best = 1;
+        /* Jaro-Winkler punishes one slip in a short name hard (ケイタ/ケイト
+         * 0.82): one edit in a folded reading of 3+ units is close. */
+        if (best >= 2 && (nak >= 3 || nbk >= 3) && kb_osa16(ak, nak, bk, nbk, 1) == 1) best = 1;
     }
     if (nan && nbn) {
         /* Same kanji read differently is close, not exact: the reading is
@@ -595,6 +620,38 @@ static int rejected_pair(const kb_linker *L, uint32_t a, uint32_t b) {
     if (!L->rejected.n || a == NONE || b == NONE) return 0;
     uint64_t k = nz(mix64((uint64_t)(a < b ? a : b) << 32 | (a < b ? b : a)));
     return ht_find(&L->rejected, k) != NULL;
+}
+
+/* Parent and child of one name (the caller checks the name): birth years
+ * 12+ apart.  Any date level but exact: 1965 and 1995 differ in one digit,
+ * and that is no typo. */
+static int generations(const kb_link_rec *a, const kb_link_rec *b, kb_date_cmp dc) {
+    return dc != KB_DATE_EXACT && dc != KB_DATE_MISSING && abs(a->birth / 10000 - b->birth / 10000) >= 12;
+}
+
+static int day_month_swapped(int32_t a, int32_t b) {
+    return a / 10000 == b / 10000 && a / 100 % 100 == b % 100 && a % 100 == b / 100 % 100;
+}
+
+/* Twins: evidence of two given names that a typo cannot produce.  Both
+ * written (kanji) given names present and different while the readings are
+ * not equal (the same reading under other kanji is an input-method slip),
+ * or two readings more than one edit apart.  Same-sex twins need the same
+ * birth date and both sexes known; an opposite sex with a different given
+ * name is never one person, whatever the birth dates. */
+static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, kb_date_cmp dc) {
+    /* Cheap tests first: most candidate pairs share a birth date and sex
+     * but not a family name. */
+    int opposite = g[KB_F_SEX] == 3;
+    if (!opposite && (g[KB_F_SEX] != 0 || g[KB_F_FAMILY] > 2 || dc != KB_DATE_EXACT)) return 0;
+    if (opposite && g[KB_F_GIVEN] == 3) return 1;
+    int kana = a->n_giv_k && b->n_giv_k;
+    int kana_eq = kana && eq16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k);
+    int kanji = a->n_giv_n && b->n_giv_n && a->giv_n[0] >= 0x3000 && b->giv_n[0] >= 0x3000;
+    if (kanji && !eq16(a->giv_n, a->n_giv_n, b->giv_n, b->n_giv_n) && !kana_eq) return 1;
+    if (kana && !kana_eq && kb_osa16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k, 1) > 1) return 1;
+    /* Latin names without a reading (FEBRL) keep the plain level test. */
+    return !kana && !kanji && g[KB_F_GIVEN] == 3;
 }
 
 /* Comparison levels and the weight of a pair.  ia/ib are record indexes
@@ -628,7 +685,10 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
         g[KB_F_LOCALITY] = KB_LEVEL_MISSING;
     int branch_differs = 0;
     if (a->ins_nb && b->ins_nb) {
-        if (a->ins_nb != b->ins_nb) g[KB_F_INSURED] = 3;
+        /* A 番号 one transposition or two edits away under the same 記号 is
+         * a clerk's slip (level 2), not another person's number. */
+        if (a->ins_nb != b->ins_nb)
+            g[KB_F_INSURED] = a->ins_sym == b->ins_sym && kb_cmp_slip(a->ins_num, b->ins_num) ? 2 : 3;
         else if (a->ins_full && b->ins_full) {
             g[KB_F_INSURED] = a->ins_full == b->ins_full ? 0 : 3;
             branch_differs = a->ins_full != b->ins_full;
@@ -637,7 +697,10 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
         g[KB_F_INSURED] = KB_LEVEL_MISSING;
     }
     if (a->other_id[0] && b->other_id[0] && (L->p.other_id_global || a->source_ix == b->source_ix))
-        g[KB_F_OTHERID] = strcmp(a->other_id, b->other_id) == 0 ? 0 : kb_cmp_one_edit(a->other_id, b->other_id) ? 1 : 3;
+        g[KB_F_OTHERID] = strcmp(a->other_id, b->other_id) == 0    ? 0
+                          : kb_cmp_one_edit(a->other_id, b->other_id) ? 1
+                          : kb_cmp_slip(a->other_id, b->other_id)     ? 2
+                                                                      : 3;
     else
         g[KB_F_OTHERID] = KB_LEVEL_MISSING;
 
@@ -650,7 +713,7 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
         if (w < floor) {
             int h = 0;
             if (!(g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0)) {
-                if (dc == KB_DATE_DIFFERENT && abs(a->birth / 10000 - b->birth / 10000) >= 12) h = HARD_GENERATION;
+                if (generations(a, b, dc) && a->fam_key == b->fam_key && a->giv_key == b->giv_key) h = HARD_GENERATION;
                 else if (branch_differs) h = HARD_BRANCH;
             }
             if (rejected_pair(L, ia, ib)) h = HARD_REJECTED;
@@ -686,9 +749,12 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     int strong_id = g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0;
     int h = 0;
     if (strong_id) h = 0;
-    else if (dc == KB_DATE_EXACT && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] == 3 && !swapped) h = HARD_TWIN;
-    else if (dc == KB_DATE_DIFFERENT && abs(a->birth / 10000 - b->birth / 10000) >= 12) h = HARD_GENERATION;
+    else if (!swapped && twins(a, b, g, dc)) h = HARD_TWIN;
+    else if (generations(a, b, dc) && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1) h = HARD_GENERATION;
     else if (branch_differs) h = HARD_BRANCH;
+    else if (dc == KB_DATE_TRANSPOSED && day_month_swapped(a->birth, b->birth) && g[KB_F_FAMILY] <= 1 &&
+             g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3)
+        h = HARD_SWAP;
     else if (dc == KB_DATE_EXACT && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3 &&
              g[KB_F_POSTAL] >= 2 && g[KB_F_POSTAL] != KB_LEVEL_MISSING &&
              (g[KB_F_ADDRESS] >= 2 || g[KB_F_ADDRESS] == KB_LEVEL_MISSING))
@@ -705,6 +771,50 @@ double kb_linker_score(const kb_linker *L, const kb_link_rec *a, const kb_link_r
 
 static int hard_blocks_link(int h) {
     return h != 0 && h != HARD_NAMESAKE;
+}
+
+/* Whether two groups of records (two persons, two clusters) may become one
+ * is decided on all their cross pairs, not on the worst one alone: a typo
+ * in one record must not veto a union that the clean records support.
+ * Generations, 枝番, day/month-swapped namesakes and reviewers' rejections
+ * always veto.  Twin pairs veto unless strong clean pairs outnumber them.
+ * Namesake pairs (same name and birthday, insured and address differ) veto
+ * unless some strong pair also agrees on a mutable field: a person who
+ * moved and changed jobs keeps a record that bridges the old and the new,
+ * strangers do not. */
+typedef struct verdict {
+    int veto, twin, namesake, strong, strong_mutable;
+} verdict;
+
+static void verdict_add(const kb_linker *L, verdict *v, double score, int h, const uint8_t *g) {
+    if (h == HARD_TWIN) v->twin++;
+    else if (h == HARD_NAMESAKE) v->namesake++;
+    else if (h) v->veto++;
+    else if (score >= L->p.upper) {
+        v->strong++;
+        if (g[KB_F_POSTAL] == 0 || g[KB_F_ADDRESS] <= 1 || g[KB_F_INSURED] <= 2) v->strong_mutable++;
+    }
+}
+
+static int verdict_blocks(const verdict *v) {
+    if (v->veto) return 1;
+    if (v->twin && v->strong <= v->twin) return 1;
+    return v->namesake && !v->strong_mutable;
+}
+
+static int cross_conflict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext) {
+    size_t checked = 0;
+    verdict v = {0, 0, 0, 0, 0};
+    for (uint32_t i = a; i != NONE; i = anext[i])
+        for (uint32_t j = b; j != NONE; j = bnext[j]) {
+            if (++checked > 4096) return verdict_blocks(&v); /* giant persons: do not stall the import */
+            int h;
+            uint8_t g[KB_F_COUNT];
+            double s = score_pair(L, &L->recs[i], &L->recs[j], i, j, g, &h, -INFINITY);
+            verdict_add(L, &v, s, h, g);
+            if (v.veto) return 1;
+        }
+    return verdict_blocks(&v);
 }
 
 static void make_hot(const kb_linker *L, const kb_link_rec *r, hot *h) {
@@ -885,8 +995,9 @@ static void for_candidates(const kb_linker *L, scratch *S, const kb_link_rec *r,
 
 typedef struct pcand {
     uint32_t person, rec;
-    double score;
-    int hard;
+    double score; /* best pair of the person, for review */
+    double clean; /* best pair without a hard non-match rule, for linking */
+    verdict v;
 } pcand;
 
 typedef struct add_ctx {
@@ -902,34 +1013,31 @@ static void add_cb(void *vctx, uint32_t j) {
     uint32_t P = a->L->person[j];
     if (!P) return;
     int hard;
-    double s = score_pair(a->L, a->r, &a->L->recs[j], a->self, j, NULL, &hard, a->L->p.lower);
-    for (size_t i = 0; i < a->n; i++)
-        if (a->c[i].person == P) {
-            if (hard_blocks_link(hard) || (hard && !hard_blocks_link(a->c[i].hard))) a->c[i].hard = hard;
-            if (s > a->c[i].score) {
-                a->c[i].score = s;
-                a->c[i].rec = j;
-            }
-            return;
+    uint8_t g[KB_F_COUNT];
+    memset(g, KB_LEVEL_MISSING, sizeof g);
+    double s = score_pair(a->L, a->r, &a->L->recs[j], a->self, j, g, &hard, a->L->p.lower);
+    pcand *c = NULL;
+    for (size_t i = 0; i < a->n && !c; i++)
+        if (a->c[i].person == P) c = &a->c[i];
+    if (!c) {
+        if (a->n == a->cap) {
+            a->cap = a->cap ? 2 * a->cap : 16;
+            a->c = kb_realloc(a->c, a->cap * sizeof *a->c);
         }
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 16;
-        a->c = kb_realloc(a->c, a->cap * sizeof *a->c);
+        c = &a->c[a->n++];
+        *c = (pcand){P, j, -INFINITY, -INFINITY, {0, 0, 0, 0, 0}};
     }
-    a->c[a->n++] = (pcand){P, j, s, hard};
+    verdict_add(a->L, &c->v, s, hard, g);
+    if (!hard && s > c->clean) c->clean = s;
+    if (s > c->score) {
+        c->score = s;
+        c->rec = j;
+    }
 }
 
-/* Whether any pair across persons P and Q is a hard non-match. */
+/* Whether persons P and Q must stay apart (cross_conflict). */
 static int persons_conflict(const kb_linker *L, uint32_t P, uint32_t Q) {
-    size_t checked = 0;
-    for (uint32_t i = L->phead[P]; i != NONE; i = L->pnext[i])
-        for (uint32_t j = L->phead[Q]; j != NONE; j = L->pnext[j]) {
-            if (++checked > 4096) return 0; /* giant persons: do not stall the import */
-            int h;
-            score_pair(L, &L->recs[i], &L->recs[j], i, j, NULL, &h, -INFINITY);
-            if (h) return 1; /* namesakes too: they stay apart */
-        }
-    return 0;
+    return cross_conflict(L, L->phead[P], L->pnext, L->phead[Q], L->pnext);
 }
 
 /* Moves the smaller person into the larger; returns the survivor. */
@@ -958,7 +1066,28 @@ static int cmp_pcand(const void *x, const void *y) {
     return a->person < b->person ? -1 : a->person > b->person;
 }
 
-/* Turns a record's candidate persons into a decision and applies it. */
+/* Whether the record fits two persons who may not merge about equally
+ * well (within AMBIGUOUS_MARGIN of the best): then it joins neither. */
+static int ambiguous(const kb_linker *L, const add_ctx *a) {
+    const pcand *best = NULL;
+    for (size_t k = 0; k < a->n; k++) {
+        const pcand *c = &a->c[k];
+        if (verdict_blocks(&c->v) || c->clean < L->p.upper) continue;
+        if (!best || c->clean > best->clean) best = c;
+    }
+    if (!best) return 0;
+    for (size_t k = 0; k < a->n; k++) {
+        const pcand *c = &a->c[k];
+        if (c->person == best->person || verdict_blocks(&c->v) || c->clean < L->p.upper) continue;
+        if (best->clean - c->clean <= AMBIGUOUS_MARGIN && persons_conflict(L, best->person, c->person)) return 1;
+    }
+    return 0;
+}
+
+/* Turns a record's candidate persons into a decision and applies it: a
+ * person whose pairs with the record pass cross_conflict's test and whose
+ * best clean pair reaches the link line takes the record; one below it
+ * but above the review line makes a review pair. */
 static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
     /* Persons may have merged since the candidates were collected. */
     for (size_t k = 0; k < a->n; k++) a->c[k].person = L->person[a->c[k].rec];
@@ -966,21 +1095,27 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
     memset(d, 0, sizeof *d);
     d->record = i;
     d->kind = KB_LINK_NEW;
-    /* A person is out if any of its records is a hard non-match. */
+    /* Candidates found under one person before a merge are judged together. */
     for (size_t k = 0; k < a->n; k++)
-        if (hard_blocks_link(a->c[k].hard))
-            for (size_t q = 0; q < a->n; q++)
-                if (a->c[q].person == a->c[k].person) a->c[q].hard = a->c[k].hard;
+        for (size_t q = k + 1; q < a->n; q++)
+            if (a->c[q].person == a->c[k].person) {
+                verdict *x = &a->c[k].v, *y = &a->c[q].v;
+                x->veto += y->veto, x->twin += y->twin, x->namesake += y->namesake;
+                x->strong += y->strong, x->strong_mutable += y->strong_mutable;
+                *y = *x;
+            }
     uint32_t P = 0;
+    if (ambiguous(L, a)) /* as batch mode's second pass: review, not a guess */
+        for (size_t k = 0; k < a->n; k++) a->c[k].clean = fmin(a->c[k].clean, L->p.upper - 1e-6);
     for (size_t k = 0; k < a->n; k++) {
         pcand *c = &a->c[k];
-        if (hard_blocks_link(c->hard)) continue;
-        if (c->score >= L->p.upper && !c->hard) {
+        if (verdict_blocks(&c->v)) continue;
+        if (c->clean >= L->p.upper) {
             if (!P) {
                 P = c->person;
                 join_person(L, i, P);
                 d->kind = KB_LINK_MATCH;
-                d->score = c->score;
+                d->score = c->clean;
             } else if (c->person != P && L->person[c->rec] != P && !persons_conflict(L, P, L->person[c->rec])) {
                 /* The new record bridges two persons: they are one. */
                 P = merge_persons(L, P, L->person[c->rec], i);
@@ -1327,15 +1462,7 @@ static uint32_t uf_find(uf *u, uint32_t x) {
 }
 
 static int uf_conflict(const kb_linker *L, uf *u, uint32_t a, uint32_t b) {
-    size_t checked = 0;
-    for (uint32_t i = a; i != NONE; i = u->next[i])
-        for (uint32_t j = b; j != NONE; j = u->next[j]) {
-            if (++checked > 4096) return 0;
-            int h;
-            score_pair(L, &L->recs[i], &L->recs[j], i, j, NULL, &h, -INFINITY);
-            if (h) return 1; /* namesakes too: they stay apart */
-        }
-    return 0;
+    return cross_conflict(L, a, u->next, b, u->next);
 }
 
 static void uf_union(uf *u, uint32_t a, uint32_t b) {
@@ -1372,6 +1499,58 @@ static int cmp_rootkey(const void *x, const void *y) {
     return key_cmp_rec(a->L, a->min_rec, b->min_rec);
 }
 
+/* The unions of kb_linker_cluster: pairs >= upper, strongest first, each
+ * refused when cross_conflict says so.  Pairs touching a record marked in
+ * skip are left out.  With mark, records whose best union pair is within
+ * AMBIGUOUS_MARGIN of a refused pair of theirs are marked there; returns
+ * how many. */
+static size_t cluster_unions(kb_linker *L, uf *u, const pairrec *pairs, size_t np, const unsigned char *skip,
+                             float *joined, unsigned char *mark) {
+    size_t n = L->n, marked = 0;
+    for (size_t i = 0; i < n; i++) {
+        u->parent[i] = u->tail[i] = (uint32_t)i;
+        u->size[i] = 1;
+        u->next[i] = NONE;
+        joined[i] = -INFINITY;
+    }
+    /* Already assigned records start as their persons. */
+    for (size_t P = 1; P < L->np; P++) {
+        uint32_t first = L->phead[P];
+        if (first == NONE) continue;
+        for (uint32_t i = L->pnext[first]; i != NONE; i = L->pnext[i]) {
+            uint32_t ra = uf_find(u, first), rb = uf_find(u, i);
+            if (ra != rb) uf_union(u, ra, rb);
+        }
+    }
+    size_t nref = 0, capref = 0;
+    size_t *refused = NULL;
+    for (size_t k = 0; k < np; k++) {
+        if (k && pairs[k].a == pairs[k - 1].a && pairs[k].b == pairs[k - 1].b) continue;
+        if (pairs[k].score < L->p.upper) break;
+        if (skip && (skip[pairs[k].a] || skip[pairs[k].b])) continue;
+        uint32_t ra = uf_find(u, pairs[k].a), rb = uf_find(u, pairs[k].b);
+        if (ra != rb && uf_conflict(L, u, ra, rb)) {
+            if (mark) {
+                if (nref == capref) refused = kb_realloc(refused, (capref = capref ? 2 * capref : 64) * sizeof *refused);
+                refused[nref++] = k;
+            }
+            continue;
+        }
+        if (ra != rb) uf_union(u, ra, rb);
+        joined[pairs[k].a] = fmaxf(joined[pairs[k].a], pairs[k].score);
+        joined[pairs[k].b] = fmaxf(joined[pairs[k].b], pairs[k].score);
+    }
+    for (size_t q = 0; q < nref; q++) {
+        const pairrec *r = &pairs[refused[q]];
+        uint32_t ends[2] = {r->a, r->b};
+        for (int e = 0; e < 2; e++)
+            if (!mark[ends[e]] && joined[ends[e]] > -INFINITY && joined[ends[e]] - r->score <= AMBIGUOUS_MARGIN)
+                mark[ends[e]] = 1, marked++;
+    }
+    free(refused);
+    return marked;
+}
+
 void kb_linker_cluster(kb_linker *L, int threads) {
     if (threads < 1) threads = 1;
     if (threads > 16) threads = 16;
@@ -1402,27 +1581,16 @@ void kb_linker_cluster(kb_linker *L, int threads) {
     u.size = kb_malloc(n * sizeof(uint32_t));
     u.next = kb_malloc(n * sizeof(uint32_t));
     u.tail = kb_malloc(n * sizeof(uint32_t));
-    for (size_t i = 0; i < n; i++) {
-        u.parent[i] = u.tail[i] = (uint32_t)i;
-        u.size[i] = 1;
-        u.next[i] = NONE;
-    }
-    /* Already assigned records start as their persons. */
-    for (size_t P = 1; P < L->np; P++) {
-        uint32_t first = L->phead[P];
-        if (first == NONE) continue;
-        for (uint32_t i = L->pnext[first]; i != NONE; i = L->pnext[i]) {
-            uint32_t ra = uf_find(&u, first), rb = uf_find(&u, i);
-            if (ra != rb) uf_union(&u, ra, rb);
-        }
-    }
-    for (size_t k = 0; k < np; k++) {
-        if (k && pairs[k].a == pairs[k - 1].a && pairs[k].b == pairs[k - 1].b) continue;
-        if (pairs[k].score < L->p.upper) break;
-        uint32_t ra = uf_find(&u, pairs[k].a), rb = uf_find(&u, pairs[k].b);
-        if (ra == rb || uf_conflict(L, &u, ra, rb)) continue;
-        uf_union(&u, ra, rb);
-    }
+    unsigned char *ambiguous = kb_calloc(n ? n : 1, 1);
+    float *joined = kb_malloc((n ? n : 1) * sizeof *joined);
+    size_t n_amb = cluster_unions(L, &u, pairs, np, NULL, joined, ambiguous);
+    /* A record that matches two persons which may not merge, about equally
+     * well (a PHR account without address against two namesakes), belongs
+     * to neither for sure: the unions are redone without it, and its pairs
+     * go to review. */
+    if (n_amb) cluster_unions(L, &u, pairs, np, ambiguous, joined, NULL);
+    free(joined);
+    free(ambiguous);
     /* Persons: existing ids stay; new clusters are numbered in the order of
      * their smallest (source, record_id). */
     rootkey *roots = kb_malloc(n * sizeof *roots);

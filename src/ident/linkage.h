@@ -75,6 +75,8 @@ typedef struct kb_link_rec {
     uint16_t addr[32];                         /* sorted bigram signature */
     uint16_t loc[KB_LNAME];
     uint64_t ins_full, ins_nb;                 /* insurer+記号+番号(+枝番) keys, 0 missing */
+    uint64_t ins_sym;                          /* insurer+記号 key, to tell a 番号 slip from another number */
+    char ins_num[12];                          /* 番号 as normalised (first 11 units) */
     char other_id[24];
     char phon[12];                             /* phonetic key of family+given */
     uint32_t source_ix, record_ix;             /* offsets into the linker's string arena */

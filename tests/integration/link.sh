@@ -27,7 +27,7 @@ grep -q '^dataset4a.csv,rec-1070-org,P' "$WORK/assign.csv"
 grep -q '^dataset4b.csv,rec-561-dup-0,P' "$WORK/assign.csv"
 read -r prec rec f1 < <(febrl_f1 "$WORK/assign.csv")
 echo "FEBRL 4a+4b: precision $prec recall $rec F1 $f1"
-awk -v f="$f1" 'BEGIN { exit !(f >= 0.995) }' || { echo "F1 $f1 below 0.995"; exit 1; }
+awk -v f="$f1" 'BEGIN { exit !(f >= 0.998) }' || { echo "F1 $f1 below 0.998"; exit 1; }
 head -1 "$WORK/review.csv" | grep -q '^score,source_a,record_id_a'
 
 # The evaluator itself must notice a bad assignment: one person for all.
@@ -99,5 +99,16 @@ if "$KENBANK" help gen >/dev/null 2>&1; then
   echo "generated population: $n records, precision $prec recall $rec F1 $f1, review $nrev"
   awk -v f="$f1" 'BEGIN { exit !(f >= 0.99) }' || { echo "population F1 $f1 below 0.99"; exit 1; }
   awk -v r="$nrev" -v n="$n" 'BEGIN { exit !(r < 0.01 * n) }' || { echo "review queue $nrev not under 1% of $n"; exit 1; }
+  # Issue 16's multi-source population: kana-only PHR records, moves, job
+  # changes, marriages, 番号 slips and hard non-matches.  Before the linker
+  # changes: precision 0.964, F1 0.940, 11% of records in review.
+  "$KENBANK" gen --people 3000 --years 2 --seed 16 --multi-source --out "$WORK/multi" >/dev/null 2>&1
+  "$KENBANK" link --in "$WORK/multi/identities.csv" --out "$WORK/multi/assign.csv" \
+    --review "$WORK/multi/review.csv" 2>/dev/null
+  read -r prec rec f1 n nr share < <(bash "$(dirname "$0")/../../bench/linkage/score.sh" \
+    "$WORK/multi/truth.csv" "$WORK/multi/assign.csv" "$WORK/multi/review.csv")
+  echo "multi-source population: $n records, precision $prec recall $rec F1 $f1, review share $share"
+  awk -v p="$prec" -v f="$f1" -v s="$share" 'BEGIN { exit !(p >= 0.995 && f >= 0.975 && s < 0.08) }' ||
+    { echo "multi-source: precision $prec F1 $f1 review share $share (want >= 0.995, >= 0.975, < 0.08)"; exit 1; }
 fi
 echo ok

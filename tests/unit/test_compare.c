@@ -84,10 +84,26 @@ static void test_utf16(void **state) {
     assert_int_equal(kb_utf16("abcdef", u, 3), 3);
 }
 
+/* Edit distance with transpositions, bounded, and identifier slips. */
+static void test_osa_slip(void **state) {
+    (void)state;
+    assert_int_equal(kb_osa("ケイタ", "ケイト", 3), 1);
+    assert_int_equal(kb_osa("12345", "12354", 3), 1); /* one transposition */
+    assert_int_equal(kb_osa("12345", "12300", 3), 2);
+    assert_int_equal(kb_osa("12345", "98765", 2), 3);  /* beyond the cap: cap + 1 */
+    assert_int_equal(kb_osa("", "abc", 5), 3);
+    assert_int_equal(kb_osa("abc", "abc", 1), 0);
+    assert_int_equal(kb_cmp_slip("7637", "7367"), 1);
+    assert_int_equal(kb_cmp_slip("12345", "12300"), 1);
+    assert_int_equal(kb_cmp_slip("12345", "12345"), 0);
+    assert_int_equal(kb_cmp_slip("12345", "98765"), 0);
+    assert_int_equal(kb_cmp_slip("", "1"), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jaro_winkler), cmocka_unit_test(test_dice),  cmocka_unit_test(test_dates),
-        cmocka_unit_test(test_prefix_exact_edit), cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_prefix_exact_edit), cmocka_unit_test(test_utf16), cmocka_unit_test(test_osa_slip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
