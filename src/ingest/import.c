@@ -870,9 +870,21 @@ typedef struct zip_job {
     /* Written by the reader thread, read after it is joined. */
     long kinds[KB_ENTRY_KINDS];
     long index_count; /* ix08 totalRecordCount, -1 when unread */
+    /* Settlements, inflated by the reader and taken by the calling thread
+     * whenever it takes a slot: one per exam through the ring doubled the
+     * threads' hand-offs for documents that cost almost nothing to read. */
+    struct pending_claim *pend, **pend_tail;
     pthread_mutex_t mu;
     pthread_cond_t can_put, can_take;
 } zip_job;
+
+typedef struct pending_claim {
+    struct pending_claim *next;
+    char where[2048];
+    char base[256];
+    size_t len;
+    char raw[];
+} pending_claim;
 
 /* A settlement waits for the end of the archive (CLAIMS/ sorts before
  * DATA/, so its exam usually comes later), then is tied to the exam of this
@@ -964,6 +976,26 @@ static void fill_slot(zip_job *j, kb_hc08_reader *xr, zip_slot *s, zip_uint64_t 
     }
 }
 
+/* Inflates a settlement onto the side list; 0 when it could not be read
+ * (it then goes through the ring, which reports the error). */
+static int pend_claim(zip_job *j, zip_uint64_t i, const char *name, kb_buf *tmp) {
+    kb_err ee;
+    if (inflate_entry(j->z, i, tmp, &ee) != C_OK) return 0;
+    pending_claim *p = kb_malloc(sizeof *p + tmp->len + 1);
+    p->next = NULL;
+    snprintf(p->where, sizeof p->where, "%s:%s", j->path, name);
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    kb_strlcpy(p->base, base, sizeof p->base);
+    p->len = tmp->len;
+    memcpy(p->raw, tmp->s, tmp->len);
+    p->raw[tmp->len] = '\0';
+    pthread_mutex_lock(&j->mu);
+    *j->pend_tail = p;
+    j->pend_tail = &p->next;
+    pthread_mutex_unlock(&j->mu);
+    return 1;
+}
+
 static void *zip_reader(void *arg) {
     zip_job *j = arg;
     kb_hc08_reader *xr = kb_hc08_reader_new();
@@ -980,6 +1012,7 @@ static void *zip_reader(void *arg) {
                 j->index_count = read_count(tmp.s, "totalRecordCount");
             continue;
         }
+        if (k == KB_ENTRY_CLAIM && pend_claim(j, (zip_uint64_t)i, name, &tmp)) continue;
         if (k != KB_ENTRY_EXAM && k != KB_ENTRY_GUIDANCE && k != KB_ENTRY_CLAIM && k != KB_ENTRY_UNSAFE) continue;
         pthread_mutex_lock(&j->mu);
         while (j->head - j->tail == RING && !j->stop) pthread_cond_wait(&j->can_put, &j->mu);
@@ -1020,17 +1053,17 @@ static void remember_exam(archive_state *a, const kb_exam *x, const char *rkey) 
     kb_idmap_put(&a->by_card, card_key(r->org, r->insurer, r->number, r->birth), (int64_t)a->n_exams);
 }
 
-static void hold_claim(archive_state *a, const zip_slot *s, const kb_claim *c) {
+static void hold_claim(archive_state *a, const char *where, const char *raw, size_t len, const kb_claim *c) {
     if (a->n_claims == a->cap_claims) {
         a->cap_claims = a->cap_claims ? a->cap_claims * 2 : 16;
         a->claims = kb_realloc(a->claims, a->cap_claims * sizeof *a->claims);
     }
     held_claim *h = &a->claims[a->n_claims++];
     h->c = *c;
-    kb_strlcpy(h->where, s->where, sizeof h->where);
-    h->raw = kb_malloc(s->raw.len + 1);
-    memcpy(h->raw, s->raw.s, s->raw.len);
-    h->len = s->raw.len;
+    kb_strlcpy(h->where, where, sizeof h->where);
+    h->raw = kb_malloc(len + 1);
+    memcpy(h->raw, raw, len);
+    h->len = len;
 }
 
 static int same_card(const exam_ref *r, const kb_claim *c) {
@@ -1072,17 +1105,29 @@ static int store_claims(kb_importer *imp, archive_state *a, const char *archive,
 
 /* A settlement: quarantined when it breaks a rule, else held until the end
  * of its archive (CLAIMS/ may come before DATA/). */
-static int take_claim(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e) {
+static int take_claim(kb_importer *imp, archive_state *a, const char *where, const char *base, const char *raw,
+                      size_t len, kb_err *e) {
     kb_claim c;
     kb_err perr = {{0}};
-    if (kb_claim_parse(a->cr, s->raw.s, s->raw.len, s->base, &c, &perr) != C_OK) {
+    if (kb_claim_parse(a->cr, raw, len, base, &c, &perr) != C_OK) {
         char rid[128], field[256], rule[768];
-        kb_hc08_record_id(s->base, rid, sizeof rid);
-        split_reader_error(perr.msg, s->base, field, sizeof field, rule, sizeof rule);
-        return kb_import_quarantine(imp, s->where, rid, field, rule, "claim", s->raw.s, s->raw.len, e);
+        kb_hc08_record_id(base, rid, sizeof rid);
+        split_reader_error(perr.msg, base, field, sizeof field, rule, sizeof rule);
+        return kb_import_quarantine(imp, where, rid, field, rule, "claim", raw, len, e);
     }
-    hold_claim(a, s, &c);
+    hold_claim(a, where, raw, len, &c);
     return C_OK;
+}
+
+/* Takes the settlements the reader has set aside so far (frees them). */
+static int take_pending(kb_importer *imp, archive_state *a, pending_claim *p, int rc, kb_err *e) {
+    while (p) {
+        pending_claim *next = p->next;
+        if (rc == C_OK) rc = take_claim(imp, a, p->where, p->base, p->raw, p->len, e);
+        free(p);
+        p = next;
+    }
+    return rc;
 }
 
 static void archive_state_free(archive_state *a) {
@@ -1108,7 +1153,7 @@ static int take_slot(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e)
         split_reader_error(s->perr.msg, s->base, field, sizeof field, rule, sizeof rule);
         return kb_import_quarantine(imp, s->where, rid, field, rule, "hc08", s->raw.s, s->raw.len, e);
     case SLOT_CLAIM:
-        return take_claim(imp, a, s, e);
+        return take_claim(imp, a, s->where, s->base, s->raw.s, s->raw.len, e);
     case SLOT_GUIDANCE:
         if (batch_begin(imp, e) != C_OK) return C_ERR;
         imp->st.guidance++;
@@ -1153,7 +1198,11 @@ static int drain(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
         pthread_mutex_lock(&j->mu);
         while (j->head == j->tail && !j->done) pthread_cond_wait(&j->can_take, &j->mu);
         int empty = j->head == j->tail;
+        pending_claim *p = j->pend;
+        j->pend = NULL;
+        j->pend_tail = &j->pend;
         pthread_mutex_unlock(&j->mu);
+        rc = take_pending(imp, a, p, rc, e);
         if (empty) break;
         zip_slot *s = &j->slots[j->tail % RING];
         if (rc == C_OK) rc = take_slot(imp, a, s, e);
@@ -1182,6 +1231,7 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     j->keys = &imp->d->keys;
     j->source = imp->source;
     j->index_count = -1;
+    j->pend_tail = &j->pend;
     for (int i = 0; i < RING; i++) {
         kb_exam_init(&j->slots[i].x);
         kb_buf_init(&j->slots[i].raw);
