@@ -844,7 +844,6 @@ enum {
     SLOT_EXAM,       /* parsed exam in x/prep */
     SLOT_EXAM_BAD,   /* exam that did not parse (perr) */
     SLOT_UNREADABLE, /* entry that could not be inflated (perr) */
-    SLOT_CLAIM,      /* settlement, inflated (parsed by take_slot) */
     SLOT_GUIDANCE,   /* hg08 document, kept as is */
     SLOT_UNSAFE      /* a name that must never be unpacked */
 };
@@ -870,9 +869,11 @@ typedef struct zip_job {
     /* Written by the reader thread, read after it is joined. */
     long kinds[KB_ENTRY_KINDS];
     long index_count; /* ix08 totalRecordCount, -1 when unread */
-    /* Settlements, inflated by the reader and taken by the calling thread
+    /* Settlements, noted by the reader and taken by the calling thread
      * whenever it takes a slot: one per exam through the ring doubled the
-     * threads' hand-offs for documents that cost almost nothing to read. */
+     * threads' hand-offs, and inflating them on the reader, the thread that
+     * bounds the pipeline, cost more than the calling thread's whole share
+     * of them.  The calling thread inflates them through its own handle. */
     struct pending_claim *pend, **pend_tail;
     pthread_mutex_t mu;
     pthread_cond_t can_put, can_take;
@@ -880,10 +881,9 @@ typedef struct zip_job {
 
 typedef struct pending_claim {
     struct pending_claim *next;
+    zip_uint64_t index;
     char where[2048];
     char base[256];
-    size_t len;
-    char raw[];
 } pending_claim;
 
 /* A settlement waits for the end of the archive (CLAIMS/ sorts before
@@ -902,6 +902,8 @@ typedef struct exam_ref {
 } exam_ref;
 
 typedef struct archive_state {
+    zip_t *z;           /* the calling thread's own handle on the archive */
+    kb_buf raw;         /* one settlement, inflated */
     kb_claim_reader *cr;
     held_claim *claims;
     size_t n_claims, cap_claims;
@@ -964,10 +966,6 @@ static void fill_slot(zip_job *j, kb_hc08_reader *xr, zip_slot *s, zip_uint64_t 
     }
     if (k == KB_ENTRY_GUIDANCE) {
         s->status = SLOT_GUIDANCE;
-    } else if (k == KB_ENTRY_CLAIM) {
-        /* parsed on the calling thread, which has time to spare while this
-         * one inflates and parses the exams that follow */
-        s->status = SLOT_CLAIM;
     } else if (kb_hc08_parse(xr, s->raw.s, s->raw.len, s->base, &s->x, &s->perr) != C_OK) {
         s->status = SLOT_EXAM_BAD;
     } else {
@@ -976,24 +974,18 @@ static void fill_slot(zip_job *j, kb_hc08_reader *xr, zip_slot *s, zip_uint64_t 
     }
 }
 
-/* Inflates a settlement onto the side list; 0 when it could not be read
- * (it then goes through the ring, which reports the error). */
-static int pend_claim(zip_job *j, zip_uint64_t i, const char *name, kb_buf *tmp) {
-    kb_err ee;
-    if (inflate_entry(j->z, i, tmp, &ee) != C_OK) return 0;
-    pending_claim *p = kb_malloc(sizeof *p + tmp->len + 1);
+/* Notes a settlement on the side list, for the calling thread. */
+static void pend_claim(zip_job *j, zip_uint64_t i, const char *name) {
+    pending_claim *p = kb_malloc(sizeof *p);
     p->next = NULL;
+    p->index = i;
     snprintf(p->where, sizeof p->where, "%s:%s", j->path, name);
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     kb_strlcpy(p->base, base, sizeof p->base);
-    p->len = tmp->len;
-    memcpy(p->raw, tmp->s, tmp->len);
-    p->raw[tmp->len] = '\0';
     pthread_mutex_lock(&j->mu);
     *j->pend_tail = p;
     j->pend_tail = &p->next;
     pthread_mutex_unlock(&j->mu);
-    return 1;
 }
 
 static void *zip_reader(void *arg) {
@@ -1012,8 +1004,11 @@ static void *zip_reader(void *arg) {
                 j->index_count = read_count(tmp.s, "totalRecordCount");
             continue;
         }
-        if (k == KB_ENTRY_CLAIM && pend_claim(j, (zip_uint64_t)i, name, &tmp)) continue;
-        if (k != KB_ENTRY_EXAM && k != KB_ENTRY_GUIDANCE && k != KB_ENTRY_CLAIM && k != KB_ENTRY_UNSAFE) continue;
+        if (k == KB_ENTRY_CLAIM) {
+            pend_claim(j, (zip_uint64_t)i, name ? name : "");
+            continue;
+        }
+        if (k != KB_ENTRY_EXAM && k != KB_ENTRY_GUIDANCE && k != KB_ENTRY_UNSAFE) continue;
         pthread_mutex_lock(&j->mu);
         while (j->head - j->tail == RING && !j->stop) pthread_cond_wait(&j->can_put, &j->mu);
         int stop = j->stop;
@@ -1119,11 +1114,15 @@ static int take_claim(kb_importer *imp, archive_state *a, const char *where, con
     return C_OK;
 }
 
-/* Takes the settlements the reader has set aside so far (frees them). */
+/* Takes the settlements the reader has noted so far (frees the notes). */
 static int take_pending(kb_importer *imp, archive_state *a, pending_claim *p, int rc, kb_err *e) {
     while (p) {
         pending_claim *next = p->next;
-        if (rc == C_OK) rc = take_claim(imp, a, p->where, p->base, p->raw, p->len, e);
+        kb_err perr = {{0}};
+        if (rc == C_OK && inflate_entry(a->z, p->index, &a->raw, &perr) != C_OK)
+            rc = kb_import_quarantine(imp, p->where, p->base, "archive entry", perr.msg, "claim", "", 0, e);
+        else if (rc == C_OK)
+            rc = take_claim(imp, a, p->where, p->base, a->raw.s, a->raw.len, e);
         free(p);
         p = next;
     }
@@ -1136,6 +1135,8 @@ static void archive_state_free(archive_state *a) {
     free(a->exams);
     kb_idmap_free(&a->by_card);
     kb_claim_reader_free(a->cr);
+    kb_buf_free(&a->raw);
+    if (a->z) zip_discard(a->z);
 }
 
 /* One slot, on the calling thread: store, keep or quarantine it. */
@@ -1152,8 +1153,6 @@ static int take_slot(kb_importer *imp, archive_state *a, zip_slot *s, kb_err *e)
         kb_hc08_record_id(s->base, rid, sizeof rid);
         split_reader_error(s->perr.msg, s->base, field, sizeof field, rule, sizeof rule);
         return kb_import_quarantine(imp, s->where, rid, field, rule, "hc08", s->raw.s, s->raw.len, e);
-    case SLOT_CLAIM:
-        return take_claim(imp, a, s->where, s->base, s->raw.s, s->raw.len, e);
     case SLOT_GUIDANCE:
         if (batch_begin(imp, e) != C_OK) return C_ERR;
         imp->st.guidance++;
@@ -1243,9 +1242,13 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     memset(&a, 0, sizeof a);
     kb_idmap_init(&a.by_card);
     a.cr = kb_claim_reader_new();
+    kb_buf_init(&a.raw);
+    a.z = zip_open(path, ZIP_RDONLY, &zerr);
     pthread_t th;
     int rc = C_OK;
-    if (pthread_create(&th, NULL, zip_reader, j) != 0) {
+    if (!a.z) {
+        rc = kb_errf(e, "%s: cannot open the archive a second time", path);
+    } else if (pthread_create(&th, NULL, zip_reader, j) != 0) {
         rc = kb_errf(e, "%s: cannot start the reader thread", path);
     } else {
         rc = drain(imp, j, &a, e);
