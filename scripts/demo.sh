@@ -37,7 +37,9 @@ if [ ! -f demo/data/kenbank.conf ]; then
   unset KENBANK_PASSWORD
   # one member gets an enrolment code, as their insurer would issue it
   first_zip=$(ls demo/population/xml/*.zip | sed -n 1p)
-  rid=$(unzip -Z1 "$first_zip" | sed -n 's|^DATA/\(h.*\)\.xml$|\1|p' | sed -n 1p)
+  # the archive's first exam, as kenbank itself reads the archive (judge asks
+  # the same entry rule as import: exams sit under NAME/DATA/ in real layouts)
+  rid=$($K judge "$first_zip" | sed -n 2p | cut -d, -f1)
   code=$($K enrol --data demo/data --source kenshin --record-id "$rid" | grep -oE '[0-9A-Z]{4}(-[0-9A-Z]{4}){3}' | sed -n 1p)
   cat > demo/LOGINS.txt <<LOGINS
 Demo logins (password for all staff accounts: kenbank-demo-2026)
