@@ -111,21 +111,30 @@ int kb_account_id(kb_data *d, const char *username, int64_t *id, kb_err *e) {
     return C_OK;
 }
 
+int kb_account_end_access(kb_data *d, int64_t id, kb_err *e) {
+    static const char *const sql[] = {"DELETE FROM sessions WHERE account_id = ?",
+                                      "UPDATE api_tokens SET revoked = 1 WHERE account_id = ?"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(sql); i++) {
+        kb_stmt *st;
+        if (kb_stmt_prepare(d->identity, sql[i], &st, e)) return C_ERR;
+        kb_bind_int(st, 1, id);
+        int r = kb_stmt_step(st, e);
+        kb_stmt_finalize(st);
+        if (r < 0) return C_ERR;
+    }
+    return C_OK;
+}
+
 int kb_account_disable(kb_data *d, const char *username, kb_err *e) {
     int64_t id;
     if (kb_account_id(d, username, &id, e)) return C_ERR;
     if (kb_db_begin(d->identity, e)) return C_ERR;
-    static const char *const sql[] = {"UPDATE accounts SET status = 'disabled' WHERE id = ?",
-                                      "DELETE FROM sessions WHERE account_id = ?",
-                                      "UPDATE api_tokens SET revoked = 1 WHERE account_id = ?"};
-    for (size_t i = 0; i < KB_ARRAY_LEN(sql); i++) {
-        kb_stmt *st;
-        if (kb_stmt_prepare(d->identity, sql[i], &st, e)) goto fail;
-        kb_bind_int(st, 1, id);
-        int r = kb_stmt_step(st, e);
-        kb_stmt_finalize(st);
-        if (r < 0) goto fail;
-    }
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "UPDATE accounts SET status = 'disabled' WHERE id = ?", &st, e)) goto fail;
+    kb_bind_int(st, 1, id);
+    int r = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    if (r < 0 || kb_account_end_access(d, id, e)) goto fail;
     if (kb_db_commit(d->identity, e)) return C_ERR;
     kb_token_cache_flush();
     return C_OK;

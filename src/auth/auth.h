@@ -69,6 +69,9 @@ typedef struct kb_principal {
 
 int kb_account_add(kb_data *d, const char *username, const char *password, kb_role role, const char *org,
                    int64_t person_id, int64_t *id, kb_err *e);
+/* Ends every session and revokes every token of an account, inside the
+ * caller's transaction (disabling it, or replacing its credentials). */
+int kb_account_end_access(kb_data *d, int64_t id, kb_err *e);
 int kb_account_disable(kb_data *d, const char *username, kb_err *e);
 int kb_account_id(kb_data *d, const char *username, int64_t *id, kb_err *e);
 typedef struct kb_account_row {

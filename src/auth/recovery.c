@@ -243,17 +243,14 @@ static int replace_credentials(kb_data *d, int64_t rec_id, int64_t account_id, c
         kb_db_rollback(d->identity);
         return refusef(why, KB_WHY_INVALID, e, "recovery: field code: already used");
     }
-    static const char *const sql[] = {
-        "UPDATE accounts SET pw_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-        "DELETE FROM sessions WHERE account_id = ?", "UPDATE api_tokens SET revoked = 1 WHERE account_id = ?"};
-    for (size_t i = 0; i < KB_ARRAY_LEN(sql); i++) {
-        if (kb_stmt_prepare(d->identity, sql[i], &st, e)) goto fail;
-        if (i == 0) kb_bind_text(st, 1, hash);
-        kb_bind_int(st, i == 0 ? 2 : 1, account_id);
-        r = kb_stmt_step(st, e);
-        kb_stmt_finalize(st);
-        if (r < 0) goto fail;
-    }
+    if (kb_stmt_prepare(d->identity,
+                        "UPDATE accounts SET pw_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?", &st, e))
+        goto fail;
+    kb_bind_text(st, 1, hash);
+    kb_bind_int(st, 2, account_id);
+    r = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    if (r < 0 || kb_account_end_access(d, account_id, e)) goto fail;
     if (kb_db_commit(d->identity, e)) return C_ERR;
     kb_token_cache_flush();
     return C_OK;
