@@ -92,6 +92,10 @@ static long count_in(const char *data, size_t len, const char *el) {
     return v;
 }
 
+long kb_mhlw_count_value(const char *data, size_t len, const char *element) {
+    return count_in(data, len, element);
+}
+
 /* Inflates entry i into w->data; C_ERR (with e) when it is unreadable or
  * larger than an hc08 document may be. */
 static int read_entry(zip_t *z, zip_uint64_t i, const char *where, kb_buf *out, size_t cap, kb_err *e) {

@@ -43,6 +43,10 @@ const char *kb_mhlw_entry_kind_name(kb_entry_kind k);
  * (総ファイル数) counts? */
 int kb_mhlw_entry_counted(kb_entry_kind k);
 
+/* The value attribute of the first `element` (e.g. ix08's totalRecordCount,
+ * su08's totalSubjectCount) in an index or summary document, or -1. */
+long kb_mhlw_count_value(const char *data, size_t len, const char *element);
+
 /* Called once per exam document.  On success x is the parsed exam and err is
  * NULL; on failure x is NULL and err names the entry, field and rule.
  * `where` is the zip path plus entry ("a.zip:DATA/h1.xml") or the file path.

@@ -925,19 +925,6 @@ static int64_t card_key(const char *org, const char *insurer, const char *number
     return (int64_t)(h & 0x7fffffffffffffffULL);
 }
 
-static long read_count(const char *data, const char *el) {
-    /* ix08 is small and trusted only for a warning: a plain search for
-     * <totalRecordCount value="N"> is enough and needs no second parser.
-     * data is NUL-terminated (inflate_entry). */
-    const char *p = strstr(data, el);
-    if (!p) return -1;
-    const char *v = strstr(p, "value=\"");
-    if (!v) return -1;
-    v += 7;
-    char *end;
-    long n = strtol(v, &end, 10);
-    return end != v && *end == '"' && n >= 0 ? n : -1;
-}
 
 /* Inflates entry i into raw; C_ERR (in perr) when unreadable or too big. */
 static int inflate_entry(zip_t *z, zip_uint64_t i, kb_buf *raw, kb_err *perr) {
@@ -1001,7 +988,7 @@ static void *zip_reader(void *arg) {
         if (k == KB_ENTRY_INDEX) {
             kb_err ee;
             if (inflate_entry(j->z, (zip_uint64_t)i, &tmp, &ee) == C_OK)
-                j->index_count = read_count(tmp.s, "totalRecordCount");
+                j->index_count = kb_mhlw_count_value(tmp.s, tmp.len, "totalRecordCount");
             continue;
         }
         if (k == KB_ENTRY_CLAIM) {
