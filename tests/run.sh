@@ -105,7 +105,8 @@ fi
 
 # Pass 1c (before ASan, which exports its own options): ThreadSanitizer on
 # what shares state between threads -- the audit batcher's hand-offs, the
-# token cache, and the server under the role-matrix test's requests.
+# token cache, the server under the role-matrix test's requests, and the
+# importer's reader and calling threads.
 if [ -z "${SKIP_TSAN:-}" ]; then
   echo "== pass 1c: clang + TSan (threaded code)"
   if make -j"$JOBS" tsan >build-tsan.log 2>&1; then
@@ -119,11 +120,15 @@ if [ -z "${SKIP_TSAN:-}" ]; then
     else
       run_unit build/tsan tsan 'test_audit_batch'
       run_unit build/tsan tsan 'test_auth'
-      if [ -z "$ONLY" ] || [[ serve_api.sh == *$ONLY* ]]; then
-        ONLY_SAVED=$ONLY; ONLY=serve_api
-        run_integration "$ROOT/build/tsan/kenbank" tsan
-        ONLY=$ONLY_SAVED
-      fi
+      # the server under the role matrix, and the importer's two threads
+      # sharing an archive's settlements (the generator runs uninstrumented)
+      for t in serve_api import_threads; do
+        if [ -z "$ONLY" ] || [[ $t.sh == *$ONLY* ]]; then
+          ONLY_SAVED=$ONLY; ONLY=$t
+          KENBANK_GEN="$ROOT/build/kenbank" run_integration "$ROOT/build/tsan/kenbank" tsan
+          ONLY=$ONLY_SAVED
+        fi
+      done
     fi
     unset TSAN_OPTIONS
   else

@@ -17,30 +17,38 @@ cc -std=c11 -D_DEFAULT_SOURCE -O2 -Isrc -Ibuild/gen -o "$OUT/ingest_ref" bench/i
 exams=$((PEOPLE * YEARS))
 
 read -r pt prate pn pbad < <("$OUT/ingest_ref" parse "$OUT/pop/xml")
-"$K" init --data "$OUT/data" >/dev/null
-t0=$(date +%s.%N)
-"$K" import --data "$OUT/data" --source bench "$OUT/pop/xml" > "$OUT/import.txt"
-t1=$(date +%s.%N)
+# The same exams in the flat layout of before issue 15 (no root folder, no
+# settlements): the real layout must cost at most 10% more, settlements
+# included.  The two imports alternate REPEAT times into fresh stores and
+# each keeps its best time: on a shared machine a neighbour's burst lands on
+# one run, and the best of several is the one it spared.
+python3 bench/ingest/flatten.py "$OUT/pop/xml" "$OUT/flat"
+REPEAT="${REPEAT:-3}"
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
+t=""; tf=""
+for r in $(seq "$REPEAT"); do
+  rm -rf "$OUT/data" "$OUT/data-flat"
+  "$K" init --data "$OUT/data" >/dev/null
+  "$K" init --data "$OUT/data-flat" >/dev/null
+  t0=$(date +%s.%N)
+  "$K" import --data "$OUT/data" --source bench "$OUT/pop/xml" > "$OUT/import.txt"
+  t1=$(date +%s.%N)
+  "$K" import --data "$OUT/data-flat" --source bench "$OUT/flat" > "$OUT/import-flat.txt" 2>/dev/null
+  t2=$(date +%s.%N)
+  t=$(best "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$t")
+  tf=$(best "$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')" "$tf")
+done
 obs=$(awk '/^observations/ {print $2}' "$OUT/import.txt")
 rows=$(sqlite3 "$OUT/data/research.db" "SELECT COUNT(*) FROM exams")
 read -r it irate < <("$OUT/ingest_ref" insert "$OUT/ref.db" "$rows" "$obs")
 
-# The same exams in the flat layout of before issue 15 (no root folder, no
-# settlements), imported into a fresh store: the real layout must cost at
-# most 10% more, settlements included.
-python3 bench/ingest/flatten.py "$OUT/pop/xml" "$OUT/flat"
-"$K" init --data "$OUT/data-flat" >/dev/null
-f0=$(date +%s.%N)
-"$K" import --data "$OUT/data-flat" --source bench "$OUT/flat" > "$OUT/import-flat.txt"
-f1=$(date +%s.%N)
-
-awk -v n="$exams" -v obs="$obs" -v t0="$t0" -v t1="$t1" -v f0="$f0" -v f1="$f1" -v prate="$prate" -v irate="$irate" 'BEGIN {
-  t = t1 - t0; rate = n / t; slower = (prate < irate) ? prate : irate
+awk -v n="$exams" -v obs="$obs" -v t="$t" -v tf="$tf" -v prate="$prate" -v irate="$irate" -v rep="$REPEAT" 'BEGIN {
+  rate = n / t; slower = (prate < irate) ? prate : irate
   printf "exams                      %d (%d observations)\n", n, obs
-  printf "import end to end          %.0f exams/s, %.0f observations/s (%.1f s)\n", rate, obs / t, t
+  printf "import end to end          %.0f exams/s, %.0f observations/s (%.1f s, best of %d)\n", rate, obs / t, t, rep
   printf "reference: parse only      %.0f exams/s\n", prate
   printf "reference: SQLite insert   %.0f exams/s (same rows, plain bulk insert)\n", irate
-  flat = n / (f1 - f0)
+  flat = n / tf
   printf "reference: flat layout     %.0f exams/s (same exams, no root folder, no settlements)\n", flat
   printf "real layout / flat layout  %.2f (goal >= 0.90)\n", rate / flat
   printf "ratio to slower reference  %.2f (goal >= 0.50)\n", rate / slower

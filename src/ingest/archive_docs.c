@@ -48,6 +48,7 @@ typedef struct bundle_doc {
 
 struct kb_archive_bundle {
     kb_buf bytes;
+    kb_buf sealed; /* bytes, deflated and sealed; empty until sealed */
     bundle_doc *docs;
     size_t n, cap;
 };
@@ -55,6 +56,7 @@ struct kb_archive_bundle {
 kb_archive_bundle *kb_archive_bundle_new(void) {
     kb_archive_bundle *b = kb_calloc(1, sizeof *b);
     kb_buf_init(&b->bytes);
+    kb_buf_init(&b->sealed);
     return b;
 }
 
@@ -65,6 +67,7 @@ static void bundle_clear(kb_archive_bundle *b) {
     }
     b->n = 0;
     kb_buf_clear(&b->bytes);
+    kb_buf_clear(&b->sealed);
 }
 
 void kb_archive_bundle_free(kb_archive_bundle *b) {
@@ -72,10 +75,11 @@ void kb_archive_bundle_free(kb_archive_bundle *b) {
     bundle_clear(b);
     free(b->docs);
     kb_buf_free(&b->bytes);
+    kb_buf_free(&b->sealed);
     free(b);
 }
 
-void kb_archive_bundle_add(kb_archive_bundle *b, const char *file, const char *kind, const char *status,
+size_t kb_archive_bundle_add(kb_archive_bundle *b, const char *file, const char *kind, const char *status,
                            const char *exam_rkey, long long claim_amount, const char *raw, size_t rawlen) {
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 64;
@@ -90,18 +94,29 @@ void kb_archive_bundle_add(kb_archive_bundle *b, const char *file, const char *k
     x->off = b->bytes.len;
     x->len = rawlen;
     kb_buf_append(&b->bytes, raw, rawlen);
+    return b->n - 1;
+}
+
+void kb_archive_bundle_tie(kb_archive_bundle *b, size_t i, const char *exam_rkey) {
+    if (i >= b->n || !exam_rkey || !*exam_rkey) return;
+    bundle_doc *x = &b->docs[i];
+    free(x->rkey);
+    x->rkey = kb_strdup(exam_rkey);
+    kb_strlcpy(x->status, "linked", sizeof x->status);
 }
 
 /* Deflates (level 1: settlements of one archive share almost all their
  * bytes, so even the fastest level shrinks them several times) and seals. */
-static int seal_deflated(kb_data *d, const kb_buf *in, kb_buf *sealed, kb_err *e) {
-    uLongf n = compressBound((uLong)in->len);
+int kb_archive_bundle_seal(const kb_data *d, kb_archive_bundle *b, kb_err *e) {
+    kb_buf_clear(&b->sealed);
+    if (b->n == 0) return C_OK;
+    uLongf n = compressBound((uLong)b->bytes.len);
     unsigned char *z = kb_malloc(n);
-    if (compress2(z, &n, (const Bytef *)(in->s ? in->s : ""), (uLong)in->len, 1) != Z_OK) {
+    if (compress2(z, &n, (const Bytef *)(b->bytes.s ? b->bytes.s : ""), (uLong)b->bytes.len, 1) != Z_OK) {
         free(z);
         return kb_errf(e, "archive bundle: deflate failed");
     }
-    kb_vault_seal(&d->keys, z, n, AD_BUNDLE, sealed);
+    kb_vault_seal(&d->keys, z, n, AD_BUNDLE, &b->sealed);
     free(z);
     return C_OK;
 }
@@ -130,12 +145,9 @@ static const char *const doc_cols[] = {"source", "file", "kind", "status", "exam
 
 int kb_archive_bundle_store(kb_data *d, const char *source, const char *archive, kb_archive_bundle *b, kb_err *e) {
     if (b->n == 0) return C_OK;
-    kb_buf sealed;
-    kb_buf_init(&sealed);
     int64_t id = 0;
-    int rc = seal_deflated(d, &b->bytes, &sealed, e);
-    if (rc == C_OK) rc = insert_bundle(d, source, archive, b, &sealed, &id, e);
-    kb_buf_free(&sealed);
+    int rc = b->sealed.len ? C_OK : kb_archive_bundle_seal(d, b, e);
+    if (rc == C_OK) rc = insert_bundle(d, source, archive, b, &b->sealed, &id, e);
     /* The rows go in as one bulk load (multi-row INSERTs, COPY on
      * PostgreSQL): thousands per archive, written while the next archive
      * waits. */

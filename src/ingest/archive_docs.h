@@ -28,10 +28,17 @@ int kb_archive_doc_put(kb_data *d, const char *source, const char *file, const c
 typedef struct kb_archive_bundle kb_archive_bundle;
 kb_archive_bundle *kb_archive_bundle_new(void);
 void kb_archive_bundle_free(kb_archive_bundle *b);
-/* Adds one document (copied) to the bundle. */
-void kb_archive_bundle_add(kb_archive_bundle *b, const char *file, const char *kind, const char *status,
+/* Adds one document (copied) to the bundle; returns its place in it. */
+size_t kb_archive_bundle_add(kb_archive_bundle *b, const char *file, const char *kind, const char *status,
                            const char *exam_rkey, long long claim_amount, const char *raw, size_t rawlen);
-/* Writes the bundle and its rows (nothing when empty), then empties it. */
+/* Ties document i to its exam (status "linked"), once the exam is known. */
+void kb_archive_bundle_tie(kb_archive_bundle *b, size_t i, const char *exam_rkey);
+/* Deflates and seals the bundle's bytes.  It touches no store, only the
+ * keys, so it may run on another thread while the caller writes; the
+ * bundle must not change until kb_archive_bundle_store. */
+int kb_archive_bundle_seal(const kb_data *d, kb_archive_bundle *b, kb_err *e);
+/* Writes the bundle and its rows (nothing when empty; sealing first when
+ * kb_archive_bundle_seal was not called), then empties it. */
 int kb_archive_bundle_store(kb_data *d, const char *source, const char *archive, kb_archive_bundle *b, kb_err *e);
 
 /* One kept document's bytes, from either form. */

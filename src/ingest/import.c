@@ -171,19 +171,27 @@ static int keys_flush(kb_importer *imp, kb_err *e) {
     return kb_bulk_flush(imp->keys, e);
 }
 
+/* Writes the batch's buffered rows inside its transactions; on failure the
+ * whole batch is rolled back. */
+static int batch_flush(kb_importer *imp, kb_err *e) {
+    if (!imp->in_batch) return C_OK;
+    if (kb_bulk_flush(imp->obs, e) == C_OK && kb_bulk_flush(imp->flags, e) == C_OK && keys_flush(imp, e) == C_OK)
+        return C_OK;
+    imp->in_batch = 0;
+    kb_bulk_discard(imp->obs);
+    kb_bulk_discard(imp->flags);
+    kb_bulk_discard(imp->keys);
+    pending_clear(imp);
+    kb_db_rollback(imp->d->identity);
+    kb_db_rollback(imp->d->research);
+    return C_ERR;
+}
+
 /* Identity first: see the ordering argument in import.h. */
 static int batch_commit(kb_importer *imp, kb_err *e) {
     if (!imp->in_batch) return C_OK;
+    if (batch_flush(imp, e) != C_OK) return C_ERR;
     imp->in_batch = 0;
-    if (kb_bulk_flush(imp->obs, e) != C_OK || kb_bulk_flush(imp->flags, e) != C_OK || keys_flush(imp, e) != C_OK) {
-        kb_bulk_discard(imp->obs);
-        kb_bulk_discard(imp->flags);
-        kb_bulk_discard(imp->keys);
-        pending_clear(imp);
-        kb_db_rollback(imp->d->identity);
-        kb_db_rollback(imp->d->research);
-        return C_ERR;
-    }
     if (kb_db_commit(imp->d->identity, e) != C_OK) {
         kb_db_rollback(imp->d->identity);
         kb_db_rollback(imp->d->research);
@@ -858,9 +866,33 @@ typedef struct zip_slot {
     kb_err perr;
 } zip_slot;
 
+/* A settlement noted by the reader, not yet inflated. */
+typedef struct pending_claim {
+    struct pending_claim *next;
+    zip_uint64_t index;
+    char where[2048];
+    char base[256];
+} pending_claim;
+
+enum { CLAIM_OK, CLAIM_BAD, CLAIM_UNREADABLE };
+
+/* A settlement inflated and parsed, waiting for the calling thread: kept
+ * (its bytes are in the archive's bundle at doc) or to be quarantined. */
+typedef struct claim_result {
+    struct claim_result *next;
+    int status;
+    kb_claim c;
+    size_t doc;
+    char where[2048];
+    char base[256];
+    kb_err perr;
+    char *raw; /* CLAIM_BAD only: the document, for quarantine */
+    size_t len;
+} claim_result;
+
 typedef struct zip_job {
     const char *path;
-    const kb_keys *keys;
+    const kb_data *d;
     const char *source;
     zip_t *z;
     zip_slot slots[RING];
@@ -869,31 +901,38 @@ typedef struct zip_job {
     /* Written by the reader thread, read after it is joined. */
     long kinds[KB_ENTRY_KINDS];
     long index_count; /* ix08 totalRecordCount, -1 when unread */
-    /* Settlements, noted by the reader and taken by the calling thread
-     * whenever it takes a slot: one per exam through the ring doubled the
-     * threads' hand-offs, and inflating them on the reader, the thread that
-     * bounds the pipeline, cost more than the calling thread's whole share
-     * of them.  The calling thread inflates them through its own handle. */
-    struct pending_claim *pend, **pend_tail;
+    /* Settlements.  The reader notes them as it passes (pend); whichever
+     * thread would otherwise wait inflates and parses them: the reader when
+     * the ring is full, the calling thread when it is empty, and the reader
+     * once its entries are done.  Giving them to one fixed thread made that
+     * thread the bound of the pipeline, whichever it was.  The accepted
+     * ones' bytes gather in the archive's bundle, which the reader seals
+     * when the last is in, while the calling thread stores the last exams;
+     * the calling thread takes the results (res) and alone touches stores. */
+    pending_claim *pend, **pend_tail;
+    int claims_busy; /* taken from pend, not yet in res */
+    claim_result *res, **res_tail;
+    kb_archive_bundle *bundle;
+    int seal_rc;
+    kb_err seal_err;
     pthread_mutex_t mu;
     pthread_cond_t can_put, can_take;
 } zip_job;
 
-typedef struct pending_claim {
-    struct pending_claim *next;
-    zip_uint64_t index;
-    char where[2048];
-    char base[256];
-} pending_claim;
+/* One thread's means of reading settlements: its own archive handle
+ * (libzip handles are not shared between threads) and parser. */
+typedef struct claim_worker {
+    zip_t *z;
+    kb_claim_reader *cr;
+    kb_buf raw;
+} claim_worker;
 
-/* A settlement waits for the end of the archive (CLAIMS/ sorts before
- * DATA/, so its exam usually comes later), then is tied to the exam of this
- * archive that names the same institution, insurance card and birth date. */
+/* A kept settlement, tied to its exam at the end of the archive (CLAIMS/
+ * sorts before DATA/, so its exam usually comes later) by institution,
+ * insurance card and birth date. */
 typedef struct held_claim {
     kb_claim c;
-    char where[2048];
-    char *raw;
-    size_t len;
+    size_t doc;
 } held_claim;
 
 typedef struct exam_ref {
@@ -902,9 +941,7 @@ typedef struct exam_ref {
 } exam_ref;
 
 typedef struct archive_state {
-    zip_t *z;           /* the calling thread's own handle on the archive */
-    kb_buf raw;         /* one settlement, inflated */
-    kb_claim_reader *cr;
+    claim_worker w; /* the calling thread's */
     held_claim *claims;
     size_t n_claims, cap_claims;
     exam_ref *exams;
@@ -957,11 +994,11 @@ static void fill_slot(zip_job *j, kb_hc08_reader *xr, zip_slot *s, zip_uint64_t 
         s->status = SLOT_EXAM_BAD;
     } else {
         s->status = SLOT_EXAM;
-        prepare_exam(j->keys, j->source, &s->x, &s->prep);
+        prepare_exam(&j->d->keys, j->source, &s->x, &s->prep);
     }
 }
 
-/* Notes a settlement on the side list, for the calling thread. */
+/* Notes a settlement for whichever thread is free. */
 static void pend_claim(zip_job *j, zip_uint64_t i, const char *name) {
     pending_claim *p = kb_malloc(sizeof *p);
     p->next = NULL;
@@ -975,11 +1012,86 @@ static void pend_claim(zip_job *j, zip_uint64_t i, const char *name) {
     pthread_mutex_unlock(&j->mu);
 }
 
+/* Takes the oldest noted settlement; j->mu held. */
+static pending_claim *claim_next(zip_job *j) {
+    pending_claim *p = j->pend;
+    if (!p) return NULL;
+    j->pend = p->next;
+    if (!j->pend) j->pend_tail = &j->pend;
+    j->claims_busy++;
+    return p;
+}
+
+/* Inflates and parses one settlement outside the lock, then files the
+ * result (and, when kept, its bytes in the bundle) under it.  Frees p. */
+static void claim_work(zip_job *j, claim_worker *w, pending_claim *p) {
+    claim_result *r = kb_calloc(1, sizeof *r);
+    kb_strlcpy(r->where, p->where, sizeof r->where);
+    kb_strlcpy(r->base, p->base, sizeof r->base);
+    if (inflate_entry(w->z, p->index, &w->raw, &r->perr) != C_OK) {
+        r->status = CLAIM_UNREADABLE;
+    } else if (kb_claim_parse(w->cr, w->raw.s, w->raw.len, p->base, &r->c, &r->perr) != C_OK) {
+        r->status = CLAIM_BAD;
+        r->raw = kb_malloc(w->raw.len + 1);
+        memcpy(r->raw, w->raw.s, w->raw.len);
+        r->len = w->raw.len;
+    }
+    free(p);
+    pthread_mutex_lock(&j->mu);
+    if (r->status == CLAIM_OK)
+        r->doc = kb_archive_bundle_add(j->bundle, r->where, r->c.kind, "unlinked", NULL, r->c.claim_amount, w->raw.s,
+                                       w->raw.len);
+    *j->res_tail = r;
+    j->res_tail = &r->next;
+    j->claims_busy--;
+    pthread_cond_broadcast(&j->can_put);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* The reader's end: every noted settlement read (helping while the calling
+ * thread finishes one), then the bundle sealed.  j->mu held on entry and
+ * on return. */
+static void reader_finish(zip_job *j, claim_worker *w) {
+    for (;;) {
+        if (j->stop) return;
+        pending_claim *p = claim_next(j);
+        if (p) {
+            pthread_mutex_unlock(&j->mu);
+            claim_work(j, w, p);
+            pthread_mutex_lock(&j->mu);
+        } else if (j->claims_busy) {
+            pthread_cond_wait(&j->can_put, &j->mu);
+        } else {
+            break;
+        }
+    }
+    /* Nothing adds to the bundle any more; sealing it needs no lock. */
+    pthread_mutex_unlock(&j->mu);
+    j->seal_rc = kb_archive_bundle_seal(j->d, j->bundle, &j->seal_err);
+    pthread_mutex_lock(&j->mu);
+}
+
+/* Waits for room in the ring, reading settlements meanwhile; 0 when the
+ * calling thread asked to stop.  j->mu held. */
+static int reader_room(zip_job *j, claim_worker *w) {
+    while (j->head - j->tail == RING && !j->stop) {
+        pending_claim *p = claim_next(j);
+        if (!p) {
+            pthread_cond_wait(&j->can_put, &j->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&j->mu);
+        claim_work(j, w, p);
+        pthread_mutex_lock(&j->mu);
+    }
+    return !j->stop;
+}
+
 static void *zip_reader(void *arg) {
     zip_job *j = arg;
     kb_hc08_reader *xr = kb_hc08_reader_new();
-    kb_buf tmp;
-    kb_buf_init(&tmp);
+    claim_worker w = {.z = j->z, .cr = kb_claim_reader_new()};
+    kb_buf_init(&w.raw);
     zip_int64_t n = zip_get_num_entries(j->z, 0);
     for (zip_int64_t i = 0; i < n; i++) {
         const char *name = zip_get_name(j->z, (zip_uint64_t)i, ZIP_FL_ENC_GUESS);
@@ -987,8 +1099,8 @@ static void *zip_reader(void *arg) {
         j->kinds[k]++;
         if (k == KB_ENTRY_INDEX) {
             kb_err ee;
-            if (inflate_entry(j->z, (zip_uint64_t)i, &tmp, &ee) == C_OK)
-                j->index_count = kb_mhlw_count_value(tmp.s, tmp.len, "totalRecordCount");
+            if (inflate_entry(j->z, (zip_uint64_t)i, &w.raw, &ee) == C_OK)
+                j->index_count = kb_mhlw_count_value(w.raw.s, w.raw.len, "totalRecordCount");
             continue;
         }
         if (k == KB_ENTRY_CLAIM) {
@@ -997,10 +1109,9 @@ static void *zip_reader(void *arg) {
         }
         if (k != KB_ENTRY_EXAM && k != KB_ENTRY_GUIDANCE && k != KB_ENTRY_UNSAFE) continue;
         pthread_mutex_lock(&j->mu);
-        while (j->head - j->tail == RING && !j->stop) pthread_cond_wait(&j->can_put, &j->mu);
-        int stop = j->stop;
+        int go = reader_room(j, &w);
         pthread_mutex_unlock(&j->mu);
-        if (stop) break;
+        if (!go) break;
         zip_slot *s = &j->slots[j->head % RING];
         const char *base = name ? strrchr(name, '/') ? strrchr(name, '/') + 1 : name : "";
         kb_strlcpy(s->base, base, sizeof s->base);
@@ -1012,12 +1123,14 @@ static void *zip_reader(void *arg) {
         pthread_cond_signal(&j->can_take);
         pthread_mutex_unlock(&j->mu);
     }
-    kb_buf_free(&tmp);
-    kb_hc08_reader_free(xr);
     pthread_mutex_lock(&j->mu);
+    reader_finish(j, &w);
     j->done = 1;
     pthread_cond_signal(&j->can_take);
     pthread_mutex_unlock(&j->mu);
+    kb_buf_free(&w.raw);
+    kb_claim_reader_free(w.cr);
+    kb_hc08_reader_free(xr);
     return NULL;
 }
 
@@ -1035,17 +1148,14 @@ static void remember_exam(archive_state *a, const kb_exam *x, const char *rkey) 
     kb_idmap_put(&a->by_card, card_key(r->org, r->insurer, r->number, r->birth), (int64_t)a->n_exams);
 }
 
-static void hold_claim(archive_state *a, const char *where, const char *raw, size_t len, const kb_claim *c) {
+static void hold_claim(archive_state *a, const kb_claim *c, size_t doc) {
     if (a->n_claims == a->cap_claims) {
         a->cap_claims = a->cap_claims ? a->cap_claims * 2 : 16;
         a->claims = kb_realloc(a->claims, a->cap_claims * sizeof *a->claims);
     }
     held_claim *h = &a->claims[a->n_claims++];
     h->c = *c;
-    kb_strlcpy(h->where, where, sizeof h->where);
-    h->raw = kb_malloc(len + 1);
-    memcpy(h->raw, raw, len);
-    h->len = len;
+    h->doc = doc;
 }
 
 static int same_card(const exam_ref *r, const kb_claim *c) {
@@ -1066,64 +1176,56 @@ static const char *claim_exam(const archive_state *a, const kb_claim *c) {
     return NULL;
 }
 
-/* The archive's settlements, once all its exams are known: each tied to
- * its exam, all kept as one bundle (ingest/archive_docs.h). */
-static int store_claims(kb_importer *imp, archive_state *a, const char *archive, kb_err *e) {
+/* The archive's settlements, once all its exams are known and the reader
+ * has sealed their bundle: each tied to its exam, all stored as one. */
+static int store_claims(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
     if (!a->n_claims) return C_OK;
-    kb_archive_bundle *b = kb_archive_bundle_new();
+    if (j->seal_rc != C_OK) {
+        *e = j->seal_err;
+        return C_ERR;
+    }
     for (size_t i = 0; i < a->n_claims; i++) {
-        held_claim *h = &a->claims[i];
+        const held_claim *h = &a->claims[i];
         const char *rkey = strcmp(h->c.kind, "cc08") == 0 ? claim_exam(a, &h->c) : NULL;
-        kb_archive_bundle_add(b, h->where, h->c.kind, rkey ? "linked" : "unlinked", rkey, h->c.claim_amount, h->raw,
-                              h->len);
+        kb_archive_bundle_tie(j->bundle, h->doc, rkey);
         imp->st.claims++;
         if (rkey) imp->st.claims_linked++;
     }
-    int rc = batch_begin(imp, e);
-    if (rc == C_OK) rc = kb_archive_bundle_store(imp->d, imp->source, archive, b, e);
-    kb_archive_bundle_free(b);
-    return rc;
+    if (batch_begin(imp, e) != C_OK) return C_ERR;
+    return kb_archive_bundle_store(imp->d, imp->source, j->path, j->bundle, e);
 }
 
-/* A settlement: quarantined when it breaks a rule, else held until the end
- * of its archive (CLAIMS/ may come before DATA/). */
-static int take_claim(kb_importer *imp, archive_state *a, const char *where, const char *base, const char *raw,
-                      size_t len, kb_err *e) {
-    kb_claim c;
-    kb_err perr = {{0}};
-    if (kb_claim_parse(a->cr, raw, len, base, &c, &perr) != C_OK) {
+/* Settlements read so far: the kept ones held for linking, the others
+ * quarantined.  Frees the results. */
+static int take_results(kb_importer *imp, archive_state *a, claim_result *r, int rc, kb_err *e) {
+    while (r) {
+        claim_result *next = r->next;
         char rid[128], field[256], rule[768];
-        kb_hc08_record_id(base, rid, sizeof rid);
-        split_reader_error(perr.msg, base, field, sizeof field, rule, sizeof rule);
-        return kb_import_quarantine(imp, where, rid, field, rule, "claim", raw, len, e);
-    }
-    hold_claim(a, where, raw, len, &c);
-    return C_OK;
-}
-
-/* Takes the settlements the reader has noted so far (frees the notes). */
-static int take_pending(kb_importer *imp, archive_state *a, pending_claim *p, int rc, kb_err *e) {
-    while (p) {
-        pending_claim *next = p->next;
-        kb_err perr = {{0}};
-        if (rc == C_OK && inflate_entry(a->z, p->index, &a->raw, &perr) != C_OK)
-            rc = kb_import_quarantine(imp, p->where, p->base, "archive entry", perr.msg, "claim", "", 0, e);
-        else if (rc == C_OK)
-            rc = take_claim(imp, a, p->where, p->base, a->raw.s, a->raw.len, e);
-        free(p);
-        p = next;
+        if (rc != C_OK) {
+            /* stopping: nothing more is written */
+        } else if (r->status == CLAIM_OK) {
+            hold_claim(a, &r->c, r->doc);
+        } else if (r->status == CLAIM_UNREADABLE) {
+            rc = kb_import_quarantine(imp, r->where, r->base, "archive entry", r->perr.msg, "claim", "", 0, e);
+        } else {
+            kb_hc08_record_id(r->base, rid, sizeof rid);
+            split_reader_error(r->perr.msg, r->base, field, sizeof field, rule, sizeof rule);
+            rc = kb_import_quarantine(imp, r->where, rid, field, rule, "claim", r->raw, r->len, e);
+        }
+        free(r->raw);
+        free(r);
+        r = next;
     }
     return rc;
 }
 
 static void archive_state_free(archive_state *a) {
-    for (size_t i = 0; i < a->n_claims; i++) free(a->claims[i].raw);
     free(a->claims);
     free(a->exams);
     kb_idmap_free(&a->by_card);
-    kb_claim_reader_free(a->cr);
-    kb_buf_free(&a->raw);
-    if (a->z) zip_discard(a->z);
+    kb_claim_reader_free(a->w.cr);
+    kb_buf_free(&a->w.raw);
+    if (a->w.z) zip_discard(a->w.z);
 }
 
 /* One slot, on the calling thread: store, keep or quarantine it. */
@@ -1178,17 +1280,28 @@ static void archive_findings(kb_importer *imp, const char *path, const zip_job *
     }
 }
 
+/* Takes the ring's slots in order, and the settlements' results as they
+ * come; reads settlements itself whenever the ring is empty. */
 static int drain(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
     int rc = C_OK;
     for (;;) {
         pthread_mutex_lock(&j->mu);
-        while (j->head == j->tail && !j->done) pthread_cond_wait(&j->can_take, &j->mu);
+        while (j->head == j->tail && !j->done) {
+            pending_claim *p = rc == C_OK ? claim_next(j) : NULL;
+            if (!p) {
+                pthread_cond_wait(&j->can_take, &j->mu);
+                continue;
+            }
+            pthread_mutex_unlock(&j->mu);
+            claim_work(j, &a->w, p);
+            pthread_mutex_lock(&j->mu);
+        }
         int empty = j->head == j->tail;
-        pending_claim *p = j->pend;
-        j->pend = NULL;
-        j->pend_tail = &j->pend;
+        claim_result *r = j->res;
+        j->res = NULL;
+        j->res_tail = &j->res;
         pthread_mutex_unlock(&j->mu);
-        rc = take_pending(imp, a, p, rc, e);
+        rc = take_results(imp, a, r, rc, e);
         if (empty) break;
         zip_slot *s = &j->slots[j->tail % RING];
         if (rc == C_OK) rc = take_slot(imp, a, s, e);
@@ -1201,6 +1314,49 @@ static int drain(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
     return rc;
 }
 
+static zip_job *zip_job_new(kb_importer *imp, const char *path, zip_t *z) {
+    zip_job *j = kb_calloc(1, sizeof *j);
+    j->path = path;
+    j->z = z;
+    j->d = imp->d;
+    j->source = imp->source;
+    j->index_count = -1;
+    j->pend_tail = &j->pend;
+    j->res_tail = &j->res;
+    j->bundle = kb_archive_bundle_new();
+    for (int i = 0; i < RING; i++) {
+        kb_exam_init(&j->slots[i].x);
+        kb_buf_init(&j->slots[i].raw);
+    }
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->can_put, NULL);
+    pthread_cond_init(&j->can_take, NULL);
+    return j;
+}
+
+/* After the reader is joined: whatever a stop left behind goes too. */
+static void zip_job_free(kb_importer *imp, zip_job *j) {
+    kb_err ignored;
+    archive_state none;
+    memset(&none, 0, sizeof none);
+    take_results(imp, &none, j->res, C_ERR, &ignored);
+    while (j->pend) {
+        pending_claim *next = j->pend->next;
+        free(j->pend);
+        j->pend = next;
+    }
+    kb_archive_bundle_free(j->bundle);
+    for (int i = 0; i < RING; i++) {
+        kb_exam_free(&j->slots[i].x);
+        kb_buf_free(&j->slots[i].raw);
+    }
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->can_put);
+    pthread_cond_destroy(&j->can_take);
+    zip_discard(j->z);
+    free(j);
+}
+
 static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
     int zerr = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
@@ -1211,48 +1367,27 @@ static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
         zip_error_fini(&ze);
         return C_ERR;
     }
-    zip_job *j = kb_calloc(1, sizeof *j);
-    j->path = path;
-    j->z = z;
-    j->keys = &imp->d->keys;
-    j->source = imp->source;
-    j->index_count = -1;
-    j->pend_tail = &j->pend;
-    for (int i = 0; i < RING; i++) {
-        kb_exam_init(&j->slots[i].x);
-        kb_buf_init(&j->slots[i].raw);
-    }
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->can_put, NULL);
-    pthread_cond_init(&j->can_take, NULL);
+    zip_job *j = zip_job_new(imp, path, z);
     archive_state a;
     memset(&a, 0, sizeof a);
     kb_idmap_init(&a.by_card);
-    a.cr = kb_claim_reader_new();
-    kb_buf_init(&a.raw);
-    a.z = zip_open(path, ZIP_RDONLY, &zerr);
+    a.w.cr = kb_claim_reader_new();
+    kb_buf_init(&a.w.raw);
+    a.w.z = zip_open(path, ZIP_RDONLY, &zerr);
     pthread_t th;
     int rc = C_OK;
-    if (!a.z) {
+    if (!a.w.z) {
         rc = kb_errf(e, "%s: cannot open the archive a second time", path);
     } else if (pthread_create(&th, NULL, zip_reader, j) != 0) {
         rc = kb_errf(e, "%s: cannot start the reader thread", path);
     } else {
         rc = drain(imp, j, &a, e);
         pthread_join(th, NULL);
-        if (rc == C_OK) rc = store_claims(imp, &a, path, e);
+        if (rc == C_OK) rc = store_claims(imp, j, &a, e);
         if (rc == C_OK) archive_findings(imp, path, j);
     }
     archive_state_free(&a);
-    for (int i = 0; i < RING; i++) {
-        kb_exam_free(&j->slots[i].x);
-        kb_buf_free(&j->slots[i].raw);
-    }
-    pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->can_put);
-    pthread_cond_destroy(&j->can_take);
-    free(j);
-    zip_discard(z);
+    zip_job_free(imp, j);
     return rc;
 }
 

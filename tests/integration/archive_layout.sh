@@ -17,23 +17,6 @@ grep -l 3C015000002399901 "$WORK"/u/*/DATA/h*.xml >"$WORK/grouped"
 head -30 "$WORK/grouped" >"$WORK/picked"
 [ "$(wc -l <"$WORK/picked")" -eq 30 ] || fail "the population has fewer than 30 exams with a creatinine group"
 
-# mkzip OUT ROOT ENTRY=SOURCE... : a zip written entry by entry, as a
-# third-party tool would, including names no kenbank writer produces.
-mkzip() {
-  python3 - "$@" <<'PY'
-import sys, zipfile
-out, root, *pairs = sys.argv[1:]
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    if root:
-        for d in (root + "/", root + "/DATA/", root + "/CLAIMS/", root + "/XSD/"):
-            z.writestr(zipfile.ZipInfo(d), b"")
-    for p in pairs:
-        name, src = p.split("=", 1)
-        data = open(src, "rb").read() if src else b""
-        z.writestr(zipfile.ZipInfo(name if name.startswith(("/", "..")) or not root else root + "/" + name), data)
-PY
-}
-
 R=KENSHIN_1410100008_202405
 args=()
 nclaims=0
@@ -45,7 +28,7 @@ while read -r f; do
 done <"$WORK/picked"
 printf '<?xml version="1.0" encoding="UTF-8"?>\n<index xmlns="urn:hl7-org:v3"><sender><id root="1.2.392.200119.6.102" extension="1410100008"/><name>健診センター</name></sender><receiver><id root="1.2.392.200119.6.101" extension="06141378"/><name>保険者</name></receiver><creationTime value="20240520"/><serviceEventType code="1"/><totalRecordCount value="%d"/></index>\n' $((30 + nclaims)) >"$WORK/ix.xml"
 printf '<?xml version="1.0" encoding="UTF-8"?>\n<summary xmlns="https://www.mhlw.go.jp/stf/seisakunitsuite/bunya/0000161103.html"><serviceEventType code="1"/><totalSubjectCount value="30"/><totalCostAmount value="0"/><totalPaymentAmount value="0"/><totalClaimAmount value="0"/></summary>\n' >"$WORK/su.xml"
-mkzip "$WORK/real.zip" "$R" "ix08_V08.xml=$WORK/ix.xml" "su08_V08.xml=$WORK/su.xml" "${args[@]}" \
+kb_mkzip "$WORK/real.zip" "$R" "ix08_V08.xml=$WORK/ix.xml" "su08_V08.xml=$WORK/su.xml" "${args[@]}" \
   "XSD/hc08_V08.xsd=$XSD/hc08_V08.xsd" "XSD/cc08_V08.xsd=$XSD/cc08_V08.xsd" "XSD/co08_V08.xsd=$XSD/co08_V08.xsd"
 [ "$nclaims" -ge 25 ] || fail "only $nclaims of the 30 exams have a settlement"
 
@@ -69,7 +52,7 @@ n=$("$K" cohort --data "$WORK/d" --all-subjects '3C015000002399901 >= 0')
 
 # 2. The silent zero: DATA holds files but no exam.  Exit 3 with the reason.
 printf 'x' >"$WORK/readme.txt"
-mkzip "$WORK/empty.zip" E "ix08_V08.xml=$WORK/ix.xml" "DATA/readme.txt=$WORK/readme.txt" "DATA/x0001.xml=$WORK/su.xml"
+kb_mkzip "$WORK/empty.zip" E "ix08_V08.xml=$WORK/ix.xml" "DATA/readme.txt=$WORK/readme.txt" "DATA/x0001.xml=$WORK/su.xml"
 rc=0; "$K" import --data "$WORK/d" --source inst "$WORK/empty.zip" >"$WORK/out" 2>"$WORK/err" || rc=$?
 [ $rc -eq 3 ] || { cat "$WORK/out" "$WORK/err"; fail "an archive without exams exited $rc, not 3"; }
 grep -q 'no exam document' "$WORK/err" || fail "no reason given for the empty archive"
@@ -77,7 +60,7 @@ grep -q '^findings            1 ' "$WORK/out" || fail "finding not in the summar
 
 # 3. Unsafe names are quarantined with the reason; the good exam beside them goes in.
 good=$(sed -n 1p "$WORK/picked")
-mkzip "$WORK/evil.zip" V "DATA/h9990000000000000001.xml=$good" "../DATA/h1.xml=$good" "/abs/DATA/h2.xml=$good"
+kb_mkzip "$WORK/evil.zip" V "DATA/h9990000000000000001.xml=$good" "../DATA/h1.xml=$good" "/abs/DATA/h2.xml=$good"
 "$K" init --data "$WORK/e" >/dev/null
 rc=0; "$K" import --data "$WORK/e" --source inst "$WORK/evil.zip" >"$WORK/out" 2>"$WORK/err" || rc=$?
 [ $rc -eq 3 ] || { cat "$WORK/out" "$WORK/err"; fail "unsafe entries: exit $rc, not 3"; }
@@ -95,7 +78,7 @@ rc=0; "$K" quarantine retry --data "$WORK/e" >"$WORK/out" 2>&1 || rc=$?
 # corrected one, sent through retry, is kept.
 c1=$(sed -n 's/^CLAIMS\/\(.*\)=\(.*\)$/\2/p' <(printf '%s\n' "${args[@]}") | sed -n 1p)
 sed 's/extension="[0-9]\{10\}"/extension="12345"/' "$c1" >"$WORK/badclaim.xml"
-mkzip "$WORK/badclaim.zip" B "DATA/h9990000000000000003.xml=$good" "CLAIMS/c9990000000000000003.xml=$WORK/badclaim.xml"
+kb_mkzip "$WORK/badclaim.zip" B "DATA/h9990000000000000003.xml=$good" "CLAIMS/c9990000000000000003.xml=$WORK/badclaim.xml"
 rc=0; "$K" import --data "$WORK/e" --source inst "$WORK/badclaim.zip" >"$WORK/out" 2>&1 || rc=$?
 [ $rc -eq 3 ] || { cat "$WORK/out"; fail "a bad settlement: exit $rc"; }
 "$K" quarantine list --data "$WORK/e" >"$WORK/q"
@@ -106,7 +89,7 @@ qid=$(grep 'performerOrganization/id/@extension' "$WORK/q" | cut -d, -f1)
 
 # 4. ix08's 総ファイル数 is checked against what the archive holds, as a warning.
 sed 's/totalRecordCount value="[0-9]*"/totalRecordCount value="99"/' "$WORK/ix.xml" >"$WORK/ix99.xml"
-mkzip "$WORK/count.zip" C "ix08_V08.xml=$WORK/ix99.xml" "su08_V08.xml=$WORK/su.xml" "DATA/h9990000000000000002.xml=$good"
+kb_mkzip "$WORK/count.zip" C "ix08_V08.xml=$WORK/ix99.xml" "su08_V08.xml=$WORK/su.xml" "DATA/h9990000000000000002.xml=$good"
 "$K" init --data "$WORK/c" >/dev/null
 "$K" import --data "$WORK/c" --source inst "$WORK/count.zip" >"$WORK/out" 2>"$WORK/err" || fail "a count mismatch must not fail the import"
 grep -q 'totalRecordCount says 99 files, the archive holds 1 data and settlement files' "$WORK/err" || { cat "$WORK/err"; fail "count mismatch not reported"; }

@@ -50,3 +50,20 @@ kb_wait_until() {
   for _kb_i in $(seq "$_kb_tries"); do "$@" && return 0; sleep 0.1; done
   "$@"
 }
+
+# kb_mkzip OUT ROOT ENTRY=SOURCE... : a zip written entry by entry, as a
+# third-party tool would, including names no kenbank writer produces.
+kb_mkzip() {
+  python3 - "$@" <<'PY'
+import sys, zipfile
+out, root, *pairs = sys.argv[1:]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    if root:
+        for d in (root + "/", root + "/DATA/", root + "/CLAIMS/", root + "/XSD/"):
+            z.writestr(zipfile.ZipInfo(d), b"")
+    for p in pairs:
+        name, src = p.split("=", 1)
+        data = open(src, "rb").read() if src else b""
+        z.writestr(zipfile.ZipInfo(name if name.startswith(("/", "..")) or not root else root + "/" + name), data)
+PY
+}
