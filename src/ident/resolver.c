@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "biobank/specimen.h"
 #include "consent/consent.h"
 #include "ident/linkage.h"
@@ -462,4 +463,128 @@ static int queue_review(kb_resolver *R, uint32_t a, uint32_t b, double score, kb
     if (rc < 0) return C_ERR;
     R->st.reviews++;
     return C_OK;
+}
+
+/* The research side of a split: a subject for the new person, and the
+ * exams of the moved records (every version, found by their record token)
+ * moved to it. */
+static int split_research(kb_data *d, int64_t from, int64_t into, size_t n, const char *const *sources,
+                          const char *const *record_ids, int64_t *moved, kb_err *e) {
+    int64_t old_subject = 0;
+    int sex = 0;
+    if (subject_of(d, from, &old_subject, &sex, e) != C_OK) return C_ERR;
+    char ps[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&d->keys, into, ps);
+    kb_stmt *st;
+    if (kb_db_cached(d->research, "INSERT INTO subjects (pseudonym, sex, split_from) VALUES (?, ?, ?) RETURNING id", &st,
+                     e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, ps);
+    kb_bind_int(st, 2, sex);
+    if (old_subject) kb_bind_int(st, 3, old_subject);
+    int rc = kb_stmt_step(st, e);
+    int64_t subject = rc == 1 ? kb_col_int(st, 0) : 0;
+    kb_stmt_reset(st);
+    if (rc != 1) return C_ERR;
+    *moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        char rid[200], rkey[KB_PSEUDONYM_LEN];
+        snprintf(rid, sizeof rid, "%s/%s", sources[i], record_ids[i]);
+        kb_org_token(&d->keys, "record", rid, rkey);
+        if (kb_db_cached(d->research, "UPDATE exams SET subject_id = ? WHERE source = ? AND record_key = ? RETURNING id",
+                         &st, e) != C_OK)
+            return C_ERR;
+        kb_bind_int(st, 1, subject);
+        kb_bind_text(st, 2, sources[i]);
+        kb_bind_text(st, 3, rkey);
+        while ((rc = kb_stmt_step(st, e)) == 1) (*moved)++;
+        kb_stmt_reset(st);
+        if (rc < 0) return C_ERR;
+    }
+    return C_OK;
+}
+
+/* A rejected pair between every moved record and every record left. */
+static int split_rejections(kb_data *d, int64_t from, int64_t into, const char *actor, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->identity,
+                     "INSERT INTO review_queue (record_a, record_b, score, status, decided_by, decided_at, created_at) "
+                     "SELECT a.id, b.id, 0, 'rejected', ?, {now}, {now} FROM person_records a, person_records b "
+                     "WHERE a.person_id = ? AND b.person_id = ?",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, actor);
+    kb_bind_int(st, 2, from);
+    kb_bind_int(st, 3, into);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static int split_apply(kb_data *d, size_t n, const char *const *sources, const char *const *record_ids,
+                       const char *actor, const char *why, int64_t *from, int64_t *into, int64_t *moved, kb_err *e) {
+    if (kb_vault_new_person(d, into, e) != C_OK) return C_ERR;
+    for (size_t i = 0; i < n; i++) {
+        int64_t rec, was;
+        if (kb_vault_move_record(d, sources[i], record_ids[i], *into, &rec, &was, e) != C_OK) return C_ERR;
+        if (i > 0 && was != *from)
+            return kb_errf(e, "record %s:%s belongs to another person than %s:%s (rule: a split takes records of one "
+                              "person)",
+                           sources[i], record_ids[i], sources[0], record_ids[0]);
+        *from = was;
+    }
+    int64_t left;
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "SELECT COUNT(*) FROM person_records WHERE person_id = ?", &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, *from);
+    int rc = kb_stmt_step(st, e);
+    left = rc == 1 ? kb_col_int(st, 0) : 0;
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (left == 0)
+        return kb_errf(e, "those are all the records of their person: nothing to split (rule: a split leaves records "
+                          "on both sides)");
+    if (split_rejections(d, *from, *into, actor, e) != C_OK) return C_ERR;
+    if (kb_db_cached(d->identity,
+                     "INSERT INTO link_events (at, kind, person_id, other_person_id, detail) VALUES ({now}, 'split', ?, ?, ?)",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, *into);
+    kb_bind_int(st, 2, *from);
+    kb_bind_text(st, 3, why);
+    rc = kb_stmt_step(st, e);
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    return split_research(d, *from, *into, n, sources, record_ids, moved, e);
+}
+
+int kb_persons_split(kb_data *d, size_t n, const char *const *sources, const char *const *record_ids,
+                     const char *actor, const char *why, int64_t *new_person, kb_err *e) {
+    if (n == 0) return kb_errf(e, "a split needs at least one record");
+    /* An import holds its own picture of who is whom: none may run now. */
+    int got = 0;
+    if (kb_db_lock(d->identity, KB_LOCK_IMPORT, 0, &got, e) != C_OK) return C_ERR;
+    if (!got) return kb_errf(e, "an import is running on this data directory; split when it has finished");
+    int64_t from = 0, moved = 0;
+    int rc = kb_db_begin(d->identity, e);
+    if (rc == C_OK && (rc = kb_db_begin(d->research, e)) != C_OK) kb_db_rollback(d->identity);
+    if (rc == C_OK) {
+        rc = split_apply(d, n, sources, record_ids, actor, why, &from, new_person, &moved, e);
+        /* identity first, as the importer and clerical review commit */
+        if (rc == C_OK) rc = kb_db_commit(d->identity, e);
+        if (rc == C_OK) rc = kb_db_commit(d->research, e);
+        if (rc != C_OK) {
+            kb_db_rollback(d->identity);
+            kb_db_rollback(d->research);
+        }
+    }
+    kb_db_unlock(d->identity, KB_LOCK_IMPORT);
+    if (rc != C_OK) return C_ERR;
+    char pf[KB_PSEUDONYM_LEN], pi[KB_PSEUDONYM_LEN], detail[256];
+    kb_pseudonym_research(&d->keys, from, pf);
+    kb_pseudonym_research(&d->keys, *new_person, pi);
+    snprintf(detail, sizeof detail, "%zu records and %lld exams split off: %s", n, (long long)moved, why);
+    if (kb_audit_append(d, actor, "admin", "linkage.split", pf, "operations", "ok", detail, e) != C_OK) return C_ERR;
+    return kb_audit_append(d, actor, "admin", "linkage.split", pi, "operations", "ok", detail, e);
 }

@@ -52,4 +52,16 @@ int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *reco
  * clerical review. */
 int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e);
 
+/* Undoes a wrong merge: the named source records (sources[i], record_ids[i],
+ * all of one person, not all of its records) become a new person, in both
+ * stores: their exams move to a new research subject, and a rejection
+ * between every moved and every remaining record keeps the two apart on
+ * every later import.  What the person holds by pseudonym (consents,
+ * points, sensor readings, specimens, the account) stays with the old
+ * person: it was given by the member, not by a source record.  Runs in its
+ * own transactions; audited under both pseudonyms.  *new_person gets the
+ * new person's id. */
+int kb_persons_split(kb_data *d, size_t n, const char *const *sources, const char *const *record_ids,
+                     const char *actor, const char *why, int64_t *new_person, kb_err *e);
+
 #endif

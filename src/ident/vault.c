@@ -226,6 +226,23 @@ int kb_vault_unseal_record(kb_data *d, const char *source, const char *record_id
     return rc;
 }
 
+int kb_vault_move_record(kb_data *d, const char *source, const char *record_id, int64_t to_person, int64_t *rec_id,
+                         int64_t *from_person, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "SELECT id, person_id FROM person_records WHERE source = ? AND record_id = ?", &st,
+                     e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, source);
+    kb_bind_text(st, 2, record_id);
+    int rc = kb_stmt_step(st, e);
+    *rec_id = rc == 1 ? kb_col_int(st, 0) : 0;
+    *from_person = rc == 1 ? kb_col_int(st, 1) : 0;
+    kb_stmt_reset(st);
+    if (rc < 0) return C_ERR;
+    if (rc != 1) return kb_errf(e, "record %s:%s: no such source record", source, record_id);
+    return kb_db_run_ids(d->identity, "UPDATE person_records SET person_id = ? WHERE id = ?", to_person, *rec_id, e);
+}
+
 int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e) {
     if (from == into) return C_OK;
     /* The records move to `into`; persons absorbed earlier into `from` now

@@ -45,6 +45,10 @@ int kb_vault_unseal_record(kb_data *d, const char *source, const char *record_id
 /* Folds person `from` into `into`: its records move, it is marked merged,
  * and the event is logged.  Ids stay valid: a merged person points at its
  * survivor. */
+/* Moves one record to another person (the inverse of a merge, one record
+ * at a time); *rec_id gets its row id, *from_person the person it left. */
+int kb_vault_move_record(kb_data *d, const char *source, const char *record_id, int64_t to_person, int64_t *rec_id,
+                         int64_t *from_person, kb_err *e);
 int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e);
 /* Reads a source record back (for reviewers and the person's own portal). */
 int kb_vault_get_record(kb_data *d, const char *source, const char *record_id, kb_person_id *who,

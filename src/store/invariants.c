@@ -144,8 +144,9 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
         const char *sql, *what;
     } dist[] = {
         {"SELECT COUNT(*) FROM exams x LEFT JOIN subjects s ON s.pseudonym = x.pseudonym "
-         "WHERE s.id IS NULL OR COALESCE(s.merged_into, s.id) <> x.subject_id",
-         "exams whose pseudonym is not their subject's, nor one merged into it"},
+         "WHERE s.id IS NULL OR (COALESCE(s.merged_into, s.id) <> x.subject_id AND NOT EXISTS "
+         "(SELECT 1 FROM subjects t WHERE t.id = x.subject_id AND t.split_from = COALESCE(s.merged_into, s.id)))",
+         "exams whose pseudonym is not their subject's, nor one merged into it or split from it"},
         {"SELECT COUNT(*) FROM exam_flags f JOIN exams x ON x.id = f.exam_id WHERE f.pseudonym <> x.pseudonym",
          "exam flags whose pseudonym differs from their exam's"},
         {"SELECT (SELECT COUNT(*) FROM exams) - (SELECT COUNT(*) FROM exam_keys k JOIN exams x ON x.id = k.exam_id "

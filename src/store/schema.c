@@ -746,5 +746,13 @@ const kb_migration kb_research_schema[] = {
      "ALTER TABLE observations ADD COLUMN ref_low TEXT;"
      "ALTER TABLE observations ADD COLUMN ref_high TEXT;",
      NULL},
+    {10, "a subject split off another names it",
+     /* owner: ident/resolver.c (kb_persons_split).  The exams of a wrongly
+      * merged record move to a subject of their own but keep the pseudonym
+      * they arrived under (their distribution column, as a merge keeps
+      * it); split_from lets kenbank check tell that move from damage.  No
+      * foreign key on PostgreSQL: like merged_into it crosses persons. */
+     "ALTER TABLE subjects ADD COLUMN split_from BIGINT;",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];
