@@ -83,6 +83,15 @@ int kb_review_pending(kb_data *d, size_t offset, int64_t *ids, size_t max, size_
     return rc < 0 ? C_ERR : C_OK;
 }
 
+int kb_review_share(kb_data *d, int64_t *in_review, int64_t *records, kb_err *e) {
+    if (kb_db_query_int(d->identity,
+                        "SELECT COUNT(*) FROM (SELECT record_a AS r FROM review_queue WHERE status = 'pending' "
+                        "UNION SELECT record_b FROM review_queue WHERE status = 'pending') q",
+                        in_review, e) != C_OK)
+        return C_ERR;
+    return kb_db_query_int(d->identity, "SELECT COUNT(*) FROM person_records", records, e);
+}
+
 /* The person a record belongs to now, following merges. */
 static int current_person(kb_data *d, int64_t person, int64_t *out, kb_err *e) {
     for (int hops = 0; hops < 64; hops++) {

@@ -41,4 +41,10 @@ int kb_review_pseudonyms(kb_data *d, const kb_review_pair *p, char ps[2][KB_PSEU
  * audit log.  A pair already decided is refused. */
 int kb_review_decide(kb_data *d, int64_t id, int accept, const char *actor, kb_err *e);
 
+/* How much of the linkage waits for a person: records in at least one
+ * pending pair, and all records.  The operator watches the share, not the
+ * pair count: a queue that holds a few percent of all records is a flood
+ * no clerk works through (issue 16's bar is at most 1%). */
+int kb_review_share(kb_data *d, int64_t *in_review, int64_t *records, kb_err *e);
+
 #endif

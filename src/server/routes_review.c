@@ -73,8 +73,15 @@ void kb_h_review_list(kb_req *r) {
         kb_reply_error(r, 500, "internal", "%s", e.msg);
         return;
     }
+    int64_t in_review = 0, records = 0;
+    if (kb_review_share(r->d, &in_review, &records, &e) != C_OK) {
+        kb_reply_error(r, 500, "internal", "%s", e.msg);
+        return;
+    }
     cJSON *o = cJSON_CreateObject();
     kb_json_add_int(o, "total", total);
+    kb_json_add_int(o, "records_in_review", in_review);
+    kb_json_add_int(o, "records", records);
     kb_json_add_int(o, "limit", limit);
     kb_json_add_int(o, "offset", offset);
     cJSON *arr = cJSON_AddArrayToObject(o, "pairs");

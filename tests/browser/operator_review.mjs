@@ -27,6 +27,19 @@ await run('operator_review', async ({ browser, base, data }) => {
   check((await page.locator('#review-count').innerText()).includes(String(page0.total)), 'the total is shown');
   check(page0.total > before.length, `more pairs than one page: ${page0.total}`);
   {
+    // the queue's weight as a share of all records (issue 16), counted here
+    // from the store itself
+    const [inReview, records] = execFileSync('sqlite3', [join(data, 'identity.db'),
+      `SELECT (SELECT COUNT(*) FROM (SELECT record_a FROM review_queue WHERE status = 'pending'
+         UNION SELECT record_b FROM review_queue WHERE status = 'pending')), (SELECT COUNT(*) FROM person_records)`])
+      .toString().trim().split('|').map(Number);
+    check(page0.records_in_review === inReview && page0.records === records,
+      `the API counts ${page0.records_in_review} of ${page0.records} records in review, the store ${inReview} of ${records}`);
+    const share = await page.locator('#review-share').innerText();
+    const pct = (100 * inReview / records).toLocaleString('ja-JP', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    check(share.includes(`${pct}%`) && share.includes('確認待ちの記録'), `the share is shown: "${share}", want ${pct}%`);
+  }
+  {
     await page.locator('#review-next').click();
     await page.locator(`section[data-review="${before[0].id}"]`).waitFor({ state: 'detached' });
     const second = Number(await sections.first().getAttribute('data-review'));

@@ -198,6 +198,10 @@ async function reviewCard() {
     return h('div', { class: 'actions review-pager' },
       h('p', { id: 'review-count', 'aria-live': 'polite',
         text: t('op.reviewCount', { total: fmtNum(q.total, 0), from: fmtNum(offset + 1, 0), to: fmtNum(offset + q.pairs.length, 0) }) }),
+      // the share of all records waiting, which is what tells a flood
+      h('p', { id: 'review-share',
+        text: t('op.reviewShare', { n: fmtNum(q.records_in_review, 0), of: fmtNum(q.records, 0),
+          pct: fmtNum(q.records ? 100 * q.records_in_review / q.records : 0, 1) }) }),
       prev, next);
   };
   const pairView = (p) => {
