@@ -64,6 +64,7 @@ struct kb_importer {
     kb_data *d;
     char source[64];
     kb_import_stats st;
+    kb_import_stats committed; /* st as of the last commit */
     int in_batch;
     int batch_n;
     int progress;
@@ -202,7 +203,26 @@ static int batch_commit(kb_importer *imp, kb_err *e) {
         kb_db_rollback(imp->d->research);
         return C_ERR;
     }
+    imp->committed = imp->st;
     return C_OK;
+}
+
+/* A hard failure (a store error, not a quarantined record) ends the batch
+ * there: its rows are rolled back rather than left for kb_importer_close to
+ * commit half-written, and the counts return to what the stores hold, so a
+ * summary never counts exams that were rolled back.  Returns C_ERR. */
+static int import_failed(kb_importer *imp) {
+    if (imp->in_batch) {
+        imp->in_batch = 0;
+        kb_bulk_discard(imp->obs);
+        kb_bulk_discard(imp->flags);
+        kb_bulk_discard(imp->keys);
+        pending_clear(imp);
+        kb_db_rollback(imp->d->identity);
+        kb_db_rollback(imp->d->research);
+    }
+    imp->st = imp->committed;
+    return C_ERR;
 }
 
 static void draw_progress(kb_importer *imp, int final) {
@@ -642,7 +662,8 @@ static int import_prepared(kb_importer *imp, kb_exam *x, exam_prep *p, const cha
 int kb_import_exam(kb_importer *imp, kb_exam *x, const char *format, const char *file, const char *raw,
                    size_t rawlen, kb_err *e) {
     prepare_exam(&imp->d->keys, imp->source, x, &imp->prep);
-    return import_prepared(imp, x, &imp->prep, format, file, raw, rawlen, e);
+    int rc = import_prepared(imp, x, &imp->prep, format, file, raw, rawlen, e);
+    return rc < 0 ? import_failed(imp) : rc;
 }
 
 /* The reader's messages read "NAME: line N: element/field: rule"; the
@@ -1457,7 +1478,13 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int import_path(kb_importer *imp, const char *path, kb_err *e);
+
 int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
+    return import_path(imp, path, e) == C_OK ? C_OK : import_failed(imp);
+}
+
+static int import_path(kb_importer *imp, const char *path, kb_err *e) {
     struct stat sb;
     if (stat(path, &sb) != 0) return kb_errf(e, "%s: %s", path, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) {
@@ -1489,7 +1516,7 @@ int kb_import_path(kb_importer *imp, const char *path, kb_err *e) {
         if (rc == C_OK && stat(child, &cs) == 0 &&
             (S_ISDIR(cs.st_mode) || ends_with(child, ".csv") || ends_with(child, ".zip") || ends_with(child, ".xml") ||
              ends_with(child, ".json")))
-            rc = kb_import_path(imp, child, e);
+            rc = import_path(imp, child, e);
         free(names[i]);
     }
     free(names);
