@@ -20,6 +20,7 @@ static const kb_command *commands[] = {
     &kb_cmd_cohort,
     &kb_cmd_export,
     &kb_cmd_report,
+    &kb_cmd_roster,
     &kb_cmd_zone,
     &kb_cmd_audit,
     &kb_cmd_consent,

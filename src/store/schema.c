@@ -249,6 +249,26 @@ const kb_migration kb_identity_schema[] = {
      "  last_at TEXT NOT NULL,"
      "  PRIMARY KEY (name_hash, addr));",
      NULL},
+    {10, "insurer roster (eligibility list)",
+     /* owner: ingest/roster.c.  One row per version of an insurer's member
+      * record.  member_hash is a keyed hash (index key) of insurer number,
+      * 記号, 番号 and 枝番, so a re-import finds the member without
+      * unsealing anything; content_hash (same key) tells an unchanged row
+      * from a changed one.  The identity itself is the sealed person_records
+      * row (source, record_id) that the resolver stored for this version. */
+     "CREATE TABLE roster_rows ("
+     "  id {id},"
+     "  source TEXT NOT NULL,"
+     "  member_hash TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  current INTEGER NOT NULL DEFAULT 1,"
+     "  content_hash TEXT NOT NULL,"
+     "  record_id TEXT NOT NULL,"
+     "  person_id BIGINT NOT NULL REFERENCES persons(id),"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (member_hash, version));"
+     "CREATE INDEX roster_rows_current ON roster_rows(member_hash, current);",
+     NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -745,6 +765,35 @@ const kb_migration kb_research_schema[] = {
      "ALTER TABLE observations ADD COLUMN method TEXT;"
      "ALTER TABLE observations ADD COLUMN ref_low TEXT;"
      "ALTER TABLE observations ADD COLUMN ref_high TEXT;",
+     NULL},
+    {10, "insurer roster: eligibility by pseudonym",
+     /* owner: ingest/roster.c (writes), analytics/statutory.c (reads).  What
+      * the statutory figures need of a member, and nothing that identifies
+      * them: the roster's source (the feed, as exams.source), the insurer
+      * and the member record as keyed tokens, the
+      * eligibility period (資格取得日, 喪失日), an exclusion under 告示第3号
+      * with its period, sex, and the age at the end of fiscal year ref_fy
+      * (age at any other year's end follows by adding years: the birth date
+      * never leaves the identity store). */
+     "CREATE TABLE roster_members ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  insurer_token TEXT NOT NULL,"
+     "  member_token TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  current INTEGER NOT NULL DEFAULT 1,"
+     "  sex INTEGER NOT NULL DEFAULT 0,"
+     "  ref_fy INTEGER NOT NULL,"
+     "  ref_age INTEGER NOT NULL,"
+     "  eligible_from TEXT NOT NULL,"
+     "  eligible_to TEXT,"
+     "  exclusion TEXT NOT NULL DEFAULT '',"
+     "  exclusion_from TEXT,"
+     "  exclusion_to TEXT,"
+     "  imported_at TEXT NOT NULL);"
+     "CREATE INDEX roster_members_insurer ON roster_members(insurer_token, current);"
+     "CREATE INDEX roster_members_member ON roster_members(member_token, current);",
      NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

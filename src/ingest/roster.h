@@ -1,0 +1,46 @@
+/* roster.h -- an insurer's eligibility roster (加入者名簿): who the insurer
+ * must offer a checkup to, and from when to when.
+ *
+ * Each CSV row is one member record.  It is linked to a person through the
+ * same resolver as exams (ident/resolver.c), so a member who attends is the
+ * same person as their exams; its identity attributes go only to the
+ * identity store (sealed person_records, roster_rows); the research store
+ * gets what the statutory figures need, by pseudonym (roster_members).
+ * A member's record is keyed by insurer number + 記号 + 番号 + 枝番: the
+ * same row again is unchanged, a changed row becomes a new version (the old
+ * one kept, not current).  A row that breaks a rule is quarantined with its
+ * line, field and rule.  docs/internals/roster.md. */
+#ifndef KB_ROSTER_H
+#define KB_ROSTER_H
+
+#include "domain/exam.h"
+#include "store/datadir.h"
+
+/* One parsed row. */
+typedef struct kb_roster_row {
+    kb_person_id who;
+    char eligible_from[11], eligible_to[11];
+    char exclusion[16], exclusion_from[11], exclusion_to[11];
+} kb_roster_row;
+
+typedef struct kb_roster_stats {
+    long rows, added, changed, unchanged, quarantined;
+    long persons_new, linked, reviews;
+} kb_roster_stats;
+
+/* The CSV columns, in the order `kenbank gen --roster` writes them. */
+extern const char *const kb_roster_columns[17];
+
+/* Checks one row; on a broken rule fills field and rule and returns C_ERR. */
+int kb_roster_row_check(const kb_roster_row *r, char *field, size_t fs, char *rule, size_t rs);
+
+/* Imports a roster CSV from `source` (the insurer's feed name).  Takes the
+ * import lock (one linkage index in memory at a time).  C_ERR only for what
+ * stops the whole file (unreadable, a required column missing). */
+int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster_stats *st, kb_err *e);
+
+/* A merge moves the absorbed person's roster rows to the survivor's
+ * pseudonym (called by kb_persons_merge). */
+int kb_roster_rekey(kb_data *d, const char *from, const char *into, kb_err *e);
+
+#endif

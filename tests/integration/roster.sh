@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# kenbank roster import: rows link to the same persons as the exams (one
+# resolver), identity stays out of the research store, sending the roster
+# again adds nothing, a changed member becomes a new version, and bad rows
+# are quarantined with their line, field and rule.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+K="$KENBANK"
+cd "$WORK"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$K" gen --people 400 --years 2 --seed 5 --roster --no-noise --out pop >/dev/null 2>&1
+"$K" init --data d >/dev/null
+"$K" import --data d --source kenshin pop/exams.csv >/dev/null
+ROWS=$(($(wc -l < pop/roster.csv) - 1))
+"$K" roster import --data d --source ins-roster pop/roster.csv > out1 || fail "roster import: $(cat out1)"
+grep -q "members added       $ROWS" out1 || fail "first import: $(cat out1)"
+
+# same persons as the exams: every true person with exams has one pseudonym,
+# and the roster rows of people with exams land on exactly those pseudonyms
+NP=$(kb_sql d research "SELECT COUNT(DISTINCT pseudonym) FROM roster_members WHERE current = 1")
+TP=$(awk -F, 'NR>1 {print $5}' pop/roster_truth.csv | sort -u | wc -l)
+[ "$NP" = "$TP" ] || fail "roster rows of $TP true persons landed on $NP pseudonyms"
+BOTH=$(kb_sql d research "SELECT COUNT(DISTINCT r.pseudonym) FROM roster_members r JOIN subjects s ON s.pseudonym = r.pseudonym")
+SUBJ=$(kb_sql d research "SELECT COUNT(*) FROM subjects")
+[ "$BOTH" = "$SUBJ" ] || fail "$SUBJ examined subjects, only $BOTH found through the roster"
+[ "$NP" -gt "$SUBJ" ] || fail "no roster member who never attended ($NP members, $SUBJ examined)"
+
+# identity only in the identity store (sealed): names, kana, addresses,
+# birth dates and 番号 never in the research store
+awk -F, 'NR>1 { print $5; print $7; print $10; print $12; if (length($3) >= 5) print $1 $2 $3 }' pop/roster.csv \
+    | awk 'length($0) >= 4' | sort -u > patterns.txt
+kb_dump d research research.dump
+if hits=$(LC_ALL=C grep -a -o -F -f patterns.txt research.dump | sort -u | head -3) && [ -n "$hits" ]; then
+    fail "identity values in the research store: $hits"
+fi
+
+# again, unchanged: nothing added
+"$K" roster import --data d --source ins-roster pop/roster.csv > out2
+grep -q "unchanged           $ROWS" out2 || fail "re-import: $(cat out2)"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM roster_members")" = "$ROWS" ] || fail "re-import added rows"
+
+# one member leaves (喪失日 set): a new version, the old one kept, not current
+head -1 pop/roster.csv > changed.csv
+awk -F, 'NR>1 && $14=="" {OFS=","; $14="2023-09-30"; print; exit}' pop/roster.csv >> changed.csv
+"$K" roster import --data d --source ins-roster changed.csv > out3
+grep -q "new versions        1" out3 || fail "changed member: $(cat out3)"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM roster_members WHERE version = 2 AND current = 1 AND eligible_to = '2023-09-30'")" = 1 ] \
+    || fail "version 2 not current"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM roster_members WHERE current = 0")" = 1 ] || fail "version 1 not kept"
+[ "$(kb_sql d identity "SELECT COUNT(*) FROM roster_rows WHERE current = 1")" = "$ROWS" ] || fail "identity versions"
+[ "$(kb_sql d research "SELECT COUNT(DISTINCT pseudonym) FROM roster_members WHERE current = 1")" = "$NP" ] \
+    || fail "the new version linked to another person"
+
+# bad rows: quarantined with line, field and rule; good rows still go in
+{
+    head -1 pop/roster.csv
+    sed -n 2p pop/roster.csv | awk -F, '{OFS=","; $1="1234567"; print}'           # line 2
+    sed -n 3p pop/roster.csv | awk -F, '{OFS=","; $10="1970-02-30"; print}'       # line 3
+    sed -n 4p pop/roster.csv | awk -F, '{OFS=","; $15="retired"; $16="2023-01-01"; print}' # line 4
+    sed -n 5p pop/roster.csv | awk -F, '{OFS=","; $13=""; print}'                 # line 5
+} > bad.csv
+rc=0; "$K" roster import --data d --source ins-roster bad.csv > out4 || rc=$?
+[ "$rc" = 3 ] || fail "exit status $rc with quarantined rows, want 3"
+grep -q "quarantined         4" out4 || fail "bad rows: $(cat out4)"
+"$K" quarantine list --data d > q.csv
+grep -q 'bad.csv,line 2,insurer_no,' q.csv || fail "line 2: $(cat q.csv)"
+grep -q 'bad.csv,line 3,birth_date,' q.csv || fail "line 3: $(cat q.csv)"
+grep -q 'bad.csv,line 4,exclusion,.*告示第3号' q.csv || fail "line 4: $(cat q.csv)"
+grep -q 'bad.csv,line 5,eligible_from,' q.csv || fail "line 5: $(cat q.csv)"
+# a missing column stops the file, naming it
+cut -d, -f1-16 pop/roster.csv > short.csv
+rc=0; "$K" roster import --data d --source ins-roster short.csv 2> err5 || rc=$?
+[ "$rc" = 1 ] && grep -q "exclusion_to" err5 || fail "missing column: rc=$rc $(cat err5)"
+# audited
+[ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'roster.import'")" -ge 4 ] || fail "not audited"
+echo "roster: ok"
