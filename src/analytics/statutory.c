@@ -41,13 +41,13 @@ static int read_targets(kb_data *d, const char *itoken, const char *source, int 
                         "SELECT r.pseudonym, r.sex, r.ref_fy, r.ref_age, r.eligible_from, COALESCE(r.eligible_to, ''), "
                         "r.exclusion, COALESCE(r.exclusion_from, ''), COALESCE(r.exclusion_to, ''), "
                         "COALESCE(x.id, 0) FROM roster_members r LEFT JOIN subjects x ON x.pseudonym = r.pseudonym "
-                        "WHERE r.current = 1 AND ((? <> '' AND r.insurer_token = ?) OR (? = '' AND r.source = ?)) "
+                        "WHERE r.current = 1 AND (? = '' OR r.insurer_token = ?) AND (? = '' OR r.source = ?) "
                         "ORDER BY r.pseudonym, r.id",
                         &st, e) != C_OK)
         return C_ERR;
     kb_bind_text(st, 1, itoken);
     kb_bind_text(st, 2, itoken);
-    kb_bind_text(st, 3, itoken);
+    kb_bind_text(st, 3, source);
     kb_bind_text(st, 4, source);
     size_t cap = 1024;
     target *t = kb_malloc(cap * sizeof *t);

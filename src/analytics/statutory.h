@@ -35,9 +35,9 @@ typedef struct kb_statutory {
     kb_stat_counts g[KB_ST_GROUPS];
 } kb_statutory;
 
-/* Counts fiscal year fy for one insurer (insurer_no, the 保険者番号) or,
- * when insurer_no is NULL, for the rosters imported from `source` (the
- * dashboard's organisation).  threshold: cells 1..threshold-1 are shown
+/* Counts fiscal year fy over the current roster rows of one insurer
+ * (insurer_no, the 保険者番号) and/or of the rosters imported from `source`
+ * (the dashboard's organisation); NULL or "" leaves that filter off.  threshold: cells 1..threshold-1 are shown
  * suppressed by the writers (the counts stay exact in s). */
 int kb_statutory_build(kb_data *d, const char *insurer_no, const char *source, int fy, int threshold,
                        kb_statutory *s, kb_err *e);

@@ -16,9 +16,11 @@ const kb_command kb_cmd_report = {
     "report",
     "reports: an insurer's checkup report (HTML with charts, or JSON); the statutory figures (法定報告)",
     "kenbank report insurer --data DIR --insurer NO --fiscal-year Y --out FILE [--json] [--threshold N]\n"
-    "kenbank report statutory --data DIR --insurer NO --fiscal-year Y --out FILE [--csv] [--threshold N]\n"
+    "kenbank report statutory --data DIR (--insurer NO | --source NAME) --fiscal-year Y --out FILE [--csv]\n"
+    "                         [--threshold N]\n"
     "\n"
     "  --insurer NO      the insurer number (保険者番号); the store holds it only as a keyed token\n"
+    "  --source NAME     statutory: every insurer on the rosters imported from NAME (the dashboard's scope)\n"
     "  --fiscal-year Y   the fiscal year (April to March); the previous year is used for transitions\n"
     "  --out FILE        report.html (self-contained), or JSON with --json ('-' for stdout)\n"
     "  --threshold N     cells from 1 to N-1 are suppressed (default 10)\n"
@@ -39,9 +41,10 @@ static int write_out(const char *out, const kb_buf *b, kb_err *e) {
     return C_OK;
 }
 
-static int statutory(kb_data *d, const char *ins, int fy, int thr, int csv, const char *out, kb_err *e) {
+static int statutory(kb_data *d, const char *ins, const char *src, int fy, int thr, int csv, const char *out,
+                     kb_err *e) {
     kb_statutory s;
-    if (kb_statutory_build(d, ins, NULL, fy, thr, &s, e)) return C_ERR;
+    if (kb_statutory_build(d, ins, src, fy, thr, &s, e)) return C_ERR;
     kb_buf b;
     kb_buf_init(&b);
     if (csv) {
@@ -72,7 +75,7 @@ static int run(int argc, char **argv) {
     int stat = argc >= 2 && strcmp(argv[1], "statutory") == 0;
     if (argc < 2 || (strcmp(argv[1], "insurer") != 0 && !stat))
         return kb_cli_usage(&kb_cmd_report, "which report? (insurer, statutory)");
-    const char *dir = NULL, *ins = NULL, *out = NULL;
+    const char *dir = NULL, *ins = NULL, *out = NULL, *src = NULL;
     long fy = 0, thr = 10;
     int json = 0, csv = 0;
     for (int i = 2; i < argc; i++) {
@@ -82,20 +85,23 @@ static int run(int argc, char **argv) {
         else if (strcmp(a, "--out") == 0 && i + 1 < argc) out = argv[++i];
         else if (strcmp(a, "--json") == 0 && !stat) json = 1;
         else if (strcmp(a, "--csv") == 0 && stat) csv = 1;
+        else if (strcmp(a, "--source") == 0 && stat && i + 1 < argc) src = argv[++i];
         else if (strcmp(a, "--fiscal-year") == 0 && i + 1 < argc) {
             if (kb_cli_long(argv[++i], 2000, 2100, &fy)) return kb_cli_usage(&kb_cmd_report, "--fiscal-year: 2000..2100");
         } else if (strcmp(a, "--threshold") == 0 && i + 1 < argc) {
             if (kb_cli_long(argv[++i], 1, 1000, &thr)) return kb_cli_usage(&kb_cmd_report, "--threshold: 1..1000");
         } else return kb_cli_usage(&kb_cmd_report, "unknown or incomplete option %s", a);
     }
-    if (!dir || !ins || !out || !fy) return kb_cli_usage(&kb_cmd_report, "--data, --insurer, --fiscal-year and --out are required");
+    if (stat && src && ins) return kb_cli_usage(&kb_cmd_report, "--insurer or --source, not both");
+    if (!dir || !(ins || src) || !out || !fy)
+        return kb_cli_usage(&kb_cmd_report, "--data, --insurer, --fiscal-year and --out are required");
     kb_err e = {{0}};
     kb_data *d;
     if (kb_data_open(dir, &d, &e)) return kb_cli_fail(&kb_cmd_report, &e);
     if (stat) {
-        int src = statutory(d, ins, (int)fy, (int)thr, csv, out, &e);
+        int src_rc = statutory(d, ins, src, (int)fy, (int)thr, csv, out, &e);
         kb_data_close(d);
-        return src ? kb_cli_fail(&kb_cmd_report, &e) : KB_EXIT_OK;
+        return src_rc ? kb_cli_fail(&kb_cmd_report, &e) : KB_EXIT_OK;
     }
     kb_insurer_report r;
     int rc = kb_insurer_report_build(d, ins, (int)fy, (int)thr, &r, &e);

@@ -21,8 +21,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
     --format both --out pop >/dev/null 2>&1
 [ -s pop/roster.csv ] || fail "gen --roster wrote no roster.csv"
 "$K" init --data d >/dev/null
-"$K" import --data d --source kenshin pop/exams.csv >/dev/null
-"$K" roster import --data d --source ins-roster pop/roster.csv > roster.out || fail "roster import: $(cat roster.out)"
+"$K" import --data d --source kenshin pop/xml >/dev/null
+"$K" roster import --data d --source kenshin pop/roster.csv > roster.out || fail "roster import: $(cat roster.out)"
 "$K" judge pop/xml > judged.csv 2>/dev/null || true
 [ "$(wc -l < judged.csv)" -gt 1000 ] || fail "kenbank judge gave $(wc -l < judged.csv) rows"
 
@@ -151,4 +151,48 @@ grep -q '特定健診 実施率' st.html || fail "HTML lacks the 実施率 table
 WANT=$(awk -F, '$1=="kenshin_rate" && $2=="all" {print $5}' got_2023.csv)
 GOT=$(python3 -c 'import json; print(json.load(open("r.json"))["participation"]["statutory_rate_pct"])')
 python3 -c 'import sys; sys.exit(abs(float(sys.argv[1]) - float(sys.argv[2])) > 1e-9)' "$GOT" "$WANT" || fail "insurer report 実施率 $GOT, statutory $WANT"
+
+# the insurer dashboard's 受診率 is the statutory 実施率 of the rosters its
+# organisation imported (the roster went in under the exams' source name),
+# every year; an organisation with exams but no roster gets no rate
+PW=password-for-tests
+KENBANK_PASSWORD=$PW "$K" user add --data d --username ins --role insurer --org kenshin >/dev/null
+# exams under a source with no roster (a CSV row names its own source)
+head -60 pop/exams.csv > other.csv
+OTHER=$(awk -F, 'NR==2 {print $1}' other.csv)
+"$K" import --data d --source other other.csv >/dev/null
+KENBANK_PASSWORD=$PW "$K" user add --data d --username ins2 --role insurer --org "$OTHER" >/dev/null
+mkdir -p "$WORK/tmp"
+TMPDIR="$WORK/tmp" "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 >srv.out 2>srv.err &
+SRV=$!
+trap 'kill $SRV 2>/dev/null || true' EXIT
+kb_wait_listening srv.out $SRV || true
+PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
+[ -n "$PORT" ] || fail "server did not start: $(cat srv.err)"
+B="http://127.0.0.1:$PORT"
+for u in ins ins2; do
+    code=$(curl -s -o login_$u.json -w '%{http_code}' -c jar_$u -H 'Content-Type: application/json' \
+        --data "{\"username\":\"$u\",\"password\":\"$PW\"}" "$B/api/login")
+    [ "$code" = 200 ] || fail "login $u: $code"
+    code=$(curl -s -o dash_$u.json -w '%{http_code}' -b jar_$u "$B/api/insurer/dashboard")
+    [ "$code" = 200 ] || fail "dashboard $u: $code $(cat dash_$u.json)"
+done
+for FY in 2022 2023 2024; do
+    "$K" report statutory --data d --source kenshin --fiscal-year "$FY" --csv --out src_$FY.csv 2>/dev/null
+done
+python3 - <<'PY' || fail "dashboard 受診率 differs from report statutory"
+import csv, json, sys
+d = json.load(open('dash_ins.json'))
+years = {y['fiscal_year']: y for y in d['years']}
+assert sorted(years) == [2022, 2023, 2024], years.keys()
+for fy in (2022, 2023, 2024):
+    row = next(r for r in csv.DictReader(open('src_%d.csv' % fy)) if r['figure'] == 'kenshin_rate' and r['group'] == 'all')
+    want = float(row['rate']) / 100
+    got = years[fy]['participation']
+    if got is None or abs(got - want) > 1e-9 or years[fy]['targets'] != int(row['denominator']):
+        sys.exit('FY%d: dashboard %r / %r, statutory %s / %s' % (fy, got, years[fy]['targets'], want, row['denominator']))
+# an organisation without a roster gets no rate rather than a made-up one
+other = json.load(open('dash_ins2.json'))
+assert other['years'] and all(y['participation'] is None for y in other['years']), other['years']
+PY
 echo "statutory: ok"
