@@ -89,7 +89,7 @@ static int read_targets(kb_data *d, const char *itoken, const char *source, int 
 static int read_exams(kb_data *d, int fy, kb_idmap *seen, kb_err *e) {
     kb_stmt *st;
     if (kb_stmt_prepare(d->research,
-                        "SELECT x.subject_id, x.fiscal_year, COALESCE(x.metabo, 4), "
+                        "SELECT x.subject_id, x.fiscal_year, COALESCE(x.sender_metabo, x.metabo, 4), "
                         "COALESCE(x.sender_guidance, x.guidance, 4) FROM exams x "
                         "WHERE x.current = 1 AND x.fiscal_year IN (?, ?) "
                         "ORDER BY x.subject_id, x.fiscal_year, x.exam_date, x.id",
