@@ -21,6 +21,7 @@ static const kb_command *commands[] = {
     &kb_cmd_export,
     &kb_cmd_report,
     &kb_cmd_roster,
+    &kb_cmd_guidance,
     &kb_cmd_zone,
     &kb_cmd_audit,
     &kb_cmd_consent,

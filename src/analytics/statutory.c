@@ -28,7 +28,8 @@ int64_t kb_statutory_permille(int64_t num, int64_t den) {
 /* A target subject: its groups and, once the exams are read, what its last
  * exam of this year and of last year said.  Packed into the idmap value:
  * bit 0 examined this year, bits 1-3 level, 4-6 metabo; bit 8 examined last
- * year, bits 9-11 level, 12-14 metabo. */
+ * year, bits 9-11 level, 12-14 metabo; bit 16 a guidance episode for the
+ * year started, bit 17 completed. */
 typedef struct target {
     int64_t subject; /* 0: no exams stored under the pseudonym */
     int sex, band;
@@ -113,6 +114,27 @@ static int read_exams(kb_data *d, int fy, kb_idmap *seen, kb_err *e) {
     return rc < 0 ? C_ERR : C_OK;
 }
 
+/* The guidance episodes of fy (portal/guidance.c's table), by subject. */
+static int read_guidance(kb_data *d, int fy, kb_idmap *seen, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT s.id, g.status FROM guidance_episodes g JOIN subjects s ON s.pseudonym = g.pseudonym "
+                        "WHERE g.fiscal_year = ?",
+                        &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, fy);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        int64_t subj = kb_col_int(st, 0), v;
+        if (!kb_idmap_get(seen, subj, &v)) continue;
+        v |= (int64_t)1 << 16;
+        if (strcmp(kb_col_text(st, 1), "completed") == 0) v |= (int64_t)1 << 17;
+        kb_idmap_put(seen, subj, v);
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 static void count(kb_stat_counts *c, int64_t v) {
     c->targets++;
     if (!(v & 1)) return;
@@ -120,6 +142,10 @@ static void count(kb_stat_counts *c, int64_t v) {
     c->examined++;
     c->level[level]++;
     c->metabo[metabo]++;
+    if (level == 1 || level == 2) {
+        c->started[level] += v >> 16 & 1;
+        c->completed[level] += v >> 17 & 1;
+    }
     if (!(v >> 8 & 1)) return;
     int plevel = (int)(v >> 9 & 7), pmetabo = (int)(v >> 12 & 7);
     if (plevel == 1 || plevel == 2) {
@@ -153,6 +179,7 @@ int kb_statutory_build(kb_data *d, const char *insurer_no, const char *source, i
     for (size_t i = 0; i < n; i++)
         if (t[i].subject > 0) kb_idmap_put(&seen, t[i].subject, 0);
     int rc = read_exams(d, fy, &seen, e);
+    if (rc == C_OK) rc = read_guidance(d, fy, &seen, e);
     for (size_t i = 0; rc == C_OK && i < n; i++) {
         int64_t v = 0;
         if (t[i].subject > 0) kb_idmap_get(&seen, t[i].subject, &v);
@@ -187,6 +214,12 @@ static int64_t f_plv(const kb_stat_counts *c) { return c->prev_level; }
 static int64_t f_plv_out(const kb_stat_counts *c) { return c->prev_level_out; }
 static int64_t f_pmt(const kb_stat_counts *c) { return c->prev_metabo; }
 static int64_t f_pmt_out(const kb_stat_counts *c) { return c->prev_metabo_out; }
+static int64_t f_st1(const kb_stat_counts *c) { return c->started[1]; }
+static int64_t f_st2(const kb_stat_counts *c) { return c->started[2]; }
+static int64_t f_st12(const kb_stat_counts *c) { return c->started[1] + c->started[2]; }
+static int64_t f_co1(const kb_stat_counts *c) { return c->completed[1]; }
+static int64_t f_co2(const kb_stat_counts *c) { return c->completed[2]; }
+static int64_t f_co12(const kb_stat_counts *c) { return c->completed[1] + c->completed[2]; }
 
 static const figure figures[] = {
     {"kenshin_rate", "特定健診 実施率（受診者／対象者）", f_examined, f_targets},
@@ -195,6 +228,12 @@ static const figure figures[] = {
     {"guidance_target", "特定保健指導 対象者 計（／受診者）", f_lv12, f_examined},
     {"metabo_applicable", "メタボリックシンドローム 該当者（／受診者）", f_mt1, f_examined},
     {"metabo_reserve", "メタボリックシンドローム 予備群（／受診者）", f_mt2, f_examined},
+    {"guidance_started_intensive", "特定保健指導 利用者 積極的支援（／対象者）", f_st1, f_lv1},
+    {"guidance_started_motivational", "特定保健指導 利用者 動機付け支援（／対象者）", f_st2, f_lv2},
+    {"guidance_started", "特定保健指導 利用者 計（／対象者）", f_st12, f_lv12},
+    {"guidance_rate_intensive", "特定保健指導 実施率 積極的支援（終了者／対象者）", f_co1, f_lv1},
+    {"guidance_rate_motivational", "特定保健指導 実施率 動機付け支援（終了者／対象者）", f_co2, f_lv2},
+    {"guidance_rate", "特定保健指導 実施率 計（終了者／対象者）", f_co12, f_lv12},
     {"guidance_target_reduction", "特定保健指導対象者の減少率（前年度対象者のうち今年度対象外）", f_plv_out, f_plv},
     {"metabo_reduction", "メタボ該当者・予備群の減少率（前年度該当・予備群のうち今年度非該当）", f_pmt_out, f_pmt},
 };

@@ -26,6 +26,9 @@ typedef struct kb_stat_counts {
     /* examined this year and last year: last year at level 1-2 / metabo 1-2,
      * and of those, level 3 / metabo 3 this year (the 減少率). */
     int64_t prev_level, prev_level_out, prev_metabo, prev_metabo_out;
+    /* 特定保健指導 by the checkup's level (1, 2): 利用者 (an episode for the
+     * year started) and 終了者 (its 実績評価 done: status completed). */
+    int64_t started[3], completed[3];
 } kb_stat_counts;
 
 typedef struct kb_statutory {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/judge.h"
 #include "gen/gen_int.h"
 
 int gen_values_init(kb_err *e);
@@ -656,6 +657,51 @@ static void multi_source_record(gen_rng *r, int kind, kb_person_id *w) {
     }
 }
 
+/* A provider's episode after a checkup judged 積極的支援 or 動機付け支援
+ * (domain/judge.c's rules, as an institution's 9N506 would say), from the
+ * person's own 'G' stream for the year. */
+static int emit_guidance(const gen *g, const person *p, int y, const kb_exam *x, const kb_gen_sink *s, kb_err *e) {
+    kb_judgement j;
+    if (kb_judge_exam(x, &j, e) != C_OK) return C_ERR;
+    if (j.guidance != 1 && j.guidance != 2) return C_OK;
+    gen_rng r;
+    gen_rng_seed(&r, g->c->seed, (uint64_t)p->id, 'G', (uint64_t)y);
+    if (!gen_chance(&r, 0.5)) return C_OK;
+    static const char *const forms[] = {"individual", "group", "remote"};
+    kb_gen_guidance gd;
+    memset(&gd, 0, sizeof gd);
+    kb_person_id w;
+    true_identity(g, p, y, &w);
+    gd.who = &w;
+    gd.fiscal_year = g->c->first_year + y;
+    gd.level = j.guidance;
+    gd.true_person = p->id;
+    long start = exam_day(g, p, y) + 20 + gen_below(&r, 60);
+    date_iso(start, gd.start_date);
+    kb_strlcpy(gd.form, forms[gen_below(&r, 3)], sizeof gd.form);
+    int nc = 1 + gen_below(&r, 3);
+    size_t used = 0;
+    for (int i = 0; i < nc; i++) {
+        char d[11];
+        date_iso(start + 25 * (i + 1), d);
+        used += (size_t)snprintf(gd.contacts + used, sizeof gd.contacts - used, "%s%s/%s", i ? ";" : "", d,
+                                 forms[gen_below(&r, 3)]);
+    }
+    double u = gen_unif(&r);
+    if (u < 0.7) {
+        kb_strlcpy(gd.status, "completed", sizeof gd.status);
+        date_iso(start + 100 + gen_below(&r, 30), gd.eval_date);
+        gd.weight_change = round((-1.5 + 2.0 * gen_gauss(&r)) * 10) / 10 + 0.0; /* no "-0.0" */
+        gd.waist_change = round((-1.5 + 2.5 * gen_gauss(&r)) * 10) / 10 + 0.0;
+    } else if (u < 0.85) {
+        kb_strlcpy(gd.status, "dropout", sizeof gd.status);
+        date_iso(start + 30 + gen_below(&r, 60), gd.end_date);
+    } else {
+        kb_strlcpy(gd.status, "started", sizeof gd.status);
+    }
+    return s->guidance(s->ud, &gd, e);
+}
+
 static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_gen_sink *s, kb_err *e) {
     const kb_gen_config *c = g->c;
     kb_exam_reset(x);
@@ -685,6 +731,7 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
         if (s->record(s->ud, &rec, e)) return C_ERR;
     }
     if (s->exam && s->exam(s->ud, x, p->id, e)) return C_ERR;
+    if (c->roster && s->guidance) return emit_guidance(g, p, y, x, s, e);
     return C_OK;
 }
 

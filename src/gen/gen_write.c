@@ -212,7 +212,7 @@ typedef struct fsink {
     const kb_gen_config *c;
     int formats, level;
     const char *dir;
-    out ident, truth, exams, roster, roster_truth;
+    out ident, truth, exams, roster, roster_truth, guidance;
     const char *const *codes;
     size_t ncodes;
     kb_mhlw_zip *zip;
@@ -309,6 +309,27 @@ static int on_member(void *ud, const kb_gen_member *m, kb_err *e) {
     kb_buf_printf(t, "%ld\n", m->true_person);
     if (b->len > FLUSH_AT && out_flush(&s->roster, s->st, e)) return C_ERR;
     if (t->len > FLUSH_AT && out_flush(&s->roster_truth, s->st, e)) return C_ERR;
+    return C_OK;
+}
+
+static int on_guidance(void *ud, const kb_gen_guidance *g, kb_err *e) {
+    fsink *s = ud;
+    kb_buf *b = &s->guidance.b;
+    const kb_person_id *w = g->who;
+    field(b, w->insurer_no, ',');
+    field(b, w->insured_symbol, ',');
+    field(b, w->insured_number, ',');
+    field(b, w->branch_no, ',');
+    kb_buf_printf(b, "%d,%d,", g->fiscal_year, g->level);
+    field(b, g->start_date, ',');
+    field(b, g->form, ',');
+    field(b, g->contacts, ',');
+    field(b, g->status, ',');
+    field(b, g->eval_date, ',');
+    if (g->eval_date[0]) kb_buf_printf(b, "%.1f,%.1f,", g->weight_change, g->waist_change);
+    else kb_buf_puts(b, ",,");
+    field(b, g->end_date, '\n');
+    if (b->len > FLUSH_AT && out_flush(&s->guidance, s->st, e)) return C_ERR;
     return C_OK;
 }
 
@@ -487,10 +508,15 @@ int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level
         if (rc == C_OK)
             rc = out_open(&s.roster_truth, dir, "roster_truth.csv",
                           "insurer_no,insured_symbol,insured_number,branch_no,true_person\n", e);
+        if (rc == C_OK)
+            rc = out_open(&s.guidance, dir, "guidance.csv",
+                          "insurer_no,insured_symbol,insured_number,branch_no,fiscal_year,level,start_date,form,"
+                          "contacts,status,eval_date,weight_change,waist_change,end_date\n",
+                          e);
     }
     if (rc == C_OK) {
         if (formats & KB_GEN_XML) pool_start(&s.pool);
-        kb_gen_sink sink = {&s, on_record, on_exam, on_batch_begin, on_batch_end, on_member};
+        kb_gen_sink sink = {&s, on_record, on_exam, on_batch_begin, on_batch_end, on_member, on_guidance};
         rc = kb_gen_run(c, &sink, e);
         if (s.zip) kb_mhlw_zip_abort(s.zip);
         chunks_release(&s.pool, s.chunks);
@@ -504,6 +530,7 @@ int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level
     if (out_close(&s.truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
     if (out_close(&s.exams, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
     if (out_close(&s.roster, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
-    if (out_close(&s.roster_truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR;
+    if (out_close(&s.roster_truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
+    if (out_close(&s.guidance, st, ok, ok ? e : &e2) && ok) rc = C_ERR;
     return rc;
 }

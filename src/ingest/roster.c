@@ -273,13 +273,34 @@ static int put_research_row(roster_ctx *x, const kb_roster_row *r, const char *m
     return rc < 0 ? C_ERR : C_OK;
 }
 
+static void member_hash(const kb_keys *k, const kb_person_id *w, char key[300], char out[65]) {
+    member_key(w, key, 300);
+    char tagged[320];
+    snprintf(tagged, sizeof tagged, "roster|%s", key);
+    keyed_hex(k, tagged, out);
+}
+
+int kb_roster_find_member(kb_data *d, const kb_person_id *who, int64_t *person, kb_err *e) {
+    char key[300], mhash[65];
+    member_hash(&d->keys, who, key, mhash);
+    kb_stmt *st;
+    *person = 0;
+    if (kb_db_cached(d->identity,
+                     "SELECT COALESCE(p.merged_into, p.id) FROM roster_rows r JOIN persons p ON p.id = r.person_id "
+                     "WHERE r.member_hash = ? AND r.current = 1",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, mhash);
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1) *person = kb_col_int(st, 0);
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 /* One valid row: unchanged, new, or a new version of a known member. */
 static int store_row(roster_ctx *x, const kb_roster_row *r, kb_err *e) {
     char key[300], mhash[65], chash[65], old_hash[65], mtoken[KB_PSEUDONYM_LEN];
-    member_key(&r->who, key, sizeof key);
-    char tagged[320];
-    snprintf(tagged, sizeof tagged, "roster|%s", key);
-    keyed_hex(&x->d->keys, tagged, mhash);
+    member_hash(&x->d->keys, &r->who, key, mhash);
     kb_buf b;
     kb_buf_init(&b);
     content_of(r, &b);

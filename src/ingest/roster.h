@@ -39,6 +39,12 @@ int kb_roster_row_check(const kb_roster_row *r, char *field, size_t fs, char *ru
  * stops the whole file (unreadable, a required column missing). */
 int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster_stats *st, kb_err *e);
 
+/* The person of a member's current roster record, by insurer number, 記号,
+ * 番号 and 枝番 (widths folded), followed to the survivor if merged; 0 in
+ * *person when the member is on no roster.  Guidance records and other
+ * insurer-side data find their person this way, never by creating one. */
+int kb_roster_find_member(kb_data *d, const kb_person_id *who, int64_t *person, kb_err *e);
+
 /* A merge moves the absorbed person's roster rows to the survivor's
  * pseudonym (called by kb_persons_merge). */
 int kb_roster_rekey(kb_data *d, const char *from, const char *into, kb_err *e);

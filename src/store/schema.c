@@ -795,5 +795,39 @@ const kb_migration kb_research_schema[] = {
      "CREATE INDEX roster_members_insurer ON roster_members(insurer_token, current);"
      "CREATE INDEX roster_members_member ON roster_members(member_token, current);",
      NULL},
+    {11, "特定保健指導 episodes",
+     /* owner: portal/guidance.c.  One episode per person and checkup fiscal
+      * year: the level, the 初回面接 (date, form), the 3-month 実績評価 with
+      * weight and waist change and the 2 cm / 2 kg outcome, and how it
+      * ended.  Health data by pseudonym, like exams; the provider's own ids
+      * for the member stay in its file, never here. */
+     "CREATE TABLE guidance_episodes ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  fiscal_year INTEGER NOT NULL,"
+     "  level INTEGER NOT NULL,"
+     "  provider TEXT NOT NULL,"
+     "  start_date TEXT NOT NULL,"
+     "  form TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  eval_date TEXT,"
+     "  weight_change DOUBLE PRECISION,"
+     "  waist_change DOUBLE PRECISION,"
+     "  outcome_2cm2kg INTEGER,"
+     "  end_date TEXT,"
+     "  recorded_by TEXT NOT NULL,"
+     "  recorded_at TEXT NOT NULL,"
+     "  UNIQUE (pseudonym, fiscal_year));"
+     /* owner: portal/guidance.c.  The interim contacts (中間評価, 継続支援)
+      * of an episode, replaced whole when the episode is recorded again. */
+     "CREATE TABLE guidance_contacts ("
+     "  episode_id BIGINT NOT NULL,"
+     "  seq INTEGER NOT NULL,"
+     "  pseudonym TEXT NOT NULL,"
+     "  contact_date TEXT NOT NULL,"
+     "  form TEXT NOT NULL,"
+     "  PRIMARY KEY (episode_id, seq));"
+     "CREATE INDEX guidance_episodes_fy ON guidance_episodes(fiscal_year);",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

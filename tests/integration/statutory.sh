@@ -23,6 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$K" init --data d >/dev/null
 "$K" import --data d --source kenshin pop/xml >/dev/null
 "$K" roster import --data d --source kenshin pop/roster.csv > roster.out || fail "roster import: $(cat roster.out)"
+"$K" guidance import --data d --provider hoken-1 pop/guidance.csv > guidance.out || fail "guidance import: $(cat guidance.out)"
 "$K" judge pop/xml > judged.csv 2>/dev/null || true
 [ "$(wc -l < judged.csv)" -gt 1000 ] || fail "kenbank judge gave $(wc -l < judged.csv) rows"
 
@@ -51,6 +52,10 @@ for r in csv.DictReader(open('pop/exams.csv')):
 tp = {}
 for r in csv.DictReader(open('pop/roster_truth.csv')):
     tp[(r['insurer_no'], r['insured_symbol'], r['insured_number'], r['branch_no'])] = int(r['true_person'])
+# the provider's episodes: (person, checkup year) -> status
+episode = {}
+for r in csv.DictReader(open('pop/guidance.csv')):
+    episode[(tp[(r['insurer_no'], r['insured_symbol'], r['insured_number'], r['branch_no'])], int(r['fiscal_year']))] = r['status']
 
 def age_at_fy_end(birth, y):
     # age on 31 March of y+1; one is a year older from the day before the
@@ -75,7 +80,7 @@ def target(r, y):
     return True
 
 groups = ['all', 'male', 'female'] + ['%s:%d-%d' % (s, a, a + 4) for s in ('male', 'female') for a in range(40, 75, 5)]
-C = {g: dict(t=0, e=0, l1=0, l2=0, m1=0, m2=0, pl=0, plo=0, pm=0, pmo=0) for g in groups}
+C = {g: dict(t=0, e=0, l1=0, l2=0, m1=0, m2=0, pl=0, plo=0, pm=0, pmo=0, s1=0, s2=0, c1=0, c2=0) for g in groups}
 seen = set()
 for r in csv.DictReader(open('pop/roster.csv')):
     if r['insurer_no'] != ins:
@@ -98,6 +103,9 @@ for r in csv.DictReader(open('pop/roster.csv')):
         c['l2'] += cur[2] == 2
         c['m1'] += cur[1] == 1
         c['m2'] += cur[1] == 2
+        if cur[2] in (1, 2) and (p, fy) in episode:
+            c['s%d' % cur[2]] += 1
+            c['c%d' % cur[2]] += episode[(p, fy)] == 'completed'
         prev = last.get((p, fy - 1))
         if prev:
             if prev[2] in (1, 2):
@@ -116,13 +124,17 @@ def rate(n, d):
 figs = [('kenshin_rate', 'e', 't'), ('guidance_target_intensive', 'l1', 'e'),
         ('guidance_target_motivational', 'l2', 'e'), ('guidance_target', None, 'e'),
         ('metabo_applicable', 'm1', 'e'), ('metabo_reserve', 'm2', 'e'),
+        ('guidance_started_intensive', 's1', 'l1'), ('guidance_started_motivational', 's2', 'l2'),
+        ('guidance_started', 's', 'l'), ('guidance_rate_intensive', 'c1', 'l1'),
+        ('guidance_rate_motivational', 'c2', 'l2'), ('guidance_rate', 'c', 'l'),
         ('guidance_target_reduction', 'plo', 'pl'), ('metabo_reduction', 'pmo', 'pm')]
 print('figure,group,numerator,denominator,rate')
 for name, n, d in figs:
     for g in groups:
         c = C[g]
-        num = c['l1'] + c['l2'] if n is None else c[n]
-        print('%s,%s,%d,%d,%s' % (name, g, num, c[d], rate(num, c[d])))
+        val = lambda k: c[k + '1'] + c[k + '2'] if k in ('l', 's', 'c') else c[k]
+        num = val('l') if n is None else val(n)
+        print('%s,%s,%d,%d,%s' % (name, g, num, val(d), rate(num, val(d))))
 PY
 
 for FY in 2022 2023 2024; do
@@ -134,6 +146,8 @@ done
 awk -F, '$1=="kenshin_rate" && $2=="all" {exit !($4 > 500 && $3 < $4 && $3 > 0)}' got_2023.csv \
     || fail "implausible 実施率 row: $(grep '^kenshin_rate,all' got_2023.csv)"
 awk -F, '$1=="guidance_target_reduction" && $2=="all" {exit !($4 > 0)}' got_2024.csv || fail "no 減少率 denominator"
+awk -F, '$1=="guidance_rate" && $2=="all" {exit !($3 > 0 && $3 < $4)}' got_2023.csv || fail "no 特定保健指導 終了者: $(grep '^guidance_rate,all' got_2023.csv)"
+awk -F, '$1=="guidance_started" && $2=="all" {exit !($3 > 0)}' got_2023.csv || fail "no 利用者"
 # exclusions, joiners and leavers exist in the roster the count ran over
 [ "$(awk -F, 'NR>1 && $15!=""' pop/roster.csv | wc -l)" -gt 0 ] || fail "no exclusions generated"
 [ "$(awk -F, 'NR>1 && $14!=""' pop/roster.csv | wc -l)" -gt 0 ] || fail "no leavers generated"
