@@ -22,6 +22,7 @@ static const kb_command *commands[] = {
     &kb_cmd_report,
     &kb_cmd_roster,
     &kb_cmd_guidance,
+    &kb_cmd_referral,
     &kb_cmd_zone,
     &kb_cmd_audit,
     &kb_cmd_consent,

@@ -297,6 +297,37 @@ int kb_roster_find_member(kb_data *d, const kb_person_id *who, int64_t *person, 
     return rc < 0 ? C_ERR : C_OK;
 }
 
+int kb_roster_member_identity(kb_data *d, const char *source, const char *pseudonym, kb_person_id *who, int *found,
+                              kb_err *e) {
+    /* The identity store knows persons, not pseudonyms: each roster person
+     * of the source is pseudonymised and compared (one keyed hash per
+     * member, for one staff request). */
+    kb_stmt *st;
+    *found = 0;
+    if (kb_stmt_prepare(d->identity,
+                        "SELECT r.record_id, COALESCE(p.merged_into, p.id) FROM roster_rows r JOIN persons p ON "
+                        "p.id = r.person_id WHERE r.current = 1 AND r.source = ? ORDER BY r.id DESC",
+                        &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, source);
+    char rid[128] = "", ps[KB_PSEUDONYM_LEN];
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        kb_pseudonym_research(&d->keys, kb_col_int(st, 1), ps);
+        if (strcmp(ps, pseudonym) == 0) {
+            kb_strlcpy(rid, kb_col_text(st, 0), sizeof rid);
+            break;
+        }
+    }
+    kb_stmt_finalize(st);
+    if (rc < 0) return C_ERR;
+    if (!rid[0]) return C_OK;
+    int64_t person;
+    if (kb_vault_get_record(d, source, rid, who, &person, e) != C_OK) return C_ERR;
+    *found = 1;
+    return C_OK;
+}
+
 /* One valid row: unchanged, new, or a new version of a known member. */
 static int store_row(roster_ctx *x, const kb_roster_row *r, kb_err *e) {
     char key[300], mhash[65], chash[65], old_hash[65], mtoken[KB_PSEUDONYM_LEN];

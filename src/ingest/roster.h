@@ -45,6 +45,13 @@ int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster
  * insurer-side data find their person this way, never by creating one. */
 int kb_roster_find_member(kb_data *d, const kb_person_id *who, int64_t *person, kb_err *e);
 
+/* The identity on the current roster record, imported under `source`, of
+ * the person whose research pseudonym is `pseudonym`: how an insurer's own
+ * staff reach their member (a referral's contact).  *found 0 when no roster
+ * row of that source is that person. */
+int kb_roster_member_identity(kb_data *d, const char *source, const char *pseudonym, kb_person_id *who, int *found,
+                              kb_err *e);
+
 /* A merge moves the absorbed person's roster rows to the survivor's
  * pseudonym (called by kb_persons_merge). */
 int kb_roster_rekey(kb_data *d, const char *from, const char *into, kb_err *e);

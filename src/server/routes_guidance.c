@@ -1,13 +1,20 @@
-/* routes_guidance.c -- 特定保健指導 episodes over HTTP: the guidance
- * provider records them, the member reads their own, the insurer reads its
- * own members' (portal/guidance.c holds the rules and the tables).  Every
+/* routes_guidance.c -- 特定保健指導 episodes and 受診勧奨 follow-up over
+ * HTTP: the guidance provider records episodes, the member reads their own,
+ * the insurer reads its own members' (portal/guidance.c); institutions
+ * report visits after a referral and the insurer follows the open ones
+ * (portal/referrals.c).  Every
  * read and write is audited under the member's pseudonym, so it shows in
  * their access log (GET /api/me/audit). */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "ingest/import.h"
+#include "ingest/roster.h"
 #include "portal/guidance.h"
+#include "portal/referrals.h"
 #include "server/server.h"
 
 static void internal(kb_req *r, const kb_err *e) {
@@ -151,5 +158,125 @@ void kb_h_insurer_guidance(kb_req *r) {
         if (!c.refused) internal(r, &e);
         return;
     }
+    kb_reply_json(r, 200, o);
+}
+
+/* ---- 受診勧奨 follow-up (portal/referrals.c) ---- */
+
+void kb_h_referral_visit(kb_req *r) {
+    cJSON *j = kb_req_json(r);
+    if (!j) return;
+    kb_visit v;
+    memset(&v, 0, sizeof v);
+    int rc = str(r, j, "insurer_no", v.who.insurer_no, sizeof v.who.insurer_no) ||
+             str(r, j, "insured_symbol", v.who.insured_symbol, sizeof v.who.insured_symbol) ||
+             str(r, j, "insured_number", v.who.insured_number, sizeof v.who.insured_number) ||
+             str(r, j, "branch_no", v.who.branch_no, sizeof v.who.branch_no) ||
+             str(r, j, "visit_date", v.visit_date, sizeof v.visit_date) ||
+             kb_req_str(r, j, "institution", v.institution, sizeof v.institution, r->who.org);
+    const cJSON *fy = cJSON_GetObjectItemCaseSensitive(j, "fiscal_year");
+    v.fiscal_year = cJSON_IsNumber(fy) ? fy->valueint : 0;
+    cJSON_Delete(j);
+    if (rc) return;
+    char field[64], rule[256];
+    if (kb_visit_check(&v, field, sizeof field, rule, sizeof rule) != C_OK) {
+        kb_reply_error(r, 400, "bad_request", "field %s: %s", field, rule);
+        return;
+    }
+    char actor[160];
+    snprintf(actor, sizeof actor, "%s@%s", r->who.username, r->who.org);
+    kb_err e = {{0}};
+    rc = kb_visit_record(r->d, &v, actor, kb_role_name(r->who.role), &e);
+    if (rc == KB_REFERRAL_NO_MEMBER) {
+        kb_reply_error(r, 404, "not_on_roster", "%s", e.msg);
+        return;
+    }
+    if (rc) {
+        internal(r, &e);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "recorded");
+    kb_reply_json(r, 201, o);
+}
+
+static int audit_referral(void *ud, const char *pseudonym) {
+    seen_ctx *c = ud;
+    if (kb_req_audit(c->r, "referral.read", pseudonym, "referral_followup", "ok", "insurer list")) {
+        c->refused = 1;
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+void kb_h_insurer_referrals(kb_req *r) {
+    const char *fy_s = kb_req_arg(r, "fiscal_year"), *as_of = kb_req_arg(r, "as_of");
+    char *end = NULL;
+    long fy = fy_s ? strtol(fy_s, &end, 10) : 0;
+    if (!fy_s || *end || fy < 2008 || fy > 2100) {
+        kb_reply_error(r, 400, "bad_request", "query parameter fiscal_year (2008..2100) is required");
+        return;
+    }
+    char today[11];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(today, sizeof today, "%Y-%m-%d", &tmv);
+    if (as_of && !kb_date_valid(as_of)) {
+        kb_reply_error(r, 400, "bad_request", "query parameter as_of: a YYYY-MM-DD date");
+        return;
+    }
+    const char *scope = r->who.role == KB_ROLE_ADMIN ? kb_req_arg(r, "source") : r->who.org;
+    if (!scope || !*scope) {
+        kb_reply_error(r, 400, "bad_request", "no roster source (administrators pass ?source=)");
+        return;
+    }
+    kb_err e = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "fiscal_year", (double)fy);
+    cJSON_AddStringToObject(o, "as_of", as_of ? as_of : today);
+    cJSON *arr = cJSON_AddArrayToObject(o, "referrals");
+    seen_ctx c = {r, 0};
+    if (kb_referrals_list(r->d, scope, (int)fy, as_of ? as_of : today, arr, audit_referral, &c, &e)) {
+        cJSON_Delete(o);
+        if (!c.refused) internal(r, &e);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
+/* The member's contact, from the identity store, for the insurer's own
+ * staff only: the pseudonym must be a member of a roster imported under the
+ * account's organisation.  Audited before it is sent. */
+void kb_h_insurer_referral_contact(kb_req *r) {
+    const char *pseudo = r->params[0];
+    kb_person_id w;
+    int found = 0;
+    kb_err e = {{0}};
+    if (kb_roster_member_identity(r->d, r->who.org, pseudo, &w, &found, &e)) {
+        internal(r, &e);
+        return;
+    }
+    if (!found) {
+        sodium_memzero(&w, sizeof w);
+        kb_reply_error(r, 404, "not_found", "no member of your roster has this pseudonym");
+        return;
+    }
+    if (kb_req_audit(r, "referral.contact", pseudo, "referral_followup", "ok", "identity store")) {
+        sodium_memzero(&w, sizeof w);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "family_name", w.family_name);
+    cJSON_AddStringToObject(o, "given_name", w.given_name);
+    cJSON_AddStringToObject(o, "family_kana", w.family_kana);
+    cJSON_AddStringToObject(o, "given_kana", w.given_kana);
+    cJSON_AddStringToObject(o, "postal_code", w.postal_code);
+    cJSON_AddStringToObject(o, "address", w.address);
+    cJSON_AddStringToObject(o, "insurer_no", w.insurer_no);
+    cJSON_AddStringToObject(o, "insured_symbol", w.insured_symbol);
+    cJSON_AddStringToObject(o, "insured_number", w.insured_number);
+    cJSON_AddStringToObject(o, "branch_no", w.branch_no);
+    sodium_memzero(&w, sizeof w);
     kb_reply_json(r, 200, o);
 }

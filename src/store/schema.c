@@ -829,5 +829,21 @@ const kb_migration kb_research_schema[] = {
      "  PRIMARY KEY (episode_id, seq));"
      "CREATE INDEX guidance_episodes_fy ON guidance_episodes(fiscal_year);",
      NULL},
+    {12, "受診勧奨 follow-up: visits",
+     /* owner: portal/referrals.c.  A visit to a doctor after a checkup that
+      * flagged 受診勧奨 (exam_flags level 2), reported by an institution or
+      * the insurer; fiscal_year is the checkup's.  A referral is followed
+      * until a visit on or after its exam date is recorded, or the year
+      * ends. */
+     "CREATE TABLE referral_visits ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  fiscal_year INTEGER NOT NULL,"
+     "  visit_date TEXT NOT NULL,"
+     "  institution TEXT NOT NULL,"
+     "  recorded_by TEXT NOT NULL,"
+     "  recorded_at TEXT NOT NULL);"
+     "CREATE INDEX referral_visits_subject ON referral_visits(pseudonym, fiscal_year);",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];
