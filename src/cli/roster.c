@@ -38,7 +38,7 @@ static int run(int argc, char **argv) {
     kb_data *d;
     if (kb_data_open(dir, &d, &e)) return kb_cli_fail(cmd, &e);
     kb_roster_stats st;
-    int rc = kb_roster_import(d, source, file, &st, &e);
+    int rc = kb_roster_import(d, source, file, NULL, "cli", "admin", &st, &e);
     kb_data_close(d);
     if (rc) return kb_cli_fail(cmd, &e);
     printf("rows                %ld\n", st.rows);

@@ -152,7 +152,7 @@ static int read_row(kb_csv *c, const colmap *m, kb_roster_row *r, char *field, s
 
 typedef struct roster_ctx {
     kb_data *d;
-    const char *source;
+    const char *source, *label;
     kb_resolver *R;
     kb_roster_stats *st;
 } roster_ctx;
@@ -431,7 +431,8 @@ static int read_file(roster_ctx *x, kb_csv *c, const char *path, kb_err *e) {
     return rc < 0 ? C_ERR : C_OK;
 }
 
-int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster_stats *st, kb_err *e) {
+int kb_roster_import(kb_data *d, const char *source, const char *path, const char *label, const char *actor,
+                     const char *role, kb_roster_stats *st, kb_err *e) {
     memset(st, 0, sizeof *st);
     if (!source || !*source) return kb_errf(e, "a source name is required (--source NAME)");
     kb_csv *c = kb_csv_open(path, ',', e);
@@ -443,13 +444,14 @@ int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster
     }
     if (!locked) {
         kb_csv_close(c);
-        return kb_errf(e, "another import is running on this data directory; run the roster import again when it "
-                          "has finished");
+        kb_errf(e, "another import is running on this data directory; run the roster import again when it has "
+                   "finished");
+        return KB_ROSTER_BUSY;
     }
-    roster_ctx x = {d, source, NULL, st};
+    roster_ctx x = {d, source, label ? label : path, NULL, st};
     int rc = kb_resolver_open(d, &x.R, e);
     if (rc == C_OK && (rc = begin(d, e)) == C_OK) {
-        rc = read_file(&x, c, path, e);
+        rc = read_file(&x, c, x.label, e);
         kb_err e2 = {{0}};
         if (kb_resolver_close(x.R, rc == C_OK ? e : &e2) != C_OK) rc = C_ERR;
         x.R = NULL;
@@ -468,8 +470,8 @@ int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster
     if (rc != C_OK) return C_ERR;
     char detail[256];
     snprintf(detail, sizeof detail, "roster %s from %s: %ld rows, %ld added, %ld changed, %ld unchanged, %ld quarantined",
-             path, source, st->rows, st->added, st->changed, st->unchanged, st->quarantined);
-    return kb_audit_append(d, "cli", "admin", "roster.import", "", "insurer_roster", "ok", detail, e);
+             x.label, source, st->rows, st->added, st->changed, st->unchanged, st->quarantined);
+    return kb_audit_append(d, actor, role, "roster.import", "", "insurer_roster", "ok", detail, e);
 }
 
 int kb_roster_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {

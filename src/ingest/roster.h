@@ -35,9 +35,13 @@ extern const char *const kb_roster_columns[17];
 int kb_roster_row_check(const kb_roster_row *r, char *field, size_t fs, char *rule, size_t rs);
 
 /* Imports a roster CSV from `source` (the insurer's feed name).  Takes the
- * import lock (one linkage index in memory at a time).  C_ERR only for what
- * stops the whole file (unreadable, a required column missing). */
-int kb_roster_import(kb_data *d, const char *source, const char *path, kb_roster_stats *st, kb_err *e);
+ * import lock (one linkage index in memory at a time): KB_ROSTER_BUSY when
+ * another import holds it.  label names the file in quarantine entries and
+ * messages (NULL: path); actor and role sign the audit entry.  C_ERR only
+ * for what stops the whole file (unreadable, a required column missing). */
+#define KB_ROSTER_BUSY 2
+int kb_roster_import(kb_data *d, const char *source, const char *path, const char *label, const char *actor,
+                     const char *role, kb_roster_stats *st, kb_err *e);
 
 /* The person of a member's current roster record, by insurer number, 記号,
  * 番号 and 枝番 (widths folded), followed to the survivor if merged; 0 in

@@ -58,6 +58,7 @@ const kb_route kb_routes[] = {
     {"GET", "/api/insurer/dashboard", R(INSURER) | R(ADMIN), 0, kb_h_dashboard},
     {"GET", "/api/insurer/guidance", R(INSURER) | R(ADMIN), 0, kb_h_insurer_guidance},
     {"POST", "/api/guidance", R(PROVIDER) | R(ADMIN), 0, kb_h_guidance_record},
+    {"POST", "/api/roster", R(INSURER) | R(ADMIN), KB_R_STREAM_BODY, kb_h_roster_import},
     {"GET", "/api/insurer/referrals", R(INSURER) | R(ADMIN), 0, kb_h_insurer_referrals},
     /* a member's contact: the insurer's own staff only, never an operator */
     {"GET", "/api/insurer/referrals/{}/contact", R(INSURER), 0, kb_h_insurer_referral_contact},

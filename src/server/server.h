@@ -177,6 +177,7 @@ void kb_h_guidance_record(kb_req *r);
 void kb_h_my_guidance(kb_req *r);
 void kb_h_insurer_guidance(kb_req *r);
 void kb_h_referral_visit(kb_req *r);
+void kb_h_roster_import(kb_req *r); /* routes_roster.c */
 void kb_h_insurer_referrals(kb_req *r);
 void kb_h_insurer_referral_contact(kb_req *r);
 /* routes_biobank.c */

@@ -74,4 +74,35 @@ rc=0; "$K" roster import --data d --source ins-roster short.csv 2> err5 || rc=$?
 [ "$rc" = 1 ] && grep -q "exclusion_to" err5 || fail "missing column: rc=$rc $(cat err5)"
 # audited
 [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'roster.import'")" -ge 4 ] || fail "not audited"
+
+# the insurer API: the same import, the account's organisation as source
+PW=password-for-tests
+KENBANK_PASSWORD=$PW "$K" user add --data d --username ins --role insurer --org ins-api >/dev/null
+mkdir -p "$WORK/tmp"
+TMPDIR="$WORK/tmp" "$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 >srv.out 2>srv.err &
+SRV=$!
+trap 'kill $SRV 2>/dev/null || true' EXIT
+kb_wait_listening srv.out $SRV || true
+PORT=$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)
+[ -n "$PORT" ] || fail "server did not start: $(cat srv.err)"
+B="http://127.0.0.1:$PORT"
+code=$(curl -s -o login.json -w '%{http_code}' -c jar -H 'Content-Type: application/json' \
+    --data "{\"username\":\"ins\",\"password\":\"$PW\"}" "$B/api/login")
+[ "$code" = 200 ] || fail "login: $code"
+CSRF=$(python3 -c 'import json; print(json.load(open("login.json"))["csrf"])')
+post() { curl -s -o resp -w '%{http_code}' -b jar -H "X-CSRF-Token: $CSRF" -H 'Content-Type: text/csv' --data-binary "@$1" "$B/api/roster"; }
+# members new to the store (a membership is keyed by insurer number, 記号,
+# 番号 and 枝番 whoever sends it, so these get new 番号)
+head -1 pop/roster.csv > api.csv
+sed -n '2,41p' pop/roster.csv | awk -F, '{OFS=","; $3="9" $3; print}' >> api.csv
+code=$(post api.csv); [ "$code" = 201 ] || fail "POST /api/roster: $code $(cat resp)"
+grep -q '"added":40' resp && grep -q '"status":"ok"' resp || fail "API import: $(cat resp)"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM roster_members WHERE source = 'ins-api' AND current = 1")" = 40 ] \
+    || fail "API rows not under the account's organisation"
+code=$(post short.csv); [ "$code" = 422 ] && grep -q exclusion_to resp || fail "missing column over the API: $code $(cat resp)"
+code=$(post bad.csv); [ "$code" = 201 ] && grep -q '"quarantined":4' resp && grep -q '"status":"partial"' resp \
+    || fail "bad rows over the API: $code $(cat resp)"
+[ "$(kb_sql d identity "SELECT COUNT(*) FROM quarantine WHERE file = 'api:ins-api'")" = 4 ] || fail "API quarantine label"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'roster.import' AND actor = 'ins@ins-api'")" -ge 2 ] \
+    || fail "API import not audited as the insurer"
 echo "roster: ok"

@@ -117,6 +117,7 @@ GET|/api/points/rules||insurer admin
 GET|/api/insurer/dashboard||insurer admin
 GET|/api/insurer/guidance||insurer admin
 POST|/api/guidance|{}|provider admin
+POST|/api/roster||insurer admin
 GET|/api/insurer/referrals||insurer admin
 GET|/api/insurer/referrals/R-NOPE/contact||insurer
 POST|/api/referrals/visits|{}|institution insurer admin
