@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "domain/judge.h"
@@ -16,6 +17,7 @@
 #include "ingest/quarantine.h"
 #include "util/buf.h"
 #include "util/csv.h"
+#include "util/encoding.h"
 
 #define ROSTER_BATCH 2000
 
@@ -411,7 +413,14 @@ static int read_file(roster_ctx *x, kb_csv *c, const char *path, kb_err *e) {
         raw.len = keep;
         kb_buf_append(&raw, rr, len);
         x->st->rows++;
-        if (read_row(c, &m, &r, field, sizeof field, rule, sizeof rule) != C_OK) {
+        int bad = !kb_utf8_valid(rr, len, 0);
+        if (bad) {
+            snprintf(field, sizeof field, "record");
+            snprintf(rule, sizeof rule, "text is neither UTF-8 nor Shift_JIS");
+        } else {
+            bad = read_row(c, &m, &r, field, sizeof field, rule, sizeof rule) != C_OK;
+        }
+        if (bad) {
             snprintf(rec, sizeof rec, "line %ld", kb_csv_line(c));
             if ((rc = kb_quarantine_put(x->d, x->source, path, rec, field, rule, "roster-csv", raw.s, raw.len, e)))
                 break;
@@ -435,7 +444,14 @@ int kb_roster_import(kb_data *d, const char *source, const char *path, const cha
                      const char *role, kb_roster_stats *st, kb_err *e) {
     memset(st, 0, sizeof *st);
     if (!source || !*source) return kb_errf(e, "a source name is required (--source NAME)");
-    kb_csv *c = kb_csv_open(path, ',', e);
+    /* Insurers' member lists are often Shift_JIS (CP932): read a UTF-8
+     * copy, as the exam importer does, and name the original. */
+    int sjis = kb_file_is_sjis(path, e);
+    if (sjis < 0) return C_ERR;
+    char tmp[1024] = "";
+    if (sjis && kb_transcode_file(path, "windows-31j", tmp, sizeof tmp, e) != C_OK) return C_ERR;
+    kb_csv *c = kb_csv_open(tmp[0] ? tmp : path, ',', e);
+    if (tmp[0]) unlink(tmp); /* open already: the reader keeps the file */
     if (!c) return C_ERR;
     int locked = 0;
     if (kb_db_lock(d->identity, KB_LOCK_IMPORT, KB_IMPORT_WAIT_MS, &locked, e) != C_OK) {

@@ -52,6 +52,16 @@ grep -q "new versions        1" out3 || fail "changed member: $(cat out3)"
 [ "$(kb_sql d research "SELECT COUNT(DISTINCT pseudonym) FROM roster_members WHERE current = 1")" = "$NP" ] \
     || fail "the new version linked to another person"
 
+# a Shift_JIS (CP932) roster, as many insurers' systems write it, is read
+# as such: the same members sent again in CP932 are unchanged (the content
+# hash covers the names, so a misread name would be a new version)
+head -1 pop/roster.csv > sjis_utf8.csv
+sed -n '30,39p' pop/roster.csv >> sjis_utf8.csv
+iconv -f UTF-8 -t CP932 sjis_utf8.csv > sjis.csv
+! iconv -f UTF-8 -t UTF-8 sjis.csv >/dev/null 2>&1 || fail "the test file is still UTF-8"
+"$K" roster import --data d --source ins-roster sjis.csv > out_sjis || fail "Shift_JIS roster: $(cat out_sjis)"
+grep -q "unchanged           10" out_sjis || fail "Shift_JIS roster: $(cat out_sjis)"
+
 # bad rows: quarantined with line, field and rule; good rows still go in
 {
     head -1 pop/roster.csv
