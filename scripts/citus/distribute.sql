@@ -46,6 +46,11 @@ SELECT create_distributed_table('exam_keys', 'record_key', colocate_with => 'non
 -- coordinator-local: audit_log audit_head export_log kb_meta schema_migrations
 -- coordinator-local: bb_specimens bb_pool_members bb_freezers bb_racks bb_boxes bb_positions
 -- coordinator-local: bb_applications bb_app_requests bb_app_events bb_reviews bb_distributions bb_results
+-- coordinator-local: roster_members guidance_episodes guidance_contacts referral_visits
 -- The audit log is one hash chain, appended in order; the biobank is one
 -- institution's inventory (pools mix donors, positions are physical places),
--- read by barcode rather than by person.
+-- read by barcode rather than by person.  The insurer tables of issue 19
+-- (roster, 特定保健指導, 受診勧奨 visits) are per person by pseudonym but small
+-- (one row per member or episode, not per observation) and new: they stay on
+-- the coordinator until their keys are reshaped to hold the pseudonym and
+-- they get distribution guards, as research migration 8 did for the others.

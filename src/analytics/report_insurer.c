@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "analytics/report_insurer.h"
+#include "analytics/statutory.h"
 #include "domain/judge.h"
 #include "ident/vault.h"
 #include "ident/pseudonym.h"
@@ -121,6 +122,11 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
     }
     kb_stmt_finalize(st);
     if (rc < 0) return kb_err_prefix(e, "insurer report: ");
+    kb_statutory s;
+    if (kb_statutory_build(d, insurer_no, NULL, fy, threshold, &s, e) != C_OK)
+        return kb_err_prefix(e, "insurer report: ");
+    r->stat_targets = s.g[0].targets;
+    r->stat_examined = s.g[0].examined;
     return C_OK;
 }
 
@@ -156,6 +162,15 @@ cJSON *kb_insurer_report_json(const kb_insurer_report *r) {
     cJSON_AddItemToObject(p, "examinees_previous_year", cell(r, r->examinees_prev));
     cJSON_AddItemToObject(p, "returning", cell(r, r->returning));
     cJSON_AddItemToObject(p, "returning_rate_pct", rate(r, r->returning, r->examinees_prev));
+    /* 実施率 as the 法定報告 defines it (roster targets), the one number
+     * the dashboard and `kenbank report statutory` show too. */
+    cJSON_AddItemToObject(p, "statutory_targets", cell(r, r->stat_targets));
+    cJSON_AddItemToObject(p, "statutory_examined", cell(r, r->stat_examined));
+    int64_t pm = kb_statutory_permille(r->stat_examined, r->stat_targets);
+    if (pm < 0 || hidden(r, r->stat_examined) || hidden(r, r->stat_targets))
+        cJSON_AddNullToObject(p, "statutory_rate_pct");
+    else
+        cJSON_AddNumberToObject(p, "statutory_rate_pct", (double)pm / 10.0);
     cJSON *bands = cJSON_AddArrayToObject(o, "age_bands");
     for (int b = 0; b < KB_IR_BANDS; b++) cJSON_AddItemToArray(bands, cJSON_CreateString(kb_ir_band_labels[b]));
     cJSON *m = cJSON_AddObjectToObject(o, "metabo_by_sex_age");
@@ -243,6 +258,13 @@ void kb_insurer_report_html(const kb_insurer_report *r, const char *chartjs, kb_
     put_cell(b, r, r->examinees);
     put_cell(b, r, r->examinees_prev);
     put_cell(b, r, r->returning);
+    kb_buf_puts(b, "</tr></table>\n<table><tr><th>特定健診 対象者 / targets</th><th>うち受診者 / examined</th>"
+                   "<th>実施率 % / rate</th></tr><tr>");
+    put_cell(b, r, r->stat_targets);
+    put_cell(b, r, r->stat_examined);
+    int64_t pm = kb_statutory_permille(r->stat_examined, r->stat_targets);
+    if (pm < 0 || hidden(r, r->stat_examined) || hidden(r, r->stat_targets)) kb_buf_puts(b, "<td class=\"sup\">-</td>");
+    else kb_buf_printf(b, "<td>%lld.%lld</td>", (long long)(pm / 10), (long long)(pm % 10));
     kb_buf_puts(b, "</tr></table>\n");
 
     kb_buf_puts(b, "<h2>メタボリックシンドローム判定（性・年齢階級別） <span class=\"en\">Metabolic syndrome by sex and "

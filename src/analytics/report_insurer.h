@@ -32,6 +32,9 @@ typedef struct kb_insurer_report {
     } ref[KB_IR_MAX_REF];
     size_t nref;
     int64_t trans[5][5]; /* metabo previous year -> this year, subjects seen both years */
+    /* 特定健診 対象者 and 受診者 from the roster (analytics/statutory.c):
+     * the 実施率 the report shows is the statutory one; 0 without a roster. */
+    int64_t stat_targets, stat_examined;
 } kb_insurer_report;
 
 extern const char *const kb_ir_band_labels[KB_IR_BANDS];

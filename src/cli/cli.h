@@ -43,6 +43,9 @@ extern const kb_command kb_cmd_anonymize;
 extern const kb_command kb_cmd_cohort;
 extern const kb_command kb_cmd_export;
 extern const kb_command kb_cmd_report;
+extern const kb_command kb_cmd_roster;
+extern const kb_command kb_cmd_guidance;
+extern const kb_command kb_cmd_referral;
 extern const kb_command kb_cmd_zone;
 
 extern const kb_command kb_cmd_audit;

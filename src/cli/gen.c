@@ -26,6 +26,10 @@ const kb_command kb_cmd_gen = {
     "                      changes, and hard non-matches (twins one character apart,\n"
     "                      opposite-sex twins a day apart, household namesakes with day and\n"
     "                      month swapped, parent and child of one name); later --rate-* apply\n"
+    "  --roster            also write the insurers' eligibility rosters (roster.csv, for\n"
+    "                      kenbank roster import) and roster_truth.csv; checkups then\n"
+    "                      follow them: some members never attend, others skip years,\n"
+    "                      members join and leave mid-year, some are excluded (告示第3号)\n"
     "  --no-noise          set every --rate-* to 0 (later --rate-* flags still apply)\n"
     "  --rate-typo R       share of records with one kana typo (default 0.03)\n"
     "  --rate-width R      share of records in half-width kana / full-width digits (default 0.05)\n"
@@ -40,7 +44,8 @@ const kb_command kb_cmd_gen = {
     "  --rate-namesake R   share of people with a same-day namesake (default 0.005)\n"
     "\n"
     "Writes DIR/identities.csv and DIR/truth.csv; with csv DIR/exams.csv; with xml\n"
-    "DIR/xml/{sender}_{insurer}_{YYYYMMDD}{split}_1.zip (ix08, su08, DATA/h*.xml).\n"
+    "DIR/xml/{sender}_{insurer}_{YYYYMMDD}{split}_1.zip (ix08, su08, DATA/h*.xml);\n"
+    "with --roster DIR/roster.csv and DIR/roster_truth.csv.\n"
     "Rates are shares in 0..1; per-record rates are doubled for PHR records and\n"
     "halved for insurer records.",
     run};
@@ -76,6 +81,10 @@ static int run(int argc, char **argv) {
         long n;
         if (strcmp(a, "--multi-source") == 0) {
             kb_gen_config_multi(&c);
+            continue;
+        }
+        if (strcmp(a, "--roster") == 0) {
+            c.roster = 1;
             continue;
         }
         if (strcmp(a, "--no-noise") == 0) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/judge.h"
 #include "gen/gen_int.h"
 
 int gen_values_init(kb_err *e);
@@ -656,6 +657,51 @@ static void multi_source_record(gen_rng *r, int kind, kb_person_id *w) {
     }
 }
 
+/* A provider's episode after a checkup judged 積極的支援 or 動機付け支援
+ * (domain/judge.c's rules, as an institution's 9N506 would say), from the
+ * person's own 'G' stream for the year. */
+static int emit_guidance(const gen *g, const person *p, int y, const kb_exam *x, const kb_gen_sink *s, kb_err *e) {
+    kb_judgement j;
+    if (kb_judge_exam(x, &j, e) != C_OK) return C_ERR;
+    if (j.guidance != 1 && j.guidance != 2) return C_OK;
+    gen_rng r;
+    gen_rng_seed(&r, g->c->seed, (uint64_t)p->id, 'G', (uint64_t)y);
+    if (!gen_chance(&r, 0.5)) return C_OK;
+    static const char *const forms[] = {"individual", "group", "remote"};
+    kb_gen_guidance gd;
+    memset(&gd, 0, sizeof gd);
+    kb_person_id w;
+    true_identity(g, p, y, &w);
+    gd.who = &w;
+    gd.fiscal_year = g->c->first_year + y;
+    gd.level = j.guidance;
+    gd.true_person = p->id;
+    long start = exam_day(g, p, y) + 20 + gen_below(&r, 60);
+    date_iso(start, gd.start_date);
+    kb_strlcpy(gd.form, forms[gen_below(&r, 3)], sizeof gd.form);
+    int nc = 1 + gen_below(&r, 3);
+    size_t used = 0;
+    for (int i = 0; i < nc; i++) {
+        char d[11];
+        date_iso(start + 25 * (i + 1), d);
+        used += (size_t)snprintf(gd.contacts + used, sizeof gd.contacts - used, "%s%s/%s", i ? ";" : "", d,
+                                 forms[gen_below(&r, 3)]);
+    }
+    double u = gen_unif(&r);
+    if (u < 0.7) {
+        kb_strlcpy(gd.status, "completed", sizeof gd.status);
+        date_iso(start + 100 + gen_below(&r, 30), gd.eval_date);
+        gd.weight_change = round((-1.5 + 2.0 * gen_gauss(&r)) * 10) / 10 + 0.0; /* no "-0.0" */
+        gd.waist_change = round((-1.5 + 2.5 * gen_gauss(&r)) * 10) / 10 + 0.0;
+    } else if (u < 0.85) {
+        kb_strlcpy(gd.status, "dropout", sizeof gd.status);
+        date_iso(start + 30 + gen_below(&r, 60), gd.end_date);
+    } else {
+        kb_strlcpy(gd.status, "started", sizeof gd.status);
+    }
+    return s->guidance(s->ud, &gd, e);
+}
+
 static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_gen_sink *s, kb_err *e) {
     const kb_gen_config *c = g->c;
     kb_exam_reset(x);
@@ -685,6 +731,7 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
         if (s->record(s->ud, &rec, e)) return C_ERR;
     }
     if (s->exam && s->exam(s->ud, x, p->id, e)) return C_ERR;
+    if (c->roster && s->guidance) return emit_guidance(g, p, y, x, s, e);
     return C_OK;
 }
 
@@ -744,6 +791,110 @@ static int emit_record(const gen *g, const person *p, int y, int kind, const kb_
     return s->record ? s->record(s->ud, &rec, e) : C_OK;
 }
 
+/* ---- the roster (--roster) ----------------------------------------- */
+
+/* A person's life on the rosters, drawn from their own 'L' stream so that
+ * nothing else moves.  Days since the epoch; -1 for "none". */
+typedef struct roster_life {
+    long join;   /* 資格取得日 of the first membership */
+    long change; /* job change: 喪失日 of the first, 資格取得日 of the second */
+    long leave;  /* 喪失日 of the last membership */
+    int never;   /* a member who never attends */
+    int excl;    /* index into exclusion_codes, or -1 */
+    long excl_from, excl_to;
+} roster_life;
+
+static const char *const exclusion_codes[] = {"pregnancy", "detention", "abroad", "hospital", "institution"};
+
+static void roster_life_of(const gen *g, const person *p, roster_life *L) {
+    const kb_gen_config *c = g->c;
+    gen_rng r;
+    gen_rng_seed(&r, c->seed, (uint64_t)p->id, 'L', 0);
+    long fy0 = gen_days(c->first_year, 4, 1), end = gen_days(c->first_year + c->years, 4, 1);
+    L->change = L->leave = -1;
+    /* Most members joined years ago (never before 20); a few join during
+     * the span, mid-year -- only people who keep one insurer, so the join
+     * cannot fall after a job change. */
+    L->join = fy0 - 1 - gen_below(&r, 3650);
+    if (L->join < p->birth + 7305) L->join = p->birth + 7305;
+    int joiner = gen_chance(&r, 0.06), jy = gen_below(&r, c->years);
+    if (joiner && p->job_y == 99) L->join = gen_days(c->first_year + jy, 4, 1) + 1 + gen_below(&r, 360);
+    /* A job change happens on or before that year's checkup, which the
+     * new insurer's batch carries. */
+    if (p->job_y != 99) {
+        long fs = gen_days(c->first_year + p->job_y, 4, 1);
+        L->change = fs + gen_below(&r, (int)(exam_day(g, p, p->job_y) - fs + 1));
+    }
+    /* Leaving: at 75 into 後期高齢者医療 (on the birthday), or now and then
+     * for other reasons, mid-year. */
+    int by, bm, bd;
+    gen_civil(p->birth, &by, &bm, &bd);
+    long b75 = gen_days(by + 75, bm, bd);
+    int leaver = gen_chance(&r, 0.04), ly = gen_below(&r, c->years);
+    long other = gen_days(c->first_year + ly, 4, 1) + 1 + gen_below(&r, 363);
+    if (b75 < end) L->leave = b75;
+    else if (leaver) L->leave = other;
+    if (L->leave >= 0 && (L->leave <= L->join || (L->change >= 0 && L->leave <= L->change))) L->leave = -1;
+    L->never = gen_chance(&r, 0.12);
+    L->excl = -1;
+    if (gen_chance(&r, 0.04)) {
+        L->excl = gen_below(&r, 5);
+        int ey = gen_below(&r, c->years);
+        L->excl_from = gen_days(c->first_year + ey, 4, 1) + gen_below(&r, 365);
+        L->excl_to = gen_chance(&r, 0.3) ? -1 : L->excl_from + 30 + gen_below(&r, 300);
+    }
+}
+
+/* Does the person come to the year-y checkup?  Always without --roster. */
+static int attends(const gen *g, const person *p, int y) {
+    if (!g->c->roster) return 1;
+    roster_life L;
+    roster_life_of(g, p, &L);
+    if (L.never) return 0;
+    gen_rng r;
+    gen_rng_seed(&r, g->c->seed, (uint64_t)p->id, 'V', (uint64_t)y);
+    if (!gen_chance(&r, 0.85)) return 0;
+    long day = exam_day(g, p, y);
+    if (day < L.join || (L.leave >= 0 && day >= L.leave)) return 0;
+    long fs = gen_days(g->c->first_year + y, 4, 1), fe = gen_days(g->c->first_year + y + 1, 4, 1) - 1;
+    if (L.excl >= 0 && L.excl_from <= fe && (L.excl_to < 0 || L.excl_to >= fs)) return 0;
+    return 1;
+}
+
+static void member_dates(long from, long to, kb_gen_member *m) {
+    date_iso(from, m->eligible_from);
+    if (to >= 0) date_iso(to, m->eligible_to);
+    else m->eligible_to[0] = 0;
+}
+
+static int emit_members(const gen *g, const person *p, const kb_gen_sink *s, kb_err *e) {
+    roster_life L;
+    roster_life_of(g, p, &L);
+    kb_person_id w;
+    kb_gen_member m;
+    for (int k = 0; k < (L.change >= 0 ? 2 : 1); k++) {
+        memset(&m, 0, sizeof m);
+        /* The insurer's master data, without the noise of a clinic's desk:
+         * the first membership as registered before the span, the second
+         * as of the change. */
+        true_identity(g, p, k == 0 ? -5 : p->job_y, &w);
+        memcpy(w.insurer_no, g->ins[p->ins[k]].no, 9);
+        snprintf(w.insured_symbol, sizeof w.insured_symbol, "%u", p->sym[k]);
+        snprintf(w.insured_number, sizeof w.insured_number, "%u", p->num[k]);
+        if (k == 0) member_dates(L.join, L.change >= 0 ? L.change : L.leave, &m);
+        else member_dates(L.change, L.leave, &m);
+        if (L.excl >= 0 && (L.change < 0 || (k == 0) == (L.excl_from < L.change))) {
+            kb_strlcpy(m.exclusion, exclusion_codes[L.excl], sizeof m.exclusion);
+            date_iso(L.excl_from, m.exclusion_from);
+            if (L.excl_to >= 0) date_iso(L.excl_to, m.exclusion_to);
+        }
+        m.who = &w;
+        m.true_person = p->id;
+        if (s->member(s->ud, &m, e)) return C_ERR;
+    }
+    return C_OK;
+}
+
 static int batch_key(const gen *g, const person *p, int y) {
     int m = y >= p->job_y;
     return p->inst[m] * g->c->insurers + p->ins[m];
@@ -772,11 +923,16 @@ int kb_gen_run(const kb_gen_config *c, const kb_gen_sink *s, kb_err *e) {
         memset(start, 0, (nkeys + 1) * sizeof *start);
         for (long i = 0; i < c->people; i++) {
             person_make(&g, i, &p);
+            if (!attends(&g, &p, y)) {
+                key[i] = -1;
+                continue;
+            }
             key[i] = batch_key(&g, &p, y);
             start[key[i] + 1]++;
         }
         for (size_t k = 0; k < nkeys; k++) start[k + 1] += start[k];
-        for (long i = 0; i < c->people; i++) order[start[key[i]]++] = (int)i;
+        for (long i = 0; i < c->people; i++)
+            if (key[i] >= 0) order[start[key[i]]++] = (int)i;
         for (size_t k = nkeys; k > 0; k--) start[k] = start[k - 1];
         start[0] = 0;
         for (size_t k = 0; k < nkeys && rc == C_OK; k++) {
@@ -807,6 +963,10 @@ int kb_gen_run(const kb_gen_config *c, const kb_gen_sink *s, kb_err *e) {
             if (rc == C_OK && (p.hosp_y == y || (y == 0 && p.hosp_y < 0))) rc = emit_record(&g, &p, p.hosp_y, 3, s, e);
             if (rc == C_OK && p.phr_y == y) rc = emit_record(&g, &p, y, 4, s, e);
         }
+    }
+    for (long i = 0; i < c->people && rc == C_OK && c->roster && s->member; i++) {
+        person_make(&g, i, &p);
+        rc = emit_members(&g, &p, s, e);
     }
     kb_exam_free(&x);
     free(key);

@@ -69,6 +69,12 @@ typedef struct kb_gen_config {
      * and month swapped, parent and child of one name).  Off by default, so
      * the default population stays byte-identical. */
     int multi_source;
+    /* `--roster`: the insurers' eligibility rosters (kb_gen_member), and
+     * checkups that follow them -- some members never attend, others skip
+     * years; nobody is examined outside their eligibility or during an
+     * exclusion.  Off by default: every person then attends every year and
+     * the default population stays byte-identical. */
+    int roster;
 } kb_gen_config;
 
 /* Sets the rates and shares of the multi-source population (moves,
@@ -98,6 +104,27 @@ typedef struct kb_gen_batch {
     long count;
 } kb_gen_batch;
 
+/* One membership on an insurer's roster (--roster).  Dates YYYY-MM-DD, ""
+ * when open; exclusion "" or a 告示第3号 code (domain/statutory.h). */
+typedef struct kb_gen_member {
+    const kb_person_id *who; /* as the insurer holds it */
+    char eligible_from[11], eligible_to[11];
+    char exclusion[16], exclusion_from[11], exclusion_to[11];
+    long true_person;
+} kb_gen_member;
+
+/* One 特定保健指導 episode a provider records (--roster): for a checkup
+ * judged 積極的支援 or 動機付け支援, about half start; of those most complete
+ * their 3-month 実績評価, some drop out.  Dates YYYY-MM-DD ("" when none);
+ * contacts "DATE/FORM;...". */
+typedef struct kb_gen_guidance {
+    const kb_person_id *who; /* the insurer keys of the membership at the checkup */
+    int fiscal_year, level;
+    char start_date[11], form[16], contacts[160], status[16], eval_date[11], end_date[11];
+    double weight_change, waist_change; /* when completed */
+    long true_person;
+} kb_gen_guidance;
+
 typedef struct kb_gen_sink {
     void *ud;
     /* Every source record, including each exam's identity (called just
@@ -107,6 +134,12 @@ typedef struct kb_gen_sink {
     int (*exam)(void *ud, const kb_exam *x, long true_person, kb_err *e);
     int (*batch_begin)(void *ud, const kb_gen_batch *b, kb_err *e);
     int (*batch_end)(void *ud, const kb_gen_batch *b, kb_err *e);
+    /* Each roster membership, after the last year (--roster only).  May be
+     * NULL. */
+    int (*member)(void *ud, const kb_gen_member *m, kb_err *e);
+    /* Each guidance episode, after its checkup's exam (--roster only). May
+     * be NULL. */
+    int (*guidance)(void *ud, const kb_gen_guidance *g, kb_err *e);
 } kb_gen_sink;
 
 /* Validates the config (rates in [0,1], sizes in range); C_ERR names the
@@ -142,7 +175,9 @@ typedef struct kb_gen_stats {
 enum { KB_GEN_CSV = 1, KB_GEN_XML = 2 };
 
 /* Writes identities.csv, truth.csv and exams.csv and/or the zips under xml/ into dir
- * (created if absent).  zip_level: 0 stores, 1..9 deflates. */
+ * (created if absent); with c->roster also roster.csv (kb_roster_columns'
+ * layout), roster_truth.csv (insurer_no, 記号, 番号, 枝番 -> true_person) and
+ * guidance.csv (the `kenbank guidance import` layout).  zip_level: 0 stores, 1..9 deflates. */
 int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int zip_level,
                  kb_gen_stats *st, kb_err *e);
 

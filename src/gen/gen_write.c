@@ -212,7 +212,7 @@ typedef struct fsink {
     const kb_gen_config *c;
     int formats, level;
     const char *dir;
-    out ident, truth, exams;
+    out ident, truth, exams, roster, roster_truth, guidance;
     const char *const *codes;
     size_t ncodes;
     kb_mhlw_zip *zip;
@@ -289,6 +289,47 @@ static int on_record(void *ud, const kb_gen_record *r, kb_err *e) {
     s->st->records++;
     if (b->len > FLUSH_AT && out_flush(&s->ident, s->st, e)) return C_ERR;
     if (t->len > FLUSH_AT && out_flush(&s->truth, s->st, e)) return C_ERR;
+    return C_OK;
+}
+
+static int on_member(void *ud, const kb_gen_member *m, kb_err *e) {
+    fsink *s = ud;
+    const kb_person_id *w = m->who;
+    kb_buf *b = &s->roster.b;
+    const char *cols[] = {w->insurer_no,  w->insured_symbol, w->insured_number, w->branch_no,    w->family_name,
+                          w->given_name,  w->family_kana,    w->given_kana,     sex_text(w->sex), w->birth_date,
+                          w->postal_code, w->address,        m->eligible_from,  m->eligible_to, m->exclusion,
+                          m->exclusion_from, m->exclusion_to};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) field(b, cols[i], i + 1 < sizeof cols / sizeof cols[0] ? ',' : '\n');
+    kb_buf *t = &s->roster_truth.b;
+    field(t, w->insurer_no, ',');
+    field(t, w->insured_symbol, ',');
+    field(t, w->insured_number, ',');
+    field(t, w->branch_no, ',');
+    kb_buf_printf(t, "%ld\n", m->true_person);
+    if (b->len > FLUSH_AT && out_flush(&s->roster, s->st, e)) return C_ERR;
+    if (t->len > FLUSH_AT && out_flush(&s->roster_truth, s->st, e)) return C_ERR;
+    return C_OK;
+}
+
+static int on_guidance(void *ud, const kb_gen_guidance *g, kb_err *e) {
+    fsink *s = ud;
+    kb_buf *b = &s->guidance.b;
+    const kb_person_id *w = g->who;
+    field(b, w->insurer_no, ',');
+    field(b, w->insured_symbol, ',');
+    field(b, w->insured_number, ',');
+    field(b, w->branch_no, ',');
+    kb_buf_printf(b, "%d,%d,", g->fiscal_year, g->level);
+    field(b, g->start_date, ',');
+    field(b, g->form, ',');
+    field(b, g->contacts, ',');
+    field(b, g->status, ',');
+    field(b, g->eval_date, ',');
+    if (g->eval_date[0]) kb_buf_printf(b, "%.1f,%.1f,", g->weight_change, g->waist_change);
+    else kb_buf_puts(b, ",,");
+    field(b, g->end_date, '\n');
+    if (b->len > FLUSH_AT && out_flush(&s->guidance, s->st, e)) return C_ERR;
     return C_OK;
 }
 
@@ -458,9 +499,24 @@ int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level
         }
         if (rc == C_OK) kb_buf_putc(&s.exams.b, '\n');
     }
+    if (rc == C_OK && c->roster) {
+        rc = out_open(&s.roster, dir, "roster.csv",
+                      "insurer_no,insured_symbol,insured_number,branch_no,family_name,given_name,family_kana,"
+                      "given_kana,sex,birth_date,postal_code,address,eligible_from,eligible_to,exclusion,"
+                      "exclusion_from,exclusion_to\n",
+                      e);
+        if (rc == C_OK)
+            rc = out_open(&s.roster_truth, dir, "roster_truth.csv",
+                          "insurer_no,insured_symbol,insured_number,branch_no,true_person\n", e);
+        if (rc == C_OK)
+            rc = out_open(&s.guidance, dir, "guidance.csv",
+                          "insurer_no,insured_symbol,insured_number,branch_no,fiscal_year,level,start_date,form,"
+                          "contacts,status,eval_date,weight_change,waist_change,end_date\n",
+                          e);
+    }
     if (rc == C_OK) {
         if (formats & KB_GEN_XML) pool_start(&s.pool);
-        kb_gen_sink sink = {&s, on_record, on_exam, on_batch_begin, on_batch_end};
+        kb_gen_sink sink = {&s, on_record, on_exam, on_batch_begin, on_batch_end, on_member, on_guidance};
         rc = kb_gen_run(c, &sink, e);
         if (s.zip) kb_mhlw_zip_abort(s.zip);
         chunks_release(&s.pool, s.chunks);
@@ -472,6 +528,9 @@ int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level
     int ok = rc == C_OK;
     if (out_close(&s.ident, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
     if (out_close(&s.truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
-    if (out_close(&s.exams, st, ok, ok ? e : &e2) && ok) rc = C_ERR;
+    if (out_close(&s.exams, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
+    if (out_close(&s.roster, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
+    if (out_close(&s.roster_truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
+    if (out_close(&s.guidance, st, ok, ok ? e : &e2) && ok) rc = C_ERR;
     return rc;
 }

@@ -12,7 +12,10 @@
 #include "ident/linkage.h"
 #include "ident/pseudonym.h"
 #include "ident/vault.h"
+#include "ingest/roster.h"
+#include "portal/guidance.h"
 #include "portal/points.h"
+#include "portal/referrals.h"
 #include "portal/sensors.h"
 #include "util/buf.h"
 
@@ -319,7 +322,7 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     kb_stmt_reset(rq);
     if (rrc < 0) return C_ERR;
     /* What the research store keeps by pseudonym rather than by subject --
-     * consents, sensor readings, health points, specimens -- follows the
+     * consents, sensor readings, health points, specimens, roster rows, guidance episodes, referral visits -- follows the
      * person to the survivor's pseudonym, each moved by its owner.  The
      * audit log is history and stays as written; the member's access view
      * reads it under every pseudonym merged into theirs. */
@@ -327,7 +330,9 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     kb_pseudonym_research(&d->keys, from, pf);
     kb_pseudonym_research(&d->keys, into, pi);
     if (kb_consent_rekey(d, pf, pi, e) != C_OK || kb_sensor_rekey(d, pf, pi, e) != C_OK ||
-        kb_points_rekey(d, pf, pi, e) != C_OK || kb_specimen_rekey(d, pf, pi, e) != C_OK)
+        kb_points_rekey(d, pf, pi, e) != C_OK || kb_specimen_rekey(d, pf, pi, e) != C_OK ||
+        kb_roster_rekey(d, pf, pi, e) != C_OK || kb_guidance_rekey(d, pf, pi, e) != C_OK ||
+        kb_referrals_rekey(d, pf, pi, e) != C_OK)
         return C_ERR;
     /* The research side: the absorbed subject's exams move to the
      * survivor's subject (created if the survivor had no exams yet), and the

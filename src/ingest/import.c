@@ -295,7 +295,7 @@ int kb_import_quarantine(kb_importer *imp, const char *file, const char *record,
     return C_OK;
 }
 
-static int valid_date(const char *s) {
+int kb_date_valid(const char *s) {
     int y, m, d;
     char tail;
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return 0;
@@ -326,12 +326,12 @@ static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t
         snprintf(rule, rs, "record_id is required");
         return C_ERR;
     }
-    if (!valid_date(x->exam_date)) {
+    if (!kb_date_valid(x->exam_date)) {
         snprintf(field, fs, "exam_date");
         snprintf(rule, rs, "exam_date must be a valid YYYY-MM-DD date, got '%s'", x->exam_date);
         return C_ERR;
     }
-    if (x->who.birth_date[0] && !valid_date(x->who.birth_date)) {
+    if (x->who.birth_date[0] && !kb_date_valid(x->who.birth_date)) {
         snprintf(field, fs, "birth_date");
         snprintf(rule, rs, "birth_date must be a valid YYYY-MM-DD date");
         return C_ERR;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analytics/statutory.h"
 #include "audit/audit.h"
 #include "domain/items.h"
 #include "domain/judge.h"
@@ -485,6 +486,22 @@ static int cmp_year(const void *a, const void *b) {
 
 #define SCOPE "x.current = 1 AND (? = '' OR x.source = ?)"
 
+/* 受診率 is the statutory 実施率 (analytics/statutory.c) over the rosters
+ * the organisation imported: 対象者 who were examined.  Without a roster
+ * there is no denominator, so no rate ("everyone examined in any year" is
+ * not one). */
+static int participation(kb_data *d, const char *scope, int fy, cJSON *y, kb_err *e) {
+    kb_statutory s;
+    if (kb_statutory_build(d, NULL, scope, fy, SUPPRESS_BELOW, &s, e) != C_OK) return C_ERR;
+    int64_t t = s.g[0].targets, x = s.g[0].examined, pm = kb_statutory_permille(x, t);
+    cJSON_AddItemToObject(y, "targets", t > 0 && t < SUPPRESS_BELOW ? cJSON_CreateNull() : cJSON_CreateNumber((double)t));
+    if (pm < 0 || (t > 0 && t < SUPPRESS_BELOW) || (x > 0 && x < SUPPRESS_BELOW))
+        cJSON_AddNullToObject(y, "participation");
+    else
+        cJSON_AddNumberToObject(y, "participation", (double)pm / 1000.0);
+    return C_OK;
+}
+
 void kb_h_dashboard(kb_req *r) {
     kb_err e = {{0}};
     const char *scope = r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
@@ -541,10 +558,10 @@ void kb_h_dashboard(kb_req *r) {
     for (i = 0; i < n; i++) {
         cJSON *y = cJSON_DetachItemViaPointer(years, sorted[i]);
         double ex = cJSON_GetObjectItem(y, "examinees")->valuedouble;
-        if (population >= SUPPRESS_BELOW && ex >= SUPPRESS_BELOW)
-            cJSON_AddNumberToObject(y, "participation", round(1000.0 * ex / (double)population) / 1000.0);
-        else
-            cJSON_AddNullToObject(y, "participation");
+        if (participation(r->d, scope, (int)cJSON_GetObjectItem(y, "fiscal_year")->valuedouble, y, &e)) {
+            cJSON_Delete(y);
+            break;
+        }
         if (ex > 0 && ex < SUPPRESS_BELOW) cJSON_ReplaceItemInObject(y, "examinees", cJSON_CreateNull());
         suppress_cells(cJSON_GetObjectItem(y, "metabo"));
         suppress_cells(cJSON_GetObjectItem(y, "guidance"));
@@ -557,6 +574,11 @@ void kb_h_dashboard(kb_req *r) {
     }
     free(sorted);
     cJSON_Delete(years);
+    if (i < n) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
     char detail[96];
     snprintf(detail, sizeof detail, "scope %s, %d years", *scope ? scope : "all", n);
     if (kb_req_audit(r, "dashboard.read", "", "insurer_statistics", "ok", detail)) {

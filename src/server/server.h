@@ -172,6 +172,14 @@ void kb_h_provider_subjects(kb_req *r);
 void kb_h_provider_exams(kb_req *r);
 void kb_h_cohort_count(kb_req *r);   /* routes_analytics.c */
 void kb_h_report_insurer(kb_req *r); /* routes_analytics.c */
+/* routes_guidance.c */
+void kb_h_guidance_record(kb_req *r);
+void kb_h_my_guidance(kb_req *r);
+void kb_h_insurer_guidance(kb_req *r);
+void kb_h_referral_visit(kb_req *r);
+void kb_h_roster_import(kb_req *r); /* routes_roster.c */
+void kb_h_insurer_referrals(kb_req *r);
+void kb_h_insurer_referral_contact(kb_req *r);
 /* routes_biobank.c */
 void kb_h_bb_specimens(kb_req *r);
 void kb_h_bb_specimen_new(kb_req *r);

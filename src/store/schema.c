@@ -249,6 +249,26 @@ const kb_migration kb_identity_schema[] = {
      "  last_at TEXT NOT NULL,"
      "  PRIMARY KEY (name_hash, addr));",
      NULL},
+    {10, "insurer roster (eligibility list)",
+     /* owner: ingest/roster.c.  One row per version of an insurer's member
+      * record.  member_hash is a keyed hash (index key) of insurer number,
+      * 記号, 番号 and 枝番, so a re-import finds the member without
+      * unsealing anything; content_hash (same key) tells an unchanged row
+      * from a changed one.  The identity itself is the sealed person_records
+      * row (source, record_id) that the resolver stored for this version. */
+     "CREATE TABLE roster_rows ("
+     "  id {id},"
+     "  source TEXT NOT NULL,"
+     "  member_hash TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  current INTEGER NOT NULL DEFAULT 1,"
+     "  content_hash TEXT NOT NULL,"
+     "  record_id TEXT NOT NULL,"
+     "  person_id BIGINT NOT NULL REFERENCES persons(id),"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (member_hash, version));"
+     "CREATE INDEX roster_rows_current ON roster_rows(member_hash, current);",
+     NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 
@@ -746,7 +766,86 @@ const kb_migration kb_research_schema[] = {
      "ALTER TABLE observations ADD COLUMN ref_low TEXT;"
      "ALTER TABLE observations ADD COLUMN ref_high TEXT;",
      NULL},
-    {10, "a subject split off another names it",
+    {10, "insurer roster: eligibility by pseudonym",
+     /* owner: ingest/roster.c (writes), analytics/statutory.c (reads).  What
+      * the statutory figures need of a member, and nothing that identifies
+      * them: the roster's source (the feed, as exams.source), the insurer
+      * and the member record as keyed tokens, the
+      * eligibility period (資格取得日, 喪失日), an exclusion under 告示第3号
+      * with its period, sex, and the age at the end of fiscal year ref_fy
+      * (age at any other year's end follows by adding years: the birth date
+      * never leaves the identity store). */
+     "CREATE TABLE roster_members ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  insurer_token TEXT NOT NULL,"
+     "  member_token TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  current INTEGER NOT NULL DEFAULT 1,"
+     "  sex INTEGER NOT NULL DEFAULT 0,"
+     "  ref_fy INTEGER NOT NULL,"
+     "  ref_age INTEGER NOT NULL,"
+     "  eligible_from TEXT NOT NULL,"
+     "  eligible_to TEXT,"
+     "  exclusion TEXT NOT NULL DEFAULT '',"
+     "  exclusion_from TEXT,"
+     "  exclusion_to TEXT,"
+     "  imported_at TEXT NOT NULL);"
+     "CREATE INDEX roster_members_insurer ON roster_members(insurer_token, current);"
+     "CREATE INDEX roster_members_member ON roster_members(member_token, current);",
+     NULL},
+    {11, "特定保健指導 episodes",
+     /* owner: portal/guidance.c.  One episode per person and checkup fiscal
+      * year: the level, the 初回面接 (date, form), the 3-month 実績評価 with
+      * weight and waist change and the 2 cm / 2 kg outcome, and how it
+      * ended.  Health data by pseudonym, like exams; the provider's own ids
+      * for the member stay in its file, never here. */
+     "CREATE TABLE guidance_episodes ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  fiscal_year INTEGER NOT NULL,"
+     "  level INTEGER NOT NULL,"
+     "  provider TEXT NOT NULL,"
+     "  start_date TEXT NOT NULL,"
+     "  form TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  eval_date TEXT,"
+     "  weight_change DOUBLE PRECISION,"
+     "  waist_change DOUBLE PRECISION,"
+     "  outcome_2cm2kg INTEGER,"
+     "  end_date TEXT,"
+     "  recorded_by TEXT NOT NULL,"
+     "  recorded_at TEXT NOT NULL,"
+     "  UNIQUE (pseudonym, fiscal_year));"
+     /* owner: portal/guidance.c.  The interim contacts (中間評価, 継続支援)
+      * of an episode, replaced whole when the episode is recorded again. */
+     "CREATE TABLE guidance_contacts ("
+     "  episode_id BIGINT NOT NULL,"
+     "  seq INTEGER NOT NULL,"
+     "  pseudonym TEXT NOT NULL,"
+     "  contact_date TEXT NOT NULL,"
+     "  form TEXT NOT NULL,"
+     "  PRIMARY KEY (episode_id, seq));"
+     "CREATE INDEX guidance_episodes_fy ON guidance_episodes(fiscal_year);",
+     NULL},
+    {12, "受診勧奨 follow-up: visits",
+     /* owner: portal/referrals.c.  A visit to a doctor after a checkup that
+      * flagged 受診勧奨 (exam_flags level 2), reported by an institution or
+      * the insurer; fiscal_year is the checkup's.  A referral is followed
+      * until a visit on or after its exam date is recorded, or the year
+      * ends. */
+     "CREATE TABLE referral_visits ("
+     "  id {id},"
+     "  pseudonym TEXT NOT NULL,"
+     "  fiscal_year INTEGER NOT NULL,"
+     "  visit_date TEXT NOT NULL,"
+     "  institution TEXT NOT NULL,"
+     "  recorded_by TEXT NOT NULL,"
+     "  recorded_at TEXT NOT NULL);"
+     "CREATE INDEX referral_visits_subject ON referral_visits(pseudonym, fiscal_year);",
+     NULL},
+    {13, "a subject split off another names it",
      /* owner: ident/resolver.c (kb_persons_split).  The exams of a wrongly
       * merged record move to a subject of their own but keep the pseudonym
       * they arrived under (their distribution column, as a merge keeps

@@ -41,6 +41,9 @@ export async function setup({ people = 150, noise = false } = {}) {
     const three = [...per.values()].filter((r) => r.length === 3).map((r) => r.sort()[0]).sort();
     env.codes = three.slice(0, 2).map((rid) => kb(['enrol', '--data', data, '--source', 'kenshin', '--record-id', rid]).match(/[0-9A-Z]{4}(-[0-9A-Z]{4}){3}/)[0]);
     env.data = data;
+    env.rids = three.slice(0, 2); // the record ids behind env.codes
+    env.pop = join(work, 'pop');
+    env.kb = kb;
 
     const srv = spawn(K, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--threads', '4', '--login-rate', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => new Promise((res) => { if (srv.exitCode !== null) return res(); srv.once('exit', res); srv.kill('SIGTERM'); setTimeout(() => { srv.kill('SIGKILL'); res(); }, 5000); }));

@@ -112,8 +112,15 @@ GET|/api/me/sensors||individual
 POST|/api/me/sensors|{}|individual
 GET|/api/me/points||individual
 GET|/api/me/export.xml||individual
+GET|/api/me/guidance||individual
 GET|/api/points/rules||insurer admin
 GET|/api/insurer/dashboard||insurer admin
+GET|/api/insurer/guidance||insurer admin
+POST|/api/guidance|{}|provider admin
+POST|/api/roster||insurer admin
+GET|/api/insurer/referrals||insurer admin
+GET|/api/insurer/referrals/R-NOPE/contact||insurer
+POST|/api/referrals/visits|{}|institution insurer admin
 GET|/api/uploads||institution admin
 POST|/api/uploads||institution admin
 GET|/api/review||admin

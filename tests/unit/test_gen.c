@@ -139,7 +139,7 @@ static int on_end(void *ud, const kb_gen_batch *b, kb_err *e) {
 static void run_gen(const kb_gen_config *c, seen *s) {
     memset(s, 0, sizeof *s);
     s->hash = 0xcbf29ce484222325ULL;
-    kb_gen_sink sink = {s, on_record, on_exam, on_begin, on_end};
+    kb_gen_sink sink = {s, on_record, on_exam, on_begin, on_end, NULL, NULL};
     kb_err e = {{0}};
     int rc = kb_gen_run(c, &sink, &e);
     if (rc != C_OK) fail_msg("kb_gen_run: %s", e.msg);
@@ -438,7 +438,7 @@ static void test_hc08_write(void **state) {
     kb_gen_config c = small(3, 1, 1);
     one o = {{0}, 0};
     kb_buf_init(&o.doc);
-    kb_gen_sink sink = {&o, NULL, write_first, NULL, NULL};
+    kb_gen_sink sink = {&o, NULL, write_first, NULL, NULL, NULL, NULL};
     kb_err e = {{0}};
     assert_int_equal(kb_gen_run(&c, &sink, &e), C_OK);
     xmlDocPtr d = xmlReadMemory(o.doc.s, (int)o.doc.len, "x.xml", NULL, XML_PARSE_NONET);

@@ -11,7 +11,7 @@ import * as biobank from './biobank.js';
 export const session = { me: null };
 
 const MENUS = {
-  individual: ['results', 'trends', 'health', 'points', 'consent', 'access', 'download'],
+  individual: ['results', 'trends', 'health', 'episodes', 'points', 'consent', 'access', 'download'],
   insurer: ['dashboard', 'rules'],
   institution: ['upload'],
   admin: ['operator', 'dashboard', 'upload', 'rules'],
@@ -22,7 +22,7 @@ const MENUS = {
 
 const SCREENS = {
   login: member.login, enrol: member.enrol, recover: member.recover,
-  results: member.results, trends: member.trends, health: member.health, points: member.points,
+  results: member.results, trends: member.trends, health: member.health, episodes: member.episodes, points: member.points,
   consent: member.consent, access: member.access, download: member.download,
   dashboard: staff.dashboard, rules: staff.rules, upload: staff.upload, operator: staff.operator,
   'bb-specimens': biobank.specimens, 'bb-storage': biobank.storage, 'bb-apps': biobank.apps, 'bb-stats': biobank.stats,

@@ -331,6 +331,25 @@ export async function points() {
         h('td', { class: 'num', text: `+${fmtNum(l.points, 0)}` }))))) : h('p', { text: t('points.none') })));
 }
 
+// ---- 特定保健指導 ----
+
+export async function episodes() {
+  const d = await get('/api/me/guidance');
+  const sign = (v) => `${v > 0 ? '+' : ''}${fmtNum(v, 1)}`;
+  const one = (e) => card(t('episodes.fy', { fy: fyLabel(e.fiscal_year) }), h('dl', { class: 'episode', 'data-fy': e.fiscal_year },
+    h('dt', { text: t('episodes.level') }), h('dd', { text: t(`guidance.${e.level}.name`) }),
+    h('dt', { text: t('episodes.start') }), h('dd', { text: `${e.start_date}（${t(`episodes.form.${e.form}`)}）` }),
+    e.contacts.length ? [h('dt', { text: t('episodes.contacts') }), h('dd', { text: e.contacts.map((c) => `${c.date} ${t(`episodes.form.${c.form}`)}`).join('、') })] : null,
+    h('dt', { text: t('episodes.provider') }), h('dd', { text: e.provider }),
+    h('dt', { text: t('episodes.state') }),
+    h('dd', { 'data-status': e.status, text: t(`episodes.status.${e.status}`) }),
+    e.eval_date ? [h('dt', { text: t('episodes.eval') }), h('dd', { text: `${e.eval_date}: ${t('episodes.change', { w: sign(e.weight_change), c: sign(e.waist_change) })}` }),
+      e.outcome_2cm2kg === null ? null : h('dd', { class: 'outcome', text: t(`episodes.outcome.${e.outcome_2cm2kg ? 'yes' : 'no'}`) })] : null,
+    e.end_date ? [h('dt', { text: t('episodes.end') }), h('dd', { text: e.end_date })] : null));
+  mount(h('h1', { text: t('episodes.title') }),
+    d.episodes.length ? h('div', { id: 'episodes' }, d.episodes.slice().reverse().map(one)) : h('p', { id: 'episodes', text: t('episodes.none') }));
+}
+
 // ---- consent ----
 
 export async function consent() {
