@@ -11,6 +11,7 @@ static const kb_command *commands[] = {
     &kb_cmd_check,
     &kb_cmd_import,
     &kb_cmd_init,
+    &kb_cmd_items,
     &kb_cmd_judge,
     &kb_cmd_link,
     &kb_cmd_quarantine,

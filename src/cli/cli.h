@@ -34,6 +34,7 @@ extern const kb_command kb_cmd_gen;
 extern const kb_command kb_cmd_check;
 extern const kb_command kb_cmd_import;
 extern const kb_command kb_cmd_init;
+extern const kb_command kb_cmd_items;
 extern const kb_command kb_cmd_judge;
 extern const kb_command kb_cmd_link;
 extern const kb_command kb_cmd_quarantine;

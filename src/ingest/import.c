@@ -27,6 +27,7 @@
 #include "ident/resolver.h"
 #include "ident/vault.h"
 #include "ingest/archive_docs.h"
+#include "ingest/local_items.h"
 #include "ingest/quarantine.h"
 #include "store/bulk.h"
 #include "util/asset.h"
@@ -98,6 +99,9 @@ static double now_s(void) {
 int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *e) {
     if (kb_items_load(e) != C_OK) return C_ERR;
     if (kb_judge_init(e) != C_OK) return C_ERR;
+    /* Registered local items are part of the catalogue records are checked
+     * against; without them a registered item would be quarantined. */
+    if (kb_local_items_load(d->research, e) != C_OK) return C_ERR;
     xmlInitParser(); /* once, before reader threads use libxml2 */
     if (!source || !*source) return kb_errf(e, "a source name is required (--source NAME)");
     int locked = 0;

@@ -746,5 +746,23 @@ const kb_migration kb_research_schema[] = {
      "ALTER TABLE observations ADD COLUMN ref_low TEXT;"
      "ALTER TABLE observations ADD COLUMN ref_high TEXT;",
      NULL},
+    {10, "registered local items",
+     /* owner: ingest/local_items.c.  Items no public table covers (an
+      * operator's own risk rank per cancer type), registered by an operator
+      * so that records carrying them are checked like any other item instead
+      * of quarantined as unknown.  A definition is never changed once
+      * stored: observations already checked against it keep their meaning. */
+     "CREATE TABLE local_items ("
+     "  code TEXT PRIMARY KEY,"
+     "  system TEXT NOT NULL,"
+     "  type TEXT NOT NULL,"
+     "  unit TEXT NOT NULL DEFAULT '',"
+     "  lo DOUBLE PRECISION,"
+     "  hi DOUBLE PRECISION,"
+     "  codes TEXT NOT NULL DEFAULT '',"
+     "  name TEXT NOT NULL,"
+     "  registered_by TEXT NOT NULL,"
+     "  registered_at TEXT NOT NULL);",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];
