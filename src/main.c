@@ -16,6 +16,7 @@ static const kb_command *commands[] = {
     &kb_cmd_link,
     &kb_cmd_quarantine,
     &kb_cmd_review,
+    &kb_cmd_screening,
     &kb_cmd_stats,
     &kb_cmd_anonymize,
     &kb_cmd_cohort,

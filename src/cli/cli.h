@@ -39,6 +39,7 @@ extern const kb_command kb_cmd_judge;
 extern const kb_command kb_cmd_link;
 extern const kb_command kb_cmd_quarantine;
 extern const kb_command kb_cmd_review;
+extern const kb_command kb_cmd_screening;
 extern const kb_command kb_cmd_stats;
 extern const kb_command kb_cmd_anonymize;
 extern const kb_command kb_cmd_cohort;

@@ -15,6 +15,7 @@ const kb_command kb_cmd_report = {
     "report",
     "reports: an insurer's checkup report (HTML with charts, or JSON)",
     "kenbank report insurer --data DIR --insurer NO --fiscal-year Y --out FILE [--json] [--threshold N]\n"
+    "       kenbank report screening --data DIR [--fiscal-year Y] [--threshold N]  (see kenbank help screening)\n"
     "\n"
     "  --insurer NO      the insurer number (保険者番号); the store holds it only as a keyed token\n"
     "  --fiscal-year Y   the fiscal year (April to March); the previous year is used for transitions\n"
@@ -27,7 +28,14 @@ const kb_command kb_cmd_report = {
 };
 
 static int run(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "insurer") != 0) return kb_cli_usage(&kb_cmd_report, "which report? (insurer)");
+    /* The screening report is `kenbank screening report`'s, under its
+     * other name. */
+    if (argc >= 2 && strcmp(argv[1], "screening") == 0) {
+        static char sub[] = "report";
+        argv[1] = sub;
+        return kb_cmd_screening.run(argc, argv);
+    }
+    if (argc < 2 || strcmp(argv[1], "insurer") != 0) return kb_cli_usage(&kb_cmd_report, "which report? (insurer, screening)");
     const char *dir = NULL, *ins = NULL, *out = NULL;
     long fy = 0, thr = 10;
     int json = 0;

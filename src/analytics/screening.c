@@ -1,0 +1,264 @@
+/* screening.c -- follow-up cases and process indicators (see screening.h). */
+#include "analytics/screening.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/items.h"
+#include "util/buf.h"
+
+static const char *const screenings[] = {"lung", "breast", "stomach", "cervix", "colon"};
+#define N_SCREEN 5
+
+void kb_screen_window_end(int fy, char out[11]) { snprintf(out, 11, "%04d-03-31", fy + 2); }
+
+const char *kb_screen_band(int age) {
+    static const char *const b[] = {"<40", "40-49", "50-59", "60-69", "70-79", "80+"};
+    if (age < 40) return b[0];
+    if (age >= 80) return b[5];
+    return b[1 + (age - 40) / 10];
+}
+
+typedef struct srow {
+    int sex, fy, age, screen; /* screen: index into screenings */
+    int result;               /* 0 a 精密検査対象有無 item, 1 a 精密検査結果 item */
+    char date[11];
+    int64_t exam;
+    const char *meaning;
+} srow;
+
+typedef struct subject_rows {
+    int64_t subject;
+    char pseudonym[40];
+    srow *r;
+    size_t n, cap;
+} subject_rows;
+
+/* The follow-up meaning of a stored answer (the IG's answer system unless
+ * the row names another). */
+static const char *meaning_of(const kb_item *it, const char *coded, const char *system) {
+    const char *m = kb_screen_value_meaning(system[0] ? system : it->screen_system, coded);
+    return m ? m : "";
+}
+
+static kb_screen_case *case_for(kb_screen_case *cs, size_t *n, const subject_rows *s, const srow *r) {
+    for (size_t i = 0; i < *n; i++)
+        if (cs[i].screening == screenings[r->screen] && cs[i].fy == r->fy) return &cs[i];
+    kb_screen_case *c = &cs[(*n)++];
+    memset(c, 0, sizeof *c);
+    c->subject_id = s->subject;
+    kb_strlcpy(c->pseudonym, s->pseudonym, sizeof c->pseudonym);
+    c->screening = screenings[r->screen];
+    c->fy = r->fy;
+    c->sex = r->sex;
+    c->age = r->age;
+    kb_strlcpy(c->screen_date, r->date, sizeof c->screen_date);
+    c->exam_id = r->exam;
+    c->result = c->state = "";
+    kb_screen_window_end(r->fy, c->window_end);
+    return c;
+}
+
+/* The 精密検査 that closes a referred case: a result of the same screening
+ * inside [screen date, window end]; a cancer finding outranks any other. */
+static void close_case(kb_screen_case *c, const subject_rows *s, const char *today) {
+    for (size_t i = 0; i < s->n; i++) {
+        const srow *r = &s->r[i];
+        if (!r->result || screenings[r->screen] != c->screening || !r->meaning[0]) continue;
+        if (strcmp(r->date, c->screen_date) < 0 || strcmp(r->date, c->window_end) > 0) continue;
+        if (c->result[0] && !(strcmp(r->meaning, "cancer") == 0 && strcmp(c->result, "cancer") != 0)) continue;
+        c->result = strcmp(r->meaning, "cancer") == 0 ? "cancer" : "done";
+        kb_strlcpy(c->result_date, r->date, sizeof c->result_date);
+    }
+    c->state = c->result[0] ? "closed" : strcmp(today, c->window_end) > 0 ? "lapsed" : "open";
+}
+
+static int flush_subject(subject_rows *s, const char *today, int (*fn)(const kb_screen_case *, void *), void *arg) {
+    kb_screen_case *cs = kb_calloc(s->n + 1, sizeof *cs);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const srow *r = &s->r[i];
+        if (r->result || !r->meaning[0]) continue;
+        kb_screen_case *c = case_for(cs, &n, s, r);
+        if (strcmp(r->meaning, "refer") == 0 && !c->referred) {
+            c->referred = 1;
+            kb_strlcpy(c->screen_date, r->date, sizeof c->screen_date);
+            c->exam_id = r->exam;
+            c->age = r->age;
+        }
+    }
+    int rc = C_OK;
+    for (size_t i = 0; i < n && rc == C_OK; i++) {
+        if (cs[i].referred) close_case(&cs[i], s, today);
+        rc = fn(&cs[i], arg);
+    }
+    free(cs);
+    s->n = 0;
+    return rc;
+}
+
+/* The IN list of the refer and result items of every screening: codes from
+ * our own table, so they are safe to write into the SQL. */
+static void code_list(kb_buf *sql) {
+    const char *roles[] = {"refer", "result"};
+    int k = 0;
+    for (int i = 0; i < N_SCREEN; i++)
+        for (int j = 0; j < 2; j++) {
+            const kb_item *it = kb_screen_item(screenings[i], roles[j]);
+            if (it) kb_buf_printf(sql, "%s'%s'", k++ ? ", " : "", it->code);
+        }
+}
+
+static int read_row(kb_stmt *st, srow *r) {
+    const kb_item *it = kb_item_find(kb_col_text(st, 7));
+    if (!it || !it->screening) return 0;
+    for (r->screen = 0; r->screen < N_SCREEN && strcmp(screenings[r->screen], it->screening) != 0; r->screen++) {
+    }
+    if (r->screen == N_SCREEN) return 0;
+    r->result = strcmp(it->role, "result") == 0;
+    r->sex = (int)kb_col_int(st, 2);
+    r->fy = (int)kb_col_int(st, 3);
+    r->age = (int)kb_col_int(st, 4);
+    kb_strlcpy(r->date, kb_col_text(st, 5), sizeof r->date);
+    r->exam = kb_col_int(st, 6);
+    r->meaning = meaning_of(it, kb_col_text(st, 8), kb_col_text(st, 9));
+    return 1;
+}
+
+int kb_screen_cases(kb_db *research, const char *today, int (*fn)(const kb_screen_case *c, void *arg), void *arg,
+                    kb_err *e) {
+    if (kb_items_load(e) != C_OK) return C_ERR;
+    kb_buf sql;
+    kb_buf_init(&sql);
+    kb_buf_puts(&sql, "SELECT x.subject_id, s.pseudonym, s.sex, x.fiscal_year, COALESCE(x.age, -1), x.exam_date, x.id, "
+                      "o.code, COALESCE(o.coded, ''), COALESCE(o.coded_system, '') FROM observations o "
+                      "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
+                      "JOIN subjects s ON s.id = x.subject_id "
+                      "WHERE x.current = 1 AND o.not_done = 0 AND o.code IN (");
+    code_list(&sql);
+    kb_buf_puts(&sql, ") ORDER BY x.subject_id, x.exam_date, x.id");
+    kb_stmt *st;
+    int rc = kb_stmt_prepare(research, sql.s, &st, e);
+    kb_buf_free(&sql);
+    if (rc != C_OK) return kb_err_prefix(e, "screening cases: ");
+    subject_rows s = {.subject = -1};
+    while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
+        rc = C_OK;
+        int64_t subj = kb_col_int(st, 0);
+        if (subj != s.subject && s.n) rc = flush_subject(&s, today, fn, arg);
+        if (subj != s.subject) {
+            s.subject = subj;
+            kb_strlcpy(s.pseudonym, kb_col_text(st, 1), sizeof s.pseudonym);
+        }
+        if (s.n == s.cap) s.r = kb_realloc(s.r, (s.cap = s.cap ? s.cap * 2 : 16) * sizeof *s.r);
+        if (read_row(st, &s.r[s.n])) s.n++;
+    }
+    kb_stmt_finalize(st);
+    if (rc == 0 && s.n) rc = flush_subject(&s, today, fn, arg);
+    free(s.r);
+    return rc < 0 ? kb_err_prefix(e, "screening cases: ") : C_OK;
+}
+
+/* ---- indicators ---- */
+
+typedef struct cell {
+    int screen, fy, sex, band; /* sex 3 and band 6 are the totals */
+    int64_t screened, referred, examined, unknown, cancer, open;
+} cell;
+
+typedef struct agg {
+    cell *c;
+    size_t n, cap;
+    int fy; /* 0: every year */
+} agg;
+
+static cell *cell_at(agg *a, int screen, int fy, int sex, int band) {
+    for (size_t i = 0; i < a->n; i++)
+        if (a->c[i].screen == screen && a->c[i].fy == fy && a->c[i].sex == sex && a->c[i].band == band) return &a->c[i];
+    if (a->n == a->cap) a->c = kb_realloc(a->c, (a->cap = a->cap ? a->cap * 2 : 64) * sizeof *a->c);
+    cell *c = &a->c[a->n++];
+    memset(c, 0, sizeof *c);
+    c->screen = screen;
+    c->fy = fy;
+    c->sex = sex;
+    c->band = band;
+    return c;
+}
+
+static int band_index(int age) {
+    if (age < 40) return 0;
+    if (age >= 80) return 5;
+    return 1 + (age - 40) / 10;
+}
+
+static int add_case(const kb_screen_case *k, void *arg) {
+    agg *a = arg;
+    if (a->fy && k->fy != a->fy) return C_OK;
+    int screen = 0;
+    while (screenings[screen] != k->screening) screen++;
+    int sex = k->sex == 1 || k->sex == 2 ? k->sex : 0, band = band_index(k->age);
+    const int sexes[2] = {sex, 3}, bands[2] = {band, 6};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            cell *c = cell_at(a, screen, k->fy, sexes[i], bands[j]);
+            c->screened++;
+            if (!k->referred) continue;
+            c->referred++;
+            if (k->result[0]) c->examined++;
+            else c->unknown++;
+            if (strcmp(k->result, "cancer") == 0) c->cancer++;
+            if (strcmp(k->state, "open") == 0) c->open++;
+        }
+    return C_OK;
+}
+
+static int cmp_cell(const void *x, const void *y) {
+    const cell *a = x, *b = y;
+    if (a->screen != b->screen) return a->screen - b->screen;
+    if (a->fy != b->fy) return a->fy - b->fy;
+    if (a->sex != b->sex) return a->sex - b->sex;
+    return a->band - b->band;
+}
+
+static void put_count(kb_buf *b, int64_t v, int thr) {
+    if (v > 0 && v < thr) kb_buf_printf(b, ",<%d", thr);
+    else kb_buf_printf(b, ",%lld", (long long)v);
+}
+
+/* A rate in percent; empty when either side is suppressed or zero. */
+static void put_rate(kb_buf *b, int64_t num, int64_t den, int thr) {
+    if (den == 0 || (num > 0 && num < thr) || den < thr) kb_buf_puts(b, ",");
+    else kb_buf_printf(b, ",%.3f", 100.0 * (double)num / (double)den);
+}
+
+int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e) {
+    agg a = {.fy = fy};
+    if (kb_screen_cases(research, today, add_case, &a, e) != C_OK) {
+        free(a.c);
+        return C_ERR;
+    }
+    qsort(a.c, a.n, sizeof *a.c, cmp_cell);
+    static const char *const sex_name[] = {"不明", "男", "女", "計"};
+    static const char *const band_name[] = {"<40", "40-49", "50-59", "60-69", "70-79", "80+", "計"};
+    kb_buf_puts(out, "screening,fiscal_year,sex,age_band,受診者数,要精検者数,要精検率,精検受診者数,精検受診率,"
+                     "未把握者数,未把握率,がん発見数,がん発見率,陽性反応適中度,精検待ち\n");
+    for (size_t i = 0; i < a.n; i++) {
+        const cell *c = &a.c[i];
+        kb_buf_printf(out, "%s,%d,%s,%s", screenings[c->screen], c->fy, sex_name[c->sex], band_name[c->band]);
+        put_count(out, c->screened, threshold);
+        put_count(out, c->referred, threshold);
+        put_rate(out, c->referred, c->screened, threshold);
+        put_count(out, c->examined, threshold);
+        put_rate(out, c->examined, c->referred, threshold);
+        put_count(out, c->unknown, threshold);
+        put_rate(out, c->unknown, c->referred, threshold);
+        put_count(out, c->cancer, threshold);
+        put_rate(out, c->cancer, c->screened, threshold);
+        put_rate(out, c->cancer, c->referred, threshold);
+        put_count(out, c->open, threshold);
+        kb_buf_puts(out, "\n");
+    }
+    free(a.c);
+    return C_OK;
+}

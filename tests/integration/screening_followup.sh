@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# 精密検査 follow-up and process indicators (issue 22): a 要精検 screen opens
+# a case; a 精密検査結果 of the same screening for the same person closes it,
+# whether it came as a document or as CSV; a case without a result lapses
+# when its window (the fiscal year and the next) ends; a result outside the
+# window or of another screening closes nothing.  `kenbank report screening`
+# counts 受診者数, 要精検者数, 精検受診者数, 未把握者数 and がん by the national
+# definitions and suppresses small cells.  Listings are audited.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+K="$KENBANK"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+FIX="$ROOT/tests/fixtures/screening"
+cd "$WORK"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+jedit() { node -e 'const fs=require("fs");const d=JSON.parse(fs.readFileSync(process.argv[1]));eval(process.argv[3]);fs.writeFileSync(process.argv[2],JSON.stringify(d))' "$1" "$2" "$3"; }
+
+"$K" init --data d >/dev/null
+"$K" import --data d --source city "$FIX/lung_primary.json" >/dev/null || fail "primary document"
+cases() { "$K" screening cases --data d "$@" | tail -n +2 | cut -d, -f2-; }
+[ "$(cases --today 2025-07-01)" = "lung,2025,2025-06-12,open,,,2027-03-31" ] || fail "open case: $(cases --today 2025-07-01)"
+[ "$(cases --today 2027-04-01)" = "lung,2025,2025-06-12,lapsed,,,2027-03-31" ] || fail "lapsed after the window: $(cases --today 2027-04-01)"
+
+# the 精密検査 result arrives as a document of its own (検診区分 2 精密検査)
+jedit "$FIX/lung_primary.json" result.json '
+d.identifier.value = "urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f10";
+d.entry[0].resource.event[0].code[0].coding[0].code = "2";
+d.entry[0].resource.event[0].period = {start: "2025-08-20", end: "2025-08-20"};
+d.entry[3].resource.period = {start: "2025-08-20", end: "2025-08-20"};
+const obs = (code, sys, v, disp) => ({fullUrl: "urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f" + code.slice(3, 5), resource: {
+  resourceType: "Observation", status: "final",
+  category: [{coding: [{system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "exam"}]}],
+  code: {coding: [{system: "http://jpfhir.jp/fhir/eCheckup/CodeSystem/jlac10", code: code}]},
+  subject: {reference: d.entry[1].fullUrl},
+  valueCodeableConcept: {coding: [{system: sys, code: v, display: disp}]}}});
+d.entry = d.entry.slice(0, 6).concat([
+  obs("9P507000000000011", "urn:oid:1.2.392.100495.100.2150", "3", "「２：肺がんであった者」のうち臨床病期0～Ⅰ期"),
+  obs("9P509000000000011", "urn:oid:1.2.392.100495.100.2011", "1", "なし")]);'
+"$K" import --data d --source hospital result.json >imp.out 2>&1 || fail "result document: $(cat imp.out)"
+[ "$(cases --today 2025-09-01)" = "lung,2025,2025-06-12,closed,cancer,2025-08-20,2027-03-31" ] || fail "closed by the document: $(cases --today 2025-09-01)"
+
+# CSV: three more people of the same municipality
+H='source,record_id,exam_date,performer_org,insurer_no,insured_symbol,insured_number,branch_no,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,9P504000000000011,9P507000000000011,9P582000000000011,9P585000000000011'
+cat > s.csv <<CSV
+$H
+city,c1,2025-05-01,1410000017,141003,A1,3001,00,例示,一郎,レイジ,イチロウ,1,1950-01-10,2310023,横浜市中区1,2,,1,
+city,c2,2025-05-02,1410000017,141003,A1,3002,00,例示,二郎,レイジ,ジロウ,1,1975-02-10,2310023,横浜市中区2,2,,,
+city,c3,2025-05-03,1410000017,141003,A1,3003,00,例示,三子,レイジ,ミツコ,2,1980-03-10,2310023,横浜市中区3,1,,2,
+city,c1r,2025-07-15,1410000017,141003,A1,3001,00,例示,一郎,レイジ,イチロウ,1,1950-01-10,2310023,横浜市中区1,,1,,
+city,c2r,2027-05-01,1410000017,141003,A1,3002,00,例示,二郎,レイジ,ジロウ,1,1975-02-10,2310023,横浜市中区2,,5,,
+city,c3r,2025-06-30,1410000017,141003,A1,3003,00,例示,三子,レイジ,ミツコ,2,1980-03-10,2310023,横浜市中区3,,2,,
+CSV
+"$K" import --data d --source city s.csv >imp.out 2>&1 || fail "CSV: $(cat imp.out)"
+[ "$(kb_sql d research "SELECT COUNT(DISTINCT subject_id) FROM exams")" = 4 ] || fail "the CSV rows link to 3 persons (4 with the document's)"
+got=$(cases --today 2026-01-01 | sort)
+want=$(printf '%s\n' \
+  "lung,2025,2025-05-01,closed,done,2025-07-15,2027-03-31" \
+  "lung,2025,2025-05-02,open,,,2027-03-31" \
+  "lung,2025,2025-06-12,closed,cancer,2025-08-20,2027-03-31" \
+  "colon,2025,2025-05-03,open,,,2027-03-31" | sort)
+# c1: lung result by CSV closes it; c2: its result comes after the window;
+# c3: referred for colon, her lung result closes nothing
+[ "$got" = "$want" ] || fail "cases after CSV:
+$got
+want
+$want"
+[ "$(cases --today 2026-01-01 --state open | wc -l)" = 2 ] || fail "--state open"
+[ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.cases'")" -ge 1 ] || fail "listing not audited"
+
+# the indicators, unsuppressed: lung 2025 (4 screened: 3 referred, 2 examined, 1 cancer)
+rep() { "$K" report screening --data d --today 2026-01-01 "$@"; }
+row=$(rep --threshold 1 | grep '^lung,2025,計,計,')
+[ "$row" = "lung,2025,計,計,4,3,75.000,2,66.667,1,33.333,1,25.000,33.333,1" ] || fail "lung totals: $row"
+row=$(rep --threshold 1 | grep '^colon,2025,計,計,')
+[ "$row" = "colon,2025,計,計,2,1,50.000,0,0.000,1,100.000,0,0.000,0.000,1" ] || fail "colon totals: $row"
+row=$(rep --threshold 1 | grep '^lung,2025,女,60-69,')
+[ "$row" = "lung,2025,女,60-69,1,1,100.000,1,100.000,0,0.000,1,100.000,100.000,0" ] || fail "lung 女 60-69: $row"
+# default threshold 10: every count here is small, so shown as <10, rates empty
+row=$(rep | grep '^lung,2025,計,計,')
+[ "$row" = "lung,2025,計,計,<10,<10,,<10,,<10,,<10,,,<10" ] || fail "suppressed: $row"
+[ "$(rep --fiscal-year 2024 | wc -l)" = 1 ] || fail "--fiscal-year 2024 has no rows"
+echo "screening_followup: ok"
