@@ -61,12 +61,21 @@ static kb_screen_case *case_for(kb_screen_case *cs, size_t *n, const subject_row
 }
 
 /* The 精密検査 that closes a referred case: a result of the same screening
- * inside [screen date, window end]; a cancer finding outranks any other. */
-static void close_case(kb_screen_case *c, const subject_rows *s, const char *today) {
+ * inside [screen date, window end] and before the person's next 要精検 of
+ * that screening (a later result answers the later referral); a cancer
+ * finding outranks any other. */
+static void close_case(kb_screen_case *c, const kb_screen_case *cs, size_t n, const subject_rows *s,
+                       const char *today) {
+    const char *next = c->window_end;
+    for (size_t i = 0; i < n; i++)
+        if (cs[i].referred && cs[i].screening == c->screening && strcmp(cs[i].screen_date, c->screen_date) > 0 &&
+            strcmp(cs[i].screen_date, next) <= 0)
+            next = cs[i].screen_date;
     for (size_t i = 0; i < s->n; i++) {
         const srow *r = &s->r[i];
         if (!r->result || screenings[r->screen] != c->screening || !r->meaning[0]) continue;
         if (strcmp(r->date, c->screen_date) < 0 || strcmp(r->date, c->window_end) > 0) continue;
+        if (next != c->window_end && strcmp(r->date, next) >= 0) continue;
         if (c->result[0] && !(strcmp(r->meaning, "cancer") == 0 && strcmp(c->result, "cancer") != 0)) continue;
         c->result = strcmp(r->meaning, "cancer") == 0 ? "cancer" : "done";
         kb_strlcpy(c->result_date, r->date, sizeof c->result_date);
@@ -90,7 +99,7 @@ static int flush_subject(subject_rows *s, const char *today, int (*fn)(const kb_
     }
     int rc = C_OK;
     for (size_t i = 0; i < n && rc == C_OK; i++) {
-        if (cs[i].referred) close_case(&cs[i], s, today);
+        if (cs[i].referred) close_case(&cs[i], cs, n, s, today);
         rc = fn(&cs[i], arg);
     }
     free(cs);

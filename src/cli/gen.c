@@ -26,6 +26,8 @@ const kb_command kb_cmd_gen = {
     "                      changes, and hard non-matches (twins one character apart,\n"
     "                      opposite-sex twins a day apart, household namesakes with day and\n"
     "                      month swapped, parent and child of one name); later --rate-* apply\n"
+    "  --screening         also the cancer screenings and 精密検査 results of each checkup year:\n"
+    "                      screening.csv (exam CSV layout) and screening_truth.csv\n"
     "  --no-noise          set every --rate-* to 0 (later --rate-* flags still apply)\n"
     "  --rate-typo R       share of records with one kana typo (default 0.03)\n"
     "  --rate-width R      share of records in half-width kana / full-width digits (default 0.05)\n"
@@ -76,6 +78,10 @@ static int run(int argc, char **argv) {
         long n;
         if (strcmp(a, "--multi-source") == 0) {
             kb_gen_config_multi(&c);
+            continue;
+        }
+        if (strcmp(a, "--screening") == 0) {
+            c.screening = 1;
             continue;
         }
         if (strcmp(a, "--no-noise") == 0) {

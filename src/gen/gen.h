@@ -69,6 +69,9 @@ typedef struct kb_gen_config {
      * and month swapped, parent and child of one name).  Off by default, so
      * the default population stays byte-identical. */
     int multi_source;
+    /* Cancer screenings and their 精密検査 (gen_screening.c): screening.csv
+     * and screening_truth.csv beside the exams.  Off by default. */
+    int screening;
 } kb_gen_config;
 
 /* Sets the rates and shares of the multi-source population (moves,
@@ -142,7 +145,8 @@ typedef struct kb_gen_stats {
 enum { KB_GEN_CSV = 1, KB_GEN_XML = 2 };
 
 /* Writes identities.csv, truth.csv and exams.csv and/or the zips under xml/ into dir
- * (created if absent).  zip_level: 0 stores, 1..9 deflates. */
+ * (created if absent), and with c->screening screening.csv and
+ * screening_truth.csv.  zip_level: 0 stores, 1..9 deflates. */
 int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int zip_level,
                  kb_gen_stats *st, kb_err *e);
 
