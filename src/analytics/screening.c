@@ -25,6 +25,7 @@ typedef struct srow {
     int result;               /* 0 a 精密検査対象有無 item, 1 a 精密検査結果 item */
     char date[11];
     int64_t exam;
+    char source[64];
     const char *meaning;
 } srow;
 
@@ -55,6 +56,7 @@ static kb_screen_case *case_for(kb_screen_case *cs, size_t *n, const subject_row
     c->age = r->age;
     kb_strlcpy(c->screen_date, r->date, sizeof c->screen_date);
     c->exam_id = r->exam;
+    kb_strlcpy(c->source, r->source, sizeof c->source);
     c->result = c->state = "";
     kb_screen_window_end(r->fy, c->window_end);
     return c;
@@ -94,6 +96,7 @@ static int flush_subject(subject_rows *s, const char *today, int (*fn)(const kb_
             c->referred = 1;
             kb_strlcpy(c->screen_date, r->date, sizeof c->screen_date);
             c->exam_id = r->exam;
+            kb_strlcpy(c->source, r->source, sizeof c->source);
             c->age = r->age;
         }
     }
@@ -132,6 +135,7 @@ static int read_row(kb_stmt *st, srow *r) {
     kb_strlcpy(r->date, kb_col_text(st, 5), sizeof r->date);
     r->exam = kb_col_int(st, 6);
     r->meaning = meaning_of(it, kb_col_text(st, 8), kb_col_text(st, 9));
+    kb_strlcpy(r->source, kb_col_text(st, 10), sizeof r->source);
     return 1;
 }
 
@@ -141,7 +145,7 @@ int kb_screen_cases(kb_db *research, const char *today, int (*fn)(const kb_scree
     kb_buf sql;
     kb_buf_init(&sql);
     kb_buf_puts(&sql, "SELECT x.subject_id, s.pseudonym, s.sex, x.fiscal_year, COALESCE(x.age, -1), x.exam_date, x.id, "
-                      "o.code, COALESCE(o.coded, ''), COALESCE(o.coded_system, '') FROM observations o "
+                      "o.code, COALESCE(o.coded, ''), COALESCE(o.coded_system, ''), x.source FROM observations o "
                       "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
                       "JOIN subjects s ON s.id = x.subject_id "
                       "WHERE x.current = 1 AND o.not_done = 0 AND o.code IN (");

@@ -37,6 +37,7 @@ typedef struct kb_screen_case {
     int age;                /* age on the screen date, -1 unknown */
     char screen_date[11];   /* first screen of the year (the first 要精検 one when referred) */
     int64_t exam_id;
+    char source[64];        /* who sent the screen (a municipality's source name) */
     int referred;           /* 要精密検査 */
     const char *result;     /* "" none, "cancer", "done" (a 精密検査 took place) */
     char result_date[11];

@@ -79,4 +79,28 @@ row=$(rep --threshold 1 | grep '^lung,2025,女,60-69,')
 row=$(rep | grep '^lung,2025,計,計,')
 [ "$row" = "lung,2025,計,計,<10,<10,,<10,,<10,,<10,,,<10" ] || fail "suppressed: $row"
 [ "$(rep --fiscal-year 2024 | wc -l)" = 1 ] || fail "--fiscal-year 2024 has no rows"
+# ---- the municipality's own open cases over the API (pseudonymous, audited) ----
+PW=password-for-tests
+KENBANK_PASSWORD=$PW "$K" user add --data d --username u_city --role insurer --org city >/dev/null
+KENBANK_PASSWORD=$PW "$K" user add --data d --username u_other --role insurer --org other-town >/dev/null
+"$K" serve --data d --listen 127.0.0.1:0 --threads 2 --login-rate 1000 >srv.out 2>srv.err &
+SRV=$!
+trap 'kill $SRV 2>/dev/null || true' EXIT
+kb_wait_listening srv.out $SRV || fail "server did not start: $(cat srv.err)"
+B="http://127.0.0.1:$(grep -o '127.0.0.1:[0-9]*' srv.out | cut -d: -f2)"
+login() { curl -s -o /dev/null -c "jar_$1" -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"$PW\"}" "$B/api/login"; }
+login u_city; login u_other
+open_cases() { curl -s -b "jar_$1" "$B/api/screening/cases?state=open" |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const c=JSON.parse(s).cases;console.log(c.map(x=>[x.screening,x.screen_date,x.state,x.pseudonym.slice(0,2)].join(" ")).sort().join(";"))})'; }
+# c2's lung case and c3's colon case are open today (the window of FY2025 ends 2027-03-31)
+if [[ "$(date -u +%F)" < 2027-04-01 ]]; then
+  [ "$(open_cases u_city)" = "colon 2025-05-03 open R-;lung 2025-05-02 open R-" ] || fail "city's open cases: $(open_cases u_city)"
+fi
+[ -z "$(open_cases u_other)" ] || fail "another municipality sees nothing: $(open_cases u_other)"
+r=$(curl -s -b jar_u_city "$B/api/screening/cases")
+[[ "$r" != *'"family_name"'* && "$r" != *'例示'* && "$r" != *'3002'* ]] || fail "identity in the case list: $r"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -b jar_u_city "$B/api/screening/cases?state=bogus")" = 400 ] || fail "bad state must be 400"
+# the audit batcher writes asynchronously: wait for the entries, bounded
+audited() { [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.cases' AND actor = 'u_city@city'")" -ge 2 ]; }
+kb_wait_until 20 audited || fail "API listing not audited: $(kb_sql d research "SELECT actor, action FROM audit_log WHERE action = 'screening.cases'")"
 echo "screening_followup: ok"

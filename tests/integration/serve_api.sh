@@ -114,6 +114,7 @@ GET|/api/me/points||individual
 GET|/api/me/export.xml||individual
 GET|/api/points/rules||insurer admin
 GET|/api/insurer/dashboard||insurer admin
+GET|/api/screening/cases||insurer admin
 GET|/api/uploads||institution admin
 POST|/api/uploads||institution admin
 GET|/api/review||admin
