@@ -251,7 +251,7 @@ int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int 
         free(a.c);
         return C_ERR;
     }
-    qsort(a.c, a.n, sizeof *a.c, cmp_cell);
+    if (a.n) qsort(a.c, a.n, sizeof *a.c, cmp_cell);
     static const char *const sex_name[] = {"不明", "男", "女", "計"};
     static const char *const band_name[] = {"<40", "40-49", "50-59", "60-69", "70-79", "80+", "計"};
     kb_buf_puts(out, "screening,fiscal_year,sex,age_band,受診者数,要精検者数,要精検率,精検受診者数,精検受診率,"
