@@ -4,12 +4,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "domain/items.h"
 #include "util/buf.h"
 
 static const char *const screenings[] = {"lung", "breast", "stomach", "cervix", "colon"};
 #define N_SCREEN 5
+
+void kb_screen_today(char out[11]) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
 
 void kb_screen_window_end(int fy, char out[11]) { snprintf(out, 11, "%04d-03-31", fy + 2); }
 
@@ -139,8 +147,8 @@ static int read_row(kb_stmt *st, srow *r) {
     return 1;
 }
 
-int kb_screen_cases(kb_db *research, const char *today, int (*fn)(const kb_screen_case *c, void *arg), void *arg,
-                    kb_err *e) {
+int kb_screen_cases(kb_db *research, const char *today, const char *pseudonym,
+                    int (*fn)(const kb_screen_case *c, void *arg), void *arg, kb_err *e) {
     if (kb_items_load(e) != C_OK) return C_ERR;
     kb_buf sql;
     kb_buf_init(&sql);
@@ -150,11 +158,13 @@ int kb_screen_cases(kb_db *research, const char *today, int (*fn)(const kb_scree
                       "JOIN subjects s ON s.id = x.subject_id "
                       "WHERE x.current = 1 AND o.not_done = 0 AND o.code IN (");
     code_list(&sql);
-    kb_buf_puts(&sql, ") ORDER BY x.subject_id, x.exam_date, x.id");
+    kb_buf_puts(&sql, pseudonym ? ") AND s.pseudonym = ?" : ")");
+    kb_buf_puts(&sql, " ORDER BY x.subject_id, x.exam_date, x.id");
     kb_stmt *st;
     int rc = kb_stmt_prepare(research, sql.s, &st, e);
     kb_buf_free(&sql);
     if (rc != C_OK) return kb_err_prefix(e, "screening cases: ");
+    if (pseudonym) kb_bind_text(st, 1, pseudonym);
     subject_rows s = {.subject = -1};
     while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
         rc = C_OK;
@@ -247,7 +257,7 @@ static void put_rate(kb_buf *b, int64_t num, int64_t den, int thr) {
 
 int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e) {
     agg a = {.fy = fy};
-    if (kb_screen_cases(research, today, add_case, &a, e) != C_OK) {
+    if (kb_screen_cases(research, today, NULL, add_case, &a, e) != C_OK) {
         free(a.c);
         return C_ERR;
     }
@@ -274,4 +284,29 @@ int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int 
     }
     free(a.c);
     return C_OK;
+}
+
+/* ---- plain words ---- */
+
+const char *kb_screen_explain_answer(const char *role, const char *meaning) {
+    static const struct {
+        const char *role, *meaning, *text;
+    } t[] = {
+        {"refer", "refer", "精密検査が必要です。できるだけ早く精密検査を受けてください。"},
+        {"refer", "clear", "今回の検診では精密検査の必要はありませんでした。次の検診も受けましょう。"},
+        {"refer", "undetermined", "今回の検診では判定ができませんでした。検診を受けた機関にご相談ください。"},
+        {"result", "cancer", "精密検査でがんが見つかりました。担当の医師と治療について相談してください。"},
+        {"result", "done", "精密検査を受けました。結果の詳しい内容は担当の医師に確認してください。"},
+    };
+    for (size_t i = 0; role && meaning && i < sizeof t / sizeof *t; i++)
+        if (strcmp(t[i].role, role) == 0 && strcmp(t[i].meaning, meaning) == 0) return t[i].text;
+    return "";
+}
+
+const char *kb_screen_explain_state(const char *state) {
+    if (strcmp(state, "open") == 0) return "精密検査の結果がまだ届いていません。まだ受けていなければ、早めに受けてください。";
+    if (strcmp(state, "closed") == 0) return "精密検査の結果が届いています。";
+    if (strcmp(state, "lapsed") == 0)
+        return "精密検査の結果が確認できないまま期限を過ぎました。受けていない場合は、医療機関にご相談ください。";
+    return "";
 }

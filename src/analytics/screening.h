@@ -46,9 +46,19 @@ typedef struct kb_screen_case {
 } kb_screen_case;
 
 /* Calls fn for every person, screening and fiscal year with a screen, in
- * subject order; today (YYYY-MM-DD) decides open versus lapsed. */
-int kb_screen_cases(kb_db *research, const char *today, int (*fn)(const kb_screen_case *c, void *arg), void *arg,
-                    kb_err *e);
+ * subject order (only the subject with this research pseudonym when
+ * pseudonym is not NULL); today (YYYY-MM-DD) decides open versus lapsed. */
+int kb_screen_cases(kb_db *research, const char *today, const char *pseudonym,
+                    int (*fn)(const kb_screen_case *c, void *arg), void *arg, kb_err *e);
+
+/* Plain words for the member (portal): what a screening answer means
+ * (role "refer" or "result" of the item, meaning from the answer codes), and
+ * what the state of a follow-up case means.  "" when there is nothing to say. */
+const char *kb_screen_explain_answer(const char *role, const char *meaning);
+const char *kb_screen_explain_state(const char *state);
+
+/* Today's date (UTC) as YYYY-MM-DD. */
+void kb_screen_today(char out[11]);
 
 /* The window's last day for a screen of fiscal year fy. */
 void kb_screen_window_end(int fy, char out[11]);

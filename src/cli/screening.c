@@ -93,7 +93,7 @@ static int run(int argc, char **argv) {
     } else {
         cases_out o = {state, 0};
         puts("pseudonym,screening,fiscal_year,screen_date,state,result,result_date,window_end");
-        rc = kb_screen_cases(d->research, today, print_case, &o, &e);
+        rc = kb_screen_cases(d->research, today, NULL, print_case, &o, &e);
         snprintf(detail, sizeof detail, "%ld follow-up cases (%s)", o.n, state ? state : "all");
         if (rc == C_OK) rc = kb_audit_append(d, "cli", "admin", "screening.cases", "", "screening_followup", "ok", detail, &e);
     }

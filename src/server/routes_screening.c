@@ -3,7 +3,6 @@
  * pseudonym only.  Contact details stay in the identity store. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "analytics/screening.h"
 #include "server/server.h"
@@ -40,14 +39,11 @@ void kb_h_screening_cases(kb_req *r) {
         return;
     }
     char today[11];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    kb_screen_today(today);
     cJSON *o = cJSON_CreateObject();
     case_list l = {r->who.role == KB_ROLE_ADMIN ? "" : r->who.org, state, cJSON_AddArrayToObject(o, "cases"), 0};
     kb_err e = {{0}};
-    if (kb_screen_cases(r->d->research, today, add_case, &l, &e) != C_OK) {
+    if (kb_screen_cases(r->d->research, today, NULL, add_case, &l, &e) != C_OK) {
         cJSON_Delete(o);
         kb_reply_error(r, 500, "internal", "%s", e.msg);
         return;

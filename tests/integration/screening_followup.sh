@@ -103,4 +103,20 @@ r=$(curl -s -b jar_u_city "$B/api/screening/cases")
 # the audit batcher writes asynchronously: wait for the entries, bounded
 audited() { [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.cases' AND actor = 'u_city@city'")" -ge 2 ]; }
 kb_wait_until 20 audited || fail "API listing not audited: $(kb_sql d research "SELECT actor, action FROM audit_log WHERE action = 'screening.cases'")"
+# ---- the member sees their screening answers and follow-up in plain words ----
+CODE=$("$K" enrol --data d --source city --record-id 'fhir-urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f01')
+curl -s -o enrol.out -H 'Content-Type: application/json' -d "{\"code\":\"$CODE\",\"username\":\"hanako\",\"password\":\"$PW\"}" "$B/api/enrol"
+login hanako
+curl -s -b jar_hanako "$B/api/me/results" > me.json
+node -e '
+const r = JSON.parse(require("fs").readFileSync("me.json"));
+const items = r.exams.flatMap(x => x.items);
+const refer = items.find(i => i.code === "9P504000000000011"), res = items.find(i => i.code === "9P507000000000011");
+const want = (c, m) => { if (!c) { console.error(m, JSON.stringify(r)); process.exit(1); } };
+want(refer && refer.screening === "lung" && refer.answer === "要精密検査（肺がん疑い）" && refer.explanation.startsWith("精密検査が必要です"), "refer item");
+want(res && res.answer.includes("肺がんであった者") && res.explanation.startsWith("精密検査でがんが見つかりました"), "result item");
+const f = r.screening_followup;
+want(f.length === 1 && f[0].screening === "lung" && f[0].state === "closed" && f[0].result === "cancer" &&
+     f[0].result_date === "2025-08-20" && f[0].explanation === "精密検査の結果が届いています。", "follow-up");
+' || fail "member's results"
 echo "screening_followup: ok"
