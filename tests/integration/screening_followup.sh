@@ -39,6 +39,13 @@ d.entry = d.entry.slice(0, 6).concat([
 "$K" import --data d --source hospital result.json >imp.out 2>&1 || fail "result document: $(cat imp.out)"
 [ "$(cases --today 2025-09-01)" = "lung,2025,2025-06-12,closed,cancer,2025-08-20,2027-03-31" ] || fail "closed by the document: $(cases --today 2025-09-01)"
 
+# the tumour tissue the 精密検査 took, banked under the hospital's record of
+# that examination, belongs to the same person as the screen
+"$K" biobank register --data d --donor-source hospital --donor-record 'fhir-urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f10' \
+  --type frozen_tissue --collected 2025-08-20 --quantity 50 --unit mg >/dev/null || fail "biobank register from the 精密検査"
+[ "$(kb_sql d research "SELECT pseudonym FROM bb_specimens")" = "$("$K" screening cases --data d | tail -n +2 | cut -d, -f1)" ] \
+  || fail "the specimen's donor is not the screened person"
+
 # CSV: three more people of the same municipality
 H='source,record_id,exam_date,performer_org,insurer_no,insured_symbol,insured_number,branch_no,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,9P504000000000011,9P507000000000011,9P582000000000011,9P585000000000011'
 cat > s.csv <<CSV
