@@ -59,6 +59,17 @@ set +e; "$K" import --data d --source city b.csv >/dev/null; rc=$?; set -e
 "$K" quarantine list --data d | grep -q "b.csv,s4,AICS-LUNG AICS 肺がんリスクランク,\"answer 'E' is not one of the registered answers A,B,C,D" \
   || fail "s4 reason: $("$K" quarantine list --data d)"
 
+# a numeric local item with unit and range, queryable in cohorts
+"$K" items register --data d --code AICS-SCORE --system urn:kenbank:local:aics --type PQ --unit 1 --range 0..10 \
+  --name 'AICS スコア' >/dev/null
+printf '%s\ncity,s5,2025-06-14,1410000017,141003,A1,1005,00,検診,五郎,ケンシン,ゴロウ,1,1959-09-08,2310023,横浜市中区5,4.5\ncity,s6,2025-06-14,1410000017,141003,A1,1006,00,検診,六郎,ケンシン,ロクロウ,1,1960-10-09,2310023,横浜市中区6,12\n' \
+  'source,record_id,exam_date,performer_org,insurer_no,insured_symbol,insured_number,branch_no,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,AICS-SCORE' > d.csv
+set +e; "$K" import --data d --source city d.csv >/dev/null; rc=$?; set -e
+[ $rc -eq 3 ] || fail "s6's score 12 is outside the registered range"
+"$K" quarantine list --data d | grep -q 'd.csv,s6,AICS-SCORE AICS スコア,AICS スコア 12 1 outside the plausible range 0..10' \
+  || fail "s6 reason: $("$K" quarantine list --data d)"
+[ "$("$K" cohort --data d --all-subjects 'AICS-SCORE >= 4')" = 1 ] || fail "cohort on a local item"
+
 # a column that cannot be an item code is a header error, not a dropped column
 printf 'source,record_id,exam_date,performer_org,this-is-not-an-item-code\n' > c.csv
 set +e; "$K" import --data d --source city c.csv >out 2>&1; rc=$?; set -e
