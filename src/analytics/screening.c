@@ -255,33 +255,147 @@ static void put_rate(kb_buf *b, int64_t num, int64_t den, int thr) {
     else kb_buf_printf(b, ",%.3f", 100.0 * (double)num / (double)den);
 }
 
-int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e) {
-    agg a = {.fy = fy};
-    if (kb_screen_cases(research, today, NULL, add_case, &a, e) != C_OK) {
-        free(a.c);
+static const char *const sex_name[] = {"不明", "男", "女", "計"};
+static const char *const band_name[] = {"<40", "40-49", "50-59", "60-69", "70-79", "80+", "計"};
+static const char *const screen_ja[] = {"肺がん", "乳がん", "胃がん", "子宮頸がん", "大腸がん"};
+
+/* The cells of the report, sorted by screening, year, sex and band. */
+static int build(kb_db *research, const char *today, int fy, agg *a, kb_err *e) {
+    memset(a, 0, sizeof *a);
+    a->fy = fy;
+    if (kb_screen_cases(research, today, NULL, add_case, a, e) != C_OK) {
+        free(a->c);
         return C_ERR;
     }
-    if (a.n) qsort(a.c, a.n, sizeof *a.c, cmp_cell);
-    static const char *const sex_name[] = {"不明", "男", "女", "計"};
-    static const char *const band_name[] = {"<40", "40-49", "50-59", "60-69", "70-79", "80+", "計"};
-    kb_buf_puts(out, "screening,fiscal_year,sex,age_band,受診者数,要精検者数,要精検率,精検受診者数,精検受診率,"
-                     "未把握者数,未把握率,がん発見数,がん発見率,陽性反応適中度,精検待ち\n");
+    if (a->n) qsort(a->c, a->n, sizeof *a->c, cmp_cell);
+    return C_OK;
+}
+
+/* The row's figures after the four key columns, as CSV fields (leading
+ * commas); the HTML writer reuses them as table cells. */
+static void figures(kb_buf *out, const cell *c, int threshold) {
+    put_count(out, c->screened, threshold);
+    put_count(out, c->referred, threshold);
+    put_rate(out, c->referred, c->screened, threshold);
+    put_count(out, c->examined, threshold);
+    put_rate(out, c->examined, c->referred, threshold);
+    put_count(out, c->unknown, threshold);
+    put_rate(out, c->unknown, c->referred, threshold);
+    put_count(out, c->cancer, threshold);
+    put_rate(out, c->cancer, c->screened, threshold);
+    put_rate(out, c->cancer, c->referred, threshold);
+    put_count(out, c->open, threshold);
+}
+
+#define HEADER_JA "受診者数,要精検者数,要精検率,精検受診者数,精検受診率,未把握者数,未把握率,がん発見数,がん発見率,陽性反応適中度,精検待ち"
+
+int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e) {
+    agg a;
+    if (build(research, today, fy, &a, e) != C_OK) return C_ERR;
+    kb_buf_puts(out, "screening,fiscal_year,sex,age_band," HEADER_JA "\n");
     for (size_t i = 0; i < a.n; i++) {
         const cell *c = &a.c[i];
         kb_buf_printf(out, "%s,%d,%s,%s", screenings[c->screen], c->fy, sex_name[c->sex], band_name[c->band]);
-        put_count(out, c->screened, threshold);
-        put_count(out, c->referred, threshold);
-        put_rate(out, c->referred, c->screened, threshold);
-        put_count(out, c->examined, threshold);
-        put_rate(out, c->examined, c->referred, threshold);
-        put_count(out, c->unknown, threshold);
-        put_rate(out, c->unknown, c->referred, threshold);
-        put_count(out, c->cancer, threshold);
-        put_rate(out, c->cancer, c->screened, threshold);
-        put_rate(out, c->cancer, c->referred, threshold);
-        put_count(out, c->open, threshold);
+        figures(out, c, threshold);
         kb_buf_puts(out, "\n");
     }
+    free(a.c);
+    return C_OK;
+}
+
+/* ---- HTML ---- */
+
+/* A CSV figure list (",a,b,...") as table cells; a suppressed "<N" is
+ * escaped and greyed. */
+static void cells_html(kb_buf *b, const char *csv) {
+    for (const char *p = csv; *p == ',';) {
+        const char *q = strchr(p + 1, ',');
+        size_t n = q ? (size_t)(q - p - 1) : strlen(p + 1);
+        if (n && p[1] == '<') kb_buf_printf(b, "<td class=\"sup\">&lt;%.*s</td>", (int)n - 1, p + 2);
+        else kb_buf_printf(b, "<td>%.*s</td>", (int)n, p + 1);
+        if (!q) break;
+        p = q;
+    }
+}
+
+/* One chart series: a rate per screening-year total, null when suppressed. */
+static void series(kb_buf *d, const agg *a, int which, int thr) {
+    kb_buf_putc(d, '[');
+    int k = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const cell *c = &a->c[i];
+        if (c->sex != 3 || c->band != 6) continue;
+        int64_t num = which == 0 ? c->referred : which == 1 ? c->examined : which == 2 ? c->unknown : c->cancer;
+        int64_t den = which == 0 ? c->screened : c->referred;
+        if (k++) kb_buf_putc(d, ',');
+        if (den == 0 || (num > 0 && num < thr) || den < thr) kb_buf_puts(d, "null");
+        else kb_buf_printf(d, "%.3f", 100.0 * (double)num / (double)den);
+    }
+    kb_buf_putc(d, ']');
+}
+
+int kb_screen_report_html(kb_db *research, const char *today, int threshold, int fy, const char *chartjs, kb_buf *b,
+                          kb_err *e) {
+    agg a;
+    if (build(research, today, fy, &a, e) != C_OK) return C_ERR;
+    kb_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">\n"
+                   "<title>がん検診 プロセス指標 / Cancer screening process indicators</title>\n"
+                   "<style>body{font-family:sans-serif;margin:24px;max-width:1200px}table{border-collapse:collapse;"
+                   "margin:8px 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}th{background:#eef}"
+                   ".sup{color:#999}.en{color:#666;font-size:90%}.chart{height:300px;position:relative}</style>\n");
+    if (chartjs) {
+        kb_buf_puts(b, "<script>\n");
+        kb_buf_puts(b, chartjs);
+        kb_buf_puts(b, "\n</script>\n");
+    }
+    kb_buf_puts(b, "</head><body>\n<h1>がん検診 プロセス指標 <span class=\"en\">Cancer screening process "
+                   "indicators</span></h1>\n");
+    kb_buf_printf(b, "<p class=\"en\">定義: 国立がん研究センター「事業評価のためのチェックリスト」・「プロセス指標」; "
+                     "%d 未満のセルは秘匿 (&lt;%d) / cells below %d are suppressed; 率は%%</p>\n",
+                  threshold, threshold, threshold);
+    kb_buf_puts(b, "<div class=\"chart\"><canvas id=\"r\"></canvas></div>\n<table><tr><th>検診</th><th>年度</th>"
+                   "<th>性</th><th>年齢</th>");
+    const char *h = HEADER_JA;
+    while (*h) {
+        const char *q = strchr(h, ',');
+        size_t n = q ? (size_t)(q - h) : strlen(h);
+        kb_buf_printf(b, "<th>%.*s</th>", (int)n, h);
+        h += n + (q ? 1 : 0);
+    }
+    kb_buf_puts(b, "</tr>\n");
+    kb_buf f;
+    kb_buf_init(&f);
+    kb_buf d;
+    kb_buf_init(&d);
+    kb_buf_puts(&d, "{\"labels\":[");
+    int k = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        const cell *c = &a.c[i];
+        kb_buf_clear(&f);
+        figures(&f, c, threshold);
+        kb_buf_printf(b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td>", screen_ja[c->screen], c->fy,
+                      sex_name[c->sex], c->band == 0 ? "&lt;40" : band_name[c->band]);
+        cells_html(b, f.s);
+        kb_buf_puts(b, "</tr>\n");
+        if (c->sex == 3 && c->band == 6) kb_buf_printf(&d, "%s\"%s %d\"", k++ ? "," : "", screen_ja[c->screen], c->fy);
+    }
+    kb_buf_puts(b, "</table>\n<script type=\"application/json\" id=\"sr-data\">");
+    kb_buf_puts(&d, "],\"series\":[");
+    for (int w = 0; w < 4; w++) {
+        if (w) kb_buf_putc(&d, ',');
+        series(&d, &a, w, threshold);
+    }
+    kb_buf_puts(&d, "]}");
+    kb_buf_puts(b, d.s); /* labels are ours (screening names, years): no '<' */
+    kb_buf_puts(b, "</script>\n<script>\n(function(){if(typeof Chart==='undefined')return;"
+                   "var d=JSON.parse(document.getElementById('sr-data').textContent);"
+                   "var names=['要精検率','精検受診率','未把握率','陽性反応適中度'],col=['#ff7f0e','#2ca02c','#999999','#d62728'];"
+                   "new Chart(document.getElementById('r'),{type:'bar',data:{labels:d.labels,datasets:d.series.map("
+                   "function(v,i){return {label:names[i],data:v,backgroundColor:col[i]};})},"
+                   "options:{animation:false,maintainAspectRatio:false,scales:{y:{title:{display:true,text:'%'}}}}});"
+                   "})();\n</script>\n</body></html>\n");
+    kb_buf_free(&f);
+    kb_buf_free(&d);
     free(a.c);
     return C_OK;
 }

@@ -70,5 +70,10 @@ const char *kb_screen_band(int age);
  * age band, with totals over sex and band); counts from 1 to threshold-1
  * are printed as "<threshold" and rates built on them are left empty. */
 int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e);
+/* The same figures as a self-contained HTML page: a bar chart of the rates
+ * per screening and year (Chart.js inlined when chartjs is not NULL;
+ * suppressed rates are gaps) and the table. */
+int kb_screen_report_html(kb_db *research, const char *today, int threshold, int fy, const char *chartjs, kb_buf *out,
+                          kb_err *e);
 
 #endif

@@ -86,6 +86,15 @@ row=$(rep --threshold 1 | grep '^lung,2025,女,60-69,')
 row=$(rep | grep '^lung,2025,計,計,')
 [ "$row" = "lung,2025,計,計,<10,<10,,<10,,<10,,<10,,,<10" ] || fail "suppressed: $row"
 [ "$(rep --fiscal-year 2024 | wc -l)" = 1 ] || fail "--fiscal-year 2024 has no rows"
+# the HTML page: the same figures in the table, the rates in the chart data
+rep --threshold 1 --html --out r1.html
+grep -q '<tr><td>肺がん</td><td>2025</td><td>計</td><td>計</td><td>4</td><td>3</td><td>75.000</td><td>2</td><td>66.667</td><td>1</td><td>33.333</td><td>1</td><td>25.000</td><td>33.333</td><td>1</td></tr>' r1.html \
+  || fail "HTML lung totals row"
+grep -q '"labels":\["肺がん 2025","大腸がん 2025"\],"series":\[\[75.000,50.000\],\[66.667,0.000\],\[33.333,100.000\],\[33.333,0.000\]\]' r1.html \
+  || fail "HTML chart data: $(grep -o '"labels".*' r1.html | head -c 300)"
+rep --html --out r10.html
+grep -q '<td class="sup">&lt;10</td>' r10.html && grep -q '"series":\[\[null,null\]' r10.html || fail "HTML suppression"
+! grep -q '例示\|ミホン\|R-' r10.html || fail "identity or pseudonyms in the report"
 # ---- the municipality's own open cases over the API (pseudonymous, audited) ----
 PW=password-for-tests
 KENBANK_PASSWORD=$PW "$K" user add --data d --username u_city --role insurer --org city >/dev/null
