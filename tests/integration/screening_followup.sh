@@ -119,6 +119,18 @@ r=$(curl -s -b jar_u_city "$B/api/screening/cases")
 # the audit batcher writes asynchronously: wait for the entries, bounded
 audited() { [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.cases' AND actor = 'u_city@city'")" -ge 2 ]; }
 kb_wait_until 20 audited || fail "API listing not audited: $(kb_sql d research "SELECT actor, action FROM audit_log WHERE action = 'screening.cases'")"
+# the municipality's staff may read the contact details of its own case:
+# the identity of the record it sent itself, audited; nobody else may
+P2=$("$K" screening cases --data d | grep ',lung,2025,2025-05-02,' | cut -d, -f1)
+r=$(curl -s -w ' %{http_code}' -b jar_u_city "$B/api/screening/contact?pseudonym=$P2&screening=lung&fiscal_year=2025")
+[[ "$r" == *'"family_name":"例示","given_name":"二郎"'*'"address":"横浜市中区2"'*' 200' ]] || fail "contact of an own case: $r"
+r=$(curl -s -w ' %{http_code}' -b jar_u_other "$B/api/screening/contact?pseudonym=$P2&screening=lung&fiscal_year=2025")
+[[ "$r" == *' 404' && "$r" != *例示* ]] || fail "another municipality must not read it: $r"
+r=$(curl -s -w ' %{http_code}' -b jar_u_city "$B/api/screening/contact?pseudonym=$P2&screening=colon&fiscal_year=2025")
+[[ "$r" == *' 404' ]] || fail "no colon case for c2: $r"
+contact_audited() { [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.contact' AND pseudonym = '$P2'")" = 1 ]; }
+kb_wait_until 20 contact_audited || fail "contact read not audited once"
+
 # ---- the member sees their screening answers and follow-up in plain words ----
 CODE=$("$K" enrol --data d --source city --record-id 'fhir-urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f01')
 curl -s -o enrol.out -H 'Content-Type: application/json' -d "{\"code\":\"$CODE\",\"username\":\"hanako\",\"password\":\"$PW\"}" "$B/api/enrol"

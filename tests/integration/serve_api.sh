@@ -115,6 +115,7 @@ GET|/api/me/export.xml||individual
 GET|/api/points/rules||insurer admin
 GET|/api/insurer/dashboard||insurer admin
 GET|/api/screening/cases||insurer admin
+GET|/api/screening/contact||insurer
 GET|/api/uploads||institution admin
 POST|/api/uploads||institution admin
 GET|/api/review||admin
