@@ -31,7 +31,7 @@ grep -q '^exams accepted      1 ' imp.out || fail "not accepted: $(cat imp.out)"
 [ "$("$K" cohort --data d --all-subjects '9P504000000000011 = 2 AND 9N737000000000012 >= 600')" = 1 ] || fail "cohort on 要精検 and 喫煙指数"
 [ "$(kb_sql d research "SELECT exam_date || '|' || performer_org FROM exams")" = "2025-06-12|1410000017" ] || fail "exam date from the Encounter"
 # the two X-ray items are one 一連検査グループ, the group itself no item
-[ "$(kb_sql d research "SELECT GROUP_CONCAT(code || ':' || grp || ':' || COALESCE(rel,''), ' ') FROM (SELECT * FROM observations ORDER BY seq)")" = \
+[ "$(kb_sql d research "SELECT code || ':' || grp || ':' || COALESCE(rel, '') FROM observations ORDER BY seq" | paste -sd' ')" = \
   "9P502000000000011:1:COMP 9P503160800000049:1:COMP 9P504000000000011:0: 9P506000000000011:0: 9P501000000000011:0: 9N737000000000012:0:" ] \
   || fail "stored observations: $(kb_sql d research "SELECT code, grp, rel FROM observations")"
 # linked to a person like every record: the identity store holds the examinee
