@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "analytics/cohort.h"
+#include "analytics/screening.h"
 #include "consent/consent.h"
 
 static double now_ms(void) {
@@ -31,6 +32,7 @@ void kb_cohort_snap_free(kb_cohort_snap *s) {
     free(s->first);
     free(s->nex);
     free(s->specimen);
+    free(s->followup);
     free(s->by_pseud);
     kb_strdict_free(&s->spec_types);
     free(s->exam_id);
@@ -88,6 +90,20 @@ int64_t kb_cohort_snap_find(const kb_cohort_snap *s, const char *pseudonym) {
 
 static int max_exam_id(kb_data *d, int64_t *out, kb_err *e) {
     return kb_db_query_int(d->research, "SELECT COALESCE(MAX(id), 0) FROM exams", out, e);
+}
+
+/* One follow-up case onto its subject's bits: its state, and "cancer" for
+ * a case closed by a cancer finding. */
+static int followup_bits(const kb_screen_case *c, void *arg) {
+    kb_cohort_snap *s = arg;
+    if (!c->referred) return C_OK;
+    int64_t subj = kb_cohort_snap_find(s, c->pseudonym);
+    if (subj < 0) return C_OK;
+    int bit = kb_cohort_followup_bit(c->screening, c->state);
+    if (bit >= 0) s->followup[subj] |= 1u << bit;
+    bit = kb_cohort_followup_bit(c->screening, "cancer");
+    if (strcmp(c->result, "cancer") == 0 && bit >= 0) s->followup[subj] |= 1u << bit;
+    return C_OK;
 }
 
 int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
@@ -192,6 +208,7 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
     s->first = kb_malloc((nsubj + 1) * sizeof *s->first);
     s->nex = kb_calloc(nsubj + 1, sizeof *s->nex);
     s->specimen = kb_calloc(nsubj + 1, sizeof *s->specimen);
+    s->followup = kb_calloc(nsubj + 1, sizeof *s->followup);
     size_t si = 0;
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || rx[i].subj != rx[i - 1].subj) {
@@ -262,6 +279,10 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
         st = NULL;
         if (rc < 0) goto fail_subj;
     }
+    /* Cancer screening follow-up cases as they stand today. */
+    char today[11];
+    kb_screen_today(today);
+    if (kb_screen_cases(d->research, today, NULL, followup_bits, s, e) != C_OK) goto fail_subj;
     free(root);
     free(sidx);
     free(sexof);
@@ -428,6 +449,10 @@ static int cmp_num(const kb_cq *q, double v) {
 static int subject_atom(ctx *c, const kb_cq *q, size_t subj) {
     const kb_cohort_snap *s = c->s;
     switch (q->field) {
+    case KB_CF_FOLLOWUP: {
+        int bit = kb_cohort_followup_bit(q->arg, q->arg2);
+        return bit >= 0 && (s->followup[subj] >> bit & 1);
+    }
     case KB_CF_SEX: return s->sex[subj] != 0 && cmp_num(q, s->sex[subj]);
     case KB_CF_SPECIMEN: {
         int64_t t = kb_strdict_find(&s->spec_types, q->arg);
@@ -554,7 +579,8 @@ static int subject_eval(ctx *c, const kb_cq *q, size_t subj) {
         }
         return 0;
     case KB_CQ_CMP:
-        if (q->field == KB_CF_SEX || q->field == KB_CF_CONSENT || q->field == KB_CF_SPECIMEN)
+        if (q->field == KB_CF_SEX || q->field == KB_CF_CONSENT || q->field == KB_CF_SPECIMEN ||
+            q->field == KB_CF_FOLLOWUP)
             return subject_atom(c, q, subj);
         for (size_t i = a; i < a + n; i++)
             if (exam_atom(c, q, i)) return 1;

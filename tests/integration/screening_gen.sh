@@ -60,4 +60,19 @@ print("%d cells compared, %d screening-years, %d cancers, %d differ" % (len(want
 if len(totals) != 10 or cancers == 0 or referred < 10: print("too small a population to mean anything"); bad += 1
 sys.exit(1 if bad else 0)
 PY
+# cohort criteria on follow-up state: persons with such a case, any year,
+# against the truth (open and lapsed together: which one depends on today)
+python3 - pop/screening_truth.csv > fu_want.txt <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for s in ("lung", "breast", "stomach", "cervix", "colon"):
+    def people(f): return len({r["true_person"] for r in rows if r["screening"] == s and f(r)})
+    print("followup(%s, closed)|%d" % (s, people(lambda r: r["examined"] == "1")))
+    print("followup(%s, cancer)|%d" % (s, people(lambda r: r["cancer"] == "1")))
+    print("followup(%s, open) OR followup(%s, lapsed)|%d" % (s, s, people(lambda r: r["referred"] == "1" and r["examined"] == "0")))
+PY
+while IFS='|' read -r q want; do
+  got=$("$K" cohort --data d --all-subjects "$q")
+  [ "$got" = "$want" ] || fail "cohort '$q': $got, truth $want"
+done < fu_want.txt
 echo "screening_gen: ok"
