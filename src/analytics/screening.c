@@ -193,7 +193,8 @@ typedef struct cell {
 typedef struct agg {
     cell *c;
     size_t n, cap;
-    int fy; /* 0: every year */
+    int fy;            /* 0: every year */
+    const char *scope; /* NULL: every source; else only the screens it sent */
 } agg;
 
 static cell *cell_at(agg *a, int screen, int fy, int sex, int band) {
@@ -218,6 +219,7 @@ static int band_index(int age) {
 static int add_case(const kb_screen_case *k, void *arg) {
     agg *a = arg;
     if (a->fy && k->fy != a->fy) return C_OK;
+    if (a->scope && strcmp(a->scope, k->source) != 0) return C_OK;
     int screen = 0;
     while (screenings[screen] != k->screening) screen++;
     int sex = k->sex == 1 || k->sex == 2 ? k->sex : 0, band = band_index(k->age);
@@ -261,8 +263,10 @@ static const char *const screen_ja[] = {"肺がん", "乳がん", "胃がん", "
 
 /* The cells of the report, sorted by screening, year, sex and band. */
 static int build(kb_db *research, const char *today, int fy, agg *a, kb_err *e) {
+    const char *scope = a->scope;
     memset(a, 0, sizeof *a);
     a->fy = fy;
+    a->scope = scope;
     if (kb_screen_cases(research, today, NULL, add_case, a, e) != C_OK) {
         free(a->c);
         return C_ERR;
@@ -290,7 +294,7 @@ static void figures(kb_buf *out, const cell *c, int threshold) {
 #define HEADER_JA "受診者数,要精検者数,要精検率,精検受診者数,精検受診率,未把握者数,未把握率,がん発見数,がん発見率,陽性反応適中度,精検待ち"
 
 int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e) {
-    agg a;
+    agg a = {0};
     if (build(research, today, fy, &a, e) != C_OK) return C_ERR;
     kb_buf_puts(out, "screening,fiscal_year,sex,age_band," HEADER_JA "\n");
     for (size_t i = 0; i < a.n; i++) {
@@ -336,7 +340,7 @@ static void series(kb_buf *d, const agg *a, int which, int thr) {
 
 int kb_screen_report_html(kb_db *research, const char *today, int threshold, int fy, const char *chartjs, kb_buf *b,
                           kb_err *e) {
-    agg a;
+    agg a = {0};
     if (build(research, today, fy, &a, e) != C_OK) return C_ERR;
     kb_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">\n"
                    "<title>がん検診 プロセス指標 / Cancer screening process indicators</title>\n"
@@ -423,4 +427,44 @@ const char *kb_screen_explain_state(const char *state) {
     if (strcmp(state, "lapsed") == 0)
         return "精密検査の結果が確認できないまま期限を過ぎました。受けていない場合は、医療機関にご相談ください。";
     return "";
+}
+
+/* ---- JSON (the municipality dashboard) ---- */
+
+static void json_count(cJSON *o, const char *k, int64_t v, int thr) {
+    if (v > 0 && v < thr) cJSON_AddNullToObject(o, k);
+    else cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+static void json_rate(cJSON *o, const char *k, int64_t num, int64_t den, int thr) {
+    if (den == 0 || (num > 0 && num < thr) || den < thr) cJSON_AddNullToObject(o, k);
+    else cJSON_AddNumberToObject(o, k, (double)(int64_t)(100000.0 * (double)num / (double)den + 0.5) / 1000.0);
+}
+
+int kb_screen_indicators_json(kb_db *research, const char *today, int threshold, const char *scope, cJSON *rows,
+                              kb_err *e) {
+    agg a = {.scope = scope};
+    if (build(research, today, 0, &a, e) != C_OK) return C_ERR;
+    for (size_t i = 0; i < a.n; i++) {
+        const cell *c = &a.c[i];
+        if (c->band != 6) continue; /* the dashboard shows sex and totals */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "screening", screenings[c->screen]);
+        cJSON_AddNumberToObject(o, "fiscal_year", c->fy);
+        cJSON_AddStringToObject(o, "sex", c->sex == 3 ? "all" : c->sex == 1 ? "male" : c->sex == 2 ? "female" : "unknown");
+        json_count(o, "screened", c->screened, threshold);
+        json_count(o, "referred", c->referred, threshold);
+        json_rate(o, "referral_rate", c->referred, c->screened, threshold);
+        json_count(o, "examined", c->examined, threshold);
+        json_rate(o, "examination_rate", c->examined, c->referred, threshold);
+        json_count(o, "unknown", c->unknown, threshold);
+        json_rate(o, "unknown_rate", c->unknown, c->referred, threshold);
+        json_count(o, "cancer", c->cancer, threshold);
+        json_rate(o, "detection_rate", c->cancer, c->screened, threshold);
+        json_rate(o, "ppv", c->cancer, c->referred, threshold);
+        json_count(o, "open", c->open, threshold);
+        cJSON_AddItemToArray(rows, o);
+    }
+    free(a.c);
+    return C_OK;
 }

@@ -22,6 +22,7 @@
 #ifndef KB_SCREENING_H
 #define KB_SCREENING_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -70,6 +71,12 @@ const char *kb_screen_band(int age);
  * age band, with totals over sex and band); counts from 1 to threshold-1
  * are printed as "<threshold" and rates built on them are left empty. */
 int kb_screen_report_csv(kb_db *research, const char *today, int threshold, int fy, kb_buf *out, kb_err *e);
+/* The dashboard's figures as JSON rows (per screening, fiscal year and sex,
+ * with sex "all" the totals; all ages), only of the screens sent by source
+ * scope (NULL: all); suppressed counts and the rates built on them are null,
+ * rates in percent with three decimals. */
+int kb_screen_indicators_json(kb_db *research, const char *today, int threshold, const char *scope, cJSON *rows,
+                              kb_err *e);
 /* The same figures as a self-contained HTML page: a bar chart of the rates
  * per screening and year (Chart.js inlined when chartjs is not NULL;
  * suppressed rates are gaps) and the table. */

@@ -57,6 +57,7 @@ const kb_route kb_routes[] = {
     {"GET", "/api/insurer/dashboard", R(INSURER) | R(ADMIN), 0, kb_h_dashboard},
     {"GET", "/api/screening/cases", R(INSURER) | R(ADMIN), 0, kb_h_screening_cases},
     {"GET", "/api/screening/contact", R(INSURER), 0, kb_h_screening_contact},
+    {"GET", "/api/screening/indicators", R(INSURER) | R(ADMIN), 0, kb_h_screening_indicators},
     {"GET", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_uploads},
     {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), KB_R_STREAM_BODY, kb_h_upload},
     {"GET", "/api/users", R(ADMIN), 0, kb_h_users},

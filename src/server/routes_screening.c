@@ -10,6 +10,9 @@
 #include "ident/vault.h"
 #include "server/server.h"
 
+/* As the insurer dashboard: counts from 1 to 9 are not shown. */
+#define KB_SCREEN_SUPPRESS_BELOW 10
+
 typedef struct case_list {
     const char *scope; /* the caller's source name; "" = all (admin) */
     const char *state; /* NULL = every state */
@@ -157,4 +160,29 @@ void kb_h_screening_contact(kb_req *r) {
     cJSON_AddStringToObject(j, "postal_code", who.postal_code);
     cJSON_AddStringToObject(j, "address", who.address);
     kb_reply_json(r, 200, j);
+}
+
+/* The municipality dashboard's figures: its own screens (admin: all),
+ * small cells suppressed as on the insurer dashboard. */
+void kb_h_screening_indicators(kb_req *r) {
+    char today[11];
+    kb_screen_today(today);
+    const char *scope = r->who.role == KB_ROLE_ADMIN ? NULL : r->who.org;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "scope", scope ? scope : "all");
+    cJSON_AddNumberToObject(o, "suppress_below", KB_SCREEN_SUPPRESS_BELOW);
+    kb_err e = {{0}};
+    if (kb_screen_indicators_json(r->d->research, today, KB_SCREEN_SUPPRESS_BELOW, scope,
+                                  cJSON_AddArrayToObject(o, "rows"), &e) != C_OK) {
+        cJSON_Delete(o);
+        kb_reply_error(r, 500, "internal", "%s", e.msg);
+        return;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "scope %s", scope ? scope : "all");
+    if (kb_req_audit(r, "screening.indicators", "", "screening_statistics", "ok", detail)) {
+        cJSON_Delete(o);
+        return;
+    }
+    kb_reply_json(r, 200, o);
 }

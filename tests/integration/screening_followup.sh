@@ -119,6 +119,13 @@ r=$(curl -s -b jar_u_city "$B/api/screening/cases")
 # the audit batcher writes asynchronously: wait for the entries, bounded
 audited() { [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.cases' AND actor = 'u_city@city'")" -ge 2 ]; }
 kb_wait_until 20 audited || fail "API listing not audited: $(kb_sql d research "SELECT actor, action FROM audit_log WHERE action = 'screening.cases'")"
+# the dashboard's figures: the municipality's own screens, small cells null
+ind() { curl -s -b "jar_$1" "$B/api/screening/indicators" |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);console.log(o.scope+" "+o.rows.map(r=>[r.screening,r.fiscal_year,r.sex,r.screened,r.referred,r.referral_rate].map(String).join(":")).join(" "))})'; }
+[ "$(ind u_city)" = "city lung:2025:male:null:null:null lung:2025:female:null:null:null lung:2025:all:null:null:null colon:2025:male:null:0:null colon:2025:female:null:null:null colon:2025:all:null:null:null" ] \
+  || fail "city's indicators: $(ind u_city)"
+[ "$(ind u_other)" = "other-town " ] || fail "another municipality's indicators: $(ind u_other)"
+
 # the municipality's staff may read the contact details of its own case:
 # the identity of the record it sent itself, audited; nobody else may
 P2=$("$K" screening cases --data d | grep ',lung,2025,2025-05-02,' | cut -d, -f1)

@@ -116,6 +116,7 @@ GET|/api/points/rules||insurer admin
 GET|/api/insurer/dashboard||insurer admin
 GET|/api/screening/cases||insurer admin
 GET|/api/screening/contact||insurer
+GET|/api/screening/indicators||insurer admin
 GET|/api/uploads||institution admin
 POST|/api/uploads||institution admin
 GET|/api/review||admin
