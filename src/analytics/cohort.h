@@ -116,6 +116,7 @@ typedef struct kb_cohort_snap {
     uint32_t *first, *nex; /* exam range of each subject */
     uint64_t *specimen;    /* bit t: an available specimen of type t */
     uint32_t *followup;    /* bit kb_cohort_followup_bit(): a 精密検査 follow-up case (analytics/screening.h) */
+    int followup_loaded;   /* followup is filled on the first query that asks (kb_cohort_snap_prepare) */
     kb_strdict spec_types;
     struct kb_cohort_pidx {
         char p[KB_PSEUDONYM_LEN];

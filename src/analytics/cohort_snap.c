@@ -279,10 +279,6 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
         st = NULL;
         if (rc < 0) goto fail_subj;
     }
-    /* Cancer screening follow-up cases as they stand today. */
-    char today[11];
-    kb_screen_today(today);
-    if (kb_screen_cases(d->research, today, NULL, followup_bits, s, e) != C_OK) goto fail_subj;
     free(root);
     free(sidx);
     free(sexof);
@@ -390,10 +386,34 @@ static void collect_codes(const kb_cq *q, const char **codes, size_t *n, size_t 
     for (size_t i = 0; i < q->nkid; i++) collect_codes(q->kid[i], codes, n, max);
 }
 
+static int uses_followup(const kb_cq *q) {
+    if (q->kind == KB_CQ_CMP && q->field == KB_CF_FOLLOWUP) return 1;
+    for (size_t i = 0; i < q->nkid; i++)
+        if (uses_followup(q->kid[i])) return 1;
+    return 0;
+}
+
+/* Follow-up cases as they stand today, loaded the first time a query asks
+ * (like item columns): a scan of the screening items that queries without
+ * followup() should not pay for. */
+static int load_followup(kb_data *d, kb_cohort_snap *s, kb_err *e) {
+    if (s->followup_loaded) return C_OK;
+    double t0 = now_ms();
+    char today[11];
+    kb_screen_today(today);
+    memset(s->followup, 0, (s->nsubj + 1) * sizeof *s->followup);
+    if (kb_screen_cases(d->research, today, NULL, followup_bits, s, e) != C_OK)
+        return kb_err_prefix(e, "loading screening follow-up: ");
+    s->followup_loaded = 1;
+    s->load_ms += now_ms() - t0;
+    return C_OK;
+}
+
 int kb_cohort_snap_prepare(kb_data *d, kb_cohort_snap *s, const kb_cq *q, kb_err *e) {
     const char *codes[64];
     size_t n = 0;
     collect_codes(q, codes, &n, 64);
+    if (uses_followup(q) && load_followup(d, s, e) != C_OK) return C_ERR;
     return kb_cohort_snap_load_codes(d, s, codes, n, e);
 }
 
