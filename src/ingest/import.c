@@ -295,6 +295,17 @@ int kb_age_on(const char *birth, const char *date) {
     return age;
 }
 
+/* "screening" when every item is a cancer screening or registered local
+ * item (a screening document or CSV row), else "checkup": the insurer's
+ * 特定健診 figures count only checkups. */
+static const char *exam_kind(const kb_exam *x) {
+    for (size_t i = 0; i < x->n_obs; i++) {
+        const kb_item *it = kb_item_find(x->obs[i].code);
+        if (it && !it->screening && !it->local_system) return "checkup";
+    }
+    return x->n_obs ? "screening" : "checkup";
+}
+
 /* Returns C_OK when the exam may be stored, else fills field and rule. */
 static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t rs) {
     if (!x->record_id[0]) {
@@ -577,8 +588,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (kb_db_cached(r,
                      "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
                      "fiscal_year, age, age_fy, insurer_token, performer_org, metabo, guidance, sender_metabo, "
-                     "sender_guidance, n_obs, pseudonym, imported_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
+                     "sender_guidance, n_obs, pseudonym, kind, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
                      &st, e) != C_OK)
         return C_ERR;
     int fy = kb_fiscal_year(x->exam_date);
@@ -601,6 +612,7 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (j.file_guidance) kb_bind_int(st, 15, j.file_guidance);
     kb_bind_int(st, 16, (int64_t)x->n_obs);
     kb_bind_text(st, 17, pseudo);
+    kb_bind_text(st, 18, exam_kind(x));
     rc = kb_stmt_step(st, e);
     int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
     kb_stmt_reset(st);

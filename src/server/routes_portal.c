@@ -520,7 +520,8 @@ static int cmp_year(const void *a, const void *b) {
     return (int)((*(cJSON *const *)a)->child->valuedouble - (*(cJSON *const *)b)->child->valuedouble);
 }
 
-#define SCOPE "x.current = 1 AND (? = '' OR x.source = ?)"
+/* 特定健診 checkups only: a cancer screening is an exam too (kind). */
+#define SCOPE "x.current = 1 AND x.kind = 'checkup' AND (? = '' OR x.source = ?)"
 
 void kb_h_dashboard(kb_req *r) {
     kb_err e = {{0}};

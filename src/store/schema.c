@@ -764,5 +764,12 @@ const kb_migration kb_research_schema[] = {
      "  registered_by TEXT NOT NULL,"
      "  registered_at TEXT NOT NULL);",
      NULL},
+    {11, "exams say whether they are a 特定健診 checkup or a cancer screening",
+     /* owner: ingest/import.c.  A cancer screening document arrives as an
+      * exam like any other (persons, versions, cohorts), but it is not a
+      * 特定健診: the insurer report and dashboard count only checkups.
+      * Rows stored before are checkups. */
+     "ALTER TABLE exams ADD COLUMN kind TEXT NOT NULL DEFAULT 'checkup';",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

@@ -119,6 +119,15 @@ r=$(curl -s -b jar_u_city "$B/api/screening/cases")
 # the audit batcher writes asynchronously: wait for the entries, bounded
 audited() { [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action = 'screening.cases' AND actor = 'u_city@city'")" -ge 2 ]; }
 kb_wait_until 20 audited || fail "API listing not audited: $(kb_sql d research "SELECT actor, action FROM audit_log WHERE action = 'screening.cases'")"
+# a cancer screening is not a 特定健診: the checkup dashboard and the insurer
+# report count none of these exams
+[ "$(kb_sql d research "SELECT kind || ':' || COUNT(*) FROM exams GROUP BY kind")" = "screening:8" ] || fail "exam kinds: $(kb_sql d research "SELECT kind, COUNT(*) FROM exams GROUP BY kind")"
+[ "$(curl -s -b jar_u_city "$B/api/insurer/dashboard" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).years.length))')" = 0 ] \
+  || fail "screenings counted as checkups on the dashboard: $(curl -s -b jar_u_city "$B/api/insurer/dashboard")"
+"$K" report insurer --data d --insurer 141003 --fiscal-year 2025 --json --out ir.json 2>/dev/null
+node -e 'const r=JSON.parse(require("fs").readFileSync("ir.json"));if(r.participation.examinees!==0){console.error(JSON.stringify(r).slice(0,300));process.exit(1)}' \
+  || fail "screenings counted as checkups in the insurer report"
+
 # the dashboard's figures: the municipality's own screens, small cells null
 ind() { curl -s -b "jar_$1" "$B/api/screening/indicators" |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);console.log(o.scope+" "+o.rows.map(r=>[r.screening,r.fiscal_year,r.sex,r.screened,r.referred,r.referral_rate].map(String).join(":")).join(" "))})'; }
