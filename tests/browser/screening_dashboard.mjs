@@ -28,12 +28,17 @@ await run('screening_dashboard', async ({ browser, base, data }) => {
   check((await row.locator('td[data-col="screened"]').innerText()).trim() === '10未満', 'suppressed on the page');
   check((await row.locator('td[data-col="referral_rate"]').innerText()).trim() === '—', 'rate on a small cell hidden');
 
-  check(cases.cases.length === 1, `one open case: ${JSON.stringify(cases)}`);
-  const cr = page.locator(`#scr-cases tr[data-pseudonym="${cases.cases[0].pseudonym}"]`);
-  check((await cr.innerText()).includes('肺がん検診'), 'the case row');
-  check(!(await page.locator('main').innerText()).includes('見本'), 'no name before asking');
-  await cr.getByRole('button', { name: '連絡先を表示' }).click();
-  await cr.getByText('見本 花子（ミホン ハナコ）').waitFor();
+  // The fixture's case is open until its window ends (2027-03-31), then lapsed.
+  if (new Date().toISOString().slice(0, 10) <= '2027-03-31') {
+    check(cases.cases.length === 1, `one open case: ${JSON.stringify(cases)}`);
+    const cr = page.locator(`#scr-cases tr[data-pseudonym="${cases.cases[0].pseudonym}"]`);
+    check((await cr.innerText()).includes('肺がん検診'), 'the case row');
+    check(!(await page.locator('main').innerText()).includes('見本'), 'no name before asking');
+    await cr.getByRole('button', { name: '連絡先を表示' }).click();
+    await cr.getByText('見本 花子（ミホン ハナコ）').waitFor();
+  } else {
+    await page.getByText('精密検査の結果待ちの方はいません。').waitFor();
+  }
   check(await page.evaluate(() => !!(window.Chart && window.Chart.getChart('c-scr'))), 'rates chart drawn');
   await shot(page, 'screening_dashboard');
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);

@@ -89,6 +89,23 @@ r=$(req POST /fhir post.json $AS_INST)
 [[ "$r" == 200*'"type":"transaction-response"'*'201 Created'* ]] || fail "POST screening document: $r"
 [ "$(kb_sql d research "SELECT COUNT(*) FROM exams")" = 2 ] || fail "POST stored no exam"
 [ "$(kb_sql d research "SELECT COUNT(DISTINCT pseudonym) FROM exams")" = 1 ] || fail "the same examinee must link to one person"
+# a 精密検査 result by API closes the person's follow-up case
+[[ "$("$K" screening cases --data d | tail -n +2 | cut -d, -f2-6)" =~ ^lung,2025,2025-06-12,(open|lapsed),$ ]] || fail "no result before the API's"
+jedit "$FIX/lung_primary.json" result.json '
+d.identifier.value = "urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f20";
+d.entry[0].resource.event[0].code[0].coding[0].code = "2";
+d.entry[3].resource.period = {start: "2025-07-30", end: "2025-07-30"};
+d.entry = d.entry.slice(0, 6).concat([{fullUrl: "urn:uuid:6b1d7c1e-2f0a-4c55-9d3e-0b7a1e5c9f21", resource: {
+  resourceType: "Observation", status: "final",
+  category: [{coding: [{system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "exam"}]}],
+  code: {coding: [{system: "http://jpfhir.jp/fhir/eCheckup/CodeSystem/jlac10", code: "9P507000000000011"}]},
+  subject: {reference: d.entry[1].fullUrl},
+  valueCodeableConcept: {coding: [{system: "urn:oid:1.2.392.100495.100.2150", code: "1", display: "異常認めず"}]}}}]);'
+r=$(req POST /fhir result.json $AS_INST)
+[[ "$r" == 200*'201 Created'* ]] || fail "POST 精密検査 result: $r"
+[ "$("$K" screening cases --data d | tail -n +2 | cut -d, -f2-7)" = "lung,2025,2025-06-12,closed,done,2025-07-30" ] \
+  || fail "the case must be closed by the API result: $("$K" screening cases --data d)"
+
 r=$(req POST /fhir obs_status.json $AS_INST)
 [[ "$r" == 400*'"resourceType":"OperationOutcome"'*'"expression":["Bundle.entry[9].resource.status"]'* ]] || fail "POST bad status: $r"
 r=$(req POST /fhir value_display.json $AS_INST)
