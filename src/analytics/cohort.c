@@ -205,6 +205,7 @@ static const char *field_name(kb_cq_field f) {
     case KB_CF_ITEM: return "item";
     case KB_CF_CONSENT: return "consent";
     case KB_CF_SPECIMEN: return "specimen";
+    case KB_CF_FOLLOWUP: return "followup";
     }
     return "?";
 }
@@ -422,6 +423,18 @@ static int p_cmp(parser *p, kb_cq **out) {
             if (p_args(p, args, 1, &n, "a specimen type (serum, plasma, ...)")) return C_ERR;
             kb_strlcpy(q->arg, args[0], sizeof q->arg);
             return C_OK;
+        } else if (strcasecmp(name, "followup") == 0 || strcasecmp(name, "精検") == 0) {
+            q->field = KB_CF_FOLLOWUP;
+            tok at = p->t;
+            if (p_args(p, args, 2, &n, "a screening (lung, breast, stomach, cervix, colon)")) return C_ERR;
+            if (n != 2 || kb_cohort_followup_bit(args[0], args[1]) < 0) {
+                p->t = at;
+                return fail(p, "followup(SCREENING, STATE): screening lung, breast, stomach, cervix or colon; "
+                               "state open, closed, lapsed or cancer");
+            }
+            kb_strlcpy(q->arg, args[0], sizeof q->arg);
+            kb_strlcpy(q->arg2, args[1], sizeof q->arg2);
+            return C_OK; /* a predicate, no operator */
         } else if (strcasecmp(name, "item") == 0) {
             q->field = KB_CF_ITEM;
             tok at = p->t;
@@ -628,7 +641,7 @@ static int j_cmp(const cJSON *j, const char *path, kb_cq **out, kb_err *e) {
     kb_cq *q = node(KB_CQ_CMP);
     *out = q;
     const char *f = jstr(j, "field"), *item = jstr(j, "item"), *flag = jstr(j, "flag");
-    const char *consent = jstr(j, "consent"), *spec = jstr(j, "specimen");
+    const char *consent = jstr(j, "consent"), *spec = jstr(j, "specimen"), *fu = jstr(j, "followup");
     if (consent) {
         q->field = KB_CF_CONSENT;
         q->expensive = 1;
@@ -639,6 +652,16 @@ static int j_cmp(const cJSON *j, const char *path, kb_cq **out, kb_err *e) {
         if (prov) kb_strlcpy(q->arg2, prov, sizeof q->arg2);
         if ((strcmp(consent, "provider_sharing") == 0) != (prov != NULL))
             return kb_errf(e, "cohort query JSON: %s: provider is required with provider_sharing and only there", path);
+        return C_OK;
+    }
+    if (fu) {
+        const char *st = jstr(j, "state");
+        q->field = KB_CF_FOLLOWUP;
+        if (!st || kb_cohort_followup_bit(fu, st) < 0)
+            return kb_errf(e, "cohort query JSON: %s: followup (lung, breast, stomach, cervix, colon) with state "
+                              "(open, closed, lapsed, cancer) expected", path);
+        kb_strlcpy(q->arg, fu, sizeof q->arg);
+        kb_strlcpy(q->arg2, st, sizeof q->arg2);
         return C_OK;
     }
     if (spec) {
@@ -869,6 +892,13 @@ static void norm(const kb_cq *q, kb_buf *b) {
         put_word(b, q->arg);
         kb_buf_putc(b, ')');
         return;
+    case KB_CF_FOLLOWUP:
+        kb_buf_puts(b, "followup(");
+        put_word(b, q->arg);
+        kb_buf_puts(b, ", ");
+        put_word(b, q->arg2);
+        kb_buf_putc(b, ')');
+        return;
     case KB_CF_FLAG:
         kb_buf_puts(b, "flag(");
         put_word(b, q->arg);
@@ -945,4 +975,14 @@ int kb_cohort_date(const char *s, int32_t *ymd, int32_t *days) {
     *ymd = y * 10000 + m * 100 + d;
     *days = days_from_civil(y, m, d);
     return C_OK;
+}
+
+/* Follow-up bits: 4 per screening (open, closed, lapsed, cancer). */
+int kb_cohort_followup_bit(const char *screening, const char *state) {
+    static const char *const scr[] = {"lung", "breast", "stomach", "cervix", "colon"};
+    static const char *const st[] = {"open", "closed", "lapsed", "cancer"};
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < 4; k++)
+            if (strcmp(scr[i], screening) == 0 && strcmp(st[k], state) == 0) return i * 4 + k;
+    return -1;
 }

@@ -48,7 +48,8 @@ typedef enum kb_cq_field {
     KB_CF_FLAG,     /* exam: referral flag level 0..2 of a thresholds key */
     KB_CF_ITEM,     /* exam: an item value (numeric, or a coded answer's number) */
     KB_CF_CONSENT,  /* subject: kb_consent_allows(purpose[, provider]) */
-    KB_CF_SPECIMEN  /* subject: an available specimen of a type */
+    KB_CF_SPECIMEN, /* subject: an available specimen of a type */
+    KB_CF_FOLLOWUP  /* subject: a cancer screening follow-up case of a screening in a state */
 } kb_cq_field;
 
 typedef enum kb_cq_op { KB_OP_EQ, KB_OP_NE, KB_OP_LT, KB_OP_LE, KB_OP_GT, KB_OP_GE, KB_OP_IN } kb_cq_op;
@@ -73,8 +74,8 @@ typedef struct kb_cq {
     kb_cq_op op;
     double values[KB_CQ_MAX_VALUES];
     size_t nvalues;
-    char arg[64];  /* flag key, consent purpose, specimen type */
-    char arg2[64]; /* consent provider */
+    char arg[64];  /* flag key, consent purpose, specimen type, follow-up screening */
+    char arg2[64]; /* consent provider, follow-up state */
     char codes[KB_CQ_MAX_CODES][18];
     size_t ncodes;
     int expensive; /* consent: a store round trip per subject */
@@ -114,6 +115,8 @@ typedef struct kb_cohort_snap {
     uint8_t *sex;
     uint32_t *first, *nex; /* exam range of each subject */
     uint64_t *specimen;    /* bit t: an available specimen of type t */
+    uint32_t *followup;    /* bit kb_cohort_followup_bit(): a 精密検査 follow-up case (analytics/screening.h) */
+    int followup_loaded;   /* followup is filled on the first query that asks (kb_cohort_snap_prepare) */
     kb_strdict spec_types;
     struct kb_cohort_pidx {
         char p[KB_PSEUDONYM_LEN];
@@ -167,5 +170,9 @@ int kb_cohort_exam_matches(kb_data *d, const kb_cohort_snap *s, const kb_cq *q, 
 
 /* "2024-05-10" -> 20240510 and days since the epoch; C_ERR when malformed. */
 int kb_cohort_date(const char *s, int32_t *ymd, int32_t *days);
+
+/* The snapshot's follow-up bit of (screening, state), state one of open,
+ * closed, lapsed or cancer (closed by a cancer finding); -1 when unknown. */
+int kb_cohort_followup_bit(const char *screening, const char *state);
 
 #endif

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "analytics/cohort.h"
+#include "analytics/screening.h"
 #include "consent/consent.h"
 
 static double now_ms(void) {
@@ -31,6 +32,7 @@ void kb_cohort_snap_free(kb_cohort_snap *s) {
     free(s->first);
     free(s->nex);
     free(s->specimen);
+    free(s->followup);
     free(s->by_pseud);
     kb_strdict_free(&s->spec_types);
     free(s->exam_id);
@@ -88,6 +90,20 @@ int64_t kb_cohort_snap_find(const kb_cohort_snap *s, const char *pseudonym) {
 
 static int max_exam_id(kb_data *d, int64_t *out, kb_err *e) {
     return kb_db_query_int(d->research, "SELECT COALESCE(MAX(id), 0) FROM exams", out, e);
+}
+
+/* One follow-up case onto its subject's bits: its state, and "cancer" for
+ * a case closed by a cancer finding. */
+static int followup_bits(const kb_screen_case *c, void *arg) {
+    kb_cohort_snap *s = arg;
+    if (!c->referred) return C_OK;
+    int64_t subj = kb_cohort_snap_find(s, c->pseudonym);
+    if (subj < 0) return C_OK;
+    int bit = kb_cohort_followup_bit(c->screening, c->state);
+    if (bit >= 0) s->followup[subj] |= 1u << bit;
+    bit = kb_cohort_followup_bit(c->screening, "cancer");
+    if (strcmp(c->result, "cancer") == 0 && bit >= 0) s->followup[subj] |= 1u << bit;
+    return C_OK;
 }
 
 int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
@@ -192,6 +208,7 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
     s->first = kb_malloc((nsubj + 1) * sizeof *s->first);
     s->nex = kb_calloc(nsubj + 1, sizeof *s->nex);
     s->specimen = kb_calloc(nsubj + 1, sizeof *s->specimen);
+    s->followup = kb_calloc(nsubj + 1, sizeof *s->followup);
     size_t si = 0;
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || rx[i].subj != rx[i - 1].subj) {
@@ -369,10 +386,34 @@ static void collect_codes(const kb_cq *q, const char **codes, size_t *n, size_t 
     for (size_t i = 0; i < q->nkid; i++) collect_codes(q->kid[i], codes, n, max);
 }
 
+static int uses_followup(const kb_cq *q) {
+    if (q->kind == KB_CQ_CMP && q->field == KB_CF_FOLLOWUP) return 1;
+    for (size_t i = 0; i < q->nkid; i++)
+        if (uses_followup(q->kid[i])) return 1;
+    return 0;
+}
+
+/* Follow-up cases as they stand today, loaded the first time a query asks
+ * (like item columns): a scan of the screening items that queries without
+ * followup() should not pay for. */
+static int load_followup(kb_data *d, kb_cohort_snap *s, kb_err *e) {
+    if (s->followup_loaded) return C_OK;
+    double t0 = now_ms();
+    char today[11];
+    kb_screen_today(today);
+    memset(s->followup, 0, (s->nsubj + 1) * sizeof *s->followup);
+    if (kb_screen_cases(d->research, today, NULL, followup_bits, s, e) != C_OK)
+        return kb_err_prefix(e, "loading screening follow-up: ");
+    s->followup_loaded = 1;
+    s->load_ms += now_ms() - t0;
+    return C_OK;
+}
+
 int kb_cohort_snap_prepare(kb_data *d, kb_cohort_snap *s, const kb_cq *q, kb_err *e) {
     const char *codes[64];
     size_t n = 0;
     collect_codes(q, codes, &n, 64);
+    if (uses_followup(q) && load_followup(d, s, e) != C_OK) return C_ERR;
     return kb_cohort_snap_load_codes(d, s, codes, n, e);
 }
 
@@ -428,6 +469,10 @@ static int cmp_num(const kb_cq *q, double v) {
 static int subject_atom(ctx *c, const kb_cq *q, size_t subj) {
     const kb_cohort_snap *s = c->s;
     switch (q->field) {
+    case KB_CF_FOLLOWUP: {
+        int bit = kb_cohort_followup_bit(q->arg, q->arg2);
+        return bit >= 0 && (s->followup[subj] >> bit & 1);
+    }
     case KB_CF_SEX: return s->sex[subj] != 0 && cmp_num(q, s->sex[subj]);
     case KB_CF_SPECIMEN: {
         int64_t t = kb_strdict_find(&s->spec_types, q->arg);
@@ -554,7 +599,8 @@ static int subject_eval(ctx *c, const kb_cq *q, size_t subj) {
         }
         return 0;
     case KB_CQ_CMP:
-        if (q->field == KB_CF_SEX || q->field == KB_CF_CONSENT || q->field == KB_CF_SPECIMEN)
+        if (q->field == KB_CF_SEX || q->field == KB_CF_CONSENT || q->field == KB_CF_SPECIMEN ||
+            q->field == KB_CF_FOLLOWUP)
             return subject_atom(c, q, subj);
         for (size_t i = a; i < a + n; i++)
             if (exam_atom(c, q, i)) return 1;

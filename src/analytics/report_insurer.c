@@ -41,7 +41,7 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
     if (kb_stmt_prepare(d->research,
                         "SELECT x.subject_id, s.sex, x.fiscal_year, COALESCE(x.age_fy, -1), COALESCE(x.metabo, 4), "
                         "COALESCE(x.guidance, 4) FROM exams x JOIN subjects s ON s.id = x.subject_id "
-                        "WHERE x.current = 1 AND x.insurer_token = ? AND x.fiscal_year IN (?, ?) "
+                        "WHERE x.current = 1 AND x.kind = 'checkup' AND x.insurer_token = ? AND x.fiscal_year IN (?, ?) "
                         "ORDER BY x.subject_id, x.fiscal_year, x.exam_date, x.id",
                         &st, e))
         return kb_err_prefix(e, "insurer report: ");
@@ -98,7 +98,7 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
     if (kb_stmt_prepare(d->research,
                         "SELECT f.item, SUM(CASE WHEN f.level >= 1 THEN 1 ELSE 0 END), "
                         "SUM(CASE WHEN f.level >= 2 THEN 1 ELSE 0 END) FROM exam_flags f "
-                        "JOIN exams x ON x.id = f.exam_id AND x.pseudonym = f.pseudonym WHERE x.current = 1 AND x.insurer_token = ? "
+                        "JOIN exams x ON x.id = f.exam_id AND x.pseudonym = f.pseudonym WHERE x.current = 1 AND x.kind = 'checkup' AND x.insurer_token = ? "
                         "AND x.fiscal_year = ? GROUP BY f.item ORDER BY f.item",
                         &st, e))
         return kb_err_prefix(e, "insurer report: ");

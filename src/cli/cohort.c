@@ -12,6 +12,7 @@
 #include "analytics/disclosure.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "ingest/local_items.h"
 #include "consent/consent.h"
 #include "util/buf.h"
 
@@ -70,6 +71,14 @@ static int run(int argc, char **argv) {
     if (all && user) return kb_cli_usage(&kb_cmd_cohort, "--all-subjects is for operators, not with --as-researcher");
     kb_err e = {{0}};
     kb_cq *q = NULL;
+    /* A query may name registered local items: load them before parsing. */
+    if (dir && !normalize_only) {
+        kb_data *ld;
+        if (kb_data_open(dir, &ld, &e) != C_OK) return kb_cli_fail(&kb_cmd_cohort, &e);
+        int lrc = kb_local_items_load(ld->research, &e);
+        kb_data_close(ld);
+        if (lrc != C_OK) return kb_cli_fail(&kb_cmd_cohort, &e);
+    }
     if ((json ? kb_cohort_parse_json(query, strlen(query), &q, &e) : kb_cohort_parse(query, &q, &e)))
         return kb_cli_usage(&kb_cmd_cohort, "%s", e.msg);
     kb_buf norm;

@@ -30,6 +30,8 @@ const kb_command kb_cmd_gen = {
     "                      kenbank roster import) and roster_truth.csv; checkups then\n"
     "                      follow them: some members never attend, others skip years,\n"
     "                      members join and leave mid-year, some are excluded (告示第3号)\n"
+    "  --screening         also the cancer screenings and 精密検査 results of each checkup year:\n"
+    "                      screening.csv (exam CSV layout) and screening_truth.csv\n"
     "  --no-noise          set every --rate-* to 0 (later --rate-* flags still apply)\n"
     "  --rate-typo R       share of records with one kana typo (default 0.03)\n"
     "  --rate-width R      share of records in half-width kana / full-width digits (default 0.05)\n"
@@ -85,6 +87,10 @@ static int run(int argc, char **argv) {
         }
         if (strcmp(a, "--roster") == 0) {
             c.roster = 1;
+            continue;
+        }
+        if (strcmp(a, "--screening") == 0) {
+            c.screening = 1;
             continue;
         }
         if (strcmp(a, "--no-noise") == 0) {

@@ -18,6 +18,7 @@ const kb_command kb_cmd_report = {
     "kenbank report insurer --data DIR --insurer NO --fiscal-year Y --out FILE [--json] [--threshold N]\n"
     "kenbank report statutory --data DIR (--insurer NO | --source NAME) --fiscal-year Y --out FILE [--csv]\n"
     "                         [--threshold N]\n"
+    "       kenbank report screening --data DIR [--fiscal-year Y] [--threshold N]  (see kenbank help screening)\n"
     "\n"
     "  --insurer NO      the insurer number (保険者番号); the store holds it only as a keyed token\n"
     "  --source NAME     statutory: every insurer on the rosters imported from NAME (the dashboard's scope)\n"
@@ -72,9 +73,16 @@ static int statutory(kb_data *d, const char *ins, const char *src, int fy, int t
 }
 
 static int run(int argc, char **argv) {
+    /* The screening report is `kenbank screening report`'s, under its
+     * other name. */
+    if (argc >= 2 && strcmp(argv[1], "screening") == 0) {
+        static char sub[] = "report";
+        argv[1] = sub;
+        return kb_cmd_screening.run(argc, argv);
+    }
     int stat = argc >= 2 && strcmp(argv[1], "statutory") == 0;
     if (argc < 2 || (strcmp(argv[1], "insurer") != 0 && !stat))
-        return kb_cli_usage(&kb_cmd_report, "which report? (insurer, statutory)");
+        return kb_cli_usage(&kb_cmd_report, "which report? (insurer, statutory, screening)");
     const char *dir = NULL, *ins = NULL, *out = NULL, *src = NULL;
     long fy = 0, thr = 10;
     int json = 0, csv = 0;

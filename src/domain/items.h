@@ -1,8 +1,11 @@
-/* items.h -- the MHLW 2024 checkup item table (XMLhc24tab.csv), with our
- * plausibility ranges (data/plausibility.csv) laid over it.
+/* items.h -- the item catalogue: the MHLW 2024 checkup item table
+ * (XMLhc24tab.csv) with our plausibility ranges (data/plausibility.csv) laid
+ * over it, the cancer screening items of the JP eMunicipalCheckup IG
+ * (data/screening_items.csv) beside it, and the local items an operator has
+ * registered for screens no public table covers.
  *
- * The table is compiled into the binary from the shared MHLW file at build
- * time and parsed once on first use; nothing in it is retyped by hand. */
+ * The tables are compiled into the binary at build time and parsed once on
+ * first use; the MHLW table is never retyped by hand. */
 #ifndef KB_ITEMS_H
 #define KB_ITEMS_H
 
@@ -26,7 +29,29 @@ typedef struct kb_item {
     int has_range;          /* a plausibility range applies */
     double lo, hi;          /* plausible values, inclusive */
     const char *range_note; /* where the range comes from */
+    /* Cancer screening (data/screening_items.csv); NULL for other items. */
+    const char *screening;     /* lung, breast, stomach, cervix, colon */
+    const char *screen_name;   /* the IG's display for the code (may differ from name for MHLW rows) */
+    const char *role;          /* refer (精密検査対象有無), result (精密検査結果), test, ... */
+    const char *screen_system; /* OID of the IG's answer codes for a coded item */
+    const char *group_code;    /* the IG's 一連検査グループ code, "" when none */
+    const char *obs_category;  /* the Observation.category the IG requires */
+    /* A registered local item: its code system (a URI or OID); NULL otherwise. */
+    const char *local_system;
+    const char *local_codes;   /* coded local item: allowed answers, comma-separated ("" any) */
 } kb_item;
+
+/* What an operator registers for a local item (kenbank items register). */
+typedef struct kb_local_item {
+    char code[18];      /* at most 17 characters, not a code of the public tables */
+    char system[128];   /* the code system the sender puts in Observation.code */
+    kb_obs_type type;   /* PQ, CD or ST */
+    char unit[24];      /* PQ: the UCUM unit values must carry ("" for none) */
+    int has_range;
+    double lo, hi;      /* PQ: plausible values, inclusive */
+    char codes[256];    /* CD: allowed answer codes, comma-separated ("" any) */
+    char name[128];     /* Japanese display name */
+} kb_local_item;
 
 /* Parses the embedded tables once; thread-safe and idempotent. */
 int kb_items_load(kb_err *e);
@@ -41,5 +66,27 @@ const kb_item *kb_item_at(size_t i);
 int kb_item_check(const kb_obs *o, char *field, size_t fieldsz, char *rule, size_t rulesz);
 
 const char *kb_obs_type_name(kb_obs_type t);
+kb_obs_type kb_obs_type_parse(const char *s);
+
+/* Adds a registered local item to the catalogue for this process (the
+ * registry's store rows are loaded by ingest/local_items.c).  Refuses a code
+ * of the public tables, a malformed definition, or a different definition of
+ * a code already added; adding the same definition again is a no-op. */
+int kb_item_local_add(const kb_local_item *li, kb_err *e);
+/* Checks a definition without adding it (the registration command's rule). */
+int kb_item_local_valid(const kb_local_item *li, kb_err *e);
+
+/* Cancer screening answer codes (data/screening_values.csv): the display of
+ * code in the IG code system `system` (an OID without urn:oid:), or NULL when
+ * the system does not have that code; its follow-up meaning ("refer",
+ * "clear", "undetermined", "cancer", "done" or ""). */
+const char *kb_screen_value_display(const char *system, const char *code);
+const char *kb_screen_value_meaning(const char *system, const char *code);
+/* 1 when system is one of the screening answer code systems we hold. */
+int kb_screen_system_known(const char *system);
+/* The IG's 一連検査グループ: its name and required category, or NULL. */
+const char *kb_screen_group_name(const char *code, const char **category);
+/* The item of a screening with a role ("refer", "result"), or NULL. */
+const kb_item *kb_screen_item(const char *screening, const char *role);
 
 #endif

@@ -17,11 +17,10 @@ static const char *fixed[] = {"source",         "record_id",      "exam_date",  
 enum { F_SOURCE, F_RECORD, F_DATE, F_PERF, F_INS, F_SYM, F_NUM, F_BRANCH, F_FAM, F_GIV, F_FAMK, F_GIVK, F_SEX,
        F_BIRTH, F_POSTAL, F_ADDR };
 
-static int is_item_code(const char *s) {
-    if (strlen(s) != 17) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z'))) return 0;
-    return 1;
+static int is_fixed(const char *s) {
+    for (size_t i = 0; i < KB_ARRAY_LEN(fixed); i++)
+        if (strcmp(s, fixed[i]) == 0) return 1;
+    return 0;
 }
 
 int kb_exam_csv_header(const kb_csv *c, kb_exam_csv_map *m, kb_err *e) {
@@ -33,10 +32,20 @@ int kb_exam_csv_header(const kb_csv *c, kb_exam_csv_map *m, kb_err *e) {
     m->item_col = kb_calloc(n, sizeof *m->item_col);
     m->item_code = kb_calloc(n, sizeof *m->item_code);
     for (size_t i = 0; i < n; i++) {
+        /* Every other column is an item: a 17-character code of the
+         * catalogue, a registered local item, or an unknown code whose
+         * records the validator quarantines -- never a column dropped
+         * unread. */
         const char *h = kb_csv_field(c, i);
-        if (!is_item_code(h)) continue;
+        if (!*h || is_fixed(h)) continue;
+        if (strlen(h) > 17) {
+            free(m->item_col);
+            free(m->item_code);
+            memset(m, 0, sizeof *m);
+            return kb_errf(e, "header: column '%s' is neither a fixed column nor an item code (at most 17 characters)", h);
+        }
         m->item_col[m->n_items] = (int)i;
-        memcpy(m->item_code[m->n_items], h, 18);
+        kb_strlcpy(m->item_code[m->n_items], h, sizeof m->item_code[0]);
         m->n_items++;
     }
     return C_OK;

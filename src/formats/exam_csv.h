@@ -1,9 +1,13 @@
 /* exam_csv.h -- exams as CSV, in the generator's layout: one row per exam,
  *   source,record_id,exam_date,performer_org,insurer_no,insured_symbol,
  *   insured_number,branch_no,family_name,given_name,family_kana,given_kana,
- *   sex,birth_date,postal_code,address,<17-digit item code>...
- * An empty item cell means "not measured".  PQ cells hold the number (unit
- * as the item table says), CD/CO cells the code. */
+ *   sex,birth_date,postal_code,address,<item code>...
+ * Every column that is not one of the fixed ones is an item: a 17-character
+ * code of the catalogue (特定健診 or cancer screening items) or a registered
+ * local item's code; a record with a value under an unknown code is
+ * quarantined by the validator.  An empty item cell means "not measured".
+ * PQ cells hold the number (unit as the catalogue says), CD/CO cells the
+ * code (of the item's own answer system). */
 #ifndef KB_EXAM_CSV_H
 #define KB_EXAM_CSV_H
 

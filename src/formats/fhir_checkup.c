@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "domain/items.h"
+#include "formats/fhir_screening.h"
 #include "formats/hc08_write.h"
 #include "util/buf.h"
 
@@ -241,6 +242,18 @@ static int read_value(const cJSON *o, kb_obs *ob, kb_fhir_in *in, int i, kb_err 
     } else if (vs) {
         ob->type = KB_OBS_ST;
         ob->text = kb_strdup(vs);
+    } else if (jget(o, "valueInteger")) {
+        /* The screening IG sends counts (喫煙指数) as integers: a number
+         * without a unit. */
+        if (jnum(o, "valueInteger", ob->num_text, sizeof ob->num_text, &ob->num) != 1 || ob->num != floor(ob->num))
+            return bad(in, e, i, "valueInteger", "not a whole number");
+        ob->type = KB_OBS_PQ;
+        ob->has_num = 1;
+    } else if (jstr(o, "valueDateTime")) {
+        /* A date answer (喀痰検査受診日) is text in hc08 (ST). */
+        if (!is_date(jstr(o, "valueDateTime"))) return bad(in, e, i, "valueDateTime", "a date YYYY-MM-DD is required");
+        ob->type = KB_OBS_ST;
+        ob->text = kb_strdup(jstr(o, "valueDateTime"));
     } else if (dar) {
         /* No value: the item's own type, as an hc08 value element with a
          * nullFlavor would have it. */
@@ -284,13 +297,33 @@ static void performer_org(const cJSON *o, kb_exam *x) {
 /* One Observation (not a group) -> one kb_obs, plus one per component that
  * carries its own item code (the IG puts 具体的な既往歴 inside 既往歴; hc08
  * has them as separate items). */
+/* A screening document's rules beyond the shared mapping, on the
+ * Observation just read into ob. */
+static int screen_check(const cJSON *o, const kb_obs *ob, kb_fhir_in *in, int i, kb_err *e) {
+    char field[128], rule[400];
+    if (kb_fhir_screen_observation(o, ob, field, sizeof field, rule, sizeof rule) != C_OK)
+        return bad(in, e, i, field, rule);
+    return C_OK;
+}
+
+/* The item code: the MHLW system's for eCheckupReport; for a screening
+ * document the first coding (the IG's JLAC10, or a registered local item's
+ * system; the catalogue check says which is right). */
+static const char *obs_code(const cJSON *o, const kb_fhir_in *in) {
+    const char *sys;
+    return in->screening ? kb_fhir_screen_code(o, &sys) : item_code(o);
+}
+
 static int read_observation(const cJSON *o, kb_exam *x, int group, const char *rel, kb_fhir_in *in, int i, kb_err *e) {
-    const char *code = item_code(o);
-    if (!code || strlen(code) != 17)
+    const char *code = obs_code(o, in);
+    if (!code || (in->screening ? !*code || strlen(code) > 17 : strlen(code) != 17))
         return bad(in, e, i, "code.coding",
-                   "a coding with system " ITEM_SYSTEM " and a 17-character item code is required");
+                   in->screening ? "a coding with an item code of at most 17 characters is required"
+                                 : "a coding with system " ITEM_SYSTEM " and a 17-character item code is required");
     const char *when = jstr(o, "effectiveDateTime");
-    if (!is_date(when)) return bad(in, e, i, "effectiveDateTime", "required, a date YYYY-MM-DD (the exam date)");
+    /* Screening documents date the visit in the Encounter only. */
+    if (!is_date(when) && !(in->screening && !when))
+        return bad(in, e, i, "effectiveDateTime", "required, a date YYYY-MM-DD (the exam date)");
     if (!in->document) {
         if (!x->exam_date[0]) snprintf(x->exam_date, sizeof x->exam_date, "%.10s", when);
         else if (strncmp(x->exam_date, when, 10) != 0)
@@ -306,6 +339,7 @@ static int read_observation(const cJSON *o, kb_exam *x, int group, const char *r
     if (rel) kb_strlcpy(ob->rel, rel, sizeof ob->rel);
     int rc = read_value(o, ob, in, i, e);
     if (rc == C_OK) rc = read_extras(o, ob, in, i, e);
+    if (rc == C_OK && in->screening) rc = screen_check(o, ob, in, i, e);
     if (rc) return rc;
     const cJSON *comp;
     int k = 0;
@@ -397,6 +431,12 @@ static int mark_groups(const cJSON *entries, int n, int *grp, char (*rel)[8], kb
     for (int i = 0; i < n; i++) {
         const cJSON *res = resource_at(entries, i);
         if (!jstr(res, "resourceType") || strcmp(jstr(res, "resourceType"), "Observation") != 0) continue;
+        if (in->screening && kb_fhir_screen_is_group(res)) {
+            char field[128], rule[400];
+            if (kb_fhir_screen_group(res, field, sizeof field, rule, sizeof rule) != C_OK)
+                return bad(in, e, i, field, rule);
+            grp[i] = -1;
+        }
         const cJSON *hm = jget(res, "hasMember");
         if (!hm) continue;
         g++;
@@ -404,7 +444,7 @@ static int mark_groups(const cJSON *entries, int n, int *grp, char (*rel)[8], kb
          * Observation with an item code and members is an hc08 group head
          * (an item with a value of its own and entryRelationships), stored
          * with the group's number and no relation. */
-        grp[i] = item_code(res) ? g : -1;
+        grp[i] = item_code(res) && !in->screening ? g : -1;
         const cJSON *m;
         int k = 0;
         cJSON_ArrayForEach(m, hm) {
@@ -481,8 +521,10 @@ static int check_exam(kb_exam *x, const cJSON *b, kb_fhir_in *in, kb_err *e) {
                                 : "an identifier with system urn:oid:" KB_OID_NUMBER " (insured number) is required");
     if (x->n_obs == 0) return bad(in, e, -1, "entry", "at least one Observation is required");
     if (!x->exam_date[0] && in->document) {
-        const cJSON *o = resource_at(jget(b, "entry"), in->obs_entry[0]);
-        snprintf(x->exam_date, sizeof x->exam_date, "%.10s", jstr(o, "effectiveDateTime"));
+        const char *when = jstr(resource_at(jget(b, "entry"), in->obs_entry[0]), "effectiveDateTime");
+        if (!when)
+            return bad(in, e, -1, "entry", "the exam date is required: Encounter.period.start or Composition.event.period.start");
+        snprintf(x->exam_date, sizeof x->exam_date, "%.10s", when);
     }
     /* The checkup institution is as mandatory here as in hc08, so that an
      * exam that came in as FHIR can go out as hc08 again. */
@@ -521,6 +563,14 @@ int kb_fhir_checkup_read(const char *json, size_t len, kb_exam *x, kb_fhir_in *i
     }
     in->document = strcmp(type, "document") == 0;
     const cJSON *entries = jget(b, "entry");
+    if (in->document && kb_fhir_screen_is_document(resource_at(entries, 0))) {
+        char field[64], rule[200];
+        in->screening = 1;
+        if (kb_fhir_screen_composition(resource_at(entries, 0), field, sizeof field, rule, sizeof rule) != C_OK) {
+            rc = bad(in, e, 0, field, rule);
+            goto out;
+        }
+    }
     in->n_entries = cJSON_GetArraySize(entries);
     if (in->n_entries == 0) {
         rc = bad(in, e, -1, "entry", "at least one Observation is required");

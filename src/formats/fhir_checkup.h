@@ -24,6 +24,7 @@
 /* What a read found besides the exam. */
 typedef struct kb_fhir_in {
     int document;        /* 1 document Bundle, 0 transaction */
+    int screening;       /* 1 a cancer screening document (JP eMunicipalCheckup; formats/fhir_screening.h) */
     int n_entries;       /* Bundle.entry count */
     int *obs_entry;      /* entry index of each x->obs[k] (components share their Observation's) */
     char expr[160];      /* on failure: the failing element, "Bundle.entry[i].resource.field" */

@@ -75,6 +75,9 @@ typedef struct kb_gen_config {
      * exclusion.  Off by default: every person then attends every year and
      * the default population stays byte-identical. */
     int roster;
+    /* Cancer screenings and their 精密検査 (gen_screening.c): screening.csv
+     * and screening_truth.csv beside the exams.  Off by default. */
+    int screening;
 } kb_gen_config;
 
 /* Sets the rates and shares of the multi-source population (moves,
@@ -178,6 +181,8 @@ enum { KB_GEN_CSV = 1, KB_GEN_XML = 2 };
  * (created if absent); with c->roster also roster.csv (kb_roster_columns'
  * layout), roster_truth.csv (insurer_no, 記号, 番号, 枝番 -> true_person) and
  * guidance.csv (the `kenbank guidance import` layout).  zip_level: 0 stores, 1..9 deflates. */
+ * (created if absent), and with c->screening screening.csv and
+ * screening_truth.csv.  zip_level: 0 stores, 1..9 deflates. */
 int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int zip_level,
                  kb_gen_stats *st, kb_err *e);
 

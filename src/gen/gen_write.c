@@ -22,6 +22,7 @@
 #include "formats/hc08_write.h"
 #include "formats/mhlw_zip_write.h"
 #include "gen/gen.h"
+#include "gen/gen_screening.h"
 #include "util/buf.h"
 #include "util/csv.h"
 
@@ -213,6 +214,7 @@ typedef struct fsink {
     int formats, level;
     const char *dir;
     out ident, truth, exams, roster, roster_truth, guidance;
+    out screen, screen_truth; /* with c->screening */
     const char *const *codes;
     size_t ncodes;
     kb_mhlw_zip *zip;
@@ -399,8 +401,12 @@ static int add_claim(fsink *s, const kb_exam *x, kb_err *e) {
 
 static int on_exam(void *ud, const kb_exam *x, long truth, kb_err *e) {
     fsink *s = ud;
-    (void)truth;
     s->st->exams++;
+    if (s->c->screening) {
+        kb_gen_screening_rows(s->c->seed, x, truth, &s->screen.b, &s->screen_truth.b);
+        if (s->screen.b.len > FLUSH_AT && out_flush(&s->screen, s->st, e)) return C_ERR;
+        if (s->screen_truth.b.len > FLUSH_AT && out_flush(&s->screen_truth, s->st, e)) return C_ERR;
+    }
     if ((s->formats & KB_GEN_CSV) && csv_exam(s, x, e)) return C_ERR;
     if (s->formats & KB_GEN_XML) {
         kb_buf_clear(&s->doc);
@@ -514,6 +520,11 @@ int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level
                           "contacts,status,eval_date,weight_change,waist_change,end_date\n",
                           e);
     }
+    if (rc == C_OK && c->screening) {
+        rc = out_open(&s.screen, dir, "screening.csv", exam_header, e);
+        if (rc == C_OK) rc = out_open(&s.screen_truth, dir, "screening_truth.csv", "", e);
+        if (rc == C_OK) kb_gen_screening_header(&s.screen.b, &s.screen_truth.b);
+    }
     if (rc == C_OK) {
         if (formats & KB_GEN_XML) pool_start(&s.pool);
         kb_gen_sink sink = {&s, on_record, on_exam, on_batch_begin, on_batch_end, on_member, on_guidance};
@@ -531,6 +542,8 @@ int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level
     if (out_close(&s.exams, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
     if (out_close(&s.roster, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
     if (out_close(&s.roster_truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
-    if (out_close(&s.guidance, st, ok, ok ? e : &e2) && ok) rc = C_ERR;
+    if (out_close(&s.guidance, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
+    if (out_close(&s.screen, st, ok, ok ? e : &e2) && ok) rc = C_ERR, ok = 0;
+    if (out_close(&s.screen_truth, st, ok, ok ? e : &e2) && ok) rc = C_ERR;
     return rc;
 }

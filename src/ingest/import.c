@@ -27,6 +27,7 @@
 #include "ident/resolver.h"
 #include "ident/vault.h"
 #include "ingest/archive_docs.h"
+#include "ingest/local_items.h"
 #include "ingest/quarantine.h"
 #include "store/bulk.h"
 #include "util/asset.h"
@@ -99,6 +100,9 @@ static double now_s(void) {
 int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *e) {
     if (kb_items_load(e) != C_OK) return C_ERR;
     if (kb_judge_init(e) != C_OK) return C_ERR;
+    /* Registered local items are part of the catalogue records are checked
+     * against; without them a registered item would be quarantined. */
+    if (kb_local_items_load(d->research, e) != C_OK) return C_ERR;
     xmlInitParser(); /* once, before reader threads use libxml2 */
     if (!source || !*source) return kb_errf(e, "a source name is required (--source NAME)");
     int locked = 0;
@@ -317,6 +321,17 @@ int kb_age_on(const char *birth, const char *date) {
     int age = y - by;
     if (m < bm || (m == bm && d < bd)) age--;
     return age;
+}
+
+/* "screening" when every item is a cancer screening or registered local
+ * item (a screening document or CSV row), else "checkup": the insurer's
+ * 特定健診 figures count only checkups. */
+static const char *exam_kind(const kb_exam *x) {
+    for (size_t i = 0; i < x->n_obs; i++) {
+        const kb_item *it = kb_item_find(x->obs[i].code);
+        if (it && !it->screening && !it->local_system) return "checkup";
+    }
+    return x->n_obs ? "screening" : "checkup";
 }
 
 /* Returns C_OK when the exam may be stored, else fills field and rule. */
@@ -601,8 +616,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (kb_db_cached(r,
                      "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
                      "fiscal_year, age, age_fy, insurer_token, performer_org, metabo, guidance, sender_metabo, "
-                     "sender_guidance, n_obs, pseudonym, imported_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
+                     "sender_guidance, n_obs, pseudonym, kind, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
                      &st, e) != C_OK)
         return C_ERR;
     int fy = kb_fiscal_year(x->exam_date);
@@ -625,6 +640,7 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     if (j.file_guidance) kb_bind_int(st, 15, j.file_guidance);
     kb_bind_int(st, 16, (int64_t)x->n_obs);
     kb_bind_text(st, 17, pseudo);
+    kb_bind_text(st, 18, exam_kind(x));
     rc = kb_stmt_step(st, e);
     int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
     kb_stmt_reset(st);

@@ -24,6 +24,7 @@
 #include "audit/batch.h"
 #include "auth/token_cache.h"
 #include "domain/items.h"
+#include "ingest/local_items.h"
 #include "server/server.h"
 #include "util/asset.h"
 
@@ -430,6 +431,12 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
         s.pool.free[s.pool.n_free++] = d;
     }
     if (parse_proxies(&s, o->trusted_proxies ? o->trusted_proxies : s.pool.free[0]->trusted_proxies, e)) {
+        pool_close(&s.pool);
+        return C_ERR;
+    }
+    /* Registered local items, for cohort queries and displays; an import
+     * through the API loads any registered since (kb_importer_open). */
+    if (kb_local_items_load(s.pool.free[0]->research, e)) {
         pool_close(&s.pool);
         return C_ERR;
     }

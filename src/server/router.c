@@ -63,6 +63,9 @@ const kb_route kb_routes[] = {
     /* a member's contact: the insurer's own staff only, never an operator */
     {"GET", "/api/insurer/referrals/{}/contact", R(INSURER), 0, kb_h_insurer_referral_contact},
     {"POST", "/api/referrals/visits", R(INSTITUTION) | R(INSURER) | R(ADMIN), 0, kb_h_referral_visit},
+    {"GET", "/api/screening/cases", R(INSURER) | R(ADMIN), 0, kb_h_screening_cases},
+    {"GET", "/api/screening/contact", R(INSURER), 0, kb_h_screening_contact},
+    {"GET", "/api/screening/indicators", R(INSURER) | R(ADMIN), 0, kb_h_screening_indicators},
     {"GET", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_uploads},
     {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), KB_R_STREAM_BODY, kb_h_upload},
     {"GET", "/api/users", R(ADMIN), 0, kb_h_users},

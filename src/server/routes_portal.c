@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "analytics/statutory.h"
+#include "analytics/screening.h"
 #include "audit/audit.h"
 #include "domain/items.h"
 #include "domain/judge.h"
@@ -58,6 +59,33 @@ static const char *type_name(kb_obs_type t) {
     return t == KB_OBS_PQ ? "PQ" : t == KB_OBS_CD ? "CD" : t == KB_OBS_CO ? "CO" : t == KB_OBS_ST ? "ST" : "";
 }
 
+/* A cancer screening answer in words: the answer's display and, for the
+ * 精密検査 items, what it means for the member. */
+static void screening_answer(cJSON *o, const kb_item *it, const char *coded, const char *system) {
+    const char *sys = *system ? system : it->screen_system;
+    const char *disp = kb_screen_value_display(sys, coded);
+    cJSON_AddStringToObject(o, "screening", it->screening);
+    if (disp) cJSON_AddStringToObject(o, "answer", disp);
+    const char *why = kb_screen_explain_answer(it->role, kb_screen_value_meaning(sys, coded));
+    if (*why) cJSON_AddStringToObject(o, "explanation", why);
+}
+
+/* The member's own 精密検査 follow-up cases, in plain words. */
+static int add_followup(const kb_screen_case *c, void *arg) {
+    if (!c->referred) return C_OK;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "screening", c->screening);
+    kb_json_add_int(f, "fiscal_year", c->fy);
+    cJSON_AddStringToObject(f, "screen_date", c->screen_date);
+    cJSON_AddStringToObject(f, "state", c->state);
+    cJSON_AddStringToObject(f, "result", c->result);
+    cJSON_AddStringToObject(f, "result_date", c->result_date);
+    cJSON_AddStringToObject(f, "window_end", c->window_end);
+    cJSON_AddStringToObject(f, "explanation", kb_screen_explain_state(c->state));
+    cJSON_AddItemToArray(arg, f);
+    return C_OK;
+}
+
 /* One exam's observations with item names, units, the stored judgement level
  * of the item's key and the reference range for the person's sex. */
 static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e) {
@@ -81,7 +109,7 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
     cJSON *items = cJSON_AddArrayToObject(x, "items");
     if (kb_stmt_prepare(d->research,
                         "SELECT code, num, num_text, unit, coded, text, null_flavor, not_done, interp, ref_low, "
-                        "ref_high, grp, rel FROM observations "
+                        "ref_high, grp, rel, coded_system FROM observations "
                         "WHERE exam_id = ? AND fiscal_year = (SELECT fiscal_year FROM exams WHERE id = ?) ORDER BY seq",
                         &st, e))
         return C_ERR;
@@ -104,6 +132,7 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         if (*unit) cJSON_AddStringToObject(o, "unit", unit);
         if (!kb_col_is_null(st, 1)) cJSON_AddNumberToObject(o, "value", kb_col_double(st, 1));
         if (!kb_col_is_null(st, 4)) cJSON_AddStringToObject(o, "coded", kb_col_text(st, 4));
+        if (it && it->screening && !kb_col_is_null(st, 4)) screening_answer(o, it, kb_col_text(st, 4), kb_col_text(st, 13));
         if (!kb_col_is_null(st, 5)) cJSON_AddStringToObject(o, "text", kb_col_text(st, 5));
         if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) {
             cJSON_AddBoolToObject(o, "missing", 1);
@@ -177,6 +206,14 @@ void kb_h_my_results(kb_req *r) {
             internal(r, &e);
             return;
         }
+    }
+    char today[11];
+    kb_screen_today(today);
+    if (kb_screen_cases(r->d->research, today, r->pseudonym, add_followup,
+                        cJSON_AddArrayToObject(o, "screening_followup"), &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
     }
     if (kb_req_audit(r, "exam.read", r->pseudonym, "self", "ok", "results")) {
         cJSON_Delete(o);
@@ -484,7 +521,8 @@ static int cmp_year(const void *a, const void *b) {
     return (int)((*(cJSON *const *)a)->child->valuedouble - (*(cJSON *const *)b)->child->valuedouble);
 }
 
-#define SCOPE "x.current = 1 AND (? = '' OR x.source = ?)"
+/* 特定健診 checkups only: a cancer screening is an exam too (kind). */
+#define SCOPE "x.current = 1 AND x.kind = 'checkup' AND (? = '' OR x.source = ?)"
 
 /* 受診率 is the statutory 実施率 (analytics/statutory.c) over the rosters
  * the organisation imported: 対象者 who were examined.  Without a roster

@@ -223,6 +223,9 @@ void kb_h_my_points(kb_req *r);
 void kb_h_point_rules(kb_req *r);
 void kb_h_point_rule_set(kb_req *r);
 void kb_h_dashboard(kb_req *r);
+void kb_h_screening_cases(kb_req *r); /* routes_screening.c */
+void kb_h_screening_contact(kb_req *r);
+void kb_h_screening_indicators(kb_req *r);
 void kb_h_uploads(kb_req *r);
 void kb_h_upload(kb_req *r);
 

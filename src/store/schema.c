@@ -853,5 +853,30 @@ const kb_migration kb_research_schema[] = {
       * foreign key on PostgreSQL: like merged_into it crosses persons. */
      "ALTER TABLE subjects ADD COLUMN split_from BIGINT;",
      NULL},
+    {14, "registered local items",
+     /* owner: ingest/local_items.c.  Items no public table covers (an
+      * operator's own risk rank per cancer type), registered by an operator
+      * so that records carrying them are checked like any other item instead
+      * of quarantined as unknown.  A definition is never changed once
+      * stored: observations already checked against it keep their meaning. */
+     "CREATE TABLE local_items ("
+     "  code TEXT PRIMARY KEY,"
+     "  system TEXT NOT NULL,"
+     "  type TEXT NOT NULL,"
+     "  unit TEXT NOT NULL DEFAULT '',"
+     "  lo DOUBLE PRECISION,"
+     "  hi DOUBLE PRECISION,"
+     "  codes TEXT NOT NULL DEFAULT '',"
+     "  name TEXT NOT NULL,"
+     "  registered_by TEXT NOT NULL,"
+     "  registered_at TEXT NOT NULL);",
+     NULL},
+    {15, "exams say whether they are a 特定健診 checkup or a cancer screening",
+     /* owner: ingest/import.c.  A cancer screening document arrives as an
+      * exam like any other (persons, versions, cohorts), but it is not a
+      * 特定健診: the insurer report and dashboard count only checkups.
+      * Rows stored before are checkups. */
+     "ALTER TABLE exams ADD COLUMN kind TEXT NOT NULL DEFAULT 'checkup';",
+     NULL},
 };
 const size_t kb_research_schema_len = sizeof kb_research_schema / sizeof kb_research_schema[0];

@@ -121,6 +121,9 @@ POST|/api/roster||insurer admin
 GET|/api/insurer/referrals||insurer admin
 GET|/api/insurer/referrals/R-NOPE/contact||insurer
 POST|/api/referrals/visits|{}|institution insurer admin
+GET|/api/screening/cases||insurer admin
+GET|/api/screening/contact||insurer
+GET|/api/screening/indicators||insurer admin
 GET|/api/uploads||institution admin
 POST|/api/uploads||institution admin
 GET|/api/review||admin

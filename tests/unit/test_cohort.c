@@ -101,6 +101,34 @@ static void json_equals_text(void **st) {
     assert_non_null(strstr(e.msg, "$.and[1].op"));
 }
 
+/* Follow-up criteria and screening items: text and JSON forms agree,
+ * and a bad screening or state is named. */
+static void followup_criteria(void **st) {
+    (void)st;
+    char *a = norm_of("精検(lung, open) and 9P504000000000011 = 2");
+    assert_string_equal(a, "(followup(lung, open) AND item(9P504000000000011) = 2)");
+    char *b = norm_of(a);
+    assert_string_equal(a, b);
+    const char *j = "{\"followup\":\"colon\",\"state\":\"cancer\"}";
+    kb_err e = {{0}};
+    kb_cq *q;
+    assert_int_equal(kb_cohort_parse_json(j, strlen(j), &q, &e), C_OK);
+    kb_buf t;
+    kb_buf_init(&t);
+    kb_cohort_normalize(q, &t);
+    assert_string_equal(t.s, "followup(colon, cancer)");
+    kb_buf_free(&t);
+    kb_cohort_free(q);
+    const char *bad = "{\"followup\":\"colon\",\"state\":\"maybe\"}";
+    assert_int_equal(kb_cohort_parse_json(bad, strlen(bad), &q, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "state (open, closed, lapsed, cancer)"));
+    parse_error("followup(liver, open)", "followup(SCREENING, STATE)");
+    parse_error("followup(lung)", "followup(SCREENING, STATE)");
+    assert_int_equal(kb_cohort_followup_bit("colon", "cancer"), 19);
+    assert_int_equal(kb_cohort_followup_bit("lung", "later"), -1);
+    free(a), free(b);
+}
+
 /* ---- evaluation ---- */
 
 static char dir[64];
@@ -238,6 +266,7 @@ int main(void) {
         cmocka_unit_test(errors_name_position_and_expectation),
         cmocka_unit_test(canonical_text),
         cmocka_unit_test(json_equals_text),
+        cmocka_unit_test(followup_criteria),
         cmocka_unit_test(evaluation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,10 +85,125 @@ static void checks_observations(void **state) {
     assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
 }
 
+static kb_obs cd(const char *code, const char *value, const char *system) {
+    kb_obs o;
+    memset(&o, 0, sizeof o);
+    strcpy(o.code, code);
+    o.type = KB_OBS_CD;
+    strcpy(o.coded, value);
+    strcpy(o.coded_system, system);
+    return o;
+}
+
+/* The IG's cancer screening items sit in the catalogue with their answer
+ * systems; an answer outside its system, or from another system, is refused. */
+static void screening_items(void **state) {
+    char f[128], r[256];
+    const kb_item *refer = kb_item_find("9P504000000000011");
+    assert_non_null(refer);
+    assert_string_equal(refer->name, "肺がん検診の精密検査対象有無");
+    assert_string_equal(refer->screening, "lung");
+    assert_string_equal(refer->role, "refer");
+    assert_string_equal(refer->screen_system, "1.2.392.100495.100.2140");
+    assert_ptr_equal(kb_screen_item("colon", "result"), kb_item_find("9P585000000000011"));
+    assert_string_equal(kb_screen_value_meaning("1.2.392.100495.100.2140", "2"), "refer");
+    assert_string_equal(kb_screen_value_meaning("1.2.392.100495.100.2150", "3"), "cancer");
+    assert_string_equal(kb_screen_value_display("1.2.392.100495.100.2010", "1"), "なし");
+    assert_null(kb_screen_value_display("1.2.392.100495.100.2010", "7"));
+    const char *cat = NULL;
+    assert_string_equal(kb_screen_group_name("9P500", &cat), "胸部エックス線検査");
+    assert_string_equal(cat, "imaging");
+
+    kb_obs o = cd("9P504000000000011", "2", "1.2.392.100495.100.2140");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+    o = cd("9P504000000000011", "2", ""); /* no system: the item's own */
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+    o = cd("9P504000000000011", "5", "1.2.392.100495.100.2140");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_ERR);
+    assert_non_null(strstr(r, "answer code '5' is not in code system urn:oid:1.2.392.100495.100.2140"));
+    o = cd("9P506000000000011", "1", "1.2.392.100495.100.2011");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_ERR);
+    assert_non_null(strstr(r, "answer code system urn:oid:1.2.392.100495.100.2011 is not the one"));
+    assert_non_null(strstr(f, "9P506000000000011 肺がん検診による偶発症の有無"));
+
+    /* A code both tables list keeps the MHLW row (and its answers) and
+     * gains the screening attributes: the IG's answers are accepted too. */
+    const kb_item *vis = kb_item_find("9N291160700000011");
+    assert_string_equal(vis->name, "子宮頚部視診(所見の有無)");
+    assert_string_equal(vis->screening, "cervix");
+    o = cd("9N291160700000011", "1", "1.2.392.200119.6.2002");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+    o = cd("9N291160700000011", "2", "1.2.392.100495.100.2050");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+
+    /* 喫煙指数 is a number without a unit */
+    o = pq("9N737000000000012", 150, "");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+}
+
+/* An operator's local item: unknown (quarantined) until registered, then
+ * checked like any other; a public code or a second, different definition
+ * is refused. */
+static void local_items(void **state) {
+    char f[128], r[256];
+    kb_err e = {0};
+    kb_obs o = cd("AICS-LUNG", "B", "");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_ERR);
+    assert_non_null(strstr(r, "unknown item code AICS-LUNG"));
+
+    kb_local_item li;
+    memset(&li, 0, sizeof li);
+    strcpy(li.code, "9P504000000000011");
+    strcpy(li.system, "urn:kenbank:local:aics");
+    li.type = KB_OBS_CD;
+    strcpy(li.name, "AICS 肺がんリスクランク");
+    assert_int_equal(kb_item_local_add(&li, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "public item tables"));
+
+    strcpy(li.code, "AICS-LUNG");
+    strcpy(li.codes, "A,B,C,D");
+    strcpy(li.unit, "mg");
+    assert_int_equal(kb_item_local_add(&li, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "PQ (numeric) items only"));
+    li.unit[0] = '\0';
+    assert_int_equal(kb_item_local_add(&li, &e), C_OK);
+    assert_int_equal(kb_item_local_add(&li, &e), C_OK); /* the same again */
+    const kb_item *it = kb_item_find("AICS-LUNG");
+    assert_non_null(it);
+    assert_string_equal(it->local_system, "urn:kenbank:local:aics");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+    o = cd("AICS-LUNG", "E", "");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_ERR);
+    assert_non_null(strstr(r, "not one of the registered answers A,B,C,D"));
+    o = cd("AICS-LUNG", "", "");
+    o.coded[0] = '\0';
+    strcpy(li.codes, "A,B");
+    assert_int_equal(kb_item_local_add(&li, &e), C_ERR);
+    assert_non_null(strstr(e.msg, "already registered differently"));
+
+    memset(&li, 0, sizeof li);
+    strcpy(li.code, "AICS-SCORE");
+    strcpy(li.system, "urn:kenbank:local:aics");
+    li.type = KB_OBS_PQ;
+    strcpy(li.unit, "1");
+    li.has_range = 1;
+    li.lo = 0;
+    li.hi = 10;
+    strcpy(li.name, "AICS スコア");
+    assert_int_equal(kb_item_local_add(&li, &e), C_OK);
+    o = pq("AICS-SCORE", 11, "1");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_ERR);
+    assert_non_null(strstr(r, "plausible range"));
+    o = pq("AICS-SCORE", 3.5, "1");
+    assert_int_equal(kb_item_check(&o, f, sizeof f, r, sizeof r), C_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_table),
         cmocka_unit_test(checks_observations),
+        cmocka_unit_test(screening_items),
+        cmocka_unit_test(local_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

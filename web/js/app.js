@@ -12,9 +12,9 @@ export const session = { me: null };
 
 const MENUS = {
   individual: ['results', 'trends', 'health', 'episodes', 'points', 'consent', 'access', 'download'],
-  insurer: ['dashboard', 'rules'],
+  insurer: ['dashboard', 'screening', 'rules'],
   institution: ['upload'],
-  admin: ['operator', 'dashboard', 'upload', 'rules'],
+  admin: ['operator', 'dashboard', 'screening', 'upload', 'rules'],
   reviewer: ['operator', 'bb-reviews', 'bb-stats'],
   biobank: ['bb-specimens', 'bb-storage', 'bb-apps', 'bb-stats'],
   researcher: ['bb-mine', 'bb-apply'],
@@ -24,7 +24,7 @@ const SCREENS = {
   login: member.login, enrol: member.enrol, recover: member.recover,
   results: member.results, trends: member.trends, health: member.health, episodes: member.episodes, points: member.points,
   consent: member.consent, access: member.access, download: member.download,
-  dashboard: staff.dashboard, rules: staff.rules, upload: staff.upload, operator: staff.operator,
+  dashboard: staff.dashboard, screening: staff.screening, rules: staff.rules, upload: staff.upload, operator: staff.operator,
   'bb-specimens': biobank.specimens, 'bb-storage': biobank.storage, 'bb-apps': biobank.apps, 'bb-stats': biobank.stats,
   'bb-mine': biobank.mine, 'bb-apply': biobank.apply, 'bb-reviews': biobank.reviews,
 };

@@ -147,6 +147,7 @@ const CODED = { '1': '−', '2': '±', '3': '+', '4': '2+', '5': '3+' };
 function valueText(it) {
   if (it.missing) return t('results.notDone');
   if (it.value !== undefined) return fmtNum(it.value, it.decimals);
+  if (it.answer) return it.answer; // a cancer screening answer, in words
   if (it.coded !== undefined) {
     if (it.type === 'CO') return CODED[it.coded] || it.coded;
     if (it.type === 'CD' && /^9N7/.test(it.code)) return it.coded === '1' ? t('common.yes') : t('common.no');
@@ -189,6 +190,15 @@ export async function results(params) {
         h('span', { class: 'advice', text: has(`advice.${i.key}`) ? t(`advice.${i.key}`) : t('advice.default') })))),
       h('p', { class: 'small', text: t('results.referralNote') }))
     : h('section', { class: 'card card-ok' }, h('p', { text: t('results.noReferral') }));
+  // 精密検査 follow-up of cancer screenings, every year, in plain words
+  const fu = data.screening_followup || [];
+  const followup = fu.length
+    ? h('section', { class: 'card', id: 'followup', 'aria-labelledby': 'fu-h' },
+      h('h2', { id: 'fu-h', text: t('results.followupTitle') }),
+      h('ul', { class: 'ref-list' }, fu.map((f) => h('li', { 'data-state': f.state },
+        h('strong', { text: `${t(`results.screening.${f.screening}`)} ${fyLabel(f.fiscal_year)}` }),
+        h('span', { class: 'advice', text: f.explanation })))))
+    : null;
   const groups = new Map();
   for (const i of x.items) {
     const g = i.category || t('results.other');
@@ -202,7 +212,8 @@ export async function results(params) {
       h('tr', { class: 'group' }, h('th', { colspan: 4, scope: 'colgroup', text: g })),
       items.map((i) => h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
         h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
-        h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null),
+        h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null,
+          i.explanation ? h('span', { class: 'small explain', text: i.explanation }) : null),
         h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
         h('td', { 'data-label': t('results.col.judgement') }, badge(i.level)))))));
   mount(
@@ -211,6 +222,7 @@ export async function results(params) {
     h('p', { class: 'meta', text: t('results.meta', { date: x.exam_date, age: x.age ?? '—' }) }),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
     referral,
+    followup,
     h('section', { class: 'card' }, h('h2', { text: t('results.items') }), table,
       h('p', { class: 'small', text: t('results.legend') })));
 }

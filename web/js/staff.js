@@ -239,3 +239,51 @@ async function reviewCard() {
 }
 
 export { go };
+
+// ---- cancer screening (municipality): indicators and open follow-up cases ----
+
+// The identity of the municipality's own record of this case, on request
+// (each look-up is audited by the server).
+function contactButton(x) {
+  const b = h('button', { type: 'button', class: 'btn small', text: t('scr.case.show') });
+  b.onclick = async () => {
+    try {
+      const q = new URLSearchParams({ pseudonym: x.pseudonym, screening: x.screening, fiscal_year: x.fiscal_year });
+      const p = await get(`/api/screening/contact?${q}`);
+      b.replaceWith(h('span', { class: 'contact', text: `${p.family_name} ${p.given_name}（${p.family_kana} ${p.given_kana}）${p.postal_code} ${p.address}` }));
+    } catch (e) { toast(e.message || String(e)); }
+  };
+  return b;
+}
+
+export async function screening() {
+  const [d, c] = await Promise.all([get('/api/screening/indicators'), get('/api/screening/cases?state=open')]);
+  const rows = d.rows.filter((r) => r.sex === 'all');
+  const rate = (v) => (v === null || v === undefined ? '—' : `${fmtNum(v, 1)}%`);
+  const name = (s) => t(`results.screening.${s}`);
+  const cols = ['screened', 'referral_rate', 'examination_rate', 'unknown_rate', 'detection_rate', 'ppv', 'open'];
+  const table = h('table', { class: 'simple', id: 'scr-table' },
+    h('caption', { text: t('scr.tableCaption', { n: d.suppress_below }) }),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('scr.col.screening') }), h('th', { scope: 'col', text: t('dash.col.fy') }),
+      cols.map((k) => h('th', { scope: 'col', text: t(`scr.col.${k}`) })))),
+    h('tbody', {}, rows.map((r) => h('tr', { 'data-row': `${r.screening}-${r.fiscal_year}` },
+      h('th', { scope: 'row', text: name(r.screening) }), h('td', { text: fyLabel(r.fiscal_year) }),
+      cols.map((k) => h('td', { class: 'num', 'data-col': k, text: /rate|ppv/.test(k) ? rate(r[k]) : cell(r[k], d.suppress_below) }))))));
+  const cases = c.cases.length
+    ? h('table', { class: 'simple', id: 'scr-cases' },
+      h('thead', {}, h('tr', {}, ['pseudonym', 'screening', 'fy', 'screen_date', 'window_end', 'contact'].map((k) => h('th', { scope: 'col', text: t(`scr.case.${k}`) })))),
+      h('tbody', {}, c.cases.map((x) => h('tr', { 'data-pseudonym': x.pseudonym },
+        h('td', { text: x.pseudonym }), h('td', { text: name(x.screening) }), h('td', { text: fyLabel(x.fiscal_year) }),
+        h('td', { text: x.screen_date }), h('td', { text: x.window_end }), h('td', {}, contactButton(x))))))
+    : h('p', { text: t('scr.noCases') });
+  mount(h('div', { class: 'page-head' }, h('h1', { text: t('scr.title') }), h('p', { class: 'meta', text: t('scr.scope', { s: d.scope }) })),
+    card(t('scr.rates'), h('div', { class: 'chart-box' }, h('canvas', { id: 'c-scr', role: 'img', 'aria-label': t('scr.rates') }))),
+    card(t('scr.numbers'), h('div', { class: 'table-wrap' }, table), h('p', { class: 'small', text: t('scr.definitions') })),
+    card(t('scr.casesTitle'), h('p', { class: 'small', text: t('scr.casesLead') }), h('div', { class: 'table-wrap' }, cases)));
+  if (!rows.length) return;
+  const series = [['referral_rate', COLORS.amber], ['examination_rate', COLORS.teal], ['unknown_rate', COLORS.grey]];
+  chart(document.getElementById('c-scr'), { type: 'bar', data: {
+    labels: rows.map((r) => `${name(r.screening)} ${fyLabel(r.fiscal_year)}`),
+    datasets: series.map(([k, col]) => ({ label: t(`scr.col.${k}`), data: rows.map((r) => r[k]), backgroundColor: col })) },
+  options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { beginAtZero: true, ticks: { callback: (v) => `${v}%` } } } } });
+}
