@@ -180,9 +180,9 @@ enum { KB_GEN_CSV = 1, KB_GEN_XML = 2 };
 /* Writes identities.csv, truth.csv and exams.csv and/or the zips under xml/ into dir
  * (created if absent); with c->roster also roster.csv (kb_roster_columns'
  * layout), roster_truth.csv (insurer_no, 記号, 番号, 枝番 -> true_person) and
- * guidance.csv (the `kenbank guidance import` layout).  zip_level: 0 stores, 1..9 deflates. */
- * (created if absent), and with c->screening screening.csv and
- * screening_truth.csv.  zip_level: 0 stores, 1..9 deflates. */
+ * guidance.csv (the `kenbank guidance import` layout); with c->screening
+ * screening.csv and screening_truth.csv.  zip_level: 0 stores, 1..9
+ * deflates. */
 int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int zip_level,
                  kb_gen_stats *st, kb_err *e);
 

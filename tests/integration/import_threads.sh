@@ -14,7 +14,7 @@ G="${KENBANK_GEN:-$K}"
 "$G" gen --people 300 --years 1 --seed 5 --out "$WORK/pop" --format xml >/dev/null 2>&1
 mkdir "$WORK/u"
 for z in "$WORK"/pop/xml/*.zip; do unzip -qo "$z" -d "$WORK/u"; done
-ls "$WORK"/u/*/DATA/h*.xml | head -200 >"$WORK/exams"
+ls "$WORK"/u/*/DATA/h*.xml | sed -n 1,200p >"$WORK/exams"
 [ "$(wc -l <"$WORK/exams")" -eq 200 ] || fail "the population has fewer than 200 exams"
 
 # Two layouts of the same documents: settlements all first (CLAIMS/ sorts
