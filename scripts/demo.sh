@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: a demo population on the embedded SQLite store, then the product.
-#   demo/population  10,000 people over 3 fiscal years (generated, synthetic)
+#   demo/population  10,000 people over 3 fiscal years (generated, synthetic),
+#                    with the insurer's roster, 特定保健指導 episodes and the
+#                    city's cancer screenings
 #   demo/data        the data directory (keys, identity.db, research.db)
 # Delete ./demo to start again.
 set -euo pipefail
@@ -12,7 +14,7 @@ if [ ! -f demo/data/kenbank.conf ]; then
   rm -rf demo
   mkdir -p demo
   echo "== generating 10,000 people over 3 years (seed 2024)"
-  $K gen --people 10000 --years 3 --seed 2024 --out demo/population --format both
+  $K gen --people 10000 --years 3 --seed 2024 --out demo/population --format both --roster --screening
   echo "== creating the data directory"
   $K init --data demo/data
   echo "== importing the checkup institutions' MHLW archives"
@@ -26,6 +28,11 @@ if [ ! -f demo/data/kenbank.conf ]; then
       if (h < 30) print "kenshin," $2 ",commercial_research,,granted,2024-04-01,,paper" }' \
     demo/population/exams.csv > demo/population/consents.csv
   $K consent import --data demo/data --by checkup-desk demo/population/consents.csv || [ $? -eq 3 ]
+  echo "== the insurer's eligibility roster and its 特定保健指導 episodes"
+  $K roster import --data demo/data --source kenshin demo/population/roster.csv || [ $? -eq 3 ]
+  $K guidance import --data demo/data --provider hoken-center demo/population/guidance.csv || [ $? -eq 3 ]
+  echo "== the city's cancer screenings and 精密検査 results"
+  $K import --data demo/data --source city demo/population/screening.csv || [ $? -eq 3 ]
   echo "== demo accounts"
   export KENBANK_PASSWORD=kenbank-demo-2026
   $K user add --data demo/data --username admin --role admin >/dev/null
@@ -34,6 +41,8 @@ if [ ! -f demo/data/kenbank.conf ]; then
   $K user add --data demo/data --username researcher --role researcher >/dev/null
   $K user add --data demo/data --username reviewer --role reviewer >/dev/null
   $K user add --data demo/data --username biobank --role biobank >/dev/null
+  $K user add --data demo/data --username city --role insurer --org city >/dev/null
+  $K user add --data demo/data --username guidance --role provider --org hoken-center >/dev/null
   unset KENBANK_PASSWORD
   # one member gets an enrolment code, as their insurer would issue it
   first_zip=$(ls demo/population/xml/*.zip | sed -n 1p)
@@ -46,6 +55,8 @@ Demo logins (password for all staff accounts: kenbank-demo-2026)
   admin       operator / administrator
   insurer     insurer (保険者), organisation "kenshin"
   clinic      checkup institution (健診機関), organisation "kenshin"
+  city        the city's cancer screening desk (市町村), organisation "city"
+  guidance    特定保健指導 provider, organisation "hoken-center"
   researcher, reviewer, biobank
 A member's one-time enrolment code (受診者の登録コード): $code
   redeem: curl -X POST http://$LISTEN/api/enrol -H 'Content-Type: application/json' \\
