@@ -26,6 +26,9 @@ DROP TRIGGER exam_keys_distribution ON exam_keys;
 -- Small tables every node joins against: a copy on each.
 SELECT create_reference_table('consent_texts');
 SELECT create_reference_table('point_rules');
+-- Operators' registered local items (issue 22): a small catalogue that
+-- every node checks observations against.
+SELECT create_reference_table('local_items');
 
 -- Everything about one person, on one node, by the person's research
 -- pseudonym.  A person's exam list, consent decision and portal page are

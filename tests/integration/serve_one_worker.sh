@@ -175,6 +175,21 @@ expect 404 "$(call admn POST /api/review/999999/accept '{}')" accept
 expect 404 "$(call admn POST /api/review/999999/reject '{}')" reject
 expect 200 "$(call taro GET "/fhir/Composition/$EXAM/\$document")" ecr-document
 
+# ---- insurer roster, 特定保健指導, 受診勧奨 follow-up (issue 19) and cancer
+# screening (issue 22); an answer of 4xx still prepares the route's reads ----
+printf '%s\n%s\n' 'insurer_no,insured_symbol,insured_number,branch_no,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,eligible_from,eligible_to,exclusion,exclusion_from,exclusion_to' \
+  '06140019,AB,123,00,試験,太郎,シケン,タロウ,1,1970-04-01,2310023,横浜市中区1,2020-04-01,,,,' > roster.csv
+call ins POST /api/roster "$(cat roster.csv)" text/csv >/dev/null
+expect 200 "$(call taro GET /api/me/guidance)" my-guidance
+expect 200 "$(call ins GET "/api/insurer/guidance?fiscal_year=2024")" insurer-guidance
+call prov POST /api/guidance '{"insurer_no":"06140019","insured_symbol":"AB","insured_number":"123","branch_no":"00","fiscal_year":2024,"level":1,"start_date":"2024-07-01","form":"individual"}' >/dev/null
+expect 200 "$(call ins GET "/api/insurer/referrals?fiscal_year=2024")" referrals
+call ins GET /api/insurer/referrals/R-NOPE/contact >/dev/null
+call inst POST /api/referrals/visits '{"insurer_no":"06140019","insured_symbol":"AB","insured_number":"123","branch_no":"00","fiscal_year":2024,"visit_date":"2024-08-01"}' >/dev/null
+expect 200 "$(call ins GET /api/screening/cases)" screening-cases
+call ins GET "/api/screening/contact?pseudonym=R-NOPE&screening=lung&fiscal_year=2024" >/dev/null
+expect 200 "$(call ins GET /api/screening/indicators)" screening-indicators
+
 # ---- account recovery: refused by the member, confirmed by the member,
 # approved by a second staff member and redeemed ----
 rid() { cut -d' ' -f2- <<<"$1" | jget .id; }
