@@ -1,7 +1,7 @@
 // member.js -- the member's screens (smartphone first).
 import { get, post, setCsrf } from './api.js';
 import { t, has, lang } from './i18n.js';
-import { h, mount, toast, fmtNum, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
+import { h, mount, toast, fmtNum, fmtUnit, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
 import { session, refreshMe, go, home } from './app.js';
 
 // ---- login and enrolment ----
@@ -118,16 +118,22 @@ async function results_data(force) {
   return cache;
 }
 
+// The MHLW table mixes half- and full-width brackets ("腹囲(実測）"); in
+// Japanese text they are all full-width.
 function itemName(it) {
-  return it.key && lang() !== 'ja' && has(`items.${it.key}`) ? t(`items.${it.key}`) : it.name;
+  if (it.key && lang() !== 'ja' && has(`items.${it.key}`)) return t(`items.${it.key}`);
+  return lang() === 'ja' ? it.name.replace(/\(/g, '（').replace(/\)/g, '）') : it.name;
 }
 
-// The normal range reads as the side of the guidance line that is fine.
+// The normal range reads as the side of the guidance line that is fine;
+// with a lower line too (BMI) it reads as both ends.
 function rangeText(it) {
   const r = it.range;
   if (!r || r.guidance === null) return '';
   const g = fmtNum(r.guidance, it.decimals);
   if (it.key === 'uprot') return t('results.range.uprot');
+  if (r.direction === 'ge' && r.low !== undefined && r.low !== null)
+    return t('results.range.between', { lo: fmtNum(r.low, it.decimals), hi: g });
   if (r.direction === 'ge') return t('results.range.below', { v: g });
   if (r.direction === 'lt') return t('results.range.atLeast', { v: g });
   return t('results.range.above', { v: g });
@@ -155,10 +161,43 @@ function valueText(it) {
   return it.text || '—';
 }
 
-function badge(level) {
+// A value under the item's lower line (BMI < 18.5) is named for what it is
+// (低体重), not by the guidance level it shares.
+function badge(level, it) {
   if (level === undefined || level === null) return null;
   const cls = ['ok', 'warn', 'bad'][level] || 'ok';
-  return h('span', { class: `badge badge-${cls}` }, h('span', { 'aria-hidden': 'true', class: 'dot' }), t(`level.${level}`));
+  const text = it && it.low && has(`level.low.${it.key}`) ? t(`level.low.${it.key}`) : t(`level.${level}`);
+  return h('span', { class: `badge badge-${cls}` }, h('span', { 'aria-hidden': 'true', class: 'dot' }), text);
+}
+
+function adviceText(it) {
+  const key = it.low ? `${it.key}_low` : it.key;
+  const set = it.level === 2 ? 'advice' : 'adviceGuidance';
+  return has(`${set}.${key}`) ? t(`${set}.${key}`) : t(`${set}.default`);
+}
+
+function withUnit(it) {
+  return `${valueText(it)}${it.unit && it.value !== undefined ? ` ${fmtUnit(it.unit)}` : ''}`;
+}
+
+// The same item in the checkup before x (by code, else by judgement key).
+function previousItem(exams, x, it) {
+  const before = exams.filter((e) => e.exam_date < x.exam_date).sort((a, b) => b.exam_date.localeCompare(a.exam_date))[0];
+  if (!before) return null;
+  return before.items.find((p) => p.code === it.code) || (it.key && before.items.find((p) => p.key === it.key)) || null;
+}
+
+// One card per flagged level, each item with plain-words advice.
+function flaggedCard(items, level) {
+  const id = level === 2 ? 'ref-h' : 'guide-h';
+  const pre = level === 2 ? 'results.referral' : 'results.guidance';
+  return h('section', { class: level === 2 ? 'card card-alert' : 'card card-warn', 'aria-labelledby': id },
+    h('h2', { id, text: t(`${pre}Title`) }),
+    h('p', { text: t(`${pre}Lead`) }),
+    h('ul', { class: 'ref-list' }, items.map((i) => h('li', { 'data-key': i.key || null },
+      h('strong', { text: itemName(i) }), ` ${withUnit(i)}`, i.low ? ` ${badge(i.level, i).textContent}` : '',
+      h('span', { class: 'advice', text: adviceText(i) })))),
+    h('p', { class: 'small', text: t(`${pre}Note`) }));
 }
 
 function explain(kind, code) {
@@ -180,15 +219,10 @@ export async function results(params) {
   const sel = h('select', { id: 'fy', onchange: (ev) => go(`results/${ev.target.value}`) },
     data.exams.map((e) => h('option', { value: e.fiscal_year, selected: e.id === x.id }, fyLabel(e.fiscal_year))));
   const refItems = x.items.filter((i) => i.level === 2);
-  const referral = refItems.length
-    ? h('section', { class: 'card card-alert', 'aria-labelledby': 'ref-h' },
-      h('h2', { id: 'ref-h', text: t('results.referralTitle') }),
-      h('p', { text: t('results.referralLead') }),
-      h('ul', { class: 'ref-list' }, refItems.map((i) => h('li', {},
-        h('strong', { text: itemName(i) }), ` ${valueText(i)} ${i.unit || ''}`,
-        h('span', { class: 'advice', text: has(`advice.${i.key}`) ? t(`advice.${i.key}`) : t('advice.default') })))),
-      h('p', { class: 'small', text: t('results.referralNote') }))
+  const guideItems = x.items.filter((i) => i.level === 1);
+  const referral = refItems.length ? flaggedCard(refItems, 2)
     : h('section', { class: 'card card-ok' }, h('p', { text: t('results.noReferral') }));
+  const guidance = guideItems.length ? flaggedCard(guideItems, 1) : null;
   const groups = new Map();
   for (const i of x.items) {
     const g = i.category || t('results.other');
@@ -197,20 +231,25 @@ export async function results(params) {
   }
   const table = h('table', { class: 'results', 'aria-describedby': 'res-cap' },
     h('caption', { id: 'res-cap', class: 'sr', text: t('results.tableCaption', { fy: fyLabel(x.fiscal_year) }) }),
-    h('thead', {}, h('tr', {}, ['item', 'value', 'range', 'judgement'].map((c) => h('th', { scope: 'col', text: t(`results.col.${c}`) })))),
+    h('thead', {}, h('tr', {}, ['item', 'value', 'previous', 'range', 'judgement'].map((c) => h('th', { scope: 'col', text: t(`results.col.${c}`) })))),
     [...groups].map(([g, items]) => h('tbody', {},
-      h('tr', { class: 'group' }, h('th', { colspan: 4, scope: 'colgroup', text: g })),
-      items.map((i) => h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
-        h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
-        h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null),
-        h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
-        h('td', { 'data-label': t('results.col.judgement') }, badge(i.level)))))));
+      h('tr', { class: 'group' }, h('th', { colspan: 5, scope: 'colgroup', text: g })),
+      items.map((i) => {
+        const prev = previousItem(data.exams, x, i);
+        return h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
+          h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
+          h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${fmtUnit(i.unit)}` }) : null),
+          h('td', { 'data-label': t('results.col.previous'), class: 'num prev' }, prev ? withUnit(prev) : '—'),
+          h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
+          h('td', { 'data-label': t('results.col.judgement') }, badge(i.level, i)));
+      }))));
   mount(
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
       h('div', { class: 'field inline' }, h('label', { for: 'fy', text: t('results.year') }), sel)),
     h('p', { class: 'meta', text: t('results.meta', { date: x.exam_date, age: x.age ?? '—' }) }),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
     referral,
+    guidance,
     h('section', { class: 'card' }, h('h2', { text: t('results.items') }), table,
       h('p', { class: 'small', text: t('results.legend') })));
 }
@@ -248,11 +287,11 @@ export async function trends(params) {
   if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: dates.map(() => it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
   if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: dates.map(() => it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2 });
   chart(canvas, { type: 'line', data: { labels: dates, datasets: ds },
-    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: it.unit } } } } });
+    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: fmtUnit(it.unit) } } } } });
   body.append(h('details', {}, h('summary', { text: t('trends.asTable') }),
     h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }))),
       h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup')]), ...own.map((p) => [p.date, p.v, t('trends.own')])]
-        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: r[0] }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${it.unit || ''}` }), h('td', { text: r[2] })))))));
+        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: r[0] }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] })))))));
   if (sf) body.append(h('p', { class: 'small', text: t('trends.ownNote') }));
 }
 

@@ -39,6 +39,14 @@ export function fmtNum(v, decimals) {
     { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
+// Units as the MHLW table writes them (kg/m2, mg/dl, U/l) in their usual
+// printed form (kg/m², mg/dL, U/L).
+export function fmtUnit(u) {
+  if (!u) return '';
+  return u.replace(/([A-Za-z])2(?![0-9])/g, '$1²').replace(/([A-Za-z])3(?![0-9])/g, '$1³')
+    .replace(/\bdl\b/g, 'dL').replace(/\bml\b/g, 'mL').replace(/\/l\b/g, '/L');
+}
+
 export function fmtDateTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
