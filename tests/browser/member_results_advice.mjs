@@ -57,7 +57,8 @@ async function openExam(page, api, date) {
   const x = api.exams.find((e) => e.exam_date === date);
   check(x, `exam of ${date} in /api/me/results`);
   await page.goto(page.url().replace(/#.*$/, `#/results/${x.fiscal_year}`));
-  await page.getByText(`受診日 ${x.exam_date}`).waitFor();
+  const [y, m, d] = x.exam_date.split('-').map(Number);
+  await page.getByText(`受診日 ${y}年${m}月${d}日`).waitFor();
   return x;
 }
 

@@ -1,7 +1,7 @@
 // member.js -- the member's screens (smartphone first).
 import { get, post, setCsrf } from './api.js';
 import { t, has, lang } from './i18n.js';
-import { h, mount, toast, fmtNum, fmtUnit, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
+import { h, mount, toast, fmtNum, fmtUnit, fmtDate, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
 import { session, refreshMe, go, home } from './app.js';
 
 // ---- login and enrolment ----
@@ -246,7 +246,7 @@ export async function results(params) {
   mount(
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
       h('div', { class: 'field inline' }, h('label', { for: 'fy', text: t('results.year') }), sel)),
-    h('p', { class: 'meta', text: t('results.meta', { date: x.exam_date, age: x.age ?? '—' }) }),
+    h('p', { class: 'meta', text: t('results.meta', { date: fmtDate(x.exam_date), age: x.age ?? '—' }) }),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
     referral,
     guidance,
@@ -286,12 +286,12 @@ export async function trends(params) {
   if (own.length) ds.push({ label: t('trends.own'), data: at(own), borderColor: COLORS.teal, backgroundColor: COLORS.teal, pointRadius: 4, pointStyle: 'rectRot', spanGaps: true, borderDash: [2, 3] });
   if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: dates.map(() => it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
   if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: dates.map(() => it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2 });
-  chart(canvas, { type: 'line', data: { labels: dates, datasets: ds },
+  chart(canvas, { type: 'line', data: { labels: dates.map((d) => fmtDate(d)), datasets: ds },
     options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: fmtUnit(it.unit) } } } } });
   body.append(h('details', {}, h('summary', { text: t('trends.asTable') }),
     h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }))),
       h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup')]), ...own.map((p) => [p.date, p.v, t('trends.own')])]
-        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: r[0] }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] })))))));
+        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: fmtDate(r[0]) }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] })))))));
   if (sf) body.append(h('p', { class: 'small', text: t('trends.ownNote') }));
 }
 
@@ -339,12 +339,12 @@ export async function health() {
     card(t('sensor.recent'), data.readings.length ? h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['date', 'kind', 'value', 'channel'].map((c) => h('th', { scope: 'col', text: t(`sensor.col.${c}`) })))),
       h('tbody', {}, data.readings.slice(-20).reverse().map((r) => h('tr', {},
-        h('td', { text: r.date }), h('td', { text: t(`sensor.${r.kind}`) }),
+        h('td', { text: fmtDate(r.date) }), h('td', { text: t(`sensor.${r.kind}`) }),
         h('td', { class: 'num', text: r.kind === 'bp' ? `${fmtNum(r.value, 0)}/${fmtNum(r.value2, 0)} mmHg` : r.kind === 'weight' ? `${fmtNum(r.value, 1)} kg` : t('sensor.stepsN', { n: fmtNum(r.value, 0) }) }),
         h('td', { text: t(`sensor.channel.${r.channel}`) }))))) : h('p', { text: t('sensor.none') })),
     card(t('sensor.device'), h('p', { text: t('sensor.deviceText') }), mk, tokenOut));
   if (steps.length) {
-    chart(canvas, { type: 'bar', data: { labels: steps.map((s) => s.date.slice(5)), datasets: [
+    chart(canvas, { type: 'bar', data: { labels: steps.map((s) => fmtDate(s.date, { year: false })), datasets: [
       { label: t('sensor.steps'), data: steps.map((s) => s.value), backgroundColor: COLORS.teal }] },
     options: { plugins: { legend: { display: false } } } });
   }
@@ -357,6 +357,12 @@ function ruleText(r) {
     item: has(`items.${r.item}`) ? t(`items.${r.item}`) : r.item });
 }
 
+// What an award was for: a day (2026-11-03), a fiscal year (fy2024).
+function ledgerRef(ref) {
+  if (/^fy\d{4}$/.test(ref)) return fyLabel(Number(ref.slice(2)));
+  return /^\d{4}-\d{2}-\d{2}$/.test(ref) ? fmtDate(ref) : ref;
+}
+
 export async function points() {
   const p = await get('/api/me/points');
   mount(h('h1', { text: t('points.title') }),
@@ -366,7 +372,7 @@ export async function points() {
     card(t('points.ledger'), p.ledger.length ? h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['date', 'what', 'points'].map((c) => h('th', { scope: 'col', text: t(`points.col.${c}`) })))),
       h('tbody', {}, p.ledger.map((l) => h('tr', {}, h('td', { text: fmtDateTime(l.at) }),
-        h('td', { text: `${t(`points.kind.${l.rule}`) === `points.kind.${l.rule}` ? l.rule : t(`points.kind.${l.rule}`)} (${l.ref.replace(/^fy/, t('points.fyPrefix'))})` }),
+        h('td', { text: `${t(`points.kind.${l.rule}`) === `points.kind.${l.rule}` ? l.rule : t(`points.kind.${l.rule}`)}${lang() === 'ja' ? `（${ledgerRef(l.ref)}）` : ` (${ledgerRef(l.ref)})`}` }),
         h('td', { class: 'num', text: `+${fmtNum(l.points, 0)}` }))))) : h('p', { text: t('points.none') })));
 }
 
@@ -377,14 +383,14 @@ export async function episodes() {
   const sign = (v) => `${v > 0 ? '+' : ''}${fmtNum(v, 1)}`;
   const one = (e) => card(t('episodes.fy', { fy: fyLabel(e.fiscal_year) }), h('dl', { class: 'episode', 'data-fy': e.fiscal_year },
     h('dt', { text: t('episodes.level') }), h('dd', { text: t(`guidance.${e.level}.name`) }),
-    h('dt', { text: t('episodes.start') }), h('dd', { text: `${e.start_date}（${t(`episodes.form.${e.form}`)}）` }),
-    e.contacts.length ? [h('dt', { text: t('episodes.contacts') }), h('dd', { text: e.contacts.map((c) => `${c.date} ${t(`episodes.form.${c.form}`)}`).join('、') })] : null,
+    h('dt', { text: t('episodes.start') }), h('dd', { text: `${fmtDate(e.start_date)}（${t(`episodes.form.${e.form}`)}）` }),
+    e.contacts.length ? [h('dt', { text: t('episodes.contacts') }), h('dd', { text: e.contacts.map((c) => `${fmtDate(c.date)} ${t(`episodes.form.${c.form}`)}`).join('、') })] : null,
     h('dt', { text: t('episodes.provider') }), h('dd', { text: e.provider }),
     h('dt', { text: t('episodes.state') }),
     h('dd', { 'data-status': e.status, text: t(`episodes.status.${e.status}`) }),
-    e.eval_date ? [h('dt', { text: t('episodes.eval') }), h('dd', { text: `${e.eval_date}: ${t('episodes.change', { w: sign(e.weight_change), c: sign(e.waist_change) })}` }),
+    e.eval_date ? [h('dt', { text: t('episodes.eval') }), h('dd', { text: `${fmtDate(e.eval_date)}: ${t('episodes.change', { w: sign(e.weight_change), c: sign(e.waist_change) })}` }),
       e.outcome_2cm2kg === null ? null : h('dd', { class: 'outcome', text: t(`episodes.outcome.${e.outcome_2cm2kg ? 'yes' : 'no'}`) })] : null,
-    e.end_date ? [h('dt', { text: t('episodes.end') }), h('dd', { text: e.end_date })] : null));
+    e.end_date ? [h('dt', { text: t('episodes.end') }), h('dd', { text: fmtDate(e.end_date) })] : null));
   mount(h('h1', { text: t('episodes.title') }),
     d.episodes.length ? h('div', { id: 'episodes' }, d.episodes.slice().reverse().map(one)) : h('p', { id: 'episodes', text: t('episodes.none') }));
 }
@@ -489,7 +495,7 @@ export async function download() {
         exams.length ? h('p', {}, h('a', { class: 'btn', id: 'dl-ecr', href: ecr(exams[0]), download: `kenbank-echeckup-${exams[0].exam_date}.json`, text: t('download.ecrButton') })) : null,
         exams.length > 1 ? h('p', { class: 'small', text: t('download.xmlEach') }) : null,
         exams.length > 1 ? h('ul', { class: 'dl-list' }, exams.map((x) => h('li', {},
-          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date }),
+          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: fmtDate(x.exam_date) }),
           ' ',
           h('a', { class: 'dl-ecr small', href: ecr(x), download: `kenbank-echeckup-${x.exam_date}.json`, text: t('download.ecrEach') })))) : null)));
 }

@@ -2,7 +2,7 @@
 // first, still usable on a tablet).
 import { get, post, upload as uploadFile } from './api.js';
 import { t, has } from './i18n.js';
-import { h, mount, toast, fmtNum, fmtDateTime, fyLabel, card, cell, errorBox, chart, COLORS } from './ui.js';
+import { h, mount, toast, fmtNum, fmtDate, fmtDateTime, fyLabel, card, cell, errorBox, chart, COLORS } from './ui.js';
 import { go } from './app.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${fmtNum(v * 100, 1)}%`);
@@ -224,7 +224,7 @@ async function reviewCard() {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }), h('th', { scope: 'col', text: 'A' }), h('th', { scope: 'col', text: 'B' }))),
         h('tbody', {}, fields.map((f) => {
           // sex arrives as the MHLW code (1 male, 2 female); show the word
-          const show = (v) => (f === 'sex' && v !== undefined && v !== null ? t(`op.sexv.${v}`) : String(v ?? ''));
+          const show = (v) => (v === undefined || v === null ? '' : f === 'sex' ? t(`op.sexv.${v}`) : f === 'birth_date' ? fmtDate(v) : String(v));
           const va = show(a[f]), vb = show(b[f]);
           return h('tr', { class: va === vb ? '' : 'diff' }, h('th', { scope: 'row', text: t(`op.f.${f}`) }),
             h('td', { text: va }), h('td', { text: vb }));

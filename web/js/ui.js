@@ -47,12 +47,34 @@ export function fmtUnit(u) {
     .replace(/\bdl\b/g, 'dL').replace(/\bml\b/g, 'mL').replace(/\/l\b/g, '/L');
 }
 
+// Every date a person reads goes through these two: 2024年12月6日 and
+// 2026年12月3日 18:30 in Japanese, 6 Dec 2024 and 6 Dec 2024, 18:30 in
+// English.  A bare YYYY-MM-DD is a calendar day, not an instant, so it is
+// printed as written, never shifted by a time zone.
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function dayText(y, m, d, withYear) {
+  if (lang() === 'ja') return `${withYear ? `${y}年` : ''}${m}月${d}日`;
+  const mon = new Date(Date.UTC(2000, m - 1, 1)).toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' });
+  return withYear ? `${d} ${mon} ${y}` : `${d} ${mon}`;
+}
+
+export function fmtDate(s, { year = true } = {}) {
+  if (!s) return '';
+  const m = DAY.exec(s);
+  if (m) return dayText(Number(m[1]), Number(m[2]), Number(m[3]), year);
+  const d = new Date(s);
+  if (isNaN(d)) return s;
+  return dayText(d.getFullYear(), d.getMonth() + 1, d.getDate(), year);
+}
+
 export function fmtDateTime(iso) {
   if (!iso) return '';
+  if (DAY.test(iso)) return fmtDate(iso);
   const d = new Date(iso);
   if (isNaN(d)) return iso;
-  return d.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-GB',
-    { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return `${dayText(d.getFullYear(), d.getMonth() + 1, d.getDate(), true)}${lang() === 'ja' ? ' ' : ', '}${hm}`;
 }
 
 export function fyLabel(fy) { return t('common.fy', { y: fy }); }
