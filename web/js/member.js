@@ -1,7 +1,7 @@
 // member.js -- the member's screens (smartphone first).
 import { get, post, setCsrf } from './api.js';
 import { t, has, lang } from './i18n.js';
-import { h, mount, toast, fmtNum, fmtUnit, fmtDate, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
+import { h, mount, toast, fmtNum, fmtUnit, fmtDate, fmtDateTime, fyLabel, card, errorBox, errorText, chart, COLORS } from './ui.js';
 import { session, refreshMe, go, home } from './app.js';
 
 // ---- login and enrolment ----
@@ -30,7 +30,7 @@ export async function login() {
       go(home());
     } catch (err) {
       msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' },
-        err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.locked') : err.message));
+        err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.locked') : errorText(err)));
     }
   });
   mount(h('div', { class: 'narrow' },
@@ -65,7 +65,7 @@ export async function enrol() {
       toast(t('enrol.done'));
       go(home());
     } catch (err) {
-      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('enrol.failed')} ${err.message}`));
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('enrol.failed')} ${errorText(err)}`));
     }
   });
   mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
@@ -101,7 +101,7 @@ export async function recover() {
       toast(t('recover.done'));
       go(home());
     } catch (err) {
-      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('recover.failed')} ${err.message}`));
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('recover.failed')} ${errorText(err)}`));
     }
   });
   mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
@@ -452,7 +452,7 @@ function recoveryCard(list) {
       if (r.code) mount(card(t('recover.yourCode'), h('p', { class: 'code', id: 'recovery-code', text: r.code }),
         h('p', { text: t('recover.codeText') }), h('a', { class: 'btn', href: '#/access', text: t('recover.back') })));
       else { toast(t('recover.refused')); access(); }
-    } catch (err) { toast(err.message); }
+    } catch (err) { toast(errorText(err)); }
   };
   return card(t('recover.pending'), h('ul', { class: 'stack' }, list.filter((x) => x.status === 'pending').map((x) =>
     h('li', { 'data-recovery': x.id }, h('p', { text: `${fmtDateTime(x.created_at)} — ${x.requested_by}${x.reason ? `: ${x.reason}` : ''}` }),

@@ -1,6 +1,6 @@
 // ui.js -- small DOM helpers.  Every text node is created with textContent,
 // never innerHTML, so nothing the server returns can become markup.
-import { t, lang } from './i18n.js';
+import { t, has, lang } from './i18n.js';
 
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
@@ -90,8 +90,19 @@ export function card(title, ...body) {
   return h('section', { class: 'card' }, title ? h('h2', { text: title }) : null, ...body);
 }
 
+// What a person reads for a failed request: the catalogue's text for the
+// API's stable error code (errors.<code>), else a generic message with the
+// code.  The server's own message is English detail for logs and API users
+// and may name tables or paths, so it is never shown.
+export function errorText(err) {
+  const code = err && err.code;
+  if (code && has(`errors.${code}`)) return t(`errors.${code}`);
+  if (err && err.status === 0) return t('errors.network');
+  return t('errors.generic', { code: code || (err && err.status ? `HTTP ${err.status}` : 'client') });
+}
+
 export function errorBox(err) {
-  return h('div', { class: 'alert alert-error', role: 'alert' }, err.message || String(err));
+  return h('div', { class: 'alert alert-error', role: 'alert', 'data-error': (err && err.code) || null }, errorText(err));
 }
 
 // Chart.js is loaded by a classic <script> tag as window.Chart.
