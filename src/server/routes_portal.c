@@ -260,7 +260,7 @@ void kb_h_my_sensor_add(kb_req *r) {
         kb_reply_error(r, 400, "bad_reading", "%s", e.msg);
         return;
     }
-    if (bad == 2 || kb_points_sync(r->d, r->pseudonym, &points, &e)) {
+    if (bad == 2 || kb_points_sync(r->d, r->pseudonym, NULL, &points, &e)) {
         internal(r, &e);
         return;
     }
@@ -325,7 +325,7 @@ void kb_h_my_points(kb_req *r) {
     kb_err e = {{0}};
     int added;
     /* A standby cannot pay points; it shows the ledger as the primary left it. */
-    if (!kb_router_standby() && kb_points_sync(r->d, r->pseudonym, &added, &e)) {
+    if (!kb_router_standby() && kb_points_sync(r->d, r->pseudonym, &added, NULL, &e)) {
         internal(r, &e);
         return;
     }

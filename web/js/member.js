@@ -302,12 +302,19 @@ export async function health() {
   const today = new Date().toISOString().slice(0, 10);
   const kind = h('select', { id: 'kind', name: 'kind' }, ['steps', 'bp', 'weight'].map((k) => h('option', { value: k, text: t(`sensor.${k}`) })));
   const v1label = h('label', { for: 'value', text: t('sensor.value.steps') });
-  const v2 = h('div', { class: 'field', hidden: true }, h('label', { for: 'value2', text: t('sensor.diastolic') }), h('input', { id: 'value2', name: 'value2', type: 'number', inputmode: 'numeric', min: 30, max: 160 }));
+  // The diastolic input is disabled, not only hidden, for steps and weight:
+  // a disabled input is left out of the form's validation, so a value typed
+  // before switching kind cannot block saving.
+  const v2in = h('input', { id: 'value2', name: 'value2', type: 'number', inputmode: 'numeric', min: 30, max: 160, disabled: true });
+  const v2 = h('div', { class: 'field', hidden: true }, h('label', { for: 'value2', text: t('sensor.diastolic') }), v2in);
+  const msg = h('div', { 'aria-live': 'polite' });
   kind.addEventListener('change', () => {
     v1label.textContent = t(`sensor.value.${kind.value}`);
     v2.hidden = kind.value !== 'bp';
+    v2in.required = kind.value === 'bp';
+    v2in.disabled = kind.value !== 'bp';
+    msg.replaceChildren(); // an error about the previous kind no longer applies
   });
-  const msg = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'stack' },
     h('div', { class: 'field' }, h('label', { for: 'kind', text: t('sensor.kind') }), kind),
     h('div', { class: 'field' }, h('label', { for: 'date', text: t('sensor.date') }), h('input', { id: 'date', name: 'date', type: 'date', value: today, max: today, required: true })),
@@ -315,6 +322,7 @@ export async function health() {
     v2, msg, h('button', { class: 'btn', type: 'submit', text: t('sensor.save') }));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    msg.replaceChildren();
     const body = { kind: kind.value, date: form.date.value, value: Number(form.value.value) };
     if (kind.value === 'bp') body.value2 = Number(form.value2.value);
     try {
