@@ -20,7 +20,8 @@ export function h(tag, attrs, ...kids) {
 
 export function mount(...kids) {
   const main = document.getElementById('main');
-  main.replaceChildren(...kids);
+  // an optional section passed as null must not print "null"
+  main.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
   return main;
 }
 
