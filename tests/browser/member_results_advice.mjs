@@ -95,7 +95,7 @@ await run('member_results_advice', async (env) => {
     check((await prev.getAttribute('data-label')) === '前回値', '前回値 labelled on phones');
     const body = await page.locator('main').innerText();
     check(!/mg\/dl|kg\/m2|\(|\)/.test(body), `units and brackets printed properly: ${(body.match(/.{0,20}(mg\/dl|kg\/m2|\(|\)).{0,20}/) || [''])[0]}`);
-    await shot(page, `member_results_underweight_${w}`);
+    if (w > 390) await shot(page, `member_results_underweight_${w}`); // phone shots are 1 MB each
     await ctx.close();
 
     // an item at 保健指導判定値 (SBP 130-139)
@@ -108,7 +108,7 @@ await run('member_results_advice', async (env) => {
     check(sbpAdvice.includes('血圧'), `SBP advice: ${sbpAdvice}`);
     check((await page.locator('main').innerText()).includes('mg/dL'), 'mg/dL printed');
     console.log(`  ${w}px: underweight BMI ${bmi.value}; ${flagged.length} flagged items explained for the SBP member`);
-    await shot(page, `member_results_guidance_${w}`);
+    if (w > 390) await shot(page, `member_results_guidance_${w}`);
     await ctx.close();
   }
 });
