@@ -109,7 +109,8 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
                               {"nonhdl", "Non-HDLコレステロール"}, {"fpg", "空腹時血糖"}, {"rpg", "随時血糖"},
                               {"hba1c", "HbA1c"},      {"ast", "AST"},          {"alt", "ALT"},
                               {"ggt", "γ-GT"},         {"egfr", "eGFR"},        {"hb", "血色素量"},
-                              {"uprot", "尿蛋白"},     {"bmi", "BMI"},          {"waist", "腹囲"}};
+                              {"uprot", "尿蛋白"},     {"bmi", "BMI"},          {"waist", "腹囲"},
+                              {"bmi_low", "低体重（BMI）"}};
     while ((rc = kb_stmt_step(st, e)) == 1 && r->nref < KB_IR_MAX_REF) {
         const char *key = kb_col_text(st, 0);
         kb_strlcpy(r->ref[r->nref].key, key, sizeof r->ref[0].key);

@@ -34,6 +34,13 @@ static int name_ok(const char *s, const char *field, kb_err *e) {
     return C_OK;
 }
 
+/* A storage name already in use.  Checked before the INSERT so the caller
+ * gets this message, not the store's UNIQUE error with its SQL; the UNIQUE
+ * constraint still decides a race between two adds. */
+static int taken(kb_err *e, const char *field, const char *name) {
+    return kb_errf(e, "field %s: %s already exists (rule: %s names are unique)", field, name, field);
+}
+
 static int lookup_id(kb_data *d, const char *sql, const char *a, const char *b, int64_t *id, kb_err *e) {
     kb_stmt *st;
     if (kb_db_cached(d->research, sql, &st, e)) return C_ERR;
@@ -60,6 +67,9 @@ int kb_freezer_add(kb_data *d, const kb_actor *a, const char *name, double tempe
     if (name_ok(name, "freezer", e)) return C_ERR;
     if (temperature_c < -273 || temperature_c > 40)
         return kb_errf(e, "field temperature: %g (rule: -273..40 degrees C)", temperature_c);
+    int64_t id;
+    int r = lookup_id(d, "SELECT id FROM bb_freezers WHERE name = ?", name, NULL, &id, e);
+    if (r) return r < 0 ? C_ERR : taken(e, "freezer", name);
     if (exec1(d, "INSERT INTO bb_freezers (name, temperature_c) VALUES (?, ?)", name, NULL, temperature_c, 1, e))
         return kb_err_prefix(e, "freezer %s: ", name);
     char det[128];
@@ -72,6 +82,10 @@ int kb_rack_add(kb_data *d, const kb_actor *a, const char *freezer, const char *
     if (name_ok(freezer, "freezer", e) || name_ok(rack, "rack", e)) return C_ERR;
     int r = lookup_id(d, "SELECT id FROM bb_freezers WHERE name = ?", freezer, NULL, &fid, e);
     if (r <= 0) return r < 0 ? C_ERR : kb_errf(e, "field freezer: no freezer %s", freezer);
+    int64_t id;
+    r = lookup_id(d, "SELECT r.id FROM bb_racks r JOIN bb_freezers f ON f.id = r.freezer_id WHERE f.name = ? AND r.name = ?",
+                  freezer, rack, &id, e);
+    if (r) return r < 0 ? C_ERR : taken(e, "rack", rack);
     kb_stmt *st;
     if (kb_db_cached(d->research, "INSERT INTO bb_racks (freezer_id, name) VALUES (?, ?)", &st, e)) return C_ERR;
     kb_bind_int(st, 1, fid);
@@ -92,6 +106,9 @@ int kb_box_add(kb_data *d, const kb_actor *a, const char *freezer, const char *r
                       "SELECT r.id FROM bb_racks r JOIN bb_freezers f ON f.id = r.freezer_id "
                       "WHERE f.name = ? AND r.name = ?", freezer, rack, &rid, e);
     if (r <= 0) return r < 0 ? C_ERR : kb_errf(e, "field rack: no rack %s in freezer %s", rack, freezer);
+    int64_t id;
+    r = lookup_id(d, "SELECT id FROM bb_boxes WHERE name = ?", box, NULL, &id, e);
+    if (r) return r < 0 ? C_ERR : taken(e, "box", box);
     kb_stmt *st;
     if (kb_db_cached(d->research, "INSERT INTO bb_boxes (rack_id, name, n_rows, n_cols) VALUES (?, ?, ?, ?)", &st,
                      e))

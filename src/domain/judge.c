@@ -472,7 +472,7 @@ static double value_for(const char *key, const kb_exam *x, const kb_judge_input 
     if (!strcmp(key, "egfr")) return num(x, C_EGFR);
     if (!strcmp(key, "hb")) return num(x, C_HB);
     if (!strcmp(key, "uprot")) return coded_num(x, C_UPROT);
-    if (!strcmp(key, "bmi")) return in->bmi;
+    if (!strcmp(key, "bmi") || !strcmp(key, "bmi_low")) return in->bmi;
     if (!strcmp(key, "waist")) return in->waist;
     if (!strcmp(key, "vfa")) return in->vfa;
     return NAN;

@@ -293,8 +293,9 @@ static int load_facts(kb_data *d, const char *pseudonym, fact_buf *b, kb_err *e)
     return rc < 0 ? C_ERR : C_OK;
 }
 
-int kb_points_sync(kb_data *d, const char *pseudonym, int *added, kb_err *e) {
+int kb_points_sync(kb_data *d, const char *pseudonym, int *added, int *points, kb_err *e) {
     if (added) *added = 0;
+    if (points) *points = 0;
     if (kb_ref_load(e)) return C_ERR;
     fact_buf b;
     memset(&b, 0, sizeof b);
@@ -336,6 +337,7 @@ int kb_points_sync(kb_data *d, const char *pseudonym, int *added, kb_err *e) {
     }
     if (kb_db_commit(d->research, e)) goto done;
     if (added) *added = (int)n_aw;
+    for (size_t i = 0; points && i < n_aw; i++) *points += aw[i].points;
     rc = C_OK;
 done:
     free(rules);

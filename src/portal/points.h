@@ -73,8 +73,9 @@ int kb_point_rules_load(kb_data *d, kb_point_rule **out, size_t *n, kb_err *e);
 int kb_point_rule_save(kb_data *d, const kb_point_rule *r, const char *by, kb_err *e);
 
 /* Evaluates the rules for one person and writes the new awards, in one
- * transaction.  *added (may be NULL) receives the number of new rows. */
-int kb_points_sync(kb_data *d, const char *pseudonym, int *added, kb_err *e);
+ * transaction.  *added (may be NULL) receives the number of new rows and
+ * *points (may be NULL) the points they carry -- what the member is told. */
+int kb_points_sync(kb_data *d, const char *pseudonym, int *added, int *points, kb_err *e);
 
 /* Moves a merged person's ledger to the survivor's pseudonym.  An entry the
  * survivor already has (same rule and reference: both records were paid for

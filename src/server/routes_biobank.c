@@ -48,12 +48,13 @@ static void actor_of(kb_req *r, who *w) {
 }
 
 /* Refusals by the biobank module: 403 for a role rule, 400 for bad input
- * (the message names a field), 409 for a state conflict (occupied
- * position, illegal transition).  The module's message names field and
- * rule, so it is passed on unchanged. */
+ * (the message names a field), 409 already_exists for a storage name in
+ * use, 409 for a state conflict (occupied position, illegal transition).
+ * The module's message names field and rule, so it is passed on unchanged. */
 static void refuse(kb_req *r, const kb_err *e) {
     if (strstr(e->msg, "separation of duties")) kb_reply_error(r, 403, "separation_of_duties", "%s", e->msg);
     else if (strstr(e->msg, "may not")) kb_reply_error(r, 403, "forbidden", "%s", e->msg);
+    else if (strstr(e->msg, "already exists")) kb_reply_error(r, 409, "already_exists", "%s", e->msg);
     else if (strstr(e->msg, "field ")) kb_reply_error(r, 400, "bad_request", "%s", e->msg);
     else if (strstr(e->msg, "no such barcode") || strstr(e->msg, "not found")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
     else kb_reply_error(r, 409, "conflict", "%s", e->msg);

@@ -86,6 +86,13 @@ static int add_followup(const kb_screen_case *c, void *arg) {
     return C_OK;
 }
 
+/* The level exam_flags holds for key (absent: normal). */
+static int stored_level(char keys[][24], const int *levels, int n, const char *key) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0) return levels[i];
+    return KB_REF_NORMAL;
+}
+
 /* One exam's observations with item names, units, the stored judgement level
  * of the item's key and the reference range for the person's sex. */
 static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e) {
@@ -153,17 +160,22 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         }
         if (key) {
             cJSON_AddStringToObject(o, "key", key);
-            int level = KB_REF_NORMAL;
-            for (int i = 0; i < n_flags; i++)
-                if (strcmp(keys[i], key) == 0) level = levels[i];
+            /* A too-low value (BMI under 18.5) is judged under "<key>_low"
+             * by domain/judge.c; the member sees it on the item's row. */
+            char low_key[32];
+            snprintf(low_key, sizeof low_key, "%s_low", key);
+            int level = stored_level(keys, levels, n_flags, key);
+            int low_level = stored_level(keys, levels, n_flags, low_key);
             int measured = !kb_col_is_null(st, 1) || !kb_col_is_null(st, 4);
-            if (measured) cJSON_AddNumberToObject(o, "level", level);
-            const kb_ref_range *rg = kb_ref_find(key, sex);
+            if (measured) cJSON_AddNumberToObject(o, "level", low_level > level ? low_level : level);
+            if (measured && low_level > level) cJSON_AddBoolToObject(o, "low", 1);
+            const kb_ref_range *rg = kb_ref_find(key, sex), *lo = kb_ref_find(low_key, sex);
             if (rg) {
                 cJSON *range = cJSON_AddObjectToObject(o, "range");
                 cJSON_AddStringToObject(range, "direction", rg->dir);
                 add_num_or_null(range, "guidance", rg->guidance);
                 add_num_or_null(range, "referral", rg->referral);
+                if (lo) add_num_or_null(range, "low", lo->guidance);
             }
         }
         cJSON_AddItemToArray(items, o);
@@ -285,7 +297,7 @@ void kb_h_my_sensor_add(kb_req *r) {
         kb_reply_error(r, 400, "bad_reading", "%s", e.msg);
         return;
     }
-    if (bad == 2 || kb_points_sync(r->d, r->pseudonym, &points, &e)) {
+    if (bad == 2 || kb_points_sync(r->d, r->pseudonym, NULL, &points, &e)) {
         internal(r, &e);
         return;
     }
@@ -350,7 +362,7 @@ void kb_h_my_points(kb_req *r) {
     kb_err e = {{0}};
     int added;
     /* A standby cannot pay points; it shows the ledger as the primary left it. */
-    if (!kb_router_standby() && kb_points_sync(r->d, r->pseudonym, &added, &e)) {
+    if (!kb_router_standby() && kb_points_sync(r->d, r->pseudonym, &added, NULL, &e)) {
         internal(r, &e);
         return;
     }

@@ -81,8 +81,10 @@ await run('biobank_flow', async ({ browser, base, data }) => {
   await reg.getByLabel('記録ID').fill(records[0]);
   await reg.getByLabel('SPREC コード').fill('SER-SST-Y-D-N-A-E');
   await reg.getByRole('button', { name: '登録する' }).click();
+  // shown as the catalogue's text for the API's code, not the English detail
   const refusal = await reg.getByRole('alert').innerText();
-  check(/sprec/.test(refusal) && /position 3/.test(refusal), `bad SPREC refused with the position: ${refusal}`);
+  const code = await reg.getByRole('alert').getAttribute('data-error');
+  check(code === 'bad_request' && refusal.includes('入力内容に誤りがあります') && !/sprec|position/.test(refusal), `bad SPREC refused in Japanese: ${code} ${refusal}`);
   const spec = [];
   const positions = ['A1', 'A2', 'A3', 'B1'];
   for (let i = 0; i < 4; i++) {
@@ -137,7 +139,8 @@ await run('biobank_flow', async ({ browser, base, data }) => {
   await staff.locator('#place-form').getByLabel('バーコード').fill(D.barcode);
   await staff.locator('#place-form').getByLabel('位置').fill('A1');
   await staff.locator('#place-form').getByRole('button', { name: 'この位置に置く' }).click();
-  check(/occupied/.test(await staff.getByRole('alert').innerText()), 'occupied position refused');
+  const occ = staff.getByRole('alert');
+  check(await occ.getAttribute('data-error') === 'conflict' && !/occupied/.test(await occ.innerText()), `occupied position refused in Japanese: ${await occ.innerText()}`);
   await clean(staff, 'storage');
   await shot(staff, 'biobank_box_map');
 

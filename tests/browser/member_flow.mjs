@@ -52,7 +52,8 @@ await run('member_flow', async ({ browser, base, codes }) => {
   // earlier year through the selector
   await page.getByLabel('年度').selectOption(String(api.exams[2].fiscal_year));
   await page.waitForURL(/#\/results\/\d+/);
-  await page.getByText(`受診日 ${api.exams[2].exam_date}`).waitFor();
+  const [y2, m2, d2] = api.exams[2].exam_date.split('-').map(Number);
+  await page.getByText(`受診日 ${y2}年${m2}月${d2}日`).waitFor();
 
   // trend chart
   await page.getByRole('link', { name: '経年変化' }).click();

@@ -32,7 +32,7 @@ await run('member_guidance', async ({ browser, base, codes, rids, pop, data, kb 
   const ep = page.locator('#episodes dl.episode[data-fy="2023"]');
   await ep.waitFor();
   const text = await ep.innerText();
-  for (const want of ['積極的支援', '2023-07-10', '遠隔（ICT）', '2023-09-10 個別面接', 'hoken-1', '2023-10-12', '体重 -2.4 kg・腹囲 -3.0 cm', '腹囲2cm・体重2kg減を達成'])
+  for (const want of ['積極的支援', '2023年7月10日', '遠隔（ICT）', '2023年9月10日 個別面接', 'hoken-1', '2023年10月12日', '体重 -2.4 kg・腹囲 -3.0 cm', '腹囲2cm・体重2kg減を達成'])
     check(text.includes(want), `episode shows "${want}": ${text}`);
   check((await ep.locator('[data-status]').innerText()).trim() === '終了（実績評価済み）', 'status text');
   // The read is in the member's own access log.

@@ -31,8 +31,9 @@ await run('no_idor', async ({ browser, base, codes }) => {
   await b.page.goto(`${base}/#/results/${ra.exams[0].fiscal_year}`);
   await b.page.getByRole('heading', { name: '健診結果', level: 1 }).waitFor();
   const shown = await b.page.locator('.meta').first().innerText();
-  check(shown.includes(rb.exams.find((x) => x.fiscal_year === ra.exams[0].fiscal_year)?.exam_date ?? rb.exams[0].exam_date), `B's page shows B's own checkup: ${shown}`);
-  check(!shown.includes(ra.exams[0].exam_date) || ra.exams[0].exam_date === rb.exams[0].exam_date, 'B never sees A\'s checkup date');
+  const ja = (d) => { const [y, m, dd] = d.split('-').map(Number); return `${y}年${m}月${dd}日`; };
+  check(shown.includes(ja(rb.exams.find((x) => x.fiscal_year === ra.exams[0].fiscal_year)?.exam_date ?? rb.exams[0].exam_date)), `B's page shows B's own checkup: ${shown}`);
+  check(!shown.includes(ja(ra.exams[0].exam_date)) || ra.exams[0].exam_date === rb.exams[0].exam_date, 'B never sees A\'s checkup date');
 
   // A's records and consents do not leak into B's views.
   const csrfA = (await a.page.evaluate(async () => (await fetch('/api/me')).json())).csrf;

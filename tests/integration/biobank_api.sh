@@ -67,6 +67,14 @@ expect 401 "$(curl -s -o resp -w '%{http_code}' "$B/api/biobank/stats") x" "anon
 expect 201 "$(call bank POST /api/biobank/storage/freezers '{"name":"F1","temperature":-80}')" freezer
 expect 201 "$(call bank POST /api/biobank/storage/racks '{"freezer":"F1","name":"R1"}')" rack
 expect 201 "$(call bank POST /api/biobank/storage/boxes '{"freezer":"F1","rack":"R1","name":"BOX1","rows":2,"cols":2}')" box
+# a name in use is a 409 with a stable code naming the field, never the store's SQL
+for dup in 'freezers {"name":"F1","temperature":-80}' 'racks {"freezer":"F1","name":"R1"}' \
+           'boxes {"freezer":"F1","rack":"R1","name":"BOX1","rows":2,"cols":2}'; do
+  r=$(call bank POST "/api/biobank/storage/${dup%% *}" "${dup#* }")
+  expect 409 "$r" "duplicate ${dup%% *}"
+  [[ "$r" == *'"error":"already_exists"'* && "$r" == *"already exists"* ]] || fail "duplicate ${dup%% *} code: $r"
+  [[ "$r" != *UNIQUE* && "$r" != *INSERT* && "$r" != *bb_* ]] || fail "duplicate ${dup%% *} leaks SQL: $r"
+done
 S=()
 P=()
 for i in 1 2 3; do

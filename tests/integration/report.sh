@@ -34,6 +34,9 @@ const m = r.metabo, tot = ["基準該当","予備群該当","非該当","判定�
 if (tot > r.participation.examinees) throw new Error("metabo total exceeds examinees");
 if (!Array.isArray(r.metabo_transitions) || r.metabo_transitions.length !== 4) throw new Error("transitions");
 if (!r.referral.some(x => x.key === "hba1c")) throw new Error("referral per item");
+// every flagged key reads as an item name, underweight (bmi_low) included
+for (const x of r.referral) if (x.name === x.key && !/^[A-Za-z0-9γ-]+$/.test(x.name) || /_/.test(x.name)) throw new Error(`raw key as name: ${x.key}`);
+if (!r.referral.some(x => x.key === "bmi_low" && x.name === "低体重（BMI）")) throw new Error("underweight row named 低体重（BMI）");
 ' "$want" || fail "JSON figures"
 
 # HTML: Japanese first, Chart.js inlined, suppressed cells shown, chart data without small values

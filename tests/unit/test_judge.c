@@ -323,6 +323,34 @@ static void test_referrals(void **state) {
     kb_exam_free(&x);
 }
 
+/* Underweight (BMI < 18.5) is flagged under its own key, so flag(bmi) keeps
+ * meaning "too high" for cohorts and reports. */
+static void test_underweight(void **state) {
+    (void)state;
+    kb_err e;
+    kb_exam x;
+    kb_judgement j;
+    kb_exam_init(&x);
+    x.who.sex = 2;
+    pq(&x, "9N011000000000001", 17.5);
+    assert_int_equal(kb_judge_exam(&x, &j, &e), C_OK);
+    assert_int_equal(ref(&j, "bmi_low")->level, KB_REF_GUIDANCE);
+    assert_string_equal(ref(&j, "bmi_low")->name, "低体重（BMI）");
+    assert_int_equal(ref(&j, "bmi")->level, KB_REF_NORMAL);
+    kb_exam_free(&x);
+    kb_exam_init(&x);
+    pq(&x, "9N011000000000001", 18.5); /* the line itself is normal */
+    assert_int_equal(kb_judge_exam(&x, &j, &e), C_OK);
+    assert_int_equal(ref(&j, "bmi_low")->level, KB_REF_NORMAL);
+    kb_exam_free(&x);
+    kb_exam_init(&x);
+    pq(&x, "9N011000000000001", 26);
+    assert_int_equal(kb_judge_exam(&x, &j, &e), C_OK);
+    assert_int_equal(ref(&j, "bmi_low")->level, KB_REF_NORMAL);
+    assert_int_equal(ref(&j, "bmi")->level, KB_REF_GUIDANCE);
+    kb_exam_free(&x);
+}
+
 static void test_threshold_table_errors(void **state) {
     (void)state;
     kb_err e;
@@ -358,6 +386,7 @@ int main(void) {
         cmocka_unit_test(test_cases),      cmocka_unit_test(test_baseline_all_unknown),
         cmocka_unit_test(test_fiscal_age), cmocka_unit_test(test_extract),
         cmocka_unit_test(test_referrals),  cmocka_unit_test(test_threshold_table_errors),
+        cmocka_unit_test(test_underweight),
         cmocka_unit_test(test_codes_in_item_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 // member.js -- the member's screens (smartphone first).
 import { get, post, setCsrf } from './api.js';
 import { t, has, lang } from './i18n.js';
-import { h, mount, toast, fmtNum, fmtDateTime, fyLabel, card, errorBox, chart, COLORS } from './ui.js';
+import { h, mount, toast, fmtNum, fmtUnit, fmtDate, fmtDateTime, fyLabel, card, errorBox, errorText, chart, COLORS } from './ui.js';
 import { session, refreshMe, go, home } from './app.js';
 
 // ---- login and enrolment ----
@@ -30,7 +30,7 @@ export async function login() {
       go(home());
     } catch (err) {
       msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' },
-        err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.locked') : err.message));
+        err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.locked') : errorText(err)));
     }
   });
   mount(h('div', { class: 'narrow' },
@@ -65,7 +65,7 @@ export async function enrol() {
       toast(t('enrol.done'));
       go(home());
     } catch (err) {
-      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('enrol.failed')} ${err.message}`));
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('enrol.failed')} ${errorText(err)}`));
     }
   });
   mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
@@ -101,7 +101,7 @@ export async function recover() {
       toast(t('recover.done'));
       go(home());
     } catch (err) {
-      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('recover.failed')} ${err.message}`));
+      msg.replaceChildren(h('p', { class: 'alert alert-error', role: 'alert' }, `${t('recover.failed')} ${errorText(err)}`));
     }
   });
   mount(h('div', { class: 'narrow' }, h('section', { class: 'card hero' },
@@ -118,16 +118,22 @@ async function results_data(force) {
   return cache;
 }
 
+// The MHLW table mixes half- and full-width brackets ("腹囲(実測）"); in
+// Japanese text they are all full-width.
 function itemName(it) {
-  return it.key && lang() !== 'ja' && has(`items.${it.key}`) ? t(`items.${it.key}`) : it.name;
+  if (it.key && lang() !== 'ja' && has(`items.${it.key}`)) return t(`items.${it.key}`);
+  return lang() === 'ja' ? it.name.replace(/\(/g, '（').replace(/\)/g, '）') : it.name;
 }
 
-// The normal range reads as the side of the guidance line that is fine.
+// The normal range reads as the side of the guidance line that is fine;
+// with a lower line too (BMI) it reads as both ends.
 function rangeText(it) {
   const r = it.range;
   if (!r || r.guidance === null) return '';
   const g = fmtNum(r.guidance, it.decimals);
   if (it.key === 'uprot') return t('results.range.uprot');
+  if (r.direction === 'ge' && r.low !== undefined && r.low !== null)
+    return t('results.range.between', { lo: fmtNum(r.low, it.decimals), hi: g });
   if (r.direction === 'ge') return t('results.range.below', { v: g });
   if (r.direction === 'lt') return t('results.range.atLeast', { v: g });
   return t('results.range.above', { v: g });
@@ -156,10 +162,43 @@ function valueText(it) {
   return it.text || '—';
 }
 
-function badge(level) {
+// A value under the item's lower line (BMI < 18.5) is named for what it is
+// (低体重), not by the guidance level it shares.
+function badge(level, it) {
   if (level === undefined || level === null) return null;
   const cls = ['ok', 'warn', 'bad'][level] || 'ok';
-  return h('span', { class: `badge badge-${cls}` }, h('span', { 'aria-hidden': 'true', class: 'dot' }), t(`level.${level}`));
+  const text = it && it.low && has(`level.low.${it.key}`) ? t(`level.low.${it.key}`) : t(`level.${level}`);
+  return h('span', { class: `badge badge-${cls}` }, h('span', { 'aria-hidden': 'true', class: 'dot' }), text);
+}
+
+function adviceText(it) {
+  const key = it.low ? `${it.key}_low` : it.key;
+  const set = it.level === 2 ? 'advice' : 'adviceGuidance';
+  return has(`${set}.${key}`) ? t(`${set}.${key}`) : t(`${set}.default`);
+}
+
+function withUnit(it) {
+  return `${valueText(it)}${it.unit && it.value !== undefined ? ` ${fmtUnit(it.unit)}` : ''}`;
+}
+
+// The same item in the checkup before x (by code, else by judgement key).
+function previousItem(exams, x, it) {
+  const before = exams.filter((e) => e.exam_date < x.exam_date).sort((a, b) => b.exam_date.localeCompare(a.exam_date))[0];
+  if (!before) return null;
+  return before.items.find((p) => p.code === it.code) || (it.key && before.items.find((p) => p.key === it.key)) || null;
+}
+
+// One card per flagged level, each item with plain-words advice.
+function flaggedCard(items, level) {
+  const id = level === 2 ? 'ref-h' : 'guide-h';
+  const pre = level === 2 ? 'results.referral' : 'results.guidance';
+  return h('section', { class: level === 2 ? 'card card-alert' : 'card card-warn', 'aria-labelledby': id },
+    h('h2', { id, text: t(`${pre}Title`) }),
+    h('p', { text: t(`${pre}Lead`) }),
+    h('ul', { class: 'ref-list' }, items.map((i) => h('li', { 'data-key': i.key || null },
+      h('strong', { text: itemName(i) }), ` ${withUnit(i)}`, i.low ? ` ${badge(i.level, i).textContent}` : '',
+      h('span', { class: 'advice', text: adviceText(i) })))),
+    h('p', { class: 'small', text: t(`${pre}Note`) }));
 }
 
 function explain(kind, code) {
@@ -181,14 +220,8 @@ export async function results(params) {
   const sel = h('select', { id: 'fy', onchange: (ev) => go(`results/${ev.target.value}`) },
     data.exams.map((e) => h('option', { value: e.fiscal_year, selected: e.id === x.id }, fyLabel(e.fiscal_year))));
   const refItems = x.items.filter((i) => i.level === 2);
-  const referral = refItems.length
-    ? h('section', { class: 'card card-alert', 'aria-labelledby': 'ref-h' },
-      h('h2', { id: 'ref-h', text: t('results.referralTitle') }),
-      h('p', { text: t('results.referralLead') }),
-      h('ul', { class: 'ref-list' }, refItems.map((i) => h('li', {},
-        h('strong', { text: itemName(i) }), ` ${valueText(i)} ${i.unit || ''}`,
-        h('span', { class: 'advice', text: has(`advice.${i.key}`) ? t(`advice.${i.key}`) : t('advice.default') })))),
-      h('p', { class: 'small', text: t('results.referralNote') }))
+  const guideItems = x.items.filter((i) => i.level === 1);
+  const referral = refItems.length ? flaggedCard(refItems, 2)
     : h('section', { class: 'card card-ok' }, h('p', { text: t('results.noReferral') }));
   // 精密検査 follow-up of cancer screenings, every year, in plain words
   const fu = data.screening_followup || [];
@@ -199,6 +232,7 @@ export async function results(params) {
         h('strong', { text: `${t(`results.screening.${f.screening}`)} ${fyLabel(f.fiscal_year)}` }),
         h('span', { class: 'advice', text: f.explanation })))))
     : null;
+  const guidance = guideItems.length ? flaggedCard(guideItems, 1) : null;
   const groups = new Map();
   for (const i of x.items) {
     const g = i.category || t('results.other');
@@ -207,21 +241,26 @@ export async function results(params) {
   }
   const table = h('table', { class: 'results', 'aria-describedby': 'res-cap' },
     h('caption', { id: 'res-cap', class: 'sr', text: t('results.tableCaption', { fy: fyLabel(x.fiscal_year) }) }),
-    h('thead', {}, h('tr', {}, ['item', 'value', 'range', 'judgement'].map((c) => h('th', { scope: 'col', text: t(`results.col.${c}`) })))),
+    h('thead', {}, h('tr', {}, ['item', 'value', 'previous', 'range', 'judgement'].map((c) => h('th', { scope: 'col', text: t(`results.col.${c}`) })))),
     [...groups].map(([g, items]) => h('tbody', {},
-      h('tr', { class: 'group' }, h('th', { colspan: 4, scope: 'colgroup', text: g })),
-      items.map((i) => h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
-        h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
-        h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${i.unit}` }) : null,
-          i.explanation ? h('span', { class: 'small explain', text: i.explanation }) : null),
-        h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
-        h('td', { 'data-label': t('results.col.judgement') }, badge(i.level)))))));
+      h('tr', { class: 'group' }, h('th', { colspan: 5, scope: 'colgroup', text: g })),
+      items.map((i) => {
+        const prev = previousItem(data.exams, x, i);
+        return h('tr', { class: i.level === 2 ? 'row-bad' : i.level === 1 ? 'row-warn' : null, 'data-key': i.key || null },
+          h('th', { scope: 'row', 'data-label': t('results.col.item') }, itemName(i)),
+          h('td', { 'data-label': t('results.col.value'), class: 'num' }, h('span', { class: 'v', text: valueText(i) }), i.unit && i.value !== undefined ? h('span', { class: 'unit', text: ` ${fmtUnit(i.unit)}` }) : null,
+            i.explanation ? h('span', { class: 'small explain', text: i.explanation }) : null),
+          h('td', { 'data-label': t('results.col.previous'), class: 'num prev' }, prev ? withUnit(prev) : '—'),
+          h('td', { 'data-label': t('results.col.range') }, rangeText(i), senderText(i) ? h('br') : null, senderText(i)),
+          h('td', { 'data-label': t('results.col.judgement') }, badge(i.level, i)));
+      }))));
   mount(
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
       h('div', { class: 'field inline' }, h('label', { for: 'fy', text: t('results.year') }), sel)),
-    h('p', { class: 'meta', text: t('results.meta', { date: x.exam_date, age: x.age ?? '—' }) }),
+    h('p', { class: 'meta', text: t('results.meta', { date: fmtDate(x.exam_date), age: x.age ?? '—' }) }),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
     referral,
+    guidance,
     followup,
     h('section', { class: 'card' }, h('h2', { text: t('results.items') }), table,
       h('p', { class: 'small', text: t('results.legend') })));
@@ -259,12 +298,12 @@ export async function trends(params) {
   if (own.length) ds.push({ label: t('trends.own'), data: at(own), borderColor: COLORS.teal, backgroundColor: COLORS.teal, pointRadius: 4, pointStyle: 'rectRot', spanGaps: true, borderDash: [2, 3] });
   if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: dates.map(() => it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
   if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: dates.map(() => it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2 });
-  chart(canvas, { type: 'line', data: { labels: dates, datasets: ds },
-    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: it.unit } } } } });
+  chart(canvas, { type: 'line', data: { labels: dates.map((d) => fmtDate(d)), datasets: ds },
+    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: fmtUnit(it.unit) } } } } });
   body.append(h('details', {}, h('summary', { text: t('trends.asTable') }),
     h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }))),
       h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup')]), ...own.map((p) => [p.date, p.v, t('trends.own')])]
-        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: r[0] }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${it.unit || ''}` }), h('td', { text: r[2] })))))));
+        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: fmtDate(r[0]) }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] })))))));
   if (sf) body.append(h('p', { class: 'small', text: t('trends.ownNote') }));
 }
 
@@ -275,12 +314,19 @@ export async function health() {
   const today = new Date().toISOString().slice(0, 10);
   const kind = h('select', { id: 'kind', name: 'kind' }, ['steps', 'bp', 'weight'].map((k) => h('option', { value: k, text: t(`sensor.${k}`) })));
   const v1label = h('label', { for: 'value', text: t('sensor.value.steps') });
-  const v2 = h('div', { class: 'field', hidden: true }, h('label', { for: 'value2', text: t('sensor.diastolic') }), h('input', { id: 'value2', name: 'value2', type: 'number', inputmode: 'numeric', min: 30, max: 160 }));
+  // The diastolic input is disabled, not only hidden, for steps and weight:
+  // a disabled input is left out of the form's validation, so a value typed
+  // before switching kind cannot block saving.
+  const v2in = h('input', { id: 'value2', name: 'value2', type: 'number', inputmode: 'numeric', min: 30, max: 160, disabled: true });
+  const v2 = h('div', { class: 'field', hidden: true }, h('label', { for: 'value2', text: t('sensor.diastolic') }), v2in);
+  const msg = h('div', { 'aria-live': 'polite' });
   kind.addEventListener('change', () => {
     v1label.textContent = t(`sensor.value.${kind.value}`);
     v2.hidden = kind.value !== 'bp';
+    v2in.required = kind.value === 'bp';
+    v2in.disabled = kind.value !== 'bp';
+    msg.replaceChildren(); // an error about the previous kind no longer applies
   });
-  const msg = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'stack' },
     h('div', { class: 'field' }, h('label', { for: 'kind', text: t('sensor.kind') }), kind),
     h('div', { class: 'field' }, h('label', { for: 'date', text: t('sensor.date') }), h('input', { id: 'date', name: 'date', type: 'date', value: today, max: today, required: true })),
@@ -288,6 +334,7 @@ export async function health() {
     v2, msg, h('button', { class: 'btn', type: 'submit', text: t('sensor.save') }));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    msg.replaceChildren();
     const body = { kind: kind.value, date: form.date.value, value: Number(form.value.value) };
     if (kind.value === 'bp') body.value2 = Number(form.value2.value);
     try {
@@ -312,12 +359,12 @@ export async function health() {
     card(t('sensor.recent'), data.readings.length ? h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['date', 'kind', 'value', 'channel'].map((c) => h('th', { scope: 'col', text: t(`sensor.col.${c}`) })))),
       h('tbody', {}, data.readings.slice(-20).reverse().map((r) => h('tr', {},
-        h('td', { text: r.date }), h('td', { text: t(`sensor.${r.kind}`) }),
+        h('td', { text: fmtDate(r.date) }), h('td', { text: t(`sensor.${r.kind}`) }),
         h('td', { class: 'num', text: r.kind === 'bp' ? `${fmtNum(r.value, 0)}/${fmtNum(r.value2, 0)} mmHg` : r.kind === 'weight' ? `${fmtNum(r.value, 1)} kg` : t('sensor.stepsN', { n: fmtNum(r.value, 0) }) }),
         h('td', { text: t(`sensor.channel.${r.channel}`) }))))) : h('p', { text: t('sensor.none') })),
     card(t('sensor.device'), h('p', { text: t('sensor.deviceText') }), mk, tokenOut));
   if (steps.length) {
-    chart(canvas, { type: 'bar', data: { labels: steps.map((s) => s.date.slice(5)), datasets: [
+    chart(canvas, { type: 'bar', data: { labels: steps.map((s) => fmtDate(s.date, { year: false })), datasets: [
       { label: t('sensor.steps'), data: steps.map((s) => s.value), backgroundColor: COLORS.teal }] },
     options: { plugins: { legend: { display: false } } } });
   }
@@ -330,6 +377,12 @@ function ruleText(r) {
     item: has(`items.${r.item}`) ? t(`items.${r.item}`) : r.item });
 }
 
+// What an award was for: a day (2026-11-03), a fiscal year (fy2024).
+function ledgerRef(ref) {
+  if (/^fy\d{4}$/.test(ref)) return fyLabel(Number(ref.slice(2)));
+  return /^\d{4}-\d{2}-\d{2}$/.test(ref) ? fmtDate(ref) : ref;
+}
+
 export async function points() {
   const p = await get('/api/me/points');
   mount(h('h1', { text: t('points.title') }),
@@ -339,7 +392,7 @@ export async function points() {
     card(t('points.ledger'), p.ledger.length ? h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['date', 'what', 'points'].map((c) => h('th', { scope: 'col', text: t(`points.col.${c}`) })))),
       h('tbody', {}, p.ledger.map((l) => h('tr', {}, h('td', { text: fmtDateTime(l.at) }),
-        h('td', { text: `${t(`points.kind.${l.rule}`) === `points.kind.${l.rule}` ? l.rule : t(`points.kind.${l.rule}`)} (${l.ref.replace(/^fy/, t('points.fyPrefix'))})` }),
+        h('td', { text: `${t(`points.kind.${l.rule}`) === `points.kind.${l.rule}` ? l.rule : t(`points.kind.${l.rule}`)}${lang() === 'ja' ? `（${ledgerRef(l.ref)}）` : ` (${ledgerRef(l.ref)})`}` }),
         h('td', { class: 'num', text: `+${fmtNum(l.points, 0)}` }))))) : h('p', { text: t('points.none') })));
 }
 
@@ -350,14 +403,14 @@ export async function episodes() {
   const sign = (v) => `${v > 0 ? '+' : ''}${fmtNum(v, 1)}`;
   const one = (e) => card(t('episodes.fy', { fy: fyLabel(e.fiscal_year) }), h('dl', { class: 'episode', 'data-fy': e.fiscal_year },
     h('dt', { text: t('episodes.level') }), h('dd', { text: t(`guidance.${e.level}.name`) }),
-    h('dt', { text: t('episodes.start') }), h('dd', { text: `${e.start_date}（${t(`episodes.form.${e.form}`)}）` }),
-    e.contacts.length ? [h('dt', { text: t('episodes.contacts') }), h('dd', { text: e.contacts.map((c) => `${c.date} ${t(`episodes.form.${c.form}`)}`).join('、') })] : null,
+    h('dt', { text: t('episodes.start') }), h('dd', { text: `${fmtDate(e.start_date)}（${t(`episodes.form.${e.form}`)}）` }),
+    e.contacts.length ? [h('dt', { text: t('episodes.contacts') }), h('dd', { text: e.contacts.map((c) => `${fmtDate(c.date)} ${t(`episodes.form.${c.form}`)}`).join('、') })] : null,
     h('dt', { text: t('episodes.provider') }), h('dd', { text: e.provider }),
     h('dt', { text: t('episodes.state') }),
     h('dd', { 'data-status': e.status, text: t(`episodes.status.${e.status}`) }),
-    e.eval_date ? [h('dt', { text: t('episodes.eval') }), h('dd', { text: `${e.eval_date}: ${t('episodes.change', { w: sign(e.weight_change), c: sign(e.waist_change) })}` }),
+    e.eval_date ? [h('dt', { text: t('episodes.eval') }), h('dd', { text: `${fmtDate(e.eval_date)}: ${t('episodes.change', { w: sign(e.weight_change), c: sign(e.waist_change) })}` }),
       e.outcome_2cm2kg === null ? null : h('dd', { class: 'outcome', text: t(`episodes.outcome.${e.outcome_2cm2kg ? 'yes' : 'no'}`) })] : null,
-    e.end_date ? [h('dt', { text: t('episodes.end') }), h('dd', { text: e.end_date })] : null));
+    e.end_date ? [h('dt', { text: t('episodes.end') }), h('dd', { text: fmtDate(e.end_date) })] : null));
   mount(h('h1', { text: t('episodes.title') }),
     d.episodes.length ? h('div', { id: 'episodes' }, d.episodes.slice().reverse().map(one)) : h('p', { id: 'episodes', text: t('episodes.none') }));
 }
@@ -419,7 +472,7 @@ function recoveryCard(list) {
       if (r.code) mount(card(t('recover.yourCode'), h('p', { class: 'code', id: 'recovery-code', text: r.code }),
         h('p', { text: t('recover.codeText') }), h('a', { class: 'btn', href: '#/access', text: t('recover.back') })));
       else { toast(t('recover.refused')); access(); }
-    } catch (err) { toast(err.message); }
+    } catch (err) { toast(errorText(err)); }
   };
   return card(t('recover.pending'), h('ul', { class: 'stack' }, list.filter((x) => x.status === 'pending').map((x) =>
     h('li', { 'data-recovery': x.id }, h('p', { text: `${fmtDateTime(x.created_at)} — ${x.requested_by}${x.reason ? `: ${x.reason}` : ''}` }),
@@ -462,7 +515,7 @@ export async function download() {
         exams.length ? h('p', {}, h('a', { class: 'btn', id: 'dl-ecr', href: ecr(exams[0]), download: `kenbank-echeckup-${exams[0].exam_date}.json`, text: t('download.ecrButton') })) : null,
         exams.length > 1 ? h('p', { class: 'small', text: t('download.xmlEach') }) : null,
         exams.length > 1 ? h('ul', { class: 'dl-list' }, exams.map((x) => h('li', {},
-          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: x.exam_date }),
+          h('a', { href: `/api/me/export.xml?exam=${encodeURIComponent(x.id)}`, download: `kenbank-hc08-${x.exam_date}.xml`, text: fmtDate(x.exam_date) }),
           ' ',
           h('a', { class: 'dl-ecr small', href: ecr(x), download: `kenbank-echeckup-${x.exam_date}.json`, text: t('download.ecrEach') })))) : null)));
 }

@@ -2,7 +2,7 @@
 // first, still usable on a tablet).
 import { get, post, upload as uploadFile } from './api.js';
 import { t, has } from './i18n.js';
-import { h, mount, toast, fmtNum, fmtDateTime, fyLabel, card, cell, errorBox, chart, COLORS } from './ui.js';
+import { h, mount, toast, fmtNum, fmtDate, fmtDateTime, fyLabel, card, cell, errorBox, errorText, chart, COLORS } from './ui.js';
 import { go } from './app.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${fmtNum(v * 100, 1)}%`);
@@ -80,7 +80,7 @@ export async function rules() {
       ev.preventDefault();
       const body = { rule: r.rule, kind: r.kind, item: r.item, points: Number(form.points.value), enabled: form.enabled.checked,
         threshold: form.threshold ? Number(form.threshold.value) : 0, cap: form.cap ? Number(form.cap.value) : 0 };
-      try { await post('/api/points/rules', body); toast(t('rules.saved')); } catch (err) { toast(err.message); }
+      try { await post('/api/points/rules', body); toast(t('rules.saved')); } catch (err) { toast(errorText(err)); }
     });
     return h('section', { class: 'card' }, form);
   };
@@ -124,7 +124,7 @@ export async function upload() {
       if (Object.keys(n).length) parts.push(h('p', { id: 'upload-entries', text: t('upload.entries', { e: n.exam || 0, c: n.claim || 0, g: n.guidance || 0, o: (n.other || 0) + (n.schema || 0) }) }));
       if (r.finding) parts.push(h('p', { class: 'error', text: t('upload.noExam') }));
       result.replaceChildren(...parts, h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
-    } catch (err) { status.textContent = err.message; }
+    } catch (err) { status.textContent = errorText(err); }
   });
   mount(h('h1', { text: t('upload.title') }), h('p', { class: 'lead', text: t('upload.lead') }),
     card(t('upload.new'), form, result),
@@ -224,7 +224,7 @@ async function reviewCard() {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }), h('th', { scope: 'col', text: 'A' }), h('th', { scope: 'col', text: 'B' }))),
         h('tbody', {}, fields.map((f) => {
           // sex arrives as the MHLW code (1 male, 2 female); show the word
-          const show = (v) => (f === 'sex' && v !== undefined && v !== null ? t(`op.sexv.${v}`) : String(v ?? ''));
+          const show = (v) => (v === undefined || v === null ? '' : f === 'sex' ? t(`op.sexv.${v}`) : f === 'birth_date' ? fmtDate(v) : String(v));
           const va = show(a[f]), vb = show(b[f]);
           return h('tr', { class: va === vb ? '' : 'diff' }, h('th', { scope: 'row', text: t(`op.f.${f}`) }),
             h('td', { text: va }), h('td', { text: vb }));

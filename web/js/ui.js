@@ -1,6 +1,6 @@
 // ui.js -- small DOM helpers.  Every text node is created with textContent,
 // never innerHTML, so nothing the server returns can become markup.
-import { t, lang } from './i18n.js';
+import { t, has, lang } from './i18n.js';
 
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
@@ -20,7 +20,8 @@ export function h(tag, attrs, ...kids) {
 
 export function mount(...kids) {
   const main = document.getElementById('main');
-  main.replaceChildren(...kids);
+  // an optional section passed as null must not print "null"
+  main.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
   return main;
 }
 
@@ -39,12 +40,42 @@ export function fmtNum(v, decimals) {
     { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
+// Units as the MHLW table writes them (kg/m2, mg/dl, U/l) in their usual
+// printed form (kg/m², mg/dL, U/L).
+export function fmtUnit(u) {
+  if (!u) return '';
+  return u.replace(/([A-Za-z])2(?![0-9])/g, '$1²').replace(/([A-Za-z])3(?![0-9])/g, '$1³')
+    .replace(/\bdl\b/g, 'dL').replace(/\bml\b/g, 'mL').replace(/\/l\b/g, '/L');
+}
+
+// Every date a person reads goes through these two: 2024年12月6日 and
+// 2026年12月3日 18:30 in Japanese, 6 Dec 2024 and 6 Dec 2024, 18:30 in
+// English.  A bare YYYY-MM-DD is a calendar day, not an instant, so it is
+// printed as written, never shifted by a time zone.
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function dayText(y, m, d, withYear) {
+  if (lang() === 'ja') return `${withYear ? `${y}年` : ''}${m}月${d}日`;
+  const mon = new Date(Date.UTC(2000, m - 1, 1)).toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' });
+  return withYear ? `${d} ${mon} ${y}` : `${d} ${mon}`;
+}
+
+export function fmtDate(s, { year = true } = {}) {
+  if (!s) return '';
+  const m = DAY.exec(s);
+  if (m) return dayText(Number(m[1]), Number(m[2]), Number(m[3]), year);
+  const d = new Date(s);
+  if (isNaN(d)) return s;
+  return dayText(d.getFullYear(), d.getMonth() + 1, d.getDate(), year);
+}
+
 export function fmtDateTime(iso) {
   if (!iso) return '';
+  if (DAY.test(iso)) return fmtDate(iso);
   const d = new Date(iso);
   if (isNaN(d)) return iso;
-  return d.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-GB',
-    { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return `${dayText(d.getFullYear(), d.getMonth() + 1, d.getDate(), true)}${lang() === 'ja' ? ' ' : ', '}${hm}`;
 }
 
 export function fyLabel(fy) { return t('common.fy', { y: fy }); }
@@ -60,8 +91,19 @@ export function card(title, ...body) {
   return h('section', { class: 'card' }, title ? h('h2', { text: title }) : null, ...body);
 }
 
+// What a person reads for a failed request: the catalogue's text for the
+// API's stable error code (errors.<code>), else a generic message with the
+// code.  The server's own message is English detail for logs and API users
+// and may name tables or paths, so it is never shown.
+export function errorText(err) {
+  const code = err && err.code;
+  if (code && has(`errors.${code}`)) return t(`errors.${code}`);
+  if (err && err.status === 0) return t('errors.network');
+  return t('errors.generic', { code: code || (err && err.status ? `HTTP ${err.status}` : 'client') });
+}
+
 export function errorBox(err) {
-  return h('div', { class: 'alert alert-error', role: 'alert' }, err.message || String(err));
+  return h('div', { class: 'alert alert-error', role: 'alert', 'data-error': (err && err.code) || null }, errorText(err));
 }
 
 // Chart.js is loaded by a classic <script> tag as window.Chart.

@@ -1,0 +1,50 @@
+// Every member screen, at 390 px and 1366 px in Japanese, is checked for
+// what a member must never see: English error text, a literal null /
+// undefined / NaN, an SQL keyword, and anything wider than the viewport
+// (the page must not scroll sideways; only a table inside its own
+// scrolling wrapper may be wider than the screen).
+import { run, check, login, MOBILE, PW } from './lib.js';
+
+const SCREENS = ['results', 'trends', 'health', 'episodes', 'points', 'consent', 'access', 'download'];
+const ENGLISH = /\b(error|failed|invalid|unknown|missing|not found|forbidden|internal|expected|rule:|field \w+)\b/i;
+const NULLISH = /\b(null|undefined|NaN)\b/;
+const SQL = /\b(SELECT|INSERT|UPDATE|DELETE|UNIQUE|CONSTRAINT|constraint failed|FROM \w+ WHERE)\b/;
+
+// Elements wider than the viewport that are not inside a scrolling wrapper.
+function tooWide() {
+  const vw = document.documentElement.clientWidth;
+  const scrolls = (el) => { for (let p = el.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || getComputedStyle(el).visibility === 'hidden') continue;
+    if (r.right > vw + 1 && !scrolls(el)) out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} (${Math.round(r.left)}..${Math.round(r.right)} of ${vw})`);
+  }
+  return { out: out.slice(0, 5), page: document.documentElement.scrollWidth > vw + 1 ? document.documentElement.scrollWidth : 0 };
+}
+
+await run('member_sweep', async ({ browser, base, codes }) => {
+  for (const [i, vp] of [MOBILE, { viewport: { width: 1366, height: 900 }, locale: 'ja-JP' }].entries()) {
+    const w = vp.viewport.width;
+    const ctx = await browser.newContext(vp);
+    const page = await ctx.newPage();
+    const r = await ctx.request.post(`${base}/api/enrol`, { data: { code: codes[i], username: `sweep${w}`, password: PW } });
+    check(r.status() === 201, `enrol: ${r.status()}`);
+    await login(page, base, `sweep${w}`);
+    await page.getByRole('heading', { name: '健診結果', level: 1 }).waitFor();
+    for (const name of SCREENS) {
+      await page.goto(`${base}/#/${name}`);
+      await page.locator('#main h1').first().waitFor();
+      await page.waitForFunction(() => !document.querySelector('#main .loading'), null, { timeout: 10000 });
+      const text = await page.locator('body').innerText();
+      const where = `${w}px #/${name}`;
+      for (const [re, what] of [[ENGLISH, 'English error text'], [NULLISH, 'null/undefined'], [SQL, 'an SQL keyword']]) {
+        const m = text.match(new RegExp(`.{0,30}${re.source}.{0,30}`, re.flags));
+        check(!m, `${where} shows ${what}: "${m && m[0]}"`);
+      }
+      const wide = await page.evaluate(tooWide);
+      check(!wide.page && !wide.out.length, `${where} wider than the viewport: page ${wide.page}px; ${wide.out.join('; ')}`);
+    }
+    await ctx.close();
+  }
+});
