@@ -938,6 +938,7 @@ typedef struct zip_job {
     /* Written by the reader thread, read after it is joined. */
     long kinds[KB_ENTRY_KINDS];
     long index_count; /* ix08 totalRecordCount, -1 when unread */
+    int open_err;     /* libzip's code when the reader could not open it */
     /* Settlements.  The reader notes them as it passes (pend); whichever
      * thread would otherwise wait inflates and parses them: the reader when
      * the ring is full, the calling thread when it is empty, and the reader
@@ -978,7 +979,8 @@ typedef struct exam_ref {
 } exam_ref;
 
 typedef struct archive_state {
-    claim_worker w; /* the calling thread's */
+    claim_worker w; /* the calling thread's; w.z opened when first needed */
+    int w_tried;
     held_claim *claims;
     size_t n_claims, cap_claims;
     exam_ref *exams;
@@ -1126,10 +1128,15 @@ static int reader_room(zip_job *j, claim_worker *w) {
 
 static void *zip_reader(void *arg) {
     zip_job *j = arg;
+    /* Opening reads the central directory, a cost that grows with the
+     * entries: on this thread it overlaps the calling thread's work. */
+    int zerr = 0;
+    j->z = zip_open(j->path, ZIP_RDONLY, &zerr);
+    if (!j->z) j->open_err = zerr ? zerr : ZIP_ER_OPEN;
     kb_hc08_reader *xr = kb_hc08_reader_new();
     claim_worker w = {.z = j->z, .cr = kb_claim_reader_new()};
     kb_buf_init(&w.raw);
-    zip_int64_t n = zip_get_num_entries(j->z, 0);
+    zip_int64_t n = j->z ? zip_get_num_entries(j->z, 0) : 0;
     for (zip_int64_t i = 0; i < n; i++) {
         const char *name = zip_get_name(j->z, (zip_uint64_t)i, ZIP_FL_ENC_GUESS);
         kb_entry_kind k = kb_mhlw_entry_kind(name);
@@ -1324,7 +1331,17 @@ static int drain(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
     for (;;) {
         pthread_mutex_lock(&j->mu);
         while (j->head == j->tail && !j->done) {
-            pending_claim *p = rc == C_OK ? claim_next(j) : NULL;
+            if (rc == C_OK && !a->w.z && !a->w_tried && j->pend) {
+                /* the calling thread's own handle, opened the first time
+                 * it has a settlement to read, while the reader reads */
+                pthread_mutex_unlock(&j->mu);
+                int zerr = 0;
+                a->w_tried = 1;
+                a->w.z = zip_open(j->path, ZIP_RDONLY, &zerr);
+                pthread_mutex_lock(&j->mu);
+                continue;
+            }
+            pending_claim *p = rc == C_OK && a->w.z ? claim_next(j) : NULL;
             if (!p) {
                 pthread_cond_wait(&j->can_take, &j->mu);
                 continue;
@@ -1351,10 +1368,9 @@ static int drain(kb_importer *imp, zip_job *j, archive_state *a, kb_err *e) {
     return rc;
 }
 
-static zip_job *zip_job_new(kb_importer *imp, const char *path, zip_t *z) {
+static zip_job *zip_job_new(kb_importer *imp, const char *path) {
     zip_job *j = kb_calloc(1, sizeof *j);
     j->path = path;
-    j->z = z;
     j->d = imp->d;
     j->source = imp->source;
     j->index_count = -1;
@@ -1390,36 +1406,30 @@ static void zip_job_free(kb_importer *imp, zip_job *j) {
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->can_put);
     pthread_cond_destroy(&j->can_take);
-    zip_discard(j->z);
+    if (j->z) zip_discard(j->z);
     free(j);
 }
 
 static int import_zip(kb_importer *imp, const char *path, kb_err *e) {
-    int zerr = 0;
-    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
-    if (!z) {
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
-        kb_errf(e, "%s: not a readable zip archive: %s", path, zip_error_strerror(&ze));
-        zip_error_fini(&ze);
-        return C_ERR;
-    }
-    zip_job *j = zip_job_new(imp, path, z);
+    zip_job *j = zip_job_new(imp, path);
     archive_state a;
     memset(&a, 0, sizeof a);
     kb_idmap_init(&a.by_card);
     a.w.cr = kb_claim_reader_new();
     kb_buf_init(&a.w.raw);
-    a.w.z = zip_open(path, ZIP_RDONLY, &zerr);
     pthread_t th;
     int rc = C_OK;
-    if (!a.w.z) {
-        rc = kb_errf(e, "%s: cannot open the archive a second time", path);
-    } else if (pthread_create(&th, NULL, zip_reader, j) != 0) {
+    if (pthread_create(&th, NULL, zip_reader, j) != 0) {
         rc = kb_errf(e, "%s: cannot start the reader thread", path);
     } else {
         rc = drain(imp, j, &a, e);
         pthread_join(th, NULL);
+        if (rc == C_OK && j->open_err) {
+            zip_error_t ze;
+            zip_error_init_with_code(&ze, j->open_err);
+            rc = kb_errf(e, "%s: not a readable zip archive: %s", path, zip_error_strerror(&ze));
+            zip_error_fini(&ze);
+        }
         if (rc == C_OK) rc = store_claims(imp, j, &a, e);
         if (rc == C_OK) archive_findings(imp, path, j);
     }
