@@ -800,11 +800,7 @@ static int import_csv_utf8(kb_importer *imp, const char *path, const char *readp
     }
     kb_buf raw;
     kb_buf_init(&raw);
-    size_t hlen;
-    const char *h = kb_csv_raw(c, &hlen);
-    kb_buf_append(&raw, h, hlen);
-    kb_buf_putc(&raw, '\n');
-    size_t keep = raw.len;
+    size_t hlen, keep = kb_csv_header_raw(c, &raw);
     char field[128], rule[512], rec[64];
     for (;;) {
         rc = kb_csv_next(c, e);

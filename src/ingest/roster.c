@@ -397,11 +397,7 @@ static int read_file(roster_ctx *x, kb_csv *c, const char *path, kb_err *e) {
     if (map_header(c, &m, e) != C_OK) return kb_err_prefix(e, "%s: ", path);
     kb_buf raw;
     kb_buf_init(&raw);
-    size_t hlen;
-    const char *h = kb_csv_raw(c, &hlen);
-    kb_buf_append(&raw, h, hlen);
-    kb_buf_putc(&raw, '\n');
-    size_t keep = raw.len;
+    size_t keep = kb_csv_header_raw(c, &raw);
     char field[64], rule[256], rec[64];
     long in_batch = 0;
     kb_roster_row r;

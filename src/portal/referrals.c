@@ -103,25 +103,12 @@ static int read_row(kb_csv *c, const int *at, kb_visit *v, char *field, size_t f
 int kb_visit_import(kb_data *d, const char *source, const char *path, const char *actor, kb_visit_stats *st,
                     kb_err *e) {
     memset(st, 0, sizeof *st);
-    kb_csv *c = kb_csv_open(path, ',', e);
+    int rc, at[NCOLS];
+    kb_csv *c = kb_csv_open_columns(path, cols, NCOLS, at, "visits CSV", e);
     if (!c) return C_ERR;
-    int rc = kb_csv_next(c, e), at[NCOLS];
-    if (rc != 1) {
-        kb_csv_close(c);
-        return rc == 0 ? kb_errf(e, "%s: empty file", path) : kb_err_prefix(e, "%s: ", path);
-    }
-    for (size_t i = 0; i < NCOLS; i++)
-        if ((at[i] = kb_csv_find(c, cols[i])) < 0) {
-            kb_csv_close(c);
-            return kb_errf(e, "%s: header: column '%s' is missing (visits CSV)", path, cols[i]);
-        }
     kb_buf raw;
     kb_buf_init(&raw);
-    size_t hlen;
-    const char *h = kb_csv_raw(c, &hlen);
-    kb_buf_append(&raw, h, hlen);
-    kb_buf_putc(&raw, '\n');
-    size_t keep = raw.len;
+    size_t keep = kb_csv_header_raw(c, &raw);
     char field[64], rule[256], rec[64];
     kb_visit v;
     while ((rc = kb_csv_next(c, e)) == 1) {

@@ -208,6 +208,34 @@ const char *kb_csv_raw(const kb_csv *c, size_t *len) {
     return c->raw.s ? c->raw.s : "";
 }
 
+kb_csv *kb_csv_open_columns(const char *path, const char *const *cols, size_t n, int *at, const char *what,
+                            kb_err *e) {
+    kb_csv *c = kb_csv_open(path, ',', e);
+    if (!c) return NULL;
+    int rc = kb_csv_next(c, e);
+    if (rc != 1) {
+        kb_csv_close(c);
+        if (rc == 0) kb_errf(e, "%s: empty file", path);
+        else kb_err_prefix(e, "%s: ", path);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((at[i] = kb_csv_find(c, cols[i])) < 0) {
+            kb_csv_close(c);
+            kb_errf(e, "%s: header: column '%s' is missing (%s)", path, cols[i], what);
+            return NULL;
+        }
+    return c;
+}
+
+size_t kb_csv_header_raw(const kb_csv *c, kb_buf *raw) {
+    size_t hlen;
+    const char *h = kb_csv_raw(c, &hlen);
+    kb_buf_append(raw, h, hlen);
+    kb_buf_putc(raw, '\n');
+    return raw->len;
+}
+
 int kb_csv_find(const kb_csv *c, const char *name) {
     for (size_t i = 0; i < c->nf; i++)
         if (strcmp(kb_csv_field(c, i), name) == 0) return (int)i;

@@ -31,6 +31,15 @@ long kb_csv_line(const kb_csv *c);
 const char *kb_csv_raw(const kb_csv *c, size_t *len);
 /* Index of a header name in the current record, or -1. */
 int kb_csv_find(const kb_csv *c, const char *name);
+/* Opens path and reads its header, mapping each of cols[0..n) to its index
+ * in at[]; NULL with e naming the file and the missing column (what names
+ * the layout, e.g. "guidance CSV") when one is absent or the file empty. */
+kb_csv *kb_csv_open_columns(const char *path, const char *const *cols, size_t n, int *at, const char *what,
+                            kb_err *e);
+/* Starts a quarantine record in raw with the current record (the header)
+ * and a newline; returns the length to cut back to before each row, so a
+ * quarantined row keeps the header it needs to be read again. */
+size_t kb_csv_header_raw(const kb_csv *c, kb_buf *raw);
 
 /* Writes one field, quoting it when it holds sep, a quote or a newline.
  * A cell a spreadsheet would run as a formula (kb_csv_is_formula) is written
