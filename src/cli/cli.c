@@ -22,6 +22,14 @@ int kb_cli_fail(const kb_command *cmd, const kb_err *e) {
     return KB_EXIT_FAIL;
 }
 
+int kb_cli_rows_exit(const kb_command *cmd, const char *path, long rows, long quarantined) {
+    if (rows == 0) {
+        fprintf(stderr, "kenbank %s: %s: no row after the header: nothing was imported\n", cmd->name, path);
+        return KB_EXIT_PARTIAL;
+    }
+    return quarantined ? KB_EXIT_PARTIAL : KB_EXIT_OK;
+}
+
 int kb_cli_long(const char *s, long min, long max, long *out) {
     if (!s || !*s) return C_ERR;
     char *end;

@@ -20,6 +20,10 @@ typedef struct kb_command {
 int kb_cli_usage(const kb_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "kenbank CMD: message" to stderr; returns KB_EXIT_FAIL. */
 int kb_cli_fail(const kb_command *cmd, const kb_err *e);
+/* The exit status of a CSV import: a file that held no row is not a
+ * success (said on stderr, naming the file), nor is one with quarantined
+ * rows; both are KB_EXIT_PARTIAL. */
+int kb_cli_rows_exit(const kb_command *cmd, const char *path, long rows, long quarantined);
 /* Parses a non-negative integer option value; C_ERR when it is not one. */
 int kb_cli_long(const char *s, long min, long max, long *out);
 double kb_cli_now(void); /* monotonic seconds, for elapsed-time reports */

@@ -44,5 +44,5 @@ static int run(int argc, char **argv) {
     kb_data_close(d);
     if (rc) return kb_cli_fail(cmd, &e);
     printf("rows          %ld\nrecorded      %ld\nquarantined   %ld\n", st.rows, st.recorded, st.quarantined);
-    return st.quarantined ? KB_EXIT_PARTIAL : KB_EXIT_OK;
+    return kb_cli_rows_exit(cmd, file, st.rows, st.quarantined);
 }

@@ -49,5 +49,5 @@ static int run(int argc, char **argv) {
     printf("new persons         %ld\n", st.persons_new);
     printf("linked to known     %ld\n", st.linked);
     printf("clerical review     %ld pairs\n", st.reviews);
-    return st.quarantined ? KB_EXIT_PARTIAL : KB_EXIT_OK;
+    return kb_cli_rows_exit(cmd, file, st.rows, st.quarantined);
 }

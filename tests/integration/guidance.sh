@@ -141,4 +141,8 @@ assert ('ins@kenshin', 'guidance.read') in acts, acts
 assert any(a == 'guidance.read' and actor.startswith('m_a') for actor, a in acts), acts
 assert not any(actor.startswith('ins2') for actor, a in acts), 'the other insurer read this member'
 PY
+# a file with a header and no row imports nothing, and says so
+head -1 pop/guidance.csv > empty.csv
+rc=0; "$K" guidance import --data d --provider hoken-1 empty.csv >/dev/null 2>err || rc=$?
+[ $rc = 3 ] && grep -q 'empty.csv: no row after the header' err || fail "header-only guidance file: exit $rc $(cat err)"
 echo "guidance: ok"
