@@ -5,7 +5,7 @@
 CC       ?= cc
 BUILD    ?= build
 KENSHIN  ?= ../shared/data/kenshin
-PKGS     := sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib
+PKGS     := sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib libcrypto
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 # gcc warns when snprintf may truncate; our truncation is deliberate and
 # bounded, and clang has no such flag.
@@ -35,7 +35,7 @@ DEPS     := $(LIBOBJS:.o=.d) $(BUILD)/src/main.d
 # data folder at build time, never copied by hand; our own tables live in data/.
 EMBED    := $(KENSHIN)/XMLhc24tab.csv $(wildcard data/*.csv data/*.tsv)
 
-.PHONY: all test unit integration run bench fuzz deps clean asan tsan npm
+.PHONY: all test unit integration run bench fuzz deps clean asan tsan npm print-ldlibs
 
 all: $(BUILD)/kenbank
 
@@ -100,3 +100,8 @@ clean:
 	rm -rf build
 
 -include $(DEPS)
+
+# What a program linked against libkenbank.a needs (the benchmarks' own
+# programs use it, so the list lives here once).
+print-ldlibs:
+	@echo $(LDLIBS)

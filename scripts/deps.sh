@@ -8,7 +8,7 @@ PKGS=(
   build-essential clang pkg-config make
   libsqlite3-dev sqlite3
   libpq-dev postgresql postgresql-contrib
-  libsodium-dev
+  libsodium-dev libssl-dev
   libxml2-dev libxml2-utils
   libicu-dev
   libmicrohttpd-dev

@@ -14,11 +14,10 @@ ROWS="${ROWS:-1000000}"
 RUNS="${RUNS:-7}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -Ibuild/gen"
 # shellcheck disable=SC2086
 if ! cc $CFLAGS -o "$TMP/anonbench" bench/anonymize/anonbench.c build/libkenbank.a \
-  $(pkg-config --libs $PKGS 2>/dev/null) -lm -lpthread 2>"$TMP/cc.err"; then
+  $(make -s --no-print-directory print-ldlibs) 2>"$TMP/cc.err"; then
   # The shared library can be briefly unbuildable while others edit the tree;
   # the engine only needs its own sources and src/util.
   echo "(build/libkenbank.a unusable, compiling the engine sources directly: $(head -1 "$TMP/cc.err"))"

@@ -10,7 +10,7 @@ N="${N:-100000}"
 OUT="${BENCH_OUT:-bench/out/biobank}"
 rm -rf "$OUT"; mkdir -p "$OUT"
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -Isrc -Ibuild/gen -o "$OUT/bbref" bench/biobank/bbref.c build/libkenbank.a \
-  $(pkg-config --libs sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib) -lzint -lm -lpthread
+  $(make -s --no-print-directory print-ldlibs)
 "$K" init --data "$OUT/data" >/dev/null
 "$OUT/bbref" gen "$OUT/data" "$N" "$OUT/specimens.csv"
 t0=$(date +%s.%N)

@@ -20,7 +20,7 @@ PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson 
 # shellcheck disable=SC2046
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -Ibuild/gen \
   $(pkg-config --cflags $PKGS) -o "$TMP/cohortbench" bench/cohort/cohortbench.c build/libkenbank.a \
-  $(pkg-config --libs $PKGS) -lzint -lm -lpthread
+  $(make -s --no-print-directory print-ldlibs)
 
 if [ ! -f "$BENCH_DIR/d/research.db" ]; then
   rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"

@@ -11,7 +11,7 @@ YEARS="${YEARS:-2}"
 OUT="${BENCH_OUT:-bench/out/ingest}"
 rm -rf "$OUT"; mkdir -p "$OUT"
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -Isrc -Ibuild/gen -o "$OUT/ingest_ref" bench/ingest/ingest_ref.c build/libkenbank.a \
-  $(pkg-config --libs sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib) -lzint -lm -lpthread
+  $(make -s --no-print-directory print-ldlibs)
 
 "$K" gen --people "$PEOPLE" --years "$YEARS" --seed 1 --out "$OUT/pop" --format xml 2>&1 | tail -1
 exams=$((PEOPLE * YEARS))

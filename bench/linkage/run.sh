@@ -65,13 +65,10 @@ fi
 
 if [ "$N" -gt 0 ]; then
 echo "== linkage: speed, $N new records against an index of $N persons"
-PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-format-truncation -Isrc -Ibuild/gen"
-EXTRA=""
-[ -e /usr/lib/x86_64-linux-gnu/libzint.so ] && EXTRA="-lzint"
 # shellcheck disable=SC2086
 if ! cc $CFLAGS -o "$TMP/speed" bench/linkage/speed.c build/libkenbank.a \
-  $(pkg-config --libs $PKGS 2>/dev/null) $EXTRA -lm -lpthread 2>"$TMP/cc.err"; then
+  $(make -s --no-print-directory print-ldlibs) 2>"$TMP/cc.err"; then
   # build/libkenbank.a can be briefly unusable while others edit the tree;
   # the linker needs only its own sources and src/util.
   echo "(build/libkenbank.a unusable, compiling the linkage sources directly: $(head -1 "$TMP/cc.err"))"

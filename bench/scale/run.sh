@@ -26,7 +26,7 @@ OUT=$(cd "$OUT" && pwd)
 PKGS="sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib"
 # shellcheck disable=SC2046
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Isrc -Ibuild/gen $(pkg-config --cflags $PKGS) \
-  -o "$OUT/cohortbench" bench/cohort/cohortbench.c build/libkenbank.a $(pkg-config --libs $PKGS) -lzint -lm -lpthread
+  -o "$OUT/cohortbench" bench/cohort/cohortbench.c build/libkenbank.a $(make -s --no-print-directory print-ldlibs)
 
 PG="$OUT/pg"
 admin=$(PGTEST_DURABLE=1 bash scripts/pgtest.sh start "$PG")

@@ -40,6 +40,9 @@ head -1 r3.csv | grep -q '^source,record_id' || fail "raw record lacks its heade
 # same file again: nothing new
 out=$("$K" import --data d --source inst-a a.csv) || fail "re-import should exit 0"
 grep -q '(1 already imported, skipped)' <<<"$out" || fail "file not recognised: $out"
+# The file is known by its SHA-256, the same any other tool computes.
+[ "$(kb_sql d identity "SELECT sha256 FROM import_files WHERE path LIKE '%a.csv'")" = "$(sha256sum a.csv | cut -d' ' -f1)" ] ||
+  fail "stored file hash is not the file's SHA-256"
 
 # a different file carrying the same rows: duplicates, not new exams
 cp a.csv b.csv; echo "" >> b.csv
