@@ -35,7 +35,7 @@ DEPS     := $(LIBOBJS:.o=.d) $(BUILD)/src/main.d
 # data folder at build time, never copied by hand; our own tables live in data/.
 EMBED    := $(KENSHIN)/XMLhc24tab.csv $(wildcard data/*.csv data/*.tsv)
 
-.PHONY: all test unit integration run bench fuzz deps clean asan tsan npm print-ldlibs
+.PHONY: all test unit integration run bench fuzz deps clean asan tsan npm print-ldlibs lint
 
 all: $(BUILD)/kenbank
 
@@ -86,6 +86,11 @@ bench: deps all
 
 fuzz: deps
 	@bash tests/fuzz/run.sh
+
+# The architecture's rules (tools/lint.py; exceptions in tools/lint-allow.txt).
+# make test runs it through tests/integration/lint.sh, with planted violations.
+lint: all
+	@python3 tools/lint.py --lib $(BUILD)/libkenbank.a
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 CC=clang OPT="-O1 -g" all unit

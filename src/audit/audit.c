@@ -52,7 +52,7 @@ static const char SQL_ANCHOR[] = "UPDATE audit_anchor SET seq = ?, hash = ? WHER
 int kb_audit_append_many(kb_data *d, size_t n, kb_audit_row *rows, kb_err *e) {
     if (n == 0) return C_OK;
     kb_db *db = d->research;
-    int own_tx = !db->in_tx;
+    int own_tx = !kb_db_in_tx(db);
     kb_stmt *st;
     int rc = C_OK;
     if (own_tx && kb_db_begin(db, e)) return kb_err_prefix(e, "audit append: ");

@@ -27,7 +27,7 @@ typedef struct imp {
     int col[NCOL];
     kb_buf header, raw;
     kb_bb_import_stats *st;
-    int in_tx;
+    int tx_open;
 } imp;
 
 static const char *fld(imp *m, int k) {
@@ -35,21 +35,21 @@ static const char *fld(imp *m, int k) {
 }
 
 static int begin(imp *m, kb_err *e) {
-    if (m->in_tx) return C_OK;
+    if (m->tx_open) return C_OK;
     if (kb_db_begin(m->d->identity, e)) return C_ERR;
     if (kb_db_begin(m->d->research, e)) {
         kb_db_rollback(m->d->identity);
         return C_ERR;
     }
-    m->in_tx = 1;
+    m->tx_open = 1;
     return C_OK;
 }
 
 /* Research first: identity rows (links, quarantine, the audit anchor) may
  * lag a crash behind the specimens, never the other way round. */
 static int commit(imp *m, kb_err *e) {
-    if (!m->in_tx) return C_OK;
-    m->in_tx = 0;
+    if (!m->tx_open) return C_OK;
+    m->tx_open = 0;
     if (kb_db_commit(m->d->research, e)) {
         kb_db_rollback(m->d->research);
         kb_db_rollback(m->d->identity);
@@ -215,7 +215,7 @@ int kb_bb_import(kb_data *d, const kb_actor *a, const char *path, kb_bb_import_s
     }
     if (!rc) rc = commit(&m, e);
 out:
-    if (m.in_tx) {
+    if (m.tx_open) {
         kb_db_rollback(d->research);
         kb_db_rollback(d->identity);
     }

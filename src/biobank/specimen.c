@@ -222,7 +222,7 @@ int kb_biobank_donor(kb_data *d, const char *pseudonym, const char *source, cons
 /* ---- transactions ---- */
 
 int kb_bb_tx(kb_data *d, int (*f)(kb_data *d, void *arg, kb_err *e), void *arg, kb_err *e) {
-    if (d->research->in_tx) return f(d, arg, e);
+    if (kb_db_in_tx(d->research)) return f(d, arg, e);
     if (kb_db_begin(d->research, e)) return C_ERR;
     int rc = f(d, arg, e);
     if (!rc) rc = kb_db_commit(d->research, e);

@@ -271,7 +271,7 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
 int kb_resolver_close(kb_resolver *R, kb_err *e) {
     int rc = C_OK;
     if (R->params_dirty && e) {
-        int own_tx = !R->d->identity->in_tx;
+        int own_tx = !kb_db_in_tx(R->d->identity);
         if (own_tx) rc = kb_db_begin(R->d->identity, e);
         if (rc == C_OK) rc = save_params(R, e);
         if (own_tx) {

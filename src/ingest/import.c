@@ -132,13 +132,8 @@ int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *
     imp->flags = kb_bulk_new(d->research, "exam_flags", flag_cols, (int)KB_ARRAY_LEN(flag_cols));
     imp->keys = kb_bulk_new(d->research, "exam_keys", key_cols, (int)KB_ARRAY_LEN(key_cols));
     imp->t0 = now_s();
-    /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: a bulk
-     * import otherwise spends a fifth of its time in checkpoint syncs. */
-    if (strcmp(kb_db_backend_name(d->research), "sqlite") == 0) {
-        kb_err ignore;
-        kb_db_exec(d->research, "PRAGMA wal_autocheckpoint=16384", &ignore);
-        kb_db_exec(d->identity, "PRAGMA wal_autocheckpoint=16384", &ignore);
-    }
+    kb_db_tune_for_bulk(d->research);
+    kb_db_tune_for_bulk(d->identity);
     *out = imp;
     return C_OK;
 }

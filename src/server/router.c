@@ -398,7 +398,7 @@ int kb_req_audit(kb_req *r, const char *action, const char *pseudonym, const cha
      * a transaction of its own appends directly (the entry joins it, and
      * a batch leader must never wait on a lock this thread holds). */
     kb_audit_batcher *b = kb_audit_batcher_global();
-    int rc = b && !r->d->research->in_tx && !r->d->identity->in_tx
+    int rc = b && !kb_db_in_tx(r->d->research) && !kb_db_in_tx(r->d->identity)
                  ? kb_audit_batcher_append(b, who, kb_role_name(r->who.role), action, pseudonym, purpose, result,
                                            detail, &e)
                  : kb_audit_append(r->d, who, kb_role_name(r->who.role), action, pseudonym, purpose, result,

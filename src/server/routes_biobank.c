@@ -550,7 +550,7 @@ void kb_h_bb_app_action(kb_req *r) {
             if (rc) kb_err_prefix(&e, "results[%d]: ", i);
             i++;
         }
-        if (r->d->research->in_tx) {
+        if (kb_db_in_tx(r->d->research)) {
             if (!rc) rc = kb_db_commit(r->d->research, &e);
             if (rc) kb_db_rollback(r->d->research);
         }

@@ -121,6 +121,14 @@ void kb_db_close(kb_db *db) {
 
 const char *kb_db_backend_name(const kb_db *db) { return db->be->name; }
 
+int kb_db_in_tx(const kb_db *db) { return db->in_tx; }
+
+void kb_db_tune_for_bulk(kb_db *db) {
+    kb_err ignore;
+    /* every ~64 MiB of WAL rather than every 4 MiB */
+    if (db->be == &kb_backend_sqlite) kb_db_exec(db, "PRAGMA wal_autocheckpoint=16384", &ignore);
+}
+
 int kb_db_exec(kb_db *db, const char *sql, kb_err *e) {
     char *x = db->be->dialect(sql);
     int rc = db->be->exec(db, x, e);

@@ -40,6 +40,15 @@ int kb_db_open(const char *where, kb_db_role role, kb_db **out, kb_err *e);
 void kb_db_close(kb_db *db);
 const char *kb_db_backend_name(const kb_db *db);
 
+/* 1 while a transaction is open on db: a module that may be called inside
+ * its caller's transaction joins it rather than opening its own. */
+int kb_db_in_tx(const kb_db *db);
+
+/* Tunes a connection for a long bulk load: on SQLite far fewer WAL
+ * checkpoints (an import otherwise spends a fifth of its time in checkpoint
+ * syncs); nothing on PostgreSQL.  Best effort: a failure only costs speed. */
+void kb_db_tune_for_bulk(kb_db *db);
+
 /* Runs statements without parameters (several may be ';'-separated). */
 int kb_db_exec(kb_db *db, const char *sql, kb_err *e);
 /* Applies the migrations newer than the stored version, each in its own
