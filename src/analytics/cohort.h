@@ -164,10 +164,6 @@ int kb_cohort_snap_load_codes(kb_data *d, kb_cohort_snap *s, const char *const *
  * the cohort; caller frees).  d is needed for consent criteria. */
 int kb_cohort_eval(kb_data *d, kb_cohort_snap *s, const kb_cq *q, int64_t *count, uint8_t **member, kb_err *e);
 
-/* Whether one exam satisfies an exam-level expression (export uses it to pick
- * the exam a subject's row comes from). */
-int kb_cohort_exam_matches(kb_data *d, const kb_cohort_snap *s, const kb_cq *q, size_t exam, kb_err *e);
-
 /* "2024-05-10" -> 20240510 and days since the epoch; C_ERR when malformed. */
 int kb_cohort_date(const char *s, int32_t *ymd, int32_t *days);
 

@@ -644,8 +644,3 @@ int kb_cohort_eval(kb_data *d, kb_cohort_snap *s, const kb_cq *q, int64_t *count
     return C_OK;
 }
 
-int kb_cohort_exam_matches(kb_data *d, const kb_cohort_snap *s, const kb_cq *q, size_t exam, kb_err *e) {
-    ctx c = {.d = d, .s = s, .e = e};
-    int r = exam_eval(&c, q, exam);
-    return c.failed ? C_ERR : r;
-}

@@ -129,10 +129,6 @@ static int add(kb_mhlw_zip *z, const char *member, const void *data, size_t len,
     return C_OK;
 }
 
-int kb_mhlw_zip_add(kb_mhlw_zip *z, const char *name, char *data, size_t len, kb_err *e) {
-    return add(z, name, data, len, 1, e);
-}
-
 int kb_mhlw_zip_add_ref(kb_mhlw_zip *z, const char *name, const void *data, size_t len, kb_err *e) {
     return add(z, name, data, len, 0, e);
 }

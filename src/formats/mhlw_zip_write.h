@@ -43,8 +43,6 @@ void kb_mhlw_summary_xml(const kb_mhlw_batch *b, kb_buf *out);
  * `created` (YYYYMMDD) 09:00.  root: the folder every member is put under
  * ("NAME/DATA/h….xml"), or NULL for a flat archive. */
 kb_mhlw_zip *kb_mhlw_zip_open(const char *path, int level, const char *created, const char *root, kb_err *e);
-/* Adds a member; takes ownership of data (malloc'd), even on failure. */
-int kb_mhlw_zip_add(kb_mhlw_zip *z, const char *name, char *data, size_t len, kb_err *e);
 /* Adds a member that refers to data the caller keeps alive and unchanged
  * until kb_mhlw_zip_finish() or _abort() returns. */
 int kb_mhlw_zip_add_ref(kb_mhlw_zip *z, const char *name, const void *data, size_t len, kb_err *e);
