@@ -22,7 +22,7 @@ if ! cc $CFLAGS -o "$TMP/anonbench" bench/anonymize/anonbench.c build/libkenbank
   # the engine only needs its own sources and src/util.
   echo "(build/libkenbank.a unusable, compiling the engine sources directly: $(head -1 "$TMP/cc.err"))"
   cc $CFLAGS -o "$TMP/anonbench" bench/anonymize/anonbench.c src/analytics/anon.c src/analytics/hierarchy.c \
-    src/util/csv.c src/util/buf.c src/util/kb.c build/gen/embedded.o -Wno-format-truncation -lm
+    src/util/csv.c src/util/buf.c src/util/kb.c src/util/date.c build/gen/embedded.o -Wno-format-truncation -lm
 fi
 
 echo "== anonymize: adult (ARX benchmark), 9 QIs, k=5, 5% suppression"

@@ -73,7 +73,7 @@ if ! cc $CFLAGS -o "$TMP/speed" bench/linkage/speed.c build/libkenbank.a \
   # the linker needs only its own sources and src/util.
   echo "(build/libkenbank.a unusable, compiling the linkage sources directly: $(head -1 "$TMP/cc.err"))"
   cc $CFLAGS -o "$TMP/speed" bench/linkage/speed.c src/ident/linkage.c src/ident/compare.c src/ident/normalize.c \
-    src/util/buf.c src/util/kb.c build/gen/embedded.o $(pkg-config --libs icu-uc icu-i18n) -lm -lpthread
+    src/util/buf.c src/util/kb.c src/util/date.c build/gen/embedded.o $(pkg-config --libs icu-uc icu-i18n) -lm -lpthread
 fi
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$TMP/speed" "$N" | tee "$TMP/speed.txt"

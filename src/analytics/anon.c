@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "util/csv.h"
+#include "util/date.h"
 
 /* ------------------------------------------------------------------ table */
 
@@ -248,11 +249,6 @@ typedef struct eng {
     size_t checked;
 } eng;
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void cls_free(cls *d) {
     free(d->key);
@@ -627,7 +623,7 @@ void kb_anon_result_free(kb_anon_result *r) {
 }
 
 int kb_anon_eval(const kb_anon_table *t, const kb_anon_config *c, const int *levels, kb_anon_result *r, kb_err *e) {
-    double t0 = now_ms();
+    double t0 = kb_mono_ms();
     memset(r, 0, sizeof *r);
     eng E;
     if (prepare(&E, t, c, e)) {
@@ -644,7 +640,7 @@ int kb_anon_eval(const kb_anon_table *t, const kb_anon_config *c, const int *lev
     finish(&E, levels, r);
     r->nodes_checked = 1;
     eng_free(&E);
-    r->ms = now_ms() - t0;
+    r->ms = kb_mono_ms() - t0;
     return C_OK;
 }
 
@@ -826,7 +822,7 @@ static void run_search(search *S) {
 }
 
 int kb_anon_solve(const kb_anon_table *t, const kb_anon_config *c, kb_anon_result *r, kb_err *e) {
-    double t0 = now_ms();
+    double t0 = kb_mono_ms();
     memset(r, 0, sizeof *r);
     eng E;
     if (prepare(&E, t, c, e)) {
@@ -859,7 +855,7 @@ int kb_anon_solve(const kb_anon_table *t, const kb_anon_config *c, kb_anon_resul
     free(S.lsum);
     free(S.stack);
     eng_free(&E);
-    r->ms = now_ms() - t0;
+    r->ms = kb_mono_ms() - t0;
     return C_OK;
 }
 

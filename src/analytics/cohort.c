@@ -24,6 +24,7 @@
 
 #include "analytics/cohort.h"
 #include "domain/items.h"
+#include "util/date.h"
 
 #define MAX_DEPTH 64
 #define MAX_KIDS 256
@@ -955,25 +956,11 @@ int kb_cohort_uses_consent(const kb_cq *q) {
 
 /* ---- dates ---- */
 
-static int32_t days_from_civil(int y, int m, int d) {
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int kb_cohort_date(const char *s, int32_t *ymd, int32_t *days) {
     int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || s[4] != '-' || s[7] != '-')
-        return C_ERR;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return C_ERR;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return C_ERR;
+    if (!kb_date_split(s, &y, &m, &d) || y < 1900 || y > 2199) return C_ERR;
     *ymd = y * 10000 + m * 100 + d;
-    *days = days_from_civil(y, m, d);
+    *days = kb_days_from_civil(y, m, d);
     return C_OK;
 }
 

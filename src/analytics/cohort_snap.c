@@ -17,12 +17,8 @@
 #include "analytics/cohort.h"
 #include "analytics/screening.h"
 #include "consent/consent.h"
+#include "util/date.h"
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 void kb_cohort_snap_free(kb_cohort_snap *s) {
     if (!s) return;
@@ -107,7 +103,7 @@ static int followup_bits(const kb_screen_case *c, void *arg) {
 }
 
 int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
-    double t0 = now_ms();
+    double t0 = kb_mono_ms();
     kb_cohort_snap *s = kb_calloc(1, sizeof *s);
     kb_strdict_init(&s->spec_types);
     kb_strdict_init(&s->insurers);
@@ -283,7 +279,7 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
     free(sidx);
     free(sexof);
     free(pseudof);
-    s->build_ms = now_ms() - t0;
+    s->build_ms = kb_mono_ms() - t0;
     *out = s;
     return C_OK;
 fail_subj:
@@ -337,7 +333,7 @@ int kb_cohort_snap_load_codes(kb_data *d, kb_cohort_snap *s, const char *const *
         if (!dup) need[nn++] = codes[i];
     }
     if (!nn) return C_OK;
-    double t0 = now_ms();
+    double t0 = kb_mono_ms();
     kb_buf sql;
     kb_buf_init(&sql);
     kb_buf_puts(&sql, "SELECT exam_id, code, num, coded FROM observations WHERE code IN (");
@@ -375,7 +371,7 @@ int kb_cohort_snap_load_codes(kb_data *d, kb_cohort_snap *s, const char *const *
             if (strcmp(s->cols[base + i].code, code) == 0) s->cols[base + i].v[s->idmap[id]] = v;
     }
     kb_stmt_finalize(st);
-    s->load_ms += now_ms() - t0;
+    s->load_ms += kb_mono_ms() - t0;
     if (rc < 0) return kb_err_prefix(e, "loading item values: ");
     return C_OK;
 }
@@ -398,14 +394,14 @@ static int uses_followup(const kb_cq *q) {
  * followup() should not pay for. */
 static int load_followup(kb_data *d, kb_cohort_snap *s, kb_err *e) {
     if (s->followup_loaded) return C_OK;
-    double t0 = now_ms();
+    double t0 = kb_mono_ms();
     char today[11];
     kb_screen_today(today);
     memset(s->followup, 0, (s->nsubj + 1) * sizeof *s->followup);
     if (kb_screen_cases(d->research, today, NULL, followup_bits, s, e) != C_OK)
         return kb_err_prefix(e, "loading screening follow-up: ");
     s->followup_loaded = 1;
-    s->load_ms += now_ms() - t0;
+    s->load_ms += kb_mono_ms() - t0;
     return C_OK;
 }
 

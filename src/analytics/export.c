@@ -14,12 +14,8 @@
 #include "domain/items.h"
 #include "ident/pseudonym.h"
 #include "util/csv.h"
+#include "util/date.h"
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 #define MAX_ITEMS 64
 #define CODE_HEIGHT "9N001000000000001"
@@ -221,7 +217,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
                        (long long)ap.app.id, ap.app.purpose);
     char project[24]; /* canonical, so "042" and "42" share pseudonyms */
     snprintf(project, sizeof project, "%lld", (long long)ap.app.id);
-    double t0 = now_ms();
+    double t0 = kb_mono_ms();
     kb_cq *q = NULL;
     int rc = o->query_json ? kb_cohort_parse_json(o->query, strlen(o->query), &q, e) : kb_cohort_parse(o->query, &q, e);
     if (rc) return kb_err_prefix(e, "export: ");
@@ -258,20 +254,20 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     int64_t n_in = 0;
     if ((rc = kb_cohort_eval(d, s, q, &n_in, &member, e))) goto done;
     r->cohort = (size_t)n_in;
-    double ti = now_ms();
+    double ti = kb_mono_ms();
     for (size_t i = 0; i < nitems && !rc; i++) {
         const char *codes[KB_CQ_MAX_CODES];
         for (size_t c = 0; c < items[i].ncodes; c++) codes[c] = items[i].codes[c];
         rc = kb_cohort_snap_load_codes(d, s, codes, items[i].ncodes, e);
         for (size_t c = 0; c < items[i].ncodes; c++) items[i].col[c] = kb_cohort_snap_col(s, items[i].codes[c]);
     }
-    r->ms_items = now_ms() - ti;
+    r->ms_items = kb_mono_ms() - ti;
     if (rc) goto done;
 
     /* Consent: the decision for every subject at once
      * (kb_consent_allowed_each, consent.c's one rule), then each cohort
      * member is kept only if allowed. */
-    double tc = now_ms();
+    double tc = kb_mono_ms();
     {
         uint8_t *allowed = kb_calloc(s->nsubj + 1, 1);
         if ((rc = kb_cohort_snap_consented(d, s, o->purpose, NULL, allowed, e))) {
@@ -285,7 +281,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
         }
         free(allowed);
     }
-    r->ms_consent = now_ms() - tc;
+    r->ms_consent = kb_mono_ms() - tc;
     /* Per-project pseudonyms come from the person id, which only the
      * identity store knows: walk its persons once, recomputing research
      * pseudonyms to find each subject's person. */
@@ -320,7 +316,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     }
     /* Row order by project pseudonym: nothing about the store's order leaks. */
     qsort(rows, nrows, sizeof *rows, cmp_row);
-    r->ms_select = now_ms() - t0;
+    r->ms_select = kb_mono_ms() - t0;
 
     /* Top/bottom coding bounds of the numeric items: 1st and 99th percentiles
      * of the exported values (fixed plausible bounds for height/weight). */
@@ -355,7 +351,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
         free(v);
     }
 
-    double t1 = now_ms();
+    double t1 = kb_mono_ms();
     const char *names[8 + MAX_ITEMS];
     size_t nc = 0;
     names[nc++] = "pid";
@@ -462,12 +458,12 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
                 goto done;
             }
     }
-    r->ms_table = now_ms() - t1;
+    r->ms_table = kb_mono_ms() - t1;
     kb_anon_config cfg = {.qi = qi, .nqi = nqi, .k = o->k, .sensitive = sens, .l = o->l, .suppress = o->suppress};
-    double t2 = now_ms();
+    double t2 = kb_mono_ms();
     if ((rc = kb_anon_solve(t, &cfg, &res, e))) goto done;
     have_res = 1;
-    r->ms_anon = now_ms() - t2;
+    r->ms_anon = kb_mono_ms() - t2;
     r->found = res.found;
     r->suppressed = res.suppressed;
     r->classes = res.classes;
@@ -484,7 +480,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     }
 
     /* Files. */
-    double t3 = now_ms();
+    double t3 = kb_mono_ms();
     if ((rc = mkdir_p(o->out_dir, e))) goto done;
     char path[1200];
     snprintf(path, sizeof path, "%s/data.csv", o->out_dir);
@@ -597,7 +593,7 @@ int kb_export_run(kb_data *d, kb_cohort_snap *s, const kb_export_opts *o, kb_exp
     fprintf(f, "identifiers removed: names, kana, birth date, address, postal code, insurance card numbers, record ids, "
                "research pseudonyms\n");
     fclose(f);
-    r->ms_write = now_ms() - t3;
+    r->ms_write = kb_mono_ms() - t3;
 
     /* Log and audit. */
     char now[32];

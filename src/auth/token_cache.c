@@ -6,6 +6,7 @@
  * guards it: the critical section is a 65-byte compare and a struct copy,
  * far shorter than the store read it replaces. */
 #include "auth/token_cache.h"
+#include "util/date.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,11 +26,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static entry *table;
 static long ttl;
 
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long now_ms(void) { return (long long)kb_mono_ms(); }
 
 static size_t slot_of(const char *hash) {
     size_t h = 0;

@@ -12,6 +12,7 @@
 #include "biobank/specimen.h"
 #include "biobank/storage.h"
 #include "ident/vault.h"
+#include "util/date.h"
 
 /* MIABIS 2.0 "material type" terms, spelled as identifiers. */
 const char *const kb_specimen_types[] = {"serum", "plasma", "whole_blood", "buffy_coat", "pbmc", "frozen_tissue",
@@ -152,16 +153,7 @@ int kb_sprec_validate(const char *code, const char *type, kb_err *e) {
     return sprec_check(solid ? sprec_solid : sprec_fluid, parts, code, solid ? "solid" : "fluid", e);
 }
 
-static int date_valid(const char *s) {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return 0;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100) || y % 400 == 0)) return 0;
-    return 1;
-}
+static int date_valid(const char *s) { return kb_date_valid(s); }
 
 int kb_specimen_check(const kb_specimen *s, const char **field, kb_err *e) {
     const char *f = NULL;

@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "ident/pseudonym.h"
+#include "util/date.h"
 
 const char *const kb_consent_purposes[] = {KB_PURPOSE_ACADEMIC, KB_PURPOSE_COMMERCIAL, KB_PURPOSE_PROVIDER,
                                            KB_PURPOSE_MARKETING, KB_PURPOSE_RECONTACT, NULL};
@@ -19,13 +20,7 @@ int kb_consent_purpose_valid(const char *purpose) {
     return 0;
 }
 
-static int is_date(const char *s) {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return 0;
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), dd = (s[8] - '0') * 10 + (s[9] - '0');
-    return m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
-}
+static int is_date(const char *s) { return kb_date_split(s, NULL, NULL, NULL); }
 
 static void set_why(char why[64], const char *s) {
     if (why) kb_strlcpy(why, s, 64);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "util/csv.h"
+#include "util/date.h"
 
 #define YES 1
 #define NO 0
@@ -202,14 +203,21 @@ int kb_judge_guidance(const kb_judge_input *in) {
 /* ---- age -------------------------------------------------------------- */
 
 static int ymd(const char *s, int *y, int *m, int *d) {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return C_ERR;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return C_ERR;
-    *y = atoi(s);
-    *m = atoi(s + 5);
-    *d = atoi(s + 8);
-    if (*m < 1 || *m > 12 || *d < 1 || *d > 31) return C_ERR;
-    return C_OK;
+    return kb_date_split(s, y, m, d) ? C_OK : C_ERR;
+}
+
+int kb_fiscal_year(const char *date) {
+    int y, m;
+    if (!kb_date_split(date, &y, &m, NULL)) return -1;
+    return m >= 4 ? y : y - 1;
+}
+
+int kb_age_on(const char *birth, const char *date) {
+    int by, bm, bd, y, m, d;
+    if (ymd(birth, &by, &bm, &bd) != C_OK || ymd(date, &y, &m, &d) != C_OK) return -1;
+    int age = y - by;
+    if (m < bm || (m == bm && d < bd)) age--;
+    return age;
 }
 
 int kb_fiscal_age(const char *birth, const char *exam) {

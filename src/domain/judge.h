@@ -57,6 +57,11 @@ int kb_judge_guidance(const kb_judge_input *in);
  * "YYYY-MM-DD" dates; -1 when either is missing or malformed. */
 int kb_fiscal_age(const char *birth_date, const char *exam_date);
 
+/* Fiscal year (April to March) of a YYYY-MM-DD date, and the ordinary age
+ * on a date (a birthday counts on the day); -1 for a malformed date. */
+int kb_fiscal_year(const char *date);
+int kb_age_on(const char *birth, const char *date);
+
 /* Fills in from an exam's observations (see judge.c for which codes feed
  * which value, and the blood-pressure rule). */
 void kb_judge_extract(const kb_exam *x, kb_judge_input *in);

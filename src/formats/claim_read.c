@@ -4,6 +4,7 @@
  * their name and their parent's, which the settlement layout makes
  * unambiguous.  A DOCTYPE is refused and nesting is bounded. */
 #include "formats/claim_read.h"
+#include "util/date.h"
 
 #include <ctype.h>
 #include <libxml/parser.h>
@@ -73,13 +74,9 @@ static int attr(creader *r, const char *a, char *out, size_t size) {
 }
 
 static int real_date(const char *v, char out[11]) {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!digits(v, 8, 8)) return 0;
-    int y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-    int m = (v[4] - '0') * 10 + (v[5] - '0'), d = (v[6] - '0') * 10 + (v[7] - '0');
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
-    snprintf(out, 11, "%.4s-%.2s-%.2s", v, v + 4, v + 6);
+    int y, m, d;
+    if (strlen(v) != 8 || !kb_date_split_compact(v, &y, &m, &d) || y < 1900) return 0;
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
     return 1;
 }
 

@@ -14,6 +14,7 @@
 #include "formats/fhir_screening.h"
 #include "formats/hc08_write.h"
 #include "util/buf.h"
+#include "util/date.h"
 
 #define OID "urn:oid:"
 #define ITEM_SYSTEM OID KB_OID_ITEM_CODES
@@ -94,11 +95,13 @@ static const cJSON *jget(const cJSON *o, const char *k) { return cJSON_GetObject
 
 static const cJSON *first(const cJSON *o, const char *k) { return cJSON_GetArrayItem(jget(o, k), 0); }
 
+/* A FHIR date, or the date part of a dateTime, that is a real date. */
 static int is_date(const char *s) {
-    if (!s || strlen(s) < 10) return 0;
-    for (int i = 0; i < 10; i++)
-        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return 0;
-    return s[10] == '\0' || s[10] == 'T';
+    char day[11];
+    if (!s || strlen(s) < 10 || (s[10] != '\0' && s[10] != 'T')) return 0;
+    memcpy(day, s, 10);
+    day[10] = '\0';
+    return kb_date_split(day, NULL, NULL, NULL);
 }
 
 /* Records the failing element and rule; always returns C_ERR. */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/date.h"
 
 #define MAX_DEPTH 64
 #define MAX_OBS 4096
@@ -203,13 +204,8 @@ static int parse_ts(const char *v, char out[11]) {
         if (v[i] < '0' || v[i] > '9') return C_ERR;
     for (const char *p = v + 8; *p; p++)
         if (!isdigit((unsigned char)*p) && *p != '.' && *p != '+' && *p != '-') return C_ERR;
-    int y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-    int m = (v[4] - '0') * 10 + (v[5] - '0');
-    int d = (v[6] - '0') * 10 + (v[7] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1880 || y > 2200 || m < 1 || m > 12 || d < 1) return C_ERR;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap)) return C_ERR;
+    int y, m, d;
+    if (!kb_date_split_compact(v, &y, &m, &d) || y < 1880 || y > 2200) return C_ERR;
     snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
     return C_OK;
 }

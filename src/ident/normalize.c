@@ -11,6 +11,7 @@
  * surnames cover about a third of Japan), so the memo is what makes
  * normalising a million records take seconds rather than minutes. */
 #include "ident/normalize.h"
+#include "util/date.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -410,12 +411,6 @@ void kb_norm_phonetic(const char *s, char out[8]) {
 
 /* ---------------------------------------------------------------- dates */
 
-static int days_in_month(int y, int m) {
-    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-    return d[m - 1];
-}
-
 int32_t kb_date_int(const char *ymd) {
     if (!ymd || strlen(ymd) != 10) return 0;
     return atoi(ymd) * 10000 + atoi(ymd + 5) * 100 + atoi(ymd + 8);
@@ -491,7 +486,7 @@ int kb_norm_date(const char *in, char out[11], kb_err *e) {
     }
     if (y < 1800 || y > 2200) return kb_errf(e, "date '%s': year %ld out of range", in, y);
     if (m < 1 || m > 12) return kb_errf(e, "date '%s': month %ld out of range", in, m);
-    if (d < 1 || d > days_in_month((int)y, (int)m))
+    if (d < 1 || d > kb_days_in_month((int)y, (int)m))
         return kb_errf(e, "date '%s': day %ld does not exist in %04ld-%02ld", in, d, y, m);
     snprintf(out, 11, "%04ld-%02ld-%02ld", y, m, d);
     return C_OK;

@@ -36,6 +36,7 @@
 #include "util/csv.h"
 #include "util/encoding.h"
 #include "util/idmap.h"
+#include "util/date.h"
 
 /* Exams per transaction: large enough that commit cost (an fsync of the WAL)
  * is amortised, small enough that a crash loses little work. */
@@ -293,30 +294,6 @@ int kb_import_quarantine(kb_importer *imp, const char *file, const char *record,
     imp->st.exams_quarantined++;
     count_reason(imp, rule);
     return C_OK;
-}
-
-int kb_date_valid(const char *s) {
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return 0;
-    if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return 0;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (d > mdays[m - 1]) return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
-    return 1;
-}
-
-int kb_fiscal_year(const char *date) {
-    int y = atoi(date), m = atoi(date + 5);
-    return m >= 4 ? y : y - 1;
-}
-
-int kb_age_on(const char *birth, const char *date) {
-    int by = atoi(birth), bm = atoi(birth + 5), bd = atoi(birth + 8);
-    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
-    int age = y - by;
-    if (m < bm || (m == bm && d < bd)) age--;
-    return age;
 }
 
 /* "screening" when every item is a cancer screening or registered local

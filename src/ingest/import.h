@@ -85,12 +85,5 @@ int kb_import_exam(kb_importer *imp, kb_exam *x, const char *format, const char 
 int kb_import_quarantine(kb_importer *imp, const char *file, const char *record, const char *field,
                          const char *rule, const char *format, const char *raw, size_t rawlen, kb_err *e);
 
-/* 1 when s is a real calendar date written YYYY-MM-DD (1900..2100): the one
- * date rule of every importer. */
-int kb_date_valid(const char *s);
-
-/* Fiscal year (April to March) of a YYYY-MM-DD date, and age on a date. */
-int kb_fiscal_year(const char *date);
-int kb_age_on(const char *birth, const char *date);
 
 #endif

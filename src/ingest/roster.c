@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/encoding.h"
+#include "util/date.h"
 
 #define ROSTER_BATCH 2000
 

@@ -13,6 +13,7 @@
 #include "ingest/roster.h"
 #include "util/buf.h"
 #include "util/csv.h"
+#include "util/date.h"
 
 static int fail(char *field, size_t fs, char *rule, size_t rs, const char *f, const char *r) {
     snprintf(field, fs, "%s", f);
@@ -29,8 +30,7 @@ static int form_valid(const char *f) {
 static void plus_three_months(const char *start, char out[11]) {
     int y = atoi(start), m = atoi(start + 5) + 3, d = atoi(start + 8);
     if (m > 12) m -= 12, y++;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    int last = kb_days_in_month(y, m);
     if (d > last) d = last;
     snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
 }

@@ -12,6 +12,7 @@
 #include "ingest/roster.h"
 #include "util/buf.h"
 #include "util/csv.h"
+#include "util/date.h"
 
 static int fail(char *field, size_t fs, char *rule, size_t rs, const char *f, const char *r) {
     snprintf(field, fs, "%s", f);

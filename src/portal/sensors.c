@@ -7,14 +7,9 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "util/date.h"
 
-static int date_ok(const char *s) {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
+static int date_ok(const char *s) { return kb_date_split(s, NULL, NULL, NULL); }
 
 int kb_sensor_check(const kb_sensor_reading *r, int i, kb_err *e) {
     if (!r->kind) return kb_errf(e, "reading %d: field kind: required (steps, bp or weight)", i);

@@ -1,5 +1,6 @@
 /* fhir_search.c -- see fhir_search.h. */
 #include "server/fhir_search.h"
+#include "util/date.h"
 
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -50,12 +51,6 @@ static int refuse(kb_req *r, const char *code, const char *param, const char *fm
 
 /* ---- dates: YYYY, YYYY-MM or YYYY-MM-DD, as the day range they cover ---- */
 
-static int days_in(int y, int m) {
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : d[m - 1];
-}
-
 static int num(const char *s, int n) {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -71,9 +66,9 @@ static int date_range(const char *s, char lo[11], char hi[11]) {
     int y = num(s, 4), m = 0, d = 0;
     if (y < 1) return 0;
     if (n >= 7 && (s[4] != '-' || (m = num(s + 5, 2)) < 1 || m > 12)) return 0;
-    if (n == 10 && (s[7] != '-' || (d = num(s + 8, 2)) < 1 || d > days_in(y, m))) return 0;
+    if (n == 10 && (s[7] != '-' || (d = num(s + 8, 2)) < 1 || d > kb_days_in_month(y, m))) return 0;
     snprintf(lo, 11, "%04d-%02d-%02d", y, m ? m : 1, d ? d : 1);
-    snprintf(hi, 11, "%04d-%02d-%02d", y, m ? m : 12, d ? d : days_in(y, m ? m : 12));
+    snprintf(hi, 11, "%04d-%02d-%02d", y, m ? m : 12, d ? d : kb_days_in_month(y, m ? m : 12));
     return 1;
 }
 

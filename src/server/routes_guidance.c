@@ -16,6 +16,7 @@
 #include "portal/guidance.h"
 #include "portal/referrals.h"
 #include "server/server.h"
+#include "util/date.h"
 
 static void internal(kb_req *r, const kb_err *e) {
     fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);

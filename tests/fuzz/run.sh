@@ -29,7 +29,7 @@ CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-omit-fr
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Isrc -I$OUT/gen $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lm"
-COMMON="src/util/kb.c src/util/buf.c $OUT/gen/embedded.c"
+COMMON="src/util/kb.c src/util/buf.c src/util/date.c $OUT/gen/embedded.c"
 
 srcs_for() {
   case "$1" in

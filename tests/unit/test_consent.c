@@ -109,6 +109,9 @@ static void bad_input_names_the_field(void **state) {
     kb_consent_event ev4 = {P, KB_PURPOSE_ACADEMIC, NULL, 1, 0, "2024-13-01", NULL, "web", "t"};
     assert_int_equal(kb_consent_record(d, &ev4, &e), C_ERR);
     assert_non_null(strstr(e.msg, "field valid_from"));
+    kb_consent_event ev4b = {P, KB_PURPOSE_ACADEMIC, NULL, 1, 0, "2024-01-01", "2024-02-31", "web", "t"};
+    assert_int_equal(kb_consent_record(d, &ev4b, &e), C_ERR); /* no 31 February (issue 21) */
+    assert_non_null(strstr(e.msg, "field valid_to"));
     kb_consent_event ev5 = {"person-42", KB_PURPOSE_ACADEMIC, NULL, 1, 0, NULL, NULL, "web", "t"};
     assert_int_equal(kb_consent_record(d, &ev5, &e), C_ERR);
     assert_non_null(strstr(e.msg, "field pseudonym"));

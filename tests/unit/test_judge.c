@@ -208,6 +208,14 @@ static void test_fiscal_age(void **state) {
     assert_int_equal(kb_fiscal_age("1964-02-29", "2024-06-01"), 61);
     assert_int_equal(kb_fiscal_age("1960-12-31", "2025-01-15"), 64);
     assert_int_equal(kb_fiscal_age("1960-13-01", "2024-05-15"), -1);
+    assert_int_equal(kb_fiscal_age("1960-02-30", "2024-05-15"), -1); /* the calendar decides, not "day <= 31" */
+    /* The fiscal year of a date and the ordinary age on it live here too. */
+    assert_int_equal(kb_fiscal_year("2024-03-31"), 2023);
+    assert_int_equal(kb_fiscal_year("2024-04-01"), 2024);
+    assert_int_equal(kb_fiscal_year("2024-04-31"), -1);
+    assert_int_equal(kb_age_on("1960-04-02", "2024-04-01"), 63);
+    assert_int_equal(kb_age_on("1960-04-02", "2024-04-02"), 64);
+    assert_int_equal(kb_age_on("1960-04-02", "2024-13-02"), -1);
     assert_int_equal(kb_fiscal_age("", "2024-05-15"), -1);
     assert_int_equal(kb_fiscal_age("1960-04-01", ""), -1);
 }

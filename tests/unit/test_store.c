@@ -17,6 +17,7 @@
 #include "store/bulk.h"
 #include "ingest/import.h"
 #include "store/datadir.h"
+#include "domain/judge.h"
 
 static char tmpdir[256];
 
