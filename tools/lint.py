@@ -233,9 +233,41 @@ class Lint:
                 if not os.path.exists(os.path.join(self.root, "src", f)):
                     self.error("owner", "src/store/schema.c", 1, f"table {table}: owner src/{f} does not exist")
 
+    def rule_index(self):
+        """ARCHITECTURE.md's rule index must name functions that exist where
+        it says: a newcomer follows it, and a renamed function would
+        otherwise leave it pointing nowhere."""
+        doc = os.path.join(self.root, "docs/ARCHITECTURE.md")
+        if not os.path.exists(doc):
+            return
+        with open(doc, encoding="utf-8") as f:
+            text = f.read()
+        m = re.search(r"^## Where each rule lives\n(.*?)(?=^## )", text, re.M | re.S)
+        if not m:
+            self.error("docs", "docs/ARCHITECTURE.md", 1, "no section '## Where each rule lives' (the rule index)")
+            return
+        rows = 0
+        for row in re.finditer(r"^\|[^|]*\|\s*`([a-z_]+/[a-z_]+\.c): ([^`]+)`(.*)\|\s*$", m.group(1), re.M):
+            rows += 1
+            path = os.path.join(self.root, "src", row.group(1))
+            names = [row.group(2)] + re.findall(r"`([a-z_][a-z0-9_]*)`", row.group(3))
+            if not os.path.exists(path):
+                self.error("docs", "docs/ARCHITECTURE.md", 1, f"rule index names src/{row.group(1)}, which does not exist")
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                code = f.read()
+            for name in names:
+                if not re.search(r"^[a-zA-Z_][\w \*]*\b" + re.escape(name) + r"\s*\(", code, re.M):
+                    self.error("docs", "docs/ARCHITECTURE.md", 1,
+                               f"rule index: no function {name} defined in src/{row.group(1)}",
+                               key=f"docs {name}")
+        if rows == 0:
+            self.error("docs", "docs/ARCHITECTURE.md", 1, "the rule index has no rows of the form | rule | `file.c: function` |")
+
     def run(self, lib):
         owners = table_owners(self.root)
         self.owners_named(owners)
+        self.rule_index()
         for dirpath, _, files in os.walk(os.path.join(self.root, "src")):
             for fn in sorted(files):
                 if not fn.endswith((".c", ".h")):

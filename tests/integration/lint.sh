@@ -13,14 +13,14 @@ out=$(python3 "$ROOT/tools/lint.py" --root "$ROOT" --lib "$LIB" --quiet-warnings
 
 # A copy of the sources to plant violations in, one at a time.
 T="$WORK/tree"
-mkdir -p "$T"
-cp -r "$ROOT/src" "$ROOT/tools" "$T/"
+mkdir -p "$T/docs"
+cp -r "$ROOT/src" "$ROOT/tools" "$T/"; cp "$ROOT/docs/ARCHITECTURE.md" "$T/docs/"
 expect() { # $1 rule, $2 text the message must hold
   local rc=0
   python3 "$T/tools/lint.py" --root "$T" --quiet-warnings >"$WORK/lint.out" 2>&1 || rc=$?
   [ $rc -eq 1 ] || { cat "$WORK/lint.out"; fail "$1: lint exited $rc on a planted violation"; }
   grep -q "error: .*: $1: .*$2" "$WORK/lint.out" || { cat "$WORK/lint.out"; fail "$1: not reported ($2)"; }
-  rm -rf "$T/src" "$T/tools"; cp -r "$ROOT/src" "$ROOT/tools" "$T/"
+  rm -rf "$T/src" "$T/tools"; cp -r "$ROOT/src" "$ROOT/tools" "$T/"; cp "$ROOT/docs/ARCHITECTURE.md" "$T/docs/"
 }
 
 printf '#include "server/http.h"\n' >>"$T/src/domain/judge.c"
@@ -49,6 +49,9 @@ expect http "libmicrohttpd outside src/server/"
 
 printf 'static int f(kb_db *db) { return db->in_tx; }\n' >>"$T/src/audit/audit.c"
 expect in_tx "transaction state read outside src/store/"
+
+sed -i 's/consent.c: kb_consent_allows/consent.c: kb_consent_decides/' "$T/docs/ARCHITECTURE.md"
+expect docs "rule index: no function kb_consent_decides defined in src/consent/consent.c"
 
 # A fixed exception must leave the allow-list.
 rc=0; python3 "$T/tools/lint.py" --root "$T" --quiet-warnings >"$WORK/lint.out" 2>&1 || rc=$?
