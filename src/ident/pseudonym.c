@@ -73,6 +73,12 @@ void kb_org_token(const kb_keys *k, const char *kind, const char *id, char out[K
     sodium_memzero(sub, sizeof sub);
 }
 
+void kb_record_token(const kb_keys *k, const char *source, const char *record_id, char out[KB_PSEUDONYM_LEN]) {
+    char full[200];
+    snprintf(full, sizeof full, "%s/%s", source, record_id);
+    kb_org_token(k, "record", full, out);
+}
+
 int kb_pseudonym_valid(const char *s) {
     if (strlen(s) != KB_PSEUDONYM_LEN - 1) return 0;
     if (!strchr("RPOG", s[0])) return 0;

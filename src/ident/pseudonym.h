@@ -26,5 +26,10 @@ int kb_pseudonym_valid(const char *s);
 /* Keyed token for an organisation id (e.g. an insurer number) that may be
  * stored in the research store without the number itself. */
 void kb_org_token(const kb_keys *k, const char *kind, const char *id, char out[KB_PSEUDONYM_LEN]);
+/* The keyed token of a source record (exams.record_key): the research store
+ * keeps it instead of the source's own record id, which leads straight back
+ * to the source's file on the person.  One rule for the importer, the
+ * member's downloads and FHIR. */
+void kb_record_token(const kb_keys *k, const char *source, const char *record_id, char out[KB_PSEUDONYM_LEN]);
 
 #endif

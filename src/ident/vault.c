@@ -192,6 +192,19 @@ int kb_vault_put_record(kb_data *d, int64_t person_id, const char *source, const
     return rc;
 }
 
+int kb_vault_each_record(kb_data *d, int64_t person_id, kb_vault_record_fn fn, void *ctx, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "SELECT source, record_id FROM person_records WHERE person_id = ? ORDER BY id DESC",
+                     &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_int(st, 1, person_id);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1)
+        if (fn(kb_col_text(st, 0), kb_col_text(st, 1), ctx)) break;
+    kb_stmt_reset(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 int kb_vault_get_record(kb_data *d, const char *source, const char *record_id, kb_person_id *who,
                         int64_t *person_id, kb_err *e) {
     kb_stmt *st;

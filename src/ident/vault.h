@@ -50,6 +50,10 @@ int kb_vault_unseal_record(kb_data *d, const char *source, const char *record_id
 int kb_vault_move_record(kb_data *d, const char *source, const char *record_id, int64_t to_person, int64_t *rec_id,
                          int64_t *from_person, kb_err *e);
 int kb_vault_merge_persons(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e);
+/* Calls fn for each source record of a person, newest first; fn returns
+ * nonzero to stop.  C_ERR only on a store failure. */
+typedef int (*kb_vault_record_fn)(const char *source, const char *record_id, void *ctx);
+int kb_vault_each_record(kb_data *d, int64_t person_id, kb_vault_record_fn fn, void *ctx, kb_err *e);
 /* Reads a source record back (for reviewers and the person's own portal). */
 int kb_vault_get_record(kb_data *d, const char *source, const char *record_id, kb_person_id *who,
                         int64_t *person_id, kb_err *e);

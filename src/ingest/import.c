@@ -469,9 +469,7 @@ static void prepare_exam(const kb_keys *k, const char *default_source, kb_exam *
     if (!x->source[0]) kb_strlcpy(x->source, default_source, sizeof x->source);
     p->ok = validate(x, p->field, sizeof p->field, p->rule, sizeof p->rule) == C_OK;
     if (!p->ok) return;
-    char rid[200];
-    snprintf(rid, sizeof rid, "%s/%s", x->source, x->record_id);
-    kb_org_token(k, "record", rid, p->rkey);
+    kb_record_token(k, x->source, x->record_id, p->rkey);
     p->ins[0] = '\0';
     if (x->who.insurer_no[0]) {
         char folded[32];

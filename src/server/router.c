@@ -322,6 +322,12 @@ void kb_reply_fhir(kb_req *r, int status, cJSON *body) {
     cJSON_Delete(body);
 }
 
+int kb_reply_internal(kb_req *r, const kb_err *e) {
+    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e ? e->msg : "");
+    kb_reply_error(r, 500, "internal", "internal error");
+    return -1;
+}
+
 void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ...) {
     char msg[512];
     va_list ap;

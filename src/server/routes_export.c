@@ -26,37 +26,36 @@
 /* Identity and record id of the source record behind (source, record_key).
  * Falls back to the person's newest record when none matches (an exam whose
  * record was re-keyed), using a synthetic record id.  1 found, 0 none. */
-static int source_identity(kb_req *r, const char *source, const char *rkey, kb_exam *x, kb_err *e) {
-    kb_stmt *st;
-    if (kb_stmt_prepare(r->d->identity,
-                        "SELECT source, record_id FROM person_records WHERE person_id = ? ORDER BY id DESC", &st, e))
-        return C_ERR;
-    kb_bind_int(st, 1, r->who.person_id);
-    char best_src[64] = "", best_rec[128] = "";
-    int rc, exact = 0;
-    while ((rc = kb_stmt_step(st, e)) == 1) {
-        const char *s = kb_col_text(st, 0), *rid = kb_col_text(st, 1);
-        if (!best_src[0]) {
-            kb_strlcpy(best_src, s, sizeof best_src);
-            kb_strlcpy(best_rec, rid, sizeof best_rec);
-        }
-        if (strcmp(s, source) != 0) continue;
-        char full[200], tok[KB_PSEUDONYM_LEN];
-        snprintf(full, sizeof full, "%s/%s", s, rid);
-        kb_org_token(&r->d->keys, "record", full, tok);
-        if (strcmp(tok, rkey) == 0) {
-            kb_strlcpy(best_src, s, sizeof best_src);
-            kb_strlcpy(best_rec, rid, sizeof best_rec);
-            exact = 1;
-            break;
-        }
+typedef struct record_pick {
+    const kb_keys *keys;
+    const char *source, *rkey;
+    char src[64], rec[128];
+    int exact;
+} record_pick;
+
+static int pick_record(const char *source, const char *record_id, void *ctx) {
+    record_pick *p = ctx;
+    if (!p->src[0]) { /* the newest, kept unless an exact match follows */
+        kb_strlcpy(p->src, source, sizeof p->src);
+        kb_strlcpy(p->rec, record_id, sizeof p->rec);
     }
-    kb_stmt_finalize(st);
-    if (rc < 0) return C_ERR;
-    if (!best_src[0]) return 0;
+    if (strcmp(source, p->source) != 0) return 0;
+    char tok[KB_PSEUDONYM_LEN];
+    kb_record_token(p->keys, source, record_id, tok);
+    if (strcmp(tok, p->rkey) != 0) return 0;
+    kb_strlcpy(p->src, source, sizeof p->src);
+    kb_strlcpy(p->rec, record_id, sizeof p->rec);
+    p->exact = 1;
+    return 1;
+}
+
+static int source_identity(kb_req *r, const char *source, const char *rkey, kb_exam *x, kb_err *e) {
+    record_pick p = {.keys = &r->d->keys, .source = source, .rkey = rkey};
+    if (kb_vault_each_record(r->d, r->who.person_id, pick_record, &p, e) != C_OK) return C_ERR;
+    if (!p.src[0]) return 0;
     int64_t pid = 0;
-    if (kb_vault_get_record(r->d, best_src, best_rec, &x->who, &pid, e) != C_OK) return C_ERR;
-    if (exact) kb_strlcpy(x->record_id, best_rec, sizeof x->record_id);
+    if (kb_vault_get_record(r->d, p.src, p.rec, &x->who, &pid, e) != C_OK) return C_ERR;
+    if (p.exact) kb_strlcpy(x->record_id, p.rec, sizeof x->record_id);
     return 1;
 }
 

@@ -183,8 +183,12 @@ static int fhir_subject(kb_req *r, const char *subject, char pseud[KB_PSEUDONYM_
     kb_err e = {{0}};
     char why[64];
     int ok = kb_consent_allows(r->d, subject, KB_PURPOSE_PROVIDER, r->who.org, 0, why, &e);
+    if (ok < 0) { /* a store failure is not a refusal: say so, don't blame the subject's consent */
+        kb_reply_internal(r, &e);
+        return 0;
+    }
     if (ok != 1) {
-        if (ok == 0) kb_req_audit(r, "fhir.observation.search", subject, KB_PURPOSE_PROVIDER, "denied", why);
+        kb_req_audit(r, "fhir.observation.search", subject, KB_PURPOSE_PROVIDER, "denied", why);
         kb_reply_error(r, 403, "no_consent", "subject has not consented to sharing with %s (%s)", r->who.org, why);
         return 0;
     }
@@ -382,12 +386,6 @@ static void fhir_time(const char *in, char *out, size_t n) {
         snprintf(out, n, "%.10s", in);
 }
 
-static int internal_err(kb_req *r, kb_err *e) {
-    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
-    kb_reply_error(r, 500, "internal", "internal error");
-    return -1;
-}
-
 /* ---- Specimen (biobank) ---- */
 
 #define SPECIMEN_COLS                                                                                         \
@@ -443,7 +441,7 @@ void kb_h_fhir_specimen_search(kb_req *r) {
     if (kb_db_cached(r->d->research,
                      SPECIMEN_COLS "WHERE (? = '' OR pseudonym = ?) AND (? = '' OR type = ?) ORDER BY id LIMIT 1000",
                      &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_text(st, 1, subject ? subject : "");
@@ -458,7 +456,7 @@ void kb_h_fhir_specimen_search(kb_req *r) {
     }
     if (rc < 0) {
         cJSON_Delete(b);
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON_AddNumberToObject(b, "total", n);
@@ -482,13 +480,13 @@ void kb_h_fhir_specimen_read(kb_req *r) {
         return;
     }
     if (kb_db_cached(r->d->research, SPECIMEN_COLS "WHERE id = ?", &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_int(st, 1, id);
     int rc = kb_stmt_step(st, &e);
     if (rc < 0) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     /* Someone else's specimen answers as if absent. */
@@ -564,13 +562,16 @@ static cJSON *consent_res(kb_stmt *st) {
 
 /* Individuals: their own consents, every purpose.  Providers: only the
  * provider_sharing consent naming their organisation, and only while
- * kb_consent_allows() says it is in force. */
+ * kb_consent_allows() says it is in force.  1 visible, 0 not, -1 after
+ * replying 500 (a store failure must not pass for "not visible"). */
 static int consent_visible(kb_req *r, const char *pseud, const char *purpose, const char *provider) {
     if (r->who.role == KB_ROLE_INDIVIDUAL) return strcmp(pseud, r->pseudonym) == 0;
     if (strcmp(purpose, KB_PURPOSE_PROVIDER) != 0 || strcmp(provider, r->who.org) != 0) return 0;
     kb_err e = {{0}};
     char why[64];
-    return kb_consent_allows(r->d, pseud, KB_PURPOSE_PROVIDER, r->who.org, 0, why, &e) == 1;
+    int ok = kb_consent_allows(r->d, pseud, KB_PURPOSE_PROVIDER, r->who.org, 0, why, &e);
+    if (ok < 0) return kb_reply_internal(r, &e);
+    return ok == 1;
 }
 
 void kb_h_fhir_consent_search(kb_req *r) {
@@ -590,7 +591,7 @@ void kb_h_fhir_consent_search(kb_req *r) {
     kb_err e = {{0}};
     kb_stmt *st;
     if (kb_db_cached(r->d->research, CONSENT_SQL "AND c.pseudonym = ? ORDER BY c.id", &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_text(st, 1, patient);
@@ -608,7 +609,7 @@ void kb_h_fhir_consent_search(kb_req *r) {
     if (rc < 0) {
         cJSON_Delete(rows);
         cJSON_Delete(b);
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     while (cJSON_GetArraySize(rows) > 0) {
@@ -617,6 +618,12 @@ void kb_h_fhir_consent_search(kb_req *r) {
                                  cJSON_GetObjectItem(o, "_kb_provider")->valuestring);
         cJSON_DeleteItemFromObject(o, "_kb_purpose");
         cJSON_DeleteItemFromObject(o, "_kb_provider");
+        if (ok < 0) {
+            cJSON_Delete(o);
+            cJSON_Delete(rows);
+            cJSON_Delete(b);
+            return;
+        }
         if (ok) {
             searchset_add(b, o);
             n++;
@@ -644,13 +651,13 @@ void kb_h_fhir_consent_read(kb_req *r) {
         return;
     }
     if (kb_db_cached(r->d->research, CONSENT_SQL "AND c.id = ?", &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_int(st, 1, id);
     int rc = kb_stmt_step(st, &e);
     if (rc < 0) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (rc == 0) {
@@ -663,8 +670,10 @@ void kb_h_fhir_consent_read(kb_req *r) {
     kb_strlcpy(provider, kb_col_text(st, 3), sizeof provider);
     cJSON *o = consent_res(st);
     kb_stmt_reset(st);
-    if (!consent_visible(r, pseud, purpose, provider)) {
+    int visible = consent_visible(r, pseud, purpose, provider);
+    if (visible <= 0) {
         cJSON_Delete(o);
+        if (visible < 0) return;
         kb_reply_error(r, 404, "not_found", "Consent/%s not found", r->params[0]);
         return;
     }
@@ -733,7 +742,7 @@ void kb_h_fhir_study_search(kb_req *r) {
     kb_err e = {{0}};
     kb_stmt *st;
     if (kb_db_cached(r->d->research, STUDY_SQL "ORDER BY id", &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON *b = searchset();
@@ -745,7 +754,7 @@ void kb_h_fhir_study_search(kb_req *r) {
     }
     if (rc < 0) {
         cJSON_Delete(b);
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON_AddNumberToObject(b, "total", n);
@@ -762,10 +771,10 @@ static int study_row(kb_req *r, kb_stmt **st, const char *type) {
         kb_reply_error(r, 404, "not_found", "%s/%s not found", type, r->params[0]);
         return 0;
     }
-    if (kb_db_cached(r->d->research, STUDY_SQL "WHERE id = ?", st, &e)) return internal_err(r, &e);
+    if (kb_db_cached(r->d->research, STUDY_SQL "WHERE id = ?", st, &e)) return kb_reply_internal(r, &e);
     kb_bind_int(*st, 1, id);
     int rc = kb_stmt_step(*st, &e);
-    if (rc < 0) return internal_err(r, &e);
+    if (rc < 0) return kb_reply_internal(r, &e);
     if (rc == 0 || !study_visible(r, kb_col_text(*st, 6))) {
         kb_stmt_reset(*st);
         kb_reply_error(r, 404, "not_found", "%s/%s not found", type, r->params[0]);
@@ -798,7 +807,7 @@ void kb_h_fhir_group_read(kb_req *r) {
                      "SELECT DISTINCT s.pseudonym FROM bb_distributions d JOIN bb_specimens s ON s.id = d.specimen_id "
                      "WHERE d.app_id = ? AND d.shipped_at IS NOT NULL AND d.released_at IS NULL ORDER BY s.pseudonym",
                      &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_int(st, 1, strtoll(id, NULL, 10));
@@ -821,7 +830,7 @@ void kb_h_fhir_group_read(kb_req *r) {
     if (rc < 0) {
         cJSON_Delete(arr);
         cJSON_Delete(o);
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON_AddNumberToObject(o, "quantity", n);
@@ -874,7 +883,7 @@ void kb_h_fhir_transaction(kb_req *r) {
         goto out;
     }
     if (orc) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         goto out;
     }
     int rc = kb_import_exam(imp, &x, "fhir", "POST /fhir", r->body, r->body_len, &e);
@@ -882,7 +891,7 @@ void kb_h_fhir_transaction(kb_req *r) {
     kb_err e2 = {{0}};
     if (kb_importer_close(imp, &e2) && rc >= 0) rc = C_ERR, e = e2;
     if (rc < 0) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         goto out;
     }
     if (rc == 0) {
@@ -894,15 +903,14 @@ void kb_h_fhir_transaction(kb_req *r) {
         goto out;
     }
     /* The stored exam: the same keyed record token the importer writes. */
-    char full[200], tok[KB_PSEUDONYM_LEN];
-    snprintf(full, sizeof full, "%s/%s", x.source, x.record_id);
-    kb_org_token(&r->d->keys, "record", full, tok);
+    char tok[KB_PSEUDONYM_LEN];
+    kb_record_token(&r->d->keys, x.source, x.record_id, tok);
     kb_stmt *st;
     if (kb_db_cached(r->d->research,
                      "SELECT x.id, s.pseudonym FROM exams x JOIN subjects s ON s.id = x.subject_id "
                      "WHERE x.source = ? AND x.record_key = ? AND x.current = 1",
                      &st, &e)) {
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         goto out;
     }
     kb_bind_text(st, 1, x.source);
@@ -910,7 +918,7 @@ void kb_h_fhir_transaction(kb_req *r) {
     rc = kb_stmt_step(st, &e);
     if (rc != 1) {
         if (rc == 0) kb_errf(&e, "exam %s/%s not found after import", x.source, x.record_id);
-        internal_err(r, &e);
+        kb_reply_internal(r, &e);
         goto out;
     }
     long long exam_id = kb_col_int(st, 0);

@@ -115,6 +115,10 @@ void kb_reply_json(kb_req *r, int status, cJSON *body); /* takes ownership */
 void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void kb_reply_fhir(kb_req *r, int status, cJSON *body);
+/* A store or library failure: the detail goes to the server's log, the
+ * client gets 500 "internal" and nothing of the detail (no SQL, no paths).
+ * Returns -1, for handlers that return "replied". */
+int kb_reply_internal(kb_req *r, const kb_err *e);
 /* Parses the request body as a JSON object; on failure replies 400. */
 cJSON *kb_req_json(kb_req *r);
 /* Copies src into dst (size bytes with the NUL) only when it fits whole:

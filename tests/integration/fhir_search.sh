@@ -133,4 +133,15 @@ r=$(req GET "/fhir/Observation?subject=Patient/$PSEUD&date=ge2024" "" -b jar_pro
 r=$(req GET "/fhir/Specimen?type=urn:kenbank:specimen-type|serum" "" -b jar_biobank); [[ "$r" == 200*'"total":0'* ]] || fail "specimen by type: $r"
 r=$(req GET "/fhir/Consent?patient=Patient/$PSEUD" "" -b jar_provider); [[ "$r" == 200*'"total":1'* ]] || fail "consent search: $r"
 r=$(req GET "/fhir/Observation?date=xx2023" ""); [[ "$r" == 401* ]] || fail "authentication still comes first: $r"
+# A store failure while deciding consent is a 500, never a 403 that blames
+# the subject's consent (SQLite: a renamed table fails the next statement;
+# PostgreSQL would follow the rename, so the check runs on SQLite only).
+if [ "$(kb_backend d)" = sqlite ]; then
+  kb_sql d research "ALTER TABLE consents RENAME TO consents_gone" >/dev/null
+  r=$(req GET "/fhir/Observation?subject=Patient/$PSEUD" "" -b jar_provider)
+  [[ "$r" == 500*'internal error'* ]] || fail "consent store failure answered as: $r"
+  r=$(req GET "/fhir/Consent?patient=Patient/$PSEUD" "" -b jar_provider)
+  [[ "$r" == 500*'internal error'* ]] || fail "consent search on a store failure: $r"
+  kb_sql d research "ALTER TABLE consents_gone RENAME TO consents" >/dev/null
+fi
 echo "ok: date prefixes, repeats, modifiers, lists, unknown parameters"
