@@ -45,6 +45,7 @@ const kb_route kb_routes[] = {
     {"GET", "/api/me/exams/{}", R(INDIVIDUAL), KB_R_OWN_EXAM, kb_h_my_exam},
     {"GET", "/api/me/consents", R(INDIVIDUAL), 0, kb_h_my_consents},
     {"POST", "/api/me/consents", R(INDIVIDUAL), 0, kb_h_my_consent_set},
+    {"GET", "/api/me/providers", R(INDIVIDUAL), 0, kb_h_providers},
     {"GET", "/api/me/audit", R(INDIVIDUAL), 0, kb_h_my_audit},
     {"GET", "/api/me/results", R(INDIVIDUAL), 0, kb_h_my_results},
     {"GET", "/api/me/sensors", R(INDIVIDUAL), 0, kb_h_my_sensors},

@@ -376,6 +376,24 @@ void kb_h_consent_texts(kb_req *r) {
     kb_reply_json(r, 200, o);
 }
 
+static int provider_json(void *arg, const char *org) {
+    cJSON_AddItemToArray(arg, cJSON_CreateString(org));
+    return 0;
+}
+
+/* The providers the consent screen offers (no personal data: not audited). */
+void kb_h_providers(kb_req *r) {
+    kb_err e = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "providers");
+    if (kb_provider_each(r->d, provider_json, arr, &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
 void kb_h_my_consents(kb_req *r) {
     kb_err e = {{0}};
     kb_stmt *st;
@@ -438,7 +456,24 @@ void kb_h_my_consent_set(kb_req *r) {
         kb_reply_error(r, 400, "bad_request", "field granted: must be true or false");
         return;
     }
-    kb_consent_event ev = {r->pseudonym, jstr(j, "purpose"), jstr(j, "provider"), cJSON_IsTrue(g),
+    /* Sharing names a provider from the list the screen offers, so a typo
+     * or a made-up id never becomes a standing consent. */
+    const char *prov = jstr(j, "provider");
+    if (jstr(j, "purpose") && strcmp(jstr(j, "purpose"), KB_PURPOSE_PROVIDER) == 0 && cJSON_IsTrue(g)) {
+        int known = 0;
+        kb_err pe = {{0}};
+        if (kb_provider_known(r->d, prov, &known, &pe)) {
+            cJSON_Delete(j);
+            internal(r, &pe);
+            return;
+        }
+        if (!known) {
+            cJSON_Delete(j);
+            kb_reply_error(r, 400, "unknown_provider", "field provider: not a provider that can be shared with");
+            return;
+        }
+    }
+    kb_consent_event ev = {r->pseudonym, jstr(j, "purpose"), prov, cJSON_IsTrue(g),
                            cJSON_IsNumber(ver) ? ver->valueint : 0, jstr(j, "valid_from"), jstr(j, "valid_to"),
                            jstr(j, "channel") ? jstr(j, "channel") : "web", r->who.username};
     kb_err e = {{0}};

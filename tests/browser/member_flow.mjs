@@ -86,6 +86,7 @@ await run('member_flow', async ({ browser, base, codes }) => {
   await card.getByRole('button', { name: '同意する' }).click();
   await card.locator('[data-state="granted"]').waitFor();
   await card.getByRole('button', { name: '同意を撤回する' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: '撤回する', exact: true }).click();
   await card.locator('[data-state="not"]').waitFor();
   await page.getByRole('cell', { name: '撤回' }).first().waitFor();
   await shot(page, 'member_consent');

@@ -417,26 +417,54 @@ export async function episodes() {
 
 // ---- consent ----
 
+// Asks before a withdrawal and says what it changes; `go` runs it.
+function confirmWithdraw(where, purpose, provider, goFn) {
+  const box = h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': 'confirm-h', 'aria-describedby': 'confirm-t' },
+    h('p', { id: 'confirm-h', class: 'confirm-title', text: t('consent.confirmTitle', { purpose: t(`purpose.${purpose}`) }) }),
+    h('p', { id: 'confirm-t', text: provider ? t('consent.confirmProvider', { provider }) : t('consent.confirmGeneral') }),
+    h('p', { class: 'small', text: t('consent.confirmPast') }),
+    h('div', { class: 'bb-actions' },
+      h('button', { class: 'btn btn-danger', type: 'button', 'data-action': 'confirm-withdraw', onclick: goFn, text: t('consent.confirmYes') }),
+      h('button', { class: 'btn btn-secondary', type: 'button', onclick: () => { box.remove(); where.hidden = false; where.focus(); }, text: t('consent.confirmNo') })));
+  where.hidden = true;
+  where.after(box);
+  box.querySelector('button').focus();
+}
+
 export async function consent() {
-  const [texts, mine] = await Promise.all([get('/api/consent-texts'), get('/api/me/consents')]);
+  const [texts, mine, provs] = await Promise.all([get('/api/consent-texts'), get('/api/me/consents'), get('/api/me/providers')]);
   const latest = {};
   for (const x of texts.texts) if (!latest[x.purpose] || latest[x.purpose].version < x.version) latest[x.purpose] = x;
   const purposes = Object.keys(latest).filter((p) => p !== 'provider_sharing');
+  const msg = h('div', { 'aria-live': 'assertive' });
   const act = async (purpose, granted, provider) => {
     const body = { purpose, granted, text_version: latest[purpose].version };
     if (provider) body.provider = provider;
-    await post('/api/me/consents', body);
+    try {
+      await post('/api/me/consents', body);
+    } catch (err) { msg.replaceChildren(errorBox(err)); msg.scrollIntoView({ block: 'nearest' }); return; }
     toast(granted ? t('consent.grantedToast') : t('consent.withdrawnToast'));
     go('consent');
   };
+  const withdrawBtn = (purpose, provider, sm) => {
+    const b = h('button', { class: `btn btn-danger${sm ? ' btn-sm' : ''}`, type: 'button', 'data-action': 'withdraw', text: t('consent.withdraw') });
+    b.addEventListener('click', () => confirmWithdraw(b, purpose, provider, () => act(purpose, false, provider)));
+    return b;
+  };
   const providerState = {};
   for (const c of mine.history) if (c.purpose === 'provider_sharing' && c.provider) providerState[c.provider] = c.state;
-  const provInput = h('input', { id: 'provider', name: 'provider', required: true });
-  const provForm = h('form', { class: 'row-form' }, h('div', { class: 'field' }, h('label', { for: 'provider', text: t('consent.providerId') }), provInput),
-    h('button', { class: 'btn', type: 'submit', text: t('consent.grant') }));
-  provForm.addEventListener('submit', (ev) => { ev.preventDefault(); if (provInput.value.trim()) act('provider_sharing', true, provInput.value.trim()); });
+  // Only providers the server lists, and not those already shared with.
+  const offer = provs.providers.filter((p) => providerState[p] !== 'granted');
+  const provSel = h('select', { id: 'provider', name: 'provider', required: true, 'aria-describedby': 'provider-hint' },
+    h('option', { value: '', text: t('consent.providerPick') }), offer.map((p) => h('option', { value: p, text: p })));
+  const provForm = offer.length ? h('form', { class: 'row-form' },
+    h('div', { class: 'field' }, h('label', { for: 'provider', text: t('consent.provider') }), provSel,
+      h('p', { class: 'hint', id: 'provider-hint', text: t('consent.providerHint') })),
+    h('button', { class: 'btn', type: 'submit', text: t('consent.grant') })) : h('p', { class: 'small', text: t('consent.providerNone') });
+  provForm.addEventListener?.('submit', (ev) => { ev.preventDefault(); if (provSel.value) act('provider_sharing', true, provSel.value); });
   const textOf = (x) => (lang() === 'ja' ? x.ja : x.en);
-  mount(h('h1', { text: t('consent.title') }), h('p', { class: 'lead', text: t('consent.lead') }),
+  const channel = (c) => (has(`consent.channel.${c}`) ? t(`consent.channel.${c}`) : c);
+  mount(h('h1', { text: t('consent.title') }), h('p', { class: 'lead', text: t('consent.lead') }), msg,
     h('div', { class: 'stack' }, purposes.map((p) => {
       const on = !!mine.current[p];
       return h('section', { class: 'card consent', 'data-purpose': p },
@@ -444,20 +472,20 @@ export async function consent() {
           h('span', { class: `badge ${on ? 'badge-ok' : 'badge-off'}`, 'data-state': on ? 'granted' : 'not' }, on ? t('consent.on') : t('consent.off'))),
         h('p', { class: 'consent-text', text: textOf(latest[p]) }),
         h('p', { class: 'small', text: t('consent.version', { v: latest[p].version }) }),
-        on ? h('button', { class: 'btn btn-danger', type: 'button', 'data-action': 'withdraw', onclick: () => act(p, false), text: t('consent.withdraw') })
+        on ? withdrawBtn(p, null, false)
           : h('button', { class: 'btn', type: 'button', 'data-action': 'grant', onclick: () => act(p, true), text: t('consent.grant') }));
     }),
     h('section', { class: 'card consent', 'data-purpose': 'provider_sharing' }, h('h2', { text: t('purpose.provider_sharing') }),
       h('p', { class: 'consent-text', text: textOf(latest.provider_sharing) }),
-      Object.keys(providerState).length ? h('ul', { class: 'plain' }, Object.entries(providerState).map(([prov, st]) => h('li', {},
-        h('span', { text: prov }), ' ', h('span', { class: `badge ${st === 'granted' ? 'badge-ok' : 'badge-off'}`, text: st === 'granted' ? t('consent.on') : t('consent.off') }), ' ',
-        st === 'granted' ? h('button', { class: 'btn btn-danger btn-sm', type: 'button', onclick: () => act('provider_sharing', false, prov), text: t('consent.withdraw') }) : null))) : null,
+      Object.keys(providerState).length ? h('ul', { class: 'plain providers' }, Object.entries(providerState).map(([prov, st]) => h('li', { 'data-provider': prov },
+        h('span', { class: 'prov-name', text: prov }), ' ', h('span', { class: `badge ${st === 'granted' ? 'badge-ok' : 'badge-off'}`, text: st === 'granted' ? t('consent.on') : t('consent.off') }), ' ',
+        st === 'granted' ? withdrawBtn('provider_sharing', prov, true) : null))) : null,
       provForm)),
-    card(t('consent.history'), mine.history.length ? h('table', { class: 'simple' },
+    card(t('consent.history'), mine.history.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple consent-history' },
       h('thead', {}, h('tr', {}, ['when', 'purpose', 'state', 'channel'].map((c) => h('th', { scope: 'col', text: t(`consent.col.${c}`) })))),
-      h('tbody', {}, [...mine.history].reverse().map((c) => h('tr', {}, h('td', { text: fmtDateTime(c.recorded_at) }),
-        h('td', { text: t(`purpose.${c.purpose}`) + (c.provider ? ` (${c.provider})` : '') }),
-        h('td', { text: t(`consent.state.${c.state}`) }), h('td', { text: c.channel }))))) : h('p', { text: t('consent.noHistory') })));
+      h('tbody', {}, [...mine.history].reverse().map((c) => h('tr', { 'data-channel': c.channel }, h('td', { text: fmtDateTime(c.recorded_at) }),
+        h('td', { class: 'wrap-any', text: t(`purpose.${c.purpose}`) + (c.provider ? `（${c.provider}）` : '') }),
+        h('td', { text: t(`consent.state.${c.state}`) }), h('td', { text: channel(c.channel) })))))) : h('p', { text: t('consent.noHistory') })));
 }
 
 // ---- who used my data ----
