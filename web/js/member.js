@@ -508,21 +508,64 @@ function recoveryCard(list) {
       h('button', { class: 'btn btn-danger btn-sm', type: 'button', onclick: () => act(x.id, 'cancel'), text: t('recover.refuse') })))));
 }
 
-export async function access() {
-  const a = await get('/api/me/audit');
+const ACCESS_PAGE = 20;
+
+// An audit action in words; a code without text is "other", never raw.
+function actionText(a) {
+  const s = has(`action.${a}`) ? t(`action.${a}`) : null;
+  return typeof s === 'string' && s !== `action.${a}` && !s.startsWith('[object') ? s : t('access.other');
+}
+
+// Who acted: the member, the command line (an administrator), or a role
+// and the account's name.
+function actorText(x) {
+  if (x.role === 'individual') return t('access.you');
+  const role = has(`role.${x.role}`) ? t(`role.${x.role}`) : t('access.other');
+  if (x.actor === 'cli' || !x.actor) return x.role === 'admin' ? t('access.cli') : role;
+  return lang() === 'ja' ? `${role}（${x.actor}）` : `${role} (${x.actor})`;
+}
+
+// The detail of a consent entry ("granted provider X", "academic_research
+// withdrawn (paper)") in words; other details are internal and not shown.
+function detailText(x) {
+  if (!x.action.startsWith('consent.') || !x.detail) return null;
+  const st = /\bwithdrawn\b/.test(x.detail) ? 'withdrawn' : /\bgranted\b/.test(x.detail) ? 'granted' : null;
+  if (!st) return null;
+  const prov = x.detail.match(/provider (\S+)/);
+  const ch = x.detail.match(/\((web|paper|app|api)\)/);
+  const extra = [prov && prov[1], ch && t(`consent.channel.${ch[1]}`)].filter(Boolean);
+  return t(`access.detail.${st}`) + (extra.length ? (lang() === 'ja' ? `（${extra.join('・')}）` : ` (${extra.join(', ')})`) : '');
+}
+
+export async function access(params = []) {
+  // Uses by others first: the member's own page views would bury them.
+  const who = ['others', 'self', 'all'].includes(params[0]) ? params[0] : 'others';
+  const offset = Math.max(0, Number(params[1]) || 0);
+  const a = await get(`/api/me/audit?who=${who}&limit=${ACCESS_PAGE}&offset=${offset}`);
   let rec = [];
   try { rec = (await get('/api/me/recoveries')).recoveries || []; } catch { /* the log still shows */ }
-  const lbl = (ns, v) => (has(`${ns}.${v}`) ? t(`${ns}.${v}`) : v);
+  const total = a.counts.others + a.counts.self;
+  const sel = h('select', { id: 'who', onchange: (ev) => go(`access/${ev.target.value}/0`) },
+    [['others', a.counts.others], ['self', a.counts.self], ['all', total]].map(([v, n]) =>
+      h('option', { value: v, selected: v === who, text: t(`access.who${v[0].toUpperCase()}${v.slice(1)}`, { n: fmtNum(n, 0) }) })));
+  const to = offset + a.entries.length;
+  const pager = a.total > ACCESS_PAGE ? h('div', { class: 'pager bb-actions' },
+    h('button', { class: 'btn btn-secondary btn-sm', type: 'button', 'data-page': 'prev', disabled: offset === 0, onclick: () => go(`access/${who}/${Math.max(0, offset - ACCESS_PAGE)}`), text: t('access.prev') }),
+    h('span', { class: 'meta', id: 'access-range', text: t('access.range', { total: fmtNum(a.total, 0), from: fmtNum(offset + 1, 0), to: fmtNum(to, 0) }) }),
+    h('button', { class: 'btn btn-secondary btn-sm', type: 'button', 'data-page': 'next', disabled: to >= a.total, onclick: () => go(`access/${who}/${offset + ACCESS_PAGE}`), text: t('access.next') })) : null;
   mount(h('h1', { text: t('access.title') }), h('p', { class: 'lead', text: t('access.lead') }),
     recoveryCard(rec),
+    h('div', { class: 'field inline' }, h('label', { for: 'who', text: t('access.who') }), sel),
+    who === 'others' && a.counts.self ? h('p', { class: 'small', id: 'self-hidden', text: t('access.selfHidden', { n: fmtNum(a.counts.self, 0) }) }) : null,
     card(null, a.entries.length ? h('table', { class: 'simple access' },
       h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'purpose', 'result'].map((c) => h('th', { scope: 'col', text: t(`access.col.${c}`) })))),
-      h('tbody', {}, a.entries.map((x) => h('tr', { 'data-action': x.action, 'data-result': x.result },
+      h('tbody', {}, a.entries.map((x) => h('tr', { 'data-action': x.action, 'data-result': x.result, 'data-role': x.role },
         h('td', { 'data-label': t('access.col.when'), text: fmtDateTime(x.at) }),
-        h('td', { 'data-label': t('access.col.who') }, x.role === 'individual' ? t('access.you') : `${x.actor} (${lbl('role', x.role)})`),
-        h('td', { 'data-label': t('access.col.what') }, lbl('action', x.action), x.detail ? h('span', { class: 'small block', text: x.detail }) : null),
-        h('td', { 'data-label': t('access.col.purpose'), text: lbl('purpose', x.purpose) }),
-        h('td', { 'data-label': t('access.col.result') }, h('span', { class: `badge ${x.result === 'ok' ? 'badge-ok' : 'badge-bad'}`, text: lbl('result', x.result) })))))) : h('p', { text: t('access.none') })));
+        h('td', { 'data-label': t('access.col.who'), class: 'wrap-any' }, actorText(x)),
+        h('td', { 'data-label': t('access.col.what') }, actionText(x.action), detailText(x) ? h('span', { class: 'small block', text: detailText(x) }) : null),
+        h('td', { 'data-label': t('access.col.purpose'), text: has(`purpose.${x.purpose}`) ? t(`purpose.${x.purpose}`) : t('access.other') }),
+        h('td', { 'data-label': t('access.col.result') }, h('span', { class: `badge ${x.result === 'ok' ? 'badge-ok' : 'badge-bad'}`, text: has(`result.${x.result}`) ? t(`result.${x.result}`) : t('access.other') })))))) : h('p', { text: who === 'others' ? t('access.noneOthers') : t('access.none') })),
+    pager);
 }
 
 // ---- download ----
