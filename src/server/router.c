@@ -53,6 +53,7 @@ const kb_route kb_routes[] = {
     {"POST", "/api/me/tokens", R(INDIVIDUAL), KB_R_SESSION_ONLY, kb_h_my_token_new},
     {"GET", "/api/me/points", R(INDIVIDUAL), 0, kb_h_my_points},
     {"GET", "/api/me/export.xml", R(INDIVIDUAL), 0, kb_h_my_export_xml},
+    {"GET", "/api/me/results.pdf", R(INDIVIDUAL), 0, kb_h_my_results_pdf},
     {"GET", "/api/me/guidance", R(INDIVIDUAL), 0, kb_h_my_guidance},
     {"GET", "/api/points/rules", R(INSURER) | R(ADMIN), 0, kb_h_point_rules},
     {"POST", "/api/points/rules", R(INSURER) | R(ADMIN), 0, kb_h_point_rule_set},

@@ -258,6 +258,9 @@ export async function results(params) {
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
       h('div', { class: 'field inline' }, h('label', { for: 'fy', text: t('results.year') }), sel)),
     h('p', { class: 'meta', text: t('results.meta', { date: fmtDate(x.exam_date), age: x.age ?? '—' }) }),
+    // the printable letter of this same exam, made by the server
+    h('p', { class: 'pdf-link' }, h('a', { class: 'btn btn-secondary btn-sm', id: 'dl-pdf', href: `/api/me/results.pdf?exam=${encodeURIComponent(x.id)}`,
+      download: `kenbank-results-${x.exam_date}.pdf`, text: t('results.pdfButton') }), ' ', h('span', { class: 'small', text: t('results.pdfHint') })),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
     referral,
     guidance,
