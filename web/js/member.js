@@ -273,6 +273,53 @@ export async function results(params) {
 
 const SENSOR_FOR = { sbp: ['bp', 'value'], dbp: ['bp', 'value2'], weight: ['weight', 'value'] };
 
+// A fixed y range per item, wide enough that an ordinary year-to-year change
+// does not look dramatic (124 to 140 mmHg is not a cliff); widened only when
+// a value or a line falls outside it.
+const Y_RANGE = {
+  sbp: [80, 200], dbp: [40, 130], bmi: [14, 40], waist: [50, 130], hba1c: [4, 10], fpg: [60, 200], rpg: [60, 250],
+  tg_fasting: [0, 600], tg_random: [0, 600], hdl: [20, 120], ldl: [40, 250], nonhdl: [50, 260],
+  ast: [0, 100], alt: [0, 100], ggt: [0, 200], egfr: [0, 130], hb: [6, 20],
+};
+// Home blood pressure is judged against its own, lower lines (JSH 2019:
+// 135/85 mmHg at home, against 140/90 at a clinic).
+const HOME_LINE = { sbp: 135, dbp: 85 };
+const LEVEL_COLOR = () => [COLORS.green, COLORS.amber, COLORS.red];
+const LEVEL_SHAPE = ['circle', 'triangle', 'rectRot'];
+const DAY_MS = 86400000;
+
+function dayMs(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return Date.UTC(y, m - 1, d);
+}
+
+function dayIso(ms) {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+// The side of the guidance line that is fine, as a band [from, to].
+function normalBand(it, yMin, yMax) {
+  const r = it.range;
+  if (!r || r.guidance === null || r.guidance === undefined) return null;
+  if (r.direction === 'ge') return [r.low ?? yMin, r.guidance];
+  if (r.direction === 'lt') return [r.guidance, yMax];
+  return null;
+}
+
+// Draws the normal band behind the data (Chart.js has no band of its own).
+const bandPlugin = {
+  id: 'normalBand',
+  beforeDatasetsDraw(c, args, opts) {
+    if (!opts || opts.from === undefined) return;
+    const { ctx, chartArea: a, scales: { y } } = c;
+    const top = y.getPixelForValue(Math.min(opts.to, y.max)), bottom = y.getPixelForValue(Math.max(opts.from, y.min));
+    ctx.save();
+    ctx.fillStyle = 'rgba(60, 141, 90, 0.13)';
+    ctx.fillRect(a.left, top, a.right - a.left, bottom - top);
+    ctx.restore();
+  },
+};
+
 export async function trends(params) {
   const [data, sens] = await Promise.all([results_data(false), get('/api/me/sensors')]);
   const exams = [...data.exams].sort((a, b) => a.exam_date.localeCompare(b.exam_date));
@@ -289,24 +336,49 @@ export async function trends(params) {
     h('div', { class: 'field inline' }, h('label', { for: 'item', text: t('trends.item') }), sel)),
     h('section', { class: 'card' }, h('div', { class: 'chart-box' }, canvas), body));
   if (!key) return;
-  // One category axis of dates: checkups and the member's own readings.
   const pick = (x) => x.items.filter((i) => i.key === key && i.value !== undefined)[0];
-  const points = exams.map((x) => ({ date: x.exam_date, v: pick(x) ? pick(x).value : null, fy: x.fiscal_year })).filter((p) => p.v !== null);
+  const points = exams.filter(pick).map((x) => ({ date: x.exam_date, v: pick(x).value, level: pick(x).level ?? 0 }));
   const sf = SENSOR_FOR[key];
-  const own = sf ? sens.readings.filter((r) => r.kind === sf[0] && r[sf[1]] !== undefined).map((r) => ({ date: r.date, v: r[sf[1]] })) : [];
-  const dates = [...new Set([...points.map((p) => p.date), ...own.map((p) => p.date)])].sort();
-  const at = (arr) => dates.map((d) => { const p = arr.find((q) => q.date === d); return p ? p.v : null; });
+  const own = sf ? sens.readings.filter((r) => r.kind === sf[0] && r[sf[1]] !== undefined).map((r) => ({ date: r.date, v: r[sf[1]] }))
+    .sort((a, b) => a.date.localeCompare(b.date)) : [];
   const it = names[key];
-  const ds = [{ label: t('trends.checkup'), data: at(points), borderColor: COLORS.primary, backgroundColor: COLORS.primary, pointRadius: 6, spanGaps: true, borderWidth: 3 }];
-  if (own.length) ds.push({ label: t('trends.own'), data: at(own), borderColor: COLORS.teal, backgroundColor: COLORS.teal, pointRadius: 4, pointStyle: 'rectRot', spanGaps: true, borderDash: [2, 3] });
-  if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: dates.map(() => it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
-  if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: dates.map(() => it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2 });
-  chart(canvas, { type: 'line', data: { labels: dates.map((d) => fmtDate(d)), datasets: ds },
-    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: fmtUnit(it.unit) } } } } });
+  // x is time: days as milliseconds on a linear axis, so a gap of two
+  // years looks twice as long as one.
+  const xs = [...points, ...own].map((p) => dayMs(p.date));
+  const x0 = Math.min(...xs) - 30 * DAY_MS, x1 = Math.max(...xs) + 30 * DAY_MS;
+  const lines = [it.range?.guidance, it.range?.referral, it.range?.low, own.length ? HOME_LINE[key] : undefined].filter((v) => v !== null && v !== undefined);
+  const vals = [...points, ...own].map((p) => p.v);
+  const fixed = Y_RANGE[key] || [Math.floor(Math.min(...vals) * 0.8), Math.ceil(Math.max(...vals) * 1.2)];
+  const yMin = Math.min(fixed[0], ...vals.map((v) => Math.floor(v * 0.95)), ...lines.map((v) => Math.floor(v * 0.9)));
+  const yMax = Math.max(fixed[1], ...vals.map((v) => Math.ceil(v * 1.05)), ...lines.map((v) => Math.ceil(v * 1.1)));
+  const flat = (v) => [{ x: x0, y: v }, { x: x1, y: v }];
+  const colors = LEVEL_COLOR();
+  const ds = [{ label: t('trends.checkup'), data: points.map((p) => ({ x: dayMs(p.date), y: p.v })), borderColor: COLORS.primary, borderWidth: 3,
+    pointRadius: 7, pointHoverRadius: 8, pointBackgroundColor: points.map((p) => colors[p.level] || colors[0]),
+    pointBorderColor: points.map((p) => colors[p.level] || colors[0]), pointStyle: points.map((p) => LEVEL_SHAPE[p.level] || 'circle'),
+    levels: points.map((p) => p.level) }];
+  if (own.length) ds.push({ label: t('trends.own'), data: own.map((p) => ({ x: dayMs(p.date), y: p.v })), borderColor: COLORS.teal, backgroundColor: COLORS.teal,
+    pointRadius: 3, showLine: true, borderWidth: 2, kind: 'own' });
+  if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: flat(it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2, kind: 'line' });
+  if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: flat(it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2, kind: 'line' });
+  if (own.length && HOME_LINE[key]) ds.push({ label: t('trends.homeLine', { v: HOME_LINE[key] }), data: flat(HOME_LINE[key]), borderColor: COLORS.teal, borderDash: [8, 3, 2, 3], pointRadius: 0, borderWidth: 2, kind: 'home' });
+  const band = normalBand(it, yMin, yMax);
+  chart(canvas, { type: 'line', data: { datasets: ds }, plugins: [bandPlugin],
+    options: {
+      parsing: true,
+      plugins: { legend: { position: 'bottom' }, normalBand: band ? { from: band[0], to: band[1] } : {},
+        tooltip: { callbacks: { title: (items) => (items.length ? fmtDate(dayIso(items[0].parsed.x)) : '') } } },
+      scales: {
+        x: { type: 'linear', min: x0, max: x1, ticks: { maxTicksLimit: 6, callback: (v) => fmtDate(dayIso(v)) } },
+        y: { min: yMin, max: yMax, title: { display: !!it.unit, text: fmtUnit(it.unit) } },
+      },
+    } });
+  body.append(h('p', { class: 'small', id: 'trend-key', text: t('trends.key') + (band ? ` ${t('trends.bandKey')}` : '') }));
+  if (own.length && HOME_LINE[key]) body.append(h('p', { class: 'small', id: 'home-note', text: t('trends.homeNote', { v: HOME_LINE[key] }) }));
   body.append(h('details', {}, h('summary', { text: t('trends.asTable') }),
-    h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }))),
-      h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup')]), ...own.map((p) => [p.date, p.v, t('trends.own')])]
-        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: fmtDate(r[0]) }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] })))))));
+    h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }), h('th', { scope: 'col', text: t('results.col.judgement') }))),
+      h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup'), t(`level.${p.level}`)]), ...own.map((p) => [p.date, p.v, t('trends.own'), ''])]
+        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: fmtDate(r[0]) }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] }), h('td', { text: r[3] })))))));
   if (sf) body.append(h('p', { class: 'small', text: t('trends.ownNote') }));
 }
 
