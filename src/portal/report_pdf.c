@@ -3,6 +3,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
@@ -355,4 +356,10 @@ int kb_report_pdf(const cJSON *exam, const cJSON *ja, const char *created, kb_bu
     cairo_surface_destroy(s);
     if (st != CAIRO_STATUS_SUCCESS) return kb_errf(e, "results pdf: cairo: %s", cairo_status_to_string(st));
     return C_OK;
+}
+
+void kb_report_pdf_release(void) {
+    pango_cairo_font_map_set_default(NULL);
+    cairo_debug_reset_static_data();
+    FcFini();
 }

@@ -19,6 +19,11 @@
  * printed in the footer.  C_ERR only when cairo fails. */
 int kb_report_pdf(const cJSON *exam, const cJSON *ja, const char *created, kb_buf *out, kb_err *e);
 
+/* Frees the font caches pango, cairo and fontconfig keep for the life of
+ * the process (found on the first letter), so a leak checker sees only
+ * real leaks.  Call once at exit, after the last kb_report_pdf. */
+void kb_report_pdf_release(void);
+
 /* A number as the screen prints it (ui.js fmtNum in Japanese): fixed
  * decimals, thousands grouped with commas. */
 void kb_report_num(double v, int decimals, char *out, size_t n);

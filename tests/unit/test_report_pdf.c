@@ -60,11 +60,21 @@ static void test_render(void **state) {
     cJSON_Delete(ja);
 }
 
+/* Debian's cairo 1.16 loses two 768-byte arrays inside
+ * cairo_surface_finish of a PDF surface (its frames have no symbols, so the
+ * library is named); LeakSanitizer reads this hook when the test runs
+ * under ASan.  Only cairo is excused: the fontconfig and pango caches are
+ * freed for real by kb_report_pdf_release. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libcairo.so\n"; }
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_render),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    kb_report_pdf_release();
+    return failed;
 }
