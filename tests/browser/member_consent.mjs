@@ -7,7 +7,7 @@
 // it changes, and "やめる" changes nothing.  At 390 px and 1366 px.
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, check, login, MOBILE, PW } from './lib.js';
+import { run, check, login, shot, MOBILE, PW } from './lib.js';
 
 const LONG_ORG = 'kenko-support-center-minami-kanagawa-branch-0001'; // a long id must wrap, not widen
 
@@ -81,6 +81,7 @@ await run('member_consent', async ({ browser, base, codes, rids, data, pop, kb }
     const said = await box.innerText();
     check(said.includes(LONG_ORG) && said.includes('見られなくなります') && said.includes('取り消せません'), `${w}px: confirmation says what changes: ${said}`);
     check(await li.locator('.badge-ok').count() === 1, `${w}px: nothing changed before confirming`);
+    if (w === 390) await shot(page, 'member_consent_withdraw');
     await box.getByRole('button', { name: 'やめる' }).click();
     check(await box.count() === 0, `${w}px: the confirmation closes`);
     const mine = async () => (await (await ctx.request.get(`${base}/api/me/consents`)).json()).history;

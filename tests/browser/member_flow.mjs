@@ -93,12 +93,13 @@ await run('member_flow', async ({ browser, base, codes }) => {
 
   // who used my data: the withdrawal is there
   await page.getByRole('link', { name: '利用履歴' }).click();
+  await page.locator('table.access').waitFor();
+  await shot(page, 'member_access'); // uses by others, the default
   await page.getByLabel('表示する記録').selectOption('self'); // uses by others come first
   const w = page.locator('tr[data-action="consent.write"]').filter({ hasText: '撤回' });
   await w.first().waitFor();
   check((await w.first().innerText()).includes('大学・公的機関の学術研究'), 'withdrawal names the purpose');
   check(await page.locator('tr[data-action="exam.read"]').count() >= 1, 'result reads are listed');
-  await shot(page, 'member_access');
 
   // English switch
   await page.getByLabel('表示言語').selectOption('en');

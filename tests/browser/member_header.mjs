@@ -4,7 +4,7 @@
 // in a sideways scroll (no item past the right edge, the menu itself not
 // scrollable), and tapping each opens its screen.  At 1366 px the menu is one
 // row.
-import { run, check, login, MOBILE, PW } from './lib.js';
+import { run, check, login, shot, MOBILE, PW } from './lib.js';
 
 const ITEMS = ['健診結果', '経年変化', '日々の記録', '保健指導の記録', 'ポイント', '同意の管理', '利用履歴', 'データの取り出し'];
 
@@ -56,6 +56,7 @@ await run('member_header', async ({ browser, base, codes }) => {
     }
     await page.locator('#lang').selectOption('ja');
     await page.waitForFunction(() => document.documentElement.lang === 'ja');
+    if (width === 390) await shot(page, 'member_menu_phone');
     const m = await page.evaluate(menuState);
     check(!m.scrolls, `${width}px: the menu scrolls sideways (hidden items)`);
     check(JSON.stringify(m.links.map((l) => l.text)) === JSON.stringify(ITEMS), `${width}px menu items: ${m.links.map((l) => l.text)}`);

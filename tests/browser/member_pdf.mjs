@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, check, login, PW } from './lib.js';
+import { run, check, login, PW, ROOT } from './lib.js';
 
 const squash = (s) => s.replace(/\s+/g, '');
 
@@ -66,9 +66,11 @@ await run('member_pdf', async ({ browser, base, codes }) => {
     await login(page, base, 'pdf');
     await page.getByRole('heading', { name: '健診結果', level: 1 }).waitFor();
     const latest = await letter(page, dir, 'latest.pdf');
-    if (process.env.KB_PDF_DEBUG) console.log(latest.text);
     compare('latest', latest.text, await screen(page));
     check(/^kenbank-results-\d{4}-\d{2}-\d{2}\.pdf$/.test(latest.suggested), `file name ${latest.suggested}`);
+    // the letter's first page as a picture for the docs (pdftoppm, poppler-utils)
+    if (process.env.KB_SCREENSHOTS === '1')
+      execFileSync('pdftoppm', ['-png', '-r', '70', '-singlefile', latest.file, join(ROOT, 'docs', 'screenshots', 'member_results_pdf')]);
 
     // an earlier year: that year's exam, not the latest
     const years = await page.locator('#fy option').evaluateAll((o) => o.map((x) => x.value));

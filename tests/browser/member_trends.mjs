@@ -3,7 +3,7 @@
 // (and shaped) by 判定, the x axis is time (gaps in proportion to the days
 // between), and home blood pressure is one connected series judged against
 // the home lines 135/85, not the checkup lines.  At 390 px and 1366 px.
-import { run, check, login, MOBILE, PW } from './lib.js';
+import { run, check, login, shot, MOBILE, PW } from './lib.js';
 
 const GREEN = '#3c8d5a', AMBER = '#d08c00', RED = '#c0392b';
 
@@ -49,6 +49,7 @@ await run('member_trends', async ({ browser, base, codes }) => {
       await page.goto(`${base}/#/trends/${key}`);
       await page.waitForFunction((k) => location.hash === `#/trends/${k}` && window.Chart?.getChart('trend-chart') && !document.querySelector('#main .loading'), key);
       const s = await chartState(page);
+      if (w > 390 && key === 'sbp') await shot(page, 'member_trends_bp');
       const where = `${w}px ${key}`;
       // not zoomed: the item's fixed range, widened only to fit
       const vals = s.checkup.map((p) => p.y);
