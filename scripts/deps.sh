@@ -18,6 +18,8 @@ PKGS=(
   libzint-dev
   libclang-rt-14-dev
   chromium fonts-noto-cjk
+  libcairo2-dev libpango1.0-dev
+  poppler-utils
   curl
   wrk
 )

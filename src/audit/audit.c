@@ -215,6 +215,57 @@ int kb_audit_verify(kb_data *d, int64_t *entries, int64_t *bad, kb_buf *report, 
     return C_OK;
 }
 
+/* The person's pseudonym and those linkage merged into it (see below). */
+#define PERSON_ENTRIES                                                                                      \
+    "pseudonym IN (SELECT CAST(? AS TEXT) UNION ALL SELECT m.pseudonym FROM subjects s JOIN subjects m ON " \
+    "m.merged_into = s.id WHERE s.pseudonym = ?)"
+
+static int audit_counts(kb_data *d, const char *pseudonym, int64_t *n_others, int64_t *n_self, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN role = 'individual' THEN 1 ELSE 0 END), 0) "
+                        "FROM audit_log WHERE " PERSON_ENTRIES,
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    kb_bind_text(st, 2, pseudonym);
+    int r = kb_stmt_step(st, e);
+    if (r == 1) {
+        *n_self = kb_col_int(st, 1);
+        *n_others = kb_col_int(st, 0) - *n_self;
+    }
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+int kb_audit_page(kb_data *d, const char *pseudonym, kb_audit_who who, int64_t limit, int64_t offset,
+                  int (*cb)(void *arg, const kb_audit_row *r), void *arg, int64_t *n_others, int64_t *n_self,
+                  kb_err *e) {
+    *n_others = *n_self = 0;
+    if (audit_counts(d, pseudonym, n_others, n_self, e)) return C_ERR;
+    static const char *const cond[] = {"", " AND role <> 'individual'", " AND role = 'individual'"};
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail FROM audit_log WHERE "
+             PERSON_ENTRIES "%s ORDER BY seq DESC LIMIT ? OFFSET ?",
+             cond[who]);
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research, sql, &st, e)) return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    kb_bind_text(st, 2, pseudonym);
+    kb_bind_int(st, 3, limit > 0 ? limit : INT64_MAX);
+    kb_bind_int(st, 4, offset > 0 ? offset : 0);
+    int r;
+    while ((r = kb_stmt_step(st, e)) == 1) {
+        kb_audit_row row = {kb_col_int(st, 0), kb_col_text(st, 1), kb_col_text(st, 2), kb_col_text(st, 3),
+                            kb_col_text(st, 4), kb_col_text(st, 5), kb_col_text(st, 6), kb_col_text(st, 7),
+                            kb_col_text(st, 8)};
+        if (cb(arg, &row)) break;
+    }
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
 int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(void *arg, const kb_audit_row *r),
                   void *arg, kb_err *e) {
     kb_stmt *st;

@@ -49,6 +49,18 @@ int kb_audit_verify(kb_data *d, int64_t *entries, int64_t *bad, kb_buf *report, 
 int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(void *arg, const kb_audit_row *r),
                   void *arg, kb_err *e);
 
+/* Whose actions a person's page of the log shows: everyone's, everyone
+ * but the person's own account (role individual), or only their own. */
+typedef enum kb_audit_who { KB_AUDIT_ALL, KB_AUDIT_OTHERS, KB_AUDIT_SELF } kb_audit_who;
+
+/* One page of a person's entries (the same person as kb_audit_each: merged
+ * pseudonyms included), newest first: skips offset, calls cb for at most
+ * limit.  *n_others and *n_self count all of the person's entries by others
+ * and by themself, so a screen can say how many each filter holds. */
+int kb_audit_page(kb_data *d, const char *pseudonym, kb_audit_who who, int64_t limit, int64_t offset,
+                  int (*cb)(void *arg, const kb_audit_row *r), void *arg, int64_t *n_others, int64_t *n_self,
+                  kb_err *e);
+
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void kb_audit_now(char out[32]);
 

@@ -160,6 +160,40 @@ int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), v
     return r < 0 ? C_ERR : C_OK;
 }
 
+int kb_provider_each(kb_data *d, int (*cb)(void *arg, const char *org), void *arg, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "SELECT DISTINCT org FROM accounts WHERE role = 'provider' AND status = 'active' AND org <> '' "
+                        "ORDER BY org",
+                        &st, e))
+        return C_ERR;
+    int r;
+    while ((r = kb_stmt_step(st, e)) == 1)
+        if (cb(arg, kb_col_text(st, 0))) break;
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+struct provider_find {
+    const char *org;
+    int found;
+};
+
+static int provider_match(void *arg, const char *org) {
+    struct provider_find *f = arg;
+    f->found = strcmp(f->org, org) == 0;
+    return f->found;
+}
+
+int kb_provider_known(kb_data *d, const char *org, int *known, kb_err *e) {
+    struct provider_find f = {org ? org : "", 0};
+    *known = 0;
+    if (!*f.org) return C_OK;
+    if (kb_provider_each(d, provider_match, &f, e)) return C_ERR;
+    *known = f.found;
+    return C_OK;
+}
+
 /* An individual's account keeps the person id it was enrolled with; when
  * linkage later folds that person into another, the queries read the
  * survivor (persons.merged_into, which a merge keeps pointing at an active

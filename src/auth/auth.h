@@ -81,6 +81,12 @@ typedef struct kb_account_row {
     int failed_logins;
 } kb_account_row;
 int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), void *arg, kb_err *e);
+/* The providers a member can share with: the org of every active provider
+ * account, each once, in order.  cb returning non-zero stops the walk.  The
+ * one list the consent screen offers and the consent endpoint checks. */
+int kb_provider_each(kb_data *d, int (*cb)(void *arg, const char *org), void *arg, kb_err *e);
+/* *known = 1 when org is in that list. */
+int kb_provider_known(kb_data *d, const char *org, int *known, kb_err *e);
 
 typedef enum kb_login_result { KB_LOGIN_OK, KB_LOGIN_BAD, KB_LOGIN_THROTTLED, KB_LOGIN_DISABLED } kb_login_result;
 /* Checks a password from client address `client`; on success starts a

@@ -45,6 +45,7 @@ static int run(int argc, char **argv) {
     int rc = kb_consent_import_csv(d, argv[optind], by, stderr, &st, &e);
     kb_data_close(d);
     if (rc) return kb_cli_fail(&kb_cmd_consent, &e);
-    printf("consents recorded   %ld\nquarantined         %ld\n", st.recorded, st.quarantined);
+    printf("consents recorded   %ld\nalready recorded    %ld\nquarantined         %ld\n", st.recorded, st.unchanged,
+           st.quarantined);
     return st.quarantined ? KB_EXIT_PARTIAL : KB_EXIT_OK;
 }

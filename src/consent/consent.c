@@ -192,6 +192,36 @@ int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e) {
     return kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
 }
 
+int kb_consent_repeats(kb_data *d, const kb_consent_event *ev, int *same, kb_err *e) {
+    *same = 0;
+    int is_provider = ev->purpose && strcmp(ev->purpose, KB_PURPOSE_PROVIDER) == 0;
+    int version = ev->text_version;
+    if (!version && kb_consent_text_version(d, ev->purpose, &version, e)) return C_ERR;
+    char now[32], today[11];
+    kb_audit_now(now);
+    memcpy(today, now, 10);
+    today[10] = '\0';
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT state, valid_from, valid_to, text_version FROM consents "
+                        "WHERE pseudonym = ? AND purpose = ? AND provider = ? ORDER BY id DESC LIMIT 1",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, ev->pseudonym);
+    kb_bind_text(st, 2, ev->purpose);
+    kb_bind_text(st, 3, is_provider && ev->provider ? ev->provider : "");
+    int r = kb_stmt_step(st, e);
+    if (r == 1) {
+        const char *to = kb_col_is_null(st, 2) ? NULL : kb_col_text(st, 2);
+        *same = strcmp(kb_col_text(st, 0), ev->granted ? "granted" : "withdrawn") == 0 &&
+                strcmp(kb_col_text(st, 1), ev->valid_from ? ev->valid_from : today) == 0 &&
+                (to && ev->valid_to ? strcmp(to, ev->valid_to) == 0 : !to && !ev->valid_to) &&
+                kb_col_int(st, 3) == version;
+    }
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
 int kb_consent_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
     /* Ids are kept, so each (purpose, provider)'s newest decision stays the
      * newest; interleaved with the survivor's rows, the later one wins. */

@@ -60,6 +60,13 @@ typedef struct kb_consent_event {
  * the text version exists. */
 int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e);
 
+/* *same = 1 when recording ev would only repeat the standing decision: the
+ * newest event of its (pseudonym, purpose, provider) has the same state,
+ * validity and text version (0 and NULL resolved as kb_consent_record
+ * would).  A paper form arrives once per checkup record, so one person's
+ * one signature can come in several rows, or the same file twice. */
+int kb_consent_repeats(kb_data *d, const kb_consent_event *ev, int *same, kb_err *e);
+
 /* Latest text version of a purpose, 0 when none. */
 int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e);
 

@@ -51,6 +51,7 @@ static int quarantine(kb_data *d, const char *path, long line, const char *heade
 }
 
 /* One data row: 1 recorded, 0 refused (field and rule say why), 2 blank,
+ * 3 the standing decision already (nothing recorded),
  * C_ERR when a store failed. */
 static int record_row(kb_data *d, const kb_csv *c, const int at[C_N], const char *by, char field[64],
                       char rule[512], kb_err *e) {
@@ -99,6 +100,9 @@ static int record_row(kb_data *d, const kb_csv *c, const int at[C_N], const char
                            *v[C_TO] ? v[C_TO] : NULL,
                            *v[C_CHANNEL] ? v[C_CHANNEL] : "paper",
                            by};
+    int same = 0;
+    if (kb_consent_purpose_valid(ev.purpose) && kb_consent_repeats(d, &ev, &same, e)) return C_ERR;
+    if (same) return 3; /* the person's standing decision already: not a new event */
     kb_err ce = {{0}};
     if (kb_consent_record(d, &ev, &ce)) {
         const char *why;
@@ -151,6 +155,7 @@ static int load(kb_data *d, kb_csv *c, const char *path, const char *by, FILE *r
             break;
         }
         if (r == 1) st->recorded++;
+        if (r == 3) st->unchanged++;
         if (r == 0 && (rc = quarantine(d, path, line, header.s, header.len, raw, rlen, field, rule, report, st, e)))
             break;
     }

@@ -22,6 +22,7 @@
 
 typedef struct kb_consent_import_stats {
     long recorded, quarantined;
+    long unchanged; /* rows repeating the person's standing decision, not recorded again */
 } kb_consent_import_stats;
 
 /* Loads path in one transaction per store.  Each quarantined row is also

@@ -376,6 +376,24 @@ void kb_h_consent_texts(kb_req *r) {
     kb_reply_json(r, 200, o);
 }
 
+static int provider_json(void *arg, const char *org) {
+    cJSON_AddItemToArray(arg, cJSON_CreateString(org));
+    return 0;
+}
+
+/* The providers the consent screen offers (no personal data: not audited). */
+void kb_h_providers(kb_req *r) {
+    kb_err e = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "providers");
+    if (kb_provider_each(r->d, provider_json, arr, &e)) {
+        cJSON_Delete(o);
+        internal(r, &e);
+        return;
+    }
+    kb_reply_json(r, 200, o);
+}
+
 void kb_h_my_consents(kb_req *r) {
     kb_err e = {{0}};
     kb_stmt *st;
@@ -438,7 +456,24 @@ void kb_h_my_consent_set(kb_req *r) {
         kb_reply_error(r, 400, "bad_request", "field granted: must be true or false");
         return;
     }
-    kb_consent_event ev = {r->pseudonym, jstr(j, "purpose"), jstr(j, "provider"), cJSON_IsTrue(g),
+    /* Sharing names a provider from the list the screen offers, so a typo
+     * or a made-up id never becomes a standing consent. */
+    const char *prov = jstr(j, "provider");
+    if (jstr(j, "purpose") && strcmp(jstr(j, "purpose"), KB_PURPOSE_PROVIDER) == 0 && cJSON_IsTrue(g)) {
+        int known = 0;
+        kb_err pe = {{0}};
+        if (kb_provider_known(r->d, prov, &known, &pe)) {
+            cJSON_Delete(j);
+            internal(r, &pe);
+            return;
+        }
+        if (!known) {
+            cJSON_Delete(j);
+            kb_reply_error(r, 400, "unknown_provider", "field provider: not a provider that can be shared with");
+            return;
+        }
+    }
+    kb_consent_event ev = {r->pseudonym, jstr(j, "purpose"), prov, cJSON_IsTrue(g),
                            cJSON_IsNumber(ver) ? ver->valueint : 0, jstr(j, "valid_from"), jstr(j, "valid_to"),
                            jstr(j, "channel") ? jstr(j, "channel") : "web", r->who.username};
     kb_err e = {{0}};
@@ -479,15 +514,51 @@ static int audit_row_json(void *arg, const kb_audit_row *a) {
     return 0;
 }
 
+/* ?NAME=N within lo..hi, or dflt when absent; -1 after replying 400. */
+static long int_arg(kb_req *r, const char *name, long dflt, long lo, long hi) {
+    const char *v = kb_req_arg(r, name);
+    if (!v) return dflt;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        kb_reply_error(r, 400, "bad_request", "query %s: '%s' (rule: an integer %ld..%ld)", name, v, lo, hi);
+        return -1;
+    }
+    return n;
+}
+
+/* "Who used my data", a page at a time: ?who=others|self|all (default all,
+ * as before paging), ?limit=1..500 (default 500), ?offset=. */
 void kb_h_my_audit(kb_req *r) {
     kb_err e = {{0}};
+    const char *w = kb_req_arg(r, "who");
+    kb_audit_who who = !w || strcmp(w, "all") == 0 ? KB_AUDIT_ALL
+                       : strcmp(w, "others") == 0  ? KB_AUDIT_OTHERS
+                       : strcmp(w, "self") == 0    ? KB_AUDIT_SELF
+                                                   : (kb_audit_who)-1;
+    if ((int)who < 0) {
+        kb_reply_error(r, 400, "bad_request", "query who: '%s' (rule: others, self or all)", w);
+        return;
+    }
+    long limit = int_arg(r, "limit", 500, 1, 500);
+    if (limit < 0) return;
+    long offset = int_arg(r, "offset", 0, 0, 100000000L);
+    if (offset < 0) return;
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "entries");
-    if (kb_audit_each(r->d, r->pseudonym, 500, audit_row_json, arr, &e)) {
+    int64_t n_others = 0, n_self = 0;
+    if (kb_audit_page(r->d, r->pseudonym, who, limit, offset, audit_row_json, arr, &n_others, &n_self, &e)) {
         cJSON_Delete(o);
         internal(r, &e);
         return;
     }
+    int64_t total = who == KB_AUDIT_OTHERS ? n_others : who == KB_AUDIT_SELF ? n_self : n_others + n_self;
+    cJSON_AddNumberToObject(o, "total", (double)total);
+    cJSON_AddNumberToObject(o, "limit", (double)limit);
+    cJSON_AddNumberToObject(o, "offset", (double)offset);
+    cJSON *counts = cJSON_AddObjectToObject(o, "counts");
+    cJSON_AddNumberToObject(counts, "others", (double)n_others);
+    cJSON_AddNumberToObject(counts, "self", (double)n_self);
     /* The person's own pseudonym is an internal key; not shown to them. */
     cJSON *it;
     cJSON_ArrayForEach(it, arr) cJSON_DeleteItemFromObject(it, "pseudonym");

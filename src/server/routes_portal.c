@@ -28,8 +28,10 @@
 #include "ingest/import.h"
 #include "portal/points.h"
 #include "portal/refs.h"
+#include "portal/report_pdf.h"
 #include "portal/sensors.h"
 #include "server/server.h"
+#include "util/asset.h"
 
 #define SUPPRESS_BELOW 10
 
@@ -232,6 +234,72 @@ void kb_h_my_results(kb_req *r) {
         return;
     }
     kb_reply_json(r, 200, o);
+}
+
+/* GET /api/me/results.pdf[?exam=ID]: 健診結果のお知らせ of one exam (the
+ * latest by default), built from the same JSON as /api/me/results so the
+ * paper says what the screen says, in the screen's Japanese words. */
+void kb_h_my_results_pdf(kb_req *r) {
+    kb_err e = {{0}};
+    const char *want = kb_req_arg(r, "exam");
+    char *end = NULL;
+    long long id = want ? strtoll(want, &end, 10) : 0;
+    if (want && (!*want || *end || id <= 0)) {
+        kb_reply_error(r, 400, "bad_request", "query parameter exam: '%s' is not an exam id", want);
+        return;
+    }
+    int sex;
+    if (kb_ref_load(&e) || subject_sex(r->d, r->pseudonym, &sex, &e)) {
+        internal(r, &e);
+        return;
+    }
+    cJSON *arr = cJSON_CreateArray(), *x, *pick = NULL;
+    if (kb_exam_list_json(r->d, r->pseudonym, arr, &e) < 0) {
+        cJSON_Delete(arr);
+        internal(r, &e);
+        return;
+    }
+    cJSON_ArrayForEach(x, arr) { /* newest first */
+        if (!id || (long long)cJSON_GetObjectItem(x, "id")->valuedouble == id) {
+            pick = x;
+            break;
+        }
+    }
+    if (!pick) {
+        cJSON_Delete(arr);
+        kb_reply_error(r, 404, "not_found", id ? "exam %lld not found" : "no exams", id);
+        return;
+    }
+    int64_t exam_id = (int64_t)cJSON_GetObjectItem(pick, "id")->valuedouble;
+    kb_buf ja, pdf;
+    kb_buf_init(&ja);
+    kb_buf_init(&pdf);
+    cJSON *cat = NULL;
+    int rc = exam_items(r->d, exam_id, sex, pick, &e);
+    if (!rc) rc = kb_asset_read("i18n/ja.json", &ja, &e);
+    if (!rc && !(cat = cJSON_ParseWithLength(ja.s, ja.len))) rc = kb_errf(&e, "web/i18n/ja.json: not JSON");
+    char today[11];
+    kb_screen_today(today);
+    if (!rc) rc = kb_report_pdf(pick, cat, today, &pdf, &e);
+    cJSON_Delete(cat);
+    cJSON_Delete(arr);
+    kb_buf_free(&ja);
+    if (rc) {
+        kb_buf_free(&pdf);
+        internal(r, &e);
+        return;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "exam %lld pdf", (long long)exam_id);
+    if (kb_req_audit(r, "results.pdf", r->pseudonym, "self", "ok", detail)) {
+        kb_buf_free(&pdf);
+        return;
+    }
+    free(r->out);
+    r->status = 200;
+    r->out_len = pdf.len;
+    r->out = kb_buf_detach(&pdf);
+    r->ctype = "application/pdf";
 }
 
 /* ---- sensors ---- */

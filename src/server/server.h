@@ -161,6 +161,8 @@ void kb_h_my_recovery_cancel(kb_req *r);
 void kb_h_my_exams(kb_req *r);
 void kb_h_my_exam(kb_req *r);
 void kb_h_my_consents(kb_req *r);
+void kb_h_my_results_pdf(kb_req *r);
+void kb_h_providers(kb_req *r);
 void kb_h_my_consent_set(kb_req *r);
 void kb_h_my_audit(kb_req *r);
 void kb_h_consent_texts(kb_req *r);

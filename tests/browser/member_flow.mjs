@@ -86,24 +86,30 @@ await run('member_flow', async ({ browser, base, codes }) => {
   await card.getByRole('button', { name: '同意する' }).click();
   await card.locator('[data-state="granted"]').waitFor();
   await card.getByRole('button', { name: '同意を撤回する' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: '撤回する', exact: true }).click();
   await card.locator('[data-state="not"]').waitFor();
   await page.getByRole('cell', { name: '撤回' }).first().waitFor();
   await shot(page, 'member_consent');
 
   // who used my data: the withdrawal is there
   await page.getByRole('link', { name: '利用履歴' }).click();
-  const w = page.locator('tr[data-action="consent.write"]').filter({ hasText: 'withdrawn' });
+  await page.locator('table.access').waitFor();
+  await shot(page, 'member_access'); // uses by others, the default
+  await page.getByLabel('表示する記録').selectOption('self'); // uses by others come first
+  const w = page.locator('tr[data-action="consent.write"]').filter({ hasText: '撤回' });
   await w.first().waitFor();
   check((await w.first().innerText()).includes('大学・公的機関の学術研究'), 'withdrawal names the purpose');
   check(await page.locator('tr[data-action="exam.read"]').count() >= 1, 'result reads are listed');
-  await shot(page, 'member_access');
 
   // English switch
   await page.getByLabel('表示言語').selectOption('en');
   await page.getByRole('heading', { name: 'Who used my data' }).waitFor();
   check(await page.locator('html').getAttribute('lang') === 'en', 'lang attribute follows the switch');
 
-  // keyboard: the skip link is the first stop and moves focus to main
+  // keyboard: the skip link is the first stop from the top of a page (after
+  // a route change focus is in <main>, so start from a fresh load)
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.ready === '1');
   await page.keyboard.press('Tab');
   check(await page.evaluate(() => document.activeElement.className) === 'skip', 'skip link first in tab order');
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);

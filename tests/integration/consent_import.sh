@@ -76,4 +76,30 @@ grep -q "quarantined         2" out2.txt || { cat out2.txt err2.txt; fail "secon
 grep -q "consents2.csv:3: record: text is not UTF-8" err2.txt || { cat err2.txt; fail "non-UTF-8 row not named"; }
 grep -q "consents2.csv:4: record:" err2.txt || { cat err2.txt; fail "unterminated quote not quarantined"; }
 [ "$(kb_sql d research "SELECT COUNT(*) FROM consents WHERE purpose = 'recontact'")" = 1 ] || fail "recontact rows"
+# The same signature twice -- the file sent again, or one form per checkup
+# record of one person (three records over three years) -- is one event: a
+# row repeating the standing decision is not recorded again, so the member's
+# history shows the paper consent once.
+head -4 consents.csv > again.csv # three grants already standing
+"$K" consent import --data d --by clinic-desk again.csv > out3.txt
+grep -q "consents recorded   0" out3.txt || { cat out3.txt; fail "the same rows again recorded new events"; }
+grep -q "already recorded    3" out3.txt || { cat out3.txt; fail "expected 3 rows already recorded"; }
+[ "$(kb_sql d research "SELECT COUNT(*) FROM consents WHERE recorded_by = 'clinic-desk'")" = 12 ] || fail "rows after re-import"
+"$K" gen --people 4 --years 3 --seed 5 --no-noise --out pop3 --format csv 2>/dev/null
+"$K" init --data d3 >/dev/null
+"$K" import --data d3 --source k pop3/exams.csv >/dev/null
+# the checkup records (exams.csv) of the first person, one per year
+awk -F, 'FNR == 1 { next } NR == FNR { exam[$2] = 1; next } ($2 in exam) { print $3 "," $1 "," $2 }' \
+  pop3/exams.csv pop3/truth.csv | sort > records3.txt
+p3=$(head -1 records3.txt | cut -d, -f1)
+mapfile -t r3 < <(awk -F, -v p="$p3" '$1 == p { print $2 "," $3 }' records3.txt)
+[ "${#r3[@]}" = 3 ] || fail "no person with three records"
+{
+  echo "source,record_id,purpose,provider,state,valid_from,valid_to,channel"
+  for x in "${r3[@]}"; do echo "$x,academic_research,,granted,2024-04-01,,paper"; done
+} > per-record.csv
+"$K" consent import --data d3 --by desk per-record.csv > out4.txt
+grep -q "consents recorded   1" out4.txt || { cat out4.txt; fail "one person's three records gave more than one event"; }
+[ "$(kb_sql d3 research "SELECT COUNT(*) FROM consents")" = 1 ] || fail "consent rows for one person's three records"
+
 echo "ok: 12 recorded, 5 quarantined with line, field and rule; 9 consenting; malformed rows kept"

@@ -100,6 +100,8 @@ GET|/api/me/exams/$EXAM_A||individual
 GET|/api/me/consents||individual
 POST|/api/me/consents|{\"purpose\":\"recontact\",\"granted\":true}|individual
 GET|/api/me/audit||individual
+GET|/api/me/providers||individual
+GET|/api/me/results.pdf||individual
 GET|/api/users||admin
 POST|/api/users|{\"username\":\"extra\",\"password\":\"xxxxxxxxxxxx\",\"role\":\"biobank\"}|admin
 POST|/api/users/ghost/disable||admin

@@ -3,7 +3,7 @@
 // function in member.js or staff.js that renders into <main>.
 import { get, post, setCsrf } from './api.js';
 import { initialLang, setLang, t } from './i18n.js';
-import { h, mount, errorBox } from './ui.js';
+import { h, mount, errorBox, wareki, setWareki } from './ui.js';
 import * as member from './member.js';
 import * as staff from './staff.js';
 import * as biobank from './biobank.js';
@@ -98,7 +98,13 @@ async function start() {
   await setLang(initialLang());
   const sel = document.getElementById('lang');
   sel.value = document.documentElement.lang;
-  sel.addEventListener('change', async () => { await setLang(sel.value); route(); });
+  // 和暦 is a way of writing Japanese dates: the switch shows in Japanese only.
+  const era = document.getElementById('era');
+  const eraBox = document.getElementById('era-box');
+  era.checked = wareki();
+  eraBox.hidden = sel.value !== 'ja';
+  era.addEventListener('change', () => { setWareki(era.checked); route(); });
+  sel.addEventListener('change', async () => { await setLang(sel.value); eraBox.hidden = sel.value !== 'ja'; route(); });
   document.getElementById('logout').addEventListener('click', async () => {
     try { await post('/api/logout'); } catch { /* already gone */ }
     session.me = null;

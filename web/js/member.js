@@ -258,6 +258,9 @@ export async function results(params) {
     h('div', { class: 'page-head' }, h('h1', { text: t('results.title') }),
       h('div', { class: 'field inline' }, h('label', { for: 'fy', text: t('results.year') }), sel)),
     h('p', { class: 'meta', text: t('results.meta', { date: fmtDate(x.exam_date), age: x.age ?? '—' }) }),
+    // the printable letter of this same exam, made by the server
+    h('p', { class: 'pdf-link' }, h('a', { class: 'btn btn-secondary btn-sm', id: 'dl-pdf', href: `/api/me/results.pdf?exam=${encodeURIComponent(x.id)}`,
+      download: `kenbank-results-${x.exam_date}.pdf`, text: t('results.pdfButton') }), ' ', h('span', { class: 'small', text: t('results.pdfHint') })),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
     referral,
     guidance,
@@ -269,6 +272,53 @@ export async function results(params) {
 // ---- trends ----
 
 const SENSOR_FOR = { sbp: ['bp', 'value'], dbp: ['bp', 'value2'], weight: ['weight', 'value'] };
+
+// A fixed y range per item, wide enough that an ordinary year-to-year change
+// does not look dramatic (124 to 140 mmHg is not a cliff); widened only when
+// a value or a line falls outside it.
+const Y_RANGE = {
+  sbp: [80, 200], dbp: [40, 130], bmi: [14, 40], waist: [50, 130], hba1c: [4, 10], fpg: [60, 200], rpg: [60, 250],
+  tg_fasting: [0, 600], tg_random: [0, 600], hdl: [20, 120], ldl: [40, 250], nonhdl: [50, 260],
+  ast: [0, 100], alt: [0, 100], ggt: [0, 200], egfr: [0, 130], hb: [6, 20],
+};
+// Home blood pressure is judged against its own, lower lines (JSH 2019:
+// 135/85 mmHg at home, against 140/90 at a clinic).
+const HOME_LINE = { sbp: 135, dbp: 85 };
+const LEVEL_COLOR = () => [COLORS.green, COLORS.amber, COLORS.red];
+const LEVEL_SHAPE = ['circle', 'triangle', 'rectRot'];
+const DAY_MS = 86400000;
+
+function dayMs(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return Date.UTC(y, m - 1, d);
+}
+
+function dayIso(ms) {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+// The side of the guidance line that is fine, as a band [from, to].
+function normalBand(it, yMin, yMax) {
+  const r = it.range;
+  if (!r || r.guidance === null || r.guidance === undefined) return null;
+  if (r.direction === 'ge') return [r.low ?? yMin, r.guidance];
+  if (r.direction === 'lt') return [r.guidance, yMax];
+  return null;
+}
+
+// Draws the normal band behind the data (Chart.js has no band of its own).
+const bandPlugin = {
+  id: 'normalBand',
+  beforeDatasetsDraw(c, args, opts) {
+    if (!opts || opts.from === undefined) return;
+    const { ctx, chartArea: a, scales: { y } } = c;
+    const top = y.getPixelForValue(Math.min(opts.to, y.max)), bottom = y.getPixelForValue(Math.max(opts.from, y.min));
+    ctx.save();
+    ctx.fillStyle = 'rgba(60, 141, 90, 0.13)';
+    ctx.fillRect(a.left, top, a.right - a.left, bottom - top);
+    ctx.restore();
+  },
+};
 
 export async function trends(params) {
   const [data, sens] = await Promise.all([results_data(false), get('/api/me/sensors')]);
@@ -286,24 +336,49 @@ export async function trends(params) {
     h('div', { class: 'field inline' }, h('label', { for: 'item', text: t('trends.item') }), sel)),
     h('section', { class: 'card' }, h('div', { class: 'chart-box' }, canvas), body));
   if (!key) return;
-  // One category axis of dates: checkups and the member's own readings.
   const pick = (x) => x.items.filter((i) => i.key === key && i.value !== undefined)[0];
-  const points = exams.map((x) => ({ date: x.exam_date, v: pick(x) ? pick(x).value : null, fy: x.fiscal_year })).filter((p) => p.v !== null);
+  const points = exams.filter(pick).map((x) => ({ date: x.exam_date, v: pick(x).value, level: pick(x).level ?? 0 }));
   const sf = SENSOR_FOR[key];
-  const own = sf ? sens.readings.filter((r) => r.kind === sf[0] && r[sf[1]] !== undefined).map((r) => ({ date: r.date, v: r[sf[1]] })) : [];
-  const dates = [...new Set([...points.map((p) => p.date), ...own.map((p) => p.date)])].sort();
-  const at = (arr) => dates.map((d) => { const p = arr.find((q) => q.date === d); return p ? p.v : null; });
+  const own = sf ? sens.readings.filter((r) => r.kind === sf[0] && r[sf[1]] !== undefined).map((r) => ({ date: r.date, v: r[sf[1]] }))
+    .sort((a, b) => a.date.localeCompare(b.date)) : [];
   const it = names[key];
-  const ds = [{ label: t('trends.checkup'), data: at(points), borderColor: COLORS.primary, backgroundColor: COLORS.primary, pointRadius: 6, spanGaps: true, borderWidth: 3 }];
-  if (own.length) ds.push({ label: t('trends.own'), data: at(own), borderColor: COLORS.teal, backgroundColor: COLORS.teal, pointRadius: 4, pointStyle: 'rectRot', spanGaps: true, borderDash: [2, 3] });
-  if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: dates.map(() => it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
-  if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: dates.map(() => it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2 });
-  chart(canvas, { type: 'line', data: { labels: dates.map((d) => fmtDate(d)), datasets: ds },
-    options: { plugins: { legend: { position: 'bottom' } }, scales: { y: { title: { display: !!it.unit, text: fmtUnit(it.unit) } } } } });
+  // x is time: days as milliseconds on a linear axis, so a gap of two
+  // years looks twice as long as one.
+  const xs = [...points, ...own].map((p) => dayMs(p.date));
+  const x0 = Math.min(...xs) - 30 * DAY_MS, x1 = Math.max(...xs) + 30 * DAY_MS;
+  const lines = [it.range?.guidance, it.range?.referral, it.range?.low, own.length ? HOME_LINE[key] : undefined].filter((v) => v !== null && v !== undefined);
+  const vals = [...points, ...own].map((p) => p.v);
+  const fixed = Y_RANGE[key] || [Math.floor(Math.min(...vals) * 0.8), Math.ceil(Math.max(...vals) * 1.2)];
+  const yMin = Math.min(fixed[0], ...vals.map((v) => Math.floor(v * 0.95)), ...lines.map((v) => Math.floor(v * 0.9)));
+  const yMax = Math.max(fixed[1], ...vals.map((v) => Math.ceil(v * 1.05)), ...lines.map((v) => Math.ceil(v * 1.1)));
+  const flat = (v) => [{ x: x0, y: v }, { x: x1, y: v }];
+  const colors = LEVEL_COLOR();
+  const ds = [{ label: t('trends.checkup'), data: points.map((p) => ({ x: dayMs(p.date), y: p.v })), borderColor: COLORS.primary, borderWidth: 3,
+    pointRadius: 7, pointHoverRadius: 8, pointBackgroundColor: points.map((p) => colors[p.level] || colors[0]),
+    pointBorderColor: points.map((p) => colors[p.level] || colors[0]), pointStyle: points.map((p) => LEVEL_SHAPE[p.level] || 'circle'),
+    levels: points.map((p) => p.level) }];
+  if (own.length) ds.push({ label: t('trends.own'), data: own.map((p) => ({ x: dayMs(p.date), y: p.v })), borderColor: COLORS.teal, backgroundColor: COLORS.teal,
+    pointRadius: 3, showLine: true, borderWidth: 2, kind: 'own' });
+  if (it.range && it.range.guidance !== null) ds.push({ label: t('trends.guidanceLine'), data: flat(it.range.guidance), borderColor: COLORS.amber, borderDash: [6, 4], pointRadius: 0, borderWidth: 2, kind: 'line' });
+  if (it.range && it.range.referral !== null) ds.push({ label: t('trends.referralLine'), data: flat(it.range.referral), borderColor: COLORS.red, borderDash: [2, 4], pointRadius: 0, borderWidth: 2, kind: 'line' });
+  if (own.length && HOME_LINE[key]) ds.push({ label: t('trends.homeLine', { v: HOME_LINE[key] }), data: flat(HOME_LINE[key]), borderColor: COLORS.teal, borderDash: [8, 3, 2, 3], pointRadius: 0, borderWidth: 2, kind: 'home' });
+  const band = normalBand(it, yMin, yMax);
+  chart(canvas, { type: 'line', data: { datasets: ds }, plugins: [bandPlugin],
+    options: {
+      parsing: true,
+      plugins: { legend: { position: 'bottom' }, normalBand: band ? { from: band[0], to: band[1] } : {},
+        tooltip: { callbacks: { title: (items) => (items.length ? fmtDate(dayIso(items[0].parsed.x)) : '') } } },
+      scales: {
+        x: { type: 'linear', min: x0, max: x1, ticks: { maxTicksLimit: 6, callback: (v) => fmtDate(dayIso(v)) } },
+        y: { min: yMin, max: yMax, title: { display: !!it.unit, text: fmtUnit(it.unit) } },
+      },
+    } });
+  body.append(h('p', { class: 'small', id: 'trend-key', text: t('trends.key') + (band ? ` ${t('trends.bandKey')}` : '') }));
+  if (own.length && HOME_LINE[key]) body.append(h('p', { class: 'small', id: 'home-note', text: t('trends.homeNote', { v: HOME_LINE[key] }) }));
   body.append(h('details', {}, h('summary', { text: t('trends.asTable') }),
-    h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }))),
-      h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup')]), ...own.map((p) => [p.date, p.v, t('trends.own')])]
-        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: fmtDate(r[0]) }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] })))))));
+    h('table', { class: 'simple' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.date') }), h('th', { scope: 'col', text: itemName(it) }), h('th', { scope: 'col', text: t('trends.source') }), h('th', { scope: 'col', text: t('results.col.judgement') }))),
+      h('tbody', {}, [...points.map((p) => [p.date, p.v, t('trends.checkup'), t(`level.${p.level}`)]), ...own.map((p) => [p.date, p.v, t('trends.own'), ''])]
+        .sort((a, b) => a[0].localeCompare(b[0])).map((r) => h('tr', {}, h('td', { text: fmtDate(r[0]) }), h('td', { class: 'num', text: `${fmtNum(r[1], it.decimals)} ${fmtUnit(it.unit)}` }), h('td', { text: r[2] }), h('td', { text: r[3] })))))));
   if (sf) body.append(h('p', { class: 'small', text: t('trends.ownNote') }));
 }
 
@@ -417,26 +492,54 @@ export async function episodes() {
 
 // ---- consent ----
 
+// Asks before a withdrawal and says what it changes; `go` runs it.
+function confirmWithdraw(where, purpose, provider, goFn) {
+  const box = h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': 'confirm-h', 'aria-describedby': 'confirm-t' },
+    h('p', { id: 'confirm-h', class: 'confirm-title', text: t('consent.confirmTitle', { purpose: t(`purpose.${purpose}`) }) }),
+    h('p', { id: 'confirm-t', text: provider ? t('consent.confirmProvider', { provider }) : t('consent.confirmGeneral') }),
+    h('p', { class: 'small', text: t('consent.confirmPast') }),
+    h('div', { class: 'bb-actions' },
+      h('button', { class: 'btn btn-danger', type: 'button', 'data-action': 'confirm-withdraw', onclick: goFn, text: t('consent.confirmYes') }),
+      h('button', { class: 'btn btn-secondary', type: 'button', onclick: () => { box.remove(); where.hidden = false; where.focus(); }, text: t('consent.confirmNo') })));
+  where.hidden = true;
+  where.after(box);
+  box.querySelector('button').focus();
+}
+
 export async function consent() {
-  const [texts, mine] = await Promise.all([get('/api/consent-texts'), get('/api/me/consents')]);
+  const [texts, mine, provs] = await Promise.all([get('/api/consent-texts'), get('/api/me/consents'), get('/api/me/providers')]);
   const latest = {};
   for (const x of texts.texts) if (!latest[x.purpose] || latest[x.purpose].version < x.version) latest[x.purpose] = x;
   const purposes = Object.keys(latest).filter((p) => p !== 'provider_sharing');
+  const msg = h('div', { 'aria-live': 'assertive' });
   const act = async (purpose, granted, provider) => {
     const body = { purpose, granted, text_version: latest[purpose].version };
     if (provider) body.provider = provider;
-    await post('/api/me/consents', body);
+    try {
+      await post('/api/me/consents', body);
+    } catch (err) { msg.replaceChildren(errorBox(err)); msg.scrollIntoView({ block: 'nearest' }); return; }
     toast(granted ? t('consent.grantedToast') : t('consent.withdrawnToast'));
     go('consent');
   };
+  const withdrawBtn = (purpose, provider, sm) => {
+    const b = h('button', { class: `btn btn-danger${sm ? ' btn-sm' : ''}`, type: 'button', 'data-action': 'withdraw', text: t('consent.withdraw') });
+    b.addEventListener('click', () => confirmWithdraw(b, purpose, provider, () => act(purpose, false, provider)));
+    return b;
+  };
   const providerState = {};
   for (const c of mine.history) if (c.purpose === 'provider_sharing' && c.provider) providerState[c.provider] = c.state;
-  const provInput = h('input', { id: 'provider', name: 'provider', required: true });
-  const provForm = h('form', { class: 'row-form' }, h('div', { class: 'field' }, h('label', { for: 'provider', text: t('consent.providerId') }), provInput),
-    h('button', { class: 'btn', type: 'submit', text: t('consent.grant') }));
-  provForm.addEventListener('submit', (ev) => { ev.preventDefault(); if (provInput.value.trim()) act('provider_sharing', true, provInput.value.trim()); });
+  // Only providers the server lists, and not those already shared with.
+  const offer = provs.providers.filter((p) => providerState[p] !== 'granted');
+  const provSel = h('select', { id: 'provider', name: 'provider', required: true, 'aria-describedby': 'provider-hint' },
+    h('option', { value: '', text: t('consent.providerPick') }), offer.map((p) => h('option', { value: p, text: p })));
+  const provForm = offer.length ? h('form', { class: 'row-form' },
+    h('div', { class: 'field' }, h('label', { for: 'provider', text: t('consent.provider') }), provSel,
+      h('p', { class: 'hint', id: 'provider-hint', text: t('consent.providerHint') })),
+    h('button', { class: 'btn', type: 'submit', text: t('consent.grant') })) : h('p', { class: 'small', text: t('consent.providerNone') });
+  provForm.addEventListener?.('submit', (ev) => { ev.preventDefault(); if (provSel.value) act('provider_sharing', true, provSel.value); });
   const textOf = (x) => (lang() === 'ja' ? x.ja : x.en);
-  mount(h('h1', { text: t('consent.title') }), h('p', { class: 'lead', text: t('consent.lead') }),
+  const channel = (c) => (has(`consent.channel.${c}`) ? t(`consent.channel.${c}`) : c);
+  mount(h('h1', { text: t('consent.title') }), h('p', { class: 'lead', text: t('consent.lead') }), msg,
     h('div', { class: 'stack' }, purposes.map((p) => {
       const on = !!mine.current[p];
       return h('section', { class: 'card consent', 'data-purpose': p },
@@ -444,20 +547,20 @@ export async function consent() {
           h('span', { class: `badge ${on ? 'badge-ok' : 'badge-off'}`, 'data-state': on ? 'granted' : 'not' }, on ? t('consent.on') : t('consent.off'))),
         h('p', { class: 'consent-text', text: textOf(latest[p]) }),
         h('p', { class: 'small', text: t('consent.version', { v: latest[p].version }) }),
-        on ? h('button', { class: 'btn btn-danger', type: 'button', 'data-action': 'withdraw', onclick: () => act(p, false), text: t('consent.withdraw') })
+        on ? withdrawBtn(p, null, false)
           : h('button', { class: 'btn', type: 'button', 'data-action': 'grant', onclick: () => act(p, true), text: t('consent.grant') }));
     }),
     h('section', { class: 'card consent', 'data-purpose': 'provider_sharing' }, h('h2', { text: t('purpose.provider_sharing') }),
       h('p', { class: 'consent-text', text: textOf(latest.provider_sharing) }),
-      Object.keys(providerState).length ? h('ul', { class: 'plain' }, Object.entries(providerState).map(([prov, st]) => h('li', {},
-        h('span', { text: prov }), ' ', h('span', { class: `badge ${st === 'granted' ? 'badge-ok' : 'badge-off'}`, text: st === 'granted' ? t('consent.on') : t('consent.off') }), ' ',
-        st === 'granted' ? h('button', { class: 'btn btn-danger btn-sm', type: 'button', onclick: () => act('provider_sharing', false, prov), text: t('consent.withdraw') }) : null))) : null,
+      Object.keys(providerState).length ? h('ul', { class: 'plain providers' }, Object.entries(providerState).map(([prov, st]) => h('li', { 'data-provider': prov },
+        h('span', { class: 'prov-name', text: prov }), ' ', h('span', { class: `badge ${st === 'granted' ? 'badge-ok' : 'badge-off'}`, text: st === 'granted' ? t('consent.on') : t('consent.off') }), ' ',
+        st === 'granted' ? withdrawBtn('provider_sharing', prov, true) : null))) : null,
       provForm)),
-    card(t('consent.history'), mine.history.length ? h('table', { class: 'simple' },
+    card(t('consent.history'), mine.history.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple consent-history' },
       h('thead', {}, h('tr', {}, ['when', 'purpose', 'state', 'channel'].map((c) => h('th', { scope: 'col', text: t(`consent.col.${c}`) })))),
-      h('tbody', {}, [...mine.history].reverse().map((c) => h('tr', {}, h('td', { text: fmtDateTime(c.recorded_at) }),
-        h('td', { text: t(`purpose.${c.purpose}`) + (c.provider ? ` (${c.provider})` : '') }),
-        h('td', { text: t(`consent.state.${c.state}`) }), h('td', { text: c.channel }))))) : h('p', { text: t('consent.noHistory') })));
+      h('tbody', {}, [...mine.history].reverse().map((c) => h('tr', { 'data-channel': c.channel }, h('td', { text: fmtDateTime(c.recorded_at) }),
+        h('td', { class: 'wrap-any', text: t(`purpose.${c.purpose}`) + (c.provider ? `（${c.provider}）` : '') }),
+        h('td', { text: t(`consent.state.${c.state}`) }), h('td', { text: channel(c.channel) })))))) : h('p', { text: t('consent.noHistory') })));
 }
 
 // ---- who used my data ----
@@ -480,21 +583,64 @@ function recoveryCard(list) {
       h('button', { class: 'btn btn-danger btn-sm', type: 'button', onclick: () => act(x.id, 'cancel'), text: t('recover.refuse') })))));
 }
 
-export async function access() {
-  const a = await get('/api/me/audit');
+const ACCESS_PAGE = 20;
+
+// An audit action in words; a code without text is "other", never raw.
+function actionText(a) {
+  const s = has(`action.${a}`) ? t(`action.${a}`) : null;
+  return typeof s === 'string' && s !== `action.${a}` && !s.startsWith('[object') ? s : t('access.other');
+}
+
+// Who acted: the member, the command line (an administrator), or a role
+// and the account's name.
+function actorText(x) {
+  if (x.role === 'individual') return t('access.you');
+  const role = has(`role.${x.role}`) ? t(`role.${x.role}`) : t('access.other');
+  if (x.actor === 'cli' || !x.actor) return x.role === 'admin' ? t('access.cli') : role;
+  return lang() === 'ja' ? `${role}（${x.actor}）` : `${role} (${x.actor})`;
+}
+
+// The detail of a consent entry ("granted provider X", "academic_research
+// withdrawn (paper)") in words; other details are internal and not shown.
+function detailText(x) {
+  if (!x.action.startsWith('consent.') || !x.detail) return null;
+  const st = /\bwithdrawn\b/.test(x.detail) ? 'withdrawn' : /\bgranted\b/.test(x.detail) ? 'granted' : null;
+  if (!st) return null;
+  const prov = x.detail.match(/provider (\S+)/);
+  const ch = x.detail.match(/\((web|paper|app|api)\)/);
+  const extra = [prov && prov[1], ch && t(`consent.channel.${ch[1]}`)].filter(Boolean);
+  return t(`access.detail.${st}`) + (extra.length ? (lang() === 'ja' ? `（${extra.join('・')}）` : ` (${extra.join(', ')})`) : '');
+}
+
+export async function access(params = []) {
+  // Uses by others first: the member's own page views would bury them.
+  const who = ['others', 'self', 'all'].includes(params[0]) ? params[0] : 'others';
+  const offset = Math.max(0, Number(params[1]) || 0);
+  const a = await get(`/api/me/audit?who=${who}&limit=${ACCESS_PAGE}&offset=${offset}`);
   let rec = [];
   try { rec = (await get('/api/me/recoveries')).recoveries || []; } catch { /* the log still shows */ }
-  const lbl = (ns, v) => (has(`${ns}.${v}`) ? t(`${ns}.${v}`) : v);
+  const total = a.counts.others + a.counts.self;
+  const sel = h('select', { id: 'who', onchange: (ev) => go(`access/${ev.target.value}/0`) },
+    [['others', a.counts.others], ['self', a.counts.self], ['all', total]].map(([v, n]) =>
+      h('option', { value: v, selected: v === who, text: t(`access.who${v[0].toUpperCase()}${v.slice(1)}`, { n: fmtNum(n, 0) }) })));
+  const to = offset + a.entries.length;
+  const pager = a.total > ACCESS_PAGE ? h('div', { class: 'pager bb-actions' },
+    h('button', { class: 'btn btn-secondary btn-sm', type: 'button', 'data-page': 'prev', disabled: offset === 0, onclick: () => go(`access/${who}/${Math.max(0, offset - ACCESS_PAGE)}`), text: t('access.prev') }),
+    h('span', { class: 'meta', id: 'access-range', text: t('access.range', { total: fmtNum(a.total, 0), from: fmtNum(offset + 1, 0), to: fmtNum(to, 0) }) }),
+    h('button', { class: 'btn btn-secondary btn-sm', type: 'button', 'data-page': 'next', disabled: to >= a.total, onclick: () => go(`access/${who}/${offset + ACCESS_PAGE}`), text: t('access.next') })) : null;
   mount(h('h1', { text: t('access.title') }), h('p', { class: 'lead', text: t('access.lead') }),
     recoveryCard(rec),
+    h('div', { class: 'field inline' }, h('label', { for: 'who', text: t('access.who') }), sel),
+    who === 'others' && a.counts.self ? h('p', { class: 'small', id: 'self-hidden', text: t('access.selfHidden', { n: fmtNum(a.counts.self, 0) }) }) : null,
     card(null, a.entries.length ? h('table', { class: 'simple access' },
       h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'purpose', 'result'].map((c) => h('th', { scope: 'col', text: t(`access.col.${c}`) })))),
-      h('tbody', {}, a.entries.map((x) => h('tr', { 'data-action': x.action, 'data-result': x.result },
+      h('tbody', {}, a.entries.map((x) => h('tr', { 'data-action': x.action, 'data-result': x.result, 'data-role': x.role },
         h('td', { 'data-label': t('access.col.when'), text: fmtDateTime(x.at) }),
-        h('td', { 'data-label': t('access.col.who') }, x.role === 'individual' ? t('access.you') : `${x.actor} (${lbl('role', x.role)})`),
-        h('td', { 'data-label': t('access.col.what') }, lbl('action', x.action), x.detail ? h('span', { class: 'small block', text: x.detail }) : null),
-        h('td', { 'data-label': t('access.col.purpose'), text: lbl('purpose', x.purpose) }),
-        h('td', { 'data-label': t('access.col.result') }, h('span', { class: `badge ${x.result === 'ok' ? 'badge-ok' : 'badge-bad'}`, text: lbl('result', x.result) })))))) : h('p', { text: t('access.none') })));
+        h('td', { 'data-label': t('access.col.who'), class: 'wrap-any' }, actorText(x)),
+        h('td', { 'data-label': t('access.col.what') }, actionText(x.action), detailText(x) ? h('span', { class: 'small block', text: detailText(x) }) : null),
+        h('td', { 'data-label': t('access.col.purpose'), text: has(`purpose.${x.purpose}`) ? t(`purpose.${x.purpose}`) : t('access.other') }),
+        h('td', { 'data-label': t('access.col.result') }, h('span', { class: `badge ${x.result === 'ok' ? 'badge-ok' : 'badge-bad'}`, text: has(`result.${x.result}`) ? t(`result.${x.result}`) : t('access.other') })))))) : h('p', { text: who === 'others' ? t('access.noneOthers') : t('access.none') })),
+    pager);
 }
 
 // ---- download ----

@@ -54,8 +54,29 @@ export function fmtUnit(u) {
 // printed as written, never shifted by a time zone.
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+// 和暦, the one era table (a setting, kept in localStorage; Japanese
+// only).  An era's first year is 元年.  Newest first: a day belongs to the
+// first era that began on or before it.
+const ERAS = [['令和', 2019, 5, 1], ['平成', 1989, 1, 8], ['昭和', 1926, 12, 25], ['大正', 1912, 7, 30], ['明治', 1868, 1, 25]];
+
+export function wareki() {
+  try { return localStorage.getItem('kb.era') === 'wareki'; } catch { return false; }
+}
+
+export function setWareki(on) {
+  try { localStorage.setItem('kb.era', on ? 'wareki' : 'seireki'); } catch { /* private mode */ }
+}
+
+function eraYear(y, m, d) {
+  const day = y * 10000 + m * 100 + d;
+  const era = ERAS.find(([, ey, em, ed]) => day >= ey * 10000 + em * 100 + ed);
+  if (!era) return `${y}年`;
+  const n = y - era[1] + 1;
+  return `${era[0]}${n === 1 ? '元' : n}年`;
+}
+
 function dayText(y, m, d, withYear) {
-  if (lang() === 'ja') return `${withYear ? `${y}年` : ''}${m}月${d}日`;
+  if (lang() === 'ja') return `${withYear ? (wareki() ? eraYear(y, m, d) : `${y}年`) : ''}${m}月${d}日`;
   const mon = new Date(Date.UTC(2000, m - 1, 1)).toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' });
   return withYear ? `${d} ${mon} ${y}` : `${d} ${mon}`;
 }
@@ -78,7 +99,12 @@ export function fmtDateTime(iso) {
   return `${dayText(d.getFullYear(), d.getMonth() + 1, d.getDate(), true)}${lang() === 'ja' ? ' ' : ', '}${hm}`;
 }
 
-export function fyLabel(fy) { return t('common.fy', { y: fy }); }
+// A fiscal year starts in April, so FY2019 is 令和元年度 (the era changed
+// in its second month) and FY1989 平成元年度.
+export function fyLabel(fy) {
+  if (lang() === 'ja' && wareki()) return t('common.fyEra', { y: eraYear(fy, 12, 31).replace(/年$/, '') });
+  return t('common.fy', { y: fy });
+}
 
 // A suppressed count (null) reads "<10"; numbers are grouped.
 export function cell(v, below = 10) {
