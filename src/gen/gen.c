@@ -13,6 +13,7 @@
 
 #include "domain/judge.h"
 #include "gen/gen_int.h"
+#include "util/date.h"
 
 int gen_values_init(kb_err *e);
 
@@ -101,14 +102,7 @@ int kb_gen_check(const kb_gen_config *c, kb_err *e) {
 
 /* Days from civil and back, after Howard Hinnant's public-domain
  * algorithms (eras of 400 years). */
-long gen_days(int y, int m, int d) {
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+long gen_days(int y, int m, int d) { return kb_days_from_civil(y, m, d); }
 
 void gen_civil(long z, int *y, int *m, int *d) {
     z += 719468;

@@ -387,6 +387,18 @@ const char *kb_req_arg(kb_req *r, const char *name) {
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+long kb_req_int_arg(kb_req *r, const char *name, long dflt, long lo, long hi) {
+    const char *v = kb_req_arg(r, name);
+    if (!v) return dflt;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        kb_reply_error(r, 400, "bad_request", "query %s: '%s' (rule: an integer %ld..%ld)", name, v, lo, hi);
+        return -1;
+    }
+    return n;
+}
+
 const char *kb_req_header(kb_req *r, const char *name) {
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, name);
 }

@@ -514,19 +514,6 @@ static int audit_row_json(void *arg, const kb_audit_row *a) {
     return 0;
 }
 
-/* ?NAME=N within lo..hi, or dflt when absent; -1 after replying 400. */
-static long int_arg(kb_req *r, const char *name, long dflt, long lo, long hi) {
-    const char *v = kb_req_arg(r, name);
-    if (!v) return dflt;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
-        kb_reply_error(r, 400, "bad_request", "query %s: '%s' (rule: an integer %ld..%ld)", name, v, lo, hi);
-        return -1;
-    }
-    return n;
-}
-
 /* "Who used my data", a page at a time: ?who=others|self|all (default all,
  * as before paging), ?limit=1..500 (default 500), ?offset=. */
 void kb_h_my_audit(kb_req *r) {
@@ -540,9 +527,9 @@ void kb_h_my_audit(kb_req *r) {
         kb_reply_error(r, 400, "bad_request", "query who: '%s' (rule: others, self or all)", w);
         return;
     }
-    long limit = int_arg(r, "limit", 500, 1, 500);
+    long limit = kb_req_int_arg(r, "limit", 500, 1, 500);
     if (limit < 0) return;
-    long offset = int_arg(r, "offset", 0, 0, 100000000L);
+    long offset = kb_req_int_arg(r, "offset", 0, 0, 100000000L);
     if (offset < 0) return;
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "entries");

@@ -35,18 +35,6 @@ static void side_json(cJSON *arr, const kb_review_pair *p, int s) {
 #define REVIEW_PAGE 20
 #define REVIEW_PAGE_MAX 100
 
-/* ?NAME=N within lo..hi, or dflt when absent; -1 (after a 400) otherwise. */
-static long page_arg(kb_req *r, const char *name, long dflt, long lo, long hi) {
-    const char *v = kb_req_arg(r, name);
-    if (!v) return dflt;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
-        kb_reply_error(r, 400, "bad_request", "query %s: '%s' (rule: an integer %ld..%ld)", name, v, lo, hi);
-        return -1;
-    }
-    return n;
-}
 
 /* Each pair shown is a read of two people's identity, so it is audited
  * under each one's pseudonym and appears in their own access log. */
@@ -63,8 +51,8 @@ static int audit_pair(kb_req *r, const kb_review_pair *p, kb_err *e) {
 }
 
 void kb_h_review_list(kb_req *r) {
-    long limit = page_arg(r, "limit", REVIEW_PAGE, 1, REVIEW_PAGE_MAX);
-    long offset = limit < 0 ? -1 : page_arg(r, "offset", 0, 0, 1L << 30);
+    long limit = kb_req_int_arg(r, "limit", REVIEW_PAGE, 1, REVIEW_PAGE_MAX);
+    long offset = limit < 0 ? -1 : kb_req_int_arg(r, "offset", 0, 0, 1L << 30);
     if (limit < 0 || offset < 0) return;
     kb_err e = {{0}};
     int64_t ids[REVIEW_PAGE_MAX], total = 0;

@@ -131,6 +131,9 @@ int kb_copy_fit(char *dst, size_t size, const char *src);
 int kb_req_str(kb_req *r, const cJSON *j, const char *name, char *dst, size_t size, const char *dflt);
 /* Query-string argument or NULL. */
 const char *kb_req_arg(kb_req *r, const char *name);
+/* Query argument NAME as an integer within lo..hi, dflt when absent; -1
+ * after replying 400 naming the argument and the rule. */
+long kb_req_int_arg(kb_req *r, const char *name, long dflt, long lo, long hi);
 const char *kb_req_header(kb_req *r, const char *name);
 const char *kb_req_cookie(kb_req *r, const char *name);
 /* Audit one access by the caller; failures are logged to stderr and turn the
