@@ -36,6 +36,7 @@
 #define AMBIGUOUS_MARGIN 0.5
 
 #define HARD_SWAP 6       /* same name, day and month swapped, different insured: household namesakes */
+#define HARD_SOURCE_ID 7  /* one source, two of its own person numbers (not a slip): two people */
 
 /* ------------------------------------------------------------- hashing */
 
@@ -654,6 +655,17 @@ static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, k
     return !kana && !kanji && g[KB_F_GIVEN] == 3;
 }
 
+/* A source that numbers its own people (a hospital's patient number, a
+ * PHR account, an institution's examinee number) gives one person one
+ * number: two of its numbers that are not a slip of each other are two
+ * people, whatever the names say -- the evidence a clerk uses to tell
+ * same-name same-birthday strangers apart.  Not for an identifier shared
+ * across sources (FEBRL's soc_sec_id, other_id_global), which is keyed by
+ * the people who send it and carries their typos. */
+static int source_ids_differ(const kb_linker *L, const uint8_t *g) {
+    return !L->p.other_id_global && g[KB_F_OTHERID] == 3;
+}
+
 /* Comparison levels and the weight of a pair.  ia/ib are record indexes
  * when known (NONE otherwise), for the reviewers' rejections. */
 static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link_rec *b, uint32_t ia, uint32_t ib,
@@ -713,7 +725,8 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
         if (w < floor) {
             int h = 0;
             if (!(g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0)) {
-                if (generations(a, b, dc) && a->fam_key == b->fam_key && a->giv_key == b->giv_key) h = HARD_GENERATION;
+                if (source_ids_differ(L, g)) h = HARD_SOURCE_ID;
+                else if (generations(a, b, dc) && a->fam_key == b->fam_key && a->giv_key == b->giv_key) h = HARD_GENERATION;
                 else if (branch_differs) h = HARD_BRANCH;
             }
             if (rejected_pair(L, ia, ib)) h = HARD_REJECTED;
@@ -749,6 +762,7 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     int strong_id = g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0;
     int h = 0;
     if (strong_id) h = 0;
+    else if (source_ids_differ(L, g)) h = HARD_SOURCE_ID;
     else if (!swapped && twins(a, b, g, dc)) h = HARD_TWIN;
     else if (generations(a, b, dc) && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1) h = HARD_GENERATION;
     else if (branch_differs) h = HARD_BRANCH;
@@ -802,18 +816,26 @@ static int verdict_blocks(const verdict *v) {
     return v->namesake && !v->strong_mutable;
 }
 
-static int cross_conflict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext) {
+/* The verdict on all cross pairs of two record lists; stops at the first
+ * veto. */
+static void cross_verdict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext,
+                          verdict *v) {
     size_t checked = 0;
-    verdict v = {0, 0, 0, 0, 0};
+    memset(v, 0, sizeof *v);
     for (uint32_t i = a; i != NONE; i = anext[i])
         for (uint32_t j = b; j != NONE; j = bnext[j]) {
-            if (++checked > 4096) return verdict_blocks(&v); /* giant persons: do not stall the import */
+            if (++checked > 4096) return; /* giant persons: do not stall the import */
             int h;
             uint8_t g[KB_F_COUNT];
             double s = score_pair(L, &L->recs[i], &L->recs[j], i, j, g, &h, -INFINITY);
-            verdict_add(L, &v, s, h, g);
-            if (v.veto) return 1;
+            verdict_add(L, v, s, h, g);
+            if (v->veto) return;
         }
+}
+
+static int cross_conflict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext) {
+    verdict v;
+    cross_verdict(L, a, anext, b, bnext, &v);
     return verdict_blocks(&v);
 }
 
@@ -1033,6 +1055,16 @@ static void add_cb(void *vctx, uint32_t j) {
         c->score = s;
         c->rec = j;
     }
+}
+
+/* Whether a rule that admits no exception (generations, 枝番, swapped-day
+ * namesakes, two numbers of one source, a reviewer's rejection) keeps P
+ * and Q apart: the rules have decided, so a clerk has nothing to look at.
+ * The incremental path does not queue such a pair either (decide). */
+static int settled_apart(const kb_linker *L, uint32_t P, uint32_t Q) {
+    verdict v;
+    cross_verdict(L, L->phead[P], L->pnext, L->phead[Q], L->pnext, &v);
+    return v.veto != 0;
 }
 
 /* Whether persons P and Q must stay apart (cross_conflict). */
@@ -1635,7 +1667,7 @@ void kb_linker_cluster(kb_linker *L, int threads) {
             uint32_t qa = L->person[L->reviews[q].a], qb = L->person[L->reviews[q].b];
             if ((qa == Pa && qb == Pb) || (qa == Pb && qb == Pa)) dup = 1;
         }
-        if (!dup) add_review(L, pairs[k].a, pairs[k].b, pairs[k].score);
+        if (!dup && !settled_apart(L, Pa, Pb)) add_review(L, pairs[k].a, pairs[k].b, pairs[k].score);
     }
     free(roots);
     free(root_ix);

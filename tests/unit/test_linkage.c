@@ -653,6 +653,52 @@ static void test_ambiguous_record(void **state) {
     kb_linker_free(L);
 }
 
+/* Two patient numbers of one hospital are two people (issue 16): a
+ * checkup record z of one of two same-name same-birthday patients, which
+ * fits the other well enough to link, does not glue them, in batch or
+ * incremental mode, and its clean pair with the other is not queued for
+ * review (the rule has decided).  Where the identifier is one namespace
+ * keyed by every sender (FEBRL), a different number is only evidence and
+ * the three records stay one person. */
+static void test_source_ids(void **state) {
+    (void)state;
+    kb_person_id x = base(), z = base();
+    kb_person_id y = P("渡辺", "太郎", "ワタナベ", "タロウ", 1, "1975-03-05", "5300001", "大阪府大阪市北区梅田1-1",
+                       "", "", "");
+    x.insured_symbol[0] = x.insured_number[0] = x.branch_no[0] = 0;
+    kb_strlcpy(x.other_id, "K10000001", sizeof x.other_id);
+    kb_strlcpy(y.other_id, "K47395260", sizeof y.other_id);
+    kb_link_rec r[3] = {R(x), R(z), R(y)};
+    const char *src[3] = {"hosp", "clinic", "hosp"}, *id[3] = {"x", "z", "y"};
+    for (int global = 0; global < 2; global++)
+        for (int mode = 0; mode < 2; mode++) {
+            kb_link_params p;
+            kb_link_params_default(&p);
+            p.other_id_global = global;
+            kb_linker *L = kb_linker_new(&p);
+            kb_link_decision d;
+            for (int k = 0; k < 3; k++) {
+                if (mode == 0) kb_linker_add(L, src[k], id[k], &r[k], &d);
+                else kb_linker_insert(L, src[k], id[k], &r[k], 0);
+            }
+            if (mode == 1) kb_linker_cluster(L, 1);
+            if (global) {
+                assert_int_equal(kb_linker_person(L, 0), kb_linker_person(L, 2));
+            } else {
+                assert_int_not_equal(kb_linker_person(L, 0), kb_linker_person(L, 2));
+                size_t nr;
+                const kb_link_review *rv = kb_linker_reviews(L, &nr);
+                for (size_t k = 0; k < nr; k++) {
+                    uint32_t pa = kb_linker_person(L, rv[k].a), pb = kb_linker_person(L, rv[k].b);
+                    int xy = (pa == kb_linker_person(L, 0) && pb == kb_linker_person(L, 2)) ||
+                             (pb == kb_linker_person(L, 0) && pa == kb_linker_person(L, 2));
+                    assert_false(xy);
+                }
+            }
+            kb_linker_free(L);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_variants_link),      cmocka_unit_test(test_hard_nonmatches),
@@ -663,6 +709,7 @@ int main(void) {
         cmocka_unit_test(test_move_capped),        cmocka_unit_test(test_kana_graded),
         cmocka_unit_test(test_hard_rules),         cmocka_unit_test(test_identifier_slips),
         cmocka_unit_test(test_namesake_bridge),    cmocka_unit_test(test_ambiguous_record),
+        cmocka_unit_test(test_source_ids),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kb_norm_thread_done();
