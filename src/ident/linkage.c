@@ -37,6 +37,7 @@
 
 #define HARD_SWAP 6       /* same name, day and month swapped, different insured: household namesakes */
 #define HARD_SOURCE_ID 7  /* one source, two of its own person numbers (not a slip): two people */
+#define HARD_NAMES 8      /* family and given name both differ: this pair proves nothing */
 
 /* ------------------------------------------------------------- hashing */
 
@@ -666,6 +667,19 @@ static int source_ids_differ(const kb_linker *L, const uint8_t *g) {
     return !L->p.other_id_global && g[KB_F_OTHERID] == 3;
 }
 
+/* Whether both records' names were compared as Japanese names: readings
+ * on both sides, or kanji written names on both.  Two such names that both
+ * differ belong to two people (a household member, a neighbour born the
+ * same day); a person changes a family name at marriage, not both.  Latin
+ * names without readings (FEBRL) are left to the weights: a name garbled
+ * beyond recognition there is a modelled corruption, and nothing confirms
+ * that the names really differ. */
+static int names_japanese(const kb_link_rec *a, const kb_link_rec *b) {
+    if (a->n_fam_k && b->n_fam_k && a->n_giv_k && b->n_giv_k) return 1;
+    return a->n_fam_n && b->n_fam_n && a->n_giv_n && b->n_giv_n && a->fam_n[0] >= 0x3000 && b->fam_n[0] >= 0x3000 &&
+           a->giv_n[0] >= 0x3000 && b->giv_n[0] >= 0x3000;
+}
+
 /* Comparison levels and the weight of a pair.  ia/ib are record indexes
  * when known (NONE otherwise), for the reviewers' rejections. */
 static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link_rec *b, uint32_t ia, uint32_t ib,
@@ -769,6 +783,8 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     else if (dc == KB_DATE_TRANSPOSED && day_month_swapped(a->birth, b->birth) && g[KB_F_FAMILY] <= 1 &&
              g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3)
         h = HARD_SWAP;
+    else if (g[KB_F_FAMILY] == 3 && g[KB_F_GIVEN] == 3 && names_japanese(a, b))
+        h = HARD_NAMES;
     else if (dc == KB_DATE_EXACT && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3 &&
              g[KB_F_POSTAL] >= 2 && g[KB_F_POSTAL] != KB_LEVEL_MISSING &&
              (g[KB_F_ADDRESS] >= 2 || g[KB_F_ADDRESS] == KB_LEVEL_MISSING))
@@ -801,7 +817,9 @@ typedef struct verdict {
 } verdict;
 
 static void verdict_add(const kb_linker *L, verdict *v, double score, int h, const uint8_t *g) {
-    if (h == HARD_TWIN) v->twin++;
+    /* Two different names, like twins, count against a union unless strong
+     * clean pairs outnumber them. */
+    if (h == HARD_TWIN || h == HARD_NAMES) v->twin++;
     else if (h == HARD_NAMESAKE) v->namesake++;
     else if (h) v->veto++;
     else if (score >= L->p.upper) {

@@ -699,6 +699,47 @@ static void test_source_ids(void **state) {
         }
 }
 
+/* Two neighbours born the same day whose family and given names both
+ * differ are two people (issue 16): a record without a name that fits one
+ * by its 記号番号 and the other by birth date and address does not bridge
+ * them, in batch or incremental mode.  The import path, trained on its
+ * first duplicates, merged exactly such a pair. */
+static void test_names_differ(void **state) {
+    (void)state;
+    kb_person_id x = P("増田", "英樹", "マスダ", "ヒデキ", 1, "1959-12-05", "2520311", "神奈川県相模原市南区東林間5-16-1",
+                       "06141378", "4556", "00");
+    kb_person_id y = P("遠藤", "大輔", "エンドウ", "ダイスケ", 1, "1959-12-05", "2520311",
+                       "神奈川県相模原市南区東林間5-16-1", "06143226", "8159", "03");
+    kb_person_id n = x;
+    n.family_name[0] = n.given_name[0] = n.family_kana[0] = n.given_kana[0] = 0;
+    kb_link_rec r[3] = {R(x), R(y), R(n)};
+    int hard = 0;
+    kb_linker *L = kb_linker_new(NULL);
+    kb_linker_score(L, &r[0], &r[1], NULL, &hard);
+    assert_int_not_equal(hard, 0);
+    kb_linker_free(L);
+    const char *id[3] = {"x", "y", "n"};
+    for (int mode = 0; mode < 2; mode++) {
+        L = kb_linker_new(NULL);
+        kb_link_decision d;
+        for (int k = 0; k < 3; k++) {
+            if (mode == 0) kb_linker_add(L, "s", id[k], &r[k], &d);
+            else kb_linker_insert(L, "s", id[k], &r[k], 0);
+        }
+        if (mode == 1) kb_linker_cluster(L, 1);
+        assert_int_not_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
+        kb_linker_free(L);
+    }
+    /* Latin names without readings (FEBRL) are left to the weights. */
+    kb_person_id a = P("smith", "john", "", "", 1, "1959-12-05", "2520311", "", "", "", "");
+    kb_person_id b = P("brown", "alice", "", "", 1, "1959-12-05", "2520311", "", "", "", "");
+    kb_link_rec ra = R(a), rb = R(b);
+    L = kb_linker_new(NULL);
+    kb_linker_score(L, &ra, &rb, NULL, &hard);
+    assert_int_equal(hard, 0);
+    kb_linker_free(L);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_variants_link),      cmocka_unit_test(test_hard_nonmatches),
@@ -710,6 +751,7 @@ int main(void) {
         cmocka_unit_test(test_hard_rules),         cmocka_unit_test(test_identifier_slips),
         cmocka_unit_test(test_namesake_bridge),    cmocka_unit_test(test_ambiguous_record),
         cmocka_unit_test(test_source_ids),
+        cmocka_unit_test(test_names_differ),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kb_norm_thread_done();
