@@ -1159,7 +1159,17 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
         for (size_t k = 0; k < a->n; k++) a->c[k].clean = fmin(a->c[k].clean, L->p.upper - 1e-6);
     for (size_t k = 0; k < a->n; k++) {
         pcand *c = &a->c[k];
-        if (verdict_blocks(&c->v)) continue;
+        if (verdict_blocks(&c->v)) {
+            /* Only the namesake rule in the way: doubt, as batch mode's
+             * review of a capped namesake pair, not a silent new person. */
+            if (!c->v.veto && !(c->v.twin && c->v.strong <= c->v.twin) && c->score >= L->p.lower &&
+                d->kind == KB_LINK_NEW && !d->candidate) {
+                d->candidate = c->person;
+                d->cand_record = c->rec;
+                d->score = fmin(c->score, L->p.upper - 1e-6);
+            }
+            continue;
+        }
         if (c->clean >= L->p.upper) {
             if (!P) {
                 P = c->person;

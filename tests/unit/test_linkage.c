@@ -614,6 +614,12 @@ static void test_namesake_bridge(void **state) {
             if (mode == 1) kb_linker_cluster(L, 1);
             if (bridge) assert_int_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
             else assert_int_not_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
+            /* Without the bridge both modes leave the pair to a clerk (the
+             * import used to make a new person and say nothing). */
+            size_t nr;
+            kb_linker_reviews(L, &nr);
+            if (!bridge) assert_int_equal(nr, 1);
+            if (!bridge && mode == 0) assert_int_equal(d.kind, KB_LINK_REVIEW);
             kb_linker_free(L);
         }
 }
