@@ -633,8 +633,9 @@ static long exam_day(const gen *g, const person *p, int y) {
 
 /* What the multi-source population adds per record, drawn after every
  * other draw of the record's stream: a PHR keeps only the kana the member
- * typed (hiragana half the time, else half-width or katakana), and a
- * clerk keying an insurer's 番号 transposes two digits now and then. */
+ * typed (hiragana half the time, else half-width or katakana), a clerk
+ * keying an insurer's 番号 transposes two digits now and then, and one
+ * record in fifty has a slip in the birth date's day. */
 static void multi_source_record(gen_rng *r, int kind, kb_person_id *w) {
     if (kind == 4) {
         w->family_name[0] = w->given_name[0] = 0;
@@ -649,6 +650,8 @@ static void multi_source_record(gen_rng *r, int kind, kb_person_id *w) {
     } else if (w->insured_number[0] && gen_chance(r, 0.04)) {
         gen_noise_transpose_digits(r, w->insured_number);
     }
+    /* Drawn last, so every other draw of the record stays as it was. */
+    if (gen_chance(r, 0.02)) gen_noise_date_digit(r, w->birth_date);
 }
 
 /* A provider's episode after a checkup judged 積極的支援 or 動機付け支援

@@ -67,6 +67,7 @@ int gen_noise_variant(gen_rng *r, char *kanji, size_t cap);
 void gen_noise_hiragana(char *kana, size_t cap);
 /* Two adjacent digits swapped (a transposition slip); 1 when changed. */
 int gen_noise_transpose_digits(gen_rng *r, char *s);
+int gen_noise_date_digit(gen_rng *r, char *date);
 
 /* Clinical model (gen_values.c).  The person's fixed traits come from one
  * stream, yearly drift from per-year streams. */

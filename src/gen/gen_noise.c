@@ -222,3 +222,17 @@ int gen_noise_transpose_digits(gen_rng *r, char *s) {
     s[i + 1] = t;
     return 1;
 }
+
+/* A clerk's slip in a birth date (YYYY-MM-DD): the day's last digit keyed
+ * as another, the date staying valid (day 1..28 always is).  One digit
+ * differs, which the linker's date comparison calls a slip. */
+int gen_noise_date_digit(gen_rng *r, char *date) {
+    if (strlen(date) != 10 || date[8] < '0' || date[8] > '2') return 0;
+    int tens = date[8] - '0', unit = date[9] - '0';
+    int d = gen_below(r, 9);
+    int u = d >= unit ? d + 1 : d; /* any digit but the one there */
+    int day = tens * 10 + u;
+    if (day < 1 || day > 28) return 0;
+    date[9] = (char)('0' + u);
+    return 1;
+}

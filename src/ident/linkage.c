@@ -36,6 +36,8 @@
 #define AMBIGUOUS_MARGIN 0.5
 
 #define HARD_SWAP 6       /* same name, day and month swapped, different insured: household namesakes */
+#define HARD_SOURCE_ID 7  /* one source, two of its own person numbers (not a slip): two people */
+#define HARD_NAMES 8      /* family and given name both differ: this pair proves nothing */
 
 /* ------------------------------------------------------------- hashing */
 
@@ -654,6 +656,30 @@ static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, k
     return !kana && !kanji && g[KB_F_GIVEN] == 3;
 }
 
+/* A source that numbers its own people (a hospital's patient number, a
+ * PHR account, an institution's examinee number) gives one person one
+ * number: two of its numbers that are not a slip of each other are two
+ * people, whatever the names say -- the evidence a clerk uses to tell
+ * same-name same-birthday strangers apart.  Not for an identifier shared
+ * across sources (FEBRL's soc_sec_id, other_id_global), which is keyed by
+ * the people who send it and carries their typos. */
+static int source_ids_differ(const kb_linker *L, const uint8_t *g) {
+    return !L->p.other_id_global && g[KB_F_OTHERID] == 3;
+}
+
+/* Whether both records' names were compared as Japanese names: readings
+ * on both sides, or kanji written names on both.  Two such names that both
+ * differ belong to two people (a household member, a neighbour born the
+ * same day); a person changes a family name at marriage, not both.  Latin
+ * names without readings (FEBRL) are left to the weights: a name garbled
+ * beyond recognition there is a modelled corruption, and nothing confirms
+ * that the names really differ. */
+static int names_japanese(const kb_link_rec *a, const kb_link_rec *b) {
+    if (a->n_fam_k && b->n_fam_k && a->n_giv_k && b->n_giv_k) return 1;
+    return a->n_fam_n && b->n_fam_n && a->n_giv_n && b->n_giv_n && a->fam_n[0] >= 0x3000 && b->fam_n[0] >= 0x3000 &&
+           a->giv_n[0] >= 0x3000 && b->giv_n[0] >= 0x3000;
+}
+
 /* Comparison levels and the weight of a pair.  ia/ib are record indexes
  * when known (NONE otherwise), for the reviewers' rejections. */
 static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link_rec *b, uint32_t ia, uint32_t ib,
@@ -713,7 +739,8 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
         if (w < floor) {
             int h = 0;
             if (!(g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0)) {
-                if (generations(a, b, dc) && a->fam_key == b->fam_key && a->giv_key == b->giv_key) h = HARD_GENERATION;
+                if (source_ids_differ(L, g)) h = HARD_SOURCE_ID;
+                else if (generations(a, b, dc) && a->fam_key == b->fam_key && a->giv_key == b->giv_key) h = HARD_GENERATION;
                 else if (branch_differs) h = HARD_BRANCH;
             }
             if (rejected_pair(L, ia, ib)) h = HARD_REJECTED;
@@ -749,12 +776,15 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     int strong_id = g[KB_F_OTHERID] <= 1 || g[KB_F_INSURED] == 0;
     int h = 0;
     if (strong_id) h = 0;
+    else if (source_ids_differ(L, g)) h = HARD_SOURCE_ID;
     else if (!swapped && twins(a, b, g, dc)) h = HARD_TWIN;
     else if (generations(a, b, dc) && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1) h = HARD_GENERATION;
     else if (branch_differs) h = HARD_BRANCH;
     else if (dc == KB_DATE_TRANSPOSED && day_month_swapped(a->birth, b->birth) && g[KB_F_FAMILY] <= 1 &&
              g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3)
         h = HARD_SWAP;
+    else if (g[KB_F_FAMILY] == 3 && g[KB_F_GIVEN] == 3 && names_japanese(a, b))
+        h = HARD_NAMES;
     else if (dc == KB_DATE_EXACT && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3 &&
              g[KB_F_POSTAL] >= 2 && g[KB_F_POSTAL] != KB_LEVEL_MISSING &&
              (g[KB_F_ADDRESS] >= 2 || g[KB_F_ADDRESS] == KB_LEVEL_MISSING))
@@ -787,7 +817,9 @@ typedef struct verdict {
 } verdict;
 
 static void verdict_add(const kb_linker *L, verdict *v, double score, int h, const uint8_t *g) {
-    if (h == HARD_TWIN) v->twin++;
+    /* Two different names, like twins, count against a union unless strong
+     * clean pairs outnumber them. */
+    if (h == HARD_TWIN || h == HARD_NAMES) v->twin++;
     else if (h == HARD_NAMESAKE) v->namesake++;
     else if (h) v->veto++;
     else if (score >= L->p.upper) {
@@ -802,18 +834,26 @@ static int verdict_blocks(const verdict *v) {
     return v->namesake && !v->strong_mutable;
 }
 
-static int cross_conflict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext) {
+/* The verdict on all cross pairs of two record lists; stops at the first
+ * veto. */
+static void cross_verdict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext,
+                          verdict *v) {
     size_t checked = 0;
-    verdict v = {0, 0, 0, 0, 0};
+    memset(v, 0, sizeof *v);
     for (uint32_t i = a; i != NONE; i = anext[i])
         for (uint32_t j = b; j != NONE; j = bnext[j]) {
-            if (++checked > 4096) return verdict_blocks(&v); /* giant persons: do not stall the import */
+            if (++checked > 4096) return; /* giant persons: do not stall the import */
             int h;
             uint8_t g[KB_F_COUNT];
             double s = score_pair(L, &L->recs[i], &L->recs[j], i, j, g, &h, -INFINITY);
-            verdict_add(L, &v, s, h, g);
-            if (v.veto) return 1;
+            verdict_add(L, v, s, h, g);
+            if (v->veto) return;
         }
+}
+
+static int cross_conflict(const kb_linker *L, uint32_t a, const uint32_t *anext, uint32_t b, const uint32_t *bnext) {
+    verdict v;
+    cross_verdict(L, a, anext, b, bnext, &v);
     return verdict_blocks(&v);
 }
 
@@ -1035,6 +1075,16 @@ static void add_cb(void *vctx, uint32_t j) {
     }
 }
 
+/* Whether a rule that admits no exception (generations, 枝番, swapped-day
+ * namesakes, two numbers of one source, a reviewer's rejection) keeps P
+ * and Q apart: the rules have decided, so a clerk has nothing to look at.
+ * The incremental path does not queue such a pair either (decide). */
+static int settled_apart(const kb_linker *L, uint32_t P, uint32_t Q) {
+    verdict v;
+    cross_verdict(L, L->phead[P], L->pnext, L->phead[Q], L->pnext, &v);
+    return v.veto != 0;
+}
+
 /* Whether persons P and Q must stay apart (cross_conflict). */
 static int persons_conflict(const kb_linker *L, uint32_t P, uint32_t Q) {
     return cross_conflict(L, L->phead[P], L->pnext, L->phead[Q], L->pnext);
@@ -1109,7 +1159,17 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
         for (size_t k = 0; k < a->n; k++) a->c[k].clean = fmin(a->c[k].clean, L->p.upper - 1e-6);
     for (size_t k = 0; k < a->n; k++) {
         pcand *c = &a->c[k];
-        if (verdict_blocks(&c->v)) continue;
+        if (verdict_blocks(&c->v)) {
+            /* Only the namesake rule in the way: doubt, as batch mode's
+             * review of a capped namesake pair, not a silent new person. */
+            if (!c->v.veto && !(c->v.twin && c->v.strong <= c->v.twin) && c->score >= L->p.lower &&
+                d->kind == KB_LINK_NEW && !d->candidate) {
+                d->candidate = c->person;
+                d->cand_record = c->rec;
+                d->score = fmin(c->score, L->p.upper - 1e-6);
+            }
+            continue;
+        }
         if (c->clean >= L->p.upper) {
             if (!P) {
                 P = c->person;
@@ -1635,7 +1695,7 @@ void kb_linker_cluster(kb_linker *L, int threads) {
             uint32_t qa = L->person[L->reviews[q].a], qb = L->person[L->reviews[q].b];
             if ((qa == Pa && qb == Pb) || (qa == Pb && qb == Pa)) dup = 1;
         }
-        if (!dup) add_review(L, pairs[k].a, pairs[k].b, pairs[k].score);
+        if (!dup && !settled_apart(L, Pa, Pb)) add_review(L, pairs[k].a, pairs[k].b, pairs[k].score);
     }
     free(roots);
     free(root_ix);

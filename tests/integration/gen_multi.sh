@@ -2,7 +2,7 @@
 # kenbank gen --multi-source (issue 16): the population has every kind the
 # linker must handle, each found in the files by what it looks like, not by
 # the generator's own labels: kana-only PHR records in hiragana and half-width,
-# moves, marriages, job changes, 番号 transpositions, twins one character
+# moves, marriages, job changes, 番号 transpositions, birth-date slips, twins one character
 # apart, opposite-sex twins a day apart, household namesakes with day and
 # month swapped, same-name same-birthday strangers, parent and child of one
 # name.  The truth file maps every record to a person.
@@ -38,6 +38,9 @@ for p, rs in by.items():
     fam = [(r["family_name"], r["family_kana"]) for r in rs if r["family_name"] and r["family_kana"]]
     if rs[0]["sex"] == "2" and any(a[0][0] != b[0][0] and a[1][0] != b[1][0] for a, b in itertools.combinations(fam, 2)):
         kinds["marriage"] += 1
+    dates = sorted(distinct(rs, "birth_date"))
+    if any(len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1 for a, b in itertools.combinations(dates, 2)):
+        kinds["birth-date slip"] += 1
     nums = {(r["insurer_no"], r["insured_symbol"], r["insured_number"]) for r in rs if r["insured_number"]}
     for a, b in itertools.combinations(nums, 2):
         x, y = a[2], b[2]
@@ -72,7 +75,7 @@ for rs in name.values():
         if a["p"] != b["p"] and unicodedata.normalize("NFKC", a["address"]) != unicodedata.normalize("NFKC", b["address"]):
             kinds["same name and birthday, strangers"] += 1
 need = ["phr", "phr hiragana", "phr half-width", "checkup kanji", "move", "job change", "marriage",
-        "番号 transposition", "twins one character apart", "opposite-sex twins a day apart",
+        "番号 transposition", "birth-date slip", "twins one character apart", "opposite-sex twins a day apart",
         "household namesakes, day and month swapped", "parent and child of one name",
         "same name and birthday, strangers"]
 for k in need: print("%-45s %d" % (k, kinds[k]))

@@ -100,15 +100,17 @@ if "$KENBANK" help gen >/dev/null 2>&1; then
   awk -v f="$f1" 'BEGIN { exit !(f >= 0.99) }' || { echo "population F1 $f1 below 0.99"; exit 1; }
   awk -v r="$nrev" -v n="$n" 'BEGIN { exit !(r < 0.01 * n) }' || { echo "review queue $nrev not under 1% of $n"; exit 1; }
   # Issue 16's multi-source population: kana-only PHR records, moves, job
-  # changes, marriages, 番号 slips and hard non-matches.  Before the linker
-  # changes: precision 0.964, F1 0.940, 11% of records in review.
+  # changes, marriages, 番号 and birth-date slips and hard non-matches.
+  # Before the linker changes: precision 0.964, F1 0.940, 11% of records in
+  # review; before a source's own numbers kept strangers apart and settled
+  # pairs left the queue: review 6.0%.  Now P 0.9971 F1 0.9765 review 5.0%.
   "$KENBANK" gen --people 3000 --years 2 --seed 16 --multi-source --out "$WORK/multi" >/dev/null 2>&1
   "$KENBANK" link --in "$WORK/multi/identities.csv" --out "$WORK/multi/assign.csv" \
     --review "$WORK/multi/review.csv" 2>/dev/null
   read -r prec rec f1 n nr share < <(bash "$(dirname "$0")/../../bench/linkage/score.sh" \
     "$WORK/multi/truth.csv" "$WORK/multi/assign.csv" "$WORK/multi/review.csv")
   echo "multi-source population: $n records, precision $prec recall $rec F1 $f1, review share $share"
-  awk -v p="$prec" -v f="$f1" -v s="$share" 'BEGIN { exit !(p >= 0.995 && f >= 0.975 && s < 0.08) }' ||
-    { echo "multi-source: precision $prec F1 $f1 review share $share (want >= 0.995, >= 0.975, < 0.08)"; exit 1; }
+  awk -v p="$prec" -v f="$f1" -v s="$share" 'BEGIN { exit !(p >= 0.996 && f >= 0.975 && s < 0.055) }' ||
+    { echo "multi-source: precision $prec F1 $f1 review share $share (want >= 0.996, >= 0.975, < 0.055)"; exit 1; }
 fi
 echo ok
