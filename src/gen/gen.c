@@ -15,7 +15,7 @@
 #include "gen/gen_int.h"
 #include "util/date.h"
 
-int gen_values_init(kb_err *e);
+int kb_gen_values_init(kb_err *e);
 
 /* ---- rates ---------------------------------------------------------- */
 
@@ -102,9 +102,9 @@ int kb_gen_check(const kb_gen_config *c, kb_err *e) {
 
 /* Days from civil and back, after Howard Hinnant's public-domain
  * algorithms (eras of 400 years). */
-long gen_days(int y, int m, int d) { return kb_days_from_civil(y, m, d); }
+long kb_gen_days(int y, int m, int d) { return kb_days_from_civil(y, m, d); }
 
-void gen_civil(long z, int *y, int *m, int *d) {
+void kb_gen_civil(long z, int *y, int *m, int *d) {
     z += 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097;
     long doe = z - era * 146097;
@@ -118,7 +118,7 @@ void gen_civil(long z, int *y, int *m, int *d) {
 
 static void date_iso(long days, char out[11]) {
     int y, m, d;
-    gen_civil(days, &y, &m, &d);
+    kb_gen_civil(days, &y, &m, &d);
     snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
 }
 
@@ -410,7 +410,7 @@ static void person_base(const gen *g, long i, person *p) {
     p->id = i;
     p->sex = gen_chance(&r, 0.5) ? 1 : 2;
     int age = 20 + gen_below(&r, 55);
-    long fy0 = gen_days(c->first_year, 4, 1);
+    long fy0 = kb_gen_days(c->first_year, 4, 1);
     p->birth = fy0 - (long)age * 36525 / 100 - gen_below(&r, 365);
     p->fam = pick(&surnames, &r);
     p->giv = pick(p->sex == 1 ? &male : &female, &r);
@@ -457,11 +457,11 @@ static int pair_kind(const kb_gen_config *c, long i, gen_rng *r) {
  * the day moves into 1..12 and away from the month. */
 static void birth_swappable(person *p) {
     int y, m, d;
-    gen_civil(p->birth, &y, &m, &d);
+    kb_gen_civil(p->birth, &y, &m, &d);
     if (d <= 12 && d != m) return;
     d = d % 12 + 1;
     if (d == m) d = d % 12 + 1;
-    p->birth = gen_days(y, m, d);
+    p->birth = kb_gen_days(y, m, d);
 }
 
 static void share_household(person *p, const person *q) {
@@ -511,11 +511,11 @@ static void pair_multi(const kb_gen_config *c, gen_rng *r, int kind, person *p, 
         p->fam2 = q->fam2;
         if (kind == PAIR_HOUSE_SWAP) {
             int y, m, d;
-            gen_civil(q->birth, &y, &m, &d);
-            p->birth = gen_days(y, d, m);
+            kb_gen_civil(q->birth, &y, &m, &d);
+            p->birth = kb_gen_days(y, d, m);
         } else { /* the parent of a young person, the child of an older one */
             long gap = 36525L * (24 + gen_below(r, 12)) / 100;
-            long fy0 = gen_days(c->first_year, 4, 1);
+            long fy0 = kb_gen_days(c->first_year, 4, 1);
             p->birth = q->birth + (q->birth > fy0 - 50L * 365 ? -gap : gap);
             p->marry_y = 99;
         }
@@ -593,21 +593,21 @@ static void true_identity(const gen *g, const person *p, int y, kb_person_id *w)
 static void add_noise(const kb_gen_config *c, gen_rng *r, kb_person_id *w, double mult) {
     const double *rt = c->rate;
     if (gen_chance(r, rt[KB_NOISE_TYPO] * mult)) {
-        if (gen_chance(r, 0.5)) gen_noise_typo(r, w->family_kana, sizeof w->family_kana);
-        else gen_noise_typo(r, w->given_kana, sizeof w->given_kana);
+        if (gen_chance(r, 0.5)) kb_gen_noise_typo(r, w->family_kana, sizeof w->family_kana);
+        else kb_gen_noise_typo(r, w->given_kana, sizeof w->given_kana);
     }
     if (gen_chance(r, rt[KB_NOISE_SMALLKANA] * mult)) {
-        if (!gen_noise_smallkana(w->family_kana, sizeof w->family_kana))
-            gen_noise_smallkana(w->given_kana, sizeof w->given_kana);
+        if (!kb_gen_noise_smallkana(w->family_kana, sizeof w->family_kana))
+            kb_gen_noise_smallkana(w->given_kana, sizeof w->given_kana);
     }
     if (gen_chance(r, rt[KB_NOISE_VARIANT] * mult)) {
-        if (!gen_noise_variant(r, w->family_name, sizeof w->family_name))
-            gen_noise_variant(r, w->given_name, sizeof w->given_name);
+        if (!kb_gen_noise_variant(r, w->family_name, sizeof w->family_name))
+            kb_gen_noise_variant(r, w->given_name, sizeof w->given_name);
     }
     if (gen_chance(r, rt[KB_NOISE_WIDTH] * mult)) {
-        gen_noise_halfwidth(w->family_kana, sizeof w->family_kana);
-        gen_noise_halfwidth(w->given_kana, sizeof w->given_kana);
-        gen_noise_fullwidth_digits(w->address, sizeof w->address);
+        kb_gen_noise_halfwidth(w->family_kana, sizeof w->family_kana);
+        kb_gen_noise_halfwidth(w->given_kana, sizeof w->given_kana);
+        kb_gen_noise_fullwidth_digits(w->address, sizeof w->address);
     }
     if (gen_chance(r, rt[KB_NOISE_MISSING] * mult)) {
         switch (gen_below(r, 5)) {
@@ -628,7 +628,7 @@ static long exam_day(const gen *g, const person *p, int y) {
     int doy = p->doy + gen_below(&r, 21) - 10;
     if (doy < 0) doy = 0;
     if (doy > 340) doy = 340;
-    return gen_days(g->c->first_year + y, 4, 1) + doy;
+    return kb_gen_days(g->c->first_year + y, 4, 1) + doy;
 }
 
 /* What the multi-source population adds per record, drawn after every
@@ -641,17 +641,17 @@ static void multi_source_record(gen_rng *r, int kind, kb_person_id *w) {
         w->family_name[0] = w->given_name[0] = 0;
         double u = gen_unif(r);
         if (u < 0.5) {
-            gen_noise_hiragana(w->family_kana, sizeof w->family_kana);
-            gen_noise_hiragana(w->given_kana, sizeof w->given_kana);
+            kb_gen_noise_hiragana(w->family_kana, sizeof w->family_kana);
+            kb_gen_noise_hiragana(w->given_kana, sizeof w->given_kana);
         } else if (u < 0.7) {
-            gen_noise_halfwidth(w->family_kana, sizeof w->family_kana);
-            gen_noise_halfwidth(w->given_kana, sizeof w->given_kana);
+            kb_gen_noise_halfwidth(w->family_kana, sizeof w->family_kana);
+            kb_gen_noise_halfwidth(w->given_kana, sizeof w->given_kana);
         }
     } else if (w->insured_number[0] && gen_chance(r, 0.04)) {
-        gen_noise_transpose_digits(r, w->insured_number);
+        kb_gen_noise_transpose_digits(r, w->insured_number);
     }
     /* Drawn last, so every other draw of the record stays as it was. */
-    if (gen_chance(r, 0.02)) gen_noise_date_digit(r, w->birth_date);
+    if (gen_chance(r, 0.02)) kb_gen_noise_date_digit(r, w->birth_date);
 }
 
 /* A provider's episode after a checkup judged 積極的支援 or 動機付け支援
@@ -722,7 +722,7 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
      * every value, as many real senders' software does. */
     gen_body b = {p->sex, 0, y, p->inst[m] % 3 == 1};
     b.age = (double)(day - p->birth) / 365.25;
-    gen_values_fill(c->seed, p->id, &b, x);
+    kb_gen_values_fill(c->seed, p->id, &b, x);
     if (s->record) {
         kb_gen_record rec = {x->source, x->record_id, &x->who, KB_SRC_CHECKUP, p->id};
         if (s->record(s->ud, &rec, e)) return C_ERR;
@@ -807,7 +807,7 @@ static void roster_life_of(const gen *g, const person *p, roster_life *L) {
     const kb_gen_config *c = g->c;
     gen_rng r;
     gen_rng_seed(&r, c->seed, (uint64_t)p->id, 'L', 0);
-    long fy0 = gen_days(c->first_year, 4, 1), end = gen_days(c->first_year + c->years, 4, 1);
+    long fy0 = kb_gen_days(c->first_year, 4, 1), end = kb_gen_days(c->first_year + c->years, 4, 1);
     L->change = L->leave = -1;
     /* Most members joined years ago (never before 20); a few join during
      * the span, mid-year -- only people who keep one insurer, so the join
@@ -815,20 +815,20 @@ static void roster_life_of(const gen *g, const person *p, roster_life *L) {
     L->join = fy0 - 1 - gen_below(&r, 3650);
     if (L->join < p->birth + 7305) L->join = p->birth + 7305;
     int joiner = gen_chance(&r, 0.06), jy = gen_below(&r, c->years);
-    if (joiner && p->job_y == 99) L->join = gen_days(c->first_year + jy, 4, 1) + 1 + gen_below(&r, 360);
+    if (joiner && p->job_y == 99) L->join = kb_gen_days(c->first_year + jy, 4, 1) + 1 + gen_below(&r, 360);
     /* A job change happens on or before that year's checkup, which the
      * new insurer's batch carries. */
     if (p->job_y != 99) {
-        long fs = gen_days(c->first_year + p->job_y, 4, 1);
+        long fs = kb_gen_days(c->first_year + p->job_y, 4, 1);
         L->change = fs + gen_below(&r, (int)(exam_day(g, p, p->job_y) - fs + 1));
     }
     /* Leaving: at 75 into 後期高齢者医療 (on the birthday), or now and then
      * for other reasons, mid-year. */
     int by, bm, bd;
-    gen_civil(p->birth, &by, &bm, &bd);
-    long b75 = gen_days(by + 75, bm, bd);
+    kb_gen_civil(p->birth, &by, &bm, &bd);
+    long b75 = kb_gen_days(by + 75, bm, bd);
     int leaver = gen_chance(&r, 0.04), ly = gen_below(&r, c->years);
-    long other = gen_days(c->first_year + ly, 4, 1) + 1 + gen_below(&r, 363);
+    long other = kb_gen_days(c->first_year + ly, 4, 1) + 1 + gen_below(&r, 363);
     if (b75 < end) L->leave = b75;
     else if (leaver) L->leave = other;
     if (L->leave >= 0 && (L->leave <= L->join || (L->change >= 0 && L->leave <= L->change))) L->leave = -1;
@@ -837,7 +837,7 @@ static void roster_life_of(const gen *g, const person *p, roster_life *L) {
     if (gen_chance(&r, 0.04)) {
         L->excl = gen_below(&r, 5);
         int ey = gen_below(&r, c->years);
-        L->excl_from = gen_days(c->first_year + ey, 4, 1) + gen_below(&r, 365);
+        L->excl_from = kb_gen_days(c->first_year + ey, 4, 1) + gen_below(&r, 365);
         L->excl_to = gen_chance(&r, 0.3) ? -1 : L->excl_from + 30 + gen_below(&r, 300);
     }
 }
@@ -853,7 +853,7 @@ static int attends(const gen *g, const person *p, int y) {
     if (!gen_chance(&r, 0.85)) return 0;
     long day = exam_day(g, p, y);
     if (day < L.join || (L.leave >= 0 && day >= L.leave)) return 0;
-    long fs = gen_days(g->c->first_year + y, 4, 1), fe = gen_days(g->c->first_year + y + 1, 4, 1) - 1;
+    long fs = kb_gen_days(g->c->first_year + y, 4, 1), fe = kb_gen_days(g->c->first_year + y + 1, 4, 1) - 1;
     if (L.excl >= 0 && L.excl_from <= fe && (L.excl_to < 0 || L.excl_to >= fs)) return 0;
     return 1;
 }
@@ -904,7 +904,7 @@ int kb_gen_run(const kb_gen_config *c, const kb_gen_sink *s, kb_err *e) {
         *e = tables_err;
         return C_ERR;
     }
-    if (gen_values_init(e)) return C_ERR;
+    if (kb_gen_values_init(e)) return C_ERR;
     gen g = {c, kb_calloc((size_t)c->insurers, sizeof(org)), kb_calloc((size_t)c->institutions, sizeof(org))};
     for (int k = 0; k < c->insurers; k++) make_insurer(k, &g.ins[k]);
     for (int k = 0; k < c->institutions; k++) make_institution(k, &g.inst[k]);
@@ -938,11 +938,11 @@ int kb_gen_run(const kb_gen_config *c, const kb_gen_sink *s, kb_err *e) {
             const org *in = &g.inst[k / (size_t)c->insurers], *is = &g.ins[k % (size_t)c->insurers];
             /* Batches are created after the fiscal year closes, one date per
              * institution; splits past 9 move on to the next day. */
-            long created = gen_days(c->first_year + y + 1, 4, 10) + (long)(k / (size_t)c->insurers);
+            long created = kb_gen_days(c->first_year + y + 1, 4, 10) + (long)(k / (size_t)c->insurers);
             for (long off = 0, part = 0; off < n && rc == C_OK; off += c->batch_max, part++) {
                 kb_gen_batch b = {in->no, in->name, is->no, is->name, "", (int)(part % 9) + 1, 0};
                 int yy, mm, dd;
-                gen_civil(created + part / 9, &yy, &mm, &dd);
+                kb_gen_civil(created + part / 9, &yy, &mm, &dd);
                 snprintf(b.created, sizeof b.created, "%04d%02d%02d", yy, mm, dd);
                 b.count = n - off < c->batch_max ? n - off : c->batch_max;
                 if (s->batch_begin && (rc = s->batch_begin(s->ud, &b, e))) break;
@@ -975,8 +975,8 @@ int kb_gen_run(const kb_gen_config *c, const kb_gen_sink *s, kb_err *e) {
 }
 
 /* Used by the file sink to print the institution's name in XML. */
-int gen_tables_ready(kb_err *e);
-int gen_tables_ready(kb_err *e) {
+int kb_gen_tables_ready(kb_err *e);
+int kb_gen_tables_ready(kb_err *e) {
     pthread_once(&tables_once, tables_load);
     if (tables_rc) *e = tables_err;
     return tables_rc;

@@ -54,20 +54,20 @@ static inline double gen_gauss(gen_rng *r) {
 }
 
 /* Days since 1970-01-01 and back (proleptic Gregorian). */
-long gen_days(int y, int m, int d);
-void gen_civil(long days, int *y, int *m, int *d);
+long kb_gen_days(int y, int m, int d);
+void kb_gen_civil(long days, int *y, int *m, int *d);
 
 /* Text noise (gen_noise.c).  All work in place on UTF-8 strings of bounded
  * size; cap is the buffer size. */
-void gen_noise_typo(gen_rng *r, char *kana, size_t cap);
-void gen_noise_halfwidth(char *kana, size_t cap);
-void gen_noise_fullwidth_digits(char *s, size_t cap);
-int gen_noise_smallkana(char *kana, size_t cap);  /* 1 when something changed */
-int gen_noise_variant(gen_rng *r, char *kanji, size_t cap);
-void gen_noise_hiragana(char *kana, size_t cap);
+void kb_gen_noise_typo(gen_rng *r, char *kana, size_t cap);
+void kb_gen_noise_halfwidth(char *kana, size_t cap);
+void kb_gen_noise_fullwidth_digits(char *s, size_t cap);
+int kb_gen_noise_smallkana(char *kana, size_t cap);  /* 1 when something changed */
+int kb_gen_noise_variant(gen_rng *r, char *kanji, size_t cap);
+void kb_gen_noise_hiragana(char *kana, size_t cap);
 /* Two adjacent digits swapped (a transposition slip); 1 when changed. */
-int gen_noise_transpose_digits(gen_rng *r, char *s);
-int gen_noise_date_digit(gen_rng *r, char *date);
+int kb_gen_noise_transpose_digits(gen_rng *r, char *s);
+int kb_gen_noise_date_digit(gen_rng *r, char *date);
 
 /* Clinical model (gen_values.c).  The person's fixed traits come from one
  * stream, yearly drift from per-year streams. */
@@ -79,6 +79,6 @@ typedef struct gen_body {
                           * methods and its own reference ranges (gen_values.c) */
 } gen_body;
 
-void gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x);
+void kb_gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x);
 
 #endif

@@ -76,7 +76,7 @@ static uint32_t row_swap(gen_rng *r, uint32_t c) {
     return c;
 }
 
-void gen_noise_typo(gen_rng *r, char *kana, size_t cap) {
+void kb_gen_noise_typo(gen_rng *r, char *kana, size_t cap) {
     uint32_t cp[MAXCP + 1];
     size_t n = decode(kana, cp, MAXCP);
     if (n == 0) return;
@@ -108,7 +108,7 @@ static const char *const half[] = {
     "ﾔ", "ｭ", "ﾕ", "ｮ", "ﾖ", "ﾗ", "ﾘ", "ﾙ", "ﾚ", "ﾛ", "ﾜ", "ﾜ", "ｲ", "ｴ", "ｦ", "ﾝ", "ｳﾞ", "ｶ",
     "ｹ"};
 
-void gen_noise_halfwidth(char *kana, size_t cap) {
+void kb_gen_noise_halfwidth(char *kana, size_t cap) {
     uint32_t cp[MAXCP + 1];
     size_t n = decode(kana, cp, MAXCP);
     char out[256];
@@ -133,7 +133,7 @@ void gen_noise_halfwidth(char *kana, size_t cap) {
     memcpy(kana, out, len + 1);
 }
 
-void gen_noise_fullwidth_digits(char *s, size_t cap) {
+void kb_gen_noise_fullwidth_digits(char *s, size_t cap) {
     uint32_t cp[256];
     size_t n = decode(s, cp, 255);
     for (size_t i = 0; i < n; i++) {
@@ -143,7 +143,7 @@ void gen_noise_fullwidth_digits(char *s, size_t cap) {
     encode(cp, n, s, cap);
 }
 
-int gen_noise_smallkana(char *kana, size_t cap) {
+int kb_gen_noise_smallkana(char *kana, size_t cap) {
     static const uint32_t small[][2] = {{0x30a1, 0x30a2}, {0x30a3, 0x30a4}, {0x30a5, 0x30a6},
                                         {0x30a7, 0x30a8}, {0x30a9, 0x30aa}, {0x30c3, 0x30c4},
                                         {0x30e3, 0x30e4}, {0x30e5, 0x30e6}, {0x30e7, 0x30e8},
@@ -180,7 +180,7 @@ static const char *const variants[][2] = {
     {"富", "冨"}, {"徳", "德"}, {"恵", "惠"}, {"真", "眞"}, {"栄", "榮"}, {"関", "關"}, {"吉", "𠮷"},
     {"条", "條"}, {"隆", "隆"}, {"実", "實"}};
 
-int gen_noise_variant(gen_rng *r, char *kanji, size_t cap) {
+int kb_gen_noise_variant(gen_rng *r, char *kanji, size_t cap) {
     uint32_t cp[MAXCP + 1];
     size_t n = decode(kanji, cp, MAXCP);
     uint32_t from[16], to[16];
@@ -204,7 +204,7 @@ int gen_noise_variant(gen_rng *r, char *kanji, size_t cap) {
 
 /* PHR apps keep what the member typed, usually in hiragana: katakana
  * U+30A1..U+30F6 move down to U+3041..U+3096; ー and the rest stay. */
-void gen_noise_hiragana(char *kana, size_t cap) {
+void kb_gen_noise_hiragana(char *kana, size_t cap) {
     uint32_t cp[MAXCP + 1];
     size_t n = decode(kana, cp, MAXCP);
     for (size_t i = 0; i < n; i++)
@@ -212,7 +212,7 @@ void gen_noise_hiragana(char *kana, size_t cap) {
     encode(cp, n, kana, cap);
 }
 
-int gen_noise_transpose_digits(gen_rng *r, char *s) {
+int kb_gen_noise_transpose_digits(gen_rng *r, char *s) {
     size_t n = strlen(s);
     if (n < 2) return 0;
     size_t i = (size_t)gen_below(r, (int)n - 1);
@@ -226,7 +226,7 @@ int gen_noise_transpose_digits(gen_rng *r, char *s) {
 /* A clerk's slip in a birth date (YYYY-MM-DD): the day's last digit keyed
  * as another, the date staying valid (day 1..28 always is).  One digit
  * differs, which the linker's date comparison calls a slip. */
-int gen_noise_date_digit(gen_rng *r, char *date) {
+int kb_gen_noise_date_digit(gen_rng *r, char *date) {
     if (strlen(date) != 10 || date[8] < '0' || date[8] > '2') return 0;
     int tens = date[8] - '0', unit = date[9] - '0';
     int d = gen_below(r, 9);

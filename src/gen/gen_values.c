@@ -64,8 +64,8 @@ static void load_items(void) {
     items_ok = 1;
 }
 
-int gen_values_init(kb_err *e);
-int gen_values_init(kb_err *e) {
+int kb_gen_values_init(kb_err *e);
+int kb_gen_values_init(kb_err *e) {
     pthread_once(&once, load_items);
     if (!items_ok) {
         int rc = kb_items_load(e);
@@ -210,7 +210,7 @@ static void annotate(const gen_body *b, kb_exam *x) {
 }
 
 /* Streams: 'P' fixed traits, 'D' yearly drift, 'Y' yearly noise. */
-void gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x) {
+void kb_gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x) {
     gen_rng p, y;
     gen_rng_seed(&p, seed, (uint64_t)person, 'P', 0);
     gen_rng_seed(&y, seed, (uint64_t)person, 'Y', (uint64_t)b->years_in);

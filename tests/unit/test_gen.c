@@ -388,33 +388,33 @@ static void test_truth(void **state) {
 static void test_text_noise(void **state) {
     (void)state;
     char k[96] = "ショウタ";
-    gen_noise_halfwidth(k, sizeof k);
+    kb_gen_noise_halfwidth(k, sizeof k);
     assert_string_equal(k, "ｼｮｳﾀ");
     char g[96] = "ダイゴ";
-    gen_noise_halfwidth(g, sizeof g);
+    kb_gen_noise_halfwidth(g, sizeof g);
     assert_string_equal(g, "ﾀﾞｲｺﾞ");
     char s[96] = "ショウ";
-    assert_int_equal(gen_noise_smallkana(s, sizeof s), 1);
+    assert_int_equal(kb_gen_noise_smallkana(s, sizeof s), 1);
     assert_string_equal(s, "シヨウ");
     char z[96] = "チヅル";
-    gen_noise_smallkana(z, sizeof z);
+    kb_gen_noise_smallkana(z, sizeof z);
     assert_string_equal(z, "チズル");
     char y[96] = "ヤマザキ";
-    gen_noise_smallkana(y, sizeof y);
+    kb_gen_noise_smallkana(y, sizeof y);
     assert_string_equal(y, "ヤマサキ");
     gen_rng r;
     gen_rng_seed(&r, 1, 2, 3, 4);
     char w[64] = "渡辺";
-    assert_int_equal(gen_noise_variant(&r, w, sizeof w), 1);
+    assert_int_equal(kb_gen_noise_variant(&r, w, sizeof w), 1);
     assert_true(!strcmp(w, "渡邊") || !strcmp(w, "渡邉"));
     char n[64] = "田中";
-    assert_int_equal(gen_noise_variant(&r, n, sizeof n), 0);
+    assert_int_equal(kb_gen_noise_variant(&r, n, sizeof n), 0);
     char a[256] = "神奈川県横浜市中区本町1丁目2番3号";
-    gen_noise_fullwidth_digits(a, sizeof a);
+    kb_gen_noise_fullwidth_digits(a, sizeof a);
     assert_string_equal(a, "神奈川県横浜市中区本町１丁目２番３号");
     for (int i = 0; i < 200; i++) {
         char t[96] = "サトウ";
-        gen_noise_typo(&r, t, sizeof t);
+        kb_gen_noise_typo(&r, t, sizeof t);
         assert_string_not_equal(t, "サトウ");
     }
 }
