@@ -68,6 +68,8 @@ const kb_route kb_routes[] = {
     {"GET", "/api/screening/indicators", R(INSURER) | R(ADMIN), 0, kb_h_screening_indicators},
     {"GET", "/api/uploads", R(INSTITUTION) | R(ADMIN), 0, kb_h_uploads},
     {"POST", "/api/uploads", R(INSTITUTION) | R(ADMIN), KB_R_STREAM_BODY, kb_h_upload},
+    {"POST", "/api/quarantine/{}/discard", R(INSTITUTION) | R(ADMIN), 0, kb_h_quarantine_discard},
+    {"POST", "/api/quarantine/{}/retry", R(INSTITUTION) | R(ADMIN), 0, kb_h_quarantine_retry},
     {"GET", "/api/users", R(ADMIN), 0, kb_h_users},
     {"POST", "/api/users", R(ADMIN), 0, kb_h_user_add},
     {"POST", "/api/users/{}/disable", R(ADMIN), 0, kb_h_user_disable},

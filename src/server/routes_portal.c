@@ -26,6 +26,7 @@
 #include "domain/items.h"
 #include "domain/judge.h"
 #include "ingest/import.h"
+#include "ingest/quarantine.h"
 #include "portal/points.h"
 #include "portal/refs.h"
 #include "portal/sensors.h"
@@ -640,6 +641,21 @@ void kb_h_dashboard(kb_req *r) {
 
 /* ---- institution uploads ---- */
 
+/* One problem of a quarantined record as the screens need it: a stable
+ * code for the reason, the field as a stable key and, for an item, its
+ * Japanese name from the item table.  field and rule stay in the entry
+ * for API clients; they are English and may carry values. */
+static void problem_json(const char *field, const char *rule, void *arg) {
+    char key[64];
+    cJSON *x = cJSON_CreateObject();
+    kb_quarantine_field_key(field, key, sizeof key);
+    cJSON_AddStringToObject(x, "code", kb_quarantine_code(rule));
+    cJSON_AddStringToObject(x, "field", key);
+    const kb_item *it = kb_item_find(key);
+    if (it) cJSON_AddStringToObject(x, "item", it->name);
+    cJSON_AddItemToArray((cJSON *)arg, x);
+}
+
 static int upload_json(kb_data *d, const char *source, const char *where_file, cJSON *o, kb_err *e) {
     kb_stmt *st;
     int rc;
@@ -674,9 +690,14 @@ static int upload_json(kb_data *d, const char *source, const char *where_file, c
     /* Per-record errors: file, record, field and rule, never the sealed raw
      * record (it holds identity attributes). */
     cJSON *q = cJSON_AddArrayToObject(o, "quarantine");
+    /* the standing list is what still needs the sender: open entries */
     if (kb_stmt_prepare(d->identity,
-                        "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
-                        "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) ORDER BY id DESC LIMIT 500",
+                        where_file ? "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
+                                     "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) ORDER BY id DESC "
+                                     "LIMIT 500"
+                                   : "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
+                                     "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) AND status = 'open' "
+                                     "ORDER BY id DESC LIMIT 500",
                         &st, e))
         return C_ERR;
     char like[1200];
@@ -693,6 +714,8 @@ static int upload_json(kb_data *d, const char *source, const char *where_file, c
         cJSON_AddStringToObject(x, "record", kb_col_text(st, 2));
         cJSON_AddStringToObject(x, "field", kb_col_text(st, 3));
         cJSON_AddStringToObject(x, "rule", kb_col_text(st, 4));
+        kb_quarantine_problems(kb_col_text(st, 3), kb_col_text(st, 4), problem_json,
+                               cJSON_AddArrayToObject(x, "problems"));
         cJSON_AddStringToObject(x, "format", kb_col_text(st, 5));
         cJSON_AddStringToObject(x, "status", kb_col_text(st, 6));
         cJSON_AddStringToObject(x, "created_at", kb_col_text(st, 7));
@@ -842,7 +865,13 @@ void kb_h_upload(kb_req *r) {
     }
     unlink(path);
     rmdir(dir);
-    const char *status = rc ? "failed" : stats.exams_quarantined || stats.findings ? "partial" : "ok";
+    /* a file sent again: nothing new in it, and the sender is told so */
+    int again = !rc && !stats.exams_accepted && !stats.exams_replaced && !stats.exams_quarantined &&
+                (stats.files_skipped || stats.duplicates);
+    const char *status = rc                                          ? "failed"
+                         : stats.exams_quarantined || stats.findings ? "partial"
+                         : again                                     ? "duplicate"
+                                                                     : "ok";
     kb_err e3 = {{0}};
     if (upload_done(r->d, id, status, &stats, rc ? e.msg : "", &e3)) {
         internal(r, &e3);
@@ -856,7 +885,11 @@ void kb_h_upload(kb_req *r) {
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddStringToObject(o, "filename", name);
     cJSON_AddStringToObject(o, "status", status);
-    if (rc) cJSON_AddStringToObject(o, "message", e.msg);
+    if (rc) {
+        cJSON_AddStringToObject(o, "message", e.msg);
+        /* the reason by code, so the screen can say it in Japanese */
+        cJSON_AddStringToObject(o, "error", rc == KB_IMPORT_BUSY ? "busy" : kb_quarantine_code(e.msg));
+    }
     cJSON_AddNumberToObject(o, "files", stats.files);
     cJSON_AddNumberToObject(o, "files_skipped", stats.files_skipped);
     cJSON_AddNumberToObject(o, "accepted", stats.exams_accepted);
@@ -879,4 +912,81 @@ void kb_h_upload(kb_req *r) {
     /* busy: another import holds the lock; the upload is kept as failed
      * with the message, and the client may send it again */
     kb_reply_json(r, rc == KB_IMPORT_BUSY ? 503 : rc ? 422 : 201, o);
+}
+
+/* ---- quarantine: the sender discards a record or sends it again ---- */
+
+static int64_t entry_id(kb_req *r) {
+    char *end;
+    long long id = strtoll(r->params[0], &end, 10);
+    if (*end || id <= 0) {
+        kb_reply_error(r, 404, "not_found", "no quarantine entry '%s'", r->params[0]);
+        return 0;
+    }
+    return id;
+}
+
+/* An institution acts on its own source's entries only; another's reads
+ * as absent, so ids cannot be probed. */
+static const char *entry_source(kb_req *r) {
+    return r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
+}
+
+static void entry_failed(kb_req *r, kb_err *e) {
+    if (strstr(e->msg, "does not exist")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
+    else if (strstr(e->msg, "is not open")) kb_reply_error(r, 409, "conflict", "%s", e->msg);
+    else internal(r, e);
+}
+
+/* POST /api/quarantine/{id}/discard: closed as discarded, never deleted. */
+void kb_h_quarantine_discard(kb_req *r) {
+    int64_t id = entry_id(r);
+    if (!id) return;
+    kb_err e = {{0}};
+    if (kb_quarantine_discard(r->d, id, entry_source(r), &e) != C_OK) {
+        entry_failed(r, &e);
+        return;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "quarantine %lld discarded", (long long)id);
+    if (kb_req_audit(r, "quarantine.discard", "", "ingest", "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    kb_json_add_int(o, "id", id);
+    cJSON_AddStringToObject(o, "status", "discarded");
+    kb_reply_json(r, 200, o);
+}
+
+/* POST /api/quarantine/{id}/retry: the body, when there is one, is the
+ * corrected record (CSV header and row, or the whole hc08 document);
+ * without one the kept record is checked again (e.g. after a local item
+ * was registered).  200 imported, 422 still quarantined with the new
+ * entry's problems. */
+void kb_h_quarantine_retry(kb_req *r) {
+    int64_t id = entry_id(r);
+    if (!id) return;
+    kb_err e = {{0}};
+    int imported = 0;
+    int64_t again = 0;
+    if (kb_quarantine_retry(r->d, id, entry_source(r), r->body, r->body ? r->body_len : 0, &imported, &again, &e) !=
+        C_OK) {
+        entry_failed(r, &e);
+        return;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "quarantine %lld retried%s: %s", (long long)id, r->body_len ? " (corrected)" : "",
+             imported ? "imported" : "still quarantined");
+    if (kb_req_audit(r, "quarantine.retry", "", "ingest", "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    kb_json_add_int(o, "id", id);
+    cJSON_AddStringToObject(o, "status", imported ? "imported" : "quarantined");
+    if (!imported) {
+        kb_json_add_int(o, "new_id", again);
+        if (upload_json(r->d, entry_source(r), NULL, o, &e) != C_OK) {
+            cJSON_Delete(o);
+            internal(r, &e);
+            return;
+        }
+        cJSON_DeleteItemFromObject(o, "uploads");
+    }
+    kb_reply_json(r, imported ? 200 : 422, o);
 }

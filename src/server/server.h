@@ -228,6 +228,8 @@ void kb_h_screening_contact(kb_req *r);
 void kb_h_screening_indicators(kb_req *r);
 void kb_h_uploads(kb_req *r);
 void kb_h_upload(kb_req *r);
+void kb_h_quarantine_discard(kb_req *r);
+void kb_h_quarantine_retry(kb_req *r);
 
 /* Exams as JSON (shared by /api and the provider view): exam list of a
  * subject, and one exam with its observations.  0 when absent. */

@@ -89,19 +89,86 @@ export async function rules() {
 
 // ---- checkup institution: uploads ----
 
-function quarantineTable(rows) {
-  return rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'quarantine' },
-    h('thead', {}, h('tr', {}, ['file', 'record', 'field', 'rule', 'when'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
-    h('tbody', {}, rows.map((q) => h('tr', {}, h('td', { text: q.file }), h('td', { text: q.record }), h('td', { text: q.field }),
-      h('td', { text: q.rule }), h('td', { text: fmtDateTime(q.created_at) })))))) : h('p', { text: t('upload.noQuarantine') });
+// A quarantine problem in the reader's words: the field by its item name
+// (item table) or its label, the reason by its stable code.
+function problemText(p) {
+  const field = p.item || (has(`upload.field.${p.field}`) ? t(`upload.field.${p.field}`) : t('upload.field.record'));
+  const why = has(`upload.reason.${p.code}`) ? t(`upload.reason.${p.code}`) : t('upload.reason.other');
+  return { field, why };
+}
+
+// Every problem of a record is listed (one line each); open entries can be
+// sent again corrected, checked again, or discarded after a confirmation
+// (kept on the server as the audit trail, never deleted).
+function quarantineTable(rows, { actions = false, onChange } = {}) {
+  if (!rows.length) return h('p', { text: t('upload.noQuarantine') });
+  const act = (q, status) => {
+    const file = h('input', { type: 'file', hidden: true, accept: '.csv,.xml', 'aria-label': t('upload.fixFile', { r: q.record }) });
+    const resend = h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': 'resend', text: t('upload.resend') });
+    const recheck = h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': 'recheck', text: t('upload.recheck') });
+    const discard = h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': 'discard', text: t('upload.discard') });
+    const retry = async (body) => {
+      try {
+        await post(`/api/quarantine/${q.id}/retry`, body);
+        toast(t('upload.retried'));
+      } catch (err) {
+        if (err.status !== 422) { status.replaceChildren(errorBox(err)); return; }
+        toast(t('upload.stillBad'));
+      }
+      await onChange();
+    };
+    resend.addEventListener('click', () => file.click());
+    file.addEventListener('change', async () => { if (file.files[0]) await retry(file.files[0]); });
+    recheck.addEventListener('click', () => retry(undefined));
+    discard.addEventListener('click', () => {
+      const yes = h('button', { class: 'btn small', type: 'button', 'data-act': 'discard-yes', text: t('upload.discardYes') });
+      const no = h('button', { class: 'btn btn-secondary small', type: 'button', text: t('upload.discardNo') });
+      const ask = h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': t('upload.discardAsk', { r: q.record }) },
+        h('p', { text: t('upload.discardAsk', { r: q.record }) }), yes, no);
+      no.addEventListener('click', () => ask.remove());
+      yes.addEventListener('click', async () => {
+        try { await post(`/api/quarantine/${q.id}/discard`, {}); toast(t('upload.discarded')); await onChange(); } catch (err) { status.replaceChildren(errorBox(err)); }
+      });
+      status.replaceChildren(ask);
+    });
+    return h('div', { class: 'actions' }, resend, file, recheck, discard);
+  };
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: actions ? 'quarantine' : 'quarantine-file' },
+    h('thead', {}, h('tr', {}, ['file', 'record', 'problems', 'when', ...(actions ? ['actions'] : [])].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
+    h('tbody', {}, rows.map((q) => {
+      const status = h('div', { 'aria-live': 'polite' });
+      return h('tr', { 'data-q': q.id }, h('td', { text: q.file }), h('td', { text: q.record }),
+        h('td', {}, h('ul', { class: 'problems' }, (q.problems || []).map((p) => {
+          const x = problemText(p);
+          return h('li', { 'data-code': p.code }, h('strong', { text: x.field }), h('span', { text: `：${x.why}` }));
+        }))),
+        h('td', { text: fmtDateTime(q.created_at) }),
+        actions ? h('td', {}, act(q, status), status) : null);
+    }))));
+}
+
+function historyTable(uploads) {
+  return uploads.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'upload-history' },
+    h('thead', {}, h('tr', {}, ['when', 'name', 'by', 'status', 'accepted', 'quarantined'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
+    h('tbody', {}, uploads.map((u) => h('tr', {}, h('td', { text: fmtDateTime(u.started_at) }), h('td', { text: u.filename }), h('td', { text: u.uploaded_by }),
+      h('td', {}, h('span', { class: `badge ${u.status === 'ok' || u.status === 'duplicate' ? 'badge-ok' : u.status === 'partial' ? 'badge-warn' : 'badge-bad'}`,
+        text: has(`upload.state.${u.status}`) ? t(`upload.state.${u.status}`) : u.status })),
+      h('td', { class: 'num', text: fmtNum(u.accepted, 0) }), h('td', { class: 'num', text: fmtNum(u.quarantined, 0) })))))) : h('p', { text: t('upload.noHistory') });
 }
 
 export async function upload() {
-  const d = await get('/api/uploads');
   const file = h('input', { id: 'file', type: 'file', accept: '.zip,.xml,.csv', required: true });
   const bar = h('progress', { id: 'progress', max: 100, value: 0, 'aria-label': t('upload.progress') });
   const status = h('p', { id: 'upload-status', 'aria-live': 'polite' });
   const result = h('div', {});
+  const history = h('div', { id: 'history' });
+  const standing = h('div', { id: 'standing' });
+  // history and the standing quarantine follow every upload and decision
+  const refresh = async () => {
+    const d = await get('/api/uploads');
+    history.replaceChildren(historyTable(d.uploads));
+    standing.replaceChildren(quarantineTable(d.quarantine, { actions: true, onChange: refresh }));
+  };
   const form = h('form', { class: 'stack' },
     h('div', { class: 'field' }, h('label', { for: 'file', text: t('upload.file') }), file, h('p', { class: 'hint', text: t('upload.hint') })),
     h('button', { class: 'btn', type: 'submit', text: t('upload.send') }), bar, status);
@@ -111,6 +178,7 @@ export async function upload() {
     if (!f) { status.textContent = t('upload.choose'); return; }
     bar.value = 0;
     status.textContent = t('upload.sending');
+    result.replaceChildren();
     try {
       const r = await uploadFile(`/api/uploads?filename=${encodeURIComponent(f.name)}`, f, (p) => {
         bar.value = Math.round(p * 100);
@@ -120,20 +188,23 @@ export async function upload() {
       status.textContent = t(`upload.status.${r.status}`, { a: r.accepted, q: r.quarantined, d: r.duplicates });
       const n = r.entries || {};
       const parts = [];
+      if (r.status === 'failed') {
+        parts.push(h('p', { class: 'alert alert-error', id: 'upload-reason', role: 'alert',
+          text: has(`upload.reason.${r.error}`) ? t(`upload.reason.${r.error}`) : errorText({ code: r.error }) }));
+      }
       // every archive entry accounted for, not only the exams
       if (Object.keys(n).length) parts.push(h('p', { id: 'upload-entries', text: t('upload.entries', { e: n.exam || 0, c: n.claim || 0, g: n.guidance || 0, o: (n.other || 0) + (n.schema || 0) }) }));
       if (r.finding) parts.push(h('p', { class: 'error', text: t('upload.noExam') }));
-      result.replaceChildren(...parts, h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
+      if (r.quarantine && r.quarantine.length) parts.push(h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine));
+      result.replaceChildren(...parts);
     } catch (err) { status.textContent = errorText(err); }
+    await refresh();
   });
   mount(h('h1', { text: t('upload.title') }), h('p', { class: 'lead', text: t('upload.lead') }),
     card(t('upload.new'), form, result),
-    card(t('upload.history'), d.uploads.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
-      h('thead', {}, h('tr', {}, ['when', 'name', 'by', 'status', 'accepted', 'quarantined'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
-      h('tbody', {}, d.uploads.map((u) => h('tr', {}, h('td', { text: fmtDateTime(u.started_at) }), h('td', { text: u.filename }), h('td', { text: u.uploaded_by }),
-        h('td', {}, h('span', { class: `badge ${u.status === 'ok' ? 'badge-ok' : u.status === 'partial' ? 'badge-warn' : 'badge-bad'}`, text: t(`upload.state.${u.status}`) })),
-        h('td', { class: 'num', text: fmtNum(u.accepted, 0) }), h('td', { class: 'num', text: fmtNum(u.quarantined, 0) })))))) : h('p', { text: t('upload.noHistory') })),
-    card(t('upload.quarantine'), quarantineTable(d.quarantine)));
+    card(t('upload.history'), history),
+    card(t('upload.quarantine'), h('p', { class: 'small', text: t('upload.quarantineLead') }), standing));
+  await refresh();
 }
 
 // ---- operator ----
