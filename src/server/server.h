@@ -163,11 +163,14 @@ void kb_h_consent_texts(kb_req *r);
 void kb_h_users(kb_req *r);
 void kb_h_user_add(kb_req *r);
 void kb_h_user_disable(kb_req *r);
+void kb_h_user_enable(kb_req *r);
+void kb_h_user_unlock(kb_req *r);
 void kb_h_audit_list(kb_req *r);
 void kb_h_audit_verify(kb_req *r);
 void kb_h_review_list(kb_req *r);
 void kb_h_review_accept(kb_req *r);
 void kb_h_review_reject(kb_req *r);
+void kb_h_review_undo(kb_req *r);
 void kb_h_provider_subjects(kb_req *r);
 void kb_h_provider_exams(kb_req *r);
 void kb_h_cohort_count(kb_req *r);   /* routes_analytics.c */

@@ -226,15 +226,72 @@ export async function operator() {
   });
   mount(h('h1', { text: t('op.title') }),
     card(t('op.auditTitle'), h('p', { text: t('op.auditText') }), verify, out),
-    users ? card(t('op.users'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'users' },
-      h('thead', {}, h('tr', {}, ['username', 'role', 'org', 'status', 'created'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
-      h('tbody', {}, users.users.map((u) => h('tr', {}, h('td', { text: u.username }), h('td', { text: has(`role.${u.role}`) ? t(`role.${u.role}`) : u.role }),
-        h('td', { text: u.org }), h('td', { text: u.status }), h('td', { text: fmtDateTime(u.created_at) }))))))) : null,
+    users ? usersCard(users.users) : null,
+    isAdmin ? enrolCard() : null,
     card(t('op.recent'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['seq', 'when', 'who', 'action', 'result'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
       h('tbody', {}, audit.entries.map((a) => h('tr', {}, h('td', { class: 'num', text: a.seq }), h('td', { text: fmtDateTime(a.at) }),
         h('td', { text: a.actor }), h('td', { text: a.action }), h('td', { text: a.result }))))))),
     isAdmin ? await reviewCard() : null);
+}
+
+// Accounts: add one, disable or re-enable it, lift a login block, each a
+// single audited call; the list reloads after every change.
+function usersCard(initial) {
+  const body = h('div', { id: 'users-body' });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const roles = ['institution', 'insurer', 'biobank', 'researcher', 'reviewer', 'provider', 'admin'];
+  const reload = async () => { try { render((await get('/api/users')).users); } catch (err) { msg.replaceChildren(errorBox(err)); } };
+  const act = (u, what) => async () => {
+    try { await post(`/api/users/${encodeURIComponent(u.username)}/${what}`, {}); toast(t(`op.user.done.${what}`, { u: u.username })); await reload(); } catch (err) { msg.replaceChildren(errorBox(err)); }
+  };
+  const render = (list) => body.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'users' },
+    h('thead', {}, h('tr', {}, ['username', 'role', 'org', 'status', 'created', 'actions'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
+    h('tbody', {}, list.map((u) => {
+      const btn = (what) => h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': what, onclick: act(u, what), text: t(`op.user.${what}`) });
+      const state = [t(`op.user.state.${u.status}`), u.locked ? t('op.user.locked') : null, u.failed_logins ? t('op.user.failures', { n: u.failed_logins }) : null].filter(Boolean).join('・');
+      return h('tr', { 'data-user': u.username }, h('td', { text: u.username }), h('td', { text: has(`role.${u.role}`) ? t(`role.${u.role}`) : u.role }),
+        h('td', { text: u.org || '—' }), h('td', { text: state }), h('td', { text: fmtDateTime(u.created_at) }),
+        h('td', {}, h('div', { class: 'actions' }, u.status === 'active' ? btn('disable') : btn('enable'), u.locked || u.failed_logins ? btn('unlock') : null)));
+    })))));
+  const field = (id, label, input) => h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
+  const form = h('form', { class: 'stack', id: 'user-add' },
+    h('h3', { text: t('op.user.add') }),
+    field('nu-name', t('op.col.username'), h('input', { id: 'nu-name', name: 'username', required: true, maxlength: 63, autocomplete: 'off' })),
+    field('nu-pw', t('op.user.password'), h('input', { id: 'nu-pw', name: 'password', type: 'password', required: true, minlength: 10, autocomplete: 'new-password' })),
+    field('nu-role', t('op.col.role'), h('select', { id: 'nu-role', name: 'role' }, roles.map((r) => h('option', { value: r, text: t(`role.${r}`) })))),
+    field('nu-org', t('op.user.org'), h('input', { id: 'nu-org', name: 'org', maxlength: 63 })),
+    h('button', { class: 'btn', type: 'submit', text: t('op.user.create') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await post('/api/users', { username: form.username.value, password: form.password.value, role: form.role.value, org: form.org.value });
+      toast(t('op.user.created', { u: form.username.value }));
+      form.reset();
+      msg.replaceChildren();
+      await reload();
+    } catch (err) { msg.replaceChildren(errorBox(err)); }
+  });
+  render(initial);
+  return card(t('op.users'), body, form, msg);
+}
+
+// An enrolment code for a person, found by one of their submitted records.
+function enrolCard() {
+  const out = h('div', { id: 'enrol-out', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'enrol-code' },
+    h('div', { class: 'field' }, h('label', { for: 'ec-source', text: t('op.enrol.source') }), h('input', { id: 'ec-source', name: 'source', required: true })),
+    h('div', { class: 'field' }, h('label', { for: 'ec-record', text: t('op.enrol.record') }), h('input', { id: 'ec-record', name: 'record', required: true })),
+    h('button', { class: 'btn', type: 'submit', text: t('op.enrol.issue') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await post('/api/enrolment-codes', { source: form.source.value, record_id: form.record.value });
+      out.replaceChildren(h('p', { class: 'alert alert-ok', role: 'status' }, t('op.enrol.done', { days: fmtNum(r.ttl_seconds / 86400, 0) }), ' ',
+        h('strong', { id: 'enrol-code-value', class: 'code', text: r.code })));
+    } catch (err) { out.replaceChildren(errorBox(err)); }
+  });
+  return card(t('op.enrol.title'), h('p', { class: 'small', text: t('op.enrol.lead') }), form, out);
 }
 
 // The clerical review queue: both records side by side, differences marked,
@@ -244,7 +301,7 @@ export async function operator() {
 const REVIEW_PAGE = 20;
 
 async function reviewCard() {
-  const fields = ['source', 'record_id', 'family_name', 'given_name', 'family_kana', 'given_kana', 'sex', 'birth_date',
+  const fields = ['source', 'record_id', 'exam_date', 'family_name', 'given_name', 'family_kana', 'given_kana', 'sex', 'birth_date',
     'postal_code', 'address', 'insurer_no', 'insured_symbol', 'insured_number', 'branch_no'];
   const body = h('div', { id: 'review' });
   let offset = 0;
@@ -282,12 +339,20 @@ async function reviewCard() {
       try {
         await post(`/api/review/${p.id}/${accept ? 'accept' : 'reject'}`, {});
         toast(t(accept ? 'op.accepted' : 'op.rejected'));
+        if (accept) lastAccepted = p.id;
         await load();
       } catch (err) { status.replaceChildren(errorBox(err)); }
     };
+    // merging two people is the decision that hurts when wrong: asked first
     const accept = h('button', { class: 'btn', type: 'button', text: t('op.accept') });
     const reject = h('button', { class: 'btn btn-secondary', type: 'button', text: t('op.reject') });
-    accept.addEventListener('click', act(true));
+    accept.addEventListener('click', () => {
+      const yes = h('button', { class: 'btn small', type: 'button', text: t('op.acceptYes') });
+      const no = h('button', { class: 'btn btn-secondary small', type: 'button', text: t('op.acceptNo') });
+      no.addEventListener('click', () => status.replaceChildren());
+      yes.addEventListener('click', act(true));
+      status.replaceChildren(h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': t('op.acceptAsk') }, h('p', { text: t('op.acceptAsk') }), yes, no));
+    });
     reject.addEventListener('click', act(false));
     return h('section', { class: 'review-pair', 'data-review': p.id, 'aria-label': t('op.pair', { id: p.id }) },
       h('h3', { text: t('op.pairTitle', { id: p.id, score: fmtNum(p.score, 1) }) }),
@@ -295,16 +360,29 @@ async function reviewCard() {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }), h('th', { scope: 'col', text: 'A' }), h('th', { scope: 'col', text: 'B' }))),
         h('tbody', {}, fields.map((f) => {
           // sex arrives as the MHLW code (1 male, 2 female); show the word
-          const show = (v) => (v === undefined || v === null ? '' : f === 'sex' ? t(`op.sexv.${v}`) : f === 'birth_date' ? fmtDate(v) : String(v));
+          // the MHLW XML carries the name in kana only: say so instead of an empty row
+          const show = (v) => (v === undefined || v === null || v === '' ? (/_name$/.test(f) ? t('op.noKanji') : f === 'exam_date' ? t('op.noExam') : '—')
+            : f === 'sex' ? t(`op.sexv.${v}`) : /_date$/.test(f) ? fmtDate(v) : String(v));
           const va = show(a[f]), vb = show(b[f]);
           return h('tr', { class: va === vb ? '' : 'diff' }, h('th', { scope: 'row', text: t(`op.f.${f}`) }),
             h('td', { text: va }), h('td', { text: vb }));
         })))),
       h('div', { class: 'actions' }, accept, reject), status);
   };
-  const render = (q) => body.replaceChildren(q.pairs.length
+  // the last merge made on this screen can be taken back (the split)
+  let lastAccepted = null;
+  const undoBar = () => {
+    if (!lastAccepted) return null;
+    const id = lastAccepted;
+    const b = h('button', { class: 'btn btn-secondary small', type: 'button', id: 'review-undo', text: t('op.undo') });
+    b.addEventListener('click', async () => {
+      try { await post(`/api/review/${id}/undo`, {}); lastAccepted = null; toast(t('op.undone', { id })); await load(); } catch (err) { body.prepend(errorBox(err)); }
+    });
+    return h('div', { class: 'alert alert-ok', role: 'status', id: 'review-undo-bar' }, h('span', { text: `${t('op.acceptedPair', { id })} ` }), b);
+  };
+  const render = (q) => body.replaceChildren(...[undoBar(), q.pairs.length
     ? h('div', {}, pager(q), h('div', {}, q.pairs.map(pairView)))
-    : h('p', { text: t('op.noReview') }));
+    : h('p', { text: t('op.noReview') })].filter(Boolean));
   await load();
   return card(t('op.review'), h('p', { text: t('op.reviewText') }), body);
 }
