@@ -96,6 +96,7 @@ const kb_route kb_routes[] = {
     {"POST", "/api/biobank/pools", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_pool},
     {"POST", "/api/biobank/import", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_import},
     {"POST", "/api/biobank/consents", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_consent},
+    {"GET", "/api/biobank/storage", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_storage},
     {"POST", "/api/biobank/storage/{}", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_storage_new},
     {"GET", "/api/biobank/boxes/{}/{}", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_box},
     {"GET", "/api/biobank/applications", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_bb_apps},
