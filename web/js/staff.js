@@ -221,7 +221,8 @@ export async function operator() {
       const v = await get('/api/audit/verify');
       out.replaceChildren(h('p', { class: `alert ${v.ok ? 'alert-ok' : 'alert-error'}`, role: 'status',
         text: v.ok ? t('op.intact', { n: fmtNum(v.entries, 0) }) : t('op.broken', { n: v.problems }) }),
-      v.report ? h('pre', { class: 'code', text: v.report }) : null);
+      // replaceChildren would print a null argument as the text "null"
+      ...(v.report ? [h('pre', { class: 'code', text: v.report })] : []));
     } catch (err) { out.replaceChildren(errorBox(err)); }
   });
   mount(h('h1', { text: t('op.title') }),
@@ -231,7 +232,8 @@ export async function operator() {
     card(t('op.recent'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['seq', 'when', 'who', 'action', 'result'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
       h('tbody', {}, audit.entries.map((a) => h('tr', {}, h('td', { class: 'num', text: a.seq }), h('td', { text: fmtDateTime(a.at) }),
-        h('td', { text: a.actor }), h('td', { text: a.action }), h('td', { text: a.result }))))))),
+        h('td', { text: a.actor }), h('td', { text: has(`action.${a.action}`) ? t(`action.${a.action}`) : a.action }),
+        h('td', { text: has(`result.${a.result}`) ? t(`result.${a.result}`) : a.result }))))))),
     isAdmin ? await reviewCard() : null);
 }
 
