@@ -23,19 +23,35 @@ export async function dashboard() {
   const labels = years.map((y) => fyLabel(y.fiscal_year));
   const stacked = (field, keys, colors) => keys.map((k, i) => ({ label: t(`${field}.${k}.name`), data: years.map((y) => y[field][k]), backgroundColor: colors[i] }));
   const refKeys = last ? Object.keys(last.referral_items).sort((a, b) => (last.referral_items[b] ?? 0) - (last.referral_items[a] ?? 0)) : [];
+  // each count with its share of the year's examinees: a count alone does
+  // not compare across years of different size
+  const rateOf = (v, y) => (v === null || v === undefined || !y.examinees ? null : v / y.examinees);
+  const withRate = (v, y) => (v === null || v === undefined ? cell(v) : t('dash.countRate', { n: cell(v), p: pct(rateOf(v, y)) }));
+  const COLS = [['examinees', (y) => y.examinees, false], ['participation', (y) => y.participation, 'rate'],
+    ['metabo1', (y) => y.metabo['1'], true], ['metabo2', (y) => y.metabo['2'], true], ['guidance1', (y) => y.guidance['1'], true],
+    ['guidance2', (y) => y.guidance['2'], true], ['referrals', (y) => y.referrals, true]];
   const table = h('table', { class: 'simple dash-table', id: 'dash-table' },
     h('caption', { text: t('dash.tableCaption', { n: d.suppress_below }) }),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), ['examinees', 'participation', 'metabo1', 'metabo2', 'guidance1', 'guidance2', 'referrals'].map((c) => h('th', { scope: 'col', text: t(`dash.col.${c}`) })))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), COLS.map(([c]) => h('th', { scope: 'col', text: t(`dash.col.${c}`) })))),
     h('tbody', {}, years.map((y) => h('tr', { 'data-fy': y.fiscal_year },
       h('th', { scope: 'row', text: fyLabel(y.fiscal_year) }),
-      h('td', { class: 'num', 'data-col': 'examinees', text: cell(y.examinees) }),
-      h('td', { class: 'num', 'data-col': 'participation', text: pct(y.participation) }),
-      h('td', { class: 'num', 'data-col': 'metabo1', text: cell(y.metabo['1']) }),
-      h('td', { class: 'num', 'data-col': 'metabo2', text: cell(y.metabo['2']) }),
-      h('td', { class: 'num', 'data-col': 'guidance1', text: cell(y.guidance['1']) }),
-      h('td', { class: 'num', 'data-col': 'guidance2', text: cell(y.guidance['2']) }),
-      h('td', { class: 'num', 'data-col': 'referrals', text: cell(y.referrals) })))));
-  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', text: t('dash.scope', { s: d.scope, n: fmtNum(d.population, 0) }) })),
+      COLS.map(([c, f, kind]) => h('td', { class: 'num', 'data-col': c, text: kind === 'rate' ? pct(f(y)) : kind ? withRate(f(y), y) : cell(f(y)) }))))));
+  // the same figures as CSV (suppressed cells stay empty, never the value)
+  const csv = () => {
+    const q = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    const head = [t('dash.col.fy'), ...COLS.flatMap(([c, , kind]) => (kind === true ? [t(`dash.col.${c}`), t('dash.csvRate', { c: t(`dash.col.${c}`) })] : [t(`dash.col.${c}`)]))];
+    const num = (v) => (v === null || v === undefined ? '' : v);
+    const rows = years.map((y) => [y.fiscal_year, ...COLS.flatMap(([, f, kind]) => (kind === true ? [num(f(y)), num(rateOf(f(y), y))] : [num(f(y))]))]);
+    return `\ufeff${[head, ...rows].map((r) => r.map(q).join(',')).join('\r\n')}\r\n`;
+  };
+  const dl = h('button', { class: 'btn btn-secondary', type: 'button', id: 'dash-csv', text: t('dash.csv') });
+  dl.addEventListener('click', () => {
+    const a = h('a', { href: URL.createObjectURL(new Blob([csv()], { type: 'text/csv;charset=utf-8' })), download: `kenbank-dashboard-${d.scope}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  });
+  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', id: 'dash-scope', text: t('dash.scope', { s: d.scope === 'all' ? t('dash.allInsurers') : d.scope, n: fmtNum(d.population, 0) }) })),
     last ? h('div', { class: 'kpis' },
       kpi('examinees', t('dash.kpi.examinees', { fy: fyLabel(last.fiscal_year) }), cell(last.examinees), prev ? t('dash.prevYear', { v: cell(prev.examinees) }) : ''),
       kpi('participation', t('dash.kpi.participation'), pct(last.participation), prev ? delta(last.participation, prev.participation) : ''),
@@ -46,7 +62,8 @@ export async function dashboard() {
       card(t('dash.metabo'), canv('c-metabo', t('dash.metabo'))),
       card(t('dash.guidance'), canv('c-guide', t('dash.guidance'))),
       card(t('dash.referralItems', { fy: last ? fyLabel(last.fiscal_year) : '' }), canv('c-ref', t('dash.referralItems', { fy: '' })))),
-    card(t('dash.numbers'), h('div', { class: 'table-wrap' }, table), h('p', { class: 'small', text: t('dash.suppressNote', { n: d.suppress_below }) })));
+    card(t('dash.numbers'), h('p', { class: 'hint scroll-hint', text: t('dash.scrollHint') }), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.numbers') }, table),
+      h('div', { class: 'actions' }, dl), h('p', { class: 'small', text: t('dash.suppressNote', { n: d.suppress_below }) })));
   if (!last) return;
   const stackOpts = { plugins: { legend: { position: 'bottom' } }, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
   chart(document.getElementById('c-part'), { type: 'bar', data: { labels, datasets: [
