@@ -495,6 +495,9 @@ static cJSON *year_obj(cJSON *years, int fy) {
     }
     cJSON_AddNumberToObject(y, "referrals", 0);
     cJSON_AddObjectToObject(y, "referral_items");
+    cJSON *h = cJSON_AddObjectToObject(y, "habits");
+    for (const char *const *k = (const char *const[]){"med_bp", "med_glucose", "med_lipid", "smoker", NULL}; *k; k++)
+        cJSON_AddNumberToObject(h, *k, 0);
     cJSON_AddItemToArray(years, y);
     return y;
 }
@@ -553,6 +556,79 @@ static int participation(kb_data *d, const char *scope, int fy, cJSON *y, kb_err
     return C_OK;
 }
 
+/* A count for the dashboard: 1..9 become null (primary suppression). */
+static void add_count(cJSON *o, const char *k, int64_t n) {
+    if (n > 0 && n < SUPPRESS_BELOW) cJSON_AddNullToObject(o, k);
+    else cJSON_AddNumberToObject(o, k, (double)n);
+}
+
+/* Sex x five-year age band (age at the fiscal year's end, 40..74) per
+ * year: examinees, metabolic syndrome, guidance (either level) and
+ * referrals, each a count with primary suppression, as rows
+ * {fiscal_year, sex, band, ...}.  The bands partition the examinees but
+ * are shown as rates of their own cell, so no total is printed beside
+ * them to subtract from. */
+static int sex_age(kb_data *d, const char *scope, cJSON *out, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT x.fiscal_year, s.sex, (x.age_fy / 5) * 5, COUNT(DISTINCT x.subject_id), "
+                        "SUM(CASE WHEN x.metabo = 1 THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN x.guidance IN (1, 2) THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN EXISTS (SELECT 1 FROM exam_flags f WHERE f.exam_id = x.id AND "
+                        "f.pseudonym = x.pseudonym AND f.level >= 2) THEN 1 ELSE 0 END) "
+                        "FROM exams x JOIN subjects s ON s.id = x.subject_id WHERE " SCOPE
+                        " AND x.age_fy BETWEEN 40 AND 74 AND s.sex IN (1, 2) "
+                        "GROUP BY x.fiscal_year, s.sex, (x.age_fy / 5) * 5 ORDER BY 1, 2, 3",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, scope);
+    kb_bind_text(st, 2, scope);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "fiscal_year", (double)kb_col_int(st, 0));
+        cJSON_AddNumberToObject(x, "sex", (double)kb_col_int(st, 1));
+        cJSON_AddNumberToObject(x, "band", (double)kb_col_int(st, 2));
+        add_count(x, "examinees", kb_col_int(st, 3));
+        add_count(x, "metabo", kb_col_int(st, 4));
+        add_count(x, "guidance", kb_col_int(st, 5));
+        add_count(x, "referrals", kb_col_int(st, 6));
+        cJSON_AddItemToArray(out, x);
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+/* 服薬 (blood pressure, glucose, lipids) and 喫煙 answered "yes" (code 1)
+ * in the questionnaire, exams per year. */
+static const struct {
+    const char *key, *code;
+} HABITS[] = {{"med_bp", "9N701000000000011"},
+              {"med_glucose", "9N706000000000011"},
+              {"med_lipid", "9N711000000000011"},
+              {"smoker", "9N736000000000011"}};
+
+static int habits(kb_data *d, const char *scope, cJSON *years, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT x.fiscal_year, o.code, COUNT(DISTINCT x.id) FROM exams x JOIN observations o ON "
+                        "o.exam_id = x.id AND o.fiscal_year = x.fiscal_year WHERE " SCOPE
+                        " AND o.code IN (?, ?, ?, ?) AND o.coded = '1' GROUP BY x.fiscal_year, o.code",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, scope);
+    kb_bind_text(st, 2, scope);
+    for (int i = 0; i < 4; i++) kb_bind_text(st, 3 + i, HABITS[i].code);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        cJSON *y = year_obj(years, (int)kb_col_int(st, 0)), *h = cJSON_GetObjectItem(y, "habits");
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(kb_col_text(st, 1), HABITS[i].code)) set_num(h, HABITS[i].key, (double)kb_col_int(st, 2));
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 void kb_h_dashboard(kb_req *r) {
     kb_err e = {{0}};
     const char *scope = r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
@@ -580,6 +656,8 @@ void kb_h_dashboard(kb_req *r) {
                           "SELECT x.fiscal_year, f.item, COUNT(*) FROM exams x JOIN exam_flags f ON f.exam_id = x.id "
                           "AND f.pseudonym = x.pseudonym WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year, f.item",
                           scope, years, put_ref_item, &e);
+    if (!rc) rc = habits(r->d, scope, years, &e);
+    if (!rc) rc = sex_age(r->d, scope, cJSON_AddArrayToObject(o, "sex_age"), &e);
     int64_t population = 0;
     if (!rc) {
         kb_stmt *st;
@@ -621,6 +699,10 @@ void kb_h_dashboard(kb_req *r) {
         cJSON *c, *ri = cJSON_GetObjectItem(y, "referral_items");
         for (c = ri->child; c; c = c->next)
             if (cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < SUPPRESS_BELOW) c = null_cell(ri, c);
+        /* the answers overlap (one person, several), so primary only */
+        cJSON *hb = cJSON_GetObjectItem(y, "habits");
+        for (c = hb->child; c; c = c->next)
+            if (cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < SUPPRESS_BELOW) c = null_cell(hb, c);
         cJSON_AddItemToArray(out, y);
     }
     free(sorted);

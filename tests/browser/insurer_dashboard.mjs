@@ -40,6 +40,20 @@ await run('insurer_dashboard', async ({ browser, base }) => {
   const texts = await page.locator('#dash-table td').allInnerTexts();
   check(!texts.some((s) => /^[1-9]$/.test(s.trim())), `a small cell is visible: ${texts.join(' ')}`);
   console.log(`suppressed cells on the page: ${suppressedSeen}`);
+  // sex x age band of the newest year and 服薬/喫煙, against the API
+  const sa = api.sex_age.filter((x) => x.fiscal_year === last.fiscal_year);
+  check(sa.length >= 4 && sa.every((x) => [1, 2].includes(x.sex) && x.band >= 40 && x.band <= 70), `sex x age rows: ${JSON.stringify(sa.slice(0, 3))}`);
+  check(await page.locator('#dash-sexage tbody tr').count() === sa.length, 'one row per sex and band');
+  const big = sa.find((x) => x.examinees !== null && x.metabo !== null && x.metabo > 0);
+  if (big) {
+    const got = (await page.locator(`#dash-sexage tr[data-sa="${big.sex}-${big.band}"] td[data-col="metabo"]`).innerText()).trim();
+    const p1 = (x) => (x * 100).toLocaleString('ja-JP', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    check(got === `${show(big.metabo)}（${p1(big.metabo / big.examinees)}%）`, `sex x age metabo cell: ${got}`);
+  }
+  check(sa.every((x) => ['examinees', 'metabo', 'guidance', 'referrals'].every((k) => x[k] === null || x[k] === 0 || x[k] >= 10)), 'no count 1..9 by sex and age');
+  check(api.years.every((y) => ['med_bp', 'med_glucose', 'med_lipid', 'smoker'].every((k) => k in y.habits)), 'habits in every year');
+  check(api.years.some((y) => (y.habits.smoker ?? 0) > 0 || y.habits.smoker === null), `somebody smokes: ${JSON.stringify(api.years.map((y) => y.habits))}`);
+  check(/喫煙/.test(await page.locator('#dash-habits').innerText()), 'the habits table is shown');
   // the scope says what the number is: people counted once, not 延べ
   const scope = await page.locator('#dash-scope').innerText();
   check(!/延べ/.test(scope) && /実人数/.test(scope), `scope line: ${scope}`);

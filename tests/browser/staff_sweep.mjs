@@ -110,4 +110,4 @@ await run('staff_sweep', async ({ browser, base, data }) => {
       await ctx.close();
     }
   }
-}, { people: 150, noise: false });
+}, { people: 60, noise: false, timeoutMs: 540000 });

@@ -10,6 +10,8 @@ const itemLabel = (k) => (has(`items.${k}`) ? t(`items.${k}`) : k);
 
 // ---- insurer dashboard ----
 
+const HABITS = ['med_bp', 'med_glucose', 'med_lipid', 'smoker'];
+
 export async function dashboard() {
   const d = await get('/api/insurer/dashboard');
   const years = d.years;
@@ -62,6 +64,19 @@ export async function dashboard() {
       card(t('dash.metabo'), canv('c-metabo', t('dash.metabo'))),
       card(t('dash.guidance'), canv('c-guide', t('dash.guidance'))),
       card(t('dash.referralItems', { fy: last ? fyLabel(last.fiscal_year) : '' }), canv('c-ref', t('dash.referralItems', { fy: '' })))),
+    last ? card(t('dash.sexAge', { fy: fyLabel(last.fiscal_year) }), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.sexAge', { fy: '' }) },
+      h('table', { class: 'simple dash-table', id: 'dash-sexage' },
+        h('thead', {}, h('tr', {}, ['sex', 'band', 'examinees', 'metabo', 'guidance', 'referrals'].map((c) => h('th', { scope: 'col', text: t(`dash.sa.${c}`) })))),
+        h('tbody', {}, (d.sex_age || []).filter((x) => x.fiscal_year === last.fiscal_year).map((x) => h('tr', { 'data-sa': `${x.sex}-${x.band}` },
+          h('th', { scope: 'row', text: t(`op.sexv.${x.sex}`) }), h('td', { text: t('dash.sa.bandOf', { a: x.band, b: x.band + 4 }) }),
+          h('td', { class: 'num', 'data-col': 'examinees', text: cell(x.examinees) }),
+          ['metabo', 'guidance', 'referrals'].map((k) => h('td', { class: 'num', 'data-col': k, text: x.examinees ? withRate(x[k], x) : cell(x[k]) })))))))) : null,
+    last ? card(t('dash.habits'), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.habits') },
+      h('table', { class: 'simple dash-table', id: 'dash-habits' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), HABITS.map((k) => h('th', { scope: 'col', text: t(`dash.hb.${k}`) })))),
+        h('tbody', {}, years.map((y) => h('tr', { 'data-fy': y.fiscal_year }, h('th', { scope: 'row', text: fyLabel(y.fiscal_year) }),
+          HABITS.map((k) => h('td', { class: 'num', 'data-col': k, text: withRate((y.habits || {})[k], y) }))))))),
+      h('p', { class: 'small', text: t('dash.habitsNote') })) : null,
     card(t('dash.numbers'), h('p', { class: 'hint scroll-hint', text: t('dash.scrollHint') }), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.numbers') }, table),
       h('div', { class: 'actions' }, dl), h('p', { class: 'small', text: t('dash.suppressNote', { n: d.suppress_below }) })));
   if (!last) return;
