@@ -143,6 +143,63 @@ fail:
     return C_ERR;
 }
 
+int kb_account_enable(kb_data *d, const char *username, kb_err *e) {
+    int64_t id;
+    if (kb_account_id(d, username, &id, e)) return C_ERR;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "UPDATE accounts SET status = 'active' WHERE id = ?", &st, e)) return C_ERR;
+    kb_bind_int(st, 1, id);
+    int r = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+static void throttle_key(const char *username, char hex[65]);
+
+int kb_account_unlock(kb_data *d, const char *username, kb_err *e) {
+    int64_t id;
+    char name[65];
+    if (kb_account_id(d, username, &id, e)) return C_ERR;
+    throttle_key(username, name);
+    kb_stmt *st;
+    if (kb_db_begin(d->identity, e)) return C_ERR;
+    int r = kb_stmt_prepare(d->identity, "DELETE FROM login_throttle WHERE name_hash = ?", &st, e) ? -1 : 0;
+    if (r == 0) {
+        kb_bind_text(st, 1, name);
+        r = kb_stmt_step(st, e);
+        kb_stmt_finalize(st);
+    }
+    if (r >= 0) r = kb_stmt_prepare(d->identity, "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?",
+                                    &st, e) ? -1 : 0;
+    if (r >= 0) {
+        kb_bind_int(st, 1, id);
+        r = kb_stmt_step(st, e);
+        kb_stmt_finalize(st);
+    }
+    if (r < 0) {
+        kb_db_rollback(d->identity);
+        return C_ERR;
+    }
+    return kb_db_commit(d->identity, e);
+}
+
+int kb_account_blocked(kb_data *d, const char *username, int *blocked, kb_err *e) {
+    char name[65], now[32];
+    throttle_key(username, name);
+    kb_iso_after(0, now);
+    kb_stmt *st;
+    *blocked = 0;
+    if (kb_stmt_prepare(d->identity, "SELECT COUNT(*) FROM login_throttle WHERE name_hash = ? AND blocked_until > ?",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, name);
+    kb_bind_text(st, 2, now);
+    int r = kb_stmt_step(st, e);
+    if (r == 1) *blocked = kb_col_int(st, 0) > 0;
+    kb_stmt_finalize(st);
+    return r < 0 ? C_ERR : C_OK;
+}
+
 int kb_account_each(kb_data *d, int (*cb)(void *arg, const kb_account_row *r), void *arg, kb_err *e) {
     kb_stmt *st;
     if (kb_stmt_prepare(d->identity,

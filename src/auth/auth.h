@@ -74,6 +74,15 @@ int kb_account_add(kb_data *d, const char *username, const char *password, kb_ro
 int kb_account_end_access(kb_data *d, int64_t id, kb_err *e);
 int kb_account_disable(kb_data *d, const char *username, kb_err *e);
 int kb_account_id(kb_data *d, const char *username, int64_t *id, kb_err *e);
+/* Re-activates a disabled account (its sessions and tokens ended when it
+ * was disabled, so it starts from a fresh login). */
+int kb_account_enable(kb_data *d, const char *username, kb_err *e);
+/* Lifts the login throttle on the account's name from every address and
+ * clears its failure count: an operator who has checked who is asking lets
+ * the member try again at once instead of waiting the block out. */
+int kb_account_unlock(kb_data *d, const char *username, kb_err *e);
+/* *blocked = 1 when some address may not log in as username right now. */
+int kb_account_blocked(kb_data *d, const char *username, int *blocked, kb_err *e);
 typedef struct kb_account_row {
     int64_t id;
     const char *username, *role, *org, *status, *created_at;

@@ -281,6 +281,11 @@ static int do_submit(kb_data *d, void *arg, kb_err *e) {
 
 int kb_app_submit(kb_data *d, const kb_actor *actor, kb_application *a, kb_err *e) {
     if (!a->title[0]) return kb_errf(e, "field title: missing");
+    size_t chars = 0;
+    for (const unsigned char *c = (const unsigned char *)a->title; *c; c++) chars += (*c & 0xC0) != 0x80;
+    if (chars > KB_APP_TITLE_CHARS)
+        return kb_errf(e, "field title: %zu characters, at most %d (rule: refused, never cut)", chars,
+                       KB_APP_TITLE_CHARS);
     if (!a->pi[0]) return kb_errf(e, "field pi: missing");
     if (!a->organisation[0]) return kb_errf(e, "field organisation: missing");
     if (!a->owner[0]) return kb_errf(e, "field owner: missing");

@@ -33,9 +33,12 @@ typedef struct kb_app_request {
     int count;
 } kb_app_request;
 
+/* A title's limit in characters, not bytes: 200 kanji are 600 bytes. */
+#define KB_APP_TITLE_CHARS 200
+
 typedef struct kb_application {
     int64_t id;
-    char title[256];
+    char title[801];      /* at most KB_APP_TITLE_CHARS characters (UTF-8) */
     char pi[128];
     char organisation[128];
     char protocol[512];

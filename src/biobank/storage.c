@@ -351,3 +351,25 @@ int kb_storage_map(kb_data *d, const char *box, kb_buf *out, kb_err *e) {
     free(grid);
     return rc;
 }
+
+int kb_storage_each(kb_data *d, int (*fn)(void *arg, const kb_storage_row *row), void *arg, kb_err *e) {
+    kb_stmt *st;
+    /* LEFT JOINs: a new freezer or rack with nothing in it yet is listed */
+    if (kb_stmt_prepare(d->research,
+                        "SELECT f.name, f.temperature_c, COALESCE(r.name, ''), COALESCE(b.name, ''), "
+                        "COALESCE(b.n_rows, 0), COALESCE(b.n_cols, 0), "
+                        "(SELECT COUNT(*) FROM bb_positions p WHERE p.box_id = b.id) "
+                        "FROM bb_freezers f LEFT JOIN bb_racks r ON r.freezer_id = f.id "
+                        "LEFT JOIN bb_boxes b ON b.rack_id = r.id ORDER BY f.name, r.name, b.name",
+                        &st, e))
+        return C_ERR;
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        kb_storage_row row = {kb_col_text(st, 0),     kb_col_double(st, 1),   kb_col_text(st, 2),
+                              kb_col_text(st, 3),     (int)kb_col_int(st, 4), (int)kb_col_int(st, 5),
+                              (int)kb_col_int(st, 6)};
+        if (fn(arg, &row)) break;
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}

@@ -40,6 +40,17 @@ int kb_storage_free(kb_data *d, const char *box, int limit, kb_buf *out, int *n,
  * barcodes listed below the grid. */
 int kb_storage_map(kb_data *d, const char *box, kb_buf *out, kb_err *e);
 
+/* The whole storage tree, one row per box (a freezer or rack without a box
+ * yet gives one row with the empty parts ""), by freezer, rack and box
+ * name; fn returns non-zero to stop. */
+typedef struct kb_storage_row {
+    const char *freezer;
+    double temperature_c;
+    const char *rack, *box;
+    int rows, cols, used;
+} kb_storage_row;
+int kb_storage_each(kb_data *d, int (*fn)(void *arg, const kb_storage_row *row), void *arg, kb_err *e);
+
 /* "A3" -> row 1, col 3 (and back). */
 int kb_position_parse(const char *s, int *row, int *col);
 void kb_position_format(int row, int col, char out[8]);

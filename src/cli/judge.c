@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "domain/judge.h"
@@ -13,6 +14,11 @@
 #include "formats/mhlw_zip.h"
 #include "util/buf.h"
 #include "util/csv.h"
+
+#define LEGEND                                                                                \
+    "legend: sex 1 男性, 2 女性; metabo (9N501) 1 基準該当, 2 予備群該当, 3 非該当, 4 判定不能;\n" \
+    "        guidance_level (9N506) 1 積極的支援, 2 動機付け支援, 3 なし, 4 判定不能;\n"            \
+    "        referrals: items at 受診勧奨判定値; age: at the end of the exam's fiscal year\n"
 
 typedef struct judge_ctx {
     long ok, bad;
@@ -57,16 +63,23 @@ static int on_exam(void *arg, const char *where, const kb_exam *x, const kb_err 
 }
 
 static int run(int argc, char **argv) {
-    int first = 1;
-    if (argc > 1 && strcmp(argv[1], "--") == 0) first = 2;
-    else if (argc > 1 && argv[1][0] == '-' && argv[1][1])
-        return kb_cli_usage(&kb_cmd_judge, "unknown option '%s'", argv[1]);
+    int first = 1, legend = isatty(STDERR_FILENO);
+    if (argc > 1 && strcmp(argv[1], "--legend") == 0) {
+        legend = 1;
+        first = 2;
+    }
+    if (argc > first && strcmp(argv[first], "--") == 0) first++;
+    else if (argc > first && argv[first][0] == '-' && argv[first][1])
+        return kb_cli_usage(&kb_cmd_judge, "unknown option '%s'", argv[first]);
     if (first >= argc) return kb_cli_usage(&kb_cmd_judge, "no PATH given");
     kb_err e;
     if (kb_judge_init(&e) != C_OK) return kb_cli_fail(&kb_cmd_judge, &e);
     judge_ctx c;
     memset(&c, 0, sizeof c);
     kb_buf_init(&c.refs);
+    /* The codes mean nothing to a reader without it; on stderr, so the CSV
+     * on stdout stays exactly the CSV (a person at a terminal sees both). */
+    if (legend) fputs(LEGEND, stderr);
     printf("record_id,exam_date,sex,age,metabo,guidance_level,referrals\n");
     for (int i = first; i < argc && !c.fatal; i++) {
         const char *p = argv[i];
@@ -94,7 +107,7 @@ static int run(int argc, char **argv) {
 const kb_command kb_cmd_judge = {
     "judge",
     "judge hc08 exams (metabolic syndrome, guidance level, referrals) without storing",
-    "kenbank judge PATH...\n\n"
+    "kenbank judge [--legend] PATH...\n\n"
     "PATH is an hc08 XML file, a directory of them, or an MHLW submission zip.\n"
     "Prints CSV: record_id,exam_date,sex,age,metabo,guidance_level,referrals\n"
     "  metabo          9N501: 1 基準該当, 2 予備群該当, 3 非該当, 4 判定不能\n"
@@ -103,6 +116,7 @@ const kb_command kb_cmd_judge = {
     "  age             at the end of the fiscal year of the exam\n"
     "A document that cannot be read is reported on stderr (file, field, rule) and\n"
     "skipped; when the file's own 9N501/9N506 differ from ours, stderr says so.\n"
+    "The legend of the codes goes to stderr when it is a terminal, or with --legend.\n"
     "Exit: 0 all read, 3 some documents were bad, 2 usage, 1 failure.",
     run,
 };

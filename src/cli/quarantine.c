@@ -24,30 +24,12 @@ const kb_command kb_cmd_quarantine = {
     run};
 
 static int retry_one(kb_data *d, int64_t id, const char *replace, int *ok, kb_err *e) {
-    kb_quarantine_entry q;
-    int rc = kb_quarantine_get(d, id, &q, e);
-    if (rc == C_OK && replace) {
-        kb_buf_clear(&q.raw);
-        rc = kb_file_read(replace, &q.raw, e);
-    }
-    kb_importer *imp = NULL;
-    if (rc == C_OK) rc = kb_importer_open(d, q.source, &imp, e);
-    if (rc == C_OK) {
-        int r = kb_import_raw(imp, q.format, q.file, q.record, q.raw.s, q.raw.len, e);
-        kb_err close_err = {{0}};
-        if (kb_importer_close(imp, &close_err) != C_OK && r >= 0) {
-            *e = close_err;
-            r = C_ERR;
-        }
-        /* A record that fails again gets a fresh entry with its new reason;
-         * the old one is closed as superseded so nothing is listed twice. */
-        if (r < 0) rc = C_ERR;
-        else {
-            *ok = r == 1;
-            rc = kb_quarantine_resolve(d, id, r == 1 ? "resolved" : "superseded", e);
-        }
-    }
-    kb_quarantine_entry_free(&q);
+    kb_buf fixed;
+    kb_buf_init(&fixed);
+    int64_t new_id;
+    int rc = replace ? kb_file_read(replace, &fixed, e) : C_OK;
+    if (rc == C_OK) rc = kb_quarantine_retry(d, id, "", fixed.s, fixed.len, ok, &new_id, e);
+    kb_buf_free(&fixed);
     return rc;
 }
 

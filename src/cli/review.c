@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "ident/resolver.h"
 #include "ident/review.h"
+#include "util/encoding.h"
 
 static int run(int argc, char **argv);
 
@@ -26,8 +27,22 @@ const kb_command kb_cmd_review = {
     "Decisions are audited.",
     run};
 
+/* Pads to a width in terminal columns: printf's %-34s counts bytes, and a
+ * kanji is three bytes but two columns, so Japanese rows drifted left. */
+static void cell(const char *s, int width) {
+    fputs(s, stdout);
+    for (int w = kb_display_width(s); w < width; w++) putchar(' ');
+    putchar(' ');
+}
+
+/* 44 columns hold a 22-character address */
+#define COL 44
+
 static void row(const char *label, const char *a, const char *b) {
-    printf("%-22s %-34s %-34s %s\n", label, a, b, strcmp(a, b) == 0 ? "" : "≠");
+    cell(label, 22);
+    cell(a, COL);
+    cell(b, COL);
+    puts(strcmp(a, b) == 0 ? "" : "≠");
 }
 
 static int run(int argc, char **argv) {
@@ -93,11 +108,16 @@ static int run(int argc, char **argv) {
         rc = kb_review_get(d, id, &p, &e);
         if (rc == C_OK) {
             printf("review pair %lld, weight %.2f, %s\n\n", (long long)p.id, p.score, p.status);
-            printf("%-22s %-34s %-34s\n", "", "A", "B");
+            cell("", 22);
+            cell("A", COL);
+            puts("B");
             row("source / 送信元", p.side[0].source, p.side[1].source);
             row("record / 記録", p.side[0].record_id, p.side[1].record_id);
-            row("氏名 / name", p.side[0].who.family_name, p.side[1].who.family_name);
-            row("", p.side[0].who.given_name, p.side[1].who.given_name);
+            /* the MHLW XML carries the name in kana only: say so, not a blank */
+            const char *none = "— (kana only / 漢字なし)";
+            const kb_person_id *wa = &p.side[0].who, *wb = &p.side[1].who;
+            row("氏名 / name", wa->family_name[0] ? wa->family_name : none, wb->family_name[0] ? wb->family_name : none);
+            if (wa->given_name[0] || wb->given_name[0]) row("", wa->given_name, wb->given_name);
             row("カナ / kana", p.side[0].who.family_kana, p.side[1].who.family_kana);
             row("", p.side[0].who.given_kana, p.side[1].who.given_kana);
             char sa[4], sb[4];

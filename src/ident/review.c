@@ -163,3 +163,48 @@ int kb_review_decide(kb_data *d, int64_t id, int accept, const char *actor, kb_e
     return kb_audit_append(d, actor, "admin", accept ? "linkage.review.accept" : "linkage.review.reject", ps,
                            "operations", "ok", detail, e);
 }
+
+int kb_review_undo(kb_data *d, int64_t id, const char *actor, int64_t *new_person, kb_err *e) {
+    kb_review_pair p;
+    if (kb_review_get(d, id, &p, e) != C_OK) return C_ERR;
+    sodium_memzero(&p.side[0].who, sizeof p.side[0].who);
+    sodium_memzero(&p.side[1].who, sizeof p.side[1].who);
+    if (strcmp(p.status, "accepted") != 0)
+        return kb_errf(e, "review pair %lld was not accepted (it is %s): nothing to undo", (long long)id, p.status);
+    /* Record B was folded into A's person by the accept; it leaves again
+     * through the one split there is, which also keeps the two apart on
+     * every later import. */
+    const char *src = p.side[1].source, *rid = p.side[1].record_id;
+    char why[96];
+    snprintf(why, sizeof why, "clerical review %lld undone", (long long)id);
+    if (kb_persons_split(d, 1, &src, &rid, actor, why, new_person, e) != C_OK) return C_ERR;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "UPDATE review_queue SET status = 'undone', decided_by = ?, decided_at = {now} WHERE id = ?", &st,
+                        e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, actor);
+    kb_bind_int(st, 2, id);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_review_exam_date(kb_data *d, const char *source, const char *record_id, char date[11], kb_err *e) {
+    char full[200], tok[KB_PSEUDONYM_LEN];
+    snprintf(full, sizeof full, "%s/%s", source, record_id);
+    kb_org_token(&d->keys, "record", full, tok);
+    date[0] = '\0';
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT exam_date FROM exams WHERE record_key = ? AND source = ? AND current = 1 "
+                        "ORDER BY version DESC LIMIT 1",
+                        &st, e) != C_OK)
+        return C_ERR;
+    kb_bind_text(st, 1, tok);
+    kb_bind_text(st, 2, source);
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1) kb_strlcpy(date, kb_col_text(st, 0), 11);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}

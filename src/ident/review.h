@@ -31,6 +31,14 @@ typedef struct kb_review_pair {
  * unless all). */
 int kb_review_list(kb_data *d, FILE *out, int all, kb_err *e);
 int kb_review_get(kb_data *d, int64_t id, kb_review_pair *p, kb_err *e);
+/* Undoes an accepted pair: record B leaves A's person again as a person of
+ * its own (kb_persons_split, so later imports keep them apart) and the pair
+ * is marked undone.  Limit: only record B moves; other records its person
+ * held before the accept stay with A (kenbank review split moves them). */
+int kb_review_undo(kb_data *d, int64_t id, const char *actor, int64_t *new_person, kb_err *e);
+/* The checkup date of the record's current exam ("" when it has none,
+ * e.g. a settlement-only record), for telling two records apart. */
+int kb_review_exam_date(kb_data *d, const char *source, const char *record_id, char date[11], kb_err *e);
 /* One page of pending pair ids, oldest first: at most max after skipping
  * offset; total receives the number pending. */
 int kb_review_pending(kb_data *d, size_t offset, int64_t *ids, size_t max, size_t *n, int64_t *total, kb_err *e);

@@ -47,7 +47,7 @@
  * the writer only links and writes. */
 typedef struct exam_prep {
     int ok;                       /* passed validation */
-    char field[128], rule[512];   /* else: what broke */
+    char field[512], rule[2048];  /* else: what broke, one problem a line */
     char hash[65];                /* content hash */
     char rkey[KB_PSEUDONYM_LEN];  /* keyed token of source/record id */
     char ins[KB_PSEUDONYM_LEN];   /* keyed token of the insurer, or "" */
@@ -307,31 +307,34 @@ static const char *exam_kind(const kb_exam *x) {
     return x->n_obs ? "screening" : "checkup";
 }
 
-/* Returns C_OK when the exam may be stored, else fills field and rule. */
+/* Appends one problem to field and rule, one line each, so a sender
+ * fixes every problem of a record in one go instead of one per retry.
+ * kb_quarantine_problems splits them again. */
+static void problem(char *field, size_t fs, char *rule, size_t rs, const char *f, const char *r) {
+    size_t fl = strlen(field), rl = strlen(rule);
+    if (fl + strlen(f) + 2 > fs || rl + strlen(r) + 2 > rs) return; /* full: the first ones are listed */
+    snprintf(field + fl, fs - fl, "%s%s", fl ? "\n" : "", f);
+    snprintf(rule + rl, rs - rl, "%s%s", rl ? "\n" : "", r);
+}
+
+/* Returns C_OK when the exam may be stored, else fills field and rule with
+ * every problem found (one a line). */
 static int validate(const kb_exam *x, char *field, size_t fs, char *rule, size_t rs) {
-    if (!x->record_id[0]) {
-        snprintf(field, fs, "record_id");
-        snprintf(rule, rs, "record_id is required");
-        return C_ERR;
+    char f[128], r[512];
+    field[0] = rule[0] = '\0';
+    if (!x->record_id[0]) problem(field, fs, rule, rs, "record_id", "record_id is required");
+    int exam_ok = kb_date_valid(x->exam_date);
+    if (!exam_ok) {
+        snprintf(r, sizeof r, "exam_date must be a valid YYYY-MM-DD date, got '%s'", x->exam_date);
+        problem(field, fs, rule, rs, "exam_date", r);
     }
-    if (!kb_date_valid(x->exam_date)) {
-        snprintf(field, fs, "exam_date");
-        snprintf(rule, rs, "exam_date must be a valid YYYY-MM-DD date, got '%s'", x->exam_date);
-        return C_ERR;
-    }
-    if (x->who.birth_date[0] && !kb_date_valid(x->who.birth_date)) {
-        snprintf(field, fs, "birth_date");
-        snprintf(rule, rs, "birth_date must be a valid YYYY-MM-DD date");
-        return C_ERR;
-    }
-    if (x->who.birth_date[0] && strcmp(x->who.birth_date, x->exam_date) > 0) {
-        snprintf(field, fs, "birth_date");
-        snprintf(rule, rs, "birth_date is after exam_date");
-        return C_ERR;
-    }
+    if (x->who.birth_date[0] && !kb_date_valid(x->who.birth_date))
+        problem(field, fs, rule, rs, "birth_date", "birth_date must be a valid YYYY-MM-DD date");
+    else if (exam_ok && x->who.birth_date[0] && strcmp(x->who.birth_date, x->exam_date) > 0)
+        problem(field, fs, rule, rs, "birth_date", "birth_date is after exam_date");
     for (size_t i = 0; i < x->n_obs; i++)
-        if (kb_item_check(&x->obs[i], field, fs, rule, rs) != C_OK) return C_ERR;
-    return C_OK;
+        if (kb_item_check(&x->obs[i], f, sizeof f, r, sizeof r) != C_OK) problem(field, fs, rule, rs, f, r);
+    return rule[0] ? C_ERR : C_OK;
 }
 
 /* Which person: the probabilistic linker decides (ident/resolver.c); the

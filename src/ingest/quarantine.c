@@ -4,7 +4,9 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "domain/items.h"
 #include "ident/vault.h"
+#include "ingest/import.h"
 #include "util/csv.h"
 
 int kb_quarantine_put(kb_data *d, const char *source, const char *file, const char *record, const char *field,
@@ -89,4 +91,165 @@ int kb_quarantine_resolve(kb_data *d, int64_t id, const char *status, kb_err *e)
     rc = kb_stmt_step(st, e);
     kb_stmt_finalize(st);
     return rc < 0 ? C_ERR : C_OK;
+}
+
+/* Most specific first: a rule may mention a date and a range. */
+static const struct {
+    const char *words, *code;
+} CODES[] = {
+    {"not a readable zip", "not_zip"},
+    {"empty file", "empty_file"},
+    {"header: required column", "missing_column"},
+    {"has a header but no row", "empty_file"},
+    {"not well-formed", "not_xml"},
+    {"root element must be", "not_hc08"},
+    {"unterminated quoted field", "bad_csv"},
+    {"neither UTF-8 nor Shift_JIS", "bad_encoding"},
+    {"never unpacked", "unsafe_name"},
+    {"unknown item code", "unknown_item"},
+    {"outside the plausible range", "out_of_range"},
+    {"unit ", "bad_unit"},
+    {"data type", "bad_type"},
+    {"numeric value required", "not_number"},
+    {"must be a number", "not_number"},
+    {"coded value required", "bad_code"},
+    {"must be coded in", "bad_code"},
+    {"is after exam_date", "birth_after_exam"},
+    {"is not a date", "bad_date"},
+    {"valid YYYY-MM-DD date", "bad_date"},
+    {"1 (male) or 2 (female)", "bad_sex"},
+    {"is mandatory", "missing"},
+    {"is required", "missing"},
+    {"digit", "bad_number_format"},
+};
+
+const char *const kb_quarantine_codes[] = {
+    "not_zip",      "empty_file", "missing_column", "not_xml",     "not_hc08",      "bad_csv",
+    "bad_encoding", "unsafe_name", "unknown_item",  "out_of_range", "bad_unit",     "bad_type",
+    "not_number",   "bad_code",   "birth_after_exam", "bad_date",  "bad_sex",       "missing",
+    "bad_number_format", "other", NULL};
+
+const char *kb_quarantine_code(const char *rule) {
+    for (size_t i = 0; rule && i < KB_ARRAY_LEN(CODES); i++)
+        if (strstr(rule, CODES[i].words)) return CODES[i].code;
+    return "other";
+}
+
+/* Places in an hc08 document and CSV columns a sender knows by name. */
+static const struct {
+    const char *words, *key;
+} FIELDS[] = {
+    {"birthTime", "birth_date"},
+    {"birth_date", "birth_date"},
+    {"effectiveTime", "exam_date"},
+    {"exam_date", "exam_date"},
+    {"administrativeGender", "sex"},
+    {"sex", "sex"},
+    {"record_id", "record_id"},
+    {"insurerNumber", "insurer_no"},
+    {"insurer_no", "insurer_no"},
+    {"checkupCard", "card_no"},
+    {"performerOrganization", "performer_org"},
+    {"performer_org", "performer_org"},
+    {"archive entry", "file"},
+    {"document", "file"},
+};
+
+void kb_quarantine_field_key(const char *field, char *out, size_t n) {
+    char code[18];
+    /* an item: the 17-character code leads ("9N001000000000001 身長") */
+    if (strcspn(field, " ") == 17) {
+        memcpy(code, field, 17);
+        code[17] = '\0';
+        if (kb_item_find(code)) {
+            snprintf(out, n, "%s", code);
+            return;
+        }
+    }
+    /* a path (the reader names the file it failed on) says nothing more */
+    if (field[0] == '/' || strstr(field, ".xml") || strstr(field, ".zip") || strstr(field, ".csv")) {
+        snprintf(out, n, "file");
+        return;
+    }
+    for (size_t i = 0; i < KB_ARRAY_LEN(FIELDS); i++)
+        if (strstr(field, FIELDS[i].words)) {
+            snprintf(out, n, "%s", FIELDS[i].key);
+            return;
+        }
+    snprintf(out, n, "record");
+}
+
+void kb_quarantine_problems(const char *field, const char *rule,
+                            void (*fn)(const char *field, const char *rule, void *arg), void *arg) {
+    char f[1024], r[1024];
+    for (;;) {
+        size_t fl = strcspn(field, "\n"), rl = strcspn(rule, "\n");
+        snprintf(f, sizeof f, "%.*s", (int)fl, field);
+        snprintf(r, sizeof r, "%.*s", (int)rl, rule);
+        fn(f, r, arg);
+        if (!rule[rl]) break;
+        rule += rl + 1;
+        field += field[fl] ? fl + 1 : fl; /* fewer field lines: the last one holds */
+    }
+}
+
+/* The entry's source and status, checked before it is touched. */
+static int open_entry(kb_data *d, int64_t id, const char *source, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "SELECT source, status FROM quarantine WHERE id = ?", &st, e)) return C_ERR;
+    kb_bind_int(st, 1, id);
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1 && *source && strcmp(kb_col_text(st, 0), source) != 0) rc = 0; /* another sender's: not there */
+    if (rc == 0) rc = kb_errf(e, "quarantine entry %lld does not exist", (long long)id);
+    else if (rc == 1 && strcmp(kb_col_text(st, 1), "open") != 0)
+        rc = kb_errf(e, "quarantine entry %lld is not open (it is %s)", (long long)id, kb_col_text(st, 1));
+    else if (rc == 1) rc = C_OK;
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_quarantine_discard(kb_data *d, int64_t id, const char *source, kb_err *e) {
+    if (open_entry(d, id, source, e)) return C_ERR;
+    return kb_quarantine_resolve(d, id, "discarded", e);
+}
+
+int kb_quarantine_retry(kb_data *d, int64_t id, const char *source, const char *raw, size_t rawlen, int *imported,
+                        int64_t *new_id, kb_err *e) {
+    *imported = 0;
+    *new_id = 0;
+    if (open_entry(d, id, source, e)) return C_ERR;
+    kb_quarantine_entry q;
+    int rc = kb_quarantine_get(d, id, &q, e);
+    if (rc == C_OK && rawlen) {
+        kb_buf_clear(&q.raw);
+        kb_buf_append(&q.raw, raw, rawlen);
+    }
+    kb_importer *imp = NULL;
+    if (rc == C_OK) rc = kb_importer_open(d, q.source, &imp, e);
+    if (rc == C_OK) {
+        int r = kb_import_raw(imp, q.format, q.file, q.record, q.raw.s, q.raw.len, e);
+        kb_err close_err = {{0}};
+        if (kb_importer_close(imp, &close_err) != C_OK && r >= 0) {
+            *e = close_err;
+            r = C_ERR;
+        }
+        if (r < 0) rc = C_ERR;
+        else {
+            *imported = r == 1;
+            rc = kb_quarantine_resolve(d, id, r == 1 ? "resolved" : "superseded", e);
+        }
+    }
+    if (rc == C_OK && !*imported) {
+        kb_stmt *st;
+        rc = kb_stmt_prepare(d->identity,
+                             "SELECT MAX(id) FROM quarantine WHERE source = ? AND file = ? AND status = 'open'", &st, e);
+        if (rc == C_OK) {
+            kb_bind_text(st, 1, q.source);
+            kb_bind_text(st, 2, q.file);
+            if (kb_stmt_step(st, e) == 1) *new_id = kb_col_int(st, 0);
+            kb_stmt_finalize(st);
+        }
+    }
+    kb_quarantine_entry_free(&q);
+    return rc;
 }

@@ -609,7 +609,16 @@ void kb_h_audit_verify(kb_req *r) {
 
 /* ---- users (admin) ---- */
 
+typedef struct account_list {
+    kb_data *d;
+    cJSON *arr;
+    kb_err *e;
+} account_list;
+
 static int account_json(void *arg, const kb_account_row *a) {
+    account_list *l = arg;
+    int locked = 0;
+    if (kb_account_blocked(l->d, a->username, &locked, l->e)) return 1;
     cJSON *x = cJSON_CreateObject();
     cJSON_AddNumberToObject(x, "id", (double)a->id);
     cJSON_AddStringToObject(x, "username", a->username);
@@ -617,16 +626,18 @@ static int account_json(void *arg, const kb_account_row *a) {
     cJSON_AddStringToObject(x, "org", a->org);
     cJSON_AddStringToObject(x, "status", a->status);
     cJSON_AddBoolToObject(x, "enrolled", a->person_id > 0);
+    cJSON_AddNumberToObject(x, "failed_logins", a->failed_logins);
+    cJSON_AddBoolToObject(x, "locked", locked);
     cJSON_AddStringToObject(x, "created_at", a->created_at);
-    cJSON_AddItemToArray((cJSON *)arg, x);
+    cJSON_AddItemToArray(l->arr, x);
     return 0;
 }
 
 void kb_h_users(kb_req *r) {
     kb_err e = {{0}};
     cJSON *o = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(o, "users");
-    if (kb_account_each(r->d, account_json, arr, &e)) {
+    account_list l = {r->d, cJSON_AddArrayToObject(o, "users"), &e};
+    if (kb_account_each(r->d, account_json, &l, &e) || e.msg[0]) {
         cJSON_Delete(o);
         internal(r, &e);
         return;
@@ -666,19 +677,26 @@ void kb_h_user_add(kb_req *r) {
     kb_reply_json(r, 201, o);
 }
 
-void kb_h_user_disable(kb_req *r) {
+/* Disable, enable, unlock: one account by name, audited under the
+ * operator; an unknown name is 404. */
+static void user_action(kb_req *r, int (*fn)(kb_data *, const char *, kb_err *), const char *action) {
     kb_err e = {{0}};
-    if (kb_account_disable(r->d, r->params[0], &e)) {
-        kb_reply_error(r, strstr(e.msg, "no such user") ? 404 : 500, "failed", "%s", e.msg);
+    if (fn(r->d, r->params[0], &e)) {
+        int missing = strstr(e.msg, "no such user") != NULL;
+        kb_reply_error(r, missing ? 404 : 500, missing ? "not_found" : "internal", "%s", e.msg);
         return;
     }
     char detail[160];
     snprintf(detail, sizeof detail, "user %s", r->params[0]);
-    if (kb_req_audit(r, "user.disable", "", "administration", "ok", detail)) return;
+    if (kb_req_audit(r, action, "", "administration", "ok", detail)) return;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "ok", 1);
     kb_reply_json(r, 200, o);
 }
+
+void kb_h_user_disable(kb_req *r) { user_action(r, kb_account_disable, "user.disable"); }
+void kb_h_user_enable(kb_req *r) { user_action(r, kb_account_enable, "user.enable"); }
+void kb_h_user_unlock(kb_req *r) { user_action(r, kb_account_unlock, "user.unlock"); }
 
 /* ---- provider view ---- */
 

@@ -55,6 +55,7 @@ static void refuse(kb_req *r, const kb_err *e) {
     if (strstr(e->msg, "separation of duties")) kb_reply_error(r, 403, "separation_of_duties", "%s", e->msg);
     else if (strstr(e->msg, "may not")) kb_reply_error(r, 403, "forbidden", "%s", e->msg);
     else if (strstr(e->msg, "already exists")) kb_reply_error(r, 409, "already_exists", "%s", e->msg);
+    else if (strstr(e->msg, "never cut")) kb_reply_error(r, 400, "field_too_long", "%s", e->msg);
     else if (strstr(e->msg, "field ")) kb_reply_error(r, 400, "bad_request", "%s", e->msg);
     else if (strstr(e->msg, "no such barcode") || strstr(e->msg, "not found")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
     else kb_reply_error(r, 409, "conflict", "%s", e->msg);
@@ -340,6 +341,46 @@ void kb_h_bb_storage_new(kb_req *r) {
     kb_reply_json(r, 201, o);
 }
 
+/* Nests the flat rows into freezers -> racks -> boxes; rows come sorted,
+ * so a change of name starts a new node. */
+static int storage_json(void *arg, const kb_storage_row *row) {
+    cJSON *freezers = arg, *f = cJSON_GetArrayItem(freezers, cJSON_GetArraySize(freezers) - 1);
+    if (!f || strcmp(cJSON_GetObjectItem(f, "name")->valuestring, row->freezer) != 0) {
+        f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "name", row->freezer);
+        cJSON_AddNumberToObject(f, "temperature_c", row->temperature_c);
+        cJSON_AddArrayToObject(f, "racks");
+        cJSON_AddItemToArray(freezers, f);
+    }
+    if (!row->rack[0]) return 0;
+    cJSON *racks = cJSON_GetObjectItem(f, "racks"), *k = cJSON_GetArrayItem(racks, cJSON_GetArraySize(racks) - 1);
+    if (!k || strcmp(cJSON_GetObjectItem(k, "name")->valuestring, row->rack) != 0) {
+        k = cJSON_CreateObject();
+        cJSON_AddStringToObject(k, "name", row->rack);
+        cJSON_AddArrayToObject(k, "boxes");
+        cJSON_AddItemToArray(racks, k);
+    }
+    if (!row->box[0]) return 0;
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "name", row->box);
+    cJSON_AddNumberToObject(b, "rows", row->rows);
+    cJSON_AddNumberToObject(b, "cols", row->cols);
+    cJSON_AddNumberToObject(b, "used", row->used);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(k, "boxes"), b);
+    return 0;
+}
+
+void kb_h_bb_storage(kb_req *r) {
+    /* GET /api/biobank/storage: freezers, racks and boxes with occupancy */
+    kb_err e = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    if (kb_storage_each(r->d, storage_json, cJSON_AddArrayToObject(o, "freezers"), &e)) {
+        cJSON_Delete(o);
+        return kb_reply_error(r, 500, "internal", "%s", e.msg);
+    }
+    kb_reply_json(r, 200, o);
+}
+
 void kb_h_bb_box(kb_req *r) {
     /* GET /api/biobank/boxes/{}/{map|free} */
     kb_buf b;
@@ -459,6 +500,7 @@ void kb_h_bb_app_new(kb_req *r) {
     actor_of(r, &w);
     if (!rc) rc = kb_app_submit(r->d, &w.a, &a, &e);
     cJSON_Delete(j);
+    if (rc && strstr(e.msg, "never cut")) return refuse(r, &e);
     if (rc) return kb_reply_error(r, 400, "bad_request", "%s", e.msg);
     kb_reply_json(r, 201, app_json(&a));
 }

@@ -26,6 +26,7 @@
 #include "domain/items.h"
 #include "domain/judge.h"
 #include "ingest/import.h"
+#include "ingest/quarantine.h"
 #include "portal/points.h"
 #include "portal/refs.h"
 #include "portal/report_pdf.h"
@@ -562,6 +563,9 @@ static cJSON *year_obj(cJSON *years, int fy) {
     }
     cJSON_AddNumberToObject(y, "referrals", 0);
     cJSON_AddObjectToObject(y, "referral_items");
+    cJSON *h = cJSON_AddObjectToObject(y, "habits");
+    for (const char *const *k = (const char *const[]){"med_bp", "med_glucose", "med_lipid", "smoker", NULL}; *k; k++)
+        cJSON_AddNumberToObject(h, *k, 0);
     cJSON_AddItemToArray(years, y);
     return y;
 }
@@ -620,6 +624,79 @@ static int participation(kb_data *d, const char *scope, int fy, cJSON *y, kb_err
     return C_OK;
 }
 
+/* A count for the dashboard: 1..9 become null (primary suppression). */
+static void add_count(cJSON *o, const char *k, int64_t n) {
+    if (n > 0 && n < SUPPRESS_BELOW) cJSON_AddNullToObject(o, k);
+    else cJSON_AddNumberToObject(o, k, (double)n);
+}
+
+/* Sex x five-year age band (age at the fiscal year's end, 40..74) per
+ * year: examinees, metabolic syndrome, guidance (either level) and
+ * referrals, each a count with primary suppression, as rows
+ * {fiscal_year, sex, band, ...}.  The bands partition the examinees but
+ * are shown as rates of their own cell, so no total is printed beside
+ * them to subtract from. */
+static int sex_age(kb_data *d, const char *scope, cJSON *out, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT x.fiscal_year, s.sex, (x.age_fy / 5) * 5, COUNT(DISTINCT x.subject_id), "
+                        "SUM(CASE WHEN x.metabo = 1 THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN x.guidance IN (1, 2) THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN EXISTS (SELECT 1 FROM exam_flags f WHERE f.exam_id = x.id AND "
+                        "f.pseudonym = x.pseudonym AND f.level >= 2) THEN 1 ELSE 0 END) "
+                        "FROM exams x JOIN subjects s ON s.id = x.subject_id WHERE " SCOPE
+                        " AND x.age_fy BETWEEN 40 AND 74 AND s.sex IN (1, 2) "
+                        "GROUP BY x.fiscal_year, s.sex, (x.age_fy / 5) * 5 ORDER BY 1, 2, 3",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, scope);
+    kb_bind_text(st, 2, scope);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "fiscal_year", (double)kb_col_int(st, 0));
+        cJSON_AddNumberToObject(x, "sex", (double)kb_col_int(st, 1));
+        cJSON_AddNumberToObject(x, "band", (double)kb_col_int(st, 2));
+        add_count(x, "examinees", kb_col_int(st, 3));
+        add_count(x, "metabo", kb_col_int(st, 4));
+        add_count(x, "guidance", kb_col_int(st, 5));
+        add_count(x, "referrals", kb_col_int(st, 6));
+        cJSON_AddItemToArray(out, x);
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+/* 服薬 (blood pressure, glucose, lipids) and 喫煙 answered "yes" (code 1)
+ * in the questionnaire, exams per year. */
+static const struct {
+    const char *key, *code;
+} HABITS[] = {{"med_bp", "9N701000000000011"},
+              {"med_glucose", "9N706000000000011"},
+              {"med_lipid", "9N711000000000011"},
+              {"smoker", "9N736000000000011"}};
+
+static int habits(kb_data *d, const char *scope, cJSON *years, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research,
+                        "SELECT x.fiscal_year, o.code, COUNT(DISTINCT x.id) FROM exams x JOIN observations o ON "
+                        "o.exam_id = x.id AND o.fiscal_year = x.fiscal_year WHERE " SCOPE
+                        " AND o.code IN (?, ?, ?, ?) AND o.coded = '1' GROUP BY x.fiscal_year, o.code",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, scope);
+    kb_bind_text(st, 2, scope);
+    for (int i = 0; i < 4; i++) kb_bind_text(st, 3 + i, HABITS[i].code);
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        cJSON *y = year_obj(years, (int)kb_col_int(st, 0)), *h = cJSON_GetObjectItem(y, "habits");
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(kb_col_text(st, 1), HABITS[i].code)) set_num(h, HABITS[i].key, (double)kb_col_int(st, 2));
+    }
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
 void kb_h_dashboard(kb_req *r) {
     kb_err e = {{0}};
     const char *scope = r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
@@ -647,6 +724,8 @@ void kb_h_dashboard(kb_req *r) {
                           "SELECT x.fiscal_year, f.item, COUNT(*) FROM exams x JOIN exam_flags f ON f.exam_id = x.id "
                           "AND f.pseudonym = x.pseudonym WHERE f.level >= 2 AND " SCOPE " GROUP BY x.fiscal_year, f.item",
                           scope, years, put_ref_item, &e);
+    if (!rc) rc = habits(r->d, scope, years, &e);
+    if (!rc) rc = sex_age(r->d, scope, cJSON_AddArrayToObject(o, "sex_age"), &e);
     int64_t population = 0;
     if (!rc) {
         kb_stmt *st;
@@ -688,6 +767,10 @@ void kb_h_dashboard(kb_req *r) {
         cJSON *c, *ri = cJSON_GetObjectItem(y, "referral_items");
         for (c = ri->child; c; c = c->next)
             if (cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < SUPPRESS_BELOW) c = null_cell(ri, c);
+        /* the answers overlap (one person, several), so primary only */
+        cJSON *hb = cJSON_GetObjectItem(y, "habits");
+        for (c = hb->child; c; c = c->next)
+            if (cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < SUPPRESS_BELOW) c = null_cell(hb, c);
         cJSON_AddItemToArray(out, y);
     }
     free(sorted);
@@ -707,6 +790,21 @@ void kb_h_dashboard(kb_req *r) {
 }
 
 /* ---- institution uploads ---- */
+
+/* One problem of a quarantined record as the screens need it: a stable
+ * code for the reason, the field as a stable key and, for an item, its
+ * Japanese name from the item table.  field and rule stay in the entry
+ * for API clients; they are English and may carry values. */
+static void problem_json(const char *field, const char *rule, void *arg) {
+    char key[64];
+    cJSON *x = cJSON_CreateObject();
+    kb_quarantine_field_key(field, key, sizeof key);
+    cJSON_AddStringToObject(x, "code", kb_quarantine_code(rule));
+    cJSON_AddStringToObject(x, "field", key);
+    const kb_item *it = kb_item_find(key);
+    if (it) cJSON_AddStringToObject(x, "item", it->name);
+    cJSON_AddItemToArray((cJSON *)arg, x);
+}
 
 static int upload_json(kb_data *d, const char *source, const char *where_file, cJSON *o, kb_err *e) {
     kb_stmt *st;
@@ -742,9 +840,14 @@ static int upload_json(kb_data *d, const char *source, const char *where_file, c
     /* Per-record errors: file, record, field and rule, never the sealed raw
      * record (it holds identity attributes). */
     cJSON *q = cJSON_AddArrayToObject(o, "quarantine");
+    /* the standing list is what still needs the sender: open entries */
     if (kb_stmt_prepare(d->identity,
-                        "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
-                        "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) ORDER BY id DESC LIMIT 500",
+                        where_file ? "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
+                                     "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) ORDER BY id DESC "
+                                     "LIMIT 500"
+                                   : "SELECT id, file, record, field, rule, format, status, created_at FROM quarantine "
+                                     "WHERE (? = '' OR source = ?) AND (? = '' OR file LIKE ?) AND status = 'open' "
+                                     "ORDER BY id DESC LIMIT 500",
                         &st, e))
         return C_ERR;
     char like[1200];
@@ -761,6 +864,8 @@ static int upload_json(kb_data *d, const char *source, const char *where_file, c
         cJSON_AddStringToObject(x, "record", kb_col_text(st, 2));
         cJSON_AddStringToObject(x, "field", kb_col_text(st, 3));
         cJSON_AddStringToObject(x, "rule", kb_col_text(st, 4));
+        kb_quarantine_problems(kb_col_text(st, 3), kb_col_text(st, 4), problem_json,
+                               cJSON_AddArrayToObject(x, "problems"));
         cJSON_AddStringToObject(x, "format", kb_col_text(st, 5));
         cJSON_AddStringToObject(x, "status", kb_col_text(st, 6));
         cJSON_AddStringToObject(x, "created_at", kb_col_text(st, 7));
@@ -910,7 +1015,13 @@ void kb_h_upload(kb_req *r) {
     }
     unlink(path);
     rmdir(dir);
-    const char *status = rc ? "failed" : stats.exams_quarantined || stats.findings ? "partial" : "ok";
+    /* a file sent again: nothing new in it, and the sender is told so */
+    int again = !rc && !stats.exams_accepted && !stats.exams_replaced && !stats.exams_quarantined &&
+                (stats.files_skipped || stats.duplicates);
+    const char *status = rc                                          ? "failed"
+                         : stats.exams_quarantined || stats.findings ? "partial"
+                         : again                                     ? "duplicate"
+                                                                     : "ok";
     kb_err e3 = {{0}};
     if (upload_done(r->d, id, status, &stats, rc ? e.msg : "", &e3)) {
         internal(r, &e3);
@@ -924,7 +1035,11 @@ void kb_h_upload(kb_req *r) {
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddStringToObject(o, "filename", name);
     cJSON_AddStringToObject(o, "status", status);
-    if (rc) cJSON_AddStringToObject(o, "message", e.msg);
+    if (rc) {
+        cJSON_AddStringToObject(o, "message", e.msg);
+        /* the reason by code, so the screen can say it in Japanese */
+        cJSON_AddStringToObject(o, "error", rc == KB_IMPORT_BUSY ? "busy" : kb_quarantine_code(e.msg));
+    }
     cJSON_AddNumberToObject(o, "files", stats.files);
     cJSON_AddNumberToObject(o, "files_skipped", stats.files_skipped);
     cJSON_AddNumberToObject(o, "accepted", stats.exams_accepted);
@@ -947,4 +1062,81 @@ void kb_h_upload(kb_req *r) {
     /* busy: another import holds the lock; the upload is kept as failed
      * with the message, and the client may send it again */
     kb_reply_json(r, rc == KB_IMPORT_BUSY ? 503 : rc ? 422 : 201, o);
+}
+
+/* ---- quarantine: the sender discards a record or sends it again ---- */
+
+static int64_t entry_id(kb_req *r) {
+    char *end;
+    long long id = strtoll(r->params[0], &end, 10);
+    if (*end || id <= 0) {
+        kb_reply_error(r, 404, "not_found", "no quarantine entry '%s'", r->params[0]);
+        return 0;
+    }
+    return id;
+}
+
+/* An institution acts on its own source's entries only; another's reads
+ * as absent, so ids cannot be probed. */
+static const char *entry_source(kb_req *r) {
+    return r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
+}
+
+static void entry_failed(kb_req *r, kb_err *e) {
+    if (strstr(e->msg, "does not exist")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
+    else if (strstr(e->msg, "is not open")) kb_reply_error(r, 409, "conflict", "%s", e->msg);
+    else internal(r, e);
+}
+
+/* POST /api/quarantine/{id}/discard: closed as discarded, never deleted. */
+void kb_h_quarantine_discard(kb_req *r) {
+    int64_t id = entry_id(r);
+    if (!id) return;
+    kb_err e = {{0}};
+    if (kb_quarantine_discard(r->d, id, entry_source(r), &e) != C_OK) {
+        entry_failed(r, &e);
+        return;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "quarantine %lld discarded", (long long)id);
+    if (kb_req_audit(r, "quarantine.discard", "", "ingest", "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    kb_json_add_int(o, "id", id);
+    cJSON_AddStringToObject(o, "status", "discarded");
+    kb_reply_json(r, 200, o);
+}
+
+/* POST /api/quarantine/{id}/retry: the body, when there is one, is the
+ * corrected record (CSV header and row, or the whole hc08 document);
+ * without one the kept record is checked again (e.g. after a local item
+ * was registered).  200 imported, 422 still quarantined with the new
+ * entry's problems. */
+void kb_h_quarantine_retry(kb_req *r) {
+    int64_t id = entry_id(r);
+    if (!id) return;
+    kb_err e = {{0}};
+    int imported = 0;
+    int64_t again = 0;
+    if (kb_quarantine_retry(r->d, id, entry_source(r), r->body, r->body ? r->body_len : 0, &imported, &again, &e) !=
+        C_OK) {
+        entry_failed(r, &e);
+        return;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "quarantine %lld retried%s: %s", (long long)id, r->body_len ? " (corrected)" : "",
+             imported ? "imported" : "still quarantined");
+    if (kb_req_audit(r, "quarantine.retry", "", "ingest", "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    kb_json_add_int(o, "id", id);
+    cJSON_AddStringToObject(o, "status", imported ? "imported" : "quarantined");
+    if (!imported) {
+        kb_json_add_int(o, "new_id", again);
+        if (upload_json(r->d, entry_source(r), NULL, o, &e) != C_OK) {
+            cJSON_Delete(o);
+            internal(r, &e);
+            return;
+        }
+        cJSON_DeleteItemFromObject(o, "uploads");
+    }
+    kb_reply_json(r, imported ? 200 : 422, o);
 }

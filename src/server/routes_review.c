@@ -12,9 +12,10 @@
 #include "ident/review.h"
 #include "server/server.h"
 
-static void side_json(cJSON *arr, const kb_review_pair *p, int s) {
+static void side_json(cJSON *arr, const kb_review_pair *p, int s, const char *exam_date) {
     const kb_person_id *w = &p->side[s].who;
     cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "exam_date", exam_date);
     cJSON_AddStringToObject(x, "source", p->side[s].source);
     cJSON_AddStringToObject(x, "record_id", p->side[s].record_id);
     cJSON_AddStringToObject(x, "family_name", w->family_name);
@@ -76,7 +77,10 @@ void kb_h_review_list(kb_req *r) {
     for (size_t i = 0; i < n; i++) {
         kb_review_pair p;
         int rc = kb_review_get(r->d, ids[i], &p, &e);
+        char dates[2][11];
         if (rc == C_OK) rc = audit_pair(r, &p, &e);
+        for (int s = 0; s < 2 && rc == C_OK; s++)
+            rc = kb_review_exam_date(r->d, p.side[s].source, p.side[s].record_id, dates[s], &e);
         if (rc != C_OK) {
             sodium_memzero(&p, sizeof p);
             cJSON_Delete(o);
@@ -88,8 +92,8 @@ void kb_h_review_list(kb_req *r) {
         cJSON_AddNumberToObject(x, "id", (double)p.id);
         cJSON_AddNumberToObject(x, "score", p.score);
         cJSON *sides = cJSON_AddArrayToObject(x, "records");
-        side_json(sides, &p, 0);
-        side_json(sides, &p, 1);
+        side_json(sides, &p, 0, dates[0]);
+        side_json(sides, &p, 1, dates[1]);
         cJSON_AddItemToArray(arr, x);
         sodium_memzero(&p, sizeof p);
     }
@@ -119,3 +123,29 @@ static void decide(kb_req *r, int accept) {
 
 void kb_h_review_accept(kb_req *r) { decide(r, 1); }
 void kb_h_review_reject(kb_req *r) { decide(r, 0); }
+
+/* POST /api/review/{id}/undo: an accepted pair taken back (the split). */
+void kb_h_review_undo(kb_req *r) {
+    char *end;
+    long long id = strtoll(r->params[0], &end, 10);
+    if (*end || id <= 0) {
+        kb_reply_error(r, 404, "not_found", "no review pair '%s'", r->params[0]);
+        return;
+    }
+    kb_err e = {{0}};
+    int64_t person = 0;
+    if (kb_review_undo(r->d, id, r->who.username, &person, &e) != C_OK) {
+        int missing = strstr(e.msg, "does not exist") != NULL;
+        int state = strstr(e.msg, "was not accepted") != NULL;
+        kb_reply_error(r, missing ? 404 : state ? 409 : 500, missing ? "not_found" : state ? "conflict" : "internal",
+                       "%s", e.msg);
+        return;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "review pair %lld undone", id);
+    if (kb_req_audit(r, "linkage.review.undo", "", "operations", "ok", detail)) return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "status", "undone");
+    kb_reply_json(r, 200, o);
+}

@@ -172,11 +172,14 @@ void kb_h_consent_texts(kb_req *r);
 void kb_h_users(kb_req *r);
 void kb_h_user_add(kb_req *r);
 void kb_h_user_disable(kb_req *r);
+void kb_h_user_enable(kb_req *r);
+void kb_h_user_unlock(kb_req *r);
 void kb_h_audit_list(kb_req *r);
 void kb_h_audit_verify(kb_req *r);
 void kb_h_review_list(kb_req *r);
 void kb_h_review_accept(kb_req *r);
 void kb_h_review_reject(kb_req *r);
+void kb_h_review_undo(kb_req *r);
 void kb_h_provider_subjects(kb_req *r);
 void kb_h_provider_exams(kb_req *r);
 void kb_h_cohort_count(kb_req *r);   /* routes_analytics.c */
@@ -200,6 +203,7 @@ void kb_h_bb_pool(kb_req *r);
 void kb_h_bb_import(kb_req *r);
 void kb_h_bb_consent(kb_req *r);
 void kb_h_bb_storage_new(kb_req *r);
+void kb_h_bb_storage(kb_req *r);
 void kb_h_bb_box(kb_req *r);
 void kb_h_bb_apps(kb_req *r);
 void kb_h_bb_app_new(kb_req *r);
@@ -237,6 +241,8 @@ void kb_h_screening_contact(kb_req *r);
 void kb_h_screening_indicators(kb_req *r);
 void kb_h_uploads(kb_req *r);
 void kb_h_upload(kb_req *r);
+void kb_h_quarantine_discard(kb_req *r);
+void kb_h_quarantine_retry(kb_req *r);
 
 /* Exams as JSON (shared by /api and the provider view): exam list of a
  * subject, and one exam with its observations.  0 when absent. */

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/uchar.h>
 #include <unicode/ucnv.h>
+#include <unicode/utf8.h>
 #include <unistd.h>
 
 int kb_utf8_valid(const char *str, size_t n, int partial) {
@@ -121,4 +123,19 @@ int kb_transcode_file(const char *path, const char *charset, char *tmp, size_t t
     ucnv_close(to);
     if (rc != C_OK && fd >= 0) unlink(tmp);
     return rc;
+}
+
+int kb_display_width(const char *s) {
+    int32_t i = 0, n = (int32_t)strlen(s), w = 0;
+    while (i < n) {
+        UChar32 c;
+        U8_NEXT(s, i, n, c);
+        if (c < 0) {
+            w++;
+            continue;
+        }
+        int ea = u_getIntPropertyValue(c, UCHAR_EAST_ASIAN_WIDTH);
+        w += ea == U_EA_WIDE || ea == U_EA_FULLWIDTH ? 2 : 1;
+    }
+    return w;
 }

@@ -19,4 +19,9 @@ int kb_file_is_sjis(const char *path, kb_err *e);
  * file whose path is written to tmp (size tmpsz).  Caller unlinks it. */
 int kb_transcode_file(const char *path, const char *charset, char *tmp, size_t tmpsz, kb_err *e);
 
+/* Columns s takes on a terminal: East Asian wide and fullwidth characters
+ * (kanji, kana, fullwidth forms) take two, others one.  Invalid UTF-8
+ * counts a column a byte. */
+int kb_display_width(const char *s);
+
 #endif

@@ -158,7 +158,8 @@ await run('biobank_flow', async ({ browser, base, data }) => {
   await f.getByLabel('利用目的').selectOption('academic_research');
   await f.getByLabel('試料の種類 1').selectOption('serum');
   await f.getByLabel('本数 1').fill('4');
-  await f.getByLabel('希望するデータ項目').fill('HbA1c, BMI');
+  await f.getByRole('checkbox', { name: 'HbA1c' }).check();
+  await f.getByRole('checkbox', { name: 'BMI' }).check();
   await f.getByRole('button', { name: '申請する' }).click();
   await res.waitForURL(/#\/bb-mine\/\d+$/);
   const appId = Number(res.url().match(/(\d+)$/)[1]);

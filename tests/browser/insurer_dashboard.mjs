@@ -1,7 +1,7 @@
 // (b) The insurer dashboard loads, its numbers match the API, and cells
 // under 10 are shown as suppressed.  Also drives the institution upload and
 // the operator's audit verification.  Desktop-sized.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run, check, shot, login, DESKTOP } from './lib.js';
@@ -20,9 +20,12 @@ await run('insurer_dashboard', async ({ browser, base }) => {
     const row = page.locator(`#dash-table tr[data-fy="${y.fiscal_year}"]`);
     const cellOf = async (c) => (await row.locator(`td[data-col="${c}"]`).innerText()).trim();
     const want = { examinees: y.examinees, metabo1: y.metabo['1'], metabo2: y.metabo['2'], guidance1: y.guidance['1'], guidance2: y.guidance['2'], referrals: y.referrals };
+    const p1 = (x) => (x * 100).toLocaleString('ja-JP', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
     for (const [c, v] of Object.entries(want)) {
       const got = await cellOf(c);
-      check(got === show(v), `FY${y.fiscal_year} ${c}: page ${got}, API ${v}`);
+      // counts other than examinees carry their share of the examinees
+      const exp = c === 'examinees' || v === null ? show(v) : `${show(v)}（${p1(v / y.examinees)}%）`;
+      check(got === exp, `FY${y.fiscal_year} ${c}: page ${got}, want ${exp}`);
       if (v === null) suppressedSeen++;
     }
     const part = await cellOf('participation');
@@ -37,6 +40,32 @@ await run('insurer_dashboard', async ({ browser, base }) => {
   const texts = await page.locator('#dash-table td').allInnerTexts();
   check(!texts.some((s) => /^[1-9]$/.test(s.trim())), `a small cell is visible: ${texts.join(' ')}`);
   console.log(`suppressed cells on the page: ${suppressedSeen}`);
+  // sex x age band of the newest year and 服薬/喫煙, against the API
+  const sa = api.sex_age.filter((x) => x.fiscal_year === last.fiscal_year);
+  check(sa.length >= 4 && sa.every((x) => [1, 2].includes(x.sex) && x.band >= 40 && x.band <= 70), `sex x age rows: ${JSON.stringify(sa.slice(0, 3))}`);
+  check(await page.locator('#dash-sexage tbody tr').count() === sa.length, 'one row per sex and band');
+  const big = sa.find((x) => x.examinees !== null && x.metabo !== null && x.metabo > 0);
+  if (big) {
+    const got = (await page.locator(`#dash-sexage tr[data-sa="${big.sex}-${big.band}"] td[data-col="metabo"]`).innerText()).trim();
+    const p1 = (x) => (x * 100).toLocaleString('ja-JP', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    check(got === `${show(big.metabo)}（${p1(big.metabo / big.examinees)}%）`, `sex x age metabo cell: ${got}`);
+  }
+  check(sa.every((x) => ['examinees', 'metabo', 'guidance', 'referrals'].every((k) => x[k] === null || x[k] === 0 || x[k] >= 10)), 'no count 1..9 by sex and age');
+  check(api.years.every((y) => ['med_bp', 'med_glucose', 'med_lipid', 'smoker'].every((k) => k in y.habits)), 'habits in every year');
+  check(api.years.some((y) => (y.habits.smoker ?? 0) > 0 || y.habits.smoker === null), `somebody smokes: ${JSON.stringify(api.years.map((y) => y.habits))}`);
+  check(/喫煙/.test(await page.locator('#dash-habits').innerText()), 'the habits table is shown');
+  // the scope says what the number is: people counted once, not 延べ
+  const scope = await page.locator('#dash-scope').innerText();
+  check(!/延べ/.test(scope) && /実人数/.test(scope), `scope line: ${scope}`);
+  // CSV download: the table's figures, suppressed cells empty
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#dash-csv').click()]);
+  const csv = readFileSync(await dl.path(), 'utf8').replace(/^\ufeff/, '').trim().split(/\r\n/).map((l) => l.split(','));
+  check(csv[0][0] === '年度' && csv[0].includes('メタボ基準該当の割合'), `CSV header: ${csv[0]}`);
+  for (const y of api.years) {
+    const row = csv.find((r) => r[0] === String(y.fiscal_year));
+    const col = (name) => row[csv[0].indexOf(name)];
+    check(row && col('受診者数') === String(y.examinees ?? '') && col('メタボ基準該当') === String(y.metabo['1'] ?? ''), `CSV FY${y.fiscal_year}: ${row}`);
+  }
   await shot(page, 'insurer_dashboard');
 
   await page.getByRole('link', { name: 'ポイント設定' }).click();

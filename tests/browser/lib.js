@@ -90,7 +90,8 @@ export function check(cond, msg) {
 // Runs a test body with set-up and guaranteed clean-up; exit 1 on failure.
 export async function run(name, body, opts) {
   let env;
-  const guard = setTimeout(() => { console.error(`${name}: timed out`); process.exit(1); }, 240000);
+  // a sweep of many screens may ask for more time (opts.timeoutMs)
+  const guard = setTimeout(() => { console.error(`${name}: timed out`); process.exit(1); }, (opts && opts.timeoutMs) || 240000);
   try {
     env = await setup(opts);
     await body(env);

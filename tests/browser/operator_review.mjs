@@ -55,12 +55,37 @@ await run('operator_review', async ({ browser, base, data }) => {
   const sexRow = (await first.locator('tr', { hasText: '性別' }).innerText()).trim();
   check(/男性|女性/.test(sexRow) && !/\b[12]\b/.test(sexRow), `sex shown as a word, not its code: ${sexRow}`);
   if (process.env.KB_SCREENSHOTS === '1') await first.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'operator_review.png') });
+  // each side's checkup date, and the kanji name rows say why they are empty
+  // (the MHLW XML carries the name in kana only) instead of staying blank
+  const dateRow = (await first.locator('tr', { hasText: '受診日' }).innerText()).trim();
+  check(/\d{4}年\d{1,2}月\d{1,2}日.*\d{4}年\d{1,2}月\d{1,2}日/s.test(dateRow), `exam dates on both sides: ${dateRow}`);
+  check(before[0].records.every((r) => /^\d{4}-\d{2}-\d{2}$/.test(r.exam_date)), 'the API gives each record its exam date');
+  for (const f of ['氏', '名']) {
+    const cells = await first.locator('tbody tr').filter({ has: page.getByRole('rowheader', { name: f, exact: true }) }).locator('td').allInnerTexts();
+    check(cells.length === 2 && cells.every((c) => c.trim().length > 0), `${f} row is not empty: ${JSON.stringify(cells)}`);
+  }
+  // 同一人物 asks first; cancelling changes nothing
   await first.getByRole('button', { name: '同一人物' }).click();
+  await first.getByRole('alertdialog').waitFor();
+  await first.getByRole('button', { name: 'やめる' }).click();
+  check((await api()).total === page0.total, 'cancelled merge left the queue alone');
+  await first.getByRole('button', { name: '同一人物' }).click();
+  await first.getByRole('button', { name: '統合する' }).click();
   await page.locator(`section[data-review="${id}"]`).waitFor({ state: 'detached' });
   const after = await api();
   check(after.total === page0.total - 1 && !after.pairs.some((p) => p.id === id), 'the decided pair leaves the queue');
+  const persons = () => execFileSync('sqlite3', [join(data, 'identity.db'),
+    `SELECT COUNT(DISTINCT person_id) FROM person_records WHERE id IN (SELECT record_a FROM review_queue WHERE id = ${id} UNION SELECT record_b FROM review_queue WHERE id = ${id})`]).toString().trim();
+  check(persons() === '1', 'accepted: one person');
+  // and it can be undone: the split, two people again, audited
+  await page.locator('#review-undo').click();
+  await page.locator('#review-undo-bar').waitFor({ state: 'detached' });
+  check(persons() === '2', 'undone: two people again');
+  const st = execFileSync('sqlite3', [join(data, 'identity.db'), `SELECT status FROM review_queue WHERE id = ${id}`]).toString().trim();
+  check(st === 'undone', `pair marked undone: ${st}`);
   // each page shown logs a read per person, so the decision is further back than 20 entries
   const audit = await page.evaluate(async () => (await fetch('/api/audit?limit=1000')).json());
   check(audit.entries.some((a) => a.action === 'linkage.review.accept'), 'the decision is audited');
+  check(audit.entries.some((a) => a.action === 'linkage.review.undo'), 'the undo is audited');
   await ctx.close();
 }, { people: 3000, noise: true });

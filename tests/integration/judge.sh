@@ -87,4 +87,16 @@ rc=0; "$KENBANK" judge "$WORK/none.xml" $FX/h0000000005.xml >"$WORK/out.csv" 2>"
 [ "$rc" -eq 3 ] || fail "missing file: exit $rc, want 3"
 grep -q 'none.xml: cannot open' "$WORK/err.txt" || fail "missing file not reported"
 [ "$(tail -1 "$WORK/out.csv")" = "h0000000005,2024-05-15,1,65,1,2," ] || fail "missing file stopped the rest"
+
+# 6. the legend of the codes: on stderr with --legend, the CSV unchanged
+rc=0; "$KENBANK" judge --legend $FX/h0000000005.xml >"$WORK/out.csv" 2>"$WORK/err.txt" || rc=$?
+[ "$rc" -eq 0 ] || fail "--legend: exit $rc"
+grep -q 'metabo (9N501) 1 基準該当, 2 予備群該当, 3 非該当, 4 判定不能' "$WORK/err.txt" || fail "no legend: $(cat "$WORK/err.txt")"
+grep -q 'guidance_level (9N506) 1 積極的支援, 2 動機付け支援, 3 なし' "$WORK/err.txt" || fail "no guidance legend"
+[ "$(cat "$WORK/out.csv")" = "$HEADER
+h0000000005,2024-05-15,1,65,1,2," ] || fail "--legend changed the CSV: $(cat "$WORK/out.csv")"
+# a person at a terminal gets it without asking (stderr a pty, stdout a file)
+script -qec "\"$KENBANK\" judge $FX/h0000000005.xml >\"$WORK/tty.csv\"" /dev/null >"$WORK/tty.txt" 2>&1 || fail "judge under a pty failed"
+grep -q '基準該当' "$WORK/tty.txt" || fail "no legend at a terminal: $(cat "$WORK/tty.txt")"
+grep -q '基準該当' "$WORK/tty.csv" && fail "legend leaked into the CSV"
 echo ok

@@ -105,6 +105,8 @@ GET|/api/me/results.pdf||individual
 GET|/api/users||admin
 POST|/api/users|{\"username\":\"extra\",\"password\":\"xxxxxxxxxxxx\",\"role\":\"biobank\"}|admin
 POST|/api/users/ghost/disable||admin
+POST|/api/users/ghost/enable||admin
+POST|/api/users/ghost/unlock||admin
 GET|/api/audit||reviewer admin
 GET|/api/audit/verify||reviewer admin
 GET|/api/provider/subjects||provider
@@ -128,9 +130,12 @@ GET|/api/screening/contact||insurer
 GET|/api/screening/indicators||insurer admin
 GET|/api/uploads||institution admin
 POST|/api/uploads||institution admin
+POST|/api/quarantine/999999/discard|{}|institution admin
+POST|/api/quarantine/999999/retry||institution admin
 GET|/api/review||admin
 POST|/api/review/999999/accept|{}|admin
 POST|/api/review/999999/reject|{}|admin
+POST|/api/review/999999/undo|{}|admin
 POST|/api/cohort/count|{}|researcher
 GET|/api/reports/insurer||insurer admin
 GET|/api/biobank/specimens||biobank admin
@@ -142,6 +147,7 @@ POST|/api/biobank/specimens/NOPE/move|{}|biobank admin
 POST|/api/biobank/pools|{}|biobank admin
 POST|/api/biobank/import||biobank admin
 POST|/api/biobank/consents|{}|biobank admin
+GET|/api/biobank/storage||biobank admin
 POST|/api/biobank/storage/freezers|{}|biobank admin
 GET|/api/biobank/boxes/999999/map||biobank admin
 GET|/api/biobank/applications||biobank researcher reviewer admin

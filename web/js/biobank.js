@@ -73,7 +73,18 @@ function rememberBox(name) {
   const list = [name, ...knownBoxes().filter((b) => b !== name)].slice(0, 20);
   try { localStorage.setItem('kb.bb.boxes', JSON.stringify(list)); } catch { /* private mode */ }
 }
-const boxList = () => h('datalist', { id: 'bb-boxes' }, knownBoxes().map((b) => h('option', { value: b })));
+const boxList = (names = knownBoxes()) => h('datalist', { id: 'bb-boxes' }, names.map((b) => h('option', { value: b })));
+const boxesOf = (tree) => tree.freezers.flatMap((f) => f.racks.flatMap((r) => r.boxes.map((b) => b.name)));
+
+// Every freezer, rack and box with how full it is; a box opens its map.
+function storageTree(tree, onOpen) {
+  if (!tree.freezers.length) return h('p', { text: t('bio.st.noStorage') });
+  return h('ul', { class: 'storage-tree', id: 'storage-tree' }, tree.freezers.map((f) => h('li', { 'data-freezer': f.name },
+    h('strong', { text: t('bio.st.freezerLine', { name: f.name, temp: fmtNum(f.temperature_c) }) }),
+    f.racks.length ? h('ul', {}, f.racks.map((r) => h('li', { 'data-rack': r.name }, h('span', { text: t('bio.st.rackLine', { name: r.name }) }),
+      r.boxes.length ? h('ul', {}, r.boxes.map((b) => h('li', {}, h('button', { type: 'button', class: 'linkish', 'data-box': b.name, onclick: () => onOpen(b.name),
+        text: t('bio.st.boxLine', { name: b.name, used: fmtNum(b.used, 0), all: fmtNum(b.rows * b.cols, 0), rows: b.rows, cols: b.cols }) })))) : h('p', { class: 'small', text: t('bio.st.emptyRack') })))) : h('p', { class: 'small', text: t('bio.st.emptyFreezer') }))));
+}
 
 // ---- biobank staff: specimens ----
 
@@ -112,7 +123,7 @@ export async function specimens() {
         d.specimens.map((s) => h('tr', { 'data-barcode': s.barcode },
           h('td', {}, h('button', { class: 'linkish', type: 'button', text: s.barcode, onclick: () => show(s.barcode) })),
           h('td', { text: typeName(s.type) }), h('td', { class: 'num', text: `${fmtNum(s.quantity)} ${s.unit}` }),
-          h('td', { text: word('lineage', s.lineage) }), h('td', {}, badge(s.status, 'status')), h('td', { class: 'num', text: fmtNum(s.freeze_thaw, 0) })))) : null);
+          h('td', { text: word('lineage', s.lineage) }), h('td', {}, badge(s.status, 'status')), h('td', { class: 'num', text: fmtNum(s.freeze_thaw, 0) })))) : '');
   };
   search.addEventListener('submit', async (ev) => { ev.preventDefault(); try { await list(); } catch (err) { results.replaceChildren(errorBox(err)); } });
 
@@ -194,7 +205,7 @@ export async function storage() {
     };
     mapOut.replaceChildren(
       h('p', { class: 'small', id: 'box-summary', text: t('bio.st.summary', { box: m.box, path: m.path, temp: fmtNum(m.temp), used: m.used.size, all: m.rows * m.cols }) }),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'box-grid', 'data-box': m.box },
+      h('div', { class: 'table-wrap' }, h('table', { class: 'box-grid', 'data-box': m.box, style: `--cols: ${m.cols}` },
         h('caption', { class: 'sr', text: t('bio.st.caption', { box: m.box }) }),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr', text: t('bio.st.row') })),
           Array.from({ length: m.cols }, (_, c) => h('th', { scope: 'col', text: c + 1 })))),
@@ -231,11 +242,22 @@ export async function storage() {
         await post(`/api/biobank/storage/${kind}`, b);
         out.replaceChildren(ok(t('bio.st.added', { name: b.name })));
         if (kind === 'boxes') { rememberBox(b.name); boxIn.value = b.name; await showMap(b.name); }
+        await loadTree();
       });
     });
     return h('section', { class: 'bb-sub' }, h('h3', { text: t(`bio.st.new.${kind}`) }), f);
   };
+  const treeOut = h('div', { id: 'storage-list' });
+  const openBox = async (name) => { boxIn.value = name; try { await showMap(name); mapOut.scrollIntoView({ block: 'nearest' }); } catch (err) { mapOut.replaceChildren(errorBox(err)); } };
+  const loadTree = async () => {
+    try {
+      const tree = await get('/api/biobank/storage');
+      treeOut.replaceChildren(storageTree(tree, openBox));
+      document.getElementById('bb-boxes')?.replaceWith(boxList(boxesOf(tree)));
+    } catch (err) { treeOut.replaceChildren(errorBox(err)); }
+  };
   render(h('h1', { text: t('bio.st.title') }), h('p', { class: 'lead', text: t('bio.st.lead') }),
+    card(t('bio.st.listTitle'), treeOut),
     card(t('bio.st.mapTitle'), open, mapOut),
     card(t('bio.st.moveTitle'), h('p', { class: 'hint', text: t('bio.st.moveHint') }), mv, moveOut),
     card(t('bio.st.units'),
@@ -249,8 +271,8 @@ export async function storage() {
         field('bx-rack', t('bio.st.f.rack'), input('rack', { required: true })), field('bx-name', t('bio.st.f.box'), input('name', { required: true })),
         field('bx-rows', t('bio.st.f.rows'), input('rows', { type: 'number', min: 1, max: 26, value: '9', required: true })),
         field('bx-cols', t('bio.st.f.cols'), input('cols', { type: 'number', min: 1, max: 99, value: '9', required: true }))],
-      (e) => ({ freezer: e.freezer.value.trim(), rack: e.rack.value.trim(), name: e.name.value.trim(), rows: Number(e.rows.value), cols: Number(e.cols.value) })),
-      h('p', { class: 'hint', text: t('bio.st.noList') })));
+      (e) => ({ freezer: e.freezer.value.trim(), rack: e.rack.value.trim(), name: e.name.value.trim(), rows: Number(e.rows.value), cols: Number(e.cols.value) }))));
+  await loadTree();
   const last = knownBoxes()[0];
   if (last) { boxIn.value = last; try { await showMap(last); } catch { /* box gone */ } }
 }
@@ -362,7 +384,7 @@ async function appDetail(id, screen) {
   }
 
   const dl = [['owner', a.owner], ['pi', a.pi], ['organisation', a.organisation], ['protocol', a.protocol],
-    ['purpose', has(`purpose.${a.purpose}`) ? t(`purpose.${a.purpose}`) : a.purpose], ['requested', requested(a)], ['dataItems', a.data_items],
+    ['purpose', has(`purpose.${a.purpose}`) ? t(`purpose.${a.purpose}`) : a.purpose], ['requested', requested(a)], ['dataItems', a.data_items ? a.data_items.split(/[,、]\s*/).map((k) => itemName(k.trim())).join('、') : '—'],
     ['created', fmtDateTime(a.created_at)]];
   render(h('p', {}, h('a', { href: `#/${screen}`, text: t('bio.app.back') })),
     h('div', { class: 'page-head' }, h('h1', { text: t('bio.app.detail', { id: a.id, title: a.title }) }), h('p', { id: 'app-state' }, badge(a.state))),
@@ -409,6 +431,35 @@ export async function mine(rest = []) {
     card(null, d.applications.length ? appTable(d.applications, 'bb-mine') : h('p', { text: t('bio.app.noneMine') })));
 }
 
+// The title is counted as it is typed and refused beyond the limit, never
+// cut (the server refuses it too: field_too_long).
+const TITLE_MAX = 200;
+function titleField() {
+  const count = h('p', { class: 'hint', id: 'ap-title-count', 'aria-live': 'polite' });
+  const el = input('title', { required: true });
+  const update = () => {
+    const n = [...el.value].length;
+    count.textContent = t('bio.apply.titleCount', { n, max: TITLE_MAX });
+    count.classList.toggle('error', n > TITLE_MAX);
+    el.setCustomValidity(n > TITLE_MAX ? t('bio.apply.titleTooLong', { max: TITLE_MAX, over: n - TITLE_MAX }) : '');
+  };
+  el.addEventListener('input', update);
+  const f = field('ap-title', t('bio.app.f.title'), el);
+  f.append(count);
+  update();
+  return f;
+}
+
+// Data items are chosen from the catalogue by their Japanese names; the
+// application keeps their keys, shown as names again on the detail page.
+const DATA_ITEMS = ['bmi', 'weight', 'waist', 'sbp', 'dbp', 'hba1c', 'fpg', 'rpg', 'ldl', 'hdl', 'nonhdl', 'tg_fasting', 'tg_random', 'ast', 'alt', 'ggt', 'egfr', 'hb', 'uprot'];
+const itemName = (k) => (has(`items.${k}`) ? t(`items.${k}`) : k);
+function itemsField() {
+  return h('fieldset', { class: 'bb-fs', id: 'ap-items' }, h('legend', { text: t('bio.app.f.dataItems') }),
+    h('p', { class: 'hint', text: t('bio.apply.itemsPick') }),
+    h('div', { class: 'checks' }, DATA_ITEMS.map((k) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'data_item', value: k }), ` ${itemName(k)}`))));
+}
+
 export async function apply() {
   const out = h('div', { 'aria-live': 'polite' });
   const reqRows = h('div', { class: 'stack', id: 'req-rows' });
@@ -423,7 +474,7 @@ export async function apply() {
   };
   addReq();
   const f = h('form', { class: 'stack', id: 'apply-form' },
-    field('ap-title', t('bio.app.f.title'), input('title', { required: true, maxlength: 200 })),
+    titleField(),
     h('div', { class: 'bb-row' },
       field('ap-pi', t('bio.app.f.pi'), input('pi', { required: true })),
       field('ap-org', t('bio.app.f.organisation'), input('organisation', { required: true, value: session.me.org || '' }))),
@@ -431,7 +482,7 @@ export async function apply() {
     field('ap-purpose', t('bio.app.f.purpose'), select('purpose', PURPOSES, (p) => (has(`purpose.${p}`) ? t(`purpose.${p}`) : p)), t('bio.apply.purposeHint')),
     h('fieldset', { class: 'bb-fs' }, h('legend', { text: t('bio.app.f.requested') }), reqRows,
       h('button', { class: 'btn btn-secondary btn-sm', type: 'button', text: t('bio.apply.addType'), onclick: addReq })),
-    field('ap-items', t('bio.app.f.dataItems'), input('data_items'), t('bio.apply.itemsHint')),
+    itemsField(),
     h('button', { class: 'btn', type: 'submit', text: t('bio.apply.submit') }), out);
   f.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -439,7 +490,7 @@ export async function apply() {
     act(f.querySelector('button[type=submit]'), out, async () => {
       const types = [...reqRows.querySelectorAll('.req-row')].map((r) => `${r.querySelector('select').value}:${r.querySelector('input').value}`);
       const a = await post('/api/biobank/applications', { title: e.title.value.trim(), pi: e.pi.value.trim(), organisation: e.organisation.value.trim(),
-        protocol: e.protocol.value.trim(), purpose: e.purpose.value, data_items: e.data_items.value.trim(), specimens: types.join(',') });
+        protocol: e.protocol.value.trim(), purpose: e.purpose.value, data_items: [...f.querySelectorAll('input[name=data_item]:checked')].map((c) => c.value).join(','), specimens: types.join(',') });
       toast(t('bio.apply.done', { id: a.id }));
       location.hash = `#/bb-mine/${a.id}`;
     });

@@ -10,6 +10,8 @@ const itemLabel = (k) => (has(`items.${k}`) ? t(`items.${k}`) : k);
 
 // ---- insurer dashboard ----
 
+const HABITS = ['med_bp', 'med_glucose', 'med_lipid', 'smoker'];
+
 export async function dashboard() {
   const d = await get('/api/insurer/dashboard');
   const years = d.years;
@@ -23,19 +25,35 @@ export async function dashboard() {
   const labels = years.map((y) => fyLabel(y.fiscal_year));
   const stacked = (field, keys, colors) => keys.map((k, i) => ({ label: t(`${field}.${k}.name`), data: years.map((y) => y[field][k]), backgroundColor: colors[i] }));
   const refKeys = last ? Object.keys(last.referral_items).sort((a, b) => (last.referral_items[b] ?? 0) - (last.referral_items[a] ?? 0)) : [];
+  // each count with its share of the year's examinees: a count alone does
+  // not compare across years of different size
+  const rateOf = (v, y) => (v === null || v === undefined || !y.examinees ? null : v / y.examinees);
+  const withRate = (v, y) => (v === null || v === undefined ? cell(v) : t('dash.countRate', { n: cell(v), p: pct(rateOf(v, y)) }));
+  const COLS = [['examinees', (y) => y.examinees, false], ['participation', (y) => y.participation, 'rate'],
+    ['metabo1', (y) => y.metabo['1'], true], ['metabo2', (y) => y.metabo['2'], true], ['guidance1', (y) => y.guidance['1'], true],
+    ['guidance2', (y) => y.guidance['2'], true], ['referrals', (y) => y.referrals, true]];
   const table = h('table', { class: 'simple dash-table', id: 'dash-table' },
     h('caption', { text: t('dash.tableCaption', { n: d.suppress_below }) }),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), ['examinees', 'participation', 'metabo1', 'metabo2', 'guidance1', 'guidance2', 'referrals'].map((c) => h('th', { scope: 'col', text: t(`dash.col.${c}`) })))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), COLS.map(([c]) => h('th', { scope: 'col', text: t(`dash.col.${c}`) })))),
     h('tbody', {}, years.map((y) => h('tr', { 'data-fy': y.fiscal_year },
       h('th', { scope: 'row', text: fyLabel(y.fiscal_year) }),
-      h('td', { class: 'num', 'data-col': 'examinees', text: cell(y.examinees) }),
-      h('td', { class: 'num', 'data-col': 'participation', text: pct(y.participation) }),
-      h('td', { class: 'num', 'data-col': 'metabo1', text: cell(y.metabo['1']) }),
-      h('td', { class: 'num', 'data-col': 'metabo2', text: cell(y.metabo['2']) }),
-      h('td', { class: 'num', 'data-col': 'guidance1', text: cell(y.guidance['1']) }),
-      h('td', { class: 'num', 'data-col': 'guidance2', text: cell(y.guidance['2']) }),
-      h('td', { class: 'num', 'data-col': 'referrals', text: cell(y.referrals) })))));
-  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', text: t('dash.scope', { s: d.scope, n: fmtNum(d.population, 0) }) })),
+      COLS.map(([c, f, kind]) => h('td', { class: 'num', 'data-col': c, text: kind === 'rate' ? pct(f(y)) : kind ? withRate(f(y), y) : cell(f(y)) }))))));
+  // the same figures as CSV (suppressed cells stay empty, never the value)
+  const csv = () => {
+    const q = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    const head = [t('dash.col.fy'), ...COLS.flatMap(([c, , kind]) => (kind === true ? [t(`dash.col.${c}`), t('dash.csvRate', { c: t(`dash.col.${c}`) })] : [t(`dash.col.${c}`)]))];
+    const num = (v) => (v === null || v === undefined ? '' : v);
+    const rows = years.map((y) => [y.fiscal_year, ...COLS.flatMap(([, f, kind]) => (kind === true ? [num(f(y)), num(rateOf(f(y), y))] : [num(f(y))]))]);
+    return `\ufeff${[head, ...rows].map((r) => r.map(q).join(',')).join('\r\n')}\r\n`;
+  };
+  const dl = h('button', { class: 'btn btn-secondary', type: 'button', id: 'dash-csv', text: t('dash.csv') });
+  dl.addEventListener('click', () => {
+    const a = h('a', { href: URL.createObjectURL(new Blob([csv()], { type: 'text/csv;charset=utf-8' })), download: `kenbank-dashboard-${d.scope}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  });
+  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', id: 'dash-scope', text: t('dash.scope', { s: d.scope === 'all' ? t('dash.allInsurers') : d.scope, n: fmtNum(d.population, 0) }) })),
     last ? h('div', { class: 'kpis' },
       kpi('examinees', t('dash.kpi.examinees', { fy: fyLabel(last.fiscal_year) }), cell(last.examinees), prev ? t('dash.prevYear', { v: cell(prev.examinees) }) : ''),
       kpi('participation', t('dash.kpi.participation'), pct(last.participation), prev ? delta(last.participation, prev.participation) : ''),
@@ -46,7 +64,21 @@ export async function dashboard() {
       card(t('dash.metabo'), canv('c-metabo', t('dash.metabo'))),
       card(t('dash.guidance'), canv('c-guide', t('dash.guidance'))),
       card(t('dash.referralItems', { fy: last ? fyLabel(last.fiscal_year) : '' }), canv('c-ref', t('dash.referralItems', { fy: '' })))),
-    card(t('dash.numbers'), h('div', { class: 'table-wrap' }, table), h('p', { class: 'small', text: t('dash.suppressNote', { n: d.suppress_below }) })));
+    last ? card(t('dash.sexAge', { fy: fyLabel(last.fiscal_year) }), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.sexAge', { fy: '' }) },
+      h('table', { class: 'simple dash-table', id: 'dash-sexage' },
+        h('thead', {}, h('tr', {}, ['sex', 'band', 'examinees', 'metabo', 'guidance', 'referrals'].map((c) => h('th', { scope: 'col', text: t(`dash.sa.${c}`) })))),
+        h('tbody', {}, (d.sex_age || []).filter((x) => x.fiscal_year === last.fiscal_year).map((x) => h('tr', { 'data-sa': `${x.sex}-${x.band}` },
+          h('th', { scope: 'row', text: t(`op.sexv.${x.sex}`) }), h('td', { text: t('dash.sa.bandOf', { a: x.band, b: x.band + 4 }) }),
+          h('td', { class: 'num', 'data-col': 'examinees', text: cell(x.examinees) }),
+          ['metabo', 'guidance', 'referrals'].map((k) => h('td', { class: 'num', 'data-col': k, text: x.examinees ? withRate(x[k], x) : cell(x[k]) })))))))) : null,
+    last ? card(t('dash.habits'), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.habits') },
+      h('table', { class: 'simple dash-table', id: 'dash-habits' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('dash.col.fy') }), HABITS.map((k) => h('th', { scope: 'col', text: t(`dash.hb.${k}`) })))),
+        h('tbody', {}, years.map((y) => h('tr', { 'data-fy': y.fiscal_year }, h('th', { scope: 'row', text: fyLabel(y.fiscal_year) }),
+          HABITS.map((k) => h('td', { class: 'num', 'data-col': k, text: withRate((y.habits || {})[k], y) }))))))),
+      h('p', { class: 'small', text: t('dash.habitsNote') })) : null,
+    card(t('dash.numbers'), h('p', { class: 'hint scroll-hint', text: t('dash.scrollHint') }), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('dash.numbers') }, table),
+      h('div', { class: 'actions' }, dl), h('p', { class: 'small', text: t('dash.suppressNote', { n: d.suppress_below }) })));
   if (!last) return;
   const stackOpts = { plugins: { legend: { position: 'bottom' } }, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
   chart(document.getElementById('c-part'), { type: 'bar', data: { labels, datasets: [
@@ -89,19 +121,86 @@ export async function rules() {
 
 // ---- checkup institution: uploads ----
 
-function quarantineTable(rows) {
-  return rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'quarantine' },
-    h('thead', {}, h('tr', {}, ['file', 'record', 'field', 'rule', 'when'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
-    h('tbody', {}, rows.map((q) => h('tr', {}, h('td', { text: q.file }), h('td', { text: q.record }), h('td', { text: q.field }),
-      h('td', { text: q.rule }), h('td', { text: fmtDateTime(q.created_at) })))))) : h('p', { text: t('upload.noQuarantine') });
+// A quarantine problem in the reader's words: the field by its item name
+// (item table) or its label, the reason by its stable code.
+function problemText(p) {
+  const field = p.item || (has(`upload.field.${p.field}`) ? t(`upload.field.${p.field}`) : t('upload.field.record'));
+  const why = has(`upload.reason.${p.code}`) ? t(`upload.reason.${p.code}`) : t('upload.reason.other');
+  return { field, why };
+}
+
+// Every problem of a record is listed (one line each); open entries can be
+// sent again corrected, checked again, or discarded after a confirmation
+// (kept on the server as the audit trail, never deleted).
+function quarantineTable(rows, { actions = false, onChange } = {}) {
+  if (!rows.length) return h('p', { text: t('upload.noQuarantine') });
+  const act = (q, status) => {
+    const file = h('input', { type: 'file', hidden: true, accept: '.csv,.xml', 'aria-label': t('upload.fixFile', { r: q.record }) });
+    const resend = h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': 'resend', text: t('upload.resend') });
+    const recheck = h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': 'recheck', text: t('upload.recheck') });
+    const discard = h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': 'discard', text: t('upload.discard') });
+    const retry = async (body) => {
+      try {
+        await post(`/api/quarantine/${q.id}/retry`, body);
+        toast(t('upload.retried'));
+      } catch (err) {
+        if (err.status !== 422) { status.replaceChildren(errorBox(err)); return; }
+        toast(t('upload.stillBad'));
+      }
+      await onChange();
+    };
+    resend.addEventListener('click', () => file.click());
+    file.addEventListener('change', async () => { if (file.files[0]) await retry(file.files[0]); });
+    recheck.addEventListener('click', () => retry(undefined));
+    discard.addEventListener('click', () => {
+      const yes = h('button', { class: 'btn small', type: 'button', 'data-act': 'discard-yes', text: t('upload.discardYes') });
+      const no = h('button', { class: 'btn btn-secondary small', type: 'button', text: t('upload.discardNo') });
+      const ask = h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': t('upload.discardAsk', { r: q.record }) },
+        h('p', { text: t('upload.discardAsk', { r: q.record }) }), yes, no);
+      no.addEventListener('click', () => ask.remove());
+      yes.addEventListener('click', async () => {
+        try { await post(`/api/quarantine/${q.id}/discard`, {}); toast(t('upload.discarded')); await onChange(); } catch (err) { status.replaceChildren(errorBox(err)); }
+      });
+      status.replaceChildren(ask);
+    });
+    return h('div', { class: 'actions' }, resend, file, recheck, discard);
+  };
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: actions ? 'quarantine' : 'quarantine-file' },
+    h('thead', {}, h('tr', {}, ['file', 'record', 'problems', 'when', ...(actions ? ['actions'] : [])].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
+    h('tbody', {}, rows.map((q) => {
+      const status = h('div', { 'aria-live': 'polite' });
+      return h('tr', { 'data-q': q.id }, h('td', { text: q.file }), h('td', { text: q.record }),
+        h('td', {}, h('ul', { class: 'problems' }, (q.problems || []).map((p) => {
+          const x = problemText(p);
+          return h('li', { 'data-code': p.code }, h('strong', { text: x.field }), h('span', { text: `：${x.why}` }));
+        }))),
+        h('td', { text: fmtDateTime(q.created_at) }),
+        actions ? h('td', {}, act(q, status), status) : null);
+    }))));
+}
+
+function historyTable(uploads) {
+  return uploads.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'upload-history' },
+    h('thead', {}, h('tr', {}, ['when', 'name', 'by', 'status', 'accepted', 'quarantined'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
+    h('tbody', {}, uploads.map((u) => h('tr', {}, h('td', { text: fmtDateTime(u.started_at) }), h('td', { text: u.filename }), h('td', { text: u.uploaded_by }),
+      h('td', {}, h('span', { class: `badge ${u.status === 'ok' || u.status === 'duplicate' ? 'badge-ok' : u.status === 'partial' ? 'badge-warn' : 'badge-bad'}`,
+        text: has(`upload.state.${u.status}`) ? t(`upload.state.${u.status}`) : u.status })),
+      h('td', { class: 'num', text: fmtNum(u.accepted, 0) }), h('td', { class: 'num', text: fmtNum(u.quarantined, 0) })))))) : h('p', { text: t('upload.noHistory') });
 }
 
 export async function upload() {
-  const d = await get('/api/uploads');
   const file = h('input', { id: 'file', type: 'file', accept: '.zip,.xml,.csv', required: true });
   const bar = h('progress', { id: 'progress', max: 100, value: 0, 'aria-label': t('upload.progress') });
   const status = h('p', { id: 'upload-status', 'aria-live': 'polite' });
   const result = h('div', {});
+  const history = h('div', { id: 'history' });
+  const standing = h('div', { id: 'standing' });
+  // history and the standing quarantine follow every upload and decision
+  const refresh = async () => {
+    const d = await get('/api/uploads');
+    history.replaceChildren(historyTable(d.uploads));
+    standing.replaceChildren(quarantineTable(d.quarantine, { actions: true, onChange: refresh }));
+  };
   const form = h('form', { class: 'stack' },
     h('div', { class: 'field' }, h('label', { for: 'file', text: t('upload.file') }), file, h('p', { class: 'hint', text: t('upload.hint') })),
     h('button', { class: 'btn', type: 'submit', text: t('upload.send') }), bar, status);
@@ -111,6 +210,7 @@ export async function upload() {
     if (!f) { status.textContent = t('upload.choose'); return; }
     bar.value = 0;
     status.textContent = t('upload.sending');
+    result.replaceChildren();
     try {
       const r = await uploadFile(`/api/uploads?filename=${encodeURIComponent(f.name)}`, f, (p) => {
         bar.value = Math.round(p * 100);
@@ -120,20 +220,23 @@ export async function upload() {
       status.textContent = t(`upload.status.${r.status}`, { a: r.accepted, q: r.quarantined, d: r.duplicates });
       const n = r.entries || {};
       const parts = [];
+      if (r.status === 'failed') {
+        parts.push(h('p', { class: 'alert alert-error', id: 'upload-reason', role: 'alert',
+          text: has(`upload.reason.${r.error}`) ? t(`upload.reason.${r.error}`) : errorText({ code: r.error }) }));
+      }
       // every archive entry accounted for, not only the exams
       if (Object.keys(n).length) parts.push(h('p', { id: 'upload-entries', text: t('upload.entries', { e: n.exam || 0, c: n.claim || 0, g: n.guidance || 0, o: (n.other || 0) + (n.schema || 0) }) }));
       if (r.finding) parts.push(h('p', { class: 'error', text: t('upload.noExam') }));
-      result.replaceChildren(...parts, h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine || []));
+      if (r.quarantine && r.quarantine.length) parts.push(h('h3', { text: t('upload.thisFile') }), quarantineTable(r.quarantine));
+      result.replaceChildren(...parts);
     } catch (err) { status.textContent = errorText(err); }
+    await refresh();
   });
   mount(h('h1', { text: t('upload.title') }), h('p', { class: 'lead', text: t('upload.lead') }),
     card(t('upload.new'), form, result),
-    card(t('upload.history'), d.uploads.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
-      h('thead', {}, h('tr', {}, ['when', 'name', 'by', 'status', 'accepted', 'quarantined'].map((c) => h('th', { scope: 'col', text: t(`upload.col.${c}`) })))),
-      h('tbody', {}, d.uploads.map((u) => h('tr', {}, h('td', { text: fmtDateTime(u.started_at) }), h('td', { text: u.filename }), h('td', { text: u.uploaded_by }),
-        h('td', {}, h('span', { class: `badge ${u.status === 'ok' ? 'badge-ok' : u.status === 'partial' ? 'badge-warn' : 'badge-bad'}`, text: t(`upload.state.${u.status}`) })),
-        h('td', { class: 'num', text: fmtNum(u.accepted, 0) }), h('td', { class: 'num', text: fmtNum(u.quarantined, 0) })))))) : h('p', { text: t('upload.noHistory') })),
-    card(t('upload.quarantine'), quarantineTable(d.quarantine)));
+    card(t('upload.history'), history),
+    card(t('upload.quarantine'), h('p', { class: 'small', text: t('upload.quarantineLead') }), standing));
+  await refresh();
 }
 
 // ---- operator ----
@@ -150,20 +253,79 @@ export async function operator() {
       const v = await get('/api/audit/verify');
       out.replaceChildren(h('p', { class: `alert ${v.ok ? 'alert-ok' : 'alert-error'}`, role: 'status',
         text: v.ok ? t('op.intact', { n: fmtNum(v.entries, 0) }) : t('op.broken', { n: v.problems }) }),
-      v.report ? h('pre', { class: 'code', text: v.report }) : null);
+      // replaceChildren would print a null argument as the text "null"
+      ...(v.report ? [h('pre', { class: 'code', text: v.report })] : []));
     } catch (err) { out.replaceChildren(errorBox(err)); }
   });
   mount(h('h1', { text: t('op.title') }),
     card(t('op.auditTitle'), h('p', { text: t('op.auditText') }), verify, out),
-    users ? card(t('op.users'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'users' },
-      h('thead', {}, h('tr', {}, ['username', 'role', 'org', 'status', 'created'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
-      h('tbody', {}, users.users.map((u) => h('tr', {}, h('td', { text: u.username }), h('td', { text: has(`role.${u.role}`) ? t(`role.${u.role}`) : u.role }),
-        h('td', { text: u.org }), h('td', { text: u.status }), h('td', { text: fmtDateTime(u.created_at) }))))))) : null,
+    users ? usersCard(users.users) : null,
+    isAdmin ? enrolCard() : null,
     card(t('op.recent'), h('div', { class: 'table-wrap' }, h('table', { class: 'simple' },
       h('thead', {}, h('tr', {}, ['seq', 'when', 'who', 'action', 'result'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
       h('tbody', {}, audit.entries.map((a) => h('tr', {}, h('td', { class: 'num', text: a.seq }), h('td', { text: fmtDateTime(a.at) }),
-        h('td', { text: a.actor }), h('td', { text: a.action }), h('td', { text: a.result }))))))),
+        h('td', { text: a.actor }), h('td', { text: has(`action.${a.action}`) ? t(`action.${a.action}`) : a.action }),
+        h('td', { text: has(`result.${a.result}`) ? t(`result.${a.result}`) : a.result }))))))),
     isAdmin ? await reviewCard() : null);
+}
+
+// Accounts: add one, disable or re-enable it, lift a login block, each a
+// single audited call; the list reloads after every change.
+function usersCard(initial) {
+  const body = h('div', { id: 'users-body' });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const roles = ['institution', 'insurer', 'biobank', 'researcher', 'reviewer', 'provider', 'admin'];
+  const reload = async () => { try { render((await get('/api/users')).users); } catch (err) { msg.replaceChildren(errorBox(err)); } };
+  const act = (u, what) => async () => {
+    try { await post(`/api/users/${encodeURIComponent(u.username)}/${what}`, {}); toast(t(`op.user.done.${what}`, { u: u.username })); await reload(); } catch (err) { msg.replaceChildren(errorBox(err)); }
+  };
+  const render = (list) => body.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'simple', id: 'users' },
+    h('thead', {}, h('tr', {}, ['username', 'role', 'org', 'status', 'created', 'actions'].map((c) => h('th', { scope: 'col', text: t(`op.col.${c}`) })))),
+    h('tbody', {}, list.map((u) => {
+      const btn = (what) => h('button', { class: 'btn btn-secondary small', type: 'button', 'data-act': what, onclick: act(u, what), text: t(`op.user.${what}`) });
+      const state = [t(`op.user.state.${u.status}`), u.locked ? t('op.user.locked') : null, u.failed_logins ? t('op.user.failures', { n: u.failed_logins }) : null].filter(Boolean).join('・');
+      return h('tr', { 'data-user': u.username }, h('td', { text: u.username }), h('td', { text: has(`role.${u.role}`) ? t(`role.${u.role}`) : u.role }),
+        h('td', { text: u.org || '—' }), h('td', { text: state }), h('td', { text: fmtDateTime(u.created_at) }),
+        h('td', {}, h('div', { class: 'actions' }, u.status === 'active' ? btn('disable') : btn('enable'), u.locked || u.failed_logins ? btn('unlock') : null)));
+    })))));
+  const field = (id, label, input) => h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
+  const form = h('form', { class: 'stack', id: 'user-add' },
+    h('h3', { text: t('op.user.add') }),
+    field('nu-name', t('op.col.username'), h('input', { id: 'nu-name', name: 'username', required: true, maxlength: 63, autocomplete: 'off' })),
+    field('nu-pw', t('op.user.password'), h('input', { id: 'nu-pw', name: 'password', type: 'password', required: true, minlength: 10, autocomplete: 'new-password' })),
+    field('nu-role', t('op.col.role'), h('select', { id: 'nu-role', name: 'role' }, roles.map((r) => h('option', { value: r, text: t(`role.${r}`) })))),
+    field('nu-org', t('op.user.org'), h('input', { id: 'nu-org', name: 'org', maxlength: 63 })),
+    h('button', { class: 'btn', type: 'submit', text: t('op.user.create') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await post('/api/users', { username: form.username.value, password: form.password.value, role: form.role.value, org: form.org.value });
+      toast(t('op.user.created', { u: form.username.value }));
+      form.reset();
+      msg.replaceChildren();
+      await reload();
+    } catch (err) { msg.replaceChildren(errorBox(err)); }
+  });
+  render(initial);
+  return card(t('op.users'), body, form, msg);
+}
+
+// An enrolment code for a person, found by one of their submitted records.
+function enrolCard() {
+  const out = h('div', { id: 'enrol-out', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'enrol-code' },
+    h('div', { class: 'field' }, h('label', { for: 'ec-source', text: t('op.enrol.source') }), h('input', { id: 'ec-source', name: 'source', required: true })),
+    h('div', { class: 'field' }, h('label', { for: 'ec-record', text: t('op.enrol.record') }), h('input', { id: 'ec-record', name: 'record', required: true })),
+    h('button', { class: 'btn', type: 'submit', text: t('op.enrol.issue') }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await post('/api/enrolment-codes', { source: form.source.value, record_id: form.record.value });
+      out.replaceChildren(h('p', { class: 'alert alert-ok', role: 'status' }, t('op.enrol.done', { days: fmtNum(r.ttl_seconds / 86400, 0) }), ' ',
+        h('strong', { id: 'enrol-code-value', class: 'code', text: r.code })));
+    } catch (err) { out.replaceChildren(errorBox(err)); }
+  });
+  return card(t('op.enrol.title'), h('p', { class: 'small', text: t('op.enrol.lead') }), form, out);
 }
 
 // The clerical review queue: both records side by side, differences marked,
@@ -173,7 +335,7 @@ export async function operator() {
 const REVIEW_PAGE = 20;
 
 async function reviewCard() {
-  const fields = ['source', 'record_id', 'family_name', 'given_name', 'family_kana', 'given_kana', 'sex', 'birth_date',
+  const fields = ['source', 'record_id', 'exam_date', 'family_name', 'given_name', 'family_kana', 'given_kana', 'sex', 'birth_date',
     'postal_code', 'address', 'insurer_no', 'insured_symbol', 'insured_number', 'branch_no'];
   const body = h('div', { id: 'review' });
   let offset = 0;
@@ -211,12 +373,20 @@ async function reviewCard() {
       try {
         await post(`/api/review/${p.id}/${accept ? 'accept' : 'reject'}`, {});
         toast(t(accept ? 'op.accepted' : 'op.rejected'));
+        if (accept) lastAccepted = p.id;
         await load();
       } catch (err) { status.replaceChildren(errorBox(err)); }
     };
+    // merging two people is the decision that hurts when wrong: asked first
     const accept = h('button', { class: 'btn', type: 'button', text: t('op.accept') });
     const reject = h('button', { class: 'btn btn-secondary', type: 'button', text: t('op.reject') });
-    accept.addEventListener('click', act(true));
+    accept.addEventListener('click', () => {
+      const yes = h('button', { class: 'btn small', type: 'button', text: t('op.acceptYes') });
+      const no = h('button', { class: 'btn btn-secondary small', type: 'button', text: t('op.acceptNo') });
+      no.addEventListener('click', () => status.replaceChildren());
+      yes.addEventListener('click', act(true));
+      status.replaceChildren(h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': t('op.acceptAsk') }, h('p', { text: t('op.acceptAsk') }), yes, no));
+    });
     reject.addEventListener('click', act(false));
     return h('section', { class: 'review-pair', 'data-review': p.id, 'aria-label': t('op.pair', { id: p.id }) },
       h('h3', { text: t('op.pairTitle', { id: p.id, score: fmtNum(p.score, 1) }) }),
@@ -224,16 +394,29 @@ async function reviewCard() {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }), h('th', { scope: 'col', text: 'A' }), h('th', { scope: 'col', text: 'B' }))),
         h('tbody', {}, fields.map((f) => {
           // sex arrives as the MHLW code (1 male, 2 female); show the word
-          const show = (v) => (v === undefined || v === null ? '' : f === 'sex' ? t(`op.sexv.${v}`) : f === 'birth_date' ? fmtDate(v) : String(v));
+          // the MHLW XML carries the name in kana only: say so instead of an empty row
+          const show = (v) => (v === undefined || v === null || v === '' ? (/_name$/.test(f) ? t('op.noKanji') : f === 'exam_date' ? t('op.noExam') : '—')
+            : f === 'sex' ? t(`op.sexv.${v}`) : /_date$/.test(f) ? fmtDate(v) : String(v));
           const va = show(a[f]), vb = show(b[f]);
           return h('tr', { class: va === vb ? '' : 'diff' }, h('th', { scope: 'row', text: t(`op.f.${f}`) }),
             h('td', { text: va }), h('td', { text: vb }));
         })))),
       h('div', { class: 'actions' }, accept, reject), status);
   };
-  const render = (q) => body.replaceChildren(q.pairs.length
+  // the last merge made on this screen can be taken back (the split)
+  let lastAccepted = null;
+  const undoBar = () => {
+    if (!lastAccepted) return null;
+    const id = lastAccepted;
+    const b = h('button', { class: 'btn btn-secondary small', type: 'button', id: 'review-undo', text: t('op.undo') });
+    b.addEventListener('click', async () => {
+      try { await post(`/api/review/${id}/undo`, {}); lastAccepted = null; toast(t('op.undone', { id })); await load(); } catch (err) { body.prepend(errorBox(err)); }
+    });
+    return h('div', { class: 'alert alert-ok', role: 'status', id: 'review-undo-bar' }, h('span', { text: `${t('op.acceptedPair', { id })} ` }), b);
+  };
+  const render = (q) => body.replaceChildren(...[undoBar(), q.pairs.length
     ? h('div', {}, pager(q), h('div', {}, q.pairs.map(pairView)))
-    : h('p', { text: t('op.noReview') }));
+    : h('p', { text: t('op.noReview') })].filter(Boolean));
   await load();
   return card(t('op.review'), h('p', { text: t('op.reviewText') }), body);
 }
