@@ -10,16 +10,6 @@
 #include "ident/vault.h"
 #include "server/server.h"
 
-static void internal(kb_req *r, const kb_err *e) {
-    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
-    kb_reply_error(r, 500, "internal", "internal error");
-}
-
-static const char *jstr(cJSON *o, const char *k) {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 void kb_h_health(kb_req *r) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", "ok");
@@ -41,7 +31,7 @@ void kb_h_login(kb_req *r) {
     }
     cJSON *j = kb_req_json(r);
     if (!j) return;
-    const char *user = jstr(j, "username"), *pw = jstr(j, "password");
+    const char *user = kb_json_str(j, "username"), *pw = kb_json_str(j, "password");
     if (!user || !pw) {
         cJSON_Delete(j);
         kb_reply_error(r, 400, "bad_request", "fields username and password (strings) are required");
@@ -61,7 +51,7 @@ void kb_h_login(kb_req *r) {
     cJSON_Delete(j);
     user = uname;
     if (rc) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     r->who = p;
@@ -94,7 +84,7 @@ void kb_h_logout(kb_req *r) {
     kb_err e = {{0}};
     const char *cookie = kb_req_cookie(r, "kb_session");
     if (cookie && kb_session_end(r->d, cookie, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     snprintf(r->set_cookie, sizeof r->set_cookie, "kb_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -118,12 +108,12 @@ void kb_h_token_new(kb_req *r) {
         cJSON_Delete(j);
         return;
     }
-    const char *scope = jstr(j, "scope") ? scope_buf : NULL;
+    const char *scope = kb_json_str(j, "scope") ? scope_buf : NULL;
     cJSON *days = cJSON_GetObjectItemCaseSensitive(j, "ttl_days");
     long ttl = cJSON_IsNumber(days) ? (long)(days->valuedouble * 86400) : 30L * 86400;
     char token[KB_TOKEN_LEN];
     kb_err e = {{0}};
-    if (kb_token_issue(r->d, r->who.account_id, scope ? scope : "read", ttl, jstr(j, "label"), token, &e)) {
+    if (kb_token_issue(r->d, r->who.account_id, scope ? scope : "read", ttl, kb_json_str(j, "label"), token, &e)) {
         cJSON_Delete(j);
         kb_reply_error(r, 400, "bad_request", "%s", e.msg);
         return;
@@ -139,7 +129,7 @@ void kb_h_token_new(kb_req *r) {
 void kb_h_enrol_code(kb_req *r) {
     cJSON *j = kb_req_json(r);
     if (!j) return;
-    const char *source = jstr(j, "source"), *record = jstr(j, "record_id");
+    const char *source = kb_json_str(j, "source"), *record = kb_json_str(j, "record_id");
     cJSON *hours = cJSON_GetObjectItemCaseSensitive(j, "ttl_hours");
     long ttl = cJSON_IsNumber(hours) ? (long)(hours->valuedouble * 3600) : 14L * 86400;
     kb_err e = {{0}};
@@ -158,7 +148,7 @@ void kb_h_enrol_code(kb_req *r) {
     char code[KB_CODE_LEN], pseud[KB_PSEUDONYM_LEN];
     if (kb_vault_find_record(r->d, source, record, &pid, &e)) {
         cJSON_Delete(j);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (!pid) {
@@ -171,7 +161,7 @@ void kb_h_enrol_code(kb_req *r) {
     kb_pseudonym_research(&r->d->keys, pid, pseud);
     if (kb_enrol_issue(r->d, pid, r->who.username, ttl, code, &why, &e)) {
         if (why == KB_WHY_NONE) {
-            internal(r, &e);
+            kb_reply_internal(r, &e);
         } else if (why == KB_WHY_ENROLLED) {
             /* Entered under the person: a refused second code is what a
              * takeover attempt looks like, and the member should see it. */
@@ -203,8 +193,8 @@ void kb_h_enrol(kb_req *r) {
         cJSON_Delete(j);
         return;
     }
-    const char *user = jstr(j, "username") ? uname : NULL;
-    int rc = kb_enrol_redeem(r->d, jstr(j, "code"), user, jstr(j, "password"), &acc, &pid, &e);
+    const char *user = kb_json_str(j, "username") ? uname : NULL;
+    int rc = kb_enrol_redeem(r->d, kb_json_str(j, "code"), user, kb_json_str(j, "password"), &acc, &pid, &e);
     if (rc) {
         cJSON_Delete(j);
         kb_reply_error(r, 400, "enrolment_failed", "%s", e.msg);
@@ -313,7 +303,7 @@ void kb_h_my_exams(kb_req *r) {
     cJSON *arr = cJSON_AddArrayToObject(o, "exams");
     if (kb_exam_list_json(r->d, r->pseudonym, arr, &e) < 0) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (kb_req_audit(r, "exam.list", r->pseudonym, "self", "ok", "")) {
@@ -328,7 +318,7 @@ void kb_h_my_exam(kb_req *r) {
     cJSON *x;
     int rc = kb_exam_json(r->d, strtoll(r->params[0], NULL, 10), &x, &e);
     if (rc < 0) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (rc == 0) {
@@ -353,7 +343,7 @@ void kb_h_consent_texts(kb_req *r) {
                      "SELECT purpose, version, text_ja, text_en, published_at FROM consent_texts "
                      "ORDER BY purpose, version",
                      &st, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -370,7 +360,7 @@ void kb_h_consent_texts(kb_req *r) {
     }
     if (rc < 0) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -388,7 +378,7 @@ void kb_h_providers(kb_req *r) {
     cJSON *arr = cJSON_AddArrayToObject(o, "providers");
     if (kb_provider_each(r->d, provider_json, arr, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -401,7 +391,7 @@ void kb_h_my_consents(kb_req *r) {
                      "SELECT id, purpose, provider, text_version, state, valid_from, valid_to, channel, recorded_at "
                      "FROM consents WHERE pseudonym = ? ORDER BY id",
                      &st, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_text(st, 1, r->pseudonym);
@@ -423,7 +413,7 @@ void kb_h_my_consents(kb_req *r) {
     }
     if (rc < 0) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     /* The decision for each general purpose, from the one decision function. */
@@ -434,7 +424,7 @@ void kb_h_my_consents(kb_req *r) {
         int ok = kb_consent_allows(r->d, r->pseudonym, kb_consent_purposes[i], NULL, 0, why, &e);
         if (ok < 0) {
             cJSON_Delete(o);
-            internal(r, &e);
+            kb_reply_internal(r, &e);
             return;
         }
         cJSON_AddBoolToObject(now, kb_consent_purposes[i], ok);
@@ -458,13 +448,13 @@ void kb_h_my_consent_set(kb_req *r) {
     }
     /* Sharing names a provider from the list the screen offers, so a typo
      * or a made-up id never becomes a standing consent. */
-    const char *prov = jstr(j, "provider");
-    if (jstr(j, "purpose") && strcmp(jstr(j, "purpose"), KB_PURPOSE_PROVIDER) == 0 && cJSON_IsTrue(g)) {
+    const char *prov = kb_json_str(j, "provider");
+    if (kb_json_str(j, "purpose") && strcmp(kb_json_str(j, "purpose"), KB_PURPOSE_PROVIDER) == 0 && cJSON_IsTrue(g)) {
         int known = 0;
         kb_err pe = {{0}};
         if (kb_provider_known(r->d, prov, &known, &pe)) {
             cJSON_Delete(j);
-            internal(r, &pe);
+            kb_reply_internal(r, &pe);
             return;
         }
         if (!known) {
@@ -473,9 +463,9 @@ void kb_h_my_consent_set(kb_req *r) {
             return;
         }
     }
-    kb_consent_event ev = {r->pseudonym, jstr(j, "purpose"), prov, cJSON_IsTrue(g),
-                           cJSON_IsNumber(ver) ? ver->valueint : 0, jstr(j, "valid_from"), jstr(j, "valid_to"),
-                           jstr(j, "channel") ? jstr(j, "channel") : "web", r->who.username};
+    kb_consent_event ev = {r->pseudonym, kb_json_str(j, "purpose"), prov, cJSON_IsTrue(g),
+                           cJSON_IsNumber(ver) ? ver->valueint : 0, kb_json_str(j, "valid_from"), kb_json_str(j, "valid_to"),
+                           kb_json_str(j, "channel") ? kb_json_str(j, "channel") : "web", r->who.username};
     kb_err e = {{0}};
     if (kb_consent_record(r->d, &ev, &e)) {
         cJSON_Delete(j);
@@ -536,7 +526,7 @@ void kb_h_my_audit(kb_req *r) {
     int64_t n_others = 0, n_self = 0;
     if (kb_audit_page(r->d, r->pseudonym, who, limit, offset, audit_row_json, arr, &n_others, &n_self, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     int64_t total = who == KB_AUDIT_OTHERS ? n_others : who == KB_AUDIT_SELF ? n_self : n_others + n_self;
@@ -566,7 +556,7 @@ void kb_h_audit_list(kb_req *r) {
     const char *pseud = kb_req_arg(r, "pseudonym");
     if (kb_audit_each(r->d, pseud, n, audit_row_json, arr, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     /* Reading the log is itself a use of the data it names: a listing for
@@ -587,7 +577,7 @@ void kb_h_audit_verify(kb_req *r) {
     kb_buf_init(&rep);
     if (kb_audit_verify(r->d, &entries, &bad, &rep, &e)) {
         kb_buf_free(&rep);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     /* Entered after the check, never before: an append moves the anchor and
@@ -639,7 +629,7 @@ void kb_h_users(kb_req *r) {
     account_list l = {r->d, cJSON_AddArrayToObject(o, "users"), &e};
     if (kb_account_each(r->d, account_json, &l, &e) || e.msg[0]) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -648,7 +638,7 @@ void kb_h_users(kb_req *r) {
 void kb_h_user_add(kb_req *r) {
     cJSON *j = kb_req_json(r);
     if (!j) return;
-    kb_role role = kb_role_parse(jstr(j, "role"));
+    kb_role role = kb_role_parse(kb_json_str(j, "role"));
     kb_err e = {{0}};
     int64_t id = 0;
     if (role == KB_ROLE_INDIVIDUAL) {
@@ -662,14 +652,14 @@ void kb_h_user_add(kb_req *r) {
         cJSON_Delete(j);
         return;
     }
-    if (kb_account_add(r->d, jstr(j, "username") ? uname : NULL, jstr(j, "password"), role, jstr(j, "org") ? org : NULL,
+    if (kb_account_add(r->d, kb_json_str(j, "username") ? uname : NULL, kb_json_str(j, "password"), role, kb_json_str(j, "org") ? org : NULL,
                        0, &id, &e)) {
         cJSON_Delete(j);
         kb_reply_error(r, 400, "bad_request", "%s", e.msg);
         return;
     }
     char detail[128];
-    snprintf(detail, sizeof detail, "user %s role %s", jstr(j, "username"), kb_role_name(role));
+    snprintf(detail, sizeof detail, "user %s role %s", kb_json_str(j, "username"), kb_role_name(role));
     cJSON_Delete(j);
     if (kb_req_audit(r, "user.add", "", "administration", "ok", detail)) return;
     cJSON *o = cJSON_CreateObject();
@@ -707,7 +697,7 @@ void kb_h_provider_subjects(kb_req *r) {
                      "SELECT DISTINCT pseudonym FROM consents WHERE purpose = 'provider_sharing' AND provider = ? "
                      "ORDER BY pseudonym",
                      &st, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_text(st, 1, r->who.org);
@@ -729,7 +719,7 @@ void kb_h_provider_subjects(kb_req *r) {
     free(list);
     if (rc < 0) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -742,7 +732,7 @@ void kb_h_provider_exams(kb_req *r) {
     int n = kb_exam_list_json(r->d, r->params[0], arr, &e);
     if (n < 0) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     int i = 0;
@@ -751,7 +741,7 @@ void kb_h_provider_exams(kb_req *r) {
         cJSON *full;
         if (kb_exam_json(r->d, (int64_t)cJSON_GetObjectItem(it, "id")->valuedouble, &full, &e) < 0) {
             cJSON_Delete(o);
-            internal(r, &e);
+            kb_reply_internal(r, &e);
             return;
         }
         if (full) cJSON_AddItemToObject(it, "detail", full);

@@ -17,16 +17,6 @@
 #include "consent/consent.h"
 #include "server/server.h"
 
-static void internal(kb_req *r, const kb_err *e) {
-    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
-    kb_reply_error(r, 500, "internal", "internal error");
-}
-
-static const char *jstr(cJSON *o, const char *k) {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int jnum(cJSON *o, const char *k, double *out) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (!cJSON_IsNumber(v)) return 0;
@@ -93,7 +83,7 @@ static void reply_specimen(kb_req *r, int status, const char *barcode) {
     kb_specimen s;
     kb_err e = {{0}};
     int rc = kb_specimen_get(r->d, barcode, &s, &e);
-    if (rc < 0) return internal(r, &e);
+    if (rc < 0) return kb_reply_internal(r, &e);
     if (rc == 0) return kb_reply_error(r, 404, "not_found", "specimen %s not found", barcode);
     kb_reply_json(r, status, specimen_json(r->d, &s));
 }
@@ -118,8 +108,8 @@ void kb_h_bb_specimen_new(kb_req *r) {
     }
     if (!jnum(j, "quantity", &s.quantity)) s.quantity = 0;
     kb_err e = {{0}};
-    int rc = kb_specimen_register(r->d, &w.a, &s, jstr(j, "donor_source"), jstr(j, "donor_record"), &e);
-    const char *box = jstr(j, "box"), *pos = jstr(j, "position");
+    int rc = kb_specimen_register(r->d, &w.a, &s, kb_json_str(j, "donor_source"), kb_json_str(j, "donor_record"), &e);
+    const char *box = kb_json_str(j, "box"), *pos = kb_json_str(j, "position");
     int row, col;
     if (!rc && box && pos) {
         if (kb_position_parse(pos, &row, &col)) rc = kb_errf(&e, "field position: '%s' (rule: like A3)", pos);
@@ -149,7 +139,7 @@ void kb_h_bb_specimens(kb_req *r) {
     kb_err e = {{0}};
     if (kb_specimen_each(r->d, kb_req_arg(r, "status"), kb_req_arg(r, "type"), 1000, add_specimen, a, &e)) {
         cJSON_Delete(o);
-        return internal(r, &e);
+        return kb_reply_internal(r, &e);
     }
     kb_reply_json(r, 200, o);
 }
@@ -167,14 +157,14 @@ void kb_h_bb_specimen_derive(kb_req *r) {
     jnum(j, "quantity", &q);
     kb_specimen s;
     kb_err e = {{0}};
-    const char *lin = jstr(j, "lineage");
+    const char *lin = kb_json_str(j, "lineage");
     char type[sizeof s.type], unit[sizeof s.unit];
     if (kb_req_str(r, j, "type", type, sizeof type, NULL) || kb_req_str(r, j, "unit", unit, sizeof unit, NULL)) {
         cJSON_Delete(j);
         return;
     }
-    int rc = kb_specimen_derive(r->d, &w.a, r->params[0], lin ? lin : "aliquot", jstr(j, "type") ? type : NULL, q,
-                                jstr(j, "unit") ? unit : NULL, &s, &e);
+    int rc = kb_specimen_derive(r->d, &w.a, r->params[0], lin ? lin : "aliquot", kb_json_str(j, "type") ? type : NULL, q,
+                                kb_json_str(j, "unit") ? unit : NULL, &s, &e);
     cJSON_Delete(j);
     if (rc) return refuse(r, &e);
     reply_specimen(r, 201, s.barcode);
@@ -190,13 +180,13 @@ void kb_h_bb_specimen_action(kb_req *r) {
     kb_err e = {{0}};
     int rc;
     if (!strcmp(what, "status")) {
-        const char *to = jstr(j, "to");
-        rc = to ? kb_specimen_set_status(r->d, &w.a, r->params[0], to, jstr(j, "comment"), &e)
+        const char *to = kb_json_str(j, "to");
+        rc = to ? kb_specimen_set_status(r->d, &w.a, r->params[0], to, kb_json_str(j, "comment"), &e)
                 : kb_errf(&e, "field to: missing");
     } else if (!strcmp(what, "thaw")) {
         rc = kb_specimen_thaw(r->d, &w.a, r->params[0], NULL, &e);
     } else if (!strcmp(what, "place")) {
-        const char *box = jstr(j, "box"), *pos = jstr(j, "position");
+        const char *box = kb_json_str(j, "box"), *pos = kb_json_str(j, "position");
         int row, col;
         if (!box || !pos || kb_position_parse(pos, &row, &col))
             rc = kb_errf(&e, "fields box and position (like A3) are required");
@@ -215,7 +205,7 @@ void kb_h_bb_label(kb_req *r) {
     kb_specimen s;
     kb_err e = {{0}};
     int rc = kb_specimen_get(r->d, r->params[0], &s, &e);
-    if (rc < 0) return internal(r, &e);
+    if (rc < 0) return kb_reply_internal(r, &e);
     if (rc == 0) return kb_reply_error(r, 404, "not_found", "specimen %s not found", r->params[0]);
     const char *sy = kb_req_arg(r, "symbols");
     int sym = !sy || !strcmp(sy, "both") ? KB_LABEL_CODE128 | KB_LABEL_DATAMATRIX
@@ -265,7 +255,7 @@ void kb_h_bb_import(kb_req *r) {
             unlink(path);
         }
         kb_errf(&e, "cannot stage the uploaded CSV");
-        return internal(r, &e);
+        return kb_reply_internal(r, &e);
     }
     close(fd);
     who w;
@@ -286,7 +276,7 @@ void kb_h_bb_consent(kb_req *r) {
     cJSON *j = kb_req_json(r);
     if (!j) return;
     cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "granted");
-    const char *donor = jstr(j, "donor"), *purpose = jstr(j, "purpose");
+    const char *donor = kb_json_str(j, "donor"), *purpose = kb_json_str(j, "purpose");
     kb_err e = {{0}};
     if (!cJSON_IsBool(g) || !donor || !purpose) {
         cJSON_Delete(j);
@@ -322,14 +312,14 @@ void kb_h_bb_storage_new(kb_req *r) {
     double t = 0, rows = 0, cols = 0;
     int rc;
     if (!strcmp(kind, "freezers")) {
-        rc = jnum(j, "temperature", &t) ? kb_freezer_add(r->d, &w.a, jstr(j, "name"), t, &e)
+        rc = jnum(j, "temperature", &t) ? kb_freezer_add(r->d, &w.a, kb_json_str(j, "name"), t, &e)
                                         : kb_errf(&e, "field temperature: missing number");
     } else if (!strcmp(kind, "racks")) {
-        rc = kb_rack_add(r->d, &w.a, jstr(j, "freezer"), jstr(j, "name"), &e);
+        rc = kb_rack_add(r->d, &w.a, kb_json_str(j, "freezer"), kb_json_str(j, "name"), &e);
     } else if (!strcmp(kind, "boxes")) {
         jnum(j, "rows", &rows);
         jnum(j, "cols", &cols);
-        rc = kb_box_add(r->d, &w.a, jstr(j, "freezer"), jstr(j, "rack"), jstr(j, "name"), (int)rows, (int)cols, &e);
+        rc = kb_box_add(r->d, &w.a, kb_json_str(j, "freezer"), kb_json_str(j, "rack"), kb_json_str(j, "name"), (int)rows, (int)cols, &e);
     } else {
         cJSON_Delete(j);
         return kb_reply_error(r, 404, "not_found", "no storage kind %s (freezers, racks, boxes)", kind);
@@ -439,7 +429,7 @@ static int load_app(kb_req *r, kb_application *a) {
     kb_err e = {{0}};
     int rc = (*end || id <= 0) ? 0 : kb_app_get(r->d, id, a, &e);
     if (rc < 0) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return 0;
     }
     if (rc == 0 || (r->who.role == KB_ROLE_RESEARCHER && strcmp(a->owner, r->who.username))) {
@@ -474,7 +464,7 @@ void kb_h_bb_apps(kb_req *r) {
     kb_err e = {{0}};
     if (kb_app_each(r->d, r->who.role == KB_ROLE_RESEARCHER ? r->who.username : NULL, add_app, arr, &e)) {
         cJSON_Delete(o);
-        return internal(r, &e);
+        return kb_reply_internal(r, &e);
     }
     kb_reply_json(r, 200, o);
 }
@@ -494,7 +484,7 @@ void kb_h_bb_app_new(kb_req *r) {
     }
     kb_strlcpy(a.owner, r->who.username, sizeof a.owner); /* always the caller */
     kb_err e = {{0}};
-    const char *spec = jstr(j, "specimens");
+    const char *spec = kb_json_str(j, "specimens");
     int rc = kb_app_parse_requests(spec ? spec : "", &a, &e);
     who w;
     actor_of(r, &w);
@@ -525,7 +515,7 @@ void kb_h_bb_app(kb_req *r) {
     if (kb_app_history(r->d, a.id, &h, &e) || kb_dist_each(r->d, a.id, add_dist, ds, &e) || add_next(r, o, &a, &e)) {
         kb_buf_free(&h);
         cJSON_Delete(o);
-        return internal(r, &e);
+        return kb_reply_internal(r, &e);
     }
     cJSON_AddStringToObject(o, "history", h.s ? h.s : "");
     kb_buf_free(&h);
@@ -535,11 +525,11 @@ void kb_h_bb_app(kb_req *r) {
 static void reply_app(kb_req *r, int64_t id, kb_dist_result *dr) {
     kb_application a;
     kb_err e = {{0}};
-    if (kb_app_get(r->d, id, &a, &e) != 1) return internal(r, &e);
+    if (kb_app_get(r->d, id, &a, &e) != 1) return kb_reply_internal(r, &e);
     cJSON *o = app_json(&a);
     if (add_next(r, o, &a, &e)) {
         cJSON_Delete(o);
-        return internal(r, &e);
+        return kb_reply_internal(r, &e);
     }
     if (dr) {
         cJSON_AddNumberToObject(o, "reserved", dr->reserved);
@@ -565,11 +555,11 @@ void kb_h_bb_app_action(kb_req *r) {
     int rc, with_dist = 0;
     kb_role role = r->who.role;
     if (!strcmp(what, "transition")) {
-        const char *to = jstr(j, "to");
-        rc = to ? kb_app_transition(r->d, &w.a, role, a.id, to, jstr(j, "comment"), &e)
+        const char *to = kb_json_str(j, "to");
+        rc = to ? kb_app_transition(r->d, &w.a, role, a.id, to, kb_json_str(j, "comment"), &e)
                 : kb_errf(&e, "field to: missing");
     } else if (!strcmp(what, "reviews")) {
-        rc = kb_app_review(r->d, &w.a, role, a.id, jstr(j, "decision"), jstr(j, "comment"), &e);
+        rc = kb_app_review(r->d, &w.a, role, a.id, kb_json_str(j, "decision"), kb_json_str(j, "comment"), &e);
     } else if (!strcmp(what, "reserve") || !strcmp(what, "ship")) {
         if (role != KB_ROLE_BIOBANK && role != KB_ROLE_ADMIN) {
             cJSON_Delete(j);
@@ -587,8 +577,8 @@ void kb_h_bb_app_action(kb_req *r) {
         cJSON_ArrayForEach(it, res) {
             if (rc) break;
             double v, *pv = jnum(it, "value", &v) ? &v : NULL;
-            rc = kb_dist_result_add(r->d, &w.a, role, a.id, jstr(it, "barcode") ? jstr(it, "barcode") : "",
-                                    jstr(it, "code"), pv, pv ? NULL : jstr(it, "value"), jstr(it, "unit"), &e);
+            rc = kb_dist_result_add(r->d, &w.a, role, a.id, kb_json_str(it, "barcode") ? kb_json_str(it, "barcode") : "",
+                                    kb_json_str(it, "code"), pv, pv ? NULL : kb_json_str(it, "value"), kb_json_str(it, "unit"), &e);
             if (rc) kb_err_prefix(&e, "results[%d]: ", i);
             i++;
         }
@@ -608,7 +598,7 @@ void kb_h_bb_app_action(kb_req *r) {
 void kb_h_bb_stats(kb_req *r) {
     char *json = NULL;
     kb_err e = {{0}};
-    if (kb_bb_stats_json(r->d, &json, &e)) return internal(r, &e);
+    if (kb_bb_stats_json(r->d, &json, &e)) return kb_reply_internal(r, &e);
     free(r->out);
     r->status = 200;
     r->out = json;

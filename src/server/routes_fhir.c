@@ -570,7 +570,10 @@ static int consent_visible(kb_req *r, const char *pseud, const char *purpose, co
     kb_err e = {{0}};
     char why[64];
     int ok = kb_consent_allows(r->d, pseud, KB_PURPOSE_PROVIDER, r->who.org, 0, why, &e);
-    if (ok < 0) return kb_reply_internal(r, &e);
+    if (ok < 0) {
+        kb_reply_internal(r, &e);
+        return -1;
+    }
     return ok == 1;
 }
 
@@ -771,10 +774,16 @@ static int study_row(kb_req *r, kb_stmt **st, const char *type) {
         kb_reply_error(r, 404, "not_found", "%s/%s not found", type, r->params[0]);
         return 0;
     }
-    if (kb_db_cached(r->d->research, STUDY_SQL "WHERE id = ?", st, &e)) return kb_reply_internal(r, &e);
+    if (kb_db_cached(r->d->research, STUDY_SQL "WHERE id = ?", st, &e)) {
+        kb_reply_internal(r, &e);
+        return -1;
+    }
     kb_bind_int(*st, 1, id);
     int rc = kb_stmt_step(*st, &e);
-    if (rc < 0) return kb_reply_internal(r, &e);
+    if (rc < 0) {
+        kb_reply_internal(r, &e);
+        return -1;
+    }
     if (rc == 0 || !study_visible(r, kb_col_text(*st, 6))) {
         kb_stmt_reset(*st);
         kb_reply_error(r, 404, "not_found", "%s/%s not found", type, r->params[0]);

@@ -18,11 +18,6 @@
 #include "server/server.h"
 #include "util/date.h"
 
-static void internal(kb_req *r, const kb_err *e) {
-    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
-    kb_reply_error(r, 500, "internal", "the request failed");
-}
-
 static int str(kb_req *r, const cJSON *j, const char *name, char *dst, size_t n) {
     return kb_req_str(r, j, name, dst, n, "");
 }
@@ -94,7 +89,7 @@ void kb_h_guidance_record(kb_req *r) {
         return;
     }
     if (rc) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     /* The provider learns nothing new: no pseudonym goes back. */
@@ -110,7 +105,7 @@ void kb_h_my_guidance(kb_req *r) {
     cJSON *arr = cJSON_AddArrayToObject(o, "episodes");
     if (kb_guidance_list_own(r->d, r->pseudonym, arr, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (kb_req_audit(r, "guidance.read", r->pseudonym, "self", "ok", "")) {
@@ -156,7 +151,7 @@ void kb_h_insurer_guidance(kb_req *r) {
     seen_ctx c = {r, 0};
     if (kb_guidance_list_insurer(r->d, scope, (int)fy, arr, audit_one, &c, &e)) {
         cJSON_Delete(o);
-        if (!c.refused) internal(r, &e);
+        if (!c.refused) kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -193,7 +188,7 @@ void kb_h_referral_visit(kb_req *r) {
         return;
     }
     if (rc) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -240,7 +235,7 @@ void kb_h_insurer_referrals(kb_req *r) {
     seen_ctx c = {r, 0};
     if (kb_referrals_list(r->d, scope, (int)fy, as_of ? as_of : today, arr, audit_referral, &c, &e)) {
         cJSON_Delete(o);
-        if (!c.refused) internal(r, &e);
+        if (!c.refused) kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -255,7 +250,7 @@ void kb_h_insurer_referral_contact(kb_req *r) {
     int found = 0;
     kb_err e = {{0}};
     if (kb_roster_member_identity(r->d, r->who.org, pseudo, &w, &found, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (!found) {

@@ -36,16 +36,6 @@
 
 #define SUPPRESS_BELOW 10
 
-static void internal(kb_req *r, const kb_err *e) {
-    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
-    kb_reply_error(r, 500, "internal", "internal error");
-}
-
-static const char *jstr(cJSON *o, const char *k) {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double jnum(cJSON *o, const char *k) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -202,7 +192,7 @@ void kb_h_my_results(kb_req *r) {
     kb_err e = {{0}};
     int sex;
     if (kb_ref_load(&e) || subject_sex(r->d, r->pseudonym, &sex, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -210,7 +200,7 @@ void kb_h_my_results(kb_req *r) {
     cJSON *arr = cJSON_AddArrayToObject(o, "exams");
     if (kb_exam_list_json(r->d, r->pseudonym, arr, &e) < 0) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON *x;
@@ -218,7 +208,7 @@ void kb_h_my_results(kb_req *r) {
         cJSON_DeleteItemFromObject(x, "observations");
         if (exam_items(r->d, (int64_t)cJSON_GetObjectItem(x, "id")->valuedouble, sex, x, &e)) {
             cJSON_Delete(o);
-            internal(r, &e);
+            kb_reply_internal(r, &e);
             return;
         }
     }
@@ -227,7 +217,7 @@ void kb_h_my_results(kb_req *r) {
     if (kb_screen_cases(r->d->research, today, r->pseudonym, add_followup,
                         cJSON_AddArrayToObject(o, "screening_followup"), &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (kb_req_audit(r, "exam.read", r->pseudonym, "self", "ok", "results")) {
@@ -251,13 +241,13 @@ void kb_h_my_results_pdf(kb_req *r) {
     }
     int sex;
     if (kb_ref_load(&e) || subject_sex(r->d, r->pseudonym, &sex, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON *arr = cJSON_CreateArray(), *x, *pick = NULL;
     if (kb_exam_list_json(r->d, r->pseudonym, arr, &e) < 0) {
         cJSON_Delete(arr);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON_ArrayForEach(x, arr) { /* newest first */
@@ -287,7 +277,7 @@ void kb_h_my_results_pdf(kb_req *r) {
     kb_buf_free(&ja);
     if (rc) {
         kb_buf_free(&pdf);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     char detail[64];
@@ -311,7 +301,7 @@ void kb_h_my_sensors(kb_req *r) {
     cJSON *arr = cJSON_AddArrayToObject(o, "readings");
     if (kb_sensor_list_json(r->d, r->pseudonym, arr, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (kb_req_audit(r, "sensor.read", r->pseudonym, "self", "ok", "")) {
@@ -346,7 +336,7 @@ void kb_h_my_sensor_add(kb_req *r) {
     int i = 0, bad = 0;
     cJSON *it;
     cJSON_ArrayForEach(it, list) {
-        rs[i] = (kb_sensor_reading){jstr(it, "kind"), jstr(it, "date"), jnum(it, "value"), jnum(it, "value2"), channel};
+        rs[i] = (kb_sensor_reading){kb_json_str(it, "kind"), kb_json_str(it, "date"), jnum(it, "value"), jnum(it, "value2"), channel};
         if (!bad && kb_sensor_check(&rs[i], i, &e)) bad = 1;
         i++;
     }
@@ -367,7 +357,7 @@ void kb_h_my_sensor_add(kb_req *r) {
         return;
     }
     if (bad == 2 || kb_points_sync(r->d, r->pseudonym, NULL, &points, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     char detail[64];
@@ -432,14 +422,14 @@ void kb_h_my_points(kb_req *r) {
     int added;
     /* A standby cannot pay points; it shows the ledger as the primary left it. */
     if (!kb_router_standby() && kb_points_sync(r->d, r->pseudonym, &added, NULL, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_stmt *st;
     if (kb_stmt_prepare(r->d->research,
                         "SELECT rule, ref, points, note, at FROM point_ledger WHERE pseudonym = ? ORDER BY id DESC",
                         &st, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_bind_text(st, 1, r->pseudonym);
@@ -460,7 +450,7 @@ void kb_h_my_points(kb_req *r) {
     kb_stmt_finalize(st);
     if (rc < 0 || rules_json(r->d, o, 1, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     cJSON_AddNumberToObject(o, "balance", (double)balance);
@@ -477,7 +467,7 @@ void kb_h_point_rules(kb_req *r) {
     cJSON *o = cJSON_CreateObject();
     if (rules_json(r->d, o, 0, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -507,7 +497,7 @@ void kb_h_point_rule_set(kb_req *r) {
         return;
     }
     if (kb_point_rule_save(r->d, &p, r->who.username, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     char detail[160];
@@ -741,7 +731,7 @@ void kb_h_dashboard(kb_req *r) {
     if (rc) {
         cJSON_Delete(years);
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     /* Oldest year first, and suppression applied last, on the final counts. */
@@ -777,7 +767,7 @@ void kb_h_dashboard(kb_req *r) {
     cJSON_Delete(years);
     if (i < n) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     char detail[96];
@@ -881,7 +871,7 @@ void kb_h_uploads(kb_req *r) {
     cJSON *o = cJSON_CreateObject();
     if (upload_json(r->d, source, NULL, o, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (kb_req_audit(r, "upload.list", "", "ingest", "ok", source)) {
@@ -979,7 +969,7 @@ void kb_h_upload(kb_req *r) {
     kb_err e = {{0}};
     int64_t id = upload_row(r->d, source, name, r->who.username, r->body_len, &e);
     if (id < 0) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     const char *tmp = getenv("TMPDIR");
@@ -988,7 +978,7 @@ void kb_h_upload(kb_req *r) {
     if (!mkdtemp(dir)) {
         kb_errf(&e, "upload %lld: mkdtemp %s: %s", (long long)id, dir, strerror(errno));
         upload_done(r->d, id, "failed", NULL, "temporary directory", &e);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -1024,7 +1014,7 @@ void kb_h_upload(kb_req *r) {
                                                                      : "ok";
     kb_err e3 = {{0}};
     if (upload_done(r->d, id, status, &stats, rc ? e.msg : "", &e3)) {
-        internal(r, &e3);
+        kb_reply_internal(r, &e3);
         return;
     }
     char detail[256];
@@ -1055,7 +1045,7 @@ void kb_h_upload(kb_req *r) {
     if (stats.findings) cJSON_AddStringToObject(o, "finding", stats.finding);
     if (upload_json(r->d, source, dir, o, &e3)) {
         cJSON_Delete(o);
-        internal(r, &e3);
+        kb_reply_internal(r, &e3);
         return;
     }
     cJSON_DeleteItemFromObject(o, "uploads");
@@ -1085,7 +1075,7 @@ static const char *entry_source(kb_req *r) {
 static void entry_failed(kb_req *r, kb_err *e) {
     if (strstr(e->msg, "does not exist")) kb_reply_error(r, 404, "not_found", "%s", e->msg);
     else if (strstr(e->msg, "is not open")) kb_reply_error(r, 409, "conflict", "%s", e->msg);
-    else internal(r, e);
+    else kb_reply_internal(r, e);
 }
 
 /* POST /api/quarantine/{id}/discard: closed as discarded, never deleted. */
@@ -1133,7 +1123,7 @@ void kb_h_quarantine_retry(kb_req *r) {
         kb_json_add_int(o, "new_id", again);
         if (upload_json(r->d, entry_source(r), NULL, o, &e) != C_OK) {
             cJSON_Delete(o);
-            internal(r, &e);
+            kb_reply_internal(r, &e);
             return;
         }
         cJSON_DeleteItemFromObject(o, "uploads");

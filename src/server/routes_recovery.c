@@ -16,16 +16,6 @@
 #define PURPOSE "account_recovery"
 #define CODE_TTL (72L * 3600)
 
-static const char *jstr(cJSON *o, const char *k) {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void internal(kb_req *r, const kb_err *e) {
-    fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e->msg);
-    kb_reply_error(r, 500, "internal", "internal error");
-}
-
 /* Audits one step for the request's person; 0 when the entry is written. */
 static int audit(kb_req *r, const char *action, const kb_recovery *rec, const char *result) {
     char pseud[KB_PSEUDONYM_LEN], detail[112];
@@ -37,7 +27,7 @@ static int audit(kb_req *r, const char *action, const kb_recovery *rec, const ch
 /* Answers a refused step with the status its reason calls for. */
 static void refused(kb_req *r, kb_why why, const kb_err *e) {
     switch (why) {
-    case KB_WHY_NONE: internal(r, e); return;
+    case KB_WHY_NONE: kb_reply_internal(r, e); return;
     case KB_WHY_NOT_FOUND: kb_reply_error(r, 404, "not_found", "%s", e->msg); return;
     case KB_WHY_NOT_ENROLLED: kb_reply_error(r, 409, "not_enrolled", "%s", e->msg); return;
     case KB_WHY_ENROLLED: kb_reply_error(r, 409, "already_enrolled", "%s", e->msg); return;
@@ -73,9 +63,9 @@ void kb_h_recovery_new(kb_req *r) {
     cJSON *j = kb_req_json(r);
     if (!j) return;
     char source[64] = "", record[128] = "", reason[256] = "";
-    if (jstr(j, "source")) kb_strlcpy(source, jstr(j, "source"), sizeof source);
-    if (jstr(j, "record_id")) kb_strlcpy(record, jstr(j, "record_id"), sizeof record);
-    if (jstr(j, "reason")) kb_strlcpy(reason, jstr(j, "reason"), sizeof reason);
+    if (kb_json_str(j, "source")) kb_strlcpy(source, kb_json_str(j, "source"), sizeof source);
+    if (kb_json_str(j, "record_id")) kb_strlcpy(record, kb_json_str(j, "record_id"), sizeof record);
+    if (kb_json_str(j, "reason")) kb_strlcpy(reason, kb_json_str(j, "reason"), sizeof reason);
     cJSON_Delete(j);
     if (!source[0] || !record[0]) {
         kb_reply_error(r, 400, "bad_request", "fields source and record_id are required");
@@ -88,7 +78,7 @@ void kb_h_recovery_new(kb_req *r) {
     kb_err e = {{0}};
     int64_t pid = 0;
     if (kb_vault_find_record(r->d, source, record, &pid, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     if (!pid) {
@@ -125,7 +115,7 @@ static void list(kb_req *r, int64_t account_id, int staff) {
     list_arg a = {r, cJSON_AddArrayToObject(o, "recoveries"), staff};
     if (kb_recovery_each(r->d, account_id, NULL, add_row, &a, &e)) {
         cJSON_Delete(o);
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return;
     }
     kb_reply_json(r, 200, o);
@@ -139,7 +129,7 @@ static int staff_load(kb_req *r, kb_recovery *rec) {
     kb_err e = {{0}};
     int64_t id = id_param(r);
     if (id && kb_recovery_get(r->d, id, rec, &e)) {
-        internal(r, &e);
+        kb_reply_internal(r, &e);
         return C_ERR;
     }
     if (!id || !rec->id || !kb_recovery_staff_may(r->who.role, r->who.org, rec->source)) {
@@ -222,7 +212,7 @@ void kb_h_recover(kb_req *r) {
     kb_recovery rec;
     kb_err e = {{0}};
     kb_why why = KB_WHY_NONE;
-    int rc = kb_recovery_redeem(r->d, jstr(j, "code"), jstr(j, "password"), &rec, &why, &e);
+    int rc = kb_recovery_redeem(r->d, kb_json_str(j, "code"), kb_json_str(j, "password"), &rec, &why, &e);
     cJSON_Delete(j);
     if (rc) {
         if (why == KB_WHY_INVALID) kb_reply_error(r, 400, "recovery_failed", "%s", e.msg);

@@ -111,14 +111,15 @@ void kb_dispatch(kb_req *r);
  * round trip, which was ~5% of an exam-list request; the item still carries
  * valueint/valuedouble for code that reads it back. */
 void kb_json_add_int(cJSON *o, const char *name, int64_t v);
+/* Member k of object o when it is a string, else NULL. */
+const char *kb_json_str(const cJSON *o, const char *k);
 void kb_reply_json(kb_req *r, int status, cJSON *body); /* takes ownership */
 void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void kb_reply_fhir(kb_req *r, int status, cJSON *body);
 /* A store or library failure: the detail goes to the server's log, the
- * client gets 500 "internal" and nothing of the detail (no SQL, no paths).
- * Returns -1, for handlers that return "replied". */
-int kb_reply_internal(kb_req *r, const kb_err *e);
+ * client gets 500 "internal" and nothing of the detail (no SQL, no paths). */
+void kb_reply_internal(kb_req *r, const kb_err *e);
 /* Parses the request body as a JSON object; on failure replies 400. */
 cJSON *kb_req_json(kb_req *r);
 /* Copies src into dst (size bytes with the NUL) only when it fits whole:
