@@ -161,11 +161,6 @@ static int parse(int argc, char **argv, opts *o) {
     return C_OK;
 }
 
-#define NEED(x, flag)                                                                      \
-    do {                                                                                   \
-        if (!(x)) return kb_cli_usage(&kb_cmd_biobank, "%s needs %s", action, flag);       \
-    } while (0)
-
 static int print_app(void *arg, const kb_application *a) {
     printf("%lld,%s,", (long long)a->id, a->state);
     const char *f[] = {a->title, a->pi, a->organisation, a->purpose};
@@ -189,246 +184,381 @@ static int print_dist(void *arg, const char *barcode, const char *type, const ch
     return 0;
 }
 
+/* One action: what it needs before anything is opened (NULL when complete,
+ * else the usage message), and what it does.  A table rather than two
+ * parallel if-chains, which drifted (issue 21). */
+typedef struct act {
+    opts *o;
+    kb_data *d;
+    kb_actor *actor;
+    kb_role role;
+    const char **pos;
+    int n_pos, row, col;
+    kb_err *e;
+    int exit_code;
+} act;
+
+typedef struct action {
+    const char *name;
+    const char *(*check)(const opts *o, int n_pos);
+    int (*run)(act *a);
+    int takes_file; /* one positional FILE.csv */
+} action;
+
+/* ---- checks ---- */
+
+static const char *ck_register(const opts *o, int n) {
+    (void)n;
+    if (!o->type) return "needs --type";
+    if (!o->collected) return "needs --collected";
+    if (!o->have_qty) return "needs --quantity";
+    if (!o->unit) return "needs --unit";
+    if (!o->donor && !o->dsrc) return "needs --donor or --donor-source/--donor-record";
+    if (!!o->box != !!o->pos) return "!--box and --position go together";
+    return NULL;
+}
+static const char *ck_one_id_qty(const opts *o, int n) {
+    (void)n;
+    if (o->n_ids != 1) return "needs one --id";
+    return o->have_qty ? NULL : "needs --quantity";
+}
+static const char *ck_derive(const opts *o, int n) {
+    (void)n;
+    if (o->n_ids != 1) return "needs one --id";
+    return o->type && o->unit && o->have_qty ? NULL : "needs --type, --quantity and --unit";
+}
+static const char *ck_pool(const opts *o, int n) { return (void)n, o->n_ids >= 2 ? NULL : "needs two or more --id"; }
+static const char *ck_status(const opts *o, int n) { return (void)n, o->n_ids == 1 && o->to ? NULL : "needs --id and --to"; }
+static const char *ck_one_id(const opts *o, int n) { return (void)n, o->n_ids == 1 ? NULL : "needs one --id"; }
+static const char *ck_label(const opts *o, int n) { return (void)n, o->n_ids == 1 && o->out ? NULL : "needs --id and --out"; }
+static const char *ck_file(const opts *o, int n) { return (void)o, n == 1 ? NULL : "needs one FILE.csv"; }
+static const char *ck_consent(const opts *o, int n) {
+    (void)n;
+    return o->donor && o->purpose && (o->grant ^ o->withdraw) ? NULL
+                                                              : "needs --donor, --purpose and one of --grant/--withdraw";
+}
+static const char *ck_freezer(const opts *o, int n) {
+    return (void)n, o->name && o->have_temp ? NULL : "needs --name and --temperature";
+}
+static const char *ck_rack(const opts *o, int n) { return (void)n, o->freezer && o->name ? NULL : "needs --freezer and --name"; }
+static const char *ck_box(const opts *o, int n) {
+    (void)n;
+    return o->freezer && o->rack && o->name && o->rows && o->cols ? NULL
+                                                                  : "needs --freezer, --rack, --name, --rows and --cols";
+}
+static const char *ck_place(const opts *o, int n) {
+    return (void)n, o->n_ids == 1 && o->box && o->pos ? NULL : "needs --id, --box and --position";
+}
+static const char *ck_none(const opts *o, int n) { return (void)o, (void)n, NULL; }
+static const char *ck_stats(const opts *o, int n) {
+    (void)n;
+    return o->csv && !o->target ? "!stats --csv needs --target ID (the zone target the figures fill)" : NULL;
+}
+static const char *ck_map(const opts *o, int n) { return (void)n, o->box ? NULL : "needs --box"; }
+static const char *ck_apply(const opts *o, int n) {
+    (void)n;
+    return o->title && o->pi && o->org && o->specimens && o->purpose
+               ? NULL
+               : "needs --title, --pi, --org, --specimens and --purpose";
+}
+static const char *ck_app(const opts *o, int n) { return (void)n, o->app ? NULL : "needs --app"; }
+static const char *ck_transition(const opts *o, int n) { return (void)n, o->app && o->to ? NULL : "needs --app and --to"; }
+static const char *ck_review(const opts *o, int n) {
+    return (void)n, o->app && o->decision ? NULL : "needs --app and --decision";
+}
+static const char *ck_distribute(const opts *o, int n) {
+    (void)n;
+    if (!o->app || !o->step) return "needs --app and --step";
+    static char why[160];
+    snprintf(why, sizeof why, "!--step must be reserve or ship, got '%s'", o->step);
+    if (strcmp(o->step, "reserve") && strcmp(o->step, "ship")) return why;
+    return NULL;
+}
+static const char *ck_results(const opts *o, int n) { return o->app && n == 1 ? NULL : "needs --app and one FILE.csv"; }
+
+/* ---- specimens ---- */
+
+static int do_register(act *a) {
+    opts *o = a->o;
+    kb_specimen s;
+    memset(&s, 0, sizeof s);
+    kb_strlcpy(s.pseudonym, o->donor ? o->donor : "", sizeof s.pseudonym);
+    kb_strlcpy(s.type, o->type, sizeof s.type);
+    kb_strlcpy(s.collected_on, o->collected, sizeof s.collected_on);
+    kb_strlcpy(s.unit, o->unit, sizeof s.unit);
+    kb_strlcpy(s.event, o->event ? o->event : "", sizeof s.event);
+    kb_strlcpy(s.site, o->site ? o->site : "", sizeof s.site);
+    kb_strlcpy(s.sprec, o->sprec ? o->sprec : "", sizeof s.sprec);
+    kb_strlcpy(s.barcode, o->barcode ? o->barcode : "", sizeof s.barcode);
+    s.quantity = o->quantity;
+    int rc = kb_specimen_register(a->d, a->actor, &s, o->dsrc, o->drec, a->e);
+    if (!rc && o->box) rc = kb_storage_place(a->d, a->actor, s.barcode, o->box, a->row, a->col, a->e);
+    if (!rc) printf("%s\n", s.barcode);
+    return rc;
+}
+
+static int derive_as(act *a, const char *kind) {
+    kb_specimen s;
+    memset(&s, 0, sizeof s);
+    int rc = kb_specimen_derive(a->d, a->actor, a->o->ids[0], kind, a->o->type, a->o->quantity, a->o->unit, &s, a->e);
+    if (!rc) printf("%s\n", s.barcode);
+    return rc;
+}
+static int do_aliquot(act *a) { return derive_as(a, "aliquot"); }
+static int do_derive(act *a) { return derive_as(a, "derivative"); }
+
+static int do_pool(act *a) {
+    kb_specimen s;
+    memset(&s, 0, sizeof s);
+    int rc = kb_specimen_pool(a->d, a->actor, a->o->ids, a->o->n_ids, &s, a->e);
+    if (!rc) printf("%s\n", s.barcode);
+    return rc;
+}
+
+static int do_status(act *a) {
+    int rc = kb_specimen_set_status(a->d, a->actor, a->o->ids[0], a->o->to, a->o->comment, a->e);
+    if (!rc) printf("%s %s\n", a->o->ids[0], a->o->to);
+    return rc;
+}
+
+static int do_thaw(act *a) {
+    int n = 0;
+    int rc = kb_specimen_thaw(a->d, a->actor, a->o->ids[0], &n, a->e);
+    if (!rc) printf("%s freeze-thaw %d\n", a->o->ids[0], n);
+    return rc;
+}
+
+static int get_specimen(act *a, kb_specimen *s) {
+    memset(s, 0, sizeof *s);
+    int r = kb_specimen_get(a->d, a->o->ids[0], s, a->e);
+    if (r == 0) return kb_errf(a->e, "no specimen %s", a->o->ids[0]);
+    return r < 0 ? C_ERR : C_OK;
+}
+
+static int do_show(act *a) {
+    kb_specimen s;
+    if (get_specimen(a, &s)) return C_ERR;
+    char box[64] = "", p[8] = "";
+    int rr = 0, cc = 0;
+    int placed = kb_storage_locate(a->d, s.barcode, box, &rr, &cc, a->e);
+    if (placed < 0) return C_ERR;
+    if (placed == 1) kb_position_format(rr, cc, p);
+    printf("barcode=%s\ndonor=%s\ntype=%s\ncollected_on=%s\nevent=%s\nsite=%s\nsprec=%s\nquantity=%g %s\n"
+           "lineage=%s\nparent=%s\nstatus=%s\nfreeze_thaw=%d\nposition=%s%s%s\n",
+           s.barcode, s.pseudonym, s.type, s.collected_on, s.event, s.site, s.sprec, s.quantity, s.unit, s.lineage,
+           s.parent_barcode, s.status, s.freeze_thaw, box, placed == 1 ? ":" : "", p);
+    return C_OK;
+}
+
+static int do_label(act *a) {
+    kb_specimen s;
+    if (get_specimen(a, &s)) return C_ERR;
+    const char *sy = a->o->symbols;
+    int sym = !sy || !strcmp(sy, "both")  ? KB_LABEL_CODE128 | KB_LABEL_DATAMATRIX
+              : !strcmp(sy, "code128")    ? KB_LABEL_CODE128
+              : !strcmp(sy, "datamatrix") ? KB_LABEL_DATAMATRIX
+                                          : 0;
+    kb_buf b;
+    kb_buf_init(&b);
+    int rc = kb_label_svg(&s, sym, &b, a->e);
+    if (!rc) {
+        FILE *f = fopen(a->o->out, "w");
+        if (!f || fwrite(b.s, 1, b.len, f) != b.len) rc = kb_errf(a->e, "%s: cannot write", a->o->out);
+        if (f && fclose(f)) rc = kb_errf(a->e, "%s: cannot write", a->o->out);
+    }
+    kb_buf_free(&b);
+    if (!rc) printf("%s\n", a->o->out);
+    return rc;
+}
+
+static int do_import(act *a) {
+    kb_bb_import_stats st;
+    double t0 = kb_cli_now();
+    int rc = kb_bb_import(a->d, a->actor, a->pos[0], &st, a->e);
+    if (rc) return rc;
+    printf("rows=%ld accepted=%ld quarantined=%ld placed=%ld seconds=%.2f\n", st.rows, st.accepted, st.quarantined,
+           st.placed, kb_cli_now() - t0);
+    if (st.quarantined) a->exit_code = KB_EXIT_PARTIAL;
+    return C_OK;
+}
+
+static int do_consent(act *a) {
+    opts *o = a->o;
+    kb_consent_event ev = {o->donor, o->purpose, NULL, o->grant, 0, NULL, NULL, "paper", a->actor->name};
+    int rc = kb_consent_record(a->d, &ev, a->e);
+    if (!rc) printf("%s %s %s\n", o->donor, o->purpose, o->grant ? "granted" : "withdrawn");
+    return rc;
+}
+
+static int do_list(act *a) {
+    printf("barcode,type,status,quantity,unit,lineage,parent,collected_on,freeze_thaw\n");
+    return kb_specimen_each(a->d, a->o->status, a->o->type, a->o->limit, print_specimen, NULL, a->e);
+}
+
+/* ---- storage ---- */
+
+static int do_freezer(act *a) { return kb_freezer_add(a->d, a->actor, a->o->name, a->o->temperature, a->e); }
+static int do_rack(act *a) { return kb_rack_add(a->d, a->actor, a->o->freezer, a->o->name, a->e); }
+static int do_box(act *a) {
+    opts *o = a->o;
+    return kb_box_add(a->d, a->actor, o->freezer, o->rack, o->name, (int)o->rows, (int)o->cols, a->e);
+}
+
+static int do_place(act *a) {
+    int rc = kb_storage_place(a->d, a->actor, a->o->ids[0], a->o->box, a->row, a->col, a->e);
+    if (!rc) printf("%s %s:%s\n", a->o->ids[0], a->o->box, a->o->pos);
+    return rc;
+}
+
+static int do_free_or_map(act *a, int map) {
+    kb_buf b;
+    kb_buf_init(&b);
+    int n = 0;
+    int rc = map ? kb_storage_map(a->d, a->o->box, &b, a->e)
+                 : kb_storage_free(a->d, a->o->box, (int)a->o->limit, &b, &n, a->e);
+    if (!rc) printf("%s%s", b.s ? b.s : "", map ? "" : "\n");
+    kb_buf_free(&b);
+    return rc;
+}
+static int do_free(act *a) { return do_free_or_map(a, 0); }
+static int do_map(act *a) { return do_free_or_map(a, 1); }
+
+/* ---- applications ---- */
+
+static int do_apply(act *a) {
+    opts *o = a->o;
+    kb_application ap;
+    memset(&ap, 0, sizeof ap);
+    kb_strlcpy(ap.title, o->title, sizeof ap.title);
+    kb_strlcpy(ap.pi, o->pi, sizeof ap.pi);
+    kb_strlcpy(ap.organisation, o->org, sizeof ap.organisation);
+    kb_strlcpy(ap.protocol, o->protocol ? o->protocol : "", sizeof ap.protocol);
+    kb_strlcpy(ap.data_items, o->items ? o->items : "", sizeof ap.data_items);
+    kb_strlcpy(ap.purpose, o->purpose, sizeof ap.purpose);
+    kb_strlcpy(ap.owner, o->owner ? o->owner : a->actor->name, sizeof ap.owner);
+    int rc = kb_app_parse_requests(o->specimens, &ap, a->e);
+    if (!rc) rc = kb_app_submit(a->d, a->actor, &ap, a->e);
+    if (!rc) printf("%lld\n", (long long)ap.id);
+    return rc;
+}
+
+static int do_apps(act *a) {
+    printf("id,state,title,pi,organisation,purpose,specimens,owner\n");
+    return kb_app_each(a->d, NULL, print_app, NULL, a->e);
+}
+
+static int do_history(act *a) {
+    kb_application ap;
+    int r = kb_app_get(a->d, a->o->app, &ap, a->e);
+    if (r <= 0) return r < 0 ? C_ERR : kb_errf(a->e, "application %ld: not found", a->o->app);
+    kb_buf b;
+    kb_buf_init(&b);
+    int rc = kb_app_history(a->d, a->o->app, &b, a->e);
+    if (!rc) {
+        printf("application %lld: %s (%s)\n%s", (long long)ap.id, ap.title, ap.state, b.s ? b.s : "");
+        rc = kb_dist_each(a->d, a->o->app, print_dist, NULL, a->e);
+    }
+    kb_buf_free(&b);
+    return rc;
+}
+
+static int do_transition(act *a) {
+    int rc = kb_app_transition(a->d, a->actor, a->role, a->o->app, a->o->to, a->o->comment, a->e);
+    if (!rc) printf("application %ld %s\n", a->o->app, a->o->to);
+    return rc;
+}
+
+static int do_review(act *a) {
+    int rc = kb_app_review(a->d, a->actor, a->role, a->o->app, a->o->decision, a->o->comment, a->e);
+    kb_application ap;
+    if (!rc && kb_app_get(a->d, a->o->app, &ap, a->e) == 1) printf("application %ld %s\n", a->o->app, ap.state);
+    return rc;
+}
+
+static int do_distribute(act *a) {
+    kb_dist_result r;
+    int reserve = !strcmp(a->o->step, "reserve");
+    int rc = reserve ? kb_dist_reserve(a->d, a->actor, a->role, a->o->app, &r, a->e)
+                     : kb_dist_ship(a->d, a->actor, a->role, a->o->app, &r, a->e);
+    if (rc) return rc;
+    if (reserve)
+        printf("reserved=%d skipped_no_consent=%d shortfall=%d\n", r.reserved, r.skipped_consent, r.shortfall);
+    else
+        printf("shipped=%d released_no_consent=%d\n", r.shipped, r.released);
+    if (r.shortfall || r.released || (!reserve && !r.shipped)) a->exit_code = KB_EXIT_PARTIAL;
+    return C_OK;
+}
+
+static int do_results(act *a) {
+    int n = 0;
+    int rc = kb_dist_results_csv(a->d, a->actor, a->role, a->o->app, a->pos[0], &n, a->e);
+    if (!rc) printf("results=%d\n", n);
+    return rc;
+}
+
+static int do_stats(act *a) {
+    opts *o = a->o;
+    if (o->csv) return kb_bb_stats_actuals(a->d, stdout, o->target, o->measure, o->type, a->e);
+    if (!o->json) return kb_bb_stats_text(a->d, stdout, a->e);
+    char *j = NULL;
+    int rc = kb_bb_stats_json(a->d, &j, a->e);
+    if (!rc) printf("%s\n", j);
+    free(j);
+    return rc;
+}
+
+static const action actions[] = {
+    {"register", ck_register, do_register, 0},  {"aliquot", ck_one_id_qty, do_aliquot, 0},
+    {"derive", ck_derive, do_derive, 0},        {"pool", ck_pool, do_pool, 0},
+    {"status", ck_status, do_status, 0},        {"thaw", ck_one_id, do_thaw, 0},
+    {"show", ck_one_id, do_show, 0},            {"label", ck_label, do_label, 0},
+    {"import", ck_file, do_import, 1},          {"consent", ck_consent, do_consent, 0},
+    {"list", ck_none, do_list, 0},              {"freezer", ck_freezer, do_freezer, 0},
+    {"rack", ck_rack, do_rack, 0},              {"box", ck_box, do_box, 0},
+    {"place", ck_place, do_place, 0},           {"move", ck_place, do_place, 0},
+    {"free", ck_none, do_free, 0},              {"map", ck_map, do_map, 0},
+    {"apply", ck_apply, do_apply, 0},           {"apps", ck_none, do_apps, 0},
+    {"history", ck_app, do_history, 0},         {"transition", ck_transition, do_transition, 0},
+    {"review", ck_review, do_review, 0},        {"distribute", ck_distribute, do_distribute, 0},
+    {"results", ck_results, do_results, 1},     {"stats", ck_stats, do_stats, 0},
+};
+
 static int run(int argc, char **argv) {
     if (argc < 2) return kb_cli_usage(&kb_cmd_biobank, "missing action");
-    const char *action = argv[1];
+    const char *name = argv[1];
+    const action *ac = NULL;
+    for (size_t i = 0; i < KB_ARRAY_LEN(actions); i++)
+        if (!strcmp(actions[i].name, name)) ac = &actions[i];
     opts o;
     memset(&o, 0, sizeof o);
     if (parse(argc, argv, &o)) return KB_EXIT_USAGE;
     if (!o.dir) return kb_cli_usage(&kb_cmd_biobank, "--data DIR is required");
-    const char *pos_args[8];
+    const char *pos[8];
     int n_pos = 0;
     for (int i = optind; i < argc; i++) {
         if (n_pos >= 8) return kb_cli_usage(&kb_cmd_biobank, "too many arguments");
-        pos_args[n_pos++] = argv[i];
+        pos[n_pos++] = argv[i];
     }
     kb_role role = o.as ? kb_role_parse(o.as) : KB_ROLE_ADMIN;
     if (role == KB_ROLE_NONE || role == KB_ROLE_INDIVIDUAL)
         return kb_cli_usage(&kb_cmd_biobank, "--as must be biobank, researcher, reviewer or admin, got '%s'", o.as);
-    kb_actor actor = {o.actor ? o.actor : "cli", kb_role_name(role)};
-    int is = 0;
-#define ACT(s) (strcmp(action, s) == 0 && (is = 1))
     /* Check arguments before opening anything. */
-    if (ACT("register")) {
-        NEED(o.type, "--type");
-        NEED(o.collected, "--collected");
-        NEED(o.have_qty, "--quantity");
-        NEED(o.unit, "--unit");
-        NEED(o.donor || o.dsrc, "--donor or --donor-source/--donor-record");
-        if (!!o.box != !!o.pos) return kb_cli_usage(&kb_cmd_biobank, "--box and --position go together");
-    } else if (ACT("aliquot")) {
-        NEED(o.n_ids == 1, "one --id");
-        NEED(o.have_qty, "--quantity");
-    } else if (ACT("derive")) {
-        NEED(o.n_ids == 1, "one --id");
-        NEED(o.type && o.unit && o.have_qty, "--type, --quantity and --unit");
-    } else if (ACT("pool")) {
-        NEED(o.n_ids >= 2, "two or more --id");
-    } else if (ACT("status")) {
-        NEED(o.n_ids == 1 && o.to, "--id and --to");
-    } else if (ACT("thaw") || ACT("show")) {
-        NEED(o.n_ids == 1, "one --id");
-    } else if (ACT("label")) {
-        NEED(o.n_ids == 1 && o.out, "--id and --out");
-    } else if (ACT("import")) {
-        NEED(n_pos == 1, "one FILE.csv");
-    } else if (ACT("consent")) {
-        NEED(o.donor && o.purpose && (o.grant ^ o.withdraw), "--donor, --purpose and one of --grant/--withdraw");
-    } else if (ACT("freezer")) {
-        NEED(o.name && o.have_temp, "--name and --temperature");
-    } else if (ACT("rack")) {
-        NEED(o.freezer && o.name, "--freezer and --name");
-    } else if (ACT("box")) {
-        NEED(o.freezer && o.rack && o.name && o.rows && o.cols, "--freezer, --rack, --name, --rows and --cols");
-    } else if (ACT("place") || ACT("move")) {
-        NEED(o.n_ids == 1 && o.box && o.pos, "--id, --box and --position");
-    } else if (ACT("list")) {
-    } else if (ACT("free") || ACT("apps") || ACT("stats")) {
-        if (!strcmp(action, "stats") && o.csv && !o.target)
-            return kb_cli_usage(&kb_cmd_biobank, "stats --csv needs --target ID (the zone target the figures fill)");
-    } else if (ACT("map")) {
-        NEED(o.box, "--box");
-    } else if (ACT("apply")) {
-        NEED(o.title && o.pi && o.org && o.specimens && o.purpose, "--title, --pi, --org, --specimens and --purpose");
-    } else if (ACT("history")) {
-        NEED(o.app, "--app");
-    } else if (ACT("transition")) {
-        NEED(o.app && o.to, "--app and --to");
-    } else if (ACT("review")) {
-        NEED(o.app && o.decision, "--app and --decision");
-    } else if (ACT("distribute")) {
-        NEED(o.app && o.step, "--app and --step");
-        if (strcmp(o.step, "reserve") && strcmp(o.step, "ship"))
-            return kb_cli_usage(&kb_cmd_biobank, "--step must be reserve or ship, got '%s'", o.step);
-    } else if (ACT("results")) {
-        NEED(o.app && n_pos == 1, "--app and one FILE.csv");
-    }
-    if (!is) return kb_cli_usage(&kb_cmd_biobank, "unknown action '%s'", action);
-    if (n_pos && strcmp(action, "import") && strcmp(action, "results"))
-        return kb_cli_usage(&kb_cmd_biobank, "unexpected argument '%s'", pos_args[0]);
-    int row = 0, col = 0;
-    if (o.pos && kb_position_parse(o.pos, &row, &col))
+    if (!ac) return kb_cli_usage(&kb_cmd_biobank, "unknown action '%s'", name);
+    const char *why = ac->check(&o, n_pos);
+    if (why && why[0] == '!') return kb_cli_usage(&kb_cmd_biobank, "%s", why + 1);
+    if (why) return kb_cli_usage(&kb_cmd_biobank, "%s %s", name, why);
+    if (n_pos && !ac->takes_file) return kb_cli_usage(&kb_cmd_biobank, "unexpected argument '%s'", pos[0]);
+    act a = {.o = &o, .role = role, .pos = pos, .n_pos = n_pos, .exit_code = KB_EXIT_OK};
+    if (o.pos && kb_position_parse(o.pos, &a.row, &a.col))
         return kb_cli_usage(&kb_cmd_biobank, "--position must be a row letter and column number like A3, got '%s'",
                             o.pos);
-
+    kb_actor actor = {o.actor ? o.actor : "cli", kb_role_name(role)};
     kb_err e = {{0}};
-    kb_data *d;
-    if (kb_data_open(o.dir, &d, &e)) return kb_cli_fail(&kb_cmd_biobank, &e);
-    int rc = C_OK, exit_code = KB_EXIT_OK;
-    kb_specimen s;
-    memset(&s, 0, sizeof s);
-    if (!strcmp(action, "register")) {
-        kb_strlcpy(s.pseudonym, o.donor ? o.donor : "", sizeof s.pseudonym);
-        kb_strlcpy(s.type, o.type, sizeof s.type);
-        kb_strlcpy(s.collected_on, o.collected, sizeof s.collected_on);
-        kb_strlcpy(s.unit, o.unit, sizeof s.unit);
-        kb_strlcpy(s.event, o.event ? o.event : "", sizeof s.event);
-        kb_strlcpy(s.site, o.site ? o.site : "", sizeof s.site);
-        kb_strlcpy(s.sprec, o.sprec ? o.sprec : "", sizeof s.sprec);
-        kb_strlcpy(s.barcode, o.barcode ? o.barcode : "", sizeof s.barcode);
-        s.quantity = o.quantity;
-        rc = kb_specimen_register(d, &actor, &s, o.dsrc, o.drec, &e);
-        if (!rc && o.box) rc = kb_storage_place(d, &actor, s.barcode, o.box, row, col, &e);
-        if (!rc) printf("%s\n", s.barcode);
-    } else if (!strcmp(action, "aliquot") || !strcmp(action, "derive")) {
-        int al = !strcmp(action, "aliquot");
-        rc = kb_specimen_derive(d, &actor, o.ids[0], al ? "aliquot" : "derivative", o.type, o.quantity, o.unit, &s, &e);
-        if (!rc) printf("%s\n", s.barcode);
-    } else if (!strcmp(action, "pool")) {
-        rc = kb_specimen_pool(d, &actor, o.ids, o.n_ids, &s, &e);
-        if (!rc) printf("%s\n", s.barcode);
-    } else if (!strcmp(action, "status")) {
-        rc = kb_specimen_set_status(d, &actor, o.ids[0], o.to, o.comment, &e);
-        if (!rc) printf("%s %s\n", o.ids[0], o.to);
-    } else if (!strcmp(action, "thaw")) {
-        int n = 0;
-        rc = kb_specimen_thaw(d, &actor, o.ids[0], &n, &e);
-        if (!rc) printf("%s freeze-thaw %d\n", o.ids[0], n);
-    } else if (!strcmp(action, "show") || !strcmp(action, "label")) {
-        int r = kb_specimen_get(d, o.ids[0], &s, &e);
-        if (r == 0) rc = kb_errf(&e, "no specimen %s", o.ids[0]);
-        else if (r < 0) rc = C_ERR;
-        if (!rc && !strcmp(action, "show")) {
-            char box[64] = "", p[8] = "";
-            int rr = 0, cc = 0;
-            int placed = kb_storage_locate(d, s.barcode, box, &rr, &cc, &e);
-            if (placed < 0) rc = C_ERR;
-            if (placed == 1) kb_position_format(rr, cc, p);
-            printf("barcode=%s\ndonor=%s\ntype=%s\ncollected_on=%s\nevent=%s\nsite=%s\nsprec=%s\nquantity=%g %s\n"
-                   "lineage=%s\nparent=%s\nstatus=%s\nfreeze_thaw=%d\nposition=%s%s%s\n",
-                   s.barcode, s.pseudonym, s.type, s.collected_on, s.event, s.site, s.sprec, s.quantity, s.unit,
-                   s.lineage, s.parent_barcode, s.status, s.freeze_thaw, box, placed == 1 ? ":" : "", p);
-        } else if (!rc) {
-            int sym = !o.symbols || !strcmp(o.symbols, "both") ? KB_LABEL_CODE128 | KB_LABEL_DATAMATRIX
-                      : !strcmp(o.symbols, "code128")           ? KB_LABEL_CODE128
-                      : !strcmp(o.symbols, "datamatrix")        ? KB_LABEL_DATAMATRIX
-                                                                : 0;
-            kb_buf b;
-            kb_buf_init(&b);
-            rc = kb_label_svg(&s, sym, &b, &e);
-            if (!rc) {
-                FILE *f = fopen(o.out, "w");
-                if (!f || fwrite(b.s, 1, b.len, f) != b.len) rc = kb_errf(&e, "%s: cannot write", o.out);
-                if (f && fclose(f)) rc = kb_errf(&e, "%s: cannot write", o.out);
-            }
-            kb_buf_free(&b);
-            if (!rc) printf("%s\n", o.out);
-        }
-    } else if (!strcmp(action, "import")) {
-        kb_bb_import_stats st;
-        double t0 = kb_cli_now();
-        rc = kb_bb_import(d, &actor, pos_args[0], &st, &e);
-        if (!rc) {
-            printf("rows=%ld accepted=%ld quarantined=%ld placed=%ld seconds=%.2f\n", st.rows, st.accepted,
-                   st.quarantined, st.placed, kb_cli_now() - t0);
-            if (st.quarantined) exit_code = KB_EXIT_PARTIAL;
-        }
-    } else if (!strcmp(action, "consent")) {
-        kb_consent_event ev = {o.donor, o.purpose, NULL, o.grant, 0, NULL, NULL, "paper", actor.name};
-        rc = kb_consent_record(d, &ev, &e);
-        if (!rc) printf("%s %s %s\n", o.donor, o.purpose, o.grant ? "granted" : "withdrawn");
-    } else if (!strcmp(action, "freezer")) {
-        rc = kb_freezer_add(d, &actor, o.name, o.temperature, &e);
-    } else if (!strcmp(action, "rack")) {
-        rc = kb_rack_add(d, &actor, o.freezer, o.name, &e);
-    } else if (!strcmp(action, "box")) {
-        rc = kb_box_add(d, &actor, o.freezer, o.rack, o.name, (int)o.rows, (int)o.cols, &e);
-    } else if (!strcmp(action, "place") || !strcmp(action, "move")) {
-        rc = kb_storage_place(d, &actor, o.ids[0], o.box, row, col, &e);
-        if (!rc) printf("%s %s:%s\n", o.ids[0], o.box, o.pos);
-    } else if (!strcmp(action, "free") || !strcmp(action, "map")) {
-        kb_buf b;
-        kb_buf_init(&b);
-        int n = 0;
-        rc = !strcmp(action, "map") ? kb_storage_map(d, o.box, &b, &e)
-                                    : kb_storage_free(d, o.box, (int)o.limit, &b, &n, &e);
-        if (!rc) printf("%s%s", b.s ? b.s : "", !strcmp(action, "free") ? "\n" : "");
-        kb_buf_free(&b);
-    } else if (!strcmp(action, "apply")) {
-        kb_application a;
-        memset(&a, 0, sizeof a);
-        kb_strlcpy(a.title, o.title, sizeof a.title);
-        kb_strlcpy(a.pi, o.pi, sizeof a.pi);
-        kb_strlcpy(a.organisation, o.org, sizeof a.organisation);
-        kb_strlcpy(a.protocol, o.protocol ? o.protocol : "", sizeof a.protocol);
-        kb_strlcpy(a.data_items, o.items ? o.items : "", sizeof a.data_items);
-        kb_strlcpy(a.purpose, o.purpose, sizeof a.purpose);
-        kb_strlcpy(a.owner, o.owner ? o.owner : actor.name, sizeof a.owner);
-        rc = kb_app_parse_requests(o.specimens, &a, &e);
-        if (!rc) rc = kb_app_submit(d, &actor, &a, &e);
-        if (!rc) printf("%lld\n", (long long)a.id);
-    } else if (!strcmp(action, "list")) {
-        printf("barcode,type,status,quantity,unit,lineage,parent,collected_on,freeze_thaw\n");
-        rc = kb_specimen_each(d, o.status, o.type, o.limit, print_specimen, NULL, &e);
-    } else if (!strcmp(action, "apps")) {
-        printf("id,state,title,pi,organisation,purpose,specimens,owner\n");
-        rc = kb_app_each(d, NULL, print_app, NULL, &e);
-    } else if (!strcmp(action, "history")) {
-        kb_buf b;
-        kb_buf_init(&b);
-        kb_application a;
-        int r = kb_app_get(d, o.app, &a, &e);
-        if (r <= 0) rc = r < 0 ? C_ERR : kb_errf(&e, "application %ld: not found", o.app);
-        if (!rc) rc = kb_app_history(d, o.app, &b, &e);
-        if (!rc) {
-            printf("application %lld: %s (%s)\n%s", (long long)a.id, a.title, a.state, b.s ? b.s : "");
-            rc = kb_dist_each(d, o.app, print_dist, NULL, &e);
-        }
-        kb_buf_free(&b);
-    } else if (!strcmp(action, "transition")) {
-        rc = kb_app_transition(d, &actor, role, o.app, o.to, o.comment, &e);
-        if (!rc) printf("application %ld %s\n", o.app, o.to);
-    } else if (!strcmp(action, "review")) {
-        rc = kb_app_review(d, &actor, role, o.app, o.decision, o.comment, &e);
-        kb_application a;
-        if (!rc && kb_app_get(d, o.app, &a, &e) == 1) printf("application %ld %s\n", o.app, a.state);
-    } else if (!strcmp(action, "distribute")) {
-        kb_dist_result r;
-        int reserve = !strcmp(o.step, "reserve");
-        rc = reserve ? kb_dist_reserve(d, &actor, role, o.app, &r, &e) : kb_dist_ship(d, &actor, role, o.app, &r, &e);
-        if (!rc) {
-            if (reserve)
-                printf("reserved=%d skipped_no_consent=%d shortfall=%d\n", r.reserved, r.skipped_consent, r.shortfall);
-            else
-                printf("shipped=%d released_no_consent=%d\n", r.shipped, r.released);
-            if (r.shortfall || r.released || (!reserve && !r.shipped)) exit_code = KB_EXIT_PARTIAL;
-        }
-    } else if (!strcmp(action, "results")) {
-        int n = 0;
-        rc = kb_dist_results_csv(d, &actor, role, o.app, pos_args[0], &n, &e);
-        if (!rc) printf("results=%d\n", n);
-    } else if (!strcmp(action, "stats")) {
-        if (o.csv) rc = kb_bb_stats_actuals(d, stdout, o.target, o.measure, o.type, &e);
-        else if (o.json) {
-            char *j = NULL;
-            rc = kb_bb_stats_json(d, &j, &e);
-            if (!rc) printf("%s\n", j);
-            free(j);
-        } else {
-            rc = kb_bb_stats_text(d, stdout, &e);
-        }
-    }
-    kb_data_close(d);
+    if (kb_data_open(o.dir, &a.d, &e)) return kb_cli_fail(&kb_cmd_biobank, &e);
+    a.actor = &actor;
+    a.e = &e;
+    int rc = ac->run(&a);
+    kb_data_close(a.d);
     if (rc) return kb_cli_fail(&kb_cmd_biobank, &e);
-    return exit_code;
+    return a.exit_code;
 }

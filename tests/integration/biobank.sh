@@ -159,4 +159,18 @@ for a in specimen.register specimen.move specimen.place specimen.status specimen
   [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action='$a'")" -gt 0 ] || fail "no audit for $a"
 done
 "$K" audit verify --data d >/dev/null || fail "audit chain"
+
+# Usage errors exit 2 and name what is missing, before anything is opened.
+usage() { # expected-text args...
+  local want="$1" rc=0; shift
+  BB "$@" >/dev/null 2>u.err || rc=$?
+  [ $rc -eq 2 ] && grep -q -- "$want" u.err || { cat u.err; fail "biobank $*: exit $rc"; }
+}
+usage "unknown action 'frob'" frob
+usage "register needs --collected" register --type serum
+usage "box needs --freezer, --rack, --name, --rows and --cols" box --freezer F1
+usage "--step must be reserve or ship, got 'go'" distribute --app 1 --step go
+usage "stats --csv needs --target ID" stats --csv
+usage "unexpected argument 'x.csv'" list x.csv
+usage "import needs one FILE.csv" import
 echo "biobank ok"
