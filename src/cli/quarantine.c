@@ -70,24 +70,16 @@ static int run(int argc, char **argv) {
         if (rc == C_OK) fwrite(q.raw.s, 1, q.raw.len, stdout);
         kb_quarantine_entry_free(&q);
     } else {
-        int64_t ids[4096];
-        size_t n = 0;
-        if (id) ids[n++] = id;
-        else {
-            kb_stmt *st;
-            rc = kb_stmt_prepare(d->identity, "SELECT id FROM quarantine WHERE status = 'open' ORDER BY id", &st, &e);
-            while (rc == C_OK && n < KB_ARRAY_LEN(ids) && kb_stmt_step(st, &e) == 1) ids[n++] = kb_col_int(st, 0);
-            if (rc == C_OK) kb_stmt_finalize(st);
-        }
-        long imported = 0, still = 0;
-        for (size_t i = 0; i < n && rc == C_OK; i++) {
+        long retried = 0, imported = 0;
+        if (id) {
             int ok = 0;
-            rc = retry_one(d, ids[i], replace, &ok, &e);
-            if (ok) imported++;
-            else still++;
+            rc = retry_one(d, id, replace, &ok, &e);
+            retried = rc == C_OK, imported = ok;
+        } else {
+            rc = kb_quarantine_retry_open(d, &retried, &imported, &e);
         }
-        printf("retried %zu: %ld imported, %ld still quarantined\n", n, imported, still);
-        if (still) exit_code = KB_EXIT_PARTIAL;
+        if (rc == C_OK) printf("retried %ld: %ld imported, %ld still quarantined\n", retried, imported, retried - imported);
+        if (retried - imported) exit_code = KB_EXIT_PARTIAL;
     }
     kb_data_close(d);
     if (rc != C_OK) return kb_cli_fail(&kb_cmd_quarantine, &e);

@@ -213,6 +213,30 @@ int kb_quarantine_discard(kb_data *d, int64_t id, const char *source, kb_err *e)
     return kb_quarantine_resolve(d, id, "discarded", e);
 }
 
+int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, kb_err *e) {
+    *retried = *imported = 0;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity, "SELECT id FROM quarantine WHERE status = 'open' ORDER BY id", &st, e) != C_OK)
+        return C_ERR;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        if (n == cap) ids = kb_realloc(ids, (cap = cap ? cap * 2 : 256) * sizeof *ids);
+        ids[n++] = kb_col_int(st, 0);
+    }
+    kb_stmt_finalize(st);
+    rc = rc < 0 ? C_ERR : C_OK;
+    for (size_t i = 0; i < n && rc == C_OK; i++) {
+        int ok = 0;
+        int64_t new_id;
+        rc = kb_quarantine_retry(d, ids[i], "", NULL, 0, &ok, &new_id, e);
+        if (rc == C_OK) (*retried)++, *imported += ok;
+    }
+    free(ids);
+    return rc;
+}
+
 int kb_quarantine_retry(kb_data *d, int64_t id, const char *source, const char *raw, size_t rawlen, int *imported,
                         int64_t *new_id, kb_err *e) {
     *imported = 0;

@@ -59,5 +59,9 @@ int kb_quarantine_discard(kb_data *d, int64_t id, const char *source, kb_err *e)
  * imported).  A missing or closed entry is an error naming it. */
 int kb_quarantine_retry(kb_data *d, int64_t id, const char *source, const char *raw, size_t rawlen, int *imported,
                         int64_t *new_id, kb_err *e);
+/* Retries every entry open when it starts (however many), oldest first,
+ * with their kept records; counts what was retried and what now passed.
+ * Entries a retry re-opens as new ones are not retried again in this run. */
+int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, kb_err *e);
 
 #endif

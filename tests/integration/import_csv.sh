@@ -76,6 +76,15 @@ out=$("$K" quarantine retry --data d --id 1 --replace r3.csv) || fail "retry sho
 grep -q '1 imported' <<<"$out" || fail "retry: $out"
 "$K" quarantine list --data d --all | grep -q '^1,resolved,' || fail "entry 1 should be resolved"
 
+# retry of every open entry (no --id): those still broken stay quarantined,
+# once each (the old entry superseded by a fresh one), and the run says so
+open_before=$("$K" quarantine list --data d | tail -n +2 | wc -l)
+[ "$open_before" -ge 1 ] || fail "no open entry left to retry"
+set +e; out=$("$K" quarantine retry --data d); rc=$?; set -e
+[ $rc -eq 3 ] || fail "retry of still-broken entries exit $rc: $out"
+grep -q "^retried $open_before: 0 imported, $open_before still quarantined" <<<"$out" || fail "retry all: $out"
+[ "$("$K" quarantine list --data d | tail -n +2 | wc -l)" -eq "$open_before" ] || fail "retry all listed entries twice"
+
 # Shift_JIS (CP932) from an older sender reads the same as UTF-8
 "$K" init --data s >/dev/null
 iconv -f UTF-8 -t CP932 a.csv > sjis.csv
