@@ -297,7 +297,7 @@ int kb_app_submit(kb_data *d, const kb_actor *actor, kb_application *a, kb_err *
                           "to academic_research or commercial_research)");
     if (a->n_req < 1) return kb_errf(e, "field specimens: at least one TYPE:COUNT is required");
     sub_arg sa = {actor, a};
-    return kb_bb_tx(d, do_submit, &sa, e);
+    return kb_research_tx(d, do_submit, &sa, e);
 }
 
 int kb_app_get(kb_data *d, int64_t id, kb_application *a, kb_err *e) {
@@ -386,7 +386,7 @@ int kb_app_transition(kb_data *d, const kb_actor *actor, kb_role role, int64_t i
                       const char *comment, kb_err *e) {
     if (!kb_app_state_valid(to)) return kb_errf(e, "field state: '%s' is not an application state", to);
     tr_arg ta = {actor, role, id, to, comment, 0};
-    return kb_bb_tx(d, do_transition, &ta, e);
+    return kb_research_tx(d, do_transition, &ta, e);
 }
 
 int kb_app_transition_system(kb_data *d, const kb_actor *actor, kb_role role, int64_t id, const char *to,
@@ -394,7 +394,7 @@ int kb_app_transition_system(kb_data *d, const kb_actor *actor, kb_role role, in
 int kb_app_transition_system(kb_data *d, const kb_actor *actor, kb_role role, int64_t id, const char *to,
                              const char *comment, kb_err *e) {
     tr_arg ta = {actor, role, id, to, comment, 1};
-    return kb_bb_tx(d, do_transition, &ta, e);
+    return kb_research_tx(d, do_transition, &ta, e);
 }
 
 typedef struct rev_arg {
@@ -460,7 +460,7 @@ int kb_app_review(kb_data *d, const kb_actor *actor, kb_role role, int64_t id, c
                   const char *comment, kb_err *e) {
     if (!decision) return kb_errf(e, "field decision: missing");
     rev_arg ra = {actor, role, id, decision, comment};
-    return kb_bb_tx(d, do_review, &ra, e);
+    return kb_research_tx(d, do_review, &ra, e);
 }
 
 int kb_app_each(kb_data *d, const char *owner, int (*cb)(void *arg, const kb_application *a), void *arg,

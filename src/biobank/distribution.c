@@ -124,7 +124,7 @@ int kb_dist_reserve(kb_data *d, const kb_actor *actor, kb_role role, int64_t app
     if (!kb_app_transition_allowed("agreement_signed", "reserved", role, NULL, 0))
         return kb_errf(e, "role %s may not reserve specimens", kb_role_name(role));
     dist_arg da = {actor, role, app_id, res, NULL};
-    return kb_bb_tx(d, do_reserve, &da, e);
+    return kb_research_tx(d, do_reserve, &da, e);
 }
 
 /* Reserved, unshipped, unreleased specimens of an application. */
@@ -231,7 +231,7 @@ int kb_dist_ship(kb_data *d, const kb_actor *actor, kb_role role, int64_t app_id
     if (!kb_app_transition_allowed("reserved", "distributed", role, NULL, 0))
         return kb_errf(e, "role %s may not ship specimens", kb_role_name(role));
     dist_arg da = {actor, role, app_id, res, NULL};
-    return kb_bb_tx(d, do_ship, &da, e);
+    return kb_research_tx(d, do_ship, &da, e);
 }
 
 typedef struct res_arg {
@@ -298,7 +298,7 @@ int kb_dist_result_add(kb_data *d, const kb_actor *actor, kb_role role, int64_t 
     if (role != KB_ROLE_RESEARCHER && role != KB_ROLE_BIOBANK && role != KB_ROLE_ADMIN)
         return kb_errf(e, "role %s may not return results", kb_role_name(role));
     res_arg ra = {actor, role, app_id, barcode, code, text, unit, num};
-    return kb_bb_tx(d, do_result, &ra, e);
+    return kb_research_tx(d, do_result, &ra, e);
 }
 
 typedef struct csv_arg {
@@ -346,7 +346,7 @@ int kb_dist_results_csv(kb_data *d, const kb_actor *actor, kb_role role, int64_t
     if (role != KB_ROLE_RESEARCHER && role != KB_ROLE_BIOBANK && role != KB_ROLE_ADMIN)
         return kb_errf(e, "role %s may not return results", kb_role_name(role));
     csv_arg ca = {actor, role, app_id, path, 0};
-    int rc = kb_bb_tx(d, do_results_csv, &ca, e);
+    int rc = kb_research_tx(d, do_results_csv, &ca, e);
     *n = rc ? 0 : ca.n;
     return rc;
 }

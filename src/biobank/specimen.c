@@ -213,15 +213,6 @@ int kb_biobank_donor(kb_data *d, const char *pseudonym, const char *source, cons
 
 /* ---- transactions ---- */
 
-int kb_bb_tx(kb_data *d, int (*f)(kb_data *d, void *arg, kb_err *e), void *arg, kb_err *e) {
-    if (kb_db_in_tx(d->research)) return f(d, arg, e);
-    if (kb_db_begin(d->research, e)) return C_ERR;
-    int rc = f(d, arg, e);
-    if (!rc) rc = kb_db_commit(d->research, e);
-    if (rc) kb_db_rollback(d->research);
-    return rc;
-}
-
 static int audit(kb_data *d, const kb_actor *a, const char *action, const char *pseud, const char *detail,
                  kb_err *e) {
     return kb_audit_append(d, a->name, a->role, action, pseud, "biobank", "ok", detail, e);
@@ -387,7 +378,7 @@ int kb_specimen_register(kb_data *d, const kb_actor *a, kb_specimen *s, const ch
     kb_strlcpy(s->status, "available", sizeof s->status);
     if (kb_specimen_check(s, NULL, e)) return C_ERR;
     reg_arg ra = {a, s};
-    if (kb_bb_tx(d, do_register, &ra, e)) return C_ERR;
+    if (kb_research_tx(d, do_register, &ra, e)) return C_ERR;
     /* The identity link is written after the research row commits: a crash
      * in between leaves a specimen without its link, which registration
      * by pseudonym can repair, never a link to a specimen that is not there. */
@@ -461,7 +452,7 @@ int kb_specimen_set_status(kb_data *d, const kb_actor *a, const char *barcode, c
     if (!kb_specimen_next_status(to))
         return kb_errf(e, "field status: '%s' (rule: available, reserved, distributed, consumed, destroyed)", to);
     st_arg sa = {a, barcode, to, why, 0};
-    return kb_bb_tx(d, do_status, &sa, e);
+    return kb_research_tx(d, do_status, &sa, e);
 }
 
 typedef struct thaw_arg {
@@ -492,7 +483,7 @@ static int do_thaw(kb_data *d, void *arg, kb_err *e) {
 
 int kb_specimen_thaw(kb_data *d, const kb_actor *a, const char *barcode, int *count, kb_err *e) {
     thaw_arg ta = {a, barcode, 0};
-    if (kb_bb_tx(d, do_thaw, &ta, e)) return C_ERR;
+    if (kb_research_tx(d, do_thaw, &ta, e)) return C_ERR;
     if (count) *count = ta.count;
     return C_OK;
 }
@@ -566,7 +557,7 @@ int kb_specimen_derive(kb_data *d, const kb_actor *a, const char *parent, const 
         return kb_errf(e, "field lineage: '%s' (rule: aliquot or derivative; pools use kb_specimen_pool)",
                        lineage ? lineage : "");
     der_arg da = {a, parent, lineage, type, unit, quantity, out, NULL, 0};
-    return kb_bb_tx(d, do_derive, &da, e);
+    return kb_research_tx(d, do_derive, &da, e);
 }
 
 static int do_pool(kb_data *d, void *arg, kb_err *e) {
@@ -620,7 +611,7 @@ int kb_specimen_pool(kb_data *d, const kb_actor *a, const char *const *members, 
                      kb_err *e) {
     if (n < 2 || n > 64) return kb_errf(e, "field members: %d specimens (rule: pool 2..64)", n);
     der_arg da = {a, NULL, "pool", NULL, NULL, 0, out, members, n};
-    return kb_bb_tx(d, do_pool, &da, e);
+    return kb_research_tx(d, do_pool, &da, e);
 }
 
 int kb_biobank_available_by_type(kb_data *d, const char *pseudonym, const char *type, int *count, kb_err *e) {

@@ -109,9 +109,6 @@ int kb_specimen_thaw(kb_data *d, const kb_actor *a, const char *barcode, int *co
  * any).  Reads only; no audit entry since no donor data leaves. */
 int kb_biobank_available_by_type(kb_data *d, const char *pseudonym, const char *type, int *count, kb_err *e);
 
-/* Internal to src/biobank: runs f inside a research transaction (joins the
- * caller's when one is open). */
-int kb_bb_tx(kb_data *d, int (*f)(kb_data *d, void *arg, kb_err *e), void *arg, kb_err *e);
 
 /* Moves a merged donor's specimens to the survivor's pseudonym, so that
  * their distribution is decided on the merged person's consent.  Called

@@ -221,7 +221,7 @@ static int do_place(kb_data *d, void *arg, kb_err *e) {
 int kb_storage_place(kb_data *d, const kb_actor *a, const char *barcode, const char *box, int row, int col,
                      kb_err *e) {
     place_arg pa = {a, barcode, box, row, col};
-    return kb_bb_tx(d, do_place, &pa, e);
+    return kb_research_tx(d, do_place, &pa, e);
 }
 
 int kb_storage_unplace(kb_data *d, const kb_actor *a, int64_t specimen_id, const char *barcode,

@@ -129,6 +129,15 @@ int kb_data_open(const char *dir, kb_data **out, kb_err *e) { return open_data(d
 int kb_data_open_primary(const char *dir, kb_data **out, kb_err *e) { return open_data(dir, 1, out, e); }
 int kb_data_is_standby(const kb_data *d) { return d->primary_identity_where[0] != '\0'; }
 
+int kb_research_tx(kb_data *d, int (*f)(kb_data *d, void *arg, kb_err *e), void *arg, kb_err *e) {
+    if (kb_db_in_tx(d->research)) return f(d, arg, e);
+    if (kb_db_begin(d->research, e)) return C_ERR;
+    int rc = f(d, arg, e);
+    if (!rc) rc = kb_db_commit(d->research, e);
+    if (rc) kb_db_rollback(d->research);
+    return rc;
+}
+
 void kb_data_close(kb_data *d) {
     if (!d) return;
     kb_db_close(d->identity);

@@ -46,6 +46,12 @@ int kb_data_open_primary(const char *dir, kb_data **out, kb_err *e);
 int kb_data_is_standby(const kb_data *d);
 void kb_data_close(kb_data *d);
 
+/* Runs f in a transaction on the research store, committed when f returns
+ * C_OK and rolled back otherwise; inside a caller's transaction f simply
+ * joins it (the caller commits), so a workflow can be one step of a larger
+ * one. */
+int kb_research_tx(kb_data *d, int (*f)(kb_data *d, void *arg, kb_err *e), void *arg, kb_err *e);
+
 /* Schema of each store (src/store/schema.c); one owner module per table is
  * named in the comments there. */
 extern const kb_migration kb_identity_schema[];
