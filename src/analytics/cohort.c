@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "analytics/cohort.h"
+#include "consent/consent.h"
 #include "domain/items.h"
 #include "util/date.h"
 
@@ -408,11 +409,8 @@ static int p_cmp(parser *p, kb_cq **out) {
             q->expensive = 1;
             tok at = p->t;
             if (p_args(p, args, 2, &n, "a consent purpose (academic_research, ...)")) return C_ERR;
-            static const char *const purposes[] = {"academic_research", "commercial_research", "provider_sharing",
-                                                   "marketing_aggregates", "recontact"};
-            int ok = 0;
-            for (size_t i = 0; i < KB_ARRAY_LEN(purposes); i++) ok |= strcmp(purposes[i], args[0]) == 0;
-            if (!ok || (strcmp(args[0], "provider_sharing") == 0) != (n == 2)) {
+            int ok = kb_consent_purpose_valid(args[0]); /* the purposes are consent.c's, once */
+            if (!ok || (strcmp(args[0], KB_PURPOSE_PROVIDER) == 0) != (n == 2)) {
                 p->t = at;
                 return fail(p, "consent(PURPOSE) with a known purpose, or consent(provider_sharing, PROVIDER)");
             }

@@ -15,6 +15,10 @@ const char *const kb_app_states[] = {"submitted",        "screening",  "scientif
                                      "results_due",      "results_returned", "closed",      "returned_for_changes",
                                      "rejected",         "appeal",     "withdrawn",         NULL};
 
+int kb_app_purpose_valid(const char *purpose) {
+    return kb_consent_purpose_valid(purpose) && strcmp(purpose, KB_PURPOSE_PROVIDER) != 0;
+}
+
 int kb_app_state_valid(const char *s) {
     for (int i = 0; s && kb_app_states[i]; i++)
         if (strcmp(s, kb_app_states[i]) == 0) return 1;
@@ -292,7 +296,7 @@ int kb_app_submit(kb_data *d, const kb_actor *actor, kb_application *a, kb_err *
     if (!kb_consent_purpose_valid(a->purpose))
         return kb_errf(e, "field purpose: '%s' is not a consent purpose (academic_research, commercial_research, ...)",
                        a->purpose);
-    if (!strcmp(a->purpose, KB_PURPOSE_PROVIDER))
+    if (!kb_app_purpose_valid(a->purpose))
         return kb_errf(e, "field purpose: provider_sharing is not a research purpose (rule: research applications map "
                           "to academic_research or commercial_research)");
     if (a->n_req < 1) return kb_errf(e, "field specimens: at least one TYPE:COUNT is required");

@@ -102,6 +102,7 @@ const kb_route kb_routes[] = {
     {"POST", "/api/biobank/storage/{}", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_storage_new},
     {"GET", "/api/biobank/boxes/{}/{}", R(BIOBANK) | R(ADMIN), 0, kb_h_bb_box},
     {"GET", "/api/biobank/applications", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_bb_apps},
+    {"GET", "/api/biobank/purposes", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_bb_purposes},
     {"POST", "/api/biobank/applications", R(RESEARCHER) | R(ADMIN), 0, kb_h_bb_app_new},
     {"GET", "/api/biobank/applications/{}", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_bb_app},
     {"POST", "/api/biobank/applications/{}/{}", R(BIOBANK) | R(RESEARCHER) | R(REVIEWER) | R(ADMIN), 0, kb_h_bb_app_action},

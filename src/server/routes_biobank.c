@@ -459,6 +459,16 @@ static int add_app(void *arg, const kb_application *a) {
     return 0;
 }
 
+/* The purposes an application may name, from the rule itself (no personal
+ * data: not audited). */
+void kb_h_bb_purposes(kb_req *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "purposes");
+    for (int i = 0; kb_consent_purposes[i]; i++)
+        if (kb_app_purpose_valid(kb_consent_purposes[i])) cJSON_AddItemToArray(arr, cJSON_CreateString(kb_consent_purposes[i]));
+    kb_reply_json(r, 200, o);
+}
+
 void kb_h_bb_apps(kb_req *r) {
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "applications");
     kb_err e = {{0}};

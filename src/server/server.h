@@ -205,6 +205,7 @@ void kb_h_bb_import(kb_req *r);
 void kb_h_bb_consent(kb_req *r);
 void kb_h_bb_storage_new(kb_req *r);
 void kb_h_bb_storage(kb_req *r);
+void kb_h_bb_purposes(kb_req *r);
 void kb_h_bb_box(kb_req *r);
 void kb_h_bb_apps(kb_req *r);
 void kb_h_bb_app_new(kb_req *r);

@@ -148,6 +148,7 @@ POST|/api/biobank/pools|{}|biobank admin
 POST|/api/biobank/import||biobank admin
 POST|/api/biobank/consents|{}|biobank admin
 GET|/api/biobank/storage||biobank admin
+GET|/api/biobank/purposes||biobank researcher reviewer admin
 POST|/api/biobank/storage/freezers|{}|biobank admin
 GET|/api/biobank/boxes/999999/map||biobank admin
 GET|/api/biobank/applications||biobank researcher reviewer admin

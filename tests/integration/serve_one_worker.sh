@@ -54,7 +54,7 @@ call() {
   local code; code=$(curl "${args[@]}" "$B$p")
   echo "$m ${p%%\?*}" >> hits.txt
   [[ "$code" =~ ^5 || "$code" == 000 ]] && fail "$m $p as $u: $code $(cat resp)"
-  echo "$code $(cat resp)"
+  echo "$code $(tr -d '\000' < resp)"
 }
 expect() { [[ "$2" == "$1 "* ]] || fail "$3: expected $1, got $2"; }
 login() {
@@ -88,6 +88,9 @@ expect 201 "$(call taro POST /api/me/tokens '{"label":"watch"}')" device-token
 expect 200 "$(call taro GET /api/me/points)" points
 expect 200 "$(call taro GET /api/me/export.xml)" export.xml
 expect 200 "$(call taro GET /api/me/audit)" my-audit
+expect 200 "$(call taro GET "/api/me/audit?who=others&limit=20&offset=0")" my-audit-page
+expect 200 "$(call taro GET /api/me/providers)" providers
+expect 200 "$(call taro GET /api/me/results.pdf)" results.pdf
 
 # ---- insurer, institution, provider, researcher ----
 expect 200 "$(call ins POST /api/points/rules '{"rule":"steps","kind":"steps","threshold":5000,"points":20,"cap":100,"enabled":true}')" rule
@@ -97,6 +100,8 @@ expect 200 "$(call ins GET "/api/reports/insurer?fiscal_year=2024")" report
 { echo "$H"; echo 'inst-a,up-1,2024-07-01,1410000001,06140019,AB,126,00,例示,次郎,レイジ,ジロウ,1,1976-01-01,2100001,川崎市4,160.0,55.0,5.1,1'; } > up.csv
 r=$(call inst POST '/api/uploads?filename=up.csv' "$(cat up.csv)" text/csv); [[ "$r" == 20* ]] || fail "upload: $r"
 expect 200 "$(call inst GET /api/uploads)" uploads
+call inst POST /api/quarantine/999999/retry >/dev/null
+call inst POST /api/quarantine/999999/discard >/dev/null
 r=$(call prov GET /api/provider/subjects); expect 200 "$r" subjects
 PSEUD=$(cut -d' ' -f2- <<<"$r" | jget '.subjects[0]')
 [[ "$PSEUD" == R-* ]] || fail "provider subject: $r"
@@ -107,6 +112,7 @@ expect 200 "$(call resa POST /api/cohort/count '{"query":"sex = M"}')" cohort
 expect 201 "$(call bank POST /api/biobank/storage/freezers '{"name":"F1","temperature":-80}')" freezer
 expect 201 "$(call bank POST /api/biobank/storage/racks '{"freezer":"F1","name":"R1"}')" rack
 expect 201 "$(call bank POST /api/biobank/storage/boxes '{"freezer":"F1","rack":"R1","name":"BOX1","rows":2,"cols":2}')" box
+expect 200 "$(call bank GET /api/biobank/storage)" storage
 S=()
 for i in 1 2; do
   r=$(call bank POST /api/biobank/specimens "{\"donor_source\":\"inst-a\",\"donor_record\":\"r$i\",\"type\":\"serum\",\"collected_on\":\"2026-05-0$i\",\"quantity\":1,\"unit\":\"mL\",\"sprec\":\"SER-SST-A-D-N-A-E\"}")
@@ -127,6 +133,8 @@ r=$(call resa POST /api/biobank/applications '{"title":"Serum lipids","pi":"Dr S
 expect 201 "$r" apply
 APP=$(cut -d' ' -f2- <<<"$r" | jget .id)
 expect 200 "$(call resa GET /api/biobank/applications)" apps
+r=$(call resa GET /api/biobank/purposes); expect 200 "$r" purposes
+[[ "$r" == *'"academic_research"'* && "$r" != *provider_sharing* ]] || fail "application purposes: $r"
 expect 200 "$(call bank POST /api/biobank/applications/$APP/transition '{"to":"screening"}')" screening
 expect 200 "$(call bank POST /api/biobank/applications/$APP/transition '{"to":"scientific_review"}')" sci
 expect 200 "$(call revw POST /api/biobank/applications/$APP/reviews '{"decision":"approve","comment":"ok"}')" review1
@@ -189,6 +197,11 @@ call inst POST /api/referrals/visits '{"insurer_no":"06140019","insured_symbol":
 expect 200 "$(call ins GET /api/screening/cases)" screening-cases
 call ins GET "/api/screening/contact?pseudonym=R-NOPE&screening=lung&fiscal_year=2024" >/dev/null
 expect 200 "$(call ins GET /api/screening/indicators)" screening-indicators
+
+# ---- operator: user management and review ----
+call admn POST /api/users/inst/unlock >/dev/null
+call admn POST /api/users/inst/enable >/dev/null
+call admn POST /api/review/999999/undo >/dev/null
 
 # ---- account recovery: refused by the member, confirmed by the member,
 # approved by a second staff member and redeemed ----

@@ -13,7 +13,6 @@ export const TYPES = ['serum', 'plasma', 'whole_blood', 'buffy_coat', 'pbmc', 'f
   'cdna', 'urine', 'saliva', 'faeces', 'csf', 'cells', 'other'];
 const UNITS = ['mL', 'uL', 'mg', 'g', 'ug', 'ng', 'block', 'slide', 'count'];
 const STATUSES = ['available', 'reserved', 'distributed', 'consumed', 'destroyed'];
-const PURPOSES = ['academic_research', 'commercial_research', 'marketing_aggregates', 'recontact'];
 const STATES = ['submitted', 'screening', 'scientific_review', 'ethics_review', 'approved', 'agreement_signed', 'reserved',
   'distributed', 'results_due', 'results_returned', 'closed', 'returned_for_changes', 'rejected', 'withdrawn', 'appeal'];
 const REVIEW_STATES = ['scientific_review', 'ethics_review', 'appeal'];
@@ -461,6 +460,9 @@ function itemsField() {
 }
 
 export async function apply() {
+  // The purposes an application may name come from the server's rule
+  // (biobank/application.c), not a copy here: a copy drifted once.
+  const { purposes } = await get('/api/biobank/purposes');
   const out = h('div', { 'aria-live': 'polite' });
   const reqRows = h('div', { class: 'stack', id: 'req-rows' });
   let n = 0;
@@ -479,7 +481,7 @@ export async function apply() {
       field('ap-pi', t('bio.app.f.pi'), input('pi', { required: true })),
       field('ap-org', t('bio.app.f.organisation'), input('organisation', { required: true, value: session.me.org || '' }))),
     field('ap-protocol', t('bio.app.f.protocol'), input('protocol', { required: true }), t('bio.apply.protocolHint')),
-    field('ap-purpose', t('bio.app.f.purpose'), select('purpose', PURPOSES, (p) => (has(`purpose.${p}`) ? t(`purpose.${p}`) : p)), t('bio.apply.purposeHint')),
+    field('ap-purpose', t('bio.app.f.purpose'), select('purpose', purposes, (p) => (has(`purpose.${p}`) ? t(`purpose.${p}`) : p)), t('bio.apply.purposeHint')),
     h('fieldset', { class: 'bb-fs' }, h('legend', { text: t('bio.app.f.requested') }), reqRows,
       h('button', { class: 'btn btn-secondary btn-sm', type: 'button', text: t('bio.apply.addType'), onclick: addReq })),
     itemsField(),
