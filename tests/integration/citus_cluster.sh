@@ -17,9 +17,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { kb_sql d research "$1"; }
 # every worker of the list, and no other, is an active primary of the research database
 want=$(tr ',' '\n' <<<"$KENBANK_INIT_CITUS" | sort)
+[ "$(wc -l <<<"$want")" -ge 2 ] || fail "needs a cluster of at least two workers, got $KENBANK_INIT_CITUS"
 got=$(q "SELECT nodename || ':' || nodeport FROM pg_dist_node WHERE groupid <> 0 AND isactive AND noderole = 'primary' ORDER BY 1")
 [ "$got" = "$want" ] || fail "workers registered: [$got], expected [$want]"
-[ "$(q "SHOW citus.enable_repartition_joins")" = off ] || fail "repartition joins are on"
+# kenbank's own sessions (kb_sql turns repartitioning on for the tests' queries)
+[ "$(psql "$(sed -n 's/^research=//p' d/kenbank.conf)" -XAtc "SHOW citus.enable_repartition_joins")" = off ] \
+  || fail "repartition joins are on for kenbank"
 
 # an import with identity noise: new persons, links and merges (consents,
 # sensor readings and points move to the survivor in the merge)
