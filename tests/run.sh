@@ -100,8 +100,9 @@ fi
 # every `kenbank init` of the tests a Citus init (docs/SCALING.md).  A subset,
 # to keep the pass near five minutes: imports with merges and corrections,
 # review accept, check, cohort, export, the insurer report, portal and FHIR
-# reads; citus_* tests (placement on both workers) run here only.
-CITUS_TESTS="link_import split report cohort export portal_api fhir_api"
+# reads (serve_api: the role matrix, FHIR single-observation read); citus_*
+# tests (placement on both workers) run here only.
+CITUS_TESTS="link_import split report cohort export portal_api fhir_api serve_api"
 if [ -z "${SKIP_CITUS:-}" ] && [ -x "$ROOT/build/kenbank" ]; then
   echo "== pass 1d: Citus"
   citus_t0=$(date +%s)

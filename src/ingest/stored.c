@@ -72,3 +72,14 @@ void kb_subject_stream_close(kb_subject_stream *s) {
     if (s->st) kb_stmt_finalize(s->st);
     s->st = NULL;
 }
+
+int kb_subject_pseudonym(kb_db *research, int64_t id, char out[24], kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(research, "SELECT pseudonym FROM subjects WHERE id = ?", &st, e)) return -1;
+    kb_bind_int(st, 1, id);
+    int rc = kb_stmt_step(st, e);
+    out[0] = '\0';
+    if (rc == 1) kb_strlcpy(out, kb_col_text(st, 0), 24);
+    kb_stmt_reset(st);
+    return rc;
+}

@@ -40,4 +40,9 @@ int kb_subject_stream_open(kb_db *research, const char *sql, kb_subject_stream *
 int kb_subject_stream_seek(kb_subject_stream *s, int64_t id, kb_err *e);
 void kb_subject_stream_close(kb_subject_stream *s);
 
+/* The pseudonym of subject `id` (a second statement where a read found an
+ * exam's subject_id, for the same reason as kb_subject_stream).  0 when no
+ * such subject, 1 found, -1 error. */
+int kb_subject_pseudonym(kb_db *research, int64_t id, char out[24], kb_err *e);
+
 #endif
