@@ -98,8 +98,9 @@ fi
 # scripts/citustest.sh), when Citus is installed or can be built
 # (../shared/tools/citus-build.sh, idempotent).  KENBANK_INIT_CITUS makes
 # every `kenbank init` of the tests a Citus init (docs/SCALING.md).  A subset,
-# to keep the pass near five minutes: imports with merges and corrections,
-# review accept, check, cohort, export, the insurer report, portal and FHIR
+# since imports are several times slower on Citus (docs/BENCHMARKS.md): imports
+# with merges and corrections, review accept and split, check, cohort, export,
+# the insurer report, portal and FHIR
 # reads (serve_api: the role matrix, FHIR single-observation read); citus_*
 # tests (placement on both workers) run here only.
 CITUS_TESTS="link_import split report cohort export portal_api fhir_api serve_api"
