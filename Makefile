@@ -33,7 +33,7 @@ DEPS     := $(LIBOBJS:.o=.d) $(BUILD)/src/main.d
 
 # Data compiled into the binary.  The MHLW item table is read from the shared
 # data folder at build time, never copied by hand; our own tables live in data/.
-EMBED    := $(KENSHIN)/XMLhc24tab.csv $(wildcard data/*.csv data/*.tsv)
+EMBED    := $(KENSHIN)/XMLhc24tab.csv $(wildcard data/*.csv data/*.tsv) scripts/citus/distribute.sql
 
 .PHONY: all test unit integration run bench fuzz deps clean asan tsan npm print-ldlibs lint
 

@@ -28,6 +28,8 @@ host all all 127.0.0.1/32 scram-sha-256
 HBA
   sync="-c fsync=off -c synchronous_commit=off"
   [ -n "${PGTEST_DURABLE:-}" ] && sync="-c synchronous_commit=off -c max_wal_size=4GB -c shared_buffers=1GB"
+  # PGTEST_OPTS: more server settings (scripts/citustest.sh preloads Citus)
+  sync="$sync ${PGTEST_OPTS:-}"
   # Ports below the kernel's ephemeral range (32768-60999 by default), so
   # no client connection's source port can take ours between the probe and
   # the bind; and a failed start tries the next free port all the same.

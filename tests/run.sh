@@ -42,8 +42,12 @@ run_integration() { # $1 binary, $2 label
   for t in tests/integration/*.sh; do
     [ -f "$t" ] || continue
     [ "$(basename "$t")" = lib.sh ] && continue
-    # pg_* tests need PostgreSQL and run only in the pg pass
-    if [[ "$(basename "$t")" == pg_* ]] && [ -z "${KENBANK_INIT_PG:-}" ]; then continue; fi
+    # pg_* tests need PostgreSQL and run only in the pg pass; citus_* only
+    # in the Citus pass, which runs the store tests of CITUS_TESTS and no others
+    if [[ "$(basename "$t")" == pg_* ]] && { [ -z "${KENBANK_INIT_PG:-}" ] || [ -n "${KENBANK_INIT_CITUS:-}" ]; }; then continue; fi
+    if [[ "$(basename "$t")" == citus_* ]] && [ -z "${KENBANK_INIT_CITUS:-}" ]; then continue; fi
+    if [ -n "${KENBANK_INIT_CITUS:-}" ] && [[ "$(basename "$t")" != citus_* ]] \
+      && [[ " $CITUS_TESTS " != *" $(basename "$t" .sh) "* ]]; then continue; fi
     # the pg pass needs only the tests that create a data directory
     if [ -n "${KENBANK_INIT_PG:-}" ] && ! grep -q 'init --data' "$t"; then continue; fi
     [ -n "$ONLY" ] && [[ "$t" != *$ONLY* ]] && continue
@@ -87,6 +91,36 @@ if [ -z "${SKIP_PG:-}" ] && [ -x "$ROOT/build/kenbank" ]; then
   else
     echo "$admin"; FAIL=$((FAIL + 1)); FAILED+=("pg cluster start")
   fi
+fi
+
+# Pass 1d: the store tests again with the research store distributed over a
+# throwaway Citus cluster (a coordinator and two workers on loopback,
+# scripts/citustest.sh), when Citus is installed or can be built
+# (../shared/tools/citus-build.sh, idempotent).  KENBANK_INIT_CITUS makes
+# every `kenbank init` of the tests a Citus init (docs/SCALING.md).  A subset,
+# since imports are several times slower on Citus (docs/BENCHMARKS.md): imports
+# with merges and corrections, review accept and split, check, cohort, export,
+# the insurer report, portal and FHIR reads; citus_* tests (placement on
+# both workers) run here only.  serve_api (the role matrix) is left to the
+# other passes: on two loaded cores it alone took two to three minutes here.
+CITUS_TESTS="link_import split report cohort export portal_api fhir_api"
+if [ -z "${SKIP_CITUS:-}" ] && [ -x "$ROOT/build/kenbank" ]; then
+  echo "== pass 1d: Citus"
+  citus_t0=$(date +%s)
+  if ! bash "$SHARED/tools/citus-build.sh" --check 2>/dev/null && [ -f "$SHARED/tools/citus-build.sh" ]; then
+    bash "$SHARED/tools/citus-build.sh" >"$ROOT/build/citus-build.log" 2>&1 || tail -20 "$ROOT/build/citus-build.log"
+  fi
+  CITUSTEST=$(mktemp -d /tmp/kenbank-citus.XXXXXX)
+  if out=$(bash scripts/citustest.sh start "$CITUSTEST" 2>&1); then
+    trap 'bash "$ROOT/scripts/citustest.sh" stop "$CITUSTEST"' EXIT
+    KENBANK_INIT_PG=$(sed -n 1p <<<"$out") KENBANK_INIT_CITUS=$(sed -n 2p <<<"$out") \
+      run_integration "$ROOT/build/kenbank" citus
+    bash scripts/citustest.sh stop "$CITUSTEST"
+    trap - EXIT
+  else
+    echo "$out"; FAIL=$((FAIL + 1)); FAILED+=("citus cluster start")
+  fi
+  echo "citus  pass took $(( $(date +%s) - citus_t0 )) s"
 fi
 
 if [ -z "${SKIP_BROWSER:-}" ] && ls tests/browser/*.mjs >/dev/null 2>&1; then

@@ -11,6 +11,10 @@
 #      HbA1c >= 6.5) on each: snapshot build, first count, then p50/p99 of
 #      warm counts, beside one full scan of the observation values in the
 #      same store.
+#   3. when Citus is installed (../shared/tools/citus-build.sh --check) and
+#      CITUS is not 0: the same import into a throwaway Citus cluster (a
+#      coordinator and two workers on this machine, scripts/citustest.sh),
+#      reported as a ratio to plain PostgreSQL in the same run.
 # SQLite is the reference: the figures to compare are the PostgreSQL/SQLite
 # ratios.  PERSONS=1000000 YEARS=1 RUNS=51 by default; BENCH_OUT= picks the
 # scratch directory (about 6 GB at the default size).
@@ -52,6 +56,14 @@ echo "== ingest"
 import sqlite
 KENBANK_INIT_PG="$admin" import postgresql
 
+CITUS_DIR=""
+if [ "${CITUS:-1}" != 0 ] && bash "${SHARED:-../shared}/tools/citus-build.sh" --check 2>/dev/null; then
+  CITUS_DIR="$OUT/citus"
+  mapfile -t cl < <(PGTEST_DURABLE=1 bash scripts/citustest.sh start "$CITUS_DIR")
+  trap 'bash scripts/pgtest.sh stop "$PG"; bash scripts/citustest.sh stop "$CITUS_DIR"' EXIT
+  KENBANK_INIT_PG="${cl[0]}" KENBANK_INIT_CITUS="${cl[1]}" import citus
+fi
+
 echo "== cohort count, $RUNS warm runs each"
 for label in sqlite postgresql; do
   "$OUT/cohortbench" count "$OUT/$label" "$RUNS" > "$OUT/$label.count.txt"
@@ -67,3 +79,8 @@ for f in p50_ms p99_ms build_ms first_ms scan_ms; do
   b=$(grep -o "$f=[0-9.]*" "$OUT/postgresql.count.txt" | cut -d= -f2)
   awk -v f="$f" -v a="$a" -v b="$b" 'BEGIN { printf "cohort %-17s sqlite %8.2f   postgresql %8.2f   ratio %.2f\n", f, a, b, (a > 0 ? b / a : 0) }'
 done
+if [ -n "$CITUS_DIR" ]; then
+  awk -v pg="$(cat "$OUT/postgresql.ingest")" -v ci="$(cat "$OUT/citus.ingest")" 'BEGIN {
+    split(pg, p, " "); split(ci, c, " ")
+    printf "ingest exams/s           postgresql %8d   citus %8d   ratio %.2f (citus / postgresql)\n", p[4], c[4], c[4] / p[4] }'
+fi

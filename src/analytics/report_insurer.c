@@ -8,6 +8,7 @@
 #include "domain/judge.h"
 #include "ident/vault.h"
 #include "ident/pseudonym.h"
+#include "ingest/stored.h"
 
 const char *const kb_ir_band_labels[KB_IR_BANDS] = {"<40",   "40-44", "45-49", "50-54", "55-59",
                                                     "60-64", "65-69", "70-74", ">=75"};
@@ -37,18 +38,32 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
     kb_fold_id(insurer_no, folded, sizeof folded);
     kb_org_token(&d->keys, "insurer", folded, token);
     kb_stmt *st;
-    /* The last current exam per subject and year (ordered by subject, year, date). */
+    /* The last current exam per subject and year (ordered by subject, year,
+     * date), and beside it the same subjects' sex, in the same order
+     * (kb_subject_stream: no join across persons). */
+    kb_subject_stream subj_s;
+    if (kb_subject_stream_open(d->research,
+                               "SELECT id, sex, pseudonym FROM subjects WHERE id IN (SELECT x.subject_id FROM exams x "
+                               "WHERE x.current = 1 AND x.kind = 'checkup' AND x.insurer_token = ? "
+                               "AND x.fiscal_year IN (?, ?)) ORDER BY id",
+                               &subj_s, e))
+        return kb_err_prefix(e, "insurer report: ");
     if (kb_stmt_prepare(d->research,
-                        "SELECT x.subject_id, s.sex, x.fiscal_year, COALESCE(x.age_fy, -1), COALESCE(x.metabo, 4), "
-                        "COALESCE(x.guidance, 4) FROM exams x JOIN subjects s ON s.id = x.subject_id "
+                        "SELECT x.subject_id, 0, x.fiscal_year, COALESCE(x.age_fy, -1), COALESCE(x.metabo, 4), "
+                        "COALESCE(x.guidance, 4) FROM exams x "
                         "WHERE x.current = 1 AND x.kind = 'checkup' AND x.insurer_token = ? AND x.fiscal_year IN (?, ?) "
                         "ORDER BY x.subject_id, x.fiscal_year, x.exam_date, x.id",
-                        &st, e))
+                        &st, e)) {
+        kb_subject_stream_close(&subj_s);
         return kb_err_prefix(e, "insurer report: ");
-    kb_bind_text(st, 1, token);
-    kb_bind_int(st, 2, fy);
-    kb_bind_int(st, 3, fy - 1);
-    int rc;
+    }
+    for (int i = 0; i < 2; i++) {
+        kb_stmt *b = i ? st : subj_s.st;
+        kb_bind_text(b, 1, token);
+        kb_bind_int(b, 2, fy);
+        kb_bind_int(b, 3, fy - 1);
+    }
+    int rc, sex = 0;
     row cur = {-1, 0, 0, 0, 0}, prev = {-1, 0, 0, 0, 0};
     int have_cur = 0, have_prev = 0;
     int64_t last_subj = -1;
@@ -78,9 +93,14 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
             if (last_subj >= 0) FLUSH();
             have_cur = have_prev = 0;
             last_subj = subj;
+            int found = kb_subject_stream_seek(&subj_s, subj, e);
+            if (found < 0) {
+                rc = -1;
+                break;
+            }
+            sex = found ? subj_s.sex : 0;
         }
-        row x = {subj, (int)kb_col_int(st, 1), (int)kb_col_int(st, 3), (int)kb_col_int(st, 4),
-                 (int)kb_col_int(st, 5)};
+        row x = {subj, sex, (int)kb_col_int(st, 3), (int)kb_col_int(st, 4), (int)kb_col_int(st, 5)};
         if (kb_col_int(st, 2) == fy) {
             cur = x;
             have_cur = 1;
@@ -89,9 +109,10 @@ int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int thre
             have_prev = 1;
         }
     }
-    if (last_subj >= 0) FLUSH();
+    if (last_subj >= 0 && rc >= 0) FLUSH();
 #undef FLUSH
     kb_stmt_finalize(st);
+    kb_subject_stream_close(&subj_s);
     if (rc < 0) return kb_err_prefix(e, "insurer report: ");
 
     /* Referral flags, per thresholds key, over the year's current exams. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "domain/items.h"
+#include "ingest/stored.h"
 #include "util/buf.h"
 
 static const char *const screenings[] = {"lung", "breast", "stomach", "cervix", "colon"};
@@ -152,32 +153,54 @@ int kb_screen_cases(kb_db *research, const char *today, const char *pseudonym,
     if (kb_items_load(e) != C_OK) return C_ERR;
     kb_buf sql;
     kb_buf_init(&sql);
-    kb_buf_puts(&sql, "SELECT x.subject_id, s.pseudonym, s.sex, x.fiscal_year, COALESCE(x.age, -1), x.exam_date, x.id, "
+    /* Observations meet their exam on the distribution column; each
+     * subject's pseudonym and sex come from a second stream in subject
+     * order (kb_subject_stream), not from a join across persons. */
+    kb_buf_puts(&sql, "SELECT x.subject_id, '', 0, x.fiscal_year, COALESCE(x.age, -1), x.exam_date, x.id, "
                       "o.code, COALESCE(o.coded, ''), COALESCE(o.coded_system, ''), x.source FROM observations o "
-                      "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year "
-                      "JOIN subjects s ON s.id = x.subject_id "
+                      "JOIN exams x ON x.id = o.exam_id AND x.fiscal_year = o.fiscal_year AND x.pseudonym = o.pseudonym "
                       "WHERE x.current = 1 AND o.not_done = 0 AND o.code IN (");
     code_list(&sql);
-    kb_buf_puts(&sql, pseudonym ? ") AND s.pseudonym = ?" : ")");
+    kb_buf_puts(&sql, pseudonym ? ") AND x.subject_id = (SELECT id FROM subjects WHERE pseudonym = ?)" : ")");
     kb_buf_puts(&sql, " ORDER BY x.subject_id, x.exam_date, x.id");
-    kb_stmt *st;
-    int rc = kb_stmt_prepare(research, sql.s, &st, e);
+    kb_subject_stream subj;
+    int rc = kb_subject_stream_open(research,
+                                    pseudonym ? "SELECT id, sex, pseudonym FROM subjects WHERE pseudonym = ? ORDER BY id"
+                                              : "SELECT id, sex, pseudonym FROM subjects ORDER BY id",
+                                    &subj, e);
+    kb_stmt *st = NULL;
+    if (rc == C_OK) rc = kb_stmt_prepare(research, sql.s, &st, e);
     kb_buf_free(&sql);
-    if (rc != C_OK) return kb_err_prefix(e, "screening cases: ");
-    if (pseudonym) kb_bind_text(st, 1, pseudonym);
+    if (rc != C_OK) {
+        kb_subject_stream_close(&subj);
+        return kb_err_prefix(e, "screening cases: ");
+    }
+    if (pseudonym) {
+        kb_bind_text(st, 1, pseudonym);
+        kb_bind_text(subj.st, 1, pseudonym);
+    }
     subject_rows s = {.subject = -1};
+    int sex = 0;
     while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
         rc = C_OK;
-        int64_t subj = kb_col_int(st, 0);
-        if (subj != s.subject && s.n) rc = flush_subject(&s, today, fn, arg);
-        if (subj != s.subject) {
-            s.subject = subj;
-            kb_strlcpy(s.pseudonym, kb_col_text(st, 1), sizeof s.pseudonym);
+        int64_t subj_id = kb_col_int(st, 0);
+        if (subj_id != s.subject && s.n) rc = flush_subject(&s, today, fn, arg);
+        if (rc == C_OK && subj_id != s.subject) {
+            s.subject = subj_id;
+            int found = kb_subject_stream_seek(&subj, subj_id, e);
+            if (found < 0) rc = -1;
+            kb_strlcpy(s.pseudonym, found > 0 ? subj.pseudonym : "", sizeof s.pseudonym);
+            sex = found > 0 ? subj.sex : 0;
         }
+        if (rc != C_OK) break;
         if (s.n == s.cap) s.r = kb_realloc(s.r, (s.cap = s.cap ? s.cap * 2 : 16) * sizeof *s.r);
-        if (read_row(st, &s.r[s.n])) s.n++;
+        if (read_row(st, &s.r[s.n])) {
+            s.r[s.n].sex = sex;
+            s.n++;
+        }
     }
     kb_stmt_finalize(st);
+    kb_subject_stream_close(&subj);
     if (rc == 0 && s.n) rc = flush_subject(&s, today, fn, arg);
     free(s.r);
     return rc < 0 ? kb_err_prefix(e, "screening cases: ") : C_OK;

@@ -272,8 +272,8 @@ int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(vo
     int rc = pseudonym ? kb_db_cached(d->research,
                                       "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail "
                                       "FROM audit_log WHERE pseudonym IN (SELECT CAST(? AS TEXT) UNION ALL "
-                                      "SELECT m.pseudonym FROM subjects s JOIN subjects m ON m.merged_into = s.id "
-                                      "WHERE s.pseudonym = ?) ORDER BY seq DESC LIMIT ?",
+                                      "SELECT m.pseudonym FROM subjects m WHERE m.merged_into = "
+                                      "(SELECT id FROM subjects WHERE pseudonym = ?)) ORDER BY seq DESC LIMIT ?",
                                       &st, e)
                        : kb_db_cached(d->research,
                                       "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail "

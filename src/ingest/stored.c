@@ -45,3 +45,41 @@ int kb_stored_observations(kb_db *research, int64_t exam_id, kb_exam *x, kb_err 
     kb_stmt_reset(st);
     return rc < 0 ? C_ERR : C_OK;
 }
+
+int kb_subject_stream_open(kb_db *research, const char *sql, kb_subject_stream *s, kb_err *e) {
+    memset(s, 0, sizeof *s);
+    s->id = -1;
+    return kb_stmt_prepare(research, sql, &s->st, e);
+}
+
+int kb_subject_stream_seek(kb_subject_stream *s, int64_t id, kb_err *e) {
+    while (!s->done && s->id < id) {
+        int rc = kb_stmt_step(s->st, e);
+        if (rc < 0) return -1;
+        if (rc == 0) {
+            s->done = 1;
+            s->id = -1;
+            break;
+        }
+        s->id = kb_col_int(s->st, 0);
+        s->sex = (int)kb_col_int(s->st, 1);
+        kb_strlcpy(s->pseudonym, kb_col_text(s->st, 2), sizeof s->pseudonym);
+    }
+    return !s->done && s->id == id;
+}
+
+void kb_subject_stream_close(kb_subject_stream *s) {
+    if (s->st) kb_stmt_finalize(s->st);
+    s->st = NULL;
+}
+
+int kb_subject_pseudonym(kb_db *research, int64_t id, char out[24], kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(research, "SELECT pseudonym FROM subjects WHERE id = ?", &st, e)) return -1;
+    kb_bind_int(st, 1, id);
+    int rc = kb_stmt_step(st, e);
+    out[0] = '\0';
+    if (rc == 1) kb_strlcpy(out, kb_col_text(st, 0), 24);
+    kb_stmt_reset(st);
+    return rc;
+}

@@ -10,6 +10,7 @@
 #include "formats/fhir_checkup.h"
 #include "formats/hc08_write.h"
 #include "ident/pseudonym.h"
+#include "ingest/stored.h"
 #include "ingest/import.h"
 #include "domain/items.h"
 #include "server/fhir_search.h"
@@ -294,9 +295,9 @@ void kb_h_fhir_obs_read(kb_req *r) {
     kb_stmt *st;
     if (kb_db_cached(r->d->research,
                      "SELECT o.exam_id, o.seq, o.code, o.num, o.unit, o.coded, o.text, x.exam_date, o.num_text, "
-                     "o.null_flavor, s.pseudonym FROM observations o JOIN exams x ON x.id = o.exam_id "
+                     "o.null_flavor, x.subject_id FROM observations o JOIN exams x ON x.id = o.exam_id "
                      "AND x.fiscal_year = o.fiscal_year AND x.pseudonym = o.pseudonym "
-                     "JOIN subjects s ON s.id = x.subject_id WHERE o.exam_id = ? AND o.seq = ?",
+                     "WHERE o.exam_id = ? AND o.seq = ?",
                      &st, &e)) {
         kb_reply_error(r, 500, "internal", "internal error");
         return;
@@ -308,8 +309,15 @@ void kb_h_fhir_obs_read(kb_req *r) {
         kb_reply_error(r, rc < 0 ? 500 : 404, "not_found", "Observation/%s not found", r->params[0]);
         return;
     }
+    /* the owner is the exam's subject now (after a merge, not the one the
+     * exam arrived under): read on its own, not joined across persons */
     char owner[KB_PSEUDONYM_LEN];
-    kb_strlcpy(owner, kb_col_text(st, 10), sizeof owner);
+    rc = kb_subject_pseudonym(r->d->research, kb_col_int(st, 10), owner, &e);
+    if (rc != 1) {
+        kb_stmt_reset(st);
+        kb_reply_error(r, rc < 0 ? 500 : 404, "not_found", "Observation/%s not found", r->params[0]);
+        return;
+    }
     int allowed = 0;
     char why[64] = "";
     if (r->who.role == KB_ROLE_INDIVIDUAL) allowed = strcmp(owner, r->pseudonym) == 0;
@@ -916,8 +924,7 @@ void kb_h_fhir_transaction(kb_req *r) {
     kb_record_token(&r->d->keys, x.source, x.record_id, tok);
     kb_stmt *st;
     if (kb_db_cached(r->d->research,
-                     "SELECT x.id, s.pseudonym FROM exams x JOIN subjects s ON s.id = x.subject_id "
-                     "WHERE x.source = ? AND x.record_key = ? AND x.current = 1",
+                     "SELECT x.id, x.subject_id FROM exams x WHERE x.source = ? AND x.record_key = ? AND x.current = 1",
                      &st, &e)) {
         kb_reply_internal(r, &e);
         goto out;
@@ -931,9 +938,15 @@ void kb_h_fhir_transaction(kb_req *r) {
         goto out;
     }
     long long exam_id = kb_col_int(st, 0);
-    char pseud[KB_PSEUDONYM_LEN];
-    kb_strlcpy(pseud, kb_col_text(st, 1), sizeof pseud);
+    int64_t subject_id = kb_col_int(st, 1);
     kb_stmt_reset(st);
+    char pseud[KB_PSEUDONYM_LEN];
+    if ((rc = kb_subject_pseudonym(r->d->research, subject_id, pseud, &e)) != 1) {
+        if (rc == 0) kb_errf(&e, "exam %s/%s: subject %lld not found after import", x.source, x.record_id,
+                             (long long)subject_id);
+        kb_reply_internal(r, &e);
+        goto out;
+    }
     char detail[160];
     snprintf(detail, sizeof detail, "exam %lld, %zu observations%s", exam_id, x.n_obs,
              stats.duplicates ? " (duplicate)" : stats.exams_replaced ? " (new version)" : "");

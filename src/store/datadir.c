@@ -15,6 +15,11 @@ static void path_in(char *out, size_t n, const char *dir, const char *name) {
 }
 
 int kb_data_init(const char *dir, const char *pg_admin, const char *pg_name, kb_err *e) {
+    return kb_data_init_citus(dir, pg_admin, pg_name, NULL, 0, e);
+}
+
+int kb_data_init_citus(const char *dir, const char *pg_admin, const char *pg_name, const char *citus_workers,
+                       int shards, kb_err *e) {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return kb_errf(e, "%s: cannot create data directory: %s", dir, strerror(errno));
     char p[1100];
@@ -32,6 +37,7 @@ int kb_data_init(const char *dir, const char *pg_admin, const char *pg_name, kb_
         }
         if (kb_pg_provision(pg_admin, name, id_where, sizeof id_where, rs_where, sizeof rs_where, e) != C_OK)
             return C_ERR;
+        if (citus_workers && kb_citus_prepare(pg_admin, rs_where, citus_workers, e) != C_OK) return C_ERR;
     }
     kb_keys k;
     int rc = kb_keys_create(p, &k, e);
@@ -49,8 +55,10 @@ int kb_data_init(const char *dir, const char *pg_admin, const char *pg_name, kb_
     kb_data *d;
     rc = kb_data_open(dir, &d, e);
     if (rc) return rc;
+    /* The plan needs the schema, which the first open has just created. */
+    if (citus_workers) rc = kb_citus_distribute(d->research, shards, e);
     kb_data_close(d);
-    return C_OK;
+    return rc;
 }
 
 static int read_conf(kb_data *d, kb_err *e) {

@@ -38,6 +38,11 @@ typedef struct kb_data {
  * of a PostgreSQL server, where two roles and databases named after pg_name
  * (random when NULL) are created; DIR/kenbank.conf (0600) records them. */
 int kb_data_init(const char *dir, const char *pg_admin, const char *pg_name, kb_err *e);
+/* kb_data_init, with the research store distributed over a Citus cluster:
+ * the server of pg_admin is the coordinator, citus_workers lists the
+ * workers (HOST:PORT,...), `shards` shards per distributed table. */
+int kb_data_init_citus(const char *dir, const char *pg_admin, const char *pg_name, const char *citus_workers,
+                       int shards, kb_err *e);
 int kb_data_open(const char *dir, kb_data **out, kb_err *e);
 /* As kb_data_open, but on the primary when DIR's kenbank.conf names one (a
  * standby's data directory); otherwise the same as kb_data_open. */

@@ -98,13 +98,15 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
     /* Observations carry their exam's fiscal year (the partition key on
      * PostgreSQL; a mismatch would hide rows from year-pruned queries) and
      * its pseudonym (the distribution key, research migration 8).  One scan
-     * answers both: it is the biggest table. */
+     * answers both: it is the biggest table.  The join is on the
+     * distribution column too, so that Citus runs it on each node; an
+     * observation whose pseudonym is not its exam's then finds no exam. */
     int64_t fy_bad = 0, ps_bad = 0;
     st = NULL;
     rc = kb_stmt_prepare(d->research,
-                         "SELECT COALESCE(SUM(CASE WHEN o.fiscal_year <> x.fiscal_year THEN 1 ELSE 0 END), 0), "
-                         "COALESCE(SUM(CASE WHEN o.pseudonym <> x.pseudonym THEN 1 ELSE 0 END), 0) "
-                         "FROM observations o JOIN exams x ON x.id = o.exam_id",
+                         "SELECT COALESCE(SUM(CASE WHEN x.id IS NOT NULL AND o.fiscal_year <> x.fiscal_year THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN x.id IS NULL THEN 1 ELSE 0 END), 0) "
+                         "FROM observations o LEFT JOIN exams x ON x.id = o.exam_id AND x.pseudonym = o.pseudonym",
                          &st, e);
     if (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
         fy_bad = kb_col_int(st, 0);
@@ -125,8 +127,9 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
     }
     int64_t nobs_bad = 0;
     if (scalar(d->research,
-               "SELECT COUNT(*) FROM exams x WHERE x.n_obs <> "
-               "(SELECT COUNT(*) FROM observations o WHERE o.exam_id = x.id AND o.fiscal_year = x.fiscal_year)",
+               "SELECT COUNT(*) FROM exams x LEFT JOIN (SELECT exam_id, pseudonym, fiscal_year, COUNT(*) AS n "
+               "FROM observations GROUP BY exam_id, pseudonym, fiscal_year) o ON o.exam_id = x.id "
+               "AND o.pseudonym = x.pseudonym AND o.fiscal_year = x.fiscal_year WHERE x.n_obs <> COALESCE(o.n, 0)",
                &nobs_bad, e) != C_OK)
         return C_ERR;
     if (nobs_bad) {
@@ -140,22 +143,30 @@ int kb_check_invariants(kb_data *d, FILE *out, long *violations, long *warnings,
      * exam_keys, which the importer trusts for duplicates, lists each exam
      * exactly once.  On PostgreSQL merged_into has no foreign key (it
      * crosses persons), so it is checked here. */
+    /* Joins meet on the distribution column, or start from the few rows a
+     * merge or split left (computed first, on their own) and look up the
+     * subjects they name, so that Citus can run each part where its rows
+     * live.  exam_keys is distributed by record key, so it is compared
+     * with exams as two sets (Citus reads each side where it lives and
+     * compares them on the coordinator) rather than joined. */
     static const struct {
         const char *sql, *what;
     } dist[] = {
-        {"SELECT COUNT(*) FROM exams x LEFT JOIN subjects s ON s.pseudonym = x.pseudonym "
-         "WHERE s.id IS NULL OR (COALESCE(s.merged_into, s.id) <> x.subject_id AND NOT EXISTS "
-         "(SELECT 1 FROM subjects t WHERE t.id = x.subject_id AND t.split_from = COALESCE(s.merged_into, s.id)))",
+        {"WITH c AS (SELECT x.subject_id, s.id AS sid, COALESCE(s.merged_into, s.id) AS target FROM exams x "
+         "LEFT JOIN subjects s ON s.pseudonym = x.pseudonym WHERE s.id IS NULL OR COALESCE(s.merged_into, s.id) <> x.subject_id) "
+         "SELECT (SELECT COUNT(*) FROM c) - (SELECT COUNT(*) FROM c JOIN subjects t ON t.id = c.subject_id "
+         "AND t.split_from = c.target WHERE c.sid IS NOT NULL)",
          "exams whose pseudonym is not their subject's, nor one merged into it or split from it"},
-        {"SELECT COUNT(*) FROM exam_flags f JOIN exams x ON x.id = f.exam_id WHERE f.pseudonym <> x.pseudonym",
+        {"SELECT COUNT(*) FROM exam_flags f LEFT JOIN exams x ON x.id = f.exam_id AND x.pseudonym = f.pseudonym "
+         "WHERE x.id IS NULL",
          "exam flags whose pseudonym differs from their exam's"},
-        {"SELECT (SELECT COUNT(*) FROM exams) - (SELECT COUNT(*) FROM exam_keys k JOIN exams x ON x.id = k.exam_id "
-         "AND x.pseudonym = k.pseudonym AND x.source = k.source AND x.record_key = k.record_key "
-         "AND x.version = k.version AND x.content_hash = k.content_hash)",
+        {"SELECT COUNT(*) FROM (SELECT id, pseudonym, source, record_key, version, content_hash FROM exams EXCEPT "
+         "SELECT exam_id, pseudonym, source, record_key, version, content_hash FROM exam_keys) m",
          "exams without their exam_keys row"},
         {"SELECT (SELECT COUNT(*) FROM exam_keys) - (SELECT COUNT(*) FROM exams)", "exam_keys rows without an exam"},
-        {"SELECT COUNT(*) FROM subjects s LEFT JOIN subjects t ON t.id = s.merged_into "
-         "WHERE s.merged_into IS NOT NULL AND (t.id IS NULL OR t.merged_into IS NOT NULL)",
+        {"WITH m AS (SELECT merged_into FROM subjects WHERE merged_into IS NOT NULL) "
+         "SELECT (SELECT COUNT(*) FROM m) - (SELECT COUNT(*) FROM m JOIN subjects t ON t.id = m.merged_into "
+         "AND t.merged_into IS NULL)",
          "merged subjects that do not point at an active subject"},
     };
     for (size_t i = 0; i < sizeof dist / sizeof dist[0]; i++) {

@@ -322,7 +322,12 @@ int kb_pg_provision(const char *admin, const char *name, char *identity, size_t 
         PQfinish(c);
         return C_ERR;
     }
-    int rc = C_OK;
+    /* A coordinator with Citus's database propagation on would try to
+     * create our databases on every worker too, and refuses TEMPLATE; the
+     * identity database belongs on this server only, and `init --citus`
+     * creates the research one on each worker itself.  Without Citus this
+     * sets a placeholder that nothing reads. */
+    int rc = admin_exec(c, "SET citus.enable_create_database_propagation = off", e);
     const char *kinds[] = {"identity", "research"};
     char *outs[] = {identity, research};
     size_t sizes[] = {isz, rsz};

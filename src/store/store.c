@@ -237,41 +237,102 @@ int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
     return rc;
 }
 
-/* SQLite has one node, so changing the key in place is the move.  On
- * PostgreSQL the key is the column a sharded deployment distributes by,
+/* Rows under `from` whose unique_with columns already exist under `into`
+ * stay behind.  The subquery names one person only and is not correlated,
+ * so a distributed planner runs it first, on its own node. */
+static void rekey_keep(kb_buf *keep, const char *table, const char *col, const char *const *unique_with,
+                       const char *into_param) {
+    kb_buf_puts(keep, "");
+    if (!unique_with || !unique_with[0]) return;
+    kb_buf_puts(keep, " AND (");
+    for (size_t i = 0; unique_with[i]; i++) kb_buf_printf(keep, "%s%s", i ? ", " : "", unique_with[i]);
+    kb_buf_puts(keep, ") NOT IN (SELECT ");
+    for (size_t i = 0; unique_with[i]; i++) kb_buf_printf(keep, "%s%s", i ? ", " : "", unique_with[i]);
+    kb_buf_printf(keep, " FROM %s WHERE %s = %s)", table, col, into_param);
+}
+
+/* Appends a row's text (a record literal) as one quoted element of an
+ * array literal. */
+static void array_element(kb_buf *b, const char *row) {
+    kb_buf_puts(b, b->len > 1 ? ",\"" : "\"");
+    for (const char *p = row; *p; p++) {
+        if (*p == '"' || *p == '\\') kb_buf_puts(b, "\\");
+        kb_buf_printf(b, "%c", *p);
+    }
+    kb_buf_puts(b, "\"");
+}
+
+/* On PostgreSQL the key is the column a sharded deployment distributes by,
  * which may not be updated (the row would have to change node), so the rows
- * are deleted and inserted again under the new key in one statement, every
- * other column -- ids included -- carried over whole through the table's
- * own row type, so that no column list here can fall out of date. */
+ * are deleted and inserted again under the new key.  Two statements, each
+ * touching one person: the DELETE hands back every row whole, and the
+ * INSERT rebuilds them through the table's own row type with only the key
+ * replaced, so ids and every other column survive and no column list here
+ * can fall out of date.  One statement joining the two persons' rows (as
+ * this once was) is refused by Citus, whose planner joins distributed
+ * tables only on their distribution column; it also allows no function in
+ * a RETURNING clause, hence the key is replaced in the INSERT.  Deleting
+ * first keeps primary keys without the column (guidance_contacts) from
+ * colliding. */
+static int rekey_pg(kb_db *db, const char *table, const char *col, const char *keep, const char *from,
+                    const char *into, kb_err *e) {
+    kb_buf sql, rows;
+    kb_buf_init(&sql);
+    kb_buf_init(&rows);
+    kb_buf_printf(&sql, "DELETE FROM %s WHERE %s = ?::text%s RETURNING %s", table, col, keep, table);
+    kb_stmt *st;
+    int rc = kb_stmt_prepare(db, sql.s, &st, e), step = 0;
+    if (rc == C_OK) {
+        kb_bind_text(st, 1, from);
+        if (keep[0]) kb_bind_text(st, 2, into);
+        kb_buf_puts(&rows, "{");
+        while ((step = kb_stmt_step(st, e)) == 1) array_element(&rows, kb_col_text(st, 0));
+        kb_buf_puts(&rows, "}");
+        kb_stmt_finalize(st);
+        if (step < 0) rc = C_ERR;
+    }
+    if (rc == C_OK && rows.len > 2) {
+        kb_buf_free(&sql);
+        kb_buf_init(&sql);
+        kb_buf_printf(&sql,
+                      "INSERT INTO %s SELECT n.* FROM unnest(?::%s[]) r "
+                      "CROSS JOIN LATERAL jsonb_populate_record(r, jsonb_build_object('%s', ?::text)) n",
+                      table, table, col);
+        rc = kb_stmt_prepare(db, sql.s, &st, e);
+        if (rc == C_OK) {
+            kb_bind_text(st, 1, rows.s);
+            kb_bind_text(st, 2, into);
+            rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+            kb_stmt_finalize(st);
+        }
+    }
+    kb_buf_free(&sql);
+    kb_buf_free(&rows);
+    return rc;
+}
+
+/* SQLite has one node, so changing the key in place is the move. */
 int kb_db_rekey(kb_db *db, const char *table, const char *col, const char *const *unique_with, const char *from,
                 const char *into, kb_err *e) {
     kb_buf keep, sql;
     kb_buf_init(&keep);
     kb_buf_init(&sql);
-    kb_buf_puts(&keep, "");
-    if (unique_with && unique_with[0]) {
-        kb_buf_printf(&keep, " AND NOT EXISTS (SELECT 1 FROM %s q WHERE q.%s = (SELECT i FROM k)", table, col);
-        for (size_t i = 0; unique_with[i]; i++)
-            kb_buf_printf(&keep, " AND q.%s = %s.%s", unique_with[i], table, unique_with[i]);
-        kb_buf_puts(&keep, ")");
-    }
-    if (strcmp(db->be->name, "postgresql") == 0)
-        kb_buf_printf(&sql,
-                      "WITH k(f, i) AS (SELECT ?::text, ?::text), "
-                      "moved AS (DELETE FROM %s WHERE %s = (SELECT f FROM k)%s RETURNING *) "
-                      "INSERT INTO %s SELECT r.* FROM moved m CROSS JOIN k, "
-                      "LATERAL jsonb_populate_record(NULL::%s, to_jsonb(m) || jsonb_build_object('%s', k.i)) r",
-                      table, col, keep.s, table, table, col);
-    else
+    int pg = strcmp(db->be->name, "postgresql") == 0;
+    rekey_keep(&keep, table, col, unique_with, pg ? "?::text" : "(SELECT i FROM k)");
+    int rc;
+    if (pg) {
+        rc = rekey_pg(db, table, col, keep.s, from, into, e);
+    } else {
         kb_buf_printf(&sql, "WITH k(f, i) AS (SELECT ?, ?) UPDATE %s SET %s = (SELECT i FROM k) WHERE %s = (SELECT f FROM k)%s",
                       table, col, col, keep.s);
-    kb_stmt *st;
-    int rc = kb_stmt_prepare(db, sql.s, &st, e);
-    if (rc == C_OK) {
-        kb_bind_text(st, 1, from);
-        kb_bind_text(st, 2, into);
-        rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
-        kb_stmt_finalize(st);
+        kb_stmt *st;
+        rc = kb_stmt_prepare(db, sql.s, &st, e);
+        if (rc == C_OK) {
+            kb_bind_text(st, 1, from);
+            kb_bind_text(st, 2, into);
+            rc = kb_stmt_step(st, e) < 0 ? C_ERR : C_OK;
+            kb_stmt_finalize(st);
+        }
     }
     kb_buf_free(&keep);
     kb_buf_free(&sql);

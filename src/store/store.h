@@ -173,6 +173,14 @@ extern const kb_db_backend kb_backend_pg;
 int kb_pg_provision(const char *admin, const char *name, char *identity, size_t isz, char *research, size_t rsz,
                     kb_err *e);
 
+/* Citus (src/store/citus.c, `init --citus`).  kb_citus_prepare readies the
+ * coordinator of `admin` and the workers of `workers` (HOST:PORT,...) for
+ * the research database of the conninfo `research`, before its schema
+ * exists; kb_citus_distribute then places its tables by the embedded
+ * scripts/citus/distribute.sql, `shards` shards per distributed table. */
+int kb_citus_prepare(const char *admin, const char *research, const char *workers, kb_err *e);
+int kb_citus_distribute(kb_db *research, int shards, kb_err *e);
+
 /* 1 when `where` names a PostgreSQL database (URI or key=value conninfo). */
 int kb_where_is_pg(const char *where);
 
