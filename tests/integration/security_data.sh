@@ -84,7 +84,10 @@ too_long ins /api/points/rules "{\"rule\":\"$L\",\"kind\":\"steps\",\"threshold\
 r=$(call ins GET /api/points/rules); [[ "$r" != *"$(long 31)"* ]] || fail "a cut rule name was stored"
 expect 200 "$(call ins POST /api/points/rules "{\"rule\":\"$(long 31)\",\"kind\":\"steps\",\"threshold\":5000,\"points\":20}")" "rule name at its maximum"
 too_long ins /api/points/rules "{\"rule\":\"r\",\"kind\":\"steps\",\"item\":\"$(long 24)\",\"threshold\":1,\"points\":1}" item 24 23 "point rule item"
-too_long resa /api/biobank/applications "{\"title\":\"$(long 300)\",\"pi\":\"Dr A\",\"purpose\":\"academic_research\",\"specimens\":\"serum:1\"}" title 300 255 "application title"
+# A title is counted in characters (200 kanji fit), refused past 200, never cut
+r=$(call resa POST /api/biobank/applications "{\"title\":\"$(long 300)\",\"pi\":\"Dr A\",\"purpose\":\"academic_research\",\"specimens\":\"serum:1\"}")
+expect 400 "$r" "application title"
+[[ "$r" == *'"field_too_long"'*"field title: 300 characters, at most 200"* ]] || fail "application title: message must name field title and its maximum 200: $r"
 too_long resa /api/biobank/applications "{\"title\":\"t\",\"pi\":\"Dr A\",\"purpose\":\"academic_research\",\"data_items\":\"$(long 600)\",\"specimens\":\"serum:1\"}" data_items 600 511 "application data items"
 too_long bank /api/biobank/specimens "{\"donor_source\":\"hosp-a\",\"donor_record\":\"r1\",\"type\":\"serum\",\"collected_on\":\"2026-05-01\",\"quantity\":1,\"unit\":\"mL\",\"site\":\"$(long 100)\"}" site 100 63 "specimen site"
 too_long bank /api/biobank/specimens "{\"donor_source\":\"hosp-a\",\"donor_record\":\"r1\",\"type\":\"serum\",\"collected_on\":\"2026-05-01\",\"quantity\":1,\"unit\":\"$(long 16)\"}" unit 16 15 "specimen unit"
