@@ -22,27 +22,11 @@ int kb_gen_values_init(kb_err *e);
 static const char *const noise_names[KB_NOISE_COUNT] = {
     "typo", "width", "smallkana", "variant", "marriage", "jobchange", "move", "missing", "twins", "namesake"};
 
-static const char *const noise_help[KB_NOISE_COUNT] = {
-    "share of records with one kana typo",
-    "share of records in half-width kana / full-width digits",
-    "share of records with small kana or voiced marks folded (ショウ/シヨウ, ヅ/ズ)",
-    "share of records with a kanji variant (渡辺/渡邊) where the name has one",
-    "share of women under 46 whose surname changes during the span",
-    "share of people who change insurer during the span",
-    "share of people who move during the span",
-    "share of records with one field group left empty",
-    "share of people who have a twin (same birth date, surname, address)",
-    "share of people with a namesake born the same day"};
-
 const double kb_noise_default[KB_NOISE_COUNT] = {0.03, 0.05, 0.03, 0.05, 0.05,
                                                  0.08, 0.08, 0.05, 0.01, 0.005};
 
 const char *kb_noise_name(kb_noise k) {
     return k < KB_NOISE_COUNT ? noise_names[k] : "?";
-}
-
-const char *kb_noise_help(kb_noise k) {
-    return k < KB_NOISE_COUNT ? noise_help[k] : "?";
 }
 
 void kb_gen_config_default(kb_gen_config *c) {
