@@ -47,6 +47,10 @@ if [ ! -f demo/data/kenbank.conf ]; then
   $K user add --data demo/data --username biobank --role biobank >/dev/null
   $K user add --data demo/data --username city --role insurer --org city >/dev/null
   $K user add --data demo/data --username guidance --role provider --org hoken-center >/dev/null
+  # what the organisation codes stand for, shown on the staff screens
+  $K user org --data demo/data --org kenshin --name "かながわ健診ネットワーク（デモ）" >/dev/null
+  $K user org --data demo/data --org city --name "横浜市 健康福祉局（デモ）" >/dev/null
+  $K user org --data demo/data --org hoken-center --name "保健指導センター（デモ）" >/dev/null
   unset KENBANK_PASSWORD
   # one member gets an enrolment code, as their insurer would issue it
   first_zip=$(ls demo/population/xml/*.zip | sed -n 1p)

@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "auth/token_cache.h"
+#include "util/encoding.h"
 
 static const char *const role_names[KB_ROLE_COUNT] = {"none",       "individual", "institution", "insurer", "biobank",
                                                       "researcher", "reviewer",   "provider",    "admin"};
@@ -123,6 +124,34 @@ int kb_account_end_access(kb_data *d, int64_t id, kb_err *e) {
         if (r < 0) return C_ERR;
     }
     return C_OK;
+}
+
+int kb_org_set_name(kb_data *d, const char *code, const char *name, kb_err *e) {
+    if (!code || !*code || strlen(code) > 64) return kb_errf(e, "organisation: field code: 1 to 64 characters");
+    if (!name || !*name || strlen(name) > 200) return kb_errf(e, "organisation %s: field name: 1 to 200 bytes", code);
+    if (!kb_utf8_valid(name, strlen(name), 0)) return kb_errf(e, "organisation %s: field name: not UTF-8", code);
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->identity,
+                        "INSERT INTO organisations (code, name, updated_at) VALUES (?, ?, {now}) "
+                        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+                        &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, code);
+    kb_bind_text(st, 2, name);
+    int rc = kb_stmt_step(st, e);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+int kb_org_name(kb_data *d, const char *code, char *out, size_t n, kb_err *e) {
+    out[0] = '\0';
+    kb_stmt *st;
+    if (kb_db_cached(d->identity, "SELECT name FROM organisations WHERE code = ?", &st, e)) return -1;
+    kb_bind_text(st, 1, code);
+    int rc = kb_stmt_step(st, e);
+    if (rc == 1) kb_strlcpy(out, kb_col_text(st, 0), n);
+    kb_stmt_reset(st);
+    return rc;
 }
 
 int kb_account_disable(kb_data *d, const char *username, kb_err *e) {

@@ -72,6 +72,12 @@ int kb_account_add(kb_data *d, const char *username, const char *password, kb_ro
 /* Ends every session and revokes every token of an account, inside the
  * caller's transaction (disabling it, or replacing its credentials). */
 int kb_account_end_access(kb_data *d, int64_t id, kb_err *e);
+/* The display name of an organisation code (an account's --org): set by an
+ * operator, shown on screens beside the code.  kb_org_name: 1 found, 0 none,
+ * -1 on a store failure. */
+int kb_org_set_name(kb_data *d, const char *code, const char *name, kb_err *e);
+int kb_org_name(kb_data *d, const char *code, char *out, size_t n, kb_err *e);
+
 int kb_account_disable(kb_data *d, const char *username, kb_err *e);
 int kb_account_id(kb_data *d, const char *username, int64_t *id, kb_err *e);
 /* Re-activates a disabled account (its sessions and tokens ended when it

@@ -15,14 +15,16 @@ const kb_command kb_cmd_user = {
     "kenbank user add --data DIR --username U --role ROLE [--org ORG]\n"
     "       kenbank user list --data DIR\n"
     "       kenbank user disable --data DIR --username U\n"
-    "       kenbank user token --data DIR --username U [--scope read|write] [--days N]\n\n"
+    "       kenbank user token --data DIR --username U [--scope read|write] [--days N]\n"
+    "       kenbank user org --data DIR --org ORG --name NAME\n\n"
     "ROLE is institution, insurer, biobank, researcher, reviewer, provider or\n"
     "admin; individual accounts are created by enrolment codes (kenbank enrol).\n"
     "The password is read from $KENBANK_PASSWORD, else from the first line of\n"
     "stdin (10..128 characters). ORG is the organisation the account acts for\n"
     "(the import source name for institutions/insurers, the provider id for\n"
     "providers). 'token' prints a new bearer token (scope 'read' by default,\n"
-    "'write' means read and write; 30 days by default); only its hash is kept.",
+    "'write' means read and write; 30 days by default); only its hash is kept.\n"
+    "'org' names an organisation code (保険者名, 医療機関名) for the screens.",
     run};
 
 static int print_row(void *arg, const kb_account_row *a) {
@@ -38,10 +40,11 @@ static int run(int argc, char **argv) {
                                          {"org", required_argument, NULL, 'o'},
                                          {"scope", required_argument, NULL, 's'},
                                          {"days", required_argument, NULL, 'D'},
+                                         {"name", required_argument, NULL, 'n'},
                                          {NULL, 0, NULL, 0}};
     if (argc < 2) return kb_cli_usage(&kb_cmd_user, "missing action (add, list, disable, token)");
     const char *action = argv[1];
-    const char *dir = NULL, *user = NULL, *role = NULL, *org = "", *scope = "read";
+    const char *dir = NULL, *user = NULL, *role = NULL, *org = "", *scope = "read", *name = NULL;
     long days = 30;
     int c;
     optind = 2;
@@ -53,6 +56,7 @@ static int run(int argc, char **argv) {
         case 'r': role = optarg; break;
         case 'o': org = optarg; break;
         case 's': scope = optarg; break;
+        case 'n': name = optarg; break;
         case 'D':
             if (kb_cli_long(optarg, 1, 366, &days)) return kb_cli_usage(&kb_cmd_user, "--days must be 1..366");
             break;
@@ -62,10 +66,12 @@ static int run(int argc, char **argv) {
     if (!dir) return kb_cli_usage(&kb_cmd_user, "--data DIR is required");
     if (optind < argc) return kb_cli_usage(&kb_cmd_user, "unexpected argument '%s'", argv[optind]);
     int is_add = strcmp(action, "add") == 0, is_list = strcmp(action, "list") == 0,
-        is_dis = strcmp(action, "disable") == 0, is_tok = strcmp(action, "token") == 0;
-    if (!is_add && !is_list && !is_dis && !is_tok)
-        return kb_cli_usage(&kb_cmd_user, "unknown action '%s' (add, list, disable, token)", action);
-    if (!is_list && !user) return kb_cli_usage(&kb_cmd_user, "--username is required");
+        is_dis = strcmp(action, "disable") == 0, is_tok = strcmp(action, "token") == 0,
+        is_org = strcmp(action, "org") == 0;
+    if (!is_add && !is_list && !is_dis && !is_tok && !is_org)
+        return kb_cli_usage(&kb_cmd_user, "unknown action '%s' (add, list, disable, token, org)", action);
+    if (is_org && (!*org || !name)) return kb_cli_usage(&kb_cmd_user, "org needs --org and --name");
+    if (!is_list && !is_org && !user) return kb_cli_usage(&kb_cmd_user, "--username is required");
     kb_role r = KB_ROLE_NONE;
     if (is_add) {
         r = kb_role_parse(role);
@@ -91,6 +97,10 @@ static int run(int argc, char **argv) {
         rc = kb_account_add(d, user, pw, r, org, 0, &id, &e);
         if (!rc) rc = kb_audit_append(d, "cli", "admin", "user.add", "", "administration", "ok", user, &e);
         if (!rc) printf("added %s (%s) id %lld\n", user, kb_role_name(r), (long long)id);
+    } else if (is_org) {
+        rc = kb_org_set_name(d, org, name, &e);
+        if (!rc) rc = kb_audit_append(d, "cli", "admin", "org.name", "", "administration", "ok", org, &e);
+        if (!rc) printf("%s = %s\n", org, name);
     } else if (is_list) {
         printf("id,username,role,org,status,enrolled,failed_logins\n");
         rc = kb_account_each(d, print_row, NULL, &e);

@@ -230,6 +230,62 @@ static int load_screening(size_t *cap, kb_err *e) {
     return C_OK;
 }
 
+/* The number at the start of an answer ("1", "１", "10"), with what
+ * follows it past a colon, ASCII or full-width.  NULL when p does not start
+ * with one. */
+static const char *answer_number(const char *p, int *num) {
+    int n = 0, digits = 0;
+    for (;;) {
+        if (*p >= '0' && *p <= '9') {
+            n = n * 10 + (*p++ - '0');
+        } else if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBC && (unsigned char)p[2] >= 0x90 &&
+                   (unsigned char)p[2] <= 0x99) { /* U+FF10..U+FF19 */
+            n = n * 10 + ((unsigned char)p[2] - 0x90);
+            p += 3;
+        } else {
+            break;
+        }
+        digits++;
+    }
+    if (!digits) return NULL;
+    if (*p == ':') return *num = n, p + 1;
+    if (!strncmp(p, "\xEF\xBC\x9A", 3)) return *num = n, p + 3; /* full-width colon */
+    return NULL;
+}
+
+int kb_item_answer(const kb_item *it, const char *code, char *out, size_t size) {
+    if (!it || !it->note || !code || !*code || (it->type != KB_OBS_CD && it->type != KB_OBS_CO)) return 0;
+    char *end;
+    long want = strtol(code, &end, 10);
+    if (*end) return 0;
+    /* "1:服薬あり、2:服薬なし" or "１：はい、２：…、３：いいえ": answers
+     * separated by the ideographic comma, but only where a number and a
+     * colon follow it (喫煙's second answer has a comma of its own); prose
+     * after ". " is not part of an answer. */
+    static const char sep[] = "\xE3\x80\x81"; /* 、 */
+    const char *p = it->note;
+    while (*p) {
+        while (*p == ' ') p++;
+        int n, m;
+        const char *text = answer_number(p, &n);
+        const char *next = strstr(p, sep);
+        while (next && !answer_number(next + strlen(sep), &m)) next = strstr(next + strlen(sep), sep);
+        size_t len = next ? (size_t)(next - (text ? text : p)) : strlen(text ? text : p);
+        if (text && n == want) {
+            const char *stop = strstr(text, ". ");
+            if (stop && (size_t)(stop - text) < len) len = (size_t)(stop - text);
+            while (len && text[len - 1] == ' ') len--;
+            if (!len || len >= size) return 0;
+            memcpy(out, text, len);
+            out[len] = '\0';
+            return 1;
+        }
+        if (!next) break;
+        p = next + strlen(sep);
+    }
+    return 0;
+}
+
 static void load_once(void) {
     size_t len;
     const unsigned char *data = kb_embedded_get("XMLhc24tab.csv", &len);
@@ -242,8 +298,10 @@ static void load_once(void) {
     int col[16];
     static const char *names[] = {"XMLITEM_17CODE", "XMLITEM_NAME", "XMLITEM_FORMAT", "XMLITEM_TYPE",
                                   "XMLITEM_UNITNAME", "XMLITEM_UNIT", "XMLITEM_METHOD", "XMLITEM_METHODNAME",
-                                  "XMLITEM_CODEOID", "XMLITEM_ITEMOID", "XMLITEM_CASE01", "XMLITEM_CATNAME"};
-    enum { C_CODE, C_NAME, C_FMT, C_TYPE, C_UNITNAME, C_UCUM, C_METHOD, C_METHODNAME, C_CODEOID, C_ITEMOID, C_CASE01, C_CAT };
+                                  "XMLITEM_CODEOID", "XMLITEM_ITEMOID", "XMLITEM_CASE01", "XMLITEM_CATNAME",
+                                  "XMLITEM_NOTE"};
+    enum { C_CODE, C_NAME, C_FMT, C_TYPE, C_UNITNAME, C_UCUM, C_METHOD, C_METHODNAME, C_CODEOID, C_ITEMOID, C_CASE01, C_CAT,
+           C_NOTE };
     int rc = kb_csv_next(c, e);                 /* column numbers */
     if (rc == 1) rc = kb_csv_next(c, e);        /* column names */
     if (rc != 1) {
@@ -283,6 +341,7 @@ static void load_once(void) {
         it->result_oid = kb_strdup(kb_csv_field(c, (size_t)col[C_CODEOID]));
         it->item_oid = kb_strdup(kb_csv_field(c, (size_t)col[C_ITEMOID]));
         it->required = strcmp(kb_csv_field(c, (size_t)col[C_CASE01]), "1") == 0;
+        it->note = kb_strdup(kb_csv_field(c, (size_t)col[C_NOTE]));
         it->decimals = decimals_of(it->format);
     }
     kb_csv_close(c);

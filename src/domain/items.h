@@ -39,7 +39,13 @@ typedef struct kb_item {
     /* A registered local item: its code system (a URI or OID); NULL otherwise. */
     const char *local_system;
     const char *local_codes;   /* coded local item: allowed answers, comma-separated ("" any) */
+    const char *note;          /* XMLITEM_NOTE: a coded item's answers, "1:服薬あり、2:服薬なし" */
 } kb_item;
+
+/* The words of a coded item's answer from the item table ("3" of 喫煙 is
+ * いいえ, "2" is 以前は吸っていたが、…), so nobody guesses yes/no from the
+ * digit; 1 when found. */
+int kb_item_answer(const kb_item *it, const char *code, char *out, size_t size);
 
 /* What an operator registers for a local item (kenbank items register). */
 typedef struct kb_local_item {

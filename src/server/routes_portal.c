@@ -133,6 +133,13 @@ static int exam_items(kb_data *d, int64_t exam_id, int sex, cJSON *x, kb_err *e)
         if (!kb_col_is_null(st, 1)) cJSON_AddNumberToObject(o, "value", kb_col_double(st, 1));
         if (!kb_col_is_null(st, 4)) cJSON_AddStringToObject(o, "coded", kb_col_text(st, 4));
         if (it && it->screening && !kb_col_is_null(st, 4)) screening_answer(o, it, kb_col_text(st, 4), kb_col_text(st, 13));
+        else if (it && !kb_col_is_null(st, 4) && it->type == KB_OBS_CD) {
+            /* The question's answer in the item table's own words (喫煙 "2"
+             * is 以前は吸っていたが…, not "no"). */
+            char answer[256];
+            if (kb_item_answer(it, kb_col_text(st, 4), answer, sizeof answer))
+                cJSON_AddStringToObject(o, "answer", answer);
+        }
         if (!kb_col_is_null(st, 5)) cJSON_AddStringToObject(o, "text", kb_col_text(st, 5));
         if (kb_col_int(st, 7) || !kb_col_is_null(st, 6)) {
             cJSON_AddBoolToObject(o, "missing", 1);
@@ -692,6 +699,14 @@ void kb_h_dashboard(kb_req *r) {
     const char *scope = r->who.role == KB_ROLE_ADMIN ? "" : r->who.org;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "scope", *scope ? scope : "all");
+    char org_name[256];
+    int named = *scope ? kb_org_name(r->d, scope, org_name, sizeof org_name, &e) : 0;
+    if (named < 0) {
+        cJSON_Delete(o);
+        kb_reply_internal(r, &e);
+        return;
+    }
+    if (named) cJSON_AddStringToObject(o, "scope_name", org_name); /* 保険者名, when an operator set it */
     cJSON_AddNumberToObject(o, "suppress_below", SUPPRESS_BELOW);
     cJSON *years = cJSON_CreateArray();
     int rc = grouped(r->d,

@@ -269,6 +269,14 @@ const kb_migration kb_identity_schema[] = {
      "  UNIQUE (member_hash, version));"
      "CREATE INDEX roster_rows_current ON roster_rows(member_hash, current);",
      NULL},
+    {11, "organisation names",
+     /* owner: auth/auth.c.  The name an account's organisation code stands
+      * for (保険者名, 医療機関名), so screens say who rather than a code. */
+     "CREATE TABLE organisations ("
+     "  code TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);",
+     NULL},
 };
 const size_t kb_identity_schema_len = sizeof kb_identity_schema / sizeof kb_identity_schema[0];
 

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run, check, shot, login, DESKTOP } from './lib.js';
 
-await run('insurer_dashboard', async ({ browser, base }) => {
+await run('insurer_dashboard', async ({ browser, base, kb, data }) => {
+  // the operator names the insurer's organisation code; the scope line says who
+  kb(['user', 'org', '--data', data, '--org', 'kenshin', '--name', 'かながわ健康保険組合']);
   const ctx = await browser.newContext(DESKTOP);
   const page = await ctx.newPage();
   await login(page, base, 'insurer');
@@ -57,6 +59,7 @@ await run('insurer_dashboard', async ({ browser, base }) => {
   // the scope says what the number is: people counted once, not 延べ
   const scope = await page.locator('#dash-scope').innerText();
   check(!/延べ/.test(scope) && /実人数/.test(scope), `scope line: ${scope}`);
+  check(scope.includes('かながわ健康保険組合（kenshin）'), `scope line names the organisation: ${scope}`);
   // CSV download: the table's figures, suppressed cells empty
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#dash-csv').click()]);
   const csv = readFileSync(await dl.path(), 'utf8').replace(/^\ufeff/, '').trim().split(/\r\n/).map((l) => l.split(','));

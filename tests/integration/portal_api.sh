@@ -119,6 +119,12 @@ M1=$(kb_sql d research "SELECT COUNT(*) FROM exams WHERE current=1 AND source='k
 [ "$(jq_ 'j.years.every(y=>[y.metabo,y.guidance,y.referral_items].every(d=>Object.values(d).every(v=>v===null||v===0||v>=10)))')" = true ] || fail "cells under 10 must be suppressed: $(cat resp)"
 [ "$(jq_ 'j.years.every(y=>[y.metabo,y.guidance].every(d=>Object.values(d).filter(v=>v===null).length!==1))')" = true ] || fail "a lone suppressed cell is recoverable: $(cat resp)"
 r=$(req GET /api/insurer/dashboard "" -b jar_ins2); [ "$(jq_ 'j.years.length')" = 0 ] || fail "another insurer sees kenshin's exams: $(cat resp)"
+# an operator names the organisation code; the dashboard says who (and a
+# second naming replaces the first)
+[ "$(req GET /api/insurer/dashboard "" -b jar_ins >/dev/null; jq_ 'j.scope_name === undefined')" = true ] || fail "a name before any was set: $(cat resp)"
+"$K" user org --data d --org kenshin --name 'かながわ健保' >/dev/null || fail "user org"
+"$K" user org --data d --org kenshin --name 'かながわ健康保険組合' >/dev/null || fail "user org again"
+r=$(req GET /api/insurer/dashboard "" -b jar_ins); [ "$(jq_ 'j.scope_name')" = 'かながわ健康保険組合' ] || fail "scope_name: $(cat resp)"
 r=$(req GET /api/insurer/dashboard "" -b jar_a); [[ "$r" == 403* ]] || fail "member reading dashboard: $r"
 [ "$(kb_sql d research "SELECT COUNT(*) FROM audit_log WHERE action='dashboard.read' AND actor='ins@kenshin'")" -ge 1 ] || fail "dashboard read not audited"
 

@@ -97,6 +97,31 @@ static kb_obs cd(const char *code, const char *value, const char *system) {
 
 /* The IG's cancer screening items sit in the catalogue with their answer
  * systems; an answer outside its system, or from another system, is refused. */
+/* A coded answer in words from the item table's note, for the results
+ * screen and the letter: 喫煙 has three answers (the second with a comma
+ * of its own), full-width digits and colons; 服薬 two, ASCII. */
+static void coded_answers(void **state) {
+    (void)state;
+    char a[256];
+    const kb_item *smoke = kb_item_find("9N736000000000011");
+    assert_non_null(smoke);
+    assert_true(kb_item_answer(smoke, "1", a, sizeof a));
+    assert_string_equal(a, "はい");
+    assert_true(kb_item_answer(smoke, "2", a, sizeof a));
+    assert_string_equal(a, "以前は吸っていたが、最近1ヶ月間は吸っていない");
+    assert_true(kb_item_answer(smoke, "3", a, sizeof a));
+    assert_string_equal(a, "いいえ");
+    assert_false(kb_item_answer(smoke, "4", a, sizeof a));
+    assert_false(kb_item_answer(smoke, "x", a, sizeof a));
+    const kb_item *med = kb_item_find("9N701000000000011");
+    assert_true(kb_item_answer(med, "2", a, sizeof a));
+    assert_string_equal(a, "服薬なし");
+    const kb_item *metabo = kb_item_find("9N501000000000011");
+    assert_true(kb_item_answer(metabo, "2", a, sizeof a));
+    assert_string_equal(a, "予備群該当");
+    assert_false(kb_item_answer(kb_item_find("9N001000000000001"), "1", a, sizeof a)); /* a number has no answers */
+}
+
 static void screening_items(void **state) {
     char f[128], r[256];
     const kb_item *refer = kb_item_find("9P504000000000011");
@@ -202,6 +227,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_table),
         cmocka_unit_test(checks_observations),
+        cmocka_unit_test(coded_answers),
         cmocka_unit_test(screening_items),
         cmocka_unit_test(local_items),
     };

@@ -156,7 +156,6 @@ function valueText(it) {
   if (it.answer) return it.answer; // a cancer screening answer, in words
   if (it.coded !== undefined) {
     if (it.type === 'CO') return CODED[it.coded] || it.coded;
-    if (it.type === 'CD' && /^9N7/.test(it.code)) return it.coded === '1' ? t('common.yes') : t('common.no');
     return it.coded;
   }
   return it.text || '—';
@@ -233,6 +232,14 @@ export async function results(params) {
         h('span', { class: 'advice', text: f.explanation })))))
     : null;
   const guidance = guideItems.length ? flaggedCard(guideItems, 1) : null;
+  // 医師の判断: what the examining doctor wrote (医師の診断(判定)), in the
+  // doctor's own words, above the table where a member looks first
+  const DOCTOR = '9N511000000000049';
+  const said = x.items.find((i) => i.code === DOCTOR && i.text);
+  const doctor = said
+    ? h('section', { class: 'card', id: 'doctor', 'aria-labelledby': 'doc-h' },
+      h('h2', { id: 'doc-h', text: t('results.doctorTitle') }), h('p', { class: 'doctor-text', text: said.text }))
+    : null;
   const groups = new Map();
   for (const i of x.items) {
     const g = i.category || t('results.other');
@@ -262,6 +269,7 @@ export async function results(params) {
     h('p', { class: 'pdf-link' }, h('a', { class: 'btn btn-secondary btn-sm', id: 'dl-pdf', href: `/api/me/results.pdf?exam=${encodeURIComponent(x.id)}`,
       download: `kenbank-results-${x.exam_date}.pdf`, text: t('results.pdfButton') }), ' ', h('span', { class: 'small', text: t('results.pdfHint') })),
     h('div', { class: 'grid2' }, card(null, explain('metabo', x.metabo)), card(null, explain('guidance', x.guidance))),
+    doctor,
     referral,
     guidance,
     followup,

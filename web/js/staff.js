@@ -53,7 +53,7 @@ export async function dashboard() {
     a.click();
     a.remove();
   });
-  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', id: 'dash-scope', text: t('dash.scope', { s: d.scope === 'all' ? t('dash.allInsurers') : d.scope, n: fmtNum(d.population, 0) }) })),
+  mount(h('div', { class: 'page-head' }, h('h1', { text: t('dash.title') }), h('p', { class: 'meta', id: 'dash-scope', text: t('dash.scope', { s: d.scope === 'all' ? t('dash.allInsurers') : d.scope_name ? `${d.scope_name}（${d.scope}）` : d.scope, n: fmtNum(d.population, 0) }) })),
     last ? h('div', { class: 'kpis' },
       kpi('examinees', t('dash.kpi.examinees', { fy: fyLabel(last.fiscal_year) }), cell(last.examinees), prev ? t('dash.prevYear', { v: cell(prev.examinees) }) : ''),
       kpi('participation', t('dash.kpi.participation'), pct(last.participation), prev ? delta(last.participation, prev.participation) : ''),
