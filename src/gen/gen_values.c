@@ -168,6 +168,77 @@ static void put_creatinine(uint64_t seed, long person, const gen_body *b, double
     }
 }
 
+/* The rest of the 標準的な質問票 (22 questions: 服薬1-3 and 喫煙 are the
+ * four every sender must write; the others are written when answered,
+ * which a converter's institution does), with answer shares of the order
+ * the NDB open data shows.  p[k] is the share of answer k+1. */
+static const struct question {
+    const char *code;
+    double p[8];
+} questions[] = {
+    {"9N716000000000011", {0.03, 0.97}},                    /* 既往歴1 脳血管 */
+    {"9N721000000000011", {0.05, 0.95}},                    /* 既往歴2 心血管 */
+    {"9N726000000000011", {0.005, 0.995}},                  /* 既往歴3 腎不全・人工透析 */
+    {"9N731000000000011", {0.08, 0.92}},                    /* 貧血 */
+    {"9N741000000000011", {0.40, 0.60}},                    /* 20歳から10kg以上の増加 */
+    {"9N746000000000011", {0.30, 0.70}},                    /* 30分以上の運動習慣 */
+    {"9N751000000000011", {0.45, 0.55}},                    /* 歩行又は身体活動 */
+    {"9N756000000000011", {0.50, 0.50}},                    /* 歩行速度 */
+    {"9N766000000000011", {0.30, 0.58, 0.12}},              /* 食べ方1 速い/ふつう/遅い */
+    {"9N771000000000011", {0.15, 0.85}},                    /* 食べ方2 就寝前 */
+    {"9N781000000000011", {0.10, 0.90}},                    /* 食習慣 朝食を抜く */
+    {"9N782000000000011", {0.20, 0.58, 0.22}},              /* 食べ方3 間食 */
+    {"9N786000000000011", {0.20, 0.05, 0.07, 0.10, 0.10, 0.13, 0.05, 0.30}}, /* 飲酒 */
+    {"9N791000000000011", {0.45, 0.35, 0.14, 0.05, 0.01}},  /* 飲酒量 */
+    {"9N796000000000011", {0.75, 0.25}},                    /* 睡眠で休養 */
+    {"9N801000000000011", {0.30, 0.20, 0.15, 0.15, 0.20}},  /* 生活習慣の改善 */
+    {"9N808000000000011", {0.15, 0.85}},                    /* 保健指導の受診歴 */
+    {"9N872000000000011", {0.80, 0.18, 0.02}},              /* 咀嚼 */
+};
+
+static void put_answer(kb_exam *x, const kb_item *m, int code) {
+    kb_obs *o = kb_exam_add_obs(x);
+    memcpy(o->code, m->code, 18);
+    o->type = m->type;
+    snprintf(o->coded, sizeof o->coded, "%d", code);
+    kb_strlcpy(o->coded_system, m->result_oid ? m->result_oid : "", sizeof o->coded_system);
+}
+
+static void put_questionnaire(gen_rng *y, kb_exam *x) {
+    int drinks = 1;
+    for (size_t q = 0; q < sizeof questions / sizeof questions[0]; q++) {
+        const kb_item *m = kb_item_find(questions[q].code);
+        if (!m) continue; /* load_items checked them; never taken */
+        if (!strcmp(m->code, "9N791000000000011") && !drinks) continue; /* 飲酒量: only for those who drink */
+        double u = gen_unif(y), acc = 0;
+        int code = 1;
+        for (int k = 0; k < 8 && questions[q].p[k] > 0; k++) {
+            acc += questions[q].p[k];
+            code = k + 1;
+            if (u < acc) break;
+        }
+        if (!strcmp(m->code, "9N786000000000011")) drinks = code <= 6;
+        put_answer(x, m, code);
+    }
+}
+
+/* 医師の判断: what the examining doctor writes (医師の診断(判定), free
+ * text), from the values the doctor saw, the most pressing first. */
+static void put_doctor(kb_exam *x, double sbp, double dbp, double fpg, double a1c, double ldl, double bmi) {
+    const kb_item *m = kb_item_find("9N511000000000049");
+    if (!m) return;
+    const char *said = sbp >= 160 || dbp >= 100 ? "血圧が高く、すぐに医療機関を受診してください。"
+                       : fpg >= 126 || a1c >= 6.5 ? "血糖値が高く、医療機関を受診してください。"
+                       : ldl >= 180            ? "LDLコレステロールが高く、医療機関の受診をお勧めします。"
+                       : sbp >= 140 || dbp >= 90 ? "血圧が高めです。生活習慣を見直し、家庭でも血圧を測りましょう。"
+                       : bmi >= 25             ? "体重の管理をお勧めします。食事と運動を見直しましょう。"
+                                               : "特記すべき所見はありません。";
+    kb_obs *o = kb_exam_add_obs(x);
+    memcpy(o->code, m->code, 18);
+    o->type = KB_OBS_ST;
+    o->text = kb_strdup(said);
+}
+
 /* What a converter adds: the institution's own reference range (sex-specific
  * where labs use one), an interpretation code against it, and the item
  * table's method code.  Ranges are typical Japanese laboratory ranges. */
@@ -340,5 +411,11 @@ void kb_gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *
     put_code(x, IT_MED_LIP, lip_med ? 1 : 2);
     put_code(x, IT_SMOKE, smoke);
     put_creatinine(seed, person, b, sbp, dbp, fpg, a1c, x);
-    if (b->converter) annotate(b, x);
+    if (b->converter) {
+        /* the institution's software sends the whole questionnaire and the
+         * doctor's words; the others send the mandatory four */
+        put_questionnaire(&y, x);
+        put_doctor(x, sbp, dbp, fpg, a1c, tg < 400 ? ldl : 0, bmi);
+        annotate(b, x);
+    }
 }
