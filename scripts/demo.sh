@@ -53,7 +53,12 @@ if [ ! -f demo/data/kenbank.conf ]; then
   $K user org --data demo/data --org hoken-center --name "保健指導センター（デモ）" >/dev/null
   unset KENBANK_PASSWORD
   # one member gets an enrolment code, as their insurer would issue it
+  # an archive from an institution whose software sends the whole
+  # questionnaire and the doctor's words (医師の判断), so the member sees them
   first_zip=$(ls demo/population/xml/*.zip | sed -n 1p)
+  for z in demo/population/xml/*.zip; do
+    if [ "$(unzip -p "$z" 2>/dev/null | grep -c 9N511000000000049)" -gt 0 ]; then first_zip=$z; break; fi
+  done
   # the archive's first exam, as kenbank itself reads the archive (judge asks
   # the same entry rule as import: exams sit under NAME/DATA/ in real layouts)
   rid=$($K judge "$first_zip" | sed -n 2p | cut -d, -f1)
