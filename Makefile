@@ -54,7 +54,12 @@ $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O2 -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/gen/embedded.c $(BUILD)/gen/embedded.h: $(BUILD)/tools/embed $(EMBED)
+# The list itself is a prerequisite, so adding a file to EMBED regenerates
+# the table in an existing build (it once kept an old one without the new file).
+EMBED_LIST := $(BUILD)/gen/embed.list
+$(shell mkdir -p $(BUILD)/gen && (echo '$(EMBED)' | cmp -s - $(EMBED_LIST) || echo '$(EMBED)' > $(EMBED_LIST)))
+
+$(BUILD)/gen/embedded.c $(BUILD)/gen/embedded.h: $(BUILD)/tools/embed $(EMBED) $(EMBED_LIST)
 	@mkdir -p $(BUILD)/gen
 	$(BUILD)/tools/embed $(BUILD)/gen/embedded $(EMBED)
 

@@ -216,9 +216,12 @@ int kb_audit_verify(kb_data *d, int64_t *entries, int64_t *bad, kb_buf *report, 
 }
 
 /* The person's pseudonym and those linkage merged into it (see below). */
-#define PERSON_ENTRIES                                                                                      \
-    "pseudonym IN (SELECT CAST(? AS TEXT) UNION ALL SELECT m.pseudonym FROM subjects s JOIN subjects m ON " \
-    "m.merged_into = s.id WHERE s.pseudonym = ?)"
+/* A person's entries: their pseudonym's and those of the subjects merged
+ * into them.  The survivor's id is read in a subquery of its own, not by a
+ * self-join of subjects, which Citus refuses across people. */
+#define PERSON_ENTRIES                                                                     \
+    "pseudonym IN (SELECT CAST(? AS TEXT) UNION ALL SELECT m.pseudonym FROM subjects m "   \
+    "WHERE m.merged_into = (SELECT id FROM subjects WHERE pseudonym = ?))"
 
 static int audit_counts(kb_data *d, const char *pseudonym, int64_t *n_others, int64_t *n_self, kb_err *e) {
     kb_stmt *st;
@@ -271,9 +274,7 @@ int kb_audit_each(kb_data *d, const char *pseudonym, int64_t limit, int (*cb)(vo
     kb_stmt *st;
     int rc = pseudonym ? kb_db_cached(d->research,
                                       "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail "
-                                      "FROM audit_log WHERE pseudonym IN (SELECT CAST(? AS TEXT) UNION ALL "
-                                      "SELECT m.pseudonym FROM subjects m WHERE m.merged_into = "
-                                      "(SELECT id FROM subjects WHERE pseudonym = ?)) ORDER BY seq DESC LIMIT ?",
+                                      "FROM audit_log WHERE " PERSON_ENTRIES " ORDER BY seq DESC LIMIT ?",
                                       &st, e)
                        : kb_db_cached(d->research,
                                       "SELECT seq, at, actor, role, action, pseudonym, purpose, result, detail "

@@ -641,7 +641,9 @@ static int sex_age(kb_data *d, const char *scope, cJSON *out, kb_err *e) {
                         "SUM(CASE WHEN x.guidance IN (1, 2) THEN 1 ELSE 0 END), "
                         "SUM(CASE WHEN EXISTS (SELECT 1 FROM exam_flags f WHERE f.exam_id = x.id AND "
                         "f.pseudonym = x.pseudonym AND f.level >= 2) THEN 1 ELSE 0 END) "
-                        "FROM exams x JOIN subjects s ON s.id = x.subject_id WHERE " SCOPE
+                        /* joined on the pseudonym too: the distribution column, so
+                         * Citus keeps the join on one shard (docs/SCALING.md) */
+                        "FROM exams x JOIN subjects s ON s.id = x.subject_id AND s.pseudonym = x.pseudonym WHERE " SCOPE
                         " AND x.age_fy BETWEEN 40 AND 74 AND s.sex IN (1, 2) "
                         "GROUP BY x.fiscal_year, s.sex, (x.age_fy / 5) * 5 ORDER BY 1, 2, 3",
                         &st, e))
@@ -677,7 +679,7 @@ static int habits(kb_data *d, const char *scope, cJSON *years, kb_err *e) {
     kb_stmt *st;
     if (kb_stmt_prepare(d->research,
                         "SELECT x.fiscal_year, o.code, COUNT(DISTINCT x.id) FROM exams x JOIN observations o ON "
-                        "o.exam_id = x.id AND o.fiscal_year = x.fiscal_year WHERE " SCOPE
+                        "o.exam_id = x.id AND o.fiscal_year = x.fiscal_year AND o.pseudonym = x.pseudonym WHERE " SCOPE
                         " AND o.code IN (?, ?, ?, ?) AND o.coded = '1' GROUP BY x.fiscal_year, o.code",
                         &st, e))
         return C_ERR;
