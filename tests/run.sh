@@ -144,7 +144,7 @@ fi
 if [ -z "${SKIP_TSAN:-}" ]; then
   echo "== pass 1c: clang + TSan (threaded code)"
   if make -j"$JOBS" tsan >build-tsan.log 2>&1; then
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/sanitizer/tsan.supp"
     # clang 14's TSan runtime cannot start on kernels with more address-space
     # randomisation than it expects ("FATAL: ThreadSanitizer: unexpected
     # memory mapping"): that is the machine, not a race, so the pass is then
@@ -174,6 +174,7 @@ if [ -z "${SKIP_ASAN:-}" ]; then
   echo "== pass 2: clang + ASan/UBSan"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  export LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizer/lsan.supp"
   if make -j"$JOBS" asan >build-asan.log 2>&1; then
     export KB_SANITIZED=1
     run_unit build/asan asan

@@ -358,6 +358,10 @@ int kb_report_pdf(const cJSON *exam, const cJSON *ja, const char *created, kb_bu
     return C_OK;
 }
 
+void kb_report_pdf_prepare(void) {
+    FcInit();
+}
+
 void kb_report_pdf_release(void) {
     pango_cairo_font_map_set_default(NULL);
     cairo_debug_reset_static_data();

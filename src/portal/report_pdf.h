@@ -19,6 +19,13 @@
  * printed in the footer.  C_ERR only when cairo fails. */
 int kb_report_pdf(const cJSON *exam, const cJSON *ja, const char *created, kb_buf *out, kb_err *e);
 
+/* Loads fontconfig's configuration and font list once, on the calling
+ * thread.  A server calls it before it starts its request threads: the
+ * first letter then pays no font scan, and pango's own background FcInit
+ * thread finds the work done instead of racing a request thread that is
+ * filling the same tables. */
+void kb_report_pdf_prepare(void);
+
 /* Frees the font caches pango, cairo and fontconfig keep for the life of
  * the process (found on the first letter), so a leak checker sees only
  * real leaks.  Call once at exit, after the last kb_report_pdf. */

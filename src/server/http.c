@@ -25,6 +25,7 @@
 #include "auth/token_cache.h"
 #include "domain/items.h"
 #include "ingest/local_items.h"
+#include "portal/report_pdf.h"
 #include "server/server.h"
 #include "util/asset.h"
 
@@ -458,6 +459,7 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
     /* Bearer lookups are cached for two seconds (auth/token_cache.h): the
      * hot path of a machine client then reads no identity row at all. */
     kb_token_cache_enable(2000);
+    kb_report_pdf_prepare();
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -506,6 +508,9 @@ int kb_server_run(const kb_server_opts *o, kb_err *e) {
     if (ls != MHD_INVALID_SOCKET) close(ls);
     audit_stop(audit_b, audit_d);
     pool_close(&s.pool);
+    /* The request threads have exited with their pango font maps; what
+     * is left are the process-wide font caches. */
+    kb_report_pdf_release();
     fprintf(stderr, "kenbank serve: %s received, stopped cleanly\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     return C_OK;
 }
