@@ -205,25 +205,69 @@ class Lint:
                     self.warnings.append(f"{path}:{start + 1}: long: {name} is {n} lines (over {LONG_FUNCTION})")
                 start = None
 
+    def outside_mentions(self):
+        """Every identifier named in code outside the library: the program's
+        main.c, the unit tests, benchmarks, fuzzers and tools may call an
+        internal function the library itself uses in one file only."""
+        words = set()
+        for top in ("tests", "bench", "tools"):
+            for dirpath, _, files in os.walk(os.path.join(self.root, top)):
+                for fn in files:
+                    if fn.endswith((".c", ".h")):
+                        with open(os.path.join(dirpath, fn), encoding="utf-8", errors="replace") as f:
+                            words.update(re.findall(r"\bkb_\w+", f.read()))
+        main = os.path.join(self.root, "src/main.c")
+        if os.path.exists(main):
+            with open(main, encoding="utf-8", errors="replace") as f:
+                words.update(re.findall(r"\bkb_\w+", f.read()))
+        return words
+
     def exports(self, lib):
+        """Globals carry the kb_ prefix, and a function or table no other
+        object uses is static: an export is a promise to other modules, and
+        one nobody takes up only widens what a change has to check."""
         try:
-            out = subprocess.run(["nm", "-g", "--defined-only", lib], capture_output=True, text=True,
-                                 check=True).stdout
+            out = subprocess.run(["nm", lib], capture_output=True, text=True, check=True).stdout
         except (OSError, subprocess.CalledProcessError) as e:
             self.errors.append(f"{lib}: export: cannot read symbols: {e}")
             return
         obj = None
+        defined, used = {}, {}
+        members = 0  # two members may share a name (ingest/ and cli/quarantine.o)
         for line in out.splitlines():
             if line.endswith(".o:"):
-                obj = line[:-1]
+                obj, members = line[:-1], members + 1
                 continue
             parts = line.split()
+            if len(parts) == 2 and parts[0] == "U":
+                used.setdefault(parts[1], set()).add(members)
+                continue
             if len(parts) != 3 or parts[1] not in "TDBRCV":
                 continue
             sym = parts[2]
+            defined[sym] = (members, obj)
             if not sym.startswith("kb_"):
                 self.error("export", obj or lib, 0, f"exported symbol '{sym}' lacks the kb_ prefix (make it static?)",
                            key=f"export {sym}")
+        outside = self.outside_mentions()
+        for sym, (member, o) in sorted(defined.items()):
+            if sym.startswith("kb_") and not (used.get(sym, set()) - {member}) and sym not in outside:
+                path, line = self.definition(o, sym)
+                self.error("export", path, line, f"'{sym}' is used in its own file only: make it static",
+                           key=f"export {sym}")
+
+    def definition(self, obj, sym):
+        """Where a library member's symbol is defined in src/, for a message
+        a newcomer can follow (members are named by their object file)."""
+        stem = (obj or "").rsplit(".", 1)[0]
+        for dirpath, _, files in os.walk(os.path.join(self.root, "src")):
+            if stem + ".c" in files:
+                full = os.path.join(dirpath, stem + ".c")
+                with open(full, encoding="utf-8", errors="replace") as f:
+                    for n, text in enumerate(f, 1):
+                        if re.match(r"^[A-Za-z_].*\b" + re.escape(sym) + r"\s*[(\[=]", text):
+                            return os.path.relpath(full, self.root), n
+        return obj or "?", 0
 
     def owners_named(self, owners):
         for table, files in sorted(owners.items()):

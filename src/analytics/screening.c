@@ -20,14 +20,8 @@ void kb_screen_today(char out[11]) {
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-void kb_screen_window_end(int fy, char out[11]) { snprintf(out, 11, "%04d-03-31", fy + 2); }
-
-const char *kb_screen_band(int age) {
-    static const char *const b[] = {"<40", "40-49", "50-59", "60-69", "70-79", "80+"};
-    if (age < 40) return b[0];
-    if (age >= 80) return b[5];
-    return b[1 + (age - 40) / 10];
-}
+/* The window's last day for a screen of fiscal year fy. */
+static void kb_screen_window_end(int fy, char out[11]) { snprintf(out, 11, "%04d-03-31", fy + 2); }
 
 typedef struct srow {
     int sex, fy, age, screen; /* screen: index into screenings */

@@ -61,12 +61,6 @@ const char *kb_screen_explain_state(const char *state);
 /* Today's date (UTC) as YYYY-MM-DD. */
 void kb_screen_today(char out[11]);
 
-/* The window's last day for a screen of fiscal year fy. */
-void kb_screen_window_end(int fy, char out[11]);
-
-/* Age bands of the report: <40, 40-49, ..., 70-79, 80+. */
-const char *kb_screen_band(int age);
-
 /* The indicator report as CSV (one row per screening, fiscal year, sex and
  * age band, with totals over sex and band); counts from 1 to threshold-1
  * are printed as "<threshold" and rates built on them are left empty. */

@@ -16,10 +16,6 @@ static const char *const group_names[KB_ST_GROUPS] = {
     "male:55-59",   "male:60-64",   "male:65-69",   "male:70-74",   "female:40-44", "female:45-49",
     "female:50-54", "female:55-59", "female:60-64", "female:65-69", "female:70-74"};
 
-const char *kb_statutory_group(int g) {
-    return g >= 0 && g < KB_ST_GROUPS ? group_names[g] : "";
-}
-
 int64_t kb_statutory_permille(int64_t num, int64_t den) {
     if (den <= 0) return -1;
     return (2000 * num + den) / (2 * den);

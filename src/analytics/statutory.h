@@ -45,9 +45,6 @@ typedef struct kb_statutory {
 int kb_statutory_build(kb_data *d, const char *insurer_no, const char *source, int fy, int threshold,
                        kb_statutory *s, kb_err *e);
 
-/* "all", "male", "female", "male:40-44", ... */
-const char *kb_statutory_group(int g);
-
 /* 実施率 in tenths of a percent, rounded half up (integer arithmetic, so
  * every writer and any independent count agree); -1 when den is 0. */
 int64_t kb_statutory_permille(int64_t num, int64_t den);

@@ -19,7 +19,7 @@ int kb_app_purpose_valid(const char *purpose) {
     return kb_consent_purpose_valid(purpose) && strcmp(purpose, KB_PURPOSE_PROVIDER) != 0;
 }
 
-int kb_app_state_valid(const char *s) {
+static int kb_app_state_valid(const char *s) {
     for (int i = 0; s && kb_app_states[i]; i++)
         if (strcmp(s, kb_app_states[i]) == 0) return 1;
     return 0;

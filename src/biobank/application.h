@@ -53,7 +53,6 @@ typedef struct kb_application {
 
 /* States in life-cycle order, NULL-terminated. */
 extern const char *const kb_app_states[];
-int kb_app_state_valid(const char *s);
 /* 1 when an application may name this purpose: a consent purpose that is
  * research (provider_sharing is not).  The apply screen's list comes from
  * it (GET /api/biobank/purposes), so the two cannot drift. */

@@ -15,7 +15,7 @@
 #include "util/date.h"
 
 /* MIABIS 2.0 "material type" terms, spelled as identifiers. */
-const char *const kb_specimen_types[] = {"serum", "plasma", "whole_blood", "buffy_coat", "pbmc", "frozen_tissue",
+static const char *const kb_specimen_types[] = {"serum", "plasma", "whole_blood", "buffy_coat", "pbmc", "frozen_tissue",
                                          "ffpe", "tissue", "dna", "rna", "cdna", "urine", "saliva", "faeces",
                                          "csf", "cells", "other", NULL};
 
@@ -32,7 +32,7 @@ int kb_specimen_type_solid(const char *type) {
     return 0;
 }
 
-int kb_specimen_unit_valid(const char *unit) {
+static int kb_specimen_unit_valid(const char *unit) {
     static const char *const units[] = {"mL", "uL", "mg", "g", "ug", "ng", "block", "slide", "count", NULL};
     for (int i = 0; unit && units[i]; i++)
         if (strcmp(unit, units[i]) == 0) return 1;
@@ -224,8 +224,7 @@ static int audit(kb_data *d, const kb_actor *a, const char *action, const char *
     "s.id, s.barcode, s.pseudonym, s.event, s.collected_on, s.type, s.site, s.sprec, s.quantity, s.unit, " \
     "s.lineage, s.parent_id, s.status, s.freeze_thaw, COALESCE(p.barcode, '')"
 
-void kb_bb_row_specimen(kb_stmt *st, kb_specimen *s); /* shared with storage.c / distribution.c */
-void kb_bb_row_specimen(kb_stmt *st, kb_specimen *s) {
+static void kb_bb_row_specimen(kb_stmt *st, kb_specimen *s) {
     memset(s, 0, sizeof *s);
     s->id = kb_col_int(st, 0);
     kb_strlcpy(s->barcode, kb_col_text(st, 1), sizeof s->barcode);
@@ -399,7 +398,7 @@ static const struct {
     {"destroyed", {NULL}},
 };
 
-const char *const *kb_specimen_next_status(const char *from) {
+static const char *const *kb_specimen_next_status(const char *from) {
     for (size_t i = 0; from && i < KB_ARRAY_LEN(status_table); i++)
         if (strcmp(status_table[i].from, from) == 0) return status_table[i].to;
     return NULL;

@@ -55,12 +55,10 @@ typedef struct kb_specimen {
 } kb_specimen;
 
 /* MIABIS sample types we accept, NULL-terminated. */
-extern const char *const kb_specimen_types[];
 int kb_specimen_type_valid(const char *type);
 /* 1 when the type is solid tissue (SPREC solid table), 0 when a fluid or
  * cells, -1 when SPREC allows either (nucleic acids, other). */
 int kb_specimen_type_solid(const char *type);
-int kb_specimen_unit_valid(const char *unit);
 
 /* Validates a SPREC 3.0 code against the sample type (NULL: any).  The
  * error names the position (1..7), its meaning and the value. */
@@ -97,7 +95,6 @@ int kb_specimen_each(kb_data *d, const char *status, const char *type, long limi
 
 /* Status transitions.  NULL-terminated list of the statuses reachable from
  * `from` (empty for final ones); NULL when `from` is no status. */
-const char *const *kb_specimen_next_status(const char *from);
 /* Changes status (audited).  Works inside the caller's transaction when the
  * research store already has one. */
 int kb_specimen_set_status(kb_data *d, const kb_actor *a, const char *barcode, const char *to, const char *why,
@@ -108,7 +105,6 @@ int kb_specimen_thaw(kb_data *d, const kb_actor *a, const char *barcode, int *co
  * specimens, optionally of one donor (pseudonym) and/or one type (NULL for
  * any).  Reads only; no audit entry since no donor data leaves. */
 int kb_biobank_available_by_type(kb_data *d, const char *pseudonym, const char *type, int *count, kb_err *e);
-
 
 /* Moves a merged donor's specimens to the survivor's pseudonym, so that
  * their distribution is decided on the merged person's consent.  Called

@@ -17,6 +17,8 @@
 
 #include "util/csv.h"
 
+static int kb_screen_system_known(const char *system);
+
 static kb_item *items;
 static size_t n_items;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -471,7 +473,7 @@ const char *kb_screen_value_meaning(const char *system, const char *code) {
 
 /* Called while loading too (before load_rc is set), so it reads the array
  * directly. */
-int kb_screen_system_known(const char *system) {
+static int kb_screen_system_known(const char *system) {
     for (size_t i = 0; i < n_values; i++)
         if (strcmp(values[i].system, system) == 0) return 1;
     return 0;

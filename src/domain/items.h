@@ -89,7 +89,6 @@ int kb_item_local_valid(const kb_local_item *li, kb_err *e);
 const char *kb_screen_value_display(const char *system, const char *code);
 const char *kb_screen_value_meaning(const char *system, const char *code);
 /* 1 when system is one of the screening answer code systems we hold. */
-int kb_screen_system_known(const char *system);
 /* The IG's 一連検査グループ: its name and required category, or NULL. */
 const char *kb_screen_group_name(const char *code, const char **category);
 /* The item of a screening with a role ("refer", "result"), or NULL. */

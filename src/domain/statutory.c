@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const kb_stat_band_labels[7] = {"40-44", "45-49", "50-54", "55-59", "60-64", "65-69", "70-74"};
-
 int kb_stat_age_at_fy_end(const kb_stat_member *m, int fy) {
     return m->ref_age + (fy - m->ref_fy);
 }
@@ -21,7 +19,7 @@ int kb_stat_whole_year(const kb_stat_member *m, int fy) {
     return !m->eligible_to[0] || strcmp(m->eligible_to, last) > 0;
 }
 
-int kb_stat_excluded(const kb_stat_member *m, int fy) {
+static int kb_stat_excluded(const kb_stat_member *m, int fy) {
     if (!m->exclusion[0]) return 0;
     char first[11], last[11];
     snprintf(first, sizeof first, "%04d-04-01", fy);

@@ -38,7 +38,6 @@ int kb_stat_age_at_fy_end(const kb_stat_member *m, int fy);
 /* 1 when the member is enrolled from 1 April of fy to 31 March of fy+1. */
 int kb_stat_whole_year(const kb_stat_member *m, int fy);
 /* 1 when an exclusion applies to some part of fy. */
-int kb_stat_excluded(const kb_stat_member *m, int fy);
 kb_stat_why kb_stat_target(const kb_stat_member *m, int fy);
 
 /* 1 when code names a 告示第3号 exclusion: pregnancy, detention, abroad,
@@ -47,6 +46,5 @@ int kb_stat_exclusion_valid(const char *code);
 
 /* Five-year age bands of the 法定報告 (40-44 ... 70-74); -1 outside 40-74. */
 int kb_stat_band(int age);
-extern const char *const kb_stat_band_labels[7];
 
 #endif

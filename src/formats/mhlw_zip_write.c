@@ -36,7 +36,7 @@ int kb_mhlw_zip_name(const kb_mhlw_batch *b, char *out, size_t n, kb_err *e) {
 
 #define PUTS(b, lit) kb_buf_append((b), (lit), sizeof(lit) - 1)
 
-void kb_mhlw_index_xml(const kb_mhlw_batch *b, kb_buf *o) {
+static void kb_mhlw_index_xml(const kb_mhlw_batch *b, kb_buf *o) {
     PUTS(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<index xmlns=\"urn:hl7-org:v3\">"
             "<sender><id root=\"1.2.392.200119.6.102\" extension=\"");
     kb_buf_put_xml(o, b->sender);
@@ -52,7 +52,8 @@ void kb_mhlw_index_xml(const kb_mhlw_batch *b, kb_buf *o) {
                   b->created, b->service_event_type ? b->service_event_type : 1, b->count + b->claims);
 }
 
-void kb_mhlw_summary_xml(const kb_mhlw_batch *b, kb_buf *o) {
+/* The index and summary documents for the batch (appended to out). */
+static void kb_mhlw_summary_xml(const kb_mhlw_batch *b, kb_buf *o) {
     long cost = b->cost_per_exam * b->count, pay = b->payment_per_exam * b->count;
     kb_buf_printf(o,
                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -35,9 +35,6 @@ typedef struct kb_mhlw_zip kb_mhlw_zip;
 
 /* The archive's file name (no directory); C_ERR names the malformed field. */
 int kb_mhlw_zip_name(const kb_mhlw_batch *b, char *out, size_t n, kb_err *e);
-/* The index and summary documents for the batch (appended to out). */
-void kb_mhlw_index_xml(const kb_mhlw_batch *b, kb_buf *out);
-void kb_mhlw_summary_xml(const kb_mhlw_batch *b, kb_buf *out);
 
 /* level: 0 stores members, 1..9 deflates at that level.  Members are dated
  * `created` (YYYYMMDD) 09:00.  root: the folder every member is put under

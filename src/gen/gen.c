@@ -22,7 +22,7 @@ int kb_gen_values_init(kb_err *e);
 static const char *const noise_names[KB_NOISE_COUNT] = {
     "typo", "width", "smallkana", "variant", "marriage", "jobchange", "move", "missing", "twins", "namesake"};
 
-const double kb_noise_default[KB_NOISE_COUNT] = {0.03, 0.05, 0.03, 0.05, 0.05,
+static const double kb_noise_default[KB_NOISE_COUNT] = {0.03, 0.05, 0.03, 0.05, 0.05,
                                                  0.08, 0.08, 0.05, 0.01, 0.005};
 
 const char *kb_noise_name(kb_noise k) {
@@ -86,9 +86,9 @@ int kb_gen_check(const kb_gen_config *c, kb_err *e) {
 
 /* Days from civil and back, after Howard Hinnant's public-domain
  * algorithms (eras of 400 years). */
-long kb_gen_days(int y, int m, int d) { return kb_days_from_civil(y, m, d); }
+static long kb_gen_days(int y, int m, int d) { return kb_days_from_civil(y, m, d); }
 
-void kb_gen_civil(long z, int *y, int *m, int *d) {
+static void kb_gen_civil(long z, int *y, int *m, int *d) {
     z += 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097;
     long doe = z - era * 146097;
@@ -958,10 +958,3 @@ int kb_gen_run(const kb_gen_config *c, const kb_gen_sink *s, kb_err *e) {
     return rc;
 }
 
-/* Used by the file sink to print the institution's name in XML. */
-int kb_gen_tables_ready(kb_err *e);
-int kb_gen_tables_ready(kb_err *e) {
-    pthread_once(&tables_once, tables_load);
-    if (tables_rc) *e = tables_err;
-    return tables_rc;
-}

@@ -37,7 +37,6 @@ typedef enum kb_noise {
 
 /* "typo", "width", ... as used in the --rate-NAME flags. */
 const char *kb_noise_name(kb_noise k);
-extern const double kb_noise_default[KB_NOISE_COUNT];
 
 /* Where a source record comes from. */
 typedef enum kb_src_kind {

@@ -53,10 +53,6 @@ static inline double gen_gauss(gen_rng *r) {
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-/* Days since 1970-01-01 and back (proleptic Gregorian). */
-long kb_gen_days(int y, int m, int d);
-void kb_gen_civil(long days, int *y, int *m, int *d);
-
 /* Text noise (gen_noise.c).  All work in place on UTF-8 strings of bounded
  * size; cap is the buffer size. */
 void kb_gen_noise_typo(gen_rng *r, char *kana, size_t cap);

@@ -103,7 +103,7 @@ double kb_dice_sig(const uint16_t *a, size_t na, const uint16_t *b, size_t nb) {
     return 2.0 * (double)common / (double)(na + nb);
 }
 
-double kb_dice16(const uint16_t *a, size_t na, const uint16_t *b, size_t nb) {
+static double kb_dice16(const uint16_t *a, size_t na, const uint16_t *b, size_t nb) {
     uint16_t sa[KB_CMP_MAXLEN], sb[KB_CMP_MAXLEN];
     if (na > KB_CMP_MAXLEN) na = KB_CMP_MAXLEN;
     if (nb > KB_CMP_MAXLEN) nb = KB_CMP_MAXLEN;

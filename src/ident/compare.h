@@ -23,7 +23,6 @@ double kb_jaro_winkler(const char *a, const char *b);
 
 /* Sørensen-Dice coefficient on the multisets of adjacent-unit bigrams, in
  * [0, 1].  A one-unit string is its own single "bigram". */
-double kb_dice16(const uint16_t *a, size_t na, const uint16_t *b, size_t nb);
 double kb_dice(const char *a, const char *b);
 
 /* Sorted bigram signatures, for repeated Dice comparisons of one string

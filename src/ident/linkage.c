@@ -22,6 +22,8 @@
 #include "ident/compare.h"
 #include "ident/normalize.h"
 
+static void kb_link_params_thresholds(kb_link_params *p, double post_link, double post_review);
+
 #define NPASS 6
 #define NONE UINT32_MAX
 
@@ -137,7 +139,8 @@ void kb_link_params_default(kb_link_params *p) {
     kb_link_params_thresholds(p, 0.95, 0.3);
 }
 
-void kb_link_params_thresholds(kb_link_params *p, double post_link, double post_review) {
+/* Sets upper/lower from posterior match probabilities given p (e.g. 0.99, 0.2). */
+static void kb_link_params_thresholds(kb_link_params *p, double post_link, double post_review) {
     double prior = log2((1.0 - p->p) / p->p);
     p->upper = prior + log2(post_link / (1.0 - post_link));
     p->lower = prior + log2(post_review / (1.0 - post_review));

@@ -57,8 +57,6 @@ void kb_link_params_default(kb_link_params *p);
 /* Text form "key value" per line; load accepts what save writes. */
 void kb_link_params_save(const kb_link_params *p, kb_buf *out);
 int kb_link_params_load(const char *text, kb_link_params *p, kb_err *e);
-/* Sets upper/lower from posterior match probabilities given p (e.g. 0.99, 0.2). */
-void kb_link_params_thresholds(kb_link_params *p, double post_link, double post_review);
 
 /* A record with every comparison field normalised and precomputed. */
 #define KB_LNAME 12

@@ -41,7 +41,7 @@ int kb_vault_unseal(const kb_keys *k, const void *sealed, size_t n, const char *
  * legitimate identity attribute contains. */
 #define US '\x1f'
 
-void kb_person_id_pack(const kb_person_id *p, kb_buf *out) {
+static void kb_person_id_pack(const kb_person_id *p, kb_buf *out) {
     const char *f[] = {p->family_name, p->given_name, p->family_kana, p->given_kana, p->birth_date,
                        p->postal_code, p->address,    p->insurer_no,  p->insured_symbol,
                        p->insured_number, p->branch_no, p->other_id};
@@ -53,7 +53,8 @@ void kb_person_id_pack(const kb_person_id *p, kb_buf *out) {
     }
 }
 
-int kb_person_id_unpack(const char *s, size_t n, kb_person_id *p, kb_err *e) {
+/* Serialises identity attributes (and back). */
+static int kb_person_id_unpack(const char *s, size_t n, kb_person_id *p, kb_err *e) {
     memset(p, 0, sizeof *p);
     struct {
         char *dst;

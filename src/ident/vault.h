@@ -17,10 +17,6 @@
 int kb_vault_seal(const kb_keys *k, const void *plain, size_t n, const char *ad, kb_buf *out);
 int kb_vault_unseal(const kb_keys *k, const void *sealed, size_t n, const char *ad, kb_buf *out, kb_err *e);
 
-/* Serialises identity attributes (and back). */
-void kb_person_id_pack(const kb_person_id *p, kb_buf *out);
-int kb_person_id_unpack(const char *s, size_t n, kb_person_id *p, kb_err *e);
-
 /* The exact link key: insurer number + 記号 + 番号 + 枝番 + birth date, with
  * full-width digits folded and blanks removed.  Returns 0 (and leaves out
  * untouched) when insurer number, 番号 or birth date is missing. */

@@ -22,7 +22,8 @@
 
 #define ROSTER_BATCH 2000
 
-const char *const kb_roster_columns[17] = {
+/* The CSV columns, in the order `kenbank gen --roster` writes them. */
+static const char *const kb_roster_columns[17] = {
     "insurer_no",     "insured_symbol", "insured_number", "branch_no",     "family_name", "given_name",
     "family_kana",    "given_kana",     "sex",            "birth_date",    "postal_code", "address",
     "eligible_from",  "eligible_to",    "exclusion",      "exclusion_from", "exclusion_to"};

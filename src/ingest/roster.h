@@ -28,9 +28,6 @@ typedef struct kb_roster_stats {
     long persons_new, linked, reviews;
 } kb_roster_stats;
 
-/* The CSV columns, in the order `kenbank gen --roster` writes them. */
-extern const char *const kb_roster_columns[17];
-
 /* Checks one row; on a broken rule fills field and rule and returns C_ERR. */
 int kb_roster_row_check(const kb_roster_row *r, char *field, size_t fs, char *rule, size_t rs);
 

@@ -376,7 +376,7 @@ cJSON *kb_req_json(kb_req *r) {
     return j;
 }
 
-int kb_copy_fit(char *dst, size_t size, const char *src) {
+static int kb_copy_fit(char *dst, size_t size, const char *src) {
     size_t n = strlen(src);
     if (n >= size) {
         if (size) dst[0] = '\0';

@@ -63,7 +63,7 @@ static int source_identity(kb_req *r, const char *source, const char *rkey, kb_e
  * of its source record and every stored observation, for the member's
  * downloads (hc08 and eCheckupReport).  Returns the exam id, or 0 after
  * replying (404 for none or not one's own, 500 on a store failure). */
-int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x) {
+static int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x) {
     kb_err e = {{0}};
     kb_stmt *st;
     if (kb_db_cached(r->d->research,

@@ -125,7 +125,6 @@ cJSON *kb_req_json(kb_req *r);
 /* Copies src into dst (size bytes with the NUL) only when it fits whole:
  * C_ERR, dst "", when it does not.  Request fields are refused rather than
  * cut, since a cut name or id silently becomes another one. */
-int kb_copy_fit(char *dst, size_t size, const char *src);
 /* String member `name` of j into dst: an absent or non-string member copies
  * dflt ("" when NULL); a value longer than size - 1 bytes replies 400
  * field_too_long naming the field and its maximum, and returns C_ERR. */
@@ -228,7 +227,6 @@ void kb_h_my_export_xml(kb_req *r); /* routes_export.c */
 void kb_h_fhir_document(kb_req *r);  /* routes_export.c */
 /* The caller's own current exam (want = exam id, 0 = latest) with identity
  * and observations; returns its id, or 0 after replying. */
-int64_t kb_my_exam_load(kb_req *r, long long want, kb_exam *x);
 /* routes_portal.c: the web portal's endpoints. */
 void kb_h_my_results(kb_req *r);
 void kb_h_my_sensors(kb_req *r);

@@ -17,7 +17,8 @@ static const char *role_name(kb_db_role r) {
     return r == KB_DB_IDENTITY ? "identity" : "research";
 }
 
-int kb_where_is_pg(const char *where) {
+/* 1 when `where` names a PostgreSQL database (URI or key=value conninfo). */
+static int kb_where_is_pg(const char *where) {
     return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0 ||
            strstr(where, "dbname=") != NULL;
 }

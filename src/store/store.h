@@ -181,9 +181,6 @@ int kb_pg_provision(const char *admin, const char *name, char *identity, size_t 
 int kb_citus_prepare(const char *admin, const char *research, const char *workers, kb_err *e);
 int kb_citus_distribute(kb_db *research, int shards, kb_err *e);
 
-/* 1 when `where` names a PostgreSQL database (URI or key=value conninfo). */
-int kb_where_is_pg(const char *where);
-
 /* Replaces each {key} in sql with the matching value; caller frees. */
 char *kb_sql_expand(const char *sql, const char *const *pairs);
 

@@ -11,7 +11,8 @@ int kb_days_in_month(int y, int m) {
     return days[m - 1] + (m == 2 && leap);
 }
 
-int kb_date_real(int y, int m, int d) {
+/* 1 when y-m-d is a real Gregorian date with 1 <= y <= 9999. */
+static int kb_date_real(int y, int m, int d) {
     return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= kb_days_in_month(y, m);
 }
 

@@ -14,9 +14,6 @@
 /* Days in month m (1..12) of year y, Gregorian leap years. */
 int kb_days_in_month(int y, int m);
 
-/* 1 when y-m-d is a real Gregorian date with 1 <= y <= 9999. */
-int kb_date_real(int y, int m, int d);
-
 /* 1 when s is exactly "YYYY-MM-DD" (ASCII digits) and a real date; fills
  * y, m, d (any may be NULL). */
 int kb_date_split(const char *s, int *y, int *m, int *d);

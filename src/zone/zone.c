@@ -103,7 +103,7 @@ void kb_zone_fmt(char *dst, size_t size, kb_ival v, int decimals) {
     }
 }
 
-kb_ival kb_ival_add(kb_ival a, kb_ival b) {
+static kb_ival kb_ival_add(kb_ival a, kb_ival b) {
     kb_ival r = {a.lo + b.lo, a.hi + b.hi};
     return r;
 }

@@ -55,7 +55,6 @@ kb_ival kb_zone_weighted(const kb_ival *progress, const double *weight_pct, size
 /* A target's share of the whole: the indicator's equal share (1/n) times its
  * weight within the indicator.  ⅓ × 25% = 8.3%. */
 double kb_zone_share(size_t n_indicators, double weight_pct);
-kb_ival kb_ival_add(kb_ival a, kb_ival b);
 
 /* Era label for a fiscal year: 2013 -> "平成25年度", 2019 -> "令和元年度". */
 void kb_zone_fy_label(int fy, char *dst, size_t size);

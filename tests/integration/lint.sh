@@ -66,14 +66,21 @@ rc=0; python3 "$T/tools/lint.py" --root "$T" --quiet-warnings >"$WORK/lint.out" 
   { cat "$WORK/lint.out"; fail "an exception without a reason is accepted"; }
 cp "$ROOT/tools/lint-allow.txt" "$T/tools/lint-allow.txt"
 
-# Exported symbols: a library object with a global lacking kb_.
-printf 'int kb_fine(void) { return 1; }\nint helper_without_prefix(void) { return 2; }\n' >"$WORK/x.c"
-cc -c -o "$WORK/x.o" "$WORK/x.c"
-ar rcs "$WORK/libx.a" "$WORK/x.o"
-rc=0; python3 "$ROOT/tools/lint.py" --root "$ROOT" --lib "$WORK/libx.a" --quiet-warnings >"$WORK/lint.out" 2>&1 || rc=$?
+# Exported symbols: a library object with a global lacking kb_, and one
+# with a kb_ function no other object uses (it should be static); kb_fine is
+# used by another member, kb_tested only by a unit test.
+printf 'int kb_fine(void) { return 1; }\nint helper_without_prefix(void) { return 2; }\nint kb_lonely(void) { return 3; }\nint kb_tested(void) { return 4; }\n' >"$WORK/x.c"
+printf 'int kb_fine(void);\nint kb_user(void) { return kb_fine(); }\n' >"$WORK/y.c"
+cc -c -o "$WORK/x.o" "$WORK/x.c"; cc -c -o "$WORK/y.o" "$WORK/y.c"
+ar rcs "$WORK/libx.a" "$WORK/x.o" "$WORK/y.o"
+mkdir -p "$T/tests/unit"; cp "$WORK/x.c" "$WORK/y.c" "$T/src/"
+printf 'int kb_tested(void);\nint kb_user(void);\n' >"$T/tests/unit/test_x.c"
+rc=0; python3 "$T/tools/lint.py" --root "$T" --lib "$WORK/libx.a" --quiet-warnings >"$WORK/lint.out" 2>&1 || rc=$?
 [ $rc -eq 1 ] && grep -q "export: exported symbol 'helper_without_prefix' lacks the kb_ prefix" "$WORK/lint.out" ||
   { cat "$WORK/lint.out"; fail "export rule"; }
-grep -q "kb_fine" "$WORK/lint.out" && fail "kb_ symbol reported"
+grep -q "src/x.c:3: export: 'kb_lonely' is used in its own file only: make it static" "$WORK/lint.out" ||
+  { cat "$WORK/lint.out"; fail "single-file export not reported"; }
+grep -q "kb_fine\|kb_tested\|kb_user" "$WORK/lint.out" && { cat "$WORK/lint.out"; fail "a used kb_ symbol reported"; }
 
 # Long functions are warnings, not failures.
 { printf 'int kb_long(void) {\n'; for i in $(seq 130); do printf '    (void)%d;\n' "$i"; done; printf '    return 0;\n}\n'; } >>"$T/src/util/kb.c"
