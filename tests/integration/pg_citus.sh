@@ -38,7 +38,12 @@ for t in $(sed -n 's/^-- coordinator-local: //p' "$PLAN"); do
 tables=$(q "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace
             AND relkind IN ('r','p') AND NOT relispartition ORDER BY 1")
 for t in $tables; do [ -n "${kind[$t]:-}" ] || fail "table $t is not placed in scripts/citus/distribute.sql"; done
-for t in "${!kind[@]}"; do echo "$tables" | grep -qx "$t" || fail "the plan places $t, which the store does not have"; done
+# (a here-string, not `echo | grep -q`: under pipefail grep's early exit can
+# fail the pipeline; the list is printed so a failure shows what was read)
+[ -n "$tables" ] || fail "no tables listed in the research database"
+for t in "${!kind[@]}"; do
+  grep -qx "$t" <<<"$tables" || fail "the plan places $t, which the store does not have (store: $(tr '\n' ' ' <<<"$tables"))"
+done
 
 # 2. keys of distributed tables contain the distribution column
 for t in "${!dist[@]}"; do
@@ -94,7 +99,7 @@ for t in "${!dist[@]}"; do
   if out=$(q "UPDATE $t SET $c = $c || 'x' WHERE ctid = (SELECT ctid FROM $t LIMIT 1)" 2>&1); then
     fail "$t.$c was updated"
   fi
-  echo "$out" | grep -q "distribution column" || fail "$t.$c update failed for another reason: $out"
+  grep -q "distribution column" <<<"$out" || fail "$t.$c update failed for another reason: $out"
 done
 
 # ... and the importer never needs to: a corrected resubmission of one
@@ -102,7 +107,7 @@ done
 # (column 17 is the height, 9N001000000000001)
 awk -F, -v OFS=, 'NR == 1 { print } NR == 2 { $17 = $17 + 1.5; print }' pop/exams.csv > fix.csv
 out=$("$K" import --data d --source k fix.csv) || fail "corrected import: $out"
-echo "$out" | grep -q "exams accepted *1 (1 corrected" || fail "correction not recognised: $out"
+grep -q "exams accepted *1 (1 corrected" <<<"$out" || fail "correction not recognised: $out"
 [ "$(q "SELECT COUNT(*) FROM exam_keys WHERE version = 2")" = 1 ] || fail "exam_keys lacks version 2"
 [ "$(q "SELECT COUNT(*) FROM exams WHERE version = 1 AND current = 0")" = 1 ] || fail "version 1 still current"
 "$K" check --data d >/dev/null || fail "kenbank check after the correction"
