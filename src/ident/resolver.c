@@ -330,8 +330,10 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     /* Without the list a merge would leave consents, points, specimens ...
      * under a pseudonym nobody answers to: refuse rather than half-merge. */
     if (!owners)
-        return kb_errf(e, "merging person %lld into %lld: no list of per-pseudonym owners is set "
-                          "(kb_person_owners_register)", (long long)from, (long long)into);
+        return kb_errf(e,
+                       "merging person %lld into %lld: no list of per-pseudonym owners is set "
+                       "(kb_person_owners_register)",
+                       (long long)from, (long long)into);
     if (kb_vault_merge_persons(d, from, into, why, e) != C_OK) return C_ERR;
     /* A pending review pair whose two records now share a person has been
      * answered by the merge; it leaves the queue so no reviewer sees it. */

@@ -235,8 +235,8 @@ static int close_importer(kb_importer *imp, int rc, kb_err *e) {
 
 /* One entry of a run, through the run's importer: opening one loads the
  * whole linkage index, so it is opened once per source, not per entry. */
-static int retry_in_run(kb_data *d, int64_t id, kb_importer **imp, char *source, size_t n, long *loads,
-                        int *imported, kb_err *e) {
+static int retry_in_run(kb_data *d, int64_t id, kb_importer **imp, char *source, size_t n, long *loads, int *imported,
+                        kb_err *e) {
     *imported = 0;
     if (open_entry(d, id, "", e)) return C_ERR;
     kb_quarantine_entry q;
@@ -247,8 +247,10 @@ static int retry_in_run(kb_data *d, int64_t id, kb_importer **imp, char *source,
     }
     if (rc == C_OK && !*imp) {
         rc = kb_importer_open(d, q.source, imp, e);
-        if (rc != C_OK) *imp = NULL;
-        else (*loads)++;
+        if (rc != C_OK)
+            *imp = NULL;
+        else
+            (*loads)++;
         kb_strlcpy(source, q.source, n);
     }
     if (rc == C_OK) rc = retry_with(d, *imp, id, &q, imported, e);

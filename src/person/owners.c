@@ -23,6 +23,4 @@ const kb_pseudonym_owner kb_person_owners[] = {
 };
 const size_t kb_person_owners_len = KB_ARRAY_LEN(kb_person_owners);
 
-void kb_person_owners_register(void) {
-    kb_persons_set_owners(kb_person_owners, kb_person_owners_len);
-}
+void kb_person_owners_register(void) { kb_persons_set_owners(kb_person_owners, kb_person_owners_len); }

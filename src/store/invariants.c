@@ -48,9 +48,7 @@ typedef struct pseudonym_set {
     size_t n;
 } pseudonym_set;
 
-static int has(const pseudonym_set *s, const char *p) {
-    return bsearch(p, s->ps, s->n, sizeof *s->ps, cmp_ps) != NULL;
-}
+static int has(const pseudonym_set *s, const char *p) { return bsearch(p, s->ps, s->n, sizeof *s->ps, cmp_ps) != NULL; }
 
 /* Every person's pseudonym, and those of the persons not merged away. */
 static int load_persons(kb_data *d, pseudonym_set *all, pseudonym_set *live, kb_err *e) {
@@ -102,11 +100,12 @@ static int check_table(kb_data *d, const kb_pseudonym_owner *o, const char *tabl
         const char *p = kb_col_text(st, 0);
         rc = C_OK;
         if (!has(all, p))
-            fprintf(out, "research store: %s rows under %s, a pseudonym of no person (owner: %s)\n", table, p,
-                    o->name);
+            fprintf(out, "research store: %s rows under %s, a pseudonym of no person (owner: %s)\n", table, p, o->name);
         else if (!o->keeps_behind && !has(live, p))
-            fprintf(out, "research store: %s rows under %s, a person merged into another; the merge should have "
-                         "moved them (owner: %s)\n", table, p, o->name);
+            fprintf(out,
+                    "research store: %s rows under %s, a person merged into another; the merge should have "
+                    "moved them (owner: %s)\n",
+                    table, p, o->name);
         else
             continue;
         (*v)++;

@@ -216,14 +216,14 @@ static int keep(void *arg, const kb_consent_row *r) {
 static void current_is_the_newest_event_per_triple(void **state) {
     kb_data *d = fresh();
     kb_err e = {{0}};
-    record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL);         /* 1: superseded by 3 */
-    record(d, KB_PURPOSE_PROVIDER, "clinic-1", 1, NULL, NULL);   /* 2 */
-    record(d, KB_PURPOSE_ACADEMIC, NULL, 0, NULL, NULL);         /* 3 */
-    record(d, KB_PURPOSE_PROVIDER, "clinic-2", 1, NULL, NULL);   /* 4: another provider, its own state */
+    record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL);       /* 1: superseded by 3 */
+    record(d, KB_PURPOSE_PROVIDER, "clinic-1", 1, NULL, NULL); /* 2 */
+    record(d, KB_PURPOSE_ACADEMIC, NULL, 0, NULL, NULL);       /* 3 */
+    record(d, KB_PURPOSE_PROVIDER, "clinic-2", 1, NULL, NULL); /* 4: another provider, its own state */
     char other[KB_PSEUDONYM_LEN];
     kb_pseudonym_research(&d->keys, 43, other);
     kb_consent_event ev = {other, KB_PURPOSE_RECONTACT, NULL, 1, 0, NULL, NULL, "web", "test"};
-    assert_int_equal(kb_consent_record(d, &ev, &e), C_OK);      /* 5: someone else's */
+    assert_int_equal(kb_consent_record(d, &ev, &e), C_OK); /* 5: someone else's */
 
     rows r = {0};
     assert_int_equal(kb_consent_current_each(d, P, 0, keep, &r, &e), C_OK);

@@ -187,7 +187,8 @@ static void merge_carries_the_person(void **state) {
     long violations = -1, warnings = -1;
     FILE *devnull = fopen("/dev/null", "w");
     assert_non_null(devnull);
-    assert_int_equal(kb_check_invariants(d, kb_person_owners, kb_person_owners_len, devnull, &violations, &warnings, &e), C_OK);
+    assert_int_equal(
+        kb_check_invariants(d, kb_person_owners, kb_person_owners_len, devnull, &violations, &warnings, &e), C_OK);
     fclose(devnull);
     assert_int_equal(violations, 0);
     /* a stranger's view does not include it */
