@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "person/owners.h"
 
 /* Keep alphabetical; `kenbank help` lists them in this order. */
 static const kb_command *commands[] = {
@@ -56,6 +57,8 @@ int main(int argc, char **argv) {
         return KB_EXIT_USAGE;
     }
     const char *name = argv[1];
+    /* every command that may merge persons (import, review, serve) needs it */
+    kb_person_owners_register();
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
         printf("kenbank %s\n", KB_VERSION);
         return KB_EXIT_OK;

@@ -19,7 +19,7 @@ import sys
 # always allowed).  ARCHITECTURE.md draws these layers; main.c and cli/ and
 # server/ sit on top and may use anything below them.
 BELOW_TOP = ["util", "domain", "formats", "store", "audit", "ident", "consent", "auth", "ingest",
-             "biobank", "portal", "analytics", "zone", "gen"]
+             "biobank", "portal", "analytics", "zone", "gen", "person"]
 LAYERS = {
     "util": [],
     "domain": ["util"],
@@ -35,6 +35,8 @@ LAYERS = {
     "analytics": ["util", "domain", "formats", "store", "audit", "ident", "consent", "biobank", "ingest"],
     "zone": ["util", "domain", "store"],
     "gen": ["util", "domain", "formats", "ident"],
+    # the list of per-pseudonym owners: above every owner it names
+    "person": ["util", "store", "ident", "consent", "ingest", "biobank", "portal"],
     "server": BELOW_TOP + ["server"],
     "cli": BELOW_TOP + ["server", "cli"],
     "main.c": BELOW_TOP + ["cli"],

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "person/owners.h"
 #include "store/invariants.h"
 
 static int run(int argc, char **argv);
@@ -10,8 +11,10 @@ const kb_command kb_cmd_check = {
     "check", "verify both stores and the invariants between them",
     "kenbank check --data DIR\n\n"
     "Runs the back end's integrity checks, then checks that every research\n"
-    "subject belongs to an identity-store person, that every exam has exactly\n"
-    "one current version and that no source record is orphaned.\n\n"
+    "subject belongs to an identity-store person, that every row kept by\n"
+    "pseudonym (consents, points, specimens, ...) belongs to a person not\n"
+    "merged away, that every exam has exactly one current version and that\n"
+    "no source record is orphaned.\n\n"
     "exit status: 0 consistent, 3 violations found, 1 failure",
     run};
 
@@ -23,7 +26,7 @@ static int run(int argc, char **argv) {
     kb_data *d;
     if (kb_data_open(dir, &d, &e) != C_OK) return kb_cli_fail(&kb_cmd_check, &e);
     long v = 0, w = 0;
-    int rc = kb_check_invariants(d, stdout, &v, &w, &e);
+    int rc = kb_check_invariants(d, kb_person_owners, kb_person_owners_len, stdout, &v, &w, &e);
     kb_data_close(d);
     if (rc != C_OK) return kb_cli_fail(&kb_cmd_check, &e);
     printf("%s: %ld violation(s), %ld warning(s)\n", v ? "inconsistent" : "consistent", v, w);

@@ -70,15 +70,17 @@ static int run(int argc, char **argv) {
         if (rc == C_OK) fwrite(q.raw.s, 1, q.raw.len, stdout);
         kb_quarantine_entry_free(&q);
     } else {
-        long retried = 0, imported = 0;
+        long retried = 0, imported = 0, loads = 1;
         if (id) {
             int ok = 0;
             rc = retry_one(d, id, replace, &ok, &e);
             retried = rc == C_OK, imported = ok;
         } else {
-            rc = kb_quarantine_retry_open(d, &retried, &imported, &e);
+            rc = kb_quarantine_retry_open(d, &retried, &imported, &loads, &e);
         }
-        if (rc == C_OK) printf("retried %ld: %ld imported, %ld still quarantined\n", retried, imported, retried - imported);
+        if (rc == C_OK)
+            printf("retried %ld: %ld imported, %ld still quarantined (linkage index loaded %ld time%s)\n", retried,
+                   imported, retried - imported, loads, loads == 1 ? "" : "s");
         if (retried - imported) exit_code = KB_EXIT_PARTIAL;
     }
     kb_data_close(d);

@@ -222,6 +222,55 @@ int kb_consent_repeats(kb_data *d, const kb_consent_event *ev, int *same, kb_err
     return r < 0 ? C_ERR : C_OK;
 }
 
+#define ROW_COLUMNS                                                                                                    \
+    "c.id, c.pseudonym, c.purpose, c.provider, c.text_version, c.state, c.valid_from, c.valid_to, "                    \
+    "c.channel, c.recorded_at FROM consents c "
+
+static int rows_each(kb_stmt *st, int (*cb)(void *arg, const kb_consent_row *row), void *arg, kb_err *e) {
+    int r, stop = 0;
+    while (!stop && (r = kb_stmt_step(st, e)) == 1) {
+        kb_consent_row row = {kb_col_int(st, 0),      kb_col_text(st, 1),
+                              kb_col_text(st, 2),     kb_col_text(st, 3),
+                              (int)kb_col_int(st, 4), kb_col_text(st, 5),
+                              kb_col_text(st, 6),     kb_col_is_null(st, 7) ? NULL : kb_col_text(st, 7),
+                              kb_col_text(st, 8),     kb_col_text(st, 9)};
+        stop = cb(arg, &row);
+    }
+    kb_stmt_reset(st);
+    if (stop) return stop;
+    return r < 0 ? C_ERR : C_OK;
+}
+
+int kb_consent_current_each(kb_data *d, const char *pseudonym, int64_t id,
+                            int (*cb)(void *arg, const kb_consent_row *row), void *arg, kb_err *e) {
+    /* The state rule: the newest row of a (pseudonym, purpose, provider).
+     * One statement per filter, so each keeps its index. */
+#define CURRENT                                                                                                        \
+    "SELECT " ROW_COLUMNS "WHERE c.id = (SELECT MAX(id) FROM consents z WHERE "                                        \
+    "z.pseudonym = c.pseudonym AND z.purpose = c.purpose AND z.provider = c.provider) "
+    const char *sql = id          ? CURRENT "AND c.id = ? AND c.pseudonym = COALESCE(?, c.pseudonym)"
+                      : pseudonym ? CURRENT "AND c.pseudonym = ? ORDER BY c.id"
+                                  : CURRENT "ORDER BY c.id";
+#undef CURRENT
+    kb_stmt *st;
+    if (kb_db_cached(d->research, sql, &st, e)) return C_ERR;
+    if (id) {
+        kb_bind_int(st, 1, id);
+        kb_bind_text(st, 2, pseudonym);
+    } else if (pseudonym) {
+        kb_bind_text(st, 1, pseudonym);
+    }
+    return rows_each(st, cb, arg, e);
+}
+
+int kb_consent_history_each(kb_data *d, const char *pseudonym, int (*cb)(void *arg, const kb_consent_row *row),
+                            void *arg, kb_err *e) {
+    kb_stmt *st;
+    if (kb_db_cached(d->research, "SELECT " ROW_COLUMNS "WHERE c.pseudonym = ? ORDER BY c.id", &st, e)) return C_ERR;
+    kb_bind_text(st, 1, pseudonym);
+    return rows_each(st, cb, arg, e);
+}
+
 int kb_consent_rekey(kb_data *d, const char *from, const char *into, kb_err *e) {
     /* Ids are kept, so each (purpose, provider)'s newest decision stays the
      * newest; interleaved with the survivor's rows, the later one wins. */

@@ -70,6 +70,32 @@ int kb_consent_repeats(kb_data *d, const kb_consent_event *ev, int *same, kb_err
 /* Latest text version of a purpose, 0 when none. */
 int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e);
 
+/* One stored consent event, as the portal and FHIR show it.  The strings
+ * are valid during the callback only. */
+typedef struct kb_consent_row {
+    int64_t id;
+    const char *pseudonym, *purpose, *provider; /* provider "" unless provider_sharing */
+    int text_version;
+    const char *state;      /* "granted" or "withdrawn" */
+    const char *valid_from; /* YYYY-MM-DD */
+    const char *valid_to;   /* YYYY-MM-DD, NULL when open */
+    const char *channel, *recorded_at;
+} kb_consent_row;
+
+/* Calls cb, in id order, for the state of each (pseudonym, purpose,
+ * provider): its newest event, whatever its validity (kb_consent_allows
+ * decides what that state permits).  pseudonym NULL: every person's; id 0:
+ * every event, else only that one, and only when it is its triple's newest.
+ * A non-zero return from cb stops the walk and is returned.  cb must not
+ * call back into this module (the statement is still being read). */
+int kb_consent_current_each(kb_data *d, const char *pseudonym, int64_t id,
+                            int (*cb)(void *arg, const kb_consent_row *row), void *arg, kb_err *e);
+
+/* Calls cb for every event of one person, oldest first (the history the
+ * member sees).  Same callback rules as kb_consent_current_each. */
+int kb_consent_history_each(kb_data *d, const char *pseudonym, int (*cb)(void *arg, const kb_consent_row *row),
+                            void *arg, kb_err *e);
+
 /* Linkage folded the person behind `from` into the one behind `into`: their
  * consent history is one person's history from now on, so it moves to the
  * survivor's pseudonym (the newest decision per purpose then wins, whichever

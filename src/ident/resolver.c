@@ -7,16 +7,9 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "biobank/specimen.h"
-#include "consent/consent.h"
 #include "ident/linkage.h"
 #include "ident/pseudonym.h"
 #include "ident/vault.h"
-#include "ingest/roster.h"
-#include "portal/guidance.h"
-#include "portal/points.h"
-#include "portal/referrals.h"
-#include "portal/sensors.h"
 #include "util/buf.h"
 
 /* The first training waits for this many records; after it, EM runs again
@@ -315,8 +308,32 @@ static int subject_of(kb_data *d, int64_t person, int64_t *subject, int *sex, kb
     return rc < 0 ? C_ERR : C_OK;
 }
 
+static const kb_pseudonym_owner *owners;
+static size_t n_owners;
+
+void kb_persons_set_owners(const kb_pseudonym_owner *list, size_t n) {
+    owners = list;
+    n_owners = n;
+}
+
+static int rekey_owners(kb_data *d, int64_t from, int64_t into, kb_err *e) {
+    char pf[KB_PSEUDONYM_LEN], pi[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&d->keys, from, pf);
+    kb_pseudonym_research(&d->keys, into, pi);
+    for (size_t i = 0; i < n_owners; i++)
+        if (owners[i].rekey(d, pf, pi, e) != C_OK) return C_ERR;
+    return C_OK;
+}
+
 int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e) {
     if (from == into) return C_OK;
+    /* Without the list a merge would leave consents, points, specimens ...
+     * under a pseudonym nobody answers to: refuse rather than half-merge. */
+    if (!owners)
+        return kb_errf(e,
+                       "merging person %lld into %lld: no list of per-pseudonym owners is set "
+                       "(kb_person_owners_register)",
+                       (long long)from, (long long)into);
     if (kb_vault_merge_persons(d, from, into, why, e) != C_OK) return C_ERR;
     /* A pending review pair whose two records now share a person has been
      * answered by the merge; it leaves the queue so no reviewer sees it. */
@@ -332,19 +349,11 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
     int rrc = kb_stmt_step(rq, e);
     kb_stmt_reset(rq);
     if (rrc < 0) return C_ERR;
-    /* What the research store keeps by pseudonym rather than by subject --
-     * consents, sensor readings, health points, specimens, roster rows, guidance episodes, referral visits -- follows the
-     * person to the survivor's pseudonym, each moved by its owner.  The
-     * audit log is history and stays as written; the member's access view
-     * reads it under every pseudonym merged into theirs. */
-    char pf[KB_PSEUDONYM_LEN], pi[KB_PSEUDONYM_LEN];
-    kb_pseudonym_research(&d->keys, from, pf);
-    kb_pseudonym_research(&d->keys, into, pi);
-    if (kb_consent_rekey(d, pf, pi, e) != C_OK || kb_sensor_rekey(d, pf, pi, e) != C_OK ||
-        kb_points_rekey(d, pf, pi, e) != C_OK || kb_specimen_rekey(d, pf, pi, e) != C_OK ||
-        kb_roster_rekey(d, pf, pi, e) != C_OK || kb_guidance_rekey(d, pf, pi, e) != C_OK ||
-        kb_referrals_rekey(d, pf, pi, e) != C_OK)
-        return C_ERR;
+    /* What the research store keeps by pseudonym rather than by subject
+     * follows the person to the survivor's pseudonym, each owner moving its
+     * own rows.  The audit log is history and stays as written; the member's
+     * access view reads it under every pseudonym merged into theirs. */
+    if (rekey_owners(d, from, into, e) != C_OK) return C_ERR;
     /* The research side: the absorbed subject's exams move to the
      * survivor's subject (created if the survivor had no exams yet), and the
      * absorbed subject is kept, marked merged, so old pseudonyms resolve. */

@@ -19,6 +19,7 @@
 
 #include "domain/exam.h"
 #include "store/datadir.h"
+#include "store/pseudonym_owner.h"
 
 typedef struct kb_resolver kb_resolver;
 
@@ -48,9 +49,16 @@ int kb_resolver_resolve_rec(kb_resolver *R, const char *source, const char *reco
                             const struct kb_link_rec *lr, int64_t *person, kb_err *e);
 
 /* Folds person `from` into `into` in both stores: identity records and the
- * research subject's exams follow the survivor.  Used by the resolver and by
- * clerical review. */
+ * research subject's exams follow the survivor, and so does every row an
+ * owner of kb_persons_set_owners' list keeps by pseudonym.  Used by the
+ * resolver and by clerical review.  Refused until a list is set. */
 int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb_err *e);
+
+/* The modules that keep research rows by pseudonym (consents, points, ...)
+ * sit above ident/, so their list is handed in from above
+ * (person/owners.c: kb_person_owners_register) rather than included here.
+ * Set once at start-up, before any thread merges; owners must outlive it. */
+void kb_persons_set_owners(const kb_pseudonym_owner *owners, size_t n);
 
 /* Undoes a wrong merge: the named source records (sources[i], record_ids[i],
  * all of one person, not all of its records) become a new person, in both

@@ -213,10 +213,56 @@ int kb_quarantine_discard(kb_data *d, int64_t id, const char *source, kb_err *e)
     return kb_quarantine_resolve(d, id, "discarded", e);
 }
 
-int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, kb_err *e) {
-    *retried = *imported = 0;
+/* Runs entry q (id) through imp and closes it: resolved when it went in,
+ * superseded when it was quarantined again under a new entry.  The closing
+ * joins the importer's batch, so it commits or rolls back with the import. */
+static int retry_with(kb_data *d, kb_importer *imp, int64_t id, const kb_quarantine_entry *q, int *imported,
+                      kb_err *e) {
+    int r = kb_import_raw(imp, q->format, q->file, q->record, q->raw.s, q->raw.len, e);
+    if (r < 0) return C_ERR;
+    *imported = r == 1;
+    return kb_quarantine_resolve(d, id, r == 1 ? "resolved" : "superseded", e);
+}
+
+static int close_importer(kb_importer *imp, int rc, kb_err *e) {
+    kb_err close_err = {{0}};
+    if (kb_importer_close(imp, &close_err) != C_OK && rc == C_OK) {
+        *e = close_err;
+        rc = C_ERR;
+    }
+    return rc;
+}
+
+/* One entry of a run, through the run's importer: opening one loads the
+ * whole linkage index, so it is opened once per source, not per entry. */
+static int retry_in_run(kb_data *d, int64_t id, kb_importer **imp, char *source, size_t n, long *loads, int *imported,
+                        kb_err *e) {
+    *imported = 0;
+    if (open_entry(d, id, "", e)) return C_ERR;
+    kb_quarantine_entry q;
+    int rc = kb_quarantine_get(d, id, &q, e);
+    if (rc == C_OK && *imp && strcmp(source, q.source) != 0) {
+        rc = close_importer(*imp, rc, e);
+        *imp = NULL;
+    }
+    if (rc == C_OK && !*imp) {
+        rc = kb_importer_open(d, q.source, imp, e);
+        if (rc != C_OK)
+            *imp = NULL;
+        else
+            (*loads)++;
+        kb_strlcpy(source, q.source, n);
+    }
+    if (rc == C_OK) rc = retry_with(d, *imp, id, &q, imported, e);
+    kb_quarantine_entry_free(&q);
+    return rc;
+}
+
+int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, long *index_loads, kb_err *e) {
+    *retried = *imported = *index_loads = 0;
     kb_stmt *st;
-    if (kb_stmt_prepare(d->identity, "SELECT id FROM quarantine WHERE status = 'open' ORDER BY id", &st, e) != C_OK)
+    if (kb_stmt_prepare(d->identity, "SELECT id FROM quarantine WHERE status = 'open' ORDER BY source, id", &st, e) !=
+        C_OK)
         return C_ERR;
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -227,13 +273,18 @@ int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, kb_err *
     }
     kb_stmt_finalize(st);
     rc = rc < 0 ? C_ERR : C_OK;
+    kb_importer *imp = NULL;
+    char source[256] = "";
+    long done = 0, ok_n = 0;
     for (size_t i = 0; i < n && rc == C_OK; i++) {
         int ok = 0;
-        int64_t new_id;
-        rc = kb_quarantine_retry(d, ids[i], "", NULL, 0, &ok, &new_id, e);
-        if (rc == C_OK) (*retried)++, *imported += ok;
+        rc = retry_in_run(d, ids[i], &imp, source, sizeof source, index_loads, &ok, e);
+        if (rc == C_OK) done++, ok_n += ok;
     }
+    if (imp) rc = close_importer(imp, rc, e);
     free(ids);
+    /* counted only once committed: a failed run rolls its last batch back */
+    if (rc == C_OK) *retried = done, *imported = ok_n;
     return rc;
 }
 
@@ -250,19 +301,7 @@ int kb_quarantine_retry(kb_data *d, int64_t id, const char *source, const char *
     }
     kb_importer *imp = NULL;
     if (rc == C_OK) rc = kb_importer_open(d, q.source, &imp, e);
-    if (rc == C_OK) {
-        int r = kb_import_raw(imp, q.format, q.file, q.record, q.raw.s, q.raw.len, e);
-        kb_err close_err = {{0}};
-        if (kb_importer_close(imp, &close_err) != C_OK && r >= 0) {
-            *e = close_err;
-            r = C_ERR;
-        }
-        if (r < 0) rc = C_ERR;
-        else {
-            *imported = r == 1;
-            rc = kb_quarantine_resolve(d, id, r == 1 ? "resolved" : "superseded", e);
-        }
-    }
+    if (rc == C_OK) rc = close_importer(imp, retry_with(d, imp, id, &q, imported, e), e);
     if (rc == C_OK && !*imported) {
         kb_stmt *st;
         rc = kb_stmt_prepare(d->identity,

@@ -59,9 +59,12 @@ int kb_quarantine_discard(kb_data *d, int64_t id, const char *source, kb_err *e)
  * imported).  A missing or closed entry is an error naming it. */
 int kb_quarantine_retry(kb_data *d, int64_t id, const char *source, const char *raw, size_t rawlen, int *imported,
                         int64_t *new_id, kb_err *e);
-/* Retries every entry open when it starts (however many), oldest first,
- * with their kept records; counts what was retried and what now passed.
- * Entries a retry re-opens as new ones are not retried again in this run. */
-int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, kb_err *e);
+/* Retries every entry open when it starts (however many), by source and
+ * oldest first, with their kept records, through one importer per source
+ * (opening one loads the whole linkage index); counts what was retried and
+ * what now passed, once committed, and how often the linkage index was
+ * loaded (once per source).  Entries a retry re-opens as new ones are not
+ * retried again in this run. */
+int kb_quarantine_retry_open(kb_data *d, long *retried, long *imported, long *index_loads, kb_err *e);
 
 #endif

@@ -384,34 +384,26 @@ void kb_h_providers(kb_req *r) {
     kb_reply_json(r, 200, o);
 }
 
+static int history_row(void *arg, const kb_consent_row *row) {
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "id", (double)row->id);
+    cJSON_AddStringToObject(c, "purpose", row->purpose);
+    if (*row->provider) cJSON_AddStringToObject(c, "provider", row->provider);
+    cJSON_AddNumberToObject(c, "text_version", row->text_version);
+    cJSON_AddStringToObject(c, "state", row->state);
+    cJSON_AddStringToObject(c, "valid_from", row->valid_from);
+    if (row->valid_to) cJSON_AddStringToObject(c, "valid_to", row->valid_to);
+    cJSON_AddStringToObject(c, "channel", row->channel);
+    cJSON_AddStringToObject(c, "recorded_at", row->recorded_at);
+    cJSON_AddItemToArray((cJSON *)arg, c);
+    return 0;
+}
+
 void kb_h_my_consents(kb_req *r) {
     kb_err e = {{0}};
-    kb_stmt *st;
-    if (kb_db_cached(r->d->research,
-                     "SELECT id, purpose, provider, text_version, state, valid_from, valid_to, channel, recorded_at "
-                     "FROM consents WHERE pseudonym = ? ORDER BY id",
-                     &st, &e)) {
-        kb_reply_internal(r, &e);
-        return;
-    }
-    kb_bind_text(st, 1, r->pseudonym);
     cJSON *o = cJSON_CreateObject();
     cJSON *hist = cJSON_AddArrayToObject(o, "history");
-    int rc;
-    while ((rc = kb_stmt_step(st, &e)) == 1) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddNumberToObject(c, "id", (double)kb_col_int(st, 0));
-        cJSON_AddStringToObject(c, "purpose", kb_col_text(st, 1));
-        if (*kb_col_text(st, 2)) cJSON_AddStringToObject(c, "provider", kb_col_text(st, 2));
-        cJSON_AddNumberToObject(c, "text_version", (double)kb_col_int(st, 3));
-        cJSON_AddStringToObject(c, "state", kb_col_text(st, 4));
-        cJSON_AddStringToObject(c, "valid_from", kb_col_text(st, 5));
-        if (!kb_col_is_null(st, 6)) cJSON_AddStringToObject(c, "valid_to", kb_col_text(st, 6));
-        cJSON_AddStringToObject(c, "channel", kb_col_text(st, 7));
-        cJSON_AddStringToObject(c, "recorded_at", kb_col_text(st, 8));
-        cJSON_AddItemToArray(hist, c);
-    }
-    if (rc < 0) {
+    if (kb_consent_history_each(r->d, r->pseudonym, history_row, hist, &e) != C_OK) {
         cJSON_Delete(o);
         kb_reply_internal(r, &e);
         return;
@@ -690,34 +682,16 @@ void kb_h_user_unlock(kb_req *r) { user_action(r, kb_account_unlock, "user.unloc
 
 /* ---- provider view ---- */
 
+static void add_subject(void *arg, const char *pseudonym) {
+    cJSON_AddItemToArray((cJSON *)arg, cJSON_CreateString(pseudonym));
+}
+
 void kb_h_provider_subjects(kb_req *r) {
     kb_err e = {{0}};
-    kb_stmt *st;
-    if (kb_db_cached(r->d->research,
-                     "SELECT DISTINCT pseudonym FROM consents WHERE purpose = 'provider_sharing' AND provider = ? "
-                     "ORDER BY pseudonym",
-                     &st, &e)) {
-        kb_reply_internal(r, &e);
-        return;
-    }
-    kb_bind_text(st, 1, r->who.org);
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "subjects");
-    int rc;
-    char (*list)[KB_PSEUDONYM_LEN] = NULL;
-    size_t n = 0, cap = 0;
-    while ((rc = kb_stmt_step(st, &e)) == 1) {
-        if (n == cap) list = kb_realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *list);
-        kb_strlcpy(list[n++], kb_col_text(st, 0), KB_PSEUDONYM_LEN);
-    }
     /* Only subjects whose consent holds right now, by the decision function. */
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        int ok = kb_consent_allows(r->d, list[i], KB_PURPOSE_PROVIDER, r->who.org, 0, NULL, &e);
-        if (ok < 0) rc = C_ERR;
-        if (ok == 1) cJSON_AddItemToArray(arr, cJSON_CreateString(list[i]));
-    }
-    free(list);
-    if (rc < 0) {
+    if (kb_consent_allowed_each(r->d, KB_PURPOSE_PROVIDER, r->who.org, 0, add_subject, arr, &e) != C_OK) {
         cJSON_Delete(o);
         kb_reply_internal(r, &e);
         return;

@@ -517,17 +517,13 @@ void kb_h_fhir_specimen_read(kb_req *r) {
 
 /* ---- Consent ---- */
 
-/* The newest row per (pseudonym, purpose, provider) is the state. */
-#define CONSENT_SQL                                                                                              \
-    "SELECT c.id, c.pseudonym, c.purpose, c.provider, c.text_version, c.state, c.valid_from, c.valid_to, "     \
-    "c.channel, c.recorded_at FROM consents c WHERE c.id = (SELECT MAX(id) FROM consents z WHERE "             \
-    "z.pseudonym = c.pseudonym AND z.purpose = c.purpose AND z.provider = c.provider) "
-
-static cJSON *consent_res(kb_stmt *st) {
+/* A consent's state (kb_consent_current_each: its triple's newest event) as
+ * a FHIR Consent. */
+static cJSON *consent_res(const kb_consent_row *c) {
     char id[32], buf[64];
-    snprintf(id, sizeof id, "%lld", (long long)kb_col_int(st, 0));
-    const char *purpose = kb_col_text(st, 2), *provider = kb_col_text(st, 3);
-    int granted = strcmp(kb_col_text(st, 5), "granted") == 0;
+    snprintf(id, sizeof id, "%lld", (long long)c->id);
+    const char *purpose = c->purpose, *provider = c->provider;
+    int granted = strcmp(c->state, "granted") == 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "resourceType", "Consent");
     cJSON_AddStringToObject(o, "id", id);
@@ -538,19 +534,19 @@ static cJSON *consent_res(kb_stmt *st) {
                                   research ? "research" : "patient-privacy", NULL));
     cJSON *cat = cJSON_AddArrayToObject(o, "category");
     cJSON_AddItemToArray(cat, concept("urn:kenbank:consent-purpose", purpose, NULL));
-    cJSON_AddItemToObject(o, "patient", ref("Patient", kb_col_text(st, 1)));
-    fhir_time(kb_col_text(st, 9), buf, sizeof buf);
+    cJSON_AddItemToObject(o, "patient", ref("Patient", c->pseudonym));
+    fhir_time(c->recorded_at, buf, sizeof buf);
     cJSON_AddStringToObject(o, "dateTime", buf);
-    snprintf(buf, sizeof buf, "%s/%lld", purpose, (long long)kb_col_int(st, 4));
+    snprintf(buf, sizeof buf, "%s/%d", purpose, c->text_version);
     cJSON *rule = concept("urn:kenbank:consent-text", buf, NULL);
     cJSON_AddItemToObject(o, "policyRule", rule);
     cJSON *prov = cJSON_AddObjectToObject(o, "provision");
     cJSON_AddStringToObject(prov, "type", granted ? "permit" : "deny");
     cJSON *per = cJSON_AddObjectToObject(prov, "period");
-    fhir_time(kb_col_text(st, 6), buf, sizeof buf);
+    fhir_time(c->valid_from, buf, sizeof buf);
     cJSON_AddStringToObject(per, "start", buf);
-    if (!kb_col_is_null(st, 7) && *kb_col_text(st, 7)) {
-        fhir_time(kb_col_text(st, 7), buf, sizeof buf);
+    if (c->valid_to && *c->valid_to) {
+        fhir_time(c->valid_to, buf, sizeof buf);
         cJSON_AddStringToObject(per, "end", buf);
     }
     if (*provider) {
@@ -585,6 +581,14 @@ static int consent_visible(kb_req *r, const char *pseud, const char *purpose, co
     return ok == 1;
 }
 
+static int collect_consent(void *arg, const kb_consent_row *c) {
+    cJSON *o = consent_res(c);
+    cJSON_AddStringToObject(o, "_kb_purpose", c->purpose);
+    cJSON_AddStringToObject(o, "_kb_provider", c->provider);
+    cJSON_AddItemToArray((cJSON *)arg, o);
+    return 0;
+}
+
 void kb_h_fhir_consent_search(kb_req *r) {
     kb_sp_vals sp;
     if (!kb_fhir_search_params(r, consent_params, &sp)) return;
@@ -600,24 +604,11 @@ void kb_h_fhir_consent_search(kb_req *r) {
         return;
     }
     kb_err e = {{0}};
-    kb_stmt *st;
-    if (kb_db_cached(r->d->research, CONSENT_SQL "AND c.pseudonym = ? ORDER BY c.id", &st, &e)) {
-        kb_reply_internal(r, &e);
-        return;
-    }
-    kb_bind_text(st, 1, patient);
     cJSON *b = searchset();
-    int rc, n = 0;
+    int n = 0;
     /* Collect first: consent_visible() queries the same store. */
     cJSON *rows = cJSON_CreateArray();
-    while ((rc = kb_stmt_step(st, &e)) == 1) {
-        cJSON *o = consent_res(st);
-        cJSON_AddStringToObject(o, "_kb_purpose", kb_col_text(st, 2));
-        cJSON_AddStringToObject(o, "_kb_provider", kb_col_text(st, 3));
-        cJSON_AddItemToArray(rows, o);
-    }
-    kb_stmt_reset(st);
-    if (rc < 0) {
+    if (kb_consent_current_each(r->d, patient, 0, collect_consent, rows, &e) != C_OK) {
         cJSON_Delete(rows);
         cJSON_Delete(b);
         kb_reply_internal(r, &e);
@@ -652,35 +643,39 @@ void kb_h_fhir_consent_search(kb_req *r) {
     kb_reply_fhir(r, 200, b);
 }
 
+typedef struct consent_one {
+    cJSON *res;
+    char pseud[KB_PSEUDONYM_LEN], purpose[40], provider[64];
+} consent_one;
+
+static int keep_consent(void *arg, const kb_consent_row *c) {
+    consent_one *one = arg;
+    one->res = consent_res(c);
+    kb_strlcpy(one->pseud, c->pseudonym, sizeof one->pseud);
+    kb_strlcpy(one->purpose, c->purpose, sizeof one->purpose);
+    kb_strlcpy(one->provider, c->provider, sizeof one->provider);
+    return 1; /* one row at most */
+}
+
 void kb_h_fhir_consent_read(kb_req *r) {
     char *end;
     long long id = strtoll(r->params[0], &end, 10);
     kb_err e = {{0}};
-    kb_stmt *st;
     if (*end || id <= 0) {
         kb_reply_error(r, 404, "not_found", "Consent/%s not found", r->params[0]);
         return;
     }
-    if (kb_db_cached(r->d->research, CONSENT_SQL "AND c.id = ?", &st, &e)) {
+    consent_one one = {NULL, "", "", ""};
+    if (kb_consent_current_each(r->d, NULL, id, keep_consent, &one, &e) < 0) {
         kb_reply_internal(r, &e);
         return;
     }
-    kb_bind_int(st, 1, id);
-    int rc = kb_stmt_step(st, &e);
-    if (rc < 0) {
-        kb_reply_internal(r, &e);
-        return;
-    }
-    if (rc == 0) {
+    if (!one.res) {
         kb_reply_error(r, 404, "not_found", "Consent/%s not found", r->params[0]);
         return;
     }
-    char pseud[KB_PSEUDONYM_LEN], purpose[40], provider[64];
-    kb_strlcpy(pseud, kb_col_text(st, 1), sizeof pseud);
-    kb_strlcpy(purpose, kb_col_text(st, 2), sizeof purpose);
-    kb_strlcpy(provider, kb_col_text(st, 3), sizeof provider);
-    cJSON *o = consent_res(st);
-    kb_stmt_reset(st);
+    cJSON *o = one.res;
+    const char *pseud = one.pseud, *purpose = one.purpose, *provider = one.provider;
     int visible = consent_visible(r, pseud, purpose, provider);
     if (visible <= 0) {
         cJSON_Delete(o);

@@ -53,4 +53,12 @@ set +e; "$K" review accept --data d --id 2 --as reviewer-1 2>err.txt; rc=$?; set
 "$K" import --data d --source kenshin more/xml > out2.txt || fail "second import"
 grep -q 'index held '"$records"' records' out2.txt || fail "second import did not load the index: $(grep index out2.txt)"
 [ "$(kb_sql d identity "SELECT COUNT(*) FROM link_params")" -eq 1 ] || fail "EM parameters were not saved"
+# kenbank check walks the list of per-pseudonym owners (person/owners.c): a
+# referral visit planted under a pseudonym of no person is reported by table
+"$K" check --data d | grep -q '^consistent' || fail "stores inconsistent after the second import"
+kb_sql d research "INSERT INTO referral_visits (pseudonym, fiscal_year, visit_date, institution, recorded_by, recorded_at)
+  VALUES ('R-0000-0000-0000-0000-0', 2030, '2030-07-01', 'H', 'test', '2030-07-01T00:00:00.000Z')"
+set +e; out=$("$K" check --data d); rc=$?; set -e
+[ $rc -eq 3 ] && grep -q 'referral_visits rows under R-0000-0000-0000-0000-0, a pseudonym of no person' <<<"$out" ||
+  fail "check should report the orphan referral visit (exit $rc): $out"
 echo ok

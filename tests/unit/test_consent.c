@@ -193,6 +193,71 @@ static void bulk_decision_equals_single(void **state) {
     done(d);
 }
 
+typedef struct rows {
+    int n;
+    int64_t id[8];
+    char state[8][16], purpose[8][32], provider[8][16];
+} rows;
+
+static int keep(void *arg, const kb_consent_row *r) {
+    rows *o = arg;
+    if (o->n == 8) return 1;
+    o->id[o->n] = r->id;
+    snprintf(o->state[o->n], sizeof o->state[0], "%s", r->state);
+    snprintf(o->purpose[o->n], sizeof o->purpose[0], "%s", r->purpose);
+    snprintf(o->provider[o->n], sizeof o->provider[0], "%s", r->provider);
+    o->n++;
+    return 0;
+}
+
+/* The state of a (pseudonym, purpose, provider) is its newest event: the
+ * owner's reads for the portal and FHIR (kb_consent_current_each) return
+ * exactly those, the history every event. */
+static void current_is_the_newest_event_per_triple(void **state) {
+    kb_data *d = fresh();
+    kb_err e = {{0}};
+    record(d, KB_PURPOSE_ACADEMIC, NULL, 1, NULL, NULL);       /* 1: superseded by 3 */
+    record(d, KB_PURPOSE_PROVIDER, "clinic-1", 1, NULL, NULL); /* 2 */
+    record(d, KB_PURPOSE_ACADEMIC, NULL, 0, NULL, NULL);       /* 3 */
+    record(d, KB_PURPOSE_PROVIDER, "clinic-2", 1, NULL, NULL); /* 4: another provider, its own state */
+    char other[KB_PSEUDONYM_LEN];
+    kb_pseudonym_research(&d->keys, 43, other);
+    kb_consent_event ev = {other, KB_PURPOSE_RECONTACT, NULL, 1, 0, NULL, NULL, "web", "test"};
+    assert_int_equal(kb_consent_record(d, &ev, &e), C_OK); /* 5: someone else's */
+
+    rows r = {0};
+    assert_int_equal(kb_consent_current_each(d, P, 0, keep, &r, &e), C_OK);
+    assert_int_equal(r.n, 3);
+    assert_true(r.id[0] < r.id[1] && r.id[1] < r.id[2]);
+    assert_string_equal(r.provider[0], "clinic-1");
+    assert_string_equal(r.purpose[1], KB_PURPOSE_ACADEMIC);
+    assert_string_equal(r.state[1], "withdrawn");
+    assert_string_equal(r.provider[2], "clinic-2");
+    int64_t withdrawn = r.id[1];
+
+    memset(&r, 0, sizeof r);
+    assert_int_equal(kb_consent_current_each(d, NULL, 0, keep, &r, &e), C_OK);
+    assert_int_equal(r.n, 4);
+    assert_string_equal(r.purpose[3], KB_PURPOSE_RECONTACT);
+
+    /* by id: the newest event of its triple, and nothing for a superseded one */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(kb_consent_current_each(d, NULL, withdrawn, keep, &r, &e), C_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.id[0], withdrawn);
+    memset(&r, 0, sizeof r);
+    rows all = {0};
+    assert_int_equal(kb_consent_history_each(d, P, keep, &all, &e), C_OK);
+    assert_int_equal(all.n, 4);
+    assert_string_equal(all.state[0], "granted");
+    assert_int_equal(kb_consent_current_each(d, NULL, all.id[0], keep, &r, &e), C_OK);
+    assert_int_equal(r.n, 0);
+    /* by id and pseudonym: another person's event is not found */
+    assert_int_equal(kb_consent_current_each(d, other, withdrawn, keep, &r, &e), C_OK);
+    assert_int_equal(r.n, 0);
+    done(d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_is_deny_and_withdrawal_is_immediate),
@@ -200,6 +265,7 @@ int main(void) {
         cmocka_unit_test(validity_dates),
         cmocka_unit_test(bad_input_names_the_field),
         cmocka_unit_test(bulk_decision_equals_single),
+        cmocka_unit_test(current_is_the_newest_event_per_triple),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
