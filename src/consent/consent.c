@@ -131,7 +131,8 @@ int kb_consent_allowed_each(kb_data *d, const char *purpose, const char *provide
     return r < 0 ? C_ERR : C_OK;
 }
 
-int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e) {
+/* Latest text version of a purpose, 0 when none. */
+static int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e) {
     kb_stmt *st;
     if (kb_db_cached(d->research, "SELECT COALESCE(MAX(version), 0) FROM consent_texts WHERE purpose = ?", &st, e))
         return C_ERR;

@@ -67,9 +67,6 @@ int kb_consent_record(kb_data *d, const kb_consent_event *ev, kb_err *e);
  * one signature can come in several rows, or the same file twice. */
 int kb_consent_repeats(kb_data *d, const kb_consent_event *ev, int *same, kb_err *e);
 
-/* Latest text version of a purpose, 0 when none. */
-int kb_consent_text_version(kb_data *d, const char *purpose, int *version, kb_err *e);
-
 /* One stored consent event, as the portal and FHIR show it.  The strings
  * are valid during the callback only. */
 typedef struct kb_consent_row {

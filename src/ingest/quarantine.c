@@ -82,7 +82,7 @@ void kb_quarantine_entry_free(kb_quarantine_entry *q) {
     kb_buf_free(&q->raw);
 }
 
-int kb_quarantine_resolve(kb_data *d, int64_t id, const char *status, kb_err *e) {
+static int kb_quarantine_resolve(kb_data *d, int64_t id, const char *status, kb_err *e) {
     kb_stmt *st;
     int rc = kb_stmt_prepare(d->identity, "UPDATE quarantine SET status = ?, resolved_at = {now} WHERE id = ?", &st, e);
     if (rc) return rc;

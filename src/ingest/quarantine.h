@@ -28,7 +28,6 @@ typedef struct kb_quarantine_entry {
 
 int kb_quarantine_get(kb_data *d, int64_t id, kb_quarantine_entry *q, kb_err *e);
 void kb_quarantine_entry_free(kb_quarantine_entry *q);
-int kb_quarantine_resolve(kb_data *d, int64_t id, const char *status, kb_err *e);
 
 /* A problem's stable code (e.g. "bad_date", "out_of_range", "not_xml"), for
  * screens that explain it in the reader's language: grouped by what the

@@ -241,7 +241,7 @@ int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e) 
     return rc < 0 ? C_ERR : n;
 }
 
-int kb_exam_json(kb_data *d, int64_t exam_id, cJSON **out, kb_err *e) {
+static int kb_exam_json(kb_data *d, int64_t exam_id, cJSON **out, kb_err *e) {
     *out = NULL;
     kb_stmt *st;
     if (kb_db_cached(d->research,

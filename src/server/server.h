@@ -244,9 +244,7 @@ void kb_h_upload(kb_req *r);
 void kb_h_quarantine_discard(kb_req *r);
 void kb_h_quarantine_retry(kb_req *r);
 
-/* Exams as JSON (shared by /api and the provider view): exam list of a
- * subject, and one exam with its observations.  0 when absent. */
+/* A subject's exam list as JSON (shared by /api and the provider view). */
 int kb_exam_list_json(kb_data *d, const char *pseudonym, cJSON *arr, kb_err *e);
-int kb_exam_json(kb_data *d, int64_t exam_id, cJSON **out, kb_err *e);
 
 #endif
