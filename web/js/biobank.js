@@ -16,17 +16,6 @@ const STATUSES = ['available', 'reserved', 'distributed', 'consumed', 'destroyed
 const STATES = ['submitted', 'screening', 'scientific_review', 'ethics_review', 'approved', 'agreement_signed', 'reserved',
   'distributed', 'results_due', 'results_returned', 'closed', 'returned_for_changes', 'rejected', 'withdrawn', 'appeal'];
 const REVIEW_STATES = ['scientific_review', 'ethics_review', 'appeal'];
-const BEFORE_DISTRIBUTION = ['submitted', 'screening', 'scientific_review', 'ethics_review', 'returned_for_changes', 'appeal',
-  'approved', 'agreement_signed', 'reserved'];
-// What biobank staff may move an application to, by state (application.c).
-const STAFF_NEXT = {
-  submitted: ['screening'],
-  screening: ['scientific_review', 'returned_for_changes', 'rejected'],
-  approved: ['agreement_signed'],
-  distributed: ['results_due'],
-  results_returned: ['closed'],
-};
-const OWNER_NEXT = { returned_for_changes: ['submitted'], rejected: ['appeal'] };
 
 // mount() takes nodes only; optional cards are null when absent.
 const render = (...kids) => mount(...kids.filter((k) => k !== null && k !== undefined && k !== false));
@@ -322,8 +311,13 @@ async function appDetail(id, screen) {
   }, to === 'withdrawn' || to === 'rejected' ? 'btn btn-danger' : to === 'returned_for_changes' ? 'btn btn-secondary' : 'btn');
   const staff = role === 'biobank' || role === 'admin';
   const owner = role === 'researcher' || (role === 'admin' && a.owner === session.me.username);
+  // The moves come from the server (application.c's table and separation of
+  // duties), so the screen cannot drift from the rule.  In a review state
+  // the reviewers' decisions go through the review form below, which records
+  // the review; only withdrawal is a plain move there.
+  const moves = (a.next || []).filter((to) => !REVIEW_STATES.includes(a.state) || to === 'withdrawn');
+  for (const to of moves.filter((x) => x !== 'withdrawn')) actions.push(transition(to));
   if (staff) {
-    for (const to of STAFF_NEXT[a.state] || []) actions.push(transition(to));
     if (a.state === 'agreement_signed') actions.push(button(t('bio.app.reserve'), async () => {
       const r = await post(`/api/biobank/applications/${a.id}/reserve`, {});
       return t('bio.app.reserved', { n: r.reserved, c: r.skipped_no_consent, s: r.shortfall });
@@ -333,8 +327,7 @@ async function appDetail(id, screen) {
       return t('bio.app.shipped', { n: r.shipped, c: r.released_no_consent });
     }));
   }
-  if (owner) for (const to of OWNER_NEXT[a.state] || []) actions.push(transition(to));
-  if ((staff || owner) && BEFORE_DISTRIBUTION.includes(a.state)) actions.push(transition('withdrawn'));
+  if (moves.includes('withdrawn')) actions.push(transition('withdrawn'));
 
   let review = null;
   if ((role === 'reviewer' || role === 'admin') && REVIEW_STATES.includes(a.state)) {
