@@ -596,7 +596,7 @@ static int on_gender(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
 }
 
 /* serviceEvent/effectiveTime: the exam date when it has a value of its own
- * (otherwise its low bound gives it, in on_start). */
+ * (otherwise its low bound gives it: on_exam_time_low). */
 static int on_exam_time(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
     attrs a;
     read_attrs(r, &a);
@@ -605,6 +605,16 @@ static int on_exam_time(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
             return fail(r, e, "serviceEvent/effectiveTime/@value", "'%s' is not a date YYYYMMDD", a.value);
         r->have_date = 1;
     }
+    return C_OK;
+}
+
+/* serviceEvent/effectiveTime/low: the exam date of a period. */
+static int on_exam_time_low(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
+    attrs a;
+    read_attrs(r, &a);
+    if (parse_ts(a.value, x->exam_date) != C_OK)
+        return fail(r, e, "serviceEvent/effectiveTime/low/@value", "'%s' is not a date YYYYMMDD", a.value);
+    r->have_date = 1;
     return C_OK;
 }
 
@@ -679,12 +689,8 @@ static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb
         return C_OK;
     case 'l':
         if (is(el, "low") && is(p1, "value") && is(p2, "observationRange")) return on_range_bound(r, x, 0, e);
-        if (is(el, "low") && is(p1, "effectiveTime") && is(p2, "serviceEvent") && !r->have_date) {
-            read_attrs(r, &a);
-            if (parse_ts(a.value, x->exam_date) != C_OK)
-                return fail(r, e, "serviceEvent/effectiveTime/low/@value", "'%s' is not a date YYYYMMDD", a.value);
-            r->have_date = 1;
-        }
+        if (is(el, "low") && is(p1, "effectiveTime") && is(p2, "serviceEvent") && !r->have_date)
+            return on_exam_time_low(r, x, e);
         return C_OK;
     case 'n':
         if (is(el, "name") && is(p1, "patient")) {
