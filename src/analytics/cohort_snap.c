@@ -102,62 +102,68 @@ static int followup_bits(const kb_screen_case *c, void *arg) {
     return C_OK;
 }
 
-int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
-    double t0 = kb_mono_ms();
-    kb_cohort_snap *s = kb_calloc(1, sizeof *s);
-    kb_strdict_init(&s->spec_types);
-    kb_strdict_init(&s->insurers);
-    kb_strdict_init(&s->orgs);
-    kb_strdict_init(&s->flag_keys);
-    kb_strdict_intern(&s->insurers, "", NULL);
-    kb_strdict_intern(&s->orgs, "", NULL);
-    kb_stmt *st = NULL;
-    int rc;
-    *out = NULL;
-    if (max_exam_id(d, &s->max_exam_id, e)) goto fail;
+/* The subjects table by id, for the exams to find their subject: ids are
+ * dense (autoincrement), so arrays indexed by id. */
+typedef struct {
+    int64_t max;
+    int64_t *root; /* the subject a merged one was folded into, else 0 */
+    uint8_t *sex;
+    char (*pseud)[KB_PSEUDONYM_LEN];
+} subj_tab;
 
-    /* Subjects: ids are dense (autoincrement), so an array maps id -> root. */
-    int64_t max_subj = 0;
-    if (kb_db_query_int(d->research, "SELECT COALESCE(MAX(id), 0) FROM subjects", &max_subj, e)) goto fail;
-    int64_t *root = kb_calloc((size_t)max_subj + 1, sizeof *root);
-    int64_t *sidx = kb_malloc(((size_t)max_subj + 1) * sizeof *sidx);
-    for (int64_t i = 0; i <= max_subj; i++) sidx[i] = -1;
-    uint8_t *sexof = kb_calloc((size_t)max_subj + 1, 1);
-    char (*pseudof)[KB_PSEUDONYM_LEN] = kb_calloc((size_t)max_subj + 1, KB_PSEUDONYM_LEN);
+static void subj_tab_free(subj_tab *t) {
+    free(t->root);
+    free(t->sex);
+    free(t->pseud);
+}
+
+static int read_subjects(kb_data *d, subj_tab *t, kb_err *e) {
+    if (kb_db_query_int(d->research, "SELECT COALESCE(MAX(id), 0) FROM subjects", &t->max, e)) return C_ERR;
+    t->root = kb_calloc((size_t)t->max + 1, sizeof *t->root);
+    t->sex = kb_calloc((size_t)t->max + 1, 1);
+    t->pseud = kb_calloc((size_t)t->max + 1, KB_PSEUDONYM_LEN);
+    kb_stmt *st;
     if (kb_stmt_prepare(d->research, "SELECT id, pseudonym, sex, COALESCE(merged_into, 0) FROM subjects", &st, e))
-        goto fail_subj;
+        return C_ERR;
+    int rc;
     while ((rc = kb_stmt_step(st, e)) == 1) {
         int64_t id = kb_col_int(st, 0);
-        if (id < 1 || id > max_subj) continue;
-        kb_strlcpy(pseudof[id], kb_col_text(st, 1), KB_PSEUDONYM_LEN);
-        sexof[id] = (uint8_t)kb_col_int(st, 2);
-        root[id] = kb_col_int(st, 3);
+        if (id < 1 || id > t->max) continue;
+        kb_strlcpy(t->pseud[id], kb_col_text(st, 1), KB_PSEUDONYM_LEN);
+        t->sex[id] = (uint8_t)kb_col_int(st, 2);
+        t->root[id] = kb_col_int(st, 3);
     }
     kb_stmt_finalize(st);
-    st = NULL;
-    if (rc < 0) goto fail_subj;
+    if (rc < 0) return C_ERR;
     /* A merged subject's exams belong to the survivor. */
-    for (int64_t i = 1; i <= max_subj; i++) {
+    for (int64_t i = 1; i <= t->max; i++) {
         int64_t r = i;
-        for (int hops = 0; root[r] > 0 && root[r] <= max_subj && hops < 64; hops++) r = root[r];
-        root[i] = r;
+        for (int hops = 0; t->root[r] > 0 && t->root[r] <= t->max && hops < 64; hops++) r = t->root[r];
+        t->root[i] = r;
     }
+    return C_OK;
+}
 
+/* The current exams under their surviving subject, sorted by subject, date
+ * and id; the insurer and institution interned in s's dictionaries. */
+static int read_exams(kb_data *d, kb_cohort_snap *s, const subj_tab *t, raw_exam **out, size_t *nout, kb_err *e) {
     size_t cap = 1024, n = 0;
     raw_exam *rx = kb_malloc(cap * sizeof *rx);
+    kb_stmt *st;
     if (kb_stmt_prepare(d->research,
                         "SELECT id, subject_id, exam_date, fiscal_year, age, age_fy, metabo, guidance, "
                         "COALESCE(insurer_token, ''), COALESCE(performer_org, '') FROM exams WHERE current = 1",
                         &st, e)) {
         free(rx);
-        goto fail_subj;
+        return C_ERR;
     }
+    int rc;
     while ((rc = kb_stmt_step(st, e)) == 1) {
         int64_t sid = kb_col_int(st, 1);
-        if (sid < 1 || sid > max_subj) continue;
+        if (sid < 1 || sid > t->max) continue;
         raw_exam x = {0};
         x.id = kb_col_int(st, 0);
-        x.subj = root[sid] ? root[sid] : sid;
+        x.subj = t->root[sid] ? t->root[sid] : sid;
         if (kb_cohort_date(kb_col_text(st, 2), &x.date, &x.day)) continue; /* import validated it */
         x.fy = (int16_t)kb_col_int(st, 3);
         x.age = kb_col_is_null(st, 4) ? -1 : (int16_t)kb_col_int(st, 4);
@@ -170,13 +176,17 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
         rx[n++] = x;
     }
     kb_stmt_finalize(st);
-    st = NULL;
     if (rc < 0) {
         free(rx);
-        goto fail_subj;
+        return C_ERR;
     }
     qsort(rx, n, sizeof *rx, cmp_raw);
+    *out = rx;
+    *nout = n;
+    return C_OK;
+}
 
+static void alloc_columns(kb_cohort_snap *s, size_t n, size_t nsubj) {
     s->nexam = n;
     s->exam_id = kb_malloc((n + 1) * sizeof *s->exam_id);
     s->exam_subj = kb_malloc((n + 1) * sizeof *s->exam_subj);
@@ -193,10 +203,6 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
     s->flag2 = kb_calloc(n + 1, sizeof *s->flag2);
     s->idmap = kb_malloc(((size_t)s->max_exam_id + 1) * sizeof *s->idmap);
     for (int64_t i = 0; i <= s->max_exam_id; i++) s->idmap[i] = -1;
-    /* Subjects with at least one current exam, in id order. */
-    size_t nsubj = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || rx[i].subj != rx[i - 1].subj) nsubj++;
     s->nsubj = nsubj;
     s->subj_id = kb_malloc((nsubj + 1) * sizeof *s->subj_id);
     s->pseud = kb_calloc(nsubj + 1, KB_PSEUDONYM_LEN);
@@ -205,15 +211,23 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
     s->nex = kb_calloc(nsubj + 1, sizeof *s->nex);
     s->specimen = kb_calloc(nsubj + 1, sizeof *s->specimen);
     s->followup = kb_calloc(nsubj + 1, sizeof *s->followup);
+}
+
+/* The sorted exams into the columns; subjects are those with at least one
+ * current exam, in id order. */
+static void lay_out_exams(kb_cohort_snap *s, const raw_exam *rx, size_t n, const subj_tab *t) {
+    size_t nsubj = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || rx[i].subj != rx[i - 1].subj) nsubj++;
+    alloc_columns(s, n, nsubj);
     size_t si = 0;
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || rx[i].subj != rx[i - 1].subj) {
             int64_t id = rx[i].subj;
             s->subj_id[si] = id;
-            memcpy(s->pseud[si], pseudof[id], KB_PSEUDONYM_LEN);
-            s->sex[si] = sexof[id];
+            memcpy(s->pseud[si], t->pseud[id], KB_PSEUDONYM_LEN);
+            s->sex[si] = t->sex[id];
             s->first[si] = (uint32_t)i;
-            sidx[id] = (int64_t)si;
             si++;
         }
         s->nex[si - 1]++;
@@ -230,10 +244,13 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
         s->org[i] = rx[i].org;
         if (rx[i].id >= 0 && rx[i].id <= s->max_exam_id) s->idmap[rx[i].id] = (int32_t)i;
     }
-    free(rx);
+}
 
-    /* Referral flags: one bit per thresholds key (about twenty). */
-    if (kb_stmt_prepare(d->research, "SELECT exam_id, item, level FROM exam_flags", &st, e)) goto fail_subj;
+/* Referral flags: one bit per thresholds key (about twenty). */
+static int read_flags(kb_data *d, kb_cohort_snap *s, kb_err *e) {
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research, "SELECT exam_id, item, level FROM exam_flags", &st, e)) return C_ERR;
+    int rc;
     while ((rc = kb_stmt_step(st, e)) == 1) {
         int64_t id = kb_col_int(st, 0);
         if (id < 0 || id > s->max_exam_id || s->idmap[id] < 0) continue;
@@ -244,53 +261,79 @@ int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
         if (lv >= 2) s->flag2[s->idmap[id]] |= 1ull << f;
     }
     kb_stmt_finalize(st);
-    st = NULL;
-    if (rc < 0) goto fail_subj;
+    return rc < 0 ? C_ERR : C_OK;
+}
 
-    /* Pseudonym index, for specimens and consent (which name subjects by
-     * research pseudonym). */
-    s->by_pseud = kb_malloc((nsubj + 1) * sizeof *s->by_pseud);
-    for (size_t i = 0; i < nsubj; i++) {
+/* Pseudonym index, for specimens and consent (which name subjects by
+ * research pseudonym). */
+static void index_pseudonyms(kb_cohort_snap *s) {
+    s->by_pseud = kb_malloc((s->nsubj + 1) * sizeof *s->by_pseud);
+    for (size_t i = 0; i < s->nsubj; i++) {
         memcpy(s->by_pseud[i].p, s->pseud[i], KB_PSEUDONYM_LEN);
         s->by_pseud[i].subj = (uint32_t)i;
     }
-    qsort(s->by_pseud, nsubj, sizeof *s->by_pseud, cmp_pidx);
+    qsort(s->by_pseud, s->nsubj, sizeof *s->by_pseud, cmp_pidx);
+}
 
-    /* Specimens available now, by type (biobank's bb_specimens table). */
+/* Specimens available now, by type (biobank's bb_specimens table); a store
+ * whose count cannot be read has none to offer. */
+static int read_specimens(kb_data *d, kb_cohort_snap *s, kb_err *e) {
     int64_t have = 0;
     kb_err ignore = {{0}};
-    if (kb_db_query_int(d->research, "SELECT COUNT(*) FROM bb_specimens WHERE status = 'available'", &have,
-                        &ignore) == C_OK &&
-        have > 0) {
-        if (kb_stmt_prepare(d->research, "SELECT pseudonym, type FROM bb_specimens WHERE status = 'available'", &st,
-                            e))
-            goto fail_subj;
-        while ((rc = kb_stmt_step(st, e)) == 1) {
-            int64_t subj = kb_cohort_snap_find(s, kb_col_text(st, 0));
-            if (subj < 0) continue;
-            uint32_t t = kb_strdict_intern(&s->spec_types, kb_col_text(st, 1), NULL);
-            if (t < 64) s->specimen[subj] |= 1ull << t;
-        }
-        kb_stmt_finalize(st);
-        st = NULL;
-        if (rc < 0) goto fail_subj;
+    if (kb_db_query_int(d->research, "SELECT COUNT(*) FROM bb_specimens WHERE status = 'available'", &have, &ignore) !=
+            C_OK ||
+        have <= 0)
+        return C_OK;
+    kb_stmt *st;
+    if (kb_stmt_prepare(d->research, "SELECT pseudonym, type FROM bb_specimens WHERE status = 'available'", &st, e))
+        return C_ERR;
+    int rc;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        int64_t subj = kb_cohort_snap_find(s, kb_col_text(st, 0));
+        if (subj < 0) continue;
+        uint32_t t = kb_strdict_intern(&s->spec_types, kb_col_text(st, 1), NULL);
+        if (t < 64) s->specimen[subj] |= 1ull << t;
     }
-    free(root);
-    free(sidx);
-    free(sexof);
-    free(pseudof);
+    kb_stmt_finalize(st);
+    return rc < 0 ? C_ERR : C_OK;
+}
+
+static kb_cohort_snap *snap_new(void) {
+    kb_cohort_snap *s = kb_calloc(1, sizeof *s);
+    kb_strdict_init(&s->spec_types);
+    kb_strdict_init(&s->insurers);
+    kb_strdict_init(&s->orgs);
+    kb_strdict_init(&s->flag_keys);
+    kb_strdict_intern(&s->insurers, "", NULL);
+    kb_strdict_intern(&s->orgs, "", NULL);
+    return s;
+}
+
+int kb_cohort_snap_build(kb_data *d, kb_cohort_snap **out, kb_err *e) {
+    double t0 = kb_mono_ms();
+    kb_cohort_snap *s = snap_new();
+    subj_tab t = {0};
+    raw_exam *rx = NULL;
+    size_t n = 0;
+    *out = NULL;
+    int rc = max_exam_id(d, &s->max_exam_id, e) || read_subjects(d, &t, e) || read_exams(d, s, &t, &rx, &n, e);
+    if (!rc) {
+        lay_out_exams(s, rx, n, &t);
+        free(rx);
+        rc = read_flags(d, s, e);
+    }
+    subj_tab_free(&t);
+    if (!rc) {
+        index_pseudonyms(s);
+        rc = read_specimens(d, s, e);
+    }
+    if (rc) {
+        kb_cohort_snap_free(s);
+        return kb_err_prefix(e, "building the cohort snapshot: ");
+    }
     s->build_ms = kb_mono_ms() - t0;
     *out = s;
     return C_OK;
-fail_subj:
-    if (st) kb_stmt_finalize(st);
-    free(root);
-    free(sidx);
-    free(sexof);
-    free(pseudof);
-fail:
-    kb_cohort_snap_free(s);
-    return kb_err_prefix(e, "building the cohort snapshot: ");
 }
 
 typedef struct {

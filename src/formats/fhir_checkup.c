@@ -596,6 +596,33 @@ void kb_fhir_in_free(kb_fhir_in *in) {
     in->obs_entry = NULL;
 }
 
+cJSON *kb_fhir_checkup_response(const kb_fhir_in *in, size_t n_obs, long long exam_id, int duplicate) {
+    cJSON *resp = cJSON_CreateObject();
+    cJSON_AddStringToObject(resp, "resourceType", "Bundle");
+    cJSON_AddStringToObject(resp, "type", "transaction-response");
+    cJSON *out_entries = cJSON_AddArrayToObject(resp, "entry");
+    size_t k = 0;
+    for (int i = 0; i < in->n_entries; i++) {
+        cJSON *en = cJSON_CreateObject();
+        cJSON *rs = cJSON_AddObjectToObject(en, "response");
+        if (k < n_obs && in->obs_entry[k] == i) {
+            char loc[64];
+            snprintf(loc, sizeof loc, "Observation/%lld-%zu", exam_id, k);
+            cJSON_AddStringToObject(rs, "status", duplicate ? "200 OK" : "201 Created");
+            cJSON_AddStringToObject(rs, "location", loc);
+            /* An Observation's components became observations of their
+             * own; the entry names the first. */
+            while (k < n_obs && in->obs_entry[k] == i) k++;
+        } else {
+            /* The Patient is matched, never created: identities stay in
+             * the identity store and have no FHIR id here. */
+            cJSON_AddStringToObject(rs, "status", "200 OK");
+        }
+        cJSON_AddItemToArray(out_entries, en);
+    }
+    return resp;
+}
+
 /* ---- writing a document ---- */
 
 typedef struct doc {

@@ -36,6 +36,13 @@ typedef struct kb_fhir_in {
 int kb_fhir_checkup_read(const char *json, size_t len, kb_exam *x, kb_fhir_in *in, kb_err *e);
 void kb_fhir_in_free(kb_fhir_in *in);
 
+/* The transaction-response Bundle once the exam read into x (n_obs
+ * observations) is stored as exam_id: one entry per Bundle.entry read, in
+ * order.  An entry whose Observation became x->obs[k] (its first, when it had
+ * components) is located at Observation/<exam_id>-<k>, "201 Created", or
+ * "200 OK" when the exam was a duplicate; any other entry is "200 OK". */
+cJSON *kb_fhir_checkup_response(const kb_fhir_in *in, size_t n_obs, long long exam_id, int duplicate);
+
 /* Builds the document Bundle for x.  doc_id is the document's identifier
  * (stable for one exam, e.g. "kenbank-<exam id>"); timestamp an ISO 8601
  * instant.  Fails, naming the field, when the exam lacks something the

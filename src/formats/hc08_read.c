@@ -554,6 +554,80 @@ static int on_range_bound(kb_hc08_reader *r, kb_exam *x, int high, kb_err *e) {
     return C_OK;
 }
 
+/* An id: the examinee's insurance identifiers, or the author's or the
+ * performer's institution number (the first of each); an
+ * interpretationCode of an observation. */
+static int on_id_start(kb_hc08_reader *r, kb_exam *x, const char *el, kb_err *e) {
+    attrs a;
+    const char *p1 = up(r, 0), *p2 = up(r, 1);
+    if (is(el, "id")) {
+        if (is(p1, "patientRole") && is(p2, "recordTarget")) {
+            read_attrs(r, &a);
+            return on_patient_id(r, x, &a, e);
+        }
+        if (is(p1, "assignedAuthor") && is(p2, "author") && !x->author_org[0]) {
+            read_attrs(r, &a);
+            return on_org_id(r, &a, x->author_org, sizeof x->author_org, "author/assignedAuthor/id", e);
+        }
+        if (is(p1, "assignedEntity") && is(p2, "performer") && is(up(r, 2), "serviceEvent") &&
+            !x->performer_org[0]) {
+            read_attrs(r, &a);
+            return on_org_id(r, &a, x->performer_org, sizeof x->performer_org,
+                             "serviceEvent/performer/assignedEntity/id", e);
+        }
+    } else if (is(el, "interpretationCode") && obs_parent(r, x)) {
+        read_attrs(r, &a);
+        kb_obs *o = obs_parent(r, x);
+        kb_strlcpy(o->interp, a.code, sizeof o->interp);
+    }
+    return C_OK;
+}
+
+static int on_gender(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
+    attrs a;
+    read_attrs(r, &a);
+    if (a.cs[0] && !is(a.cs, KB_OID_SEX))
+        return fail(r, e, "patient/administrativeGenderCode/@codeSystem", "'%s' must be " KB_OID_SEX, a.cs);
+    if (!is(a.code, "1") && !is(a.code, "2"))
+        return fail(r, e, "patient/administrativeGenderCode/@code", "'%s' must be 1 (male) or 2 (female)", a.code);
+    x->who.sex = a.code[0] - '0';
+    r->have_sex = 1;
+    return C_OK;
+}
+
+/* serviceEvent/effectiveTime: the exam date when it has a value of its own
+ * (otherwise its low bound gives it: on_exam_time_low). */
+static int on_exam_time(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
+    attrs a;
+    read_attrs(r, &a);
+    if (a.value[0]) {
+        if (parse_ts(a.value, x->exam_date) != C_OK)
+            return fail(r, e, "serviceEvent/effectiveTime/@value", "'%s' is not a date YYYYMMDD", a.value);
+        r->have_date = 1;
+    }
+    return C_OK;
+}
+
+/* serviceEvent/effectiveTime/low: the exam date of a period. */
+static int on_exam_time_low(kb_hc08_reader *r, kb_exam *x, kb_err *e) {
+    attrs a;
+    read_attrs(r, &a);
+    if (parse_ts(a.value, x->exam_date) != C_OK)
+        return fail(r, e, "serviceEvent/effectiveTime/low/@value", "'%s' is not a date YYYYMMDD", a.value);
+    r->have_date = 1;
+    return C_OK;
+}
+
+/* A related observation makes its top observation the head of a group;
+ * the relationship's type (COMP, RSON) is kept for the inner observation. */
+static void on_entry_relationship(kb_hc08_reader *r, kb_exam *x) {
+    attrs a;
+    kb_obs *top = &x->obs[r->obs_stack[0]];
+    if (!top->group) top->group = ++r->ngroups;
+    read_attrs(r, &a);
+    kb_strlcpy(r->er_type[r->depth], a.tc, sizeof r->er_type[0]);
+}
+
 static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb_err *e) {
     attrs a;
     const char *p1 = up(r, 0), *p2 = up(r, 1);
@@ -566,27 +640,7 @@ static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb
     }
     switch (el[0]) {
     case 'i':
-        if (is(el, "id")) {
-            if (is(p1, "patientRole") && is(p2, "recordTarget")) {
-                read_attrs(r, &a);
-                return on_patient_id(r, x, &a, e);
-            }
-            if (is(p1, "assignedAuthor") && is(p2, "author") && !x->author_org[0]) {
-                read_attrs(r, &a);
-                return on_org_id(r, &a, x->author_org, sizeof x->author_org, "author/assignedAuthor/id", e);
-            }
-            if (is(p1, "assignedEntity") && is(p2, "performer") && is(up(r, 2), "serviceEvent") &&
-                !x->performer_org[0]) {
-                read_attrs(r, &a);
-                return on_org_id(r, &a, x->performer_org, sizeof x->performer_org,
-                                 "serviceEvent/performer/assignedEntity/id", e);
-            }
-        } else if (is(el, "interpretationCode") && obs_parent(r, x)) {
-            read_attrs(r, &a);
-            kb_obs *o = obs_parent(r, x);
-            kb_strlcpy(o->interp, a.code, sizeof o->interp);
-        }
-        return C_OK;
+        return on_id_start(r, x, el, e);
     case 'm':
         if (is(el, "methodCode") && obs_parent(r, x)) {
             read_attrs(r, &a);
@@ -618,17 +672,8 @@ static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb
         }
         return C_OK;
     case 'a':
-        if (is(el, "administrativeGenderCode") && is(p1, "patient")) {
-            read_attrs(r, &a);
-            if (a.cs[0] && !is(a.cs, KB_OID_SEX))
-                return fail(r, e, "patient/administrativeGenderCode/@codeSystem", "'%s' must be " KB_OID_SEX, a.cs);
-            if (!is(a.code, "1") && !is(a.code, "2"))
-                return fail(r, e, "patient/administrativeGenderCode/@code", "'%s' must be 1 (male) or 2 (female)", a.code);
-            x->who.sex = a.code[0] - '0';
-            r->have_sex = 1;
-        } else if (is(el, "addr") && is(p1, "patientRole")) {
-            kb_buf_clear(&r->t_addr);
-        }
+        if (is(el, "administrativeGenderCode") && is(p1, "patient")) return on_gender(r, x, e);
+        if (is(el, "addr") && is(p1, "patientRole")) kb_buf_clear(&r->t_addr);
         return C_OK;
     case 'b':
         if (is(el, "birthTime") && is(p1, "patient")) {
@@ -639,28 +684,13 @@ static int on_start(kb_hc08_reader *r, kb_exam *x, const char *el, int empty, kb
         }
         return C_OK;
     case 'e':
-        if (is(el, "effectiveTime") && is(p1, "serviceEvent")) {
-            read_attrs(r, &a);
-            if (a.value[0]) {
-                if (parse_ts(a.value, x->exam_date) != C_OK)
-                    return fail(r, e, "serviceEvent/effectiveTime/@value", "'%s' is not a date YYYYMMDD", a.value);
-                r->have_date = 1;
-            }
-        } else if (is(el, "entryRelationship") && r->nobs_open) {
-            kb_obs *top = &x->obs[r->obs_stack[0]];
-            if (!top->group) top->group = ++r->ngroups;
-            read_attrs(r, &a);
-            kb_strlcpy(r->er_type[r->depth], a.tc, sizeof r->er_type[0]);
-        }
+        if (is(el, "effectiveTime") && is(p1, "serviceEvent")) return on_exam_time(r, x, e);
+        if (is(el, "entryRelationship") && r->nobs_open) on_entry_relationship(r, x);
         return C_OK;
     case 'l':
         if (is(el, "low") && is(p1, "value") && is(p2, "observationRange")) return on_range_bound(r, x, 0, e);
-        if (is(el, "low") && is(p1, "effectiveTime") && is(p2, "serviceEvent") && !r->have_date) {
-            read_attrs(r, &a);
-            if (parse_ts(a.value, x->exam_date) != C_OK)
-                return fail(r, e, "serviceEvent/effectiveTime/low/@value", "'%s' is not a date YYYYMMDD", a.value);
-            r->have_date = 1;
-        }
+        if (is(el, "low") && is(p1, "effectiveTime") && is(p2, "serviceEvent") && !r->have_date)
+            return on_exam_time_low(r, x, e);
         return C_OK;
     case 'n':
         if (is(el, "name") && is(p1, "patient")) {

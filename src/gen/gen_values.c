@@ -280,24 +280,52 @@ static void annotate(const gen_body *b, kb_exam *x) {
     }
 }
 
-/* Streams: 'P' fixed traits, 'D' yearly drift, 'Y' yearly noise. */
-void kb_gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x) {
-    gen_rng p, y;
-    gen_rng_seed(&p, seed, (uint64_t)person, 'P', 0);
-    gen_rng_seed(&y, seed, (uint64_t)person, 'Y', (uint64_t)b->years_in);
+/* A person's fixed traits: one deviate per analyte and the uniforms that
+ * decide treatment and habits. */
+typedef struct {
+    double z_h, z_b, z_w, z_sbp, z_dbp, z_tg, z_hdl, z_ldl, z_ast, z_alt, z_ggt, z_fpg, z_dm, z_a1c;
+    double u_dm, u_bpmed, u_lipmed, u_dmmed, u_drink, u_smoke, u_former, u_prot;
+} traits;
+
+/* One year's values, and the treatments that shaped them. */
+typedef struct {
+    double height, weight, bmi, db, waist, sbp, dbp, drinker, tg, hdl, ldl, ast, alt, ggt, fpg, a1c;
+    int bp_med, lip_med, diabetic, dm_med, uglu, upro, smoke;
+} values;
+
+/* Drawn in a fixed order: the order is what makes a person's traits the
+ * same in every year and every run. */
+static void draw_traits(gen_rng *p, traits *t) {
+    t->z_h = gen_gauss(p);
+    t->z_b = gen_gauss(p);
+    t->z_w = gen_gauss(p);
+    t->z_sbp = gen_gauss(p);
+    t->z_dbp = gen_gauss(p);
+    t->z_tg = gen_gauss(p);
+    t->z_hdl = gen_gauss(p);
+    t->z_ldl = gen_gauss(p);
+    t->z_ast = gen_gauss(p);
+    t->z_alt = gen_gauss(p);
+    t->z_ggt = gen_gauss(p);
+    t->z_fpg = gen_gauss(p);
+    t->z_dm = gen_gauss(p);
+    t->z_a1c = gen_gauss(p);
+    t->u_dm = gen_unif(p);
+    t->u_bpmed = gen_unif(p);
+    t->u_lipmed = gen_unif(p);
+    t->u_dmmed = gen_unif(p);
+    t->u_drink = gen_unif(p);
+    t->u_smoke = gen_unif(p);
+    t->u_former = gen_unif(p);
+    t->u_prot = gen_unif(p);
+}
+
+/* Height, weight, BMI and waist.  The yearly draws (y) below keep the
+ * order of the model's sections, which the output depends on. */
+static void body_size(uint64_t seed, long person, const gen_body *b, const traits *t, gen_rng *y, values *v) {
     int man = b->sex == 1;
     double a = b->age;
     double a0 = a - b->years_in;
-
-    /* Fixed traits, drawn in a fixed order. */
-    double z_h = gen_gauss(&p), z_b = gen_gauss(&p), z_w = gen_gauss(&p), z_sbp = gen_gauss(&p);
-    double z_dbp = gen_gauss(&p), z_tg = gen_gauss(&p), z_hdl = gen_gauss(&p), z_ldl = gen_gauss(&p);
-    double z_ast = gen_gauss(&p), z_alt = gen_gauss(&p), z_ggt = gen_gauss(&p), z_fpg = gen_gauss(&p);
-    double z_dm = gen_gauss(&p), z_a1c = gen_gauss(&p);
-    double u_dm = gen_unif(&p), u_bpmed = gen_unif(&p), u_lipmed = gen_unif(&p), u_dmmed = gen_unif(&p);
-    double u_drink = gen_unif(&p), u_smoke = gen_unif(&p), u_former = gen_unif(&p), u_prot = gen_unif(&p);
-    double quit_rate = 0.03;
-
     /* BMI random walk: a slight upward creep, as cohorts gain weight into
      * middle age. */
     double walk = 0;
@@ -306,116 +334,161 @@ void kb_gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *
         gen_rng_seed(&d, seed, (uint64_t)person, 'D', (uint64_t)k);
         walk += 0.04 + 0.30 * gen_gauss(&d);
     }
-
     double height = man ? 171.5 - 0.16 * fmax(0, a0 - 25) : 158.3 - 0.17 * fmax(0, a0 - 25);
-    height += (man ? 5.8 : 5.4) * z_h + 0.15 * gen_gauss(&y);
-    height = clampd(height, 135, 200);
-    double bmi_mean = man ? 21.9 + 0.085 * fmin(a - 20, 25) - 0.02 * fmax(0, a - 65)
-                          : 20.6 + 0.05 * (a - 20);
-    double bmi_t = bmi_mean * exp((man ? 0.13 : 0.15) * z_b) + walk;
+    height += (man ? 5.8 : 5.4) * t->z_h + 0.15 * gen_gauss(y);
+    v->height = height = clampd(height, 135, 200);
+    double bmi_mean = man ? 21.9 + 0.085 * fmin(a - 20, 25) - 0.02 * fmax(0, a - 65) : 20.6 + 0.05 * (a - 20);
+    double bmi_t = bmi_mean * exp((man ? 0.13 : 0.15) * t->z_b) + walk;
     bmi_t = clampd(bmi_t, 14.5, 48);
-    double weight = bmi_t * height * height / 10000.0 + 0.4 * gen_gauss(&y);
-    weight = round(weight * 10) / 10;
+    double weight = bmi_t * height * height / 10000.0 + 0.4 * gen_gauss(y);
+    v->weight = weight = round(weight * 10) / 10;
     double h_r = round(height * 10) / 10;
     double bmi = weight / (h_r * h_r / 10000.0);
-    double db = bmi - 22;
+    v->bmi = bmi;
+    v->db = bmi - 22;
+    double waist = man ? 2.55 * bmi + 24.0 + 3.2 * t->z_w : 2.30 * bmi + 28.0 + 3.8 * t->z_w + 0.05 * fmax(0, a - 40);
+    waist += 1.0 * gen_gauss(y);
+    v->waist = clampd(waist, 50, 160);
+}
 
-    double waist = man ? 2.55 * bmi + 24.0 + 3.2 * z_w : 2.30 * bmi + 28.0 + 3.8 * z_w + 0.05 * fmax(0, a - 40);
-    waist += 1.0 * gen_gauss(&y);
-    waist = clampd(waist, 50, 160);
-
+static void pressure(const gen_body *b, const traits *t, gen_rng *y, values *v) {
+    int man = b->sex == 1;
+    double a = b->age, db = v->db;
     double sbp_u = man ? 114 + 0.42 * (a - 20) : 102 + 0.60 * (a - 20);
-    sbp_u += 1.3 * db + 11 * z_sbp + 6 * gen_gauss(&y);
-    int bp_med = a >= 35 && u_bpmed < logistic((sbp_u - 150) / 7 + 0.03 * (a - 60));
-    double sbp = sbp_u - (bp_med ? 14 : 0);
-    double dbp = 0.52 * sbp + (man ? 10 : 6) + 0.3 * db - 0.1 * fmax(0, a - 55) + 5 * z_dbp + 3 * gen_gauss(&y);
+    sbp_u += 1.3 * db + 11 * t->z_sbp + 6 * gen_gauss(y);
+    v->bp_med = a >= 35 && t->u_bpmed < logistic((sbp_u - 150) / 7 + 0.03 * (a - 60));
+    double sbp = sbp_u - (v->bp_med ? 14 : 0);
+    double dbp = 0.52 * sbp + (man ? 10 : 6) + 0.3 * db - 0.1 * fmax(0, a - 55) + 5 * t->z_dbp + 3 * gen_gauss(y);
     sbp = clampd(sbp, 80, 230);
     dbp = clampd(dbp, 40, 135);
     if (dbp >= sbp - 15) dbp = sbp - 15;
+    v->sbp = sbp;
+    v->dbp = dbp;
+}
 
-    double drinker = u_drink < (man ? 0.35 : 0.10);
-    double tg = (man ? 100 : 75) * exp(0.07 * db + 0.003 * (a - 40) + 0.40 * z_tg + 0.12 * gen_gauss(&y) +
-                                      0.15 * drinker);
-    tg = clampd(tg, 25, 2500);
-    double hdl = (man ? 56 : 68) - 1.3 * db + 12 * (0.85 * z_hdl - 0.4 * z_tg) + 3 * gen_gauss(&y) + 5 * drinker;
-    hdl = clampd(hdl, 22, 140);
-    double ldl_u = (man ? 118 + 2.0 * db : 100 + 0.9 * fmax(0, a - 40) + 1.5 * db) + 29 * z_ldl +
-                   8 * gen_gauss(&y);
-    int lip_med = a >= 40 && u_lipmed < logistic((ldl_u - 175) / 14 + 0.04 * (a - 60));
-    double ldl = clampd(ldl_u * (lip_med ? 0.65 : 1.0), 30, 350);
+static void lipids(const gen_body *b, const traits *t, gen_rng *y, values *v) {
+    int man = b->sex == 1;
+    double a = b->age, db = v->db;
+    double drinker = v->drinker = t->u_drink < (man ? 0.35 : 0.10);
+    double tg =
+        (man ? 100 : 75) * exp(0.07 * db + 0.003 * (a - 40) + 0.40 * t->z_tg + 0.12 * gen_gauss(y) + 0.15 * drinker);
+    v->tg = clampd(tg, 25, 2500);
+    double hdl = (man ? 56 : 68) - 1.3 * db + 12 * (0.85 * t->z_hdl - 0.4 * t->z_tg) + 3 * gen_gauss(y) + 5 * drinker;
+    v->hdl = clampd(hdl, 22, 140);
+    double ldl_u = (man ? 118 + 2.0 * db : 100 + 0.9 * fmax(0, a - 40) + 1.5 * db) + 29 * t->z_ldl + 8 * gen_gauss(y);
+    v->lip_med = a >= 40 && t->u_lipmed < logistic((ldl_u - 175) / 14 + 0.04 * (a - 60));
+    v->ldl = clampd(ldl_u * (v->lip_med ? 0.65 : 1.0), 30, 350);
+}
 
-    double ast = (man ? 22 : 19) * exp(0.025 * db + 0.004 * (a - 40) + 0.26 * z_ast + 0.1 * gen_gauss(&y) +
-                                      0.1 * drinker);
-    double alt = (man ? 21 : 15) *
-                 exp(0.06 * db + 0.42 * (0.7 * z_ast + 0.7 * z_alt) + 0.12 * gen_gauss(&y));
-    double ggt = (man ? 30 : 18) * exp(0.04 * db + 0.6 * drinker + 0.45 * z_ggt + 0.1 * gen_gauss(&y));
-    ast = clampd(ast, 8, 600);
-    alt = clampd(alt, 5, 800);
-    ggt = clampd(ggt, 5, 1500);
+static void liver(const gen_body *b, const traits *t, gen_rng *y, values *v) {
+    int man = b->sex == 1;
+    double a = b->age, db = v->db, drinker = v->drinker;
+    double ast =
+        (man ? 22 : 19) * exp(0.025 * db + 0.004 * (a - 40) + 0.26 * t->z_ast + 0.1 * gen_gauss(y) + 0.1 * drinker);
+    double alt = (man ? 21 : 15) * exp(0.06 * db + 0.42 * (0.7 * t->z_ast + 0.7 * t->z_alt) + 0.12 * gen_gauss(y));
+    double ggt = (man ? 30 : 18) * exp(0.04 * db + 0.6 * drinker + 0.45 * t->z_ggt + 0.1 * gen_gauss(y));
+    v->ast = clampd(ast, 8, 600);
+    v->alt = clampd(alt, 5, 800);
+    v->ggt = clampd(ggt, 5, 1500);
+}
 
-    int diabetic = u_dm < logistic(-5.2 + 0.055 * (a - 20) + 0.18 * db + (man ? 0.6 : 0));
-    double fpg = 88 + 0.22 * (a - 20) + 1.2 * db + 6 * z_fpg + 4 * gen_gauss(&y);
-    if (diabetic) fpg += 28 + 22 * fabs(z_dm);
-    double a1c = 2.55 + 0.031 * fpg + 0.15 * z_a1c + 0.05 * gen_gauss(&y);
-    int dm_med = diabetic && a1c >= 6.5 && u_dmmed < 0.7;
-    if (dm_med) {
+static void glucose(const gen_body *b, const traits *t, gen_rng *y, values *v) {
+    int man = b->sex == 1;
+    double a = b->age, db = v->db;
+    v->diabetic = t->u_dm < logistic(-5.2 + 0.055 * (a - 20) + 0.18 * db + (man ? 0.6 : 0));
+    double fpg = 88 + 0.22 * (a - 20) + 1.2 * db + 6 * t->z_fpg + 4 * gen_gauss(y);
+    if (v->diabetic) fpg += 28 + 22 * fabs(t->z_dm);
+    double a1c = 2.55 + 0.031 * fpg + 0.15 * t->z_a1c + 0.05 * gen_gauss(y);
+    v->dm_med = v->diabetic && a1c >= 6.5 && t->u_dmmed < 0.7;
+    if (v->dm_med) {
         fpg -= 0.25 * (fpg - 100);
         a1c -= 0.25 * (a1c - 5.8);
     }
-    fpg = clampd(fpg, 60, 450);
-    a1c = clampd(a1c, 4.2, 14);
+    v->fpg = clampd(fpg, 60, 450);
+    v->a1c = clampd(a1c, 4.2, 14);
+}
 
-    /* Dipstick: glucose spills above the renal threshold (about 170 mg/dL),
-     * protein goes with pressure and diabetes. */
-    int uglu = 1;
-    if (fpg >= 170) uglu = 3 + (fpg >= 220) + (fpg >= 280);
-    else if (fpg >= 150 && gen_chance(&y, 0.3)) uglu = 2;
-    int upro = 1;
-    double pp = 0.03 + 0.004 * fmax(0, sbp - 120) + (diabetic ? 0.05 : 0);
-    double up = gen_unif(&y);
-    if (u_prot < 0.5 && up < pp) upro = 3 + (up < pp / 4);
-    else if (up < pp + 0.04) upro = 2;
+/* Dipstick: glucose spills above the renal threshold (about 170 mg/dL),
+ * protein goes with pressure and diabetes. */
+static void dipstick(const traits *t, gen_rng *y, values *v) {
+    double fpg = v->fpg;
+    v->uglu = 1;
+    if (fpg >= 170)
+        v->uglu = 3 + (fpg >= 220) + (fpg >= 280);
+    else if (fpg >= 150 && gen_chance(y, 0.3))
+        v->uglu = 2;
+    v->upro = 1;
+    double pp = 0.03 + 0.004 * fmax(0, v->sbp - 120) + (v->diabetic ? 0.05 : 0);
+    double up = gen_unif(y);
+    if (t->u_prot < 0.5 && up < pp)
+        v->upro = 3 + (up < pp / 4);
+    else if (up < pp + 0.04)
+        v->upro = 2;
+}
 
-    /* 9N736: 1 smokes now, 2 smoked but not in the last month, 3 never. */
+/* 9N736: 1 smokes now, 2 smoked but not in the last month, 3 never. */
+static int smoking(const gen_body *b, const traits *t) {
+    int man = b->sex == 1;
+    double a0 = b->age - b->years_in;
+    double quit_rate = 0.03;
     double p_smoke = man ? (a0 < 60 ? 0.34 : a0 < 70 ? 0.22 : 0.15) : (a0 < 60 ? 0.10 : 0.05);
-    int smoke = 3;
-    if (u_smoke < p_smoke) {
+    if (t->u_smoke < p_smoke) {
         /* Smokers quit at a steady yearly rate; the quit year is fixed per
          * person by where u_former falls. */
-        int quit_after = (int)(log(fmax(u_former, 1e-9)) / log(1 - quit_rate));
-        smoke = b->years_in >= quit_after ? 2 : 1;
-    } else if (u_former < (man ? 0.35 : 0.08)) {
-        smoke = 2;
+        int quit_after = (int)(log(fmax(t->u_former, 1e-9)) / log(1 - quit_rate));
+        return b->years_in >= quit_after ? 2 : 1;
     }
+    if (t->u_former < (man ? 0.35 : 0.08)) return 2;
+    return 3;
+}
 
-    put_pq(x, IT_HEIGHT, height);
-    put_pq(x, IT_WEIGHT, weight);
-    put_pq(x, IT_BMI, bmi);
-    put_pq(x, IT_WAIST, waist);
-    put_pq(x, IT_SBP, sbp);
-    put_pq(x, IT_DBP, dbp);
-    put_pq(x, IT_TG, tg);
-    put_pq(x, IT_HDL, hdl);
+static void put_values(const values *v, kb_exam *x) {
+    put_pq(x, IT_HEIGHT, v->height);
+    put_pq(x, IT_WEIGHT, v->weight);
+    put_pq(x, IT_BMI, v->bmi);
+    put_pq(x, IT_WAIST, v->waist);
+    put_pq(x, IT_SBP, v->sbp);
+    put_pq(x, IT_DBP, v->dbp);
+    put_pq(x, IT_TG, v->tg);
+    put_pq(x, IT_HDL, v->hdl);
     /* LDL by the Friedewald formula is not reported when TG >= 400, which
      * leaves an empty cell the way real data has them. */
-    if (tg < 400) put_pq(x, IT_LDL, ldl);
-    put_pq(x, IT_AST, ast);
-    put_pq(x, IT_ALT, alt);
-    put_pq(x, IT_GGT, ggt);
-    put_pq(x, IT_FPG, fpg);
-    put_pq(x, IT_HBA1C, a1c);
-    put_code(x, IT_UGLU, uglu);
-    put_code(x, IT_UPRO, upro);
-    put_code(x, IT_MED_BP, bp_med ? 1 : 2);
-    put_code(x, IT_MED_GLU, dm_med ? 1 : 2);
-    put_code(x, IT_MED_LIP, lip_med ? 1 : 2);
-    put_code(x, IT_SMOKE, smoke);
-    put_creatinine(seed, person, b, sbp, dbp, fpg, a1c, x);
+    if (v->tg < 400) put_pq(x, IT_LDL, v->ldl);
+    put_pq(x, IT_AST, v->ast);
+    put_pq(x, IT_ALT, v->alt);
+    put_pq(x, IT_GGT, v->ggt);
+    put_pq(x, IT_FPG, v->fpg);
+    put_pq(x, IT_HBA1C, v->a1c);
+    put_code(x, IT_UGLU, v->uglu);
+    put_code(x, IT_UPRO, v->upro);
+    put_code(x, IT_MED_BP, v->bp_med ? 1 : 2);
+    put_code(x, IT_MED_GLU, v->dm_med ? 1 : 2);
+    put_code(x, IT_MED_LIP, v->lip_med ? 1 : 2);
+    put_code(x, IT_SMOKE, v->smoke);
+}
+
+/* Streams: 'P' fixed traits, 'D' yearly drift, 'Y' yearly noise. */
+void kb_gen_values_fill(uint64_t seed, long person, const gen_body *b, kb_exam *x) {
+    gen_rng p, y;
+    gen_rng_seed(&p, seed, (uint64_t)person, 'P', 0);
+    gen_rng_seed(&y, seed, (uint64_t)person, 'Y', (uint64_t)b->years_in);
+    traits t;
+    values v;
+    draw_traits(&p, &t);
+    body_size(seed, person, b, &t, &y, &v);
+    pressure(b, &t, &y, &v);
+    lipids(b, &t, &y, &v);
+    liver(b, &t, &y, &v);
+    glucose(b, &t, &y, &v);
+    dipstick(&t, &y, &v);
+    v.smoke = smoking(b, &t);
+    put_values(&v, x);
+    put_creatinine(seed, person, b, v.sbp, v.dbp, v.fpg, v.a1c, x);
     if (b->converter) {
         /* the institution's software sends the whole questionnaire and the
          * doctor's words; the others send the mandatory four */
         put_questionnaire(&y, x);
-        put_doctor(x, sbp, dbp, fpg, a1c, tg < 400 ? ldl : 0, bmi);
+        put_doctor(x, v.sbp, v.dbp, v.fpg, v.a1c, v.tg < 400 ? v.ldl : 0, v.bmi);
         annotate(b, x);
     }
 }

@@ -1365,81 +1365,99 @@ static void run_workers(kb_linker *L, worker *W, int threads, void *(*fn)(void *
         if (W[k].nthreads != -1) pthread_join(t[k], NULL);
 }
 
-size_t kb_linker_train(kb_linker *L, int threads) {
-    if (threads < 1) threads = 1;
-    if (threads > 16) threads = 16;
+/* The distinct comparison patterns of the candidate pairs, with counts. */
+typedef struct {
+    uint32_t *pat;
+    double *cnt;
+    size_t n;
+    double total;
+} pattern_set;
+
+static void collect_patterns(kb_linker *L, int threads, pattern_set *ps) {
     worker W[16];
     memset(W, 0, sizeof W);
     for (int k = 0; k < threads; k++) W[k].hist = kb_calloc(NPAT, sizeof(uint32_t));
     run_workers(L, W, threads, train_thread);
-    /* Distinct patterns with their counts. */
-    size_t npat = 0, cap = 1024;
-    uint32_t *pat = kb_malloc(cap * sizeof *pat);
-    double *cnt = kb_malloc(cap * sizeof *cnt);
-    double total = 0;
+    size_t cap = 1024;
+    ps->n = 0;
+    ps->total = 0;
+    ps->pat = kb_malloc(cap * sizeof *ps->pat);
+    ps->cnt = kb_malloc(cap * sizeof *ps->cnt);
     for (uint32_t ix = 0; ix < NPAT; ix++) {
         double c = 0;
         for (int k = 0; k < threads; k++) c += W[k].hist[ix];
         if (c == 0) continue;
-        if (npat == cap) {
+        if (ps->n == cap) {
             cap *= 2;
-            pat = kb_realloc(pat, cap * sizeof *pat);
-            cnt = kb_realloc(cnt, cap * sizeof *cnt);
+            ps->pat = kb_realloc(ps->pat, cap * sizeof *ps->pat);
+            ps->cnt = kb_realloc(ps->cnt, cap * sizeof *ps->cnt);
         }
-        pat[npat] = ix;
-        cnt[npat++] = c;
-        total += c;
+        ps->pat[ps->n] = ix;
+        ps->cnt[ps->n++] = c;
+        ps->total += c;
     }
     for (int k = 0; k < threads; k++) {
         free(W[k].hist);
         free(W[k].s.seen);
     }
-    if (total < KB_LINK_MIN_TRAIN) { /* too few pairs for EM to mean anything */
-        free(pat);
-        free(cnt);
-        return (size_t)total;
-    }
-    kb_link_params *p = &L->p;
+}
+
+/* EM's starting point: m from the defaults; u at the observed level shares,
+ * because nearly all candidate pairs are non-matches. */
+static void em_start(const pattern_set *ps, double m[KB_F_COUNT][KB_LEVELS], double u[KB_F_COUNT][KB_LEVELS]) {
     kb_link_params init;
     kb_link_params_default(&init);
-    double p_match = 0.1, m[KB_F_COUNT][KB_LEVELS], u[KB_F_COUNT][KB_LEVELS];
-    memcpy(m, init.m, sizeof m);
-    /* u starts at the observed level shares: nearly all candidate pairs are
-     * non-matches. */
+    memcpy(m, init.m, sizeof init.m);
     double obs[KB_F_COUNT][KB_LEVELS] = {{0}};
-    for (size_t i = 0; i < npat; i++) {
-        uint32_t ix = pat[i];
+    for (size_t i = 0; i < ps->n; i++) {
+        uint32_t ix = ps->pat[i];
         for (int f = KB_F_COUNT - 1; f >= 0; f--, ix /= 5)
-            if (ix % 5 != 4) obs[f][ix % 5] += cnt[i];
+            if (ix % 5 != 4) obs[f][ix % 5] += ps->cnt[i];
     }
     for (int f = 0; f < KB_F_COUNT; f++) {
         double s = 0;
         for (int l = 0; l < KB_LEVELS; l++) s += obs[f][l] + 1;
         for (int l = 0; l < KB_LEVELS; l++) u[f][l] = (obs[f][l] + 1) / s;
     }
-    uint8_t (*lv)[KB_F_COUNT] = kb_malloc(npat * sizeof *lv);
-    for (size_t i = 0; i < npat; i++) {
-        uint32_t ix = pat[i];
+}
+
+/* E step: each pattern's match probability g spread over its levels into
+ * M (matches) and U (non-matches); returns the expected number of matches. */
+static double em_expect(const pattern_set *ps, const uint8_t (*lv)[KB_F_COUNT], double p_match,
+                        double m[KB_F_COUNT][KB_LEVELS], double u[KB_F_COUNT][KB_LEVELS],
+                        double M[KB_F_COUNT][KB_LEVELS], double U[KB_F_COUNT][KB_LEVELS]) {
+    double sg = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        double lm = log(p_match), lu = log(1 - p_match);
+        for (int f = 0; f < KB_F_COUNT; f++) {
+            if (lv[i][f] == 4) continue;
+            lm += log(m[f][lv[i][f]]);
+            lu += log(u[f][lv[i][f]]);
+        }
+        double g = 1.0 / (1.0 + exp(lu - lm));
+        sg += g * ps->cnt[i];
+        for (int f = 0; f < KB_F_COUNT; f++) {
+            if (lv[i][f] == 4) continue;
+            M[f][lv[i][f]] += g * ps->cnt[i];
+            U[f][lv[i][f]] += (1 - g) * ps->cnt[i];
+        }
+    }
+    return sg;
+}
+
+/* EM until nothing moves by 1e-7 (at most 200 rounds); returns the share
+ * of matches among the candidate pairs. */
+static double em_fit(const pattern_set *ps, double m[KB_F_COUNT][KB_LEVELS], double u[KB_F_COUNT][KB_LEVELS]) {
+    double p_match = 0.1;
+    uint8_t(*lv)[KB_F_COUNT] = kb_malloc(ps->n * sizeof *lv);
+    for (size_t i = 0; i < ps->n; i++) {
+        uint32_t ix = ps->pat[i];
         for (int f = KB_F_COUNT - 1; f >= 0; f--, ix /= 5) lv[i][f] = (uint8_t)(ix % 5);
     }
     for (int it = 0; it < 200; it++) {
-        double M[KB_F_COUNT][KB_LEVELS] = {{0}}, U[KB_F_COUNT][KB_LEVELS] = {{0}}, sg = 0;
-        for (size_t i = 0; i < npat; i++) {
-            double lm = log(p_match), lu = log(1 - p_match);
-            for (int f = 0; f < KB_F_COUNT; f++) {
-                if (lv[i][f] == 4) continue;
-                lm += log(m[f][lv[i][f]]);
-                lu += log(u[f][lv[i][f]]);
-            }
-            double g = 1.0 / (1.0 + exp(lu - lm));
-            sg += g * cnt[i];
-            for (int f = 0; f < KB_F_COUNT; f++) {
-                if (lv[i][f] == 4) continue;
-                M[f][lv[i][f]] += g * cnt[i];
-                U[f][lv[i][f]] += (1 - g) * cnt[i];
-            }
-        }
-        double np = sg / total, change = fabs(np - p_match);
+        double M[KB_F_COUNT][KB_LEVELS] = {{0}}, U[KB_F_COUNT][KB_LEVELS] = {{0}};
+        double sg = em_expect(ps, (const uint8_t(*)[KB_F_COUNT])lv, p_match, m, u, M, U);
+        double np = sg / ps->total, change = fabs(np - p_match);
         p_match = np;
         for (int f = 0; f < KB_F_COUNT; f++) {
             double sm = 0, su = 0;
@@ -1457,18 +1475,15 @@ size_t kb_linker_train(kb_linker *L, int threads) {
         if (change < 1e-7) break;
     }
     free(lv);
-    free(pat);
-    free(cnt);
-    /* EM's u describes the candidate pairs, which agree far more often than
-     * random pairs do (they were chosen for sharing a birth date or a name
-     * prefix), and that would make agreement on a blocking field nearly
-     * worthless.  So u is re-estimated from random pairs, the population
-     * the weights must discriminate against, and the prior becomes the
-     * share of matches among all pairs. */
-    double allpairs = (double)L->n * (double)(L->n - 1) / 2.0;
-    size_t step = L->n > TRAIN_QUERIES ? L->n / TRAIN_QUERIES : 1;
-    double queried = (double)((L->n + step - 1) / step);
-    double matches = p_match * total * ((double)L->n / queried); /* scaled up from the queried share */
+    return p_match;
+}
+
+/* EM's u describes the candidate pairs, which agree far more often than
+ * random pairs do (they were chosen for sharing a birth date or a name
+ * prefix), and that would make agreement on a blocking field nearly
+ * worthless.  So u is re-estimated from random pairs, the population
+ * the weights must discriminate against. */
+static void random_pair_u(kb_linker *L, double allpairs, double u[KB_F_COUNT][KB_LEVELS]) {
     double ur[KB_F_COUNT][KB_LEVELS];
     for (int f = 0; f < KB_F_COUNT; f++)
         for (int l = 0; l < KB_LEVELS; l++) ur[f][l] = 1.0; /* add-one smoothing */
@@ -1501,6 +1516,32 @@ size_t kb_linker_train(kb_linker *L, int threads) {
         for (int l = 0; l < KB_LEVELS; l++) sum += ur[f][l];
         for (int l = 0; l < KB_LEVELS; l++) u[f][l] = ur[f][l] / sum;
     }
+}
+
+size_t kb_linker_train(kb_linker *L, int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > 16) threads = 16;
+    pattern_set ps;
+    collect_patterns(L, threads, &ps);
+    double total = ps.total;
+    if (total < KB_LINK_MIN_TRAIN) { /* too few pairs for EM to mean anything */
+        free(ps.pat);
+        free(ps.cnt);
+        return (size_t)total;
+    }
+    kb_link_params *p = &L->p;
+    double m[KB_F_COUNT][KB_LEVELS], u[KB_F_COUNT][KB_LEVELS];
+    em_start(&ps, m, u);
+    double p_match = em_fit(&ps, m, u);
+    free(ps.pat);
+    free(ps.cnt);
+    /* The prior becomes the share of matches among all pairs, scaled up from
+     * the share of records whose candidates were queried. */
+    double allpairs = (double)L->n * (double)(L->n - 1) / 2.0;
+    size_t step = L->n > TRAIN_QUERIES ? L->n / TRAIN_QUERIES : 1;
+    double queried = (double)((L->n + step - 1) / step);
+    double matches = p_match * total * ((double)L->n / queried);
+    random_pair_u(L, allpairs, u);
     p->p = fmin(fmax(matches / fmax(allpairs, 1.0), 1e-12), 0.5);
     memcpy(p->m, m, sizeof m);
     memcpy(p->u, u, sizeof u);

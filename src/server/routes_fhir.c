@@ -874,103 +874,97 @@ static void tx_outcome(kb_req *r, const char *expr, const char *msg) {
     kb_reply_fhir(r, 400, oo);
 }
 
-/* The mapping of both Bundle forms lives in formats/fhir_checkup.c; this
- * handler stores the exam through the importer and answers. */
+/* Stores the exam through the importer.  C_OK when stored (or a duplicate);
+ * otherwise it has replied: busy, quarantined (400 with the rule, audited)
+ * or an internal error. */
+static int tx_import(kb_req *r, kb_exam *x, kb_import_stats *stats) {
+    kb_err e = {{0}};
+    kb_importer *imp;
+    int orc = kb_importer_open(r->d, x->source, &imp, &e);
+    if (orc == KB_IMPORT_BUSY) {
+        kb_reply_error(r, 503, "busy", "an import is running; retry when it has finished");
+        return C_ERR;
+    }
+    if (orc) {
+        kb_reply_internal(r, &e);
+        return C_ERR;
+    }
+    int rc = kb_import_exam(imp, x, "fhir", "POST /fhir", r->body, r->body_len, &e);
+    *stats = *kb_importer_stats(imp);
+    kb_err e2 = {{0}};
+    if (kb_importer_close(imp, &e2) && rc >= 0) rc = C_ERR, e = e2;
+    if (rc < 0) {
+        kb_reply_internal(r, &e);
+        return C_ERR;
+    }
+    if (rc == 0) {
+        const char *why = stats->n_reasons ? stats->reasons[stats->n_reasons - 1].rule : "validation";
+        kb_req_audit(r, "fhir.transaction", "", "ingest", "quarantined", why);
+        char msg[200];
+        snprintf(msg, sizeof msg, "Bundle.entry: the exam was quarantined (rule %s)", why);
+        tx_outcome(r, "Bundle.entry", msg);
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+/* The stored exam's id and its subject's pseudonym, found by the same keyed
+ * record token the importer writes. */
+static int tx_stored(kb_req *r, const kb_exam *x, long long *exam_id, char pseud[KB_PSEUDONYM_LEN], kb_err *e) {
+    char tok[KB_PSEUDONYM_LEN];
+    kb_record_token(&r->d->keys, x->source, x->record_id, tok);
+    kb_stmt *st;
+    if (kb_db_cached(r->d->research,
+                     "SELECT x.id, x.subject_id FROM exams x WHERE x.source = ? AND x.record_key = ? AND x.current = 1",
+                     &st, e))
+        return C_ERR;
+    kb_bind_text(st, 1, x->source);
+    kb_bind_text(st, 2, tok);
+    int rc = kb_stmt_step(st, e);
+    if (rc != 1) {
+        if (rc == 0) kb_errf(e, "exam %s/%s not found after import", x->source, x->record_id);
+        return C_ERR;
+    }
+    *exam_id = kb_col_int(st, 0);
+    int64_t subject_id = kb_col_int(st, 1);
+    kb_stmt_reset(st);
+    if ((rc = kb_subject_pseudonym(r->d->research, subject_id, pseud, e)) != 1) {
+        if (rc == 0)
+            kb_errf(e, "exam %s/%s: subject %lld not found after import", x->source, x->record_id,
+                    (long long)subject_id);
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+/* The mapping of both Bundle forms, and of the response, lives in
+ * formats/fhir_checkup.c; this handler stores the exam through the importer,
+ * audits and answers. */
 void kb_h_fhir_transaction(kb_req *r) {
     kb_exam x;
     kb_exam_init(&x);
     kb_fhir_in in;
     kb_err e = {{0}};
+    kb_import_stats stats;
+    long long exam_id;
+    char pseud[KB_PSEUDONYM_LEN];
     if (kb_fhir_checkup_read(r->body, r->body_len, &x, &in, &e) != C_OK) {
         tx_outcome(r, in.expr, e.msg);
         goto out;
     }
-    int n = in.n_entries;
-    const int *obs_entry = in.obs_entry;
     kb_strlcpy(x.source, r->who.org[0] ? r->who.org : r->who.username, sizeof x.source);
-    kb_importer *imp;
-    int orc = kb_importer_open(r->d, x.source, &imp, &e);
-    if (orc == KB_IMPORT_BUSY) {
-        kb_reply_error(r, 503, "busy", "an import is running; retry when it has finished");
-        goto out;
-    }
-    if (orc) {
-        kb_reply_internal(r, &e);
-        goto out;
-    }
-    int rc = kb_import_exam(imp, &x, "fhir", "POST /fhir", r->body, r->body_len, &e);
-    kb_import_stats stats = *kb_importer_stats(imp);
-    kb_err e2 = {{0}};
-    if (kb_importer_close(imp, &e2) && rc >= 0) rc = C_ERR, e = e2;
-    if (rc < 0) {
-        kb_reply_internal(r, &e);
-        goto out;
-    }
-    if (rc == 0) {
-        const char *why = stats.n_reasons ? stats.reasons[stats.n_reasons - 1].rule : "validation";
-        kb_req_audit(r, "fhir.transaction", "", "ingest", "quarantined", why);
-        char msg[200];
-        snprintf(msg, sizeof msg, "Bundle.entry: the exam was quarantined (rule %s)", why);
-        tx_outcome(r, "Bundle.entry", msg);
-        goto out;
-    }
-    /* The stored exam: the same keyed record token the importer writes. */
-    char tok[KB_PSEUDONYM_LEN];
-    kb_record_token(&r->d->keys, x.source, x.record_id, tok);
-    kb_stmt *st;
-    if (kb_db_cached(r->d->research,
-                     "SELECT x.id, x.subject_id FROM exams x WHERE x.source = ? AND x.record_key = ? AND x.current = 1",
-                     &st, &e)) {
-        kb_reply_internal(r, &e);
-        goto out;
-    }
-    kb_bind_text(st, 1, x.source);
-    kb_bind_text(st, 2, tok);
-    rc = kb_stmt_step(st, &e);
-    if (rc != 1) {
-        if (rc == 0) kb_errf(&e, "exam %s/%s not found after import", x.source, x.record_id);
-        kb_reply_internal(r, &e);
-        goto out;
-    }
-    long long exam_id = kb_col_int(st, 0);
-    int64_t subject_id = kb_col_int(st, 1);
-    kb_stmt_reset(st);
-    char pseud[KB_PSEUDONYM_LEN];
-    if ((rc = kb_subject_pseudonym(r->d->research, subject_id, pseud, &e)) != 1) {
-        if (rc == 0) kb_errf(&e, "exam %s/%s: subject %lld not found after import", x.source, x.record_id,
-                             (long long)subject_id);
+    if (tx_import(r, &x, &stats)) goto out;
+    if (tx_stored(r, &x, &exam_id, pseud, &e)) {
         kb_reply_internal(r, &e);
         goto out;
     }
     char detail[160];
     snprintf(detail, sizeof detail, "exam %lld, %zu observations%s", exam_id, x.n_obs,
-             stats.duplicates ? " (duplicate)" : stats.exams_replaced ? " (new version)" : "");
+             stats.duplicates       ? " (duplicate)"
+             : stats.exams_replaced ? " (new version)"
+                                    : "");
     if (kb_req_audit(r, "fhir.transaction", pseud, "ingest", "ok", detail)) goto out;
-
-    cJSON *resp = cJSON_CreateObject();
-    cJSON_AddStringToObject(resp, "resourceType", "Bundle");
-    cJSON_AddStringToObject(resp, "type", "transaction-response");
-    cJSON *out_entries = cJSON_AddArrayToObject(resp, "entry");
-    size_t k = 0;
-    for (int i = 0; i < n; i++) {
-        cJSON *en = cJSON_CreateObject();
-        cJSON *rs = cJSON_AddObjectToObject(en, "response");
-        if (k < x.n_obs && obs_entry[k] == i) {
-            char loc[64];
-            snprintf(loc, sizeof loc, "Observation/%lld-%zu", exam_id, k);
-            cJSON_AddStringToObject(rs, "status", stats.duplicates ? "200 OK" : "201 Created");
-            cJSON_AddStringToObject(rs, "location", loc);
-            /* An Observation's components became observations of their
-             * own; the entry names the first. */
-            while (k < x.n_obs && obs_entry[k] == i) k++;
-        } else {
-            /* The Patient is matched, never created: identities stay in
-             * the identity store and have no FHIR id here. */
-            cJSON_AddStringToObject(rs, "status", "200 OK");
-        }
-        cJSON_AddItemToArray(out_entries, en);
-    }
-    kb_reply_fhir(r, 200, resp);
+    kb_reply_fhir(r, 200, kb_fhir_checkup_response(&in, x.n_obs, exam_id, stats.duplicates != 0));
 out:
     kb_fhir_in_free(&in);
     kb_exam_free(&x);

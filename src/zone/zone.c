@@ -300,136 +300,160 @@ static int open_csv(const char *path, kb_csv **out, kb_err *e) {
 enum { T_IND, T_INDNAME, T_ID, T_NAME, T_UNIT, T_WEIGHT, T_FY, T_TARGET, T_ACTUAL, T_PROG, T_GROWTH,
        T_SHARE, T_NCOLS };
 
+/* One row of the targets file, its fields read and its numbers parsed. */
+typedef struct {
+    const char *ind, *id, *fys;
+    long line;
+    int fy, is_total;
+    kb_zone_num w, tg, ac, pr, gr, sh;
+} target_row;
+
+/* The row's indicator, added on first sight; a later row may name it. */
+static kb_zone_indicator *indicator_for(kb_zone_ledger *z, kb_csv *c, const col *cols, const char *ind) {
+    kb_zone_indicator *in = find_indicator(z, ind);
+    if (!in) {
+        z->inds = kb_realloc(z->inds, (z->ninds + 1) * sizeof *z->inds);
+        in = &z->inds[z->ninds++];
+        memset(in, 0, sizeof *in);
+        in->id = kb_strdup(ind);
+        in->name = kb_strdup(fld(c, &cols[T_INDNAME]));
+    } else if (!*in->name && *fld(c, &cols[T_INDNAME])) {
+        free(in->name);
+        in->name = kb_strdup(fld(c, &cols[T_INDNAME]));
+    }
+    return in;
+}
+
+/* An indicator row (empty target_id) carries only the indicator's reported
+ * progress for a fiscal year. */
+static int indicator_row(kb_zone_indicator *in, const target_row *t, const char *path, kb_err *e) {
+    if (t->is_total || t->tg.present || t->ac.present || t->gr.present || t->sh.present)
+        return kb_errf(e,
+                       "%s line %ld: indicator row (empty target_id) may only carry "
+                       "reported_progress_pct for a fiscal year (rule: indicator row)",
+                       path, t->line);
+    for (size_t i = 0; i < in->nreps; i++)
+        if (in->reps[i].fy == t->fy)
+            return kb_errf(e,
+                           "%s line %ld: indicator %s fiscal year %d repeats line %ld "
+                           "(rule: one row per indicator and year)",
+                           path, t->line, t->ind, t->fy, in->reps[i].line);
+    if (!t->pr.present) return C_OK;
+    in->reps = kb_realloc(in->reps, (in->nreps + 1) * sizeof *in->reps);
+    in->reps[in->nreps].fy = t->fy;
+    in->reps[in->nreps].line = t->line;
+    in->reps[in->nreps].progress = t->pr;
+    in->nreps++;
+    return C_OK;
+}
+
+/* The row's target, added on first sight; NULL (e filled) when the target
+ * was seen under another indicator. */
+static kb_zone_target *target_for(kb_zone_ledger *z, kb_csv *c, const col *cols, const target_row *r, const char *path,
+                                  kb_err *e) {
+    kb_zone_target *t = kb_zone_find_target(z, r->id);
+    if (!t) {
+        z->targets = kb_realloc(z->targets, (z->ntargets + 1) * sizeof *z->targets);
+        t = &z->targets[z->ntargets++];
+        memset(t, 0, sizeof *t);
+        t->indicator = kb_strdup(r->ind);
+        t->id = kb_strdup(r->id);
+        t->name = kb_strdup(fld(c, &cols[T_NAME]));
+        t->unit = kb_strdup(fld(c, &cols[T_UNIT]));
+        t->is_count = unit_is_count(t->unit);
+    } else if (strcmp(t->indicator, r->ind) != 0) {
+        kb_errf(e,
+                "%s line %ld field indicator: target %s belongs to %s, not %s "
+                "(rule: a target has one indicator)",
+                path, r->line, r->id, t->indicator, r->ind);
+        return NULL;
+    }
+    return t;
+}
+
+/* A target row: its weight and reported share, then its cumulative
+ * ('total') target or one fiscal year's figures. */
+static int target_values(kb_zone_target *t, const target_row *r, const char *path, kb_err *e) {
+    if (r->w.present) {
+        if (t->has_weight && t->weight_pct != r->w.v)
+            return kb_errf(e,
+                           "%s line %ld field weight_pct: %s for target %s differs from %g "
+                           "given earlier (rule: one weight per target)",
+                           path, r->line, r->w.text, r->id, t->weight_pct);
+        t->weight_pct = r->w.v;
+        t->has_weight = 1;
+    }
+    if (r->sh.present) {
+        t->rep_share = r->sh;
+        t->share_line = r->line;
+    }
+    if (r->is_total) {
+        if (r->ac.present || r->pr.present || r->gr.present)
+            return kb_errf(e,
+                           "%s line %ld: a 'total' row carries only the cumulative target "
+                           "(rule: total row)",
+                           path, r->line);
+        t->total = r->tg;
+        t->total_line = r->line;
+        return C_OK;
+    }
+    kb_zone_year *y = kb_zone_year_of(t, r->fy);
+    if (y)
+        return kb_errf(e,
+                       "%s line %ld: target %s fiscal year %d repeats line %ld "
+                       "(rule: one row per target and year)",
+                       path, r->line, r->id, r->fy, y->line);
+    y = add_year(t, r->fy);
+    y->line = r->line;
+    y->target = r->tg;
+    y->actual = r->ac;
+    y->rep_progress = r->pr;
+    y->rep_growth = r->gr;
+    return C_OK;
+}
+
+static int load_target_row(kb_zone_ledger *z, kb_csv *c, const col *cols, const char *path, kb_err *e) {
+    target_row r = {0};
+    r.line = kb_csv_line(c);
+    if (kb_csv_nfields(c) == 1 && is_blank(kb_csv_field(c, 0))) return C_OK;
+    r.ind = fld(c, &cols[T_IND]);
+    r.id = fld(c, &cols[T_ID]);
+    r.fys = fld(c, &cols[T_FY]);
+    if (!*r.ind)
+        return kb_errf(e, "%s line %ld field indicator: empty (rule: every row names its indicator)", path, r.line);
+    if (num_field(c, &cols[T_WEIGHT], path, &r.w, e) || num_field(c, &cols[T_TARGET], path, &r.tg, e) ||
+        num_field(c, &cols[T_ACTUAL], path, &r.ac, e) || num_field(c, &cols[T_PROG], path, &r.pr, e) ||
+        num_field(c, &cols[T_GROWTH], path, &r.gr, e) || num_field(c, &cols[T_SHARE], path, &r.sh, e))
+        return C_ERR;
+    kb_zone_indicator *in = indicator_for(z, c, cols, r.ind);
+    r.is_total = strcmp(r.fys, "total") == 0;
+    if (!r.is_total && parse_fy(r.fys, &r.fy))
+        return kb_errf(e, "%s line %ld field fiscal_year: '%s' (rule: a western year or 'total')", path, r.line, r.fys);
+    if (!*r.id) return indicator_row(in, &r, path, e);
+    kb_zone_target *t = target_for(z, c, cols, &r, path, e);
+    return t ? target_values(t, &r, path, e) : C_ERR;
+}
+
 int kb_zone_load_targets(kb_zone_ledger *z, const char *path, kb_err *e) {
-    col cols[T_NCOLS] = {{"indicator", 1, -1},      {"indicator_name", 1, -1},
-                         {"target_id", 1, -1},      {"target_name", 1, -1},
-                         {"unit", 1, -1},           {"weight_pct", 1, -1},
-                         {"fiscal_year", 1, -1},    {"target", 1, -1},
-                         {"actual", 1, -1},         {"reported_progress_pct", 1, -1},
-                         {"reported_growth_pct", 1, -1}, {"reported_share_pct", 0, -1}};
+    col cols[T_NCOLS] = {{"indicator", 1, -1},
+                         {"indicator_name", 1, -1},
+                         {"target_id", 1, -1},
+                         {"target_name", 1, -1},
+                         {"unit", 1, -1},
+                         {"weight_pct", 1, -1},
+                         {"fiscal_year", 1, -1},
+                         {"target", 1, -1},
+                         {"actual", 1, -1},
+                         {"reported_progress_pct", 1, -1},
+                         {"reported_growth_pct", 1, -1},
+                         {"reported_share_pct", 0, -1}};
     kb_csv *c;
     if (open_csv(path, &c, e)) return C_ERR;
     int rc = map_header(c, cols, T_NCOLS, path, e);
     free(z->targets_name);
     z->targets_name = kb_strdup(base_name(path));
     int r;
-    while (rc == C_OK && (r = kb_csv_next(c, e)) == 1) {
-        long line = kb_csv_line(c);
-        if (kb_csv_nfields(c) == 1 && is_blank(kb_csv_field(c, 0))) continue;
-        const char *ind = fld(c, &cols[T_IND]);
-        const char *id = fld(c, &cols[T_ID]);
-        const char *fys = fld(c, &cols[T_FY]);
-        kb_zone_num w, tg, ac, pr, gr, sh;
-        if (!*ind) {
-            rc = kb_errf(e, "%s line %ld field indicator: empty (rule: every row names its indicator)",
-                         path, line);
-            break;
-        }
-        if ((rc = num_field(c, &cols[T_WEIGHT], path, &w, e)) ||
-            (rc = num_field(c, &cols[T_TARGET], path, &tg, e)) ||
-            (rc = num_field(c, &cols[T_ACTUAL], path, &ac, e)) ||
-            (rc = num_field(c, &cols[T_PROG], path, &pr, e)) ||
-            (rc = num_field(c, &cols[T_GROWTH], path, &gr, e)) ||
-            (rc = num_field(c, &cols[T_SHARE], path, &sh, e)))
-            break;
-        kb_zone_indicator *in = find_indicator(z, ind);
-        if (!in) {
-            z->inds = kb_realloc(z->inds, (z->ninds + 1) * sizeof *z->inds);
-            in = &z->inds[z->ninds++];
-            memset(in, 0, sizeof *in);
-            in->id = kb_strdup(ind);
-            in->name = kb_strdup(fld(c, &cols[T_INDNAME]));
-        } else if (!*in->name && *fld(c, &cols[T_INDNAME])) {
-            free(in->name);
-            in->name = kb_strdup(fld(c, &cols[T_INDNAME]));
-        }
-        int fy = 0;
-        int is_total = strcmp(fys, "total") == 0;
-        if (!is_total && parse_fy(fys, &fy)) {
-            rc = kb_errf(e, "%s line %ld field fiscal_year: '%s' (rule: a western year or 'total')",
-                         path, line, fys);
-            break;
-        }
-        if (!*id) {
-            /* An indicator row carries only the indicator's reported progress. */
-            if (is_total || tg.present || ac.present || gr.present || sh.present) {
-                rc = kb_errf(e,
-                             "%s line %ld: indicator row (empty target_id) may only carry "
-                             "reported_progress_pct for a fiscal year (rule: indicator row)",
-                             path, line);
-                break;
-            }
-            for (size_t i = 0; i < in->nreps; i++)
-                if (in->reps[i].fy == fy) {
-                    rc = kb_errf(e, "%s line %ld: indicator %s fiscal year %d repeats line %ld "
-                                    "(rule: one row per indicator and year)",
-                                 path, line, ind, fy, in->reps[i].line);
-                    break;
-                }
-            if (rc) break;
-            if (!pr.present) continue;
-            in->reps = kb_realloc(in->reps, (in->nreps + 1) * sizeof *in->reps);
-            in->reps[in->nreps].fy = fy;
-            in->reps[in->nreps].line = line;
-            in->reps[in->nreps].progress = pr;
-            in->nreps++;
-            continue;
-        }
-        kb_zone_target *t = kb_zone_find_target(z, id);
-        if (!t) {
-            z->targets = kb_realloc(z->targets, (z->ntargets + 1) * sizeof *z->targets);
-            t = &z->targets[z->ntargets++];
-            memset(t, 0, sizeof *t);
-            t->indicator = kb_strdup(ind);
-            t->id = kb_strdup(id);
-            t->name = kb_strdup(fld(c, &cols[T_NAME]));
-            t->unit = kb_strdup(fld(c, &cols[T_UNIT]));
-            t->is_count = unit_is_count(t->unit);
-        } else if (strcmp(t->indicator, ind) != 0) {
-            rc = kb_errf(e, "%s line %ld field indicator: target %s belongs to %s, not %s "
-                            "(rule: a target has one indicator)",
-                         path, line, id, t->indicator, ind);
-            break;
-        }
-        if (w.present) {
-            if (t->has_weight && t->weight_pct != w.v) {
-                rc = kb_errf(e, "%s line %ld field weight_pct: %s for target %s differs from %g "
-                                "given earlier (rule: one weight per target)",
-                             path, line, w.text, id, t->weight_pct);
-                break;
-            }
-            t->weight_pct = w.v;
-            t->has_weight = 1;
-        }
-        if (sh.present) {
-            t->rep_share = sh;
-            t->share_line = line;
-        }
-        if (is_total) {
-            if (ac.present || pr.present || gr.present) {
-                rc = kb_errf(e, "%s line %ld: a 'total' row carries only the cumulative target "
-                                "(rule: total row)",
-                             path, line);
-                break;
-            }
-            t->total = tg;
-            t->total_line = line;
-            continue;
-        }
-        kb_zone_year *y = kb_zone_year_of(t, fy);
-        if (y) {
-            rc = kb_errf(e, "%s line %ld: target %s fiscal year %d repeats line %ld "
-                            "(rule: one row per target and year)",
-                         path, line, id, fy, y->line);
-            break;
-        }
-        y = add_year(t, fy);
-        y->line = line;
-        y->target = tg;
-        y->actual = ac;
-        y->rep_progress = pr;
-        y->rep_growth = gr;
-    }
+    while (rc == C_OK && (r = kb_csv_next(c, e)) == 1) rc = load_target_row(z, c, cols, path, e);
     if (rc == C_OK && r < 0) rc = kb_err_prefix(e, "%s ", path);
     kb_csv_close(c);
     return rc;

@@ -131,11 +131,10 @@ static void year_header(kb_buf *b, int first, int last) {
     kb_buf_puts(b, "</tr>\n");
 }
 
-static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findings *f,
-                         const kb_zone_target *t, const kb_zone_indicator *in, int first,
-                         int last, int chart_no) {
-    char s[128];
-    int dec = unit_decimals(t);
+/* The side column: indicator, target (with its cumulative target) and its
+ * weight, the reported share highlighted when it disagrees. */
+static void target_side(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findings *f, const kb_zone_target *t,
+                        const kb_zone_indicator *in) {
     kb_buf_puts(b, "<section class=\"target\">\n<div class=\"side\">");
     kb_buf_puts(b, "<div class=\"ind\">評価指標");
     kb_buf_put_xml(b, in->id);
@@ -169,15 +168,20 @@ static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findi
         }
         kb_buf_puts(b, "</div>");
     }
-    kb_buf_puts(b, "</div>\n<div class=\"main\"><table class=\"years\">\n");
-    year_header(b, first, last);
+    kb_buf_puts(b, "</div>\n");
+}
 
-    /* 目標値 / 実績値 */
+/* 目標値 / 実績値; returns whether an actual was taken from kenbank's own
+ * figures (marked †). */
+static int value_rows(kb_buf *b, const kb_zone_target *t, int first, int last) {
+    char s[128];
     kb_buf_puts(b, "<tr><th>目標値</th>");
     for (int fy = first; fy <= last; fy++) {
         const kb_zone_year *y = kb_zone_year_of(t, fy);
-        if (y && y->target.present) snprintf(s, sizeof s, "%s%s", y->target.text, t->unit);
-        else snprintf(s, sizeof s, "－");
+        if (y && y->target.present)
+            snprintf(s, sizeof s, "%s%s", y->target.text, t->unit);
+        else
+            snprintf(s, sizeof s, "－");
         cell(b, s, NULL);
     }
     kb_buf_puts(b, "</tr>\n<tr><th>実績値</th>");
@@ -186,22 +190,37 @@ static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findi
         const kb_zone_year *y = kb_zone_year_of(t, fy);
         if (y && y->actual.present)
             snprintf(s, sizeof s, "%s%s%s", y->actual.text, t->unit, y->actual_overridden ? "†" : "");
-        else snprintf(s, sizeof s, "－");
+        else
+            snprintf(s, sizeof s, "－");
         if (y && y->actual_overridden) overridden = 1;
         cell(b, s, NULL);
     }
-    /* 進捗度: the reported figure, highlighted when the data cannot give it,
-     * and the computed one beneath it. */
-    kb_buf_puts(b, "</tr>\n<tr><th>進捗度（％）</th>");
+    return overridden;
+}
+
+/* A reported percentage per year (progress, or growth), highlighted by its
+ * finding. */
+static void reported_row(kb_buf *b, const kb_zone_findings *f, const kb_zone_target *t, int first, int last,
+                         int growth) {
+    char s[128];
     for (int fy = first; fy <= last; fy++) {
         const kb_zone_year *y = kb_zone_year_of(t, fy);
-        if (y && y->rep_progress.present) {
-            fmt_num(s, sizeof s, &y->rep_progress, "%");
-            cell(b, s, finding_for_target(f, t->id, fy, "progress"));
+        const kb_zone_num *x = y ? (growth ? &y->rep_growth : &y->rep_progress) : NULL;
+        if (x && x->present) {
+            fmt_num(s, sizeof s, x, "%");
+            cell(b, s, finding_for_target(f, t->id, fy, growth ? "growth" : "progress"));
         } else {
             cell(b, "", NULL);
         }
     }
+}
+
+/* 進捗度 and 伸び率: the reported figure, highlighted when the data cannot
+ * give it, and the computed one beneath it. */
+static void rate_rows(kb_buf *b, const kb_zone_findings *f, const kb_zone_target *t, int first, int last) {
+    char s[128];
+    kb_buf_puts(b, "</tr>\n<tr><th>進捗度（％）</th>");
+    reported_row(b, f, t, first, last, 0);
     kb_buf_puts(b, "</tr>\n<tr class=\"computed\"><th>進捗度（算定）</th>");
     for (int fy = first; fy <= last; fy++) {
         kb_ival p;
@@ -210,24 +229,23 @@ static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findi
         cell(b, s, NULL);
     }
     kb_buf_puts(b, "</tr>\n<tr><th>伸び率（報告）</th>");
-    for (int fy = first; fy <= last; fy++) {
-        const kb_zone_year *y = kb_zone_year_of(t, fy);
-        if (y && y->rep_growth.present) {
-            fmt_num(s, sizeof s, &y->rep_growth, "%");
-            cell(b, s, finding_for_target(f, t->id, fy, "growth"));
-        } else {
-            cell(b, "", NULL);
-        }
-    }
+    reported_row(b, f, t, first, last, 1);
     kb_buf_puts(b, "</tr>\n<tr class=\"computed\"><th>伸び率（算定）</th>");
     for (int fy = first; fy <= last; fy++) {
         kb_ival p;
         const kb_zone_year *y = kb_zone_year_of(t, fy);
         int d = kb_zone_target_growth(t, fy, 1, &p);
-        if (!d && y && y->actual.present && fy > first) snprintf(s, sizeof s, "算出不可");
-        else fmt_ival(s, sizeof s, d, p, 1, "%");
+        if (!d && y && y->actual.present && fy > first)
+            snprintf(s, sizeof s, "算出不可");
+        else
+            fmt_ival(s, sizeof s, d, p, 1, "%");
         cell(b, s, NULL);
     }
+}
+
+static void cumulative_row(kb_buf *b, const kb_zone_target *t, int first, int last) {
+    char s[128];
+    int dec = unit_decimals(t);
     kb_buf_puts(b, "</tr>\n<tr class=\"computed\"><th>累計（目標／実績）</th>");
     for (int fy = first; fy <= last; fy++) {
         kb_ival ct, ca;
@@ -240,15 +258,12 @@ static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findi
         cell(b, s, NULL);
     }
     kb_buf_puts(b, "</tr>\n</table>\n");
-    if (overridden)
-        kb_buf_puts(b, "<p class=\"note\">† kenbank の集計（--actuals、検体提供数など）から取り込んだ実績値</p>\n");
-    kb_buf_printf(b, "<div class=\"charts\"><div class=\"chart\"><canvas id=\"c%da\"></canvas></div>"
-                     "<div class=\"chart\"><canvas id=\"c%db\"></canvas></div></div>\n",
-                  chart_no, chart_no);
+}
 
-    /* Chart data. */
-    kb_buf_printf(b, "<script type=\"application/json\" class=\"zone-chart\" data-id=\"c%d\">{\"unit\":",
-                  chart_no);
+/* The chart's data: target, actual and computed progress per year. */
+static void chart_data(kb_buf *b, const kb_zone_target *t, int first, int last, int chart_no) {
+    char s[128];
+    kb_buf_printf(b, "<script type=\"application/json\" class=\"zone-chart\" data-id=\"c%d\">{\"unit\":", chart_no);
     put_js_str(b, t->unit);
     kb_buf_puts(b, ",\"title\":");
     snprintf(s, sizeof s, "数値目標%s", t->id);
@@ -266,8 +281,10 @@ static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findi
         for (int fy = first; fy <= last; fy++) {
             const kb_zone_year *y = kb_zone_year_of(t, fy);
             if (fy > first) kb_buf_putc(b, ',');
-            if (k == 0) put_js_num(b, y && y->target.present, y ? y->target.v : 0);
-            else if (k == 1) put_js_num(b, y && y->actual.present, y ? y->actual.v : 0);
+            if (k == 0)
+                put_js_num(b, y && y->target.present, y ? y->target.v : 0);
+            else if (k == 1)
+                put_js_num(b, y && y->actual.present, y ? y->actual.v : 0);
             else {
                 kb_ival p;
                 int d = kb_zone_target_progress(t, fy, 1, &p);
@@ -275,7 +292,25 @@ static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findi
             }
         }
     }
-    kb_buf_puts(b, "]}</script>\n</div>\n</section>\n");
+    kb_buf_puts(b, "]}</script>\n");
+}
+
+static void target_block(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findings *f, const kb_zone_target *t,
+                         const kb_zone_indicator *in, int first, int last, int chart_no) {
+    target_side(b, z, f, t, in);
+    kb_buf_puts(b, "<div class=\"main\"><table class=\"years\">\n");
+    year_header(b, first, last);
+    int overridden = value_rows(b, t, first, last);
+    rate_rows(b, f, t, first, last);
+    cumulative_row(b, t, first, last);
+    if (overridden)
+        kb_buf_puts(b, "<p class=\"note\">† kenbank の集計（--actuals、検体提供数など）から取り込んだ実績値</p>\n");
+    kb_buf_printf(b,
+                  "<div class=\"charts\"><div class=\"chart\"><canvas id=\"c%da\"></canvas></div>"
+                  "<div class=\"chart\"><canvas id=\"c%db\"></canvas></div></div>\n",
+                  chart_no, chart_no);
+    chart_data(b, t, first, last, chart_no);
+    kb_buf_puts(b, "</div>\n</section>\n");
 }
 
 static void summary(kb_buf *b, const kb_zone_ledger *z, const kb_zone_findings *f) {

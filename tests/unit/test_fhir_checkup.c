@@ -230,6 +230,38 @@ static void test_transaction(void **state) {
     kb_exam_free(&x);
 }
 
+/* The response names each Observation entry by its first observation
+ * (components share their entry); the Patient and any other entry are
+ * matched, never created; a duplicate exam creates nothing. */
+static void check_response(int duplicate) {
+    int obs_entry[] = {1, 1, 3};
+    kb_fhir_in in = {.n_entries = 4, .obs_entry = obs_entry};
+    cJSON *b = kb_fhir_checkup_response(&in, 3, 42, duplicate);
+    assert_string_equal(cJSON_GetObjectItem(b, "type")->valuestring, "transaction-response");
+    const cJSON *entries = cJSON_GetObjectItem(b, "entry");
+    assert_int_equal(cJSON_GetArraySize(entries), 4);
+    static const char *const loc[] = {NULL, "Observation/42-0", NULL, "Observation/42-2"};
+    for (int i = 0; i < 4; i++) {
+        const cJSON *rs = cJSON_GetObjectItem(cJSON_GetArrayItem(entries, i), "response");
+        const cJSON *l = cJSON_GetObjectItem(rs, "location");
+        const char *status = cJSON_GetObjectItem(rs, "status")->valuestring;
+        if (!loc[i]) {
+            assert_null(l);
+            assert_string_equal(status, "200 OK");
+        } else {
+            assert_string_equal(l->valuestring, loc[i]);
+            assert_string_equal(status, duplicate ? "200 OK" : "201 Created");
+        }
+    }
+    cJSON_Delete(b);
+}
+
+static void test_transaction_response(void **state) {
+    (void)state;
+    check_response(0);
+    check_response(1);
+}
+
 static void expect_error(const char *json, const char *expr, const char *rule) {
     kb_exam x;
     kb_fhir_in in;
@@ -298,6 +330,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_document_shape),
         cmocka_unit_test(test_transaction),
+        cmocka_unit_test(test_transaction_response),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
