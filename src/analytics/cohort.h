@@ -154,7 +154,6 @@ int kb_cohort_snap_consented(kb_data *d, const kb_cohort_snap *s, const char *pu
 /* 1 in *stale when exams were added or replaced since the build. */
 int kb_cohort_snap_stale(kb_data *d, const kb_cohort_snap *s, int *stale, kb_err *e);
 /* Loads the item columns a query needs (no-op when loaded). */
-int kb_cohort_snap_prepare(kb_data *d, kb_cohort_snap *s, const kb_cq *q, kb_err *e);
 /* Column of a code, NULL when not loaded. */
 const double *kb_cohort_snap_col(const kb_cohort_snap *s, const char *code);
 /* Loads the columns of these codes. */

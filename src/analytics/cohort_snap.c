@@ -448,7 +448,7 @@ static int load_followup(kb_data *d, kb_cohort_snap *s, kb_err *e) {
     return C_OK;
 }
 
-int kb_cohort_snap_prepare(kb_data *d, kb_cohort_snap *s, const kb_cq *q, kb_err *e) {
+static int kb_cohort_snap_prepare(kb_data *d, kb_cohort_snap *s, const kb_cq *q, kb_err *e) {
     const char *codes[64];
     size_t n = 0;
     collect_codes(q, codes, &n, 64);

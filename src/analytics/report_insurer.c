@@ -10,7 +10,7 @@
 #include "ident/pseudonym.h"
 #include "ingest/stored.h"
 
-const char *const kb_ir_band_labels[KB_IR_BANDS] = {"<40",   "40-44", "45-49", "50-54", "55-59",
+static const char *const kb_ir_band_labels[KB_IR_BANDS] = {"<40",   "40-44", "45-49", "50-54", "55-59",
                                                     "60-64", "65-69", "70-74", ">=75"};
 
 static int band_of(int age) {

@@ -37,8 +37,6 @@ typedef struct kb_insurer_report {
     int64_t stat_targets, stat_examined;
 } kb_insurer_report;
 
-extern const char *const kb_ir_band_labels[KB_IR_BANDS];
-
 int kb_insurer_report_build(kb_data *d, const char *insurer_no, int fy, int threshold, kb_insurer_report *r,
                             kb_err *e);
 void kb_insurer_report_free(kb_insurer_report *r);

@@ -11,13 +11,9 @@
 
 #include "ident/pseudonym.h"
 
-static int cmp_ps(const void *a, const void *b) {
-    return strcmp((const char *)a, (const char *)b);
-}
+static int cmp_ps(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
 
-static int scalar(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
-    return kb_db_query_int(db, sql, out, e);
-}
+static int scalar(kb_db *db, const char *sql, int64_t *out, kb_err *e) { return kb_db_query_int(db, sql, out, e); }
 
 static int integrity(kb_db *db, const char *name, FILE *out, long *v, kb_err *e) {
     if (strcmp(kb_db_backend_name(db), "sqlite") != 0) return C_OK;
@@ -123,35 +119,25 @@ static int check_owners(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
     return C_OK;
 }
 
-int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_owners, FILE *out, long *violations,
-                        long *warnings, kb_err *e) {
-    long v = 0, w = 0;
-    if (integrity(d->identity, "identity", out, &v, e) != C_OK) return C_ERR;
-    if (integrity(d->research, "research", out, &v, e) != C_OK) return C_ERR;
-
-    pseudonym_set all = {0}, live = {0};
-    int rc = load_persons(d, &all, &live, e);
-    if (rc == C_OK) rc = check_subjects(d, &all, out, &v, e);
-    if (rc == C_OK) rc = check_owners(d, owners, n_owners, &all, &live, out, &v, e);
-    free(all.ps);
-    free(live.ps);
-    if (rc != C_OK) return C_ERR;
-
+/* Each (source, record key) has exactly one current version. */
+static int check_exam_versions(kb_data *d, FILE *out, long *v, kb_err *e) {
     kb_stmt *st = NULL;
-    rc = kb_stmt_prepare(d->research,
-                         "SELECT source, record_key, SUM(current), COUNT(*) FROM exams GROUP BY source, record_key "
-                         "HAVING SUM(current) <> 1",
-                         &st, e);
+    int rc = kb_stmt_prepare(d->research,
+                             "SELECT source, record_key, SUM(current), COUNT(*) FROM exams GROUP BY source, record_key "
+                             "HAVING SUM(current) <> 1",
+                             &st, e);
     while (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
         fprintf(out, "research store: exam %s/%s has %lld current versions (of %lld)\n", kb_col_text(st, 0),
                 kb_col_text(st, 1), (long long)kb_col_int(st, 2), (long long)kb_col_int(st, 3));
-        v++;
+        (*v)++;
         rc = C_OK;
     }
     if (rc == 0) rc = C_OK;
     kb_stmt_finalize(st);
-    if (rc != C_OK) return C_ERR;
+    return rc == C_OK ? C_OK : C_ERR;
+}
 
+static int check_observations(kb_data *d, FILE *out, long *v, kb_err *e) {
     /* Observations carry their exam's fiscal year (the partition key on
      * PostgreSQL; a mismatch would hide rows from year-pruned queries) and
      * its pseudonym (the distribution key, research migration 8).  One scan
@@ -159,12 +145,13 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
      * distribution column too, so that Citus runs it on each node; an
      * observation whose pseudonym is not its exam's then finds no exam. */
     int64_t fy_bad = 0, ps_bad = 0;
-    st = NULL;
-    rc = kb_stmt_prepare(d->research,
-                         "SELECT COALESCE(SUM(CASE WHEN x.id IS NOT NULL AND o.fiscal_year <> x.fiscal_year THEN 1 ELSE 0 END), 0), "
-                         "COALESCE(SUM(CASE WHEN x.id IS NULL THEN 1 ELSE 0 END), 0) "
-                         "FROM observations o LEFT JOIN exams x ON x.id = o.exam_id AND x.pseudonym = o.pseudonym",
-                         &st, e);
+    kb_stmt *st = NULL;
+    int rc = kb_stmt_prepare(
+        d->research,
+        "SELECT COALESCE(SUM(CASE WHEN x.id IS NOT NULL AND o.fiscal_year <> x.fiscal_year THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN x.id IS NULL THEN 1 ELSE 0 END), 0) "
+        "FROM observations o LEFT JOIN exams x ON x.id = o.exam_id AND x.pseudonym = o.pseudonym",
+        &st, e);
     if (rc == C_OK && (rc = kb_stmt_step(st, e)) == 1) {
         fy_bad = kb_col_int(st, 0);
         ps_bad = kb_col_int(st, 1);
@@ -175,12 +162,12 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
     if (ps_bad) {
         fprintf(out, "research store: %lld observations whose pseudonym differs from their exam's\n",
                 (long long)ps_bad);
-        v++;
+        (*v)++;
     }
     if (fy_bad) {
         fprintf(out, "research store: %lld observations whose fiscal_year differs from their exam's\n",
                 (long long)fy_bad);
-        v++;
+        (*v)++;
     }
     int64_t nobs_bad = 0;
     if (scalar(d->research,
@@ -192,8 +179,12 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
     if (nobs_bad) {
         fprintf(out, "research store: %lld exams whose n_obs differs from their observation rows\n",
                 (long long)nobs_bad);
-        v++;
+        (*v)++;
     }
+    return C_OK;
+}
+
+static int check_distribution(kb_data *d, FILE *out, long *v, kb_err *e) {
     /* The distribution column (research migration 8): every exam names the
      * subject it arrived under, and that subject is the exam's subject or
      * was merged into it; its observations and flags name the same one; and
@@ -210,7 +201,8 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
         const char *sql, *what;
     } dist[] = {
         {"WITH c AS (SELECT x.subject_id, s.id AS sid, COALESCE(s.merged_into, s.id) AS target FROM exams x "
-         "LEFT JOIN subjects s ON s.pseudonym = x.pseudonym WHERE s.id IS NULL OR COALESCE(s.merged_into, s.id) <> x.subject_id) "
+         "LEFT JOIN subjects s ON s.pseudonym = x.pseudonym WHERE s.id IS NULL OR COALESCE(s.merged_into, s.id) <> "
+         "x.subject_id) "
          "SELECT (SELECT COUNT(*) FROM c) - (SELECT COUNT(*) FROM c JOIN subjects t ON t.id = c.subject_id "
          "AND t.split_from = c.target WHERE c.sid IS NOT NULL)",
          "exams whose pseudonym is not their subject's, nor one merged into it or split from it"},
@@ -231,9 +223,14 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
         if (scalar(d->research, dist[i].sql, &bad, e) != C_OK) return C_ERR;
         if (bad) {
             fprintf(out, "research store: %lld %s\n", (long long)bad, dist[i].what);
-            v++;
+            (*v)++;
         }
     }
+    return C_OK;
+}
+
+/* PostgreSQL only: rows in the default partition are a warning. */
+static int check_partitions(kb_data *d, FILE *out, long *w, kb_err *e) {
     if (strcmp(kb_db_backend_name(d->research), "postgresql") == 0) {
         int64_t other = 0;
         if (scalar(d->research, "SELECT COUNT(*) FROM observations_fy_other", &other, e) != C_OK) return C_ERR;
@@ -242,10 +239,15 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
                     "warning: %lld observations are outside FY2008-FY2040 and sit in the default partition "
                     "observations_fy_other (see docs/SCALING.md to add a year)\n",
                     (long long)other);
-            w++;
+            (*w)++;
         }
     }
+    return C_OK;
+}
 
+/* Identity store: records without a person; imports left unfinished (a
+ * warning: rerunning the import completes them). */
+static int check_identity(kb_data *d, FILE *out, long *v, long *w, kb_err *e) {
     int64_t orphans = 0, running = 0;
     if (scalar(d->identity,
                "SELECT COUNT(*) FROM person_records r LEFT JOIN persons p ON p.id = r.person_id WHERE p.id IS NULL",
@@ -253,15 +255,36 @@ int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_o
         return C_ERR;
     if (orphans) {
         fprintf(out, "identity store: %lld source records without a person\n", (long long)orphans);
-        v++;
+        (*v)++;
     }
     if (scalar(d->identity, "SELECT COUNT(*) FROM import_files WHERE status = 'running'", &running, e) != C_OK)
         return C_ERR;
     if (running) {
         fprintf(out, "warning: %lld import file(s) not finished; rerun the import to complete them\n",
                 (long long)running);
-        w++;
+        (*w)++;
     }
+    return C_OK;
+}
+
+int kb_check_invariants(kb_data *d, const kb_pseudonym_owner *owners, size_t n_owners, FILE *out, long *violations,
+                        long *warnings, kb_err *e) {
+    long v = 0, w = 0;
+    if (integrity(d->identity, "identity", out, &v, e) != C_OK) return C_ERR;
+    if (integrity(d->research, "research", out, &v, e) != C_OK) return C_ERR;
+
+    pseudonym_set all = {0}, live = {0};
+    int rc = load_persons(d, &all, &live, e);
+    if (rc == C_OK) rc = check_subjects(d, &all, out, &v, e);
+    if (rc == C_OK) rc = check_owners(d, owners, n_owners, &all, &live, out, &v, e);
+    free(all.ps);
+    free(live.ps);
+    if (rc != C_OK) return C_ERR;
+
+    if (check_exam_versions(d, out, &v, e) != C_OK || check_observations(d, out, &v, e) != C_OK ||
+        check_distribution(d, out, &v, e) != C_OK || check_partitions(d, out, &w, e) != C_OK ||
+        check_identity(d, out, &v, &w, e) != C_OK)
+        return C_ERR;
     *violations = v;
     *warnings = w;
     return C_OK;
