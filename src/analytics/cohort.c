@@ -26,6 +26,7 @@
 #include "consent/consent.h"
 #include "domain/items.h"
 #include "util/date.h"
+#include "util/json.h"
 
 #define MAX_DEPTH 64
 #define MAX_KIDS 256
@@ -631,20 +632,15 @@ static int j_value(kb_cq *q, const cJSON *v, const char *path, kb_err *e) {
     return C_OK;
 }
 
-static const char *jstr(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int j_cmp(const cJSON *j, const char *path, kb_cq **out, kb_err *e) {
     kb_cq *q = node(KB_CQ_CMP);
     *out = q;
-    const char *f = jstr(j, "field"), *item = jstr(j, "item"), *flag = jstr(j, "flag");
-    const char *consent = jstr(j, "consent"), *spec = jstr(j, "specimen"), *fu = jstr(j, "followup");
+    const char *f = kb_json_str(j, "field"), *item = kb_json_str(j, "item"), *flag = kb_json_str(j, "flag");
+    const char *consent = kb_json_str(j, "consent"), *spec = kb_json_str(j, "specimen"), *fu = kb_json_str(j, "followup");
     if (consent) {
         q->field = KB_CF_CONSENT;
         q->expensive = 1;
-        const char *prov = jstr(j, "provider");
+        const char *prov = kb_json_str(j, "provider");
         if (!valid_arg(consent) || (prov && !valid_arg(prov)))
             return kb_errf(e, "cohort query JSON: %s.consent: expected a purpose", path);
         kb_strlcpy(q->arg, consent, sizeof q->arg);
@@ -654,7 +650,7 @@ static int j_cmp(const cJSON *j, const char *path, kb_cq **out, kb_err *e) {
         return C_OK;
     }
     if (fu) {
-        const char *st = jstr(j, "state");
+        const char *st = kb_json_str(j, "state");
         q->field = KB_CF_FOLLOWUP;
         if (!st || kb_cohort_followup_bit(fu, st) < 0)
             return kb_errf(e, "cohort query JSON: %s: followup (lung, breast, stomach, cervix, colon) with state "
@@ -696,7 +692,7 @@ static int j_cmp(const cJSON *j, const char *path, kb_cq **out, kb_err *e) {
         return kb_errf(e, "cohort query JSON: %s: expected one of the keys and, or, not, any, first, last, all, "
                           "within, field, item, flag, consent, specimen", path);
     }
-    const char *op = jstr(j, "op");
+    const char *op = kb_json_str(j, "op");
     static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">=", "in"};
     int oi = -1;
     for (int i = 0; op && i < 7; i++)
@@ -763,7 +759,7 @@ static int j_node(const cJSON *j, const char *path, int depth, kb_cq **out, kb_e
         kb_cq *q = node(KB_CQ_WITHIN);
         *out = q;
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "n");
-        const char *unit = jstr(v, "unit"), *dir = jstr(v, "direction");
+        const char *unit = kb_json_str(v, "unit"), *dir = kb_json_str(v, "direction");
         if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > 36500 || n->valuedouble != floor(n->valuedouble))
             return kb_errf(e, "cohort query JSON: %s.within.n: expected a whole number 0..36500", path);
         q->n = (int)n->valuedouble;

@@ -8,16 +8,13 @@
 #include <string.h>
 
 #include "domain/items.h"
+#include "util/json.h"
 
 #define OID "urn:oid:"
 #define OBS_CATEGORY "http://terminology.hl7.org/CodeSystem/observation-category"
 
 static const cJSON *jget(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
-static const char *jstr(const cJSON *o, const char *k) {
-    const cJSON *v = jget(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 
 static int fail(char *field, size_t fs, char *rule, size_t rs, const char *f, const char *r) {
@@ -30,7 +27,7 @@ int kb_fhir_screen_is_document(const cJSON *composition) {
     const cJSON *cat, *cd;
     cJSON_ArrayForEach(cat, jget(composition, "category")) {
         cJSON_ArrayForEach(cd, jget(cat, "coding")) {
-            const char *sys = jstr(cd, "system"), *code = jstr(cd, "code");
+            const char *sys = kb_json_str(cd, "system"), *code = kb_json_str(cd, "code");
             if (sys && code && strcmp(sys, KB_FHIR_REPORT_CATEGORY) == 0 && code[0] == '5') return 1;
         }
     }
@@ -38,7 +35,7 @@ int kb_fhir_screen_is_document(const cJSON *composition) {
 }
 
 int kb_fhir_screen_composition(const cJSON *c, char *field, size_t fs, char *rule, size_t rs) {
-    const char *st = jstr(c, "status");
+    const char *st = kb_json_str(c, "status");
     if (!st || strcmp(st, "final") != 0) {
         char r[160];
         snprintf(r, sizeof r, "a screening report must have status 'final', got '%s'", st ? st : "");
@@ -50,9 +47,9 @@ int kb_fhir_screen_composition(const cJSON *c, char *field, size_t fs, char *rul
 const char *kb_fhir_screen_code(const cJSON *obs, const char **system) {
     const cJSON *cd;
     cJSON_ArrayForEach(cd, jget(jget(obs, "code"), "coding")) {
-        const char *code = jstr(cd, "code");
+        const char *code = kb_json_str(cd, "code");
         if (!code) continue;
-        *system = jstr(cd, "system") ? jstr(cd, "system") : "";
+        *system = kb_json_str(cd, "system") ? kb_json_str(cd, "system") : "";
         return code;
     }
     return NULL;
@@ -72,7 +69,7 @@ static int check_category(const cJSON *obs, const char *want, const char *what, 
     const cJSON *cat, *cd;
     cJSON_ArrayForEach(cat, jget(obs, "category")) {
         cJSON_ArrayForEach(cd, jget(cat, "coding")) {
-            const char *sys = jstr(cd, "system"), *code = jstr(cd, "code");
+            const char *sys = kb_json_str(cd, "system"), *code = kb_json_str(cd, "code");
             if (!sys || !code || strcmp(sys, OBS_CATEGORY) != 0) continue;
             if (strcmp(code, want) == 0) return C_OK;
             if (!got) got = code;
@@ -85,7 +82,7 @@ static int check_category(const cJSON *obs, const char *want, const char *what, 
 
 static int check_display(const cJSON *coding, const char *want, const char *code, const char *path, char *field,
                          size_t fs, char *rule, size_t rs) {
-    const char *disp = jstr(coding, "display");
+    const char *disp = kb_json_str(coding, "display");
     if (!disp || strcmp(disp, want) == 0) return C_OK;
     char f[96], r[320];
     snprintf(f, sizeof f, "%s.display", path);
@@ -98,14 +95,14 @@ static const cJSON *code_coding(const cJSON *cc, int *k) {
     const cJSON *cd;
     *k = 0;
     cJSON_ArrayForEach(cd, jget(cc, "coding")) {
-        if (jstr(cd, "code")) return cd;
+        if (kb_json_str(cd, "code")) return cd;
         (*k)++;
     }
     return NULL;
 }
 
 static int check_status(const cJSON *obs, char *field, size_t fs, char *rule, size_t rs) {
-    const char *st = jstr(obs, "status");
+    const char *st = kb_json_str(obs, "status");
     if (st && (strcmp(st, "final") == 0 || strcmp(st, "cancelled") == 0)) return C_OK;
     char r[160];
     snprintf(r, sizeof r, "status must be 'final' (or 'cancelled' for a test not done), got '%s'", st ? st : "");
@@ -119,7 +116,7 @@ static int check_answer(const cJSON *obs, const kb_item *it, char *field, size_t
     int k;
     const cJSON *cd = code_coding(cc, &k);
     if (!cd) return C_OK; /* the reader has refused it already */
-    const char *sys = jstr(cd, "system"), *code = jstr(cd, "code");
+    const char *sys = kb_json_str(cd, "system"), *code = kb_json_str(cd, "code");
     char path[96], want[80], r[320];
     snprintf(path, sizeof path, "valueCodeableConcept.coding[%d]", k);
     snprintf(want, sizeof want, OID "%s", it->screen_system);
@@ -169,7 +166,7 @@ int kb_fhir_screen_observation(const cJSON *obs, const kb_obs *ob, char *field, 
 }
 
 int kb_fhir_screen_group(const cJSON *g, char *field, size_t fs, char *rule, size_t rs) {
-    const char *st = jstr(g, "status");
+    const char *st = kb_json_str(g, "status");
     int members = cJSON_GetArraySize(jget(g, "hasMember")) > 0;
     /* The IG's group invariant: a group with members is final; a cancelled
      * group (the whole series not done) has none. */
@@ -182,7 +179,7 @@ int kb_fhir_screen_group(const cJSON *g, char *field, size_t fs, char *rule, siz
         return fail(field, fs, rule, rs, "hasMember", "a final ObservationGroup must have members");
     int k;
     const cJSON *cd = code_coding(jget(g, "code"), &k);
-    const char *code = jstr(cd, "code"), *cat = NULL;
+    const char *code = kb_json_str(cd, "code"), *cat = NULL;
     const char *name = kb_screen_group_name(code, &cat);
     char path[64], r[200];
     snprintf(path, sizeof path, "code.coding[%d]", k);

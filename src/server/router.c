@@ -331,11 +331,6 @@ void kb_reply_fhir(kb_req *r, int status, cJSON *body) {
     cJSON_Delete(body);
 }
 
-const char *kb_json_str(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 void kb_reply_internal(kb_req *r, const kb_err *e) {
     fprintf(stderr, "kenbank serve: %s %s: %s\n", r->method, r->path, e ? e->msg : "");
     kb_reply_error(r, 500, "internal", "internal error");

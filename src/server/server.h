@@ -22,6 +22,7 @@
 #include "ident/pseudonym.h"
 #include "store/datadir.h"
 #include "util/buf.h"
+#include "util/json.h"
 
 typedef struct kb_server_opts {
     const char *data_dir;
@@ -111,8 +112,6 @@ void kb_dispatch(kb_req *r);
  * round trip, which was ~5% of an exam-list request; the item still carries
  * valueint/valuedouble for code that reads it back. */
 void kb_json_add_int(cJSON *o, const char *name, int64_t v);
-/* Member k of object o when it is a string, else NULL. */
-const char *kb_json_str(const cJSON *o, const char *k);
 void kb_reply_json(kb_req *r, int status, cJSON *body); /* takes ownership */
 void kb_reply_error(kb_req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
