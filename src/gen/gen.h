@@ -20,7 +20,7 @@
 #include "domain/exam.h"
 #include "util/kb.h"
 
-/* Kinds of identity noise, each with its own rate (see kb_gen_noise_help). */
+/* Kinds of identity noise, each with its own rate (the --rate-* flags of kenbank gen, cli/gen.c). */
 typedef enum kb_noise {
     KB_NOISE_TYPO,      /* per record: one kana typo */
     KB_NOISE_WIDTH,     /* per record: half-width kana, full-width digits */

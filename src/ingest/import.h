@@ -3,7 +3,7 @@
  *   read (CSV row / hc08 document) -> validate against the item table
  *     -> quarantine (identity store, sealed) on any broken rule
  *     -> resolve the person (identity store: source record, then exact link
- *        key; the probabilistic linker plugs in behind kb_import_resolve)
+ *        key; the probabilistic linker, ident/resolver.c: kb_resolver_resolve_rec)
  *     -> research store: subject by pseudonym, exam version, observations
  *
  * Writes are batched: each batch is one transaction per store, identity

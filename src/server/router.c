@@ -1,7 +1,7 @@
 /* router.c -- the route table and the one authorisation decision.
  *
  * Every endpoint is a row below: method, pattern, the roles allowed, and
- * extra checks.  kb_dispatch() authenticates the caller, then kb_authorise()
+ * extra checks.  kb_dispatch() authenticates the caller, then authorise()
  * decides -- nothing else grants access, and a route without a role bit is
  * closed to that role.  Handlers may assume their checks passed. */
 #include <limits.h>
