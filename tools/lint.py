@@ -310,10 +310,31 @@ class Lint:
         if rows == 0:
             self.error("docs", "docs/ARCHITECTURE.md", 1, "the rule index has no rows of the form | rule | `file.c: function` |")
 
+    def stale_names(self, sources):
+        """A comment that names a kb_ function or type no code names any
+        more sends the reader looking for something that is gone."""
+        named = set()
+        for _, text in sources:
+            named.update(re.findall(r"\bkb_\w+", strip_comments(text)))
+        for top in ("tests", "bench"):
+            for dirpath, _, files in os.walk(os.path.join(self.root, top)):
+                for fn in files:
+                    if fn.endswith((".c", ".h")):
+                        with open(os.path.join(dirpath, fn), encoding="utf-8", errors="replace") as f:
+                            named.update(re.findall(r"\bkb_\w+", strip_comments(f.read())))
+        for path, text in sources:
+            for m in re.finditer(r"/\*.*?\*/|//[^\n]*", text, re.S):
+                for name in re.findall(r"\bkb_[a-z0-9_]*[a-z0-9]\b", m.group(0)):
+                    if name not in named:
+                        line = text.count("\n", 0, m.start()) + 1
+                        self.error("docs", path, line, f"comment names {name}, which no code defines or uses",
+                                   key=f"docs {name}")
+
     def run(self, lib):
         owners = table_owners(self.root)
         self.owners_named(owners)
         self.rule_index()
+        sources = []
         for dirpath, _, files in os.walk(os.path.join(self.root, "src")):
             for fn in sorted(files):
                 if not fn.endswith((".c", ".h")):
@@ -321,7 +342,9 @@ class Lint:
                 full = os.path.join(dirpath, fn)
                 path = os.path.relpath(full, self.root)
                 with open(full, encoding="utf-8", errors="replace") as f:
-                    code = strip_comments(f.read())
+                    text = f.read()
+                sources.append((path, text))
+                code = strip_comments(text)
                 self.layers(path, code)
                 if path != "src/store/schema.c":
                     self.writes(path, code, owners)
@@ -330,6 +353,7 @@ class Lint:
                 self.in_tx(path, code)
                 if fn.endswith(".c"):
                     self.long_functions(path, code)
+        self.stale_names(sources)
         if lib:
             self.exports(lib)
         for key in sorted(set(self.allow) - self.used):
