@@ -112,3 +112,25 @@ export async function login(page, base, user, pw = PW) {
   await page.getByLabel(/^(パスワード|Password)$/).fill(pw);
   await page.getByRole('button', { name: /ログインする|Log in/ }).click();
 }
+
+// Navigates the single-page app to #/name and waits until that route has
+// rendered.  A bare goto + "an h1 and no loading line" can pass on the
+// previous screen before the hash change reaches the router, under load;
+// here our hashchange listener runs after the app's own (registered at
+// start), whose route() mounts the loading line synchronously, so once the
+// flag is set, "an h1 and nothing loading" is the new screen.
+export async function show(page, base, name, timeout = 20000) {
+  // Already there: no hash change would come, so load the screen afresh.
+  if (await page.evaluate((h) => location.hash === h, `#/${name}`)) {
+    await page.reload();
+    await page.evaluate(() => { window.__kbRouted = true; });
+  } else {
+    await page.evaluate(() => {
+      window.__kbRouted = false;
+      addEventListener('hashchange', () => { window.__kbRouted = true; }, { once: true });
+    });
+    await page.goto(`${base}/#/${name}`);
+  }
+  await page.waitForFunction(() => window.__kbRouted && document.querySelector('#main h1') &&
+    !document.querySelector('#main .loading'), null, { timeout });
+}

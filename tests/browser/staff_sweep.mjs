@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { run, check, login, ROOT, PW, MOBILE } from './lib.js';
+import { run, check, login, show, ROOT, PW, MOBILE } from './lib.js';
 
 const K = process.env.KENBANK || join(ROOT, 'build', 'kenbank');
 const ENGLISH = /\b(error|failed|invalid|unknown|missing|not found|forbidden|internal|expected|rule:|field \w+|must be|got '|is not a|outside the|plausible|YYYY|@value|required)\b/i;
@@ -88,9 +88,7 @@ await run('staff_sweep', async ({ browser, base, data }) => {
       for (const name of screens) {
         // the previous screen's heading must not satisfy the wait
         await page.evaluate(() => document.getElementById('main').replaceChildren());
-        await page.goto(`${base}/#/${name}`);
-        await page.locator('#main h1').first().waitFor();
-        await page.waitForFunction(() => !document.querySelector('#main .loading'), null, { timeout: 15000 });
+        await show(page, base, name);
         await page.waitForLoadState('networkidle');
         // the audit check's answer is part of the operator screen
         if (name === 'operator' && user === 'admin') {
