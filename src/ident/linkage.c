@@ -1023,7 +1023,10 @@ static void for_candidates(const kb_linker *L, scratch *S, const kb_link_rec *r,
         const uint32_t *m = L->pool + s->head;
         for (uint32_t x = s->count; x-- > 0;) { /* newest first */
             uint32_t j = m[x];
-            if (x >= 8) __builtin_prefetch(&L->hot[m[x - 8]]);
+            if (x >= 8) {
+                __builtin_prefetch(&L->hot[m[x - 8]]);
+                __builtin_prefetch(&S->seen[m[x - 8]]);
+            }
             if (j < from) break;
             if (j == self || (below != NONE && j >= below)) continue;
             if (floor > -INFINITY && bound_hot(L, &me, &L->hot[j]) < floor) continue;
