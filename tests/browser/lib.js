@@ -113,24 +113,24 @@ export async function login(page, base, user, pw = PW) {
   await page.getByRole('button', { name: /ログインする|Log in/ }).click();
 }
 
-// Navigates the single-page app to #/name and waits until that route has
-// rendered.  A bare goto + "an h1 and no loading line" can pass on the
-// previous screen before the hash change reaches the router, under load;
-// here our hashchange listener runs after the app's own (registered at
-// start), whose route() mounts the loading line synchronously, so once the
-// flag is set, "an h1 and nothing loading" is the new screen.
-export async function show(page, base, name, timeout = 20000) {
-  // Already there: no hash change would come, so load the screen afresh.
-  if (await page.evaluate((h) => location.hash === h, `#/${name}`)) {
-    await page.reload();
-    await page.evaluate(() => { window.__kbRouted = true; });
-  } else {
-    await page.evaluate(() => {
-      window.__kbRouted = false;
-      addEventListener('hashchange', () => { window.__kbRouted = true; }, { once: true });
-    });
+// Navigates the single-page app to #/name and waits until that screen has
+// rendered: the router marks the screen it finished last on <body
+// data-route>, so the previous screen, or the new one's loading line, cannot
+// satisfy the wait (as "an h1 and nothing loading" could, under load).
+export async function show(page, base, name, timeout = 30000) {
+  const screen = name.split('/')[0];
+  if (await page.evaluate((h) => location.hash === h, `#/${name}`)) await page.reload();
+  else {
+    await page.evaluate(() => { delete document.body.dataset.route; });
     await page.goto(`${base}/#/${name}`);
   }
-  await page.waitForFunction(() => window.__kbRouted && document.querySelector('#main h1') &&
-    !document.querySelector('#main .loading'), null, { timeout });
+  try {
+    await page.waitForFunction((s) => document.body.dataset.route === s && !document.querySelector('#main .loading'),
+      screen, { timeout });
+  } catch (err) {
+    const st = await page.evaluate(() => ({ url: location.href, route: document.body.dataset.route,
+      loading: !!document.querySelector('#main .loading'),
+      main: document.getElementById('main').innerText.slice(0, 200) })).catch((e) => String(e));
+    throw new Error(`#/${name} did not render: ${JSON.stringify(st)} (${err.message})`);
+  }
 }

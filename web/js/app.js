@@ -85,6 +85,9 @@ async function route() {
   const main = document.getElementById('main');
   const h1 = main.querySelector('h1');
   document.title = `${h1 ? h1.textContent + ' | ' : ''}${t('app.name')}`;
+  // Which screen finished rendering last: tests wait on it rather than on
+  // timing, since a slow screen's answer can land after the next one began.
+  document.body.dataset.route = screen;
   if (route.moved) main.focus({ preventScroll: true });
   route.moved = true;
 }
