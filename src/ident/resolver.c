@@ -334,6 +334,7 @@ int kb_persons_merge(kb_data *d, int64_t from, int64_t into, const char *why, kb
                        "merging person %lld into %lld: no list of per-pseudonym owners is set "
                        "(kb_person_owners_register)",
                        (long long)from, (long long)into);
+    if (d->flush_pending && d->flush_pending(d->flush_pending_arg, e) != C_OK) return C_ERR;
     if (kb_vault_merge_persons(d, from, into, why, e) != C_OK) return C_ERR;
     /* A pending review pair whose two records now share a person has been
      * answered by the merge; it leaves the queue so no reviewer sees it. */

@@ -63,6 +63,14 @@ typedef struct exam_key {
     char hash[65];
 } exam_key;
 
+#define ID_BLOCK 128
+typedef struct {
+    int64_t ids[ID_BLOCK];
+    int n, at;
+} id_block;
+
+static int flush_for_merge(void *arg, kb_err *e);
+
 struct kb_importer {
     kb_data *d;
     char source[64];
@@ -75,7 +83,13 @@ struct kb_importer {
     kb_exam x;
     kb_hc08_reader *xr;
     kb_resolver *resolver;
-    kb_bulk *obs, *flags, *keys; /* rows not yet written: flushed when due and at each commit */
+    /* Rows not yet written, flushed when due, before a merge and at each
+     * commit, in this order (each refers to the one before). */
+    kb_bulk *subjects_b, *exams_b, *obs, *flags, *keys;
+    /* Ids reserved for new subjects and exams (kb_db_reserve_ids), so that
+     * they go in bulk too; dropped at each commit and whenever rows are
+     * flushed for another writer, as SQLite's reservations require. */
+    id_block subject_ids, exam_ids;
     /* exam_keys rows in `keys`, unwritten: the duplicate check looks here
      * first, since a record may come twice in one batch.  Found by a 64-bit
      * digest of the key (kb_idmap), confirmed by comparing the key itself. */
@@ -86,6 +100,11 @@ struct kb_importer {
     exam_prep prep; /* for exams not read by the zip pipeline */
 };
 
+static const char *const subject_cols[] = {"id", "pseudonym", "sex"};
+static const char *const exam_cols[] = {"id", "subject_id", "source", "record_key", "version", "content_hash",
+                                        "exam_date", "fiscal_year", "age", "age_fy", "insurer_token",
+                                        "performer_org", "metabo", "guidance", "sender_metabo", "sender_guidance",
+                                        "n_obs", "pseudonym", "kind", "imported_at"};
 static const char *const obs_cols[] = {"exam_id", "seq",  "code",        "type",     "num",
                                        "num_text", "unit", "coded",      "coded_system", "text",
                                        "null_flavor", "not_done", "interp", "grp",     "fiscal_year",
@@ -129,9 +148,13 @@ int kb_importer_open(kb_data *d, const char *source, kb_importer **out, kb_err *
         return C_ERR;
     }
     imp->st.records_indexed = kb_resolver_stats(imp->resolver)->loaded;
+    imp->subjects_b = kb_bulk_new(d->research, "subjects", subject_cols, (int)KB_ARRAY_LEN(subject_cols));
+    imp->exams_b = kb_bulk_new(d->research, "exams", exam_cols, (int)KB_ARRAY_LEN(exam_cols));
     imp->obs = kb_bulk_new(d->research, "observations", obs_cols, (int)KB_ARRAY_LEN(obs_cols));
     imp->flags = kb_bulk_new(d->research, "exam_flags", flag_cols, (int)KB_ARRAY_LEN(flag_cols));
     imp->keys = kb_bulk_new(d->research, "exam_keys", key_cols, (int)KB_ARRAY_LEN(key_cols));
+    d->flush_pending = flush_for_merge;
+    d->flush_pending_arg = imp;
     imp->t0 = now_s();
     kb_db_tune_for_bulk(d->research);
     kb_db_tune_for_bulk(d->identity);
@@ -173,17 +196,57 @@ static int keys_flush(kb_importer *imp, kb_err *e) {
     return kb_bulk_flush(imp->keys, e);
 }
 
-/* Writes the batch's buffered rows inside its transactions; on failure the
- * whole batch is rolled back. */
-static int batch_flush(kb_importer *imp, kb_err *e) {
-    if (!imp->in_batch) return C_OK;
-    if (kb_bulk_flush(imp->obs, e) == C_OK && kb_bulk_flush(imp->flags, e) == C_OK && keys_flush(imp, e) == C_OK)
-        return C_OK;
-    imp->in_batch = 0;
+/* Every buffered row, in the order the foreign keys need. */
+static int rows_flush(kb_importer *imp, kb_err *e) {
+    if (kb_bulk_flush(imp->subjects_b, e) != C_OK || kb_bulk_flush(imp->exams_b, e) != C_OK ||
+        kb_bulk_flush(imp->obs, e) != C_OK || kb_bulk_flush(imp->flags, e) != C_OK)
+        return C_ERR;
+    return keys_flush(imp, e);
+}
+
+static void rows_discard(kb_importer *imp) {
+    kb_bulk_discard(imp->subjects_b);
+    kb_bulk_discard(imp->exams_b);
     kb_bulk_discard(imp->obs);
     kb_bulk_discard(imp->flags);
     kb_bulk_discard(imp->keys);
     pending_clear(imp);
+    imp->subject_ids.n = imp->subject_ids.at = 0;
+    imp->exam_ids.n = imp->exam_ids.at = 0;
+}
+
+/* kb_data.flush_pending: a merge is about to move rows between persons, and
+ * may insert a subject itself. */
+static int flush_for_merge(void *arg, kb_err *e) {
+    kb_importer *imp = arg;
+    imp->subject_ids.n = imp->subject_ids.at = 0;
+    imp->exam_ids.n = imp->exam_ids.at = 0;
+    return rows_flush(imp, e);
+}
+
+static int next_id(kb_importer *imp, id_block *b, const char *table, int64_t *id, kb_err *e) {
+    if (b->at == b->n) {
+        /* after the block just used up, whose last ids may be unwritten */
+        int64_t after = b->n ? b->ids[b->n - 1] : 0;
+        if (kb_db_reserve_ids(imp->d->research, table, after, b->ids, ID_BLOCK, e) != C_OK) return C_ERR;
+        b->n = ID_BLOCK;
+        b->at = 0;
+    }
+    *id = b->ids[b->at++];
+    return C_OK;
+}
+
+/* Writes the batch's buffered rows inside its transactions; on failure the
+ * whole batch is rolled back. */
+static int batch_flush(kb_importer *imp, kb_err *e) {
+    if (!imp->in_batch) return C_OK;
+    if (rows_flush(imp, e) == C_OK) {
+        imp->subject_ids.n = imp->subject_ids.at = 0; /* the commit ends SQLite's reservation */
+        imp->exam_ids.n = imp->exam_ids.at = 0;
+        return C_OK;
+    }
+    imp->in_batch = 0;
+    rows_discard(imp);
     kb_db_rollback(imp->d->identity);
     kb_db_rollback(imp->d->research);
     return C_ERR;
@@ -215,10 +278,7 @@ static int batch_commit(kb_importer *imp, kb_err *e) {
 static int import_failed(kb_importer *imp) {
     if (imp->in_batch) {
         imp->in_batch = 0;
-        kb_bulk_discard(imp->obs);
-        kb_bulk_discard(imp->flags);
-        kb_bulk_discard(imp->keys);
-        pending_clear(imp);
+        rows_discard(imp);
         kb_db_rollback(imp->d->identity);
         kb_db_rollback(imp->d->research);
     }
@@ -249,6 +309,10 @@ int kb_importer_close(kb_importer *imp, kb_err *e) {
         rc = C_ERR;
     }
     draw_progress(imp, 1);
+    imp->d->flush_pending = NULL;
+    imp->d->flush_pending_arg = NULL;
+    kb_bulk_free(imp->subjects_b);
+    kb_bulk_free(imp->exams_b);
     kb_bulk_free(imp->obs);
     kb_bulk_free(imp->flags);
     kb_bulk_free(imp->keys);
@@ -381,15 +445,10 @@ static int subject_for(kb_importer *imp, int64_t person, const char *pseudo, int
         kb_idmap_put(&imp->subjects, person, *subject);
         return C_OK;
     }
-    if (kb_db_cached(imp->d->research, "INSERT INTO subjects (pseudonym, sex) VALUES (?, ?) RETURNING id", &st, e) !=
-        C_OK)
-        return C_ERR;
-    kb_bind_text(st, 1, pseudo);
-    kb_bind_int(st, 2, sex);
-    rc = kb_stmt_step(st, e);
-    *subject = rc == 1 ? kb_col_int(st, 0) : 0;
-    kb_stmt_reset(st);
-    if (rc != 1) return C_ERR;
+    if (next_id(imp, &imp->subject_ids, "subjects", subject, e) != C_OK) return C_ERR;
+    kb_bulk_int(imp->subjects_b, *subject);
+    kb_bulk_text(imp->subjects_b, pseudo);
+    kb_bulk_int(imp->subjects_b, sex);
     kb_idmap_put(&imp->subjects, person, *subject);
     return C_OK;
 }
@@ -548,6 +607,41 @@ static void add_key(kb_importer *imp, const char *rkey, const char *source, int6
     kb_idmap_put(&imp->pending_at, key_digest(rkey, source), (int64_t)imp->n_pending);
 }
 
+/* The exams row, in exam_cols' order. */
+static void add_exam_row(kb_importer *imp, int64_t exam_id, int64_t subject, const kb_exam *x, const exam_prep *p,
+                         int64_t version, int fy, const char *pseudo) {
+    kb_bulk *b = imp->exams_b;
+    kb_bulk_int(b, exam_id);
+    kb_bulk_int(b, subject);
+    kb_bulk_text(b, x->source);
+    kb_bulk_text(b, p->rkey);
+    kb_bulk_int(b, version);
+    kb_bulk_text(b, p->hash);
+    kb_bulk_text(b, x->exam_date);
+    kb_bulk_int(b, fy);
+    if (x->who.birth_date[0]) {
+        kb_bulk_int(b, kb_age_on(x->who.birth_date, x->exam_date));
+        kb_bulk_int(b, kb_fiscal_age(x->who.birth_date, x->exam_date));
+    } else {
+        kb_bulk_null(b);
+        kb_bulk_null(b);
+    }
+    kb_bulk_text(b, p->ins[0] ? p->ins : NULL);
+    kb_bulk_text(b, x->performer_org[0] ? x->performer_org : NULL);
+    kb_bulk_int(b, p->j.metabo);
+    kb_bulk_int(b, p->j.guidance);
+    if (p->j.file_metabo) kb_bulk_int(b, p->j.file_metabo);
+    else kb_bulk_null(b);
+    if (p->j.file_guidance) kb_bulk_int(b, p->j.file_guidance);
+    else kb_bulk_null(b);
+    kb_bulk_int(b, (int64_t)x->n_obs);
+    kb_bulk_text(b, pseudo);
+    kb_bulk_text(b, exam_kind(x));
+    char now[25];
+    kb_utc_timestamp(now);
+    kb_bulk_text(b, now);
+}
+
 static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     int64_t person = 0, subject = 0;
     int created = 0, record_new = 0;
@@ -557,7 +651,7 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
     char pseudo[KB_PSEUDONYM_LEN];
     kb_pseudonym_research(&imp->d->keys, person, pseudo);
     if (subject_for(imp, person, pseudo, created, x->who.sex, &subject, e) != C_OK) return C_ERR;
-    const char *rkey = p->rkey, *hash = p->hash, *ins = p->ins;
+    const char *rkey = p->rkey, *hash = p->hash;
     const kb_judgement j = p->j;
 
     /* Every stored exam's source record is sealed in the identity store in
@@ -578,6 +672,8 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
         return C_OK;
     }
     if (old_id) {
+        /* the old version may be among the rows not yet written */
+        if (rows_flush(imp, e) != C_OK) return C_ERR;
         if (kb_db_cached(r, "UPDATE exams SET current = 0 WHERE id = ? AND pseudonym = ?", &st, e) != C_OK)
             return C_ERR;
         kb_bind_int(st, 1, old_id);
@@ -587,45 +683,18 @@ static int store_exam(kb_importer *imp, kb_exam *x, exam_prep *p, kb_err *e) {
         if (rc < 0) return C_ERR;
         imp->st.exams_replaced++;
     }
-    if (kb_db_cached(r,
-                     "INSERT INTO exams (subject_id, source, record_key, version, content_hash, exam_date, "
-                     "fiscal_year, age, age_fy, insurer_token, performer_org, metabo, guidance, sender_metabo, "
-                     "sender_guidance, n_obs, pseudonym, kind, imported_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING id",
-                     &st, e) != C_OK)
-        return C_ERR;
     int fy = kb_fiscal_year(x->exam_date);
-    kb_bind_int(st, 1, subject);
-    kb_bind_text(st, 2, x->source);
-    kb_bind_text(st, 3, rkey);
-    kb_bind_int(st, 4, version + 1);
-    kb_bind_text(st, 5, hash);
-    kb_bind_text(st, 6, x->exam_date);
-    kb_bind_int(st, 7, fy);
-    if (x->who.birth_date[0]) {
-        kb_bind_int(st, 8, kb_age_on(x->who.birth_date, x->exam_date));
-        kb_bind_int(st, 9, kb_fiscal_age(x->who.birth_date, x->exam_date));
-    }
-    kb_bind_text(st, 10, ins[0] ? ins : NULL);
-    kb_bind_text(st, 11, x->performer_org[0] ? x->performer_org : NULL);
-    kb_bind_int(st, 12, j.metabo);
-    kb_bind_int(st, 13, j.guidance);
-    if (j.file_metabo) kb_bind_int(st, 14, j.file_metabo);
-    if (j.file_guidance) kb_bind_int(st, 15, j.file_guidance);
-    kb_bind_int(st, 16, (int64_t)x->n_obs);
-    kb_bind_text(st, 17, pseudo);
-    kb_bind_text(st, 18, exam_kind(x));
-    rc = kb_stmt_step(st, e);
-    int64_t exam_id = rc == 1 ? kb_col_int(st, 0) : 0;
-    kb_stmt_reset(st);
-    if (rc != 1) return C_ERR;
+    int64_t exam_id;
+    if (next_id(imp, &imp->exam_ids, "exams", &exam_id, e) != C_OK) return C_ERR;
+    add_exam_row(imp, exam_id, subject, x, p, version + 1, fy, pseudo);
     add_key(imp, rkey, x->source, version + 1, exam_id, pseudo, hash);
 
     add_observations(imp->obs, exam_id, fy, pseudo, x);
     add_flags(imp->flags, exam_id, pseudo, &j);
-    if (kb_bulk_due(imp->obs) && kb_bulk_flush(imp->obs, e) != C_OK) return C_ERR;
-    if (kb_bulk_due(imp->flags) && kb_bulk_flush(imp->flags, e) != C_OK) return C_ERR;
-    if (kb_bulk_due(imp->keys) && keys_flush(imp, e) != C_OK) return C_ERR;
+    if ((kb_bulk_due(imp->obs) || kb_bulk_due(imp->flags) || kb_bulk_due(imp->keys) ||
+         kb_bulk_due(imp->exams_b)) &&
+        rows_flush(imp, e) != C_OK)
+        return C_ERR;
     if (j.metabo_disagrees || j.guidance_disagrees) imp->st.judgement_disagreements++;
     imp->st.observations += (long)x->n_obs;
     imp->st.exams_accepted++;

@@ -164,10 +164,11 @@ static int prepare_worker(const char *admin, const node *w, const role_info *ri,
 
 /* On the coordinator's research database, as the administrator: the
  * extension (creating it needs a superuser), the passwords Citus uses
- * between nodes and the nodes.  kenbank needs no setting beyond Citus's
- * defaults: every statement it issues joins distributed tables on their
- * distribution column, so repartition joins stay off and a statement that
- * would need one fails in the tests instead of running slowly. */
+ * between nodes and the nodes.  The one setting kenbank needs (cached
+ * connections to the workers) is the plan's, made as the research role.
+ * Repartition joins stay off: every statement kenbank issues joins
+ * distributed tables on their distribution column, and one that would need
+ * a repartition fails in the tests instead of running slowly. */
 static int prepare_coordinator(const char *admin, const node *w, size_t nw, const role_info *ri, kb_err *e) {
     PGconn *c = connect_as_admin(admin, NULL, ri->db, e);
     if (!c) return C_ERR;

@@ -30,6 +30,12 @@ typedef struct kb_data {
     kb_keys keys;
     kb_db *identity;
     kb_db *research;
+    /* Rows a loader holds for these stores, not yet written (the importer
+     * numbers subjects and exams itself and writes them in bulk).  Whoever
+     * moves rows between persons calls this first, so that nothing it
+     * should move is still in memory; NULL when no loader is open. */
+    int (*flush_pending)(void *arg, kb_err *e);
+    void *flush_pending_arg;
 } kb_data;
 
 /* Creates DIR (if needed), the key file and both stores.  Fails when DIR

@@ -284,6 +284,8 @@ const kb_db_backend kb_backend_pg = {
     .dialect = pg_dialect,
     .copy_in = pg_copy_in,
     .begin_sql = "BEGIN",
+    .reserve_ids_sql = "SELECT nextval(pg_get_serial_sequence('%1$s', 'id')) FROM generate_series(1, %3$d) "
+                       "WHERE %2$lld >= 0", /* the sequence is past `after` already */
 };
 
 /* Provisioning for `kenbank init --pg`: two roles, two databases, each

@@ -165,4 +165,6 @@ const kb_db_backend kb_backend_sqlite = {
     .col_blob = sq_col_blob,
     .dialect = sq_dialect,
     .begin_sql = "BEGIN IMMEDIATE",
+    .reserve_ids_sql = "WITH RECURSIVE s(i, k) AS (SELECT MAX(COALESCE(MAX(id), 0), %2$lld) + 1, 1 FROM %1$s "
+                       "UNION ALL SELECT i + 1, k + 1 FROM s WHERE k < %3$d) SELECT i FROM s",
 };

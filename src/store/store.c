@@ -223,6 +223,18 @@ int kb_db_run_ids(kb_db *db, const char *sql, int64_t a, int64_t b, kb_err *e) {
     return rc < 0 ? C_ERR : C_OK;
 }
 
+int kb_db_reserve_ids(kb_db *db, const char *table, int64_t after, int64_t *ids, int n, kb_err *e) {
+    char sql[512];
+    snprintf(sql, sizeof sql, db->be->reserve_ids_sql, table, (long long)after, n);
+    kb_stmt *st; /* prepared each time: kb_db_cached keys by the text's address */
+    if (kb_stmt_prepare(db, sql, &st, e) != C_OK) return C_ERR;
+    int got = 0, rc = 0;
+    while (got < n && (rc = kb_stmt_step(st, e)) == 1) ids[got++] = kb_col_int(st, 0);
+    kb_stmt_finalize(st);
+    if (got == n) return C_OK;
+    return rc < 0 ? C_ERR : kb_errf(e, "%s: %d of %d new ids of %s", db->where, got, n, table);
+}
+
 int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e) {
     kb_stmt *st;
     int rc = kb_stmt_prepare(db, sql, &st, e);

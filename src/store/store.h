@@ -99,6 +99,19 @@ int kb_db_query_int(kb_db *db, const char *sql, int64_t *out, kb_err *e);
 int kb_db_rekey(kb_db *db, const char *table, const char *col, const char *const *unique_with, const char *from,
                 const char *into, kb_err *e);
 
+/* Ids for n new rows of `table` (whose id column is {id}), so that a loader
+ * can number its rows itself and write them later in bulk (store/bulk.h)
+ * rather than one INSERT ... RETURNING id each, a round trip per row on
+ * PostgreSQL and a planned coordinator-to-worker one on Citus.
+ * PostgreSQL: values of the table's sequence, the caller's alone whatever
+ * else inserts (unused ones leave a harmless gap).  SQLite: the ids after
+ * both the table's largest and `after` (the last id the caller reserved
+ * and may not have written yet), free only inside the caller's write
+ * transaction and only until something else inserts into the table: the
+ * caller reserves anew, with `after` 0, after a commit or after letting
+ * another writer in. */
+int kb_db_reserve_ids(kb_db *db, const char *table, int64_t after, int64_t *ids, int n, kb_err *e);
+
 /* An exclusive lock shared by every process using this database, for work
  * that must not run twice at once (KB_LOCK_IMPORT).  Held until kb_db_unlock
  * or kb_db_close, and released by the system when the holder dies, so a
@@ -139,6 +152,10 @@ typedef struct kb_db_backend {
     /* Starts a write transaction.  SQLite takes the write lock at once
      * (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock. */
     const char *begin_sql;
+    /* kb_db_reserve_ids: a query of n rows of new ids, with %1$s for the
+     * table, %2$lld for `after` and %3$d for n (positional, as the
+     * back ends use them in different orders). */
+    const char *reserve_ids_sql;
 } kb_db_backend;
 
 struct kb_db {

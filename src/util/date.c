@@ -2,6 +2,7 @@
 #include "util/date.h"
 
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 
 int kb_days_in_month(int y, int m) {
@@ -61,6 +62,16 @@ int32_t kb_days_from_civil(int y, int m, int d) {
     int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
+}
+
+void kb_utc_timestamp(char out[25]) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char s[20];
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 25, "%s.%03dZ", s, (int)(ts.tv_nsec / 1000000));
 }
 
 double kb_mono_ms(void) {

@@ -32,4 +32,8 @@ int32_t kb_days_from_civil(int y, int m, int d);
 /* A monotonic clock in milliseconds, for timing work (never for dates). */
 double kb_mono_ms(void);
 
+/* Now in UTC as the stores' {now} writes it, "YYYY-MM-DDTHH:MM:SS.mmmZ",
+ * for rows a loader writes in bulk rather than through SQL. */
+void kb_utc_timestamp(char out[25]);
+
 #endif

@@ -23,6 +23,13 @@ got=$(q "SELECT nodename || ':' || nodeport FROM pg_dist_node WHERE groupid <> 0
 # kenbank's own sessions (kb_sql turns repartitioning on for the tests' queries)
 [ "$(psql "$(sed -n 's/^research=//p' d/kenbank.conf)" -XAtc "SHOW citus.enable_repartition_joins")" = off ] \
   || fail "repartition joins are on for kenbank"
+# and they keep a connection per shard open between batches (two colocation
+# groups: twice the shards per worker), or every COPY reconnects
+shards=$(q "SELECT COUNT(*) FROM pg_dist_shard WHERE logicalrelid = 'subjects'::regclass")
+nw=$(wc -l <<<"$want")
+cached=$(psql "$(sed -n 's/^research=//p' d/kenbank.conf)" -XAtc "SHOW citus.max_cached_conns_per_worker")
+[ "$cached" = $((2 * ((shards + nw - 1) / nw))) ] \
+  || fail "citus.max_cached_conns_per_worker is $cached, not two per shard of a worker ($shards shards, $nw workers)"
 
 # an import with identity noise: new persons, links and merges (consents,
 # sensor readings and points move to the survivor in the merge)
