@@ -5,7 +5,7 @@
 CC       ?= cc
 BUILD    ?= build
 KENSHIN  ?= ../shared/data/kenshin
-PKGS     := sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip zlib libcrypto pangocairo cairo-pdf fontconfig
+PKGS     := sqlite3 libpq libsodium libxml-2.0 icu-uc icu-i18n libmicrohttpd libcjson libzip libdeflate zlib libcrypto pangocairo cairo-pdf fontconfig
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 # gcc warns when snprintf may truncate; our truncation is deliberate and
 # bounded, and clang has no such flag.

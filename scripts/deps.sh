@@ -14,7 +14,7 @@ PKGS=(
   libmicrohttpd-dev
   libcjson-dev
   libcmocka-dev
-  libzip-dev zip unzip
+  libzip-dev libdeflate-dev zip unzip
   libzint-dev
   libclang-rt-14-dev
   chromium fonts-noto-cjk
