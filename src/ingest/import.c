@@ -197,31 +197,46 @@ static int keys_flush(kb_importer *imp, kb_err *e) {
     return kb_bulk_flush(imp->keys, e);
 }
 
-/* Every buffered row, in the order the foreign keys need. */
+/* The loaders in the order the foreign keys need: each table's rows refer
+ * to the one before, and exam_keys (whose flush also empties `pending`)
+ * comes last. */
+#define N_LOADERS 5
+static void loaders(const kb_importer *imp, kb_bulk *out[N_LOADERS]) {
+    out[0] = imp->subjects_b;
+    out[1] = imp->exams_b;
+    out[2] = imp->obs;
+    out[3] = imp->flags;
+    out[4] = imp->keys;
+}
+
 static int rows_flush(kb_importer *imp, kb_err *e) {
-    if (kb_bulk_flush(imp->subjects_b, e) != C_OK || kb_bulk_flush(imp->exams_b, e) != C_OK ||
-        kb_bulk_flush(imp->obs, e) != C_OK || kb_bulk_flush(imp->flags, e) != C_OK)
-        return C_ERR;
+    kb_bulk *b[N_LOADERS];
+    loaders(imp, b);
+    for (int i = 0; i < N_LOADERS - 1; i++)
+        if (kb_bulk_flush(b[i], e) != C_OK) return C_ERR;
     return keys_flush(imp, e);
 }
 
-static void rows_discard(kb_importer *imp) {
-    kb_bulk_discard(imp->subjects_b);
-    kb_bulk_discard(imp->exams_b);
-    kb_bulk_discard(imp->obs);
-    kb_bulk_discard(imp->flags);
-    kb_bulk_discard(imp->keys);
-    pending_clear(imp);
+/* Forgets the reserved ids: after a commit or another writer's insert they
+ * may no longer be free on SQLite (kb_db_reserve_ids). */
+static void ids_drop(kb_importer *imp) {
     imp->subject_ids.n = imp->subject_ids.at = 0;
     imp->exam_ids.n = imp->exam_ids.at = 0;
+}
+
+static void rows_discard(kb_importer *imp) {
+    kb_bulk *b[N_LOADERS];
+    loaders(imp, b);
+    for (int i = 0; i < N_LOADERS; i++) kb_bulk_discard(b[i]);
+    pending_clear(imp);
+    ids_drop(imp);
 }
 
 /* kb_data.flush_pending: a merge is about to move rows between persons, and
  * may insert a subject itself. */
 static int flush_for_merge(void *arg, kb_err *e) {
     kb_importer *imp = arg;
-    imp->subject_ids.n = imp->subject_ids.at = 0;
-    imp->exam_ids.n = imp->exam_ids.at = 0;
+    ids_drop(imp);
     return rows_flush(imp, e);
 }
 
@@ -242,8 +257,7 @@ static int next_id(kb_importer *imp, id_block *b, const char *table, int64_t *id
 static int batch_flush(kb_importer *imp, kb_err *e) {
     if (!imp->in_batch) return C_OK;
     if (rows_flush(imp, e) == C_OK) {
-        imp->subject_ids.n = imp->subject_ids.at = 0; /* the commit ends SQLite's reservation */
-        imp->exam_ids.n = imp->exam_ids.at = 0;
+        ids_drop(imp); /* the commit ends SQLite's reservation */
         return C_OK;
     }
     imp->in_batch = 0;
@@ -312,11 +326,9 @@ int kb_importer_close(kb_importer *imp, kb_err *e) {
     draw_progress(imp, 1);
     imp->d->flush_pending = NULL;
     imp->d->flush_pending_arg = NULL;
-    kb_bulk_free(imp->subjects_b);
-    kb_bulk_free(imp->exams_b);
-    kb_bulk_free(imp->obs);
-    kb_bulk_free(imp->flags);
-    kb_bulk_free(imp->keys);
+    kb_bulk *b[N_LOADERS];
+    loaders(imp, b);
+    for (int i = 0; i < N_LOADERS; i++) kb_bulk_free(b[i]);
     pending_clear(imp);
     free(imp->pending);
     kb_idmap_free(&imp->subjects);
@@ -1078,8 +1090,9 @@ static int64_t card_key(const char *org, const char *insurer, const char *number
  * by libdeflate in one call: a clinic's archive is thousands of 1-3 KB
  * entries, and zlib's per-stream set-up cost more than the inflating
  * itself.  Its CRC-32 is checked here, as libzip would. */
-static int inflate_entry(zip_t *z, zip_uint64_t i, kb_buf *raw, kb_buf *packed, struct libdeflate_decompressor *dc,
-                         kb_err *perr) {
+static int inflate_entry(zip_t *z, zip_uint64_t i, kb_buf *raw, claim_worker *w, kb_err *perr) {
+    kb_buf *packed = &w->packed;
+    struct libdeflate_decompressor *dc = w->dc;
     kb_buf_clear(raw);
     zip_stat_t zs;
     if (zip_stat_index(z, i, 0, &zs) != 0 || zs.size > KB_HC08_MAX_BYTES)
@@ -1117,7 +1130,7 @@ static void fill_slot(zip_job *j, claim_worker *w, kb_hc08_reader *xr, zip_slot 
         s->status = SLOT_UNSAFE;
         return;
     }
-    if (inflate_entry(j->z, i, &s->raw, &w->packed, w->dc, &s->perr) != C_OK) {
+    if (inflate_entry(j->z, i, &s->raw, w, &s->perr) != C_OK) {
         s->status = SLOT_UNREADABLE;
         return;
     }
@@ -1161,7 +1174,7 @@ static void claim_work(zip_job *j, claim_worker *w, pending_claim *p) {
     claim_result *r = kb_calloc(1, sizeof *r);
     kb_strlcpy(r->where, p->where, sizeof r->where);
     kb_strlcpy(r->base, p->base, sizeof r->base);
-    if (inflate_entry(w->z, p->index, &w->raw, &w->packed, w->dc, &r->perr) != C_OK) {
+    if (inflate_entry(w->z, p->index, &w->raw, w, &r->perr) != C_OK) {
         r->status = CLAIM_UNREADABLE;
     } else if (kb_claim_parse(w->cr, w->raw.s, w->raw.len, p->base, &r->c, &r->perr) != C_OK) {
         r->status = CLAIM_BAD;
@@ -1237,7 +1250,7 @@ static void *zip_reader(void *arg) {
         j->kinds[k]++;
         if (k == KB_ENTRY_INDEX) {
             kb_err ee;
-            if (inflate_entry(j->z, (zip_uint64_t)i, &w.raw, &w.packed, w.dc, &ee) == C_OK)
+            if (inflate_entry(j->z, (zip_uint64_t)i, &w.raw, &w, &ee) == C_OK)
                 j->index_count = kb_mhlw_count_value(w.raw.s, w.raw.len, "totalRecordCount");
             continue;
         }
