@@ -175,7 +175,10 @@ static void silent_structured(void *ctx, xmlErrorPtr err) {
  * context (and its dictionary) per settlement cost as much as the parse.
  * Push rather than xmlCtxtReadMemory: fed the whole document in one chunk it
  * measured a fifth fewer instructions per settlement (callgrind, libxml2
- * 2.9.14). */
+ * 2.9.14).  The context gets no file name: given one, libxml2 asks the
+ * kernel for the working directory (getcwd) on every reset, to resolve
+ * relative references a settlement never has; our messages carry the
+ * name themselves. */
 struct kb_claim_reader {
     xmlParserCtxtPtr ctxt;
 };
@@ -192,7 +195,7 @@ void kb_claim_reader_free(kb_claim_reader *r) {
 
 static int start_parser(kb_claim_reader *cr, const char *name, kb_err *e) {
     if (cr->ctxt) {
-        if (xmlCtxtResetPush(cr->ctxt, NULL, 0, name, NULL) != 0)
+        if (xmlCtxtResetPush(cr->ctxt, NULL, 0, NULL, NULL) != 0)
             return kb_errf(e, "%s: XML: cannot reset the parser", name);
     } else {
         xmlSAXHandler sax;
@@ -202,7 +205,7 @@ static int start_parser(kb_claim_reader *cr, const char *name, kb_err *e) {
         sax.endElementNs = on_end;
         sax.internalSubset = on_doctype;
         sax.serror = silent_structured;
-        cr->ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, name);
+        cr->ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
         if (!cr->ctxt) return kb_errf(e, "%s: XML: cannot start a parser", name);
     }
     xmlCtxtUseOptions(cr->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
