@@ -27,7 +27,7 @@ grep -q '^dataset4a.csv,rec-1070-org,P' "$WORK/assign.csv"
 grep -q '^dataset4b.csv,rec-561-dup-0,P' "$WORK/assign.csv"
 read -r prec rec f1 < <(febrl_f1 "$WORK/assign.csv")
 echo "FEBRL 4a+4b: precision $prec recall $rec F1 $f1"
-awk -v f="$f1" 'BEGIN { exit !(f >= 0.998) }' || { echo "F1 $f1 below 0.998"; exit 1; }
+awk -v f="$f1" 'BEGIN { exit !(f >= 0.999) }' || { echo "F1 $f1 below 0.999 (issue 16)"; exit 1; }
 head -1 "$WORK/review.csv" | grep -q '^score,source_a,record_id_a'
 
 # The evaluator itself must notice a bad assignment: one person for all.

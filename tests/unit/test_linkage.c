@@ -705,6 +705,46 @@ static void test_source_ids(void **state) {
         }
 }
 
+/* A shared identifier with a slip still brings two records together when
+ * nothing else would (issue 16, FEBRL 4's rec-3562): the family name and
+ * the birth date were replaced, so no name, birth-date or postal+surname
+ * block holds both, and the soc_sec_id differs in its last digit, so the
+ * exact identifier block does not either.  Postal code + each half of the
+ * identifier does; in batch and incremental mode the two are one person. */
+static void test_shared_id_halves(void **state) {
+    (void)state;
+    kb_person_id a, b;
+    memset(&a, 0, sizeof a);
+    kb_strlcpy(a.given_name, "joshua", sizeof a.given_name);
+    kb_strlcpy(a.family_name, "ryan", sizeof a.family_name);
+    kb_strlcpy(a.address, "14 wynn street tathra", sizeof a.address);
+    kb_strlcpy(a.postal_code, "2529", sizeof a.postal_code);
+    kb_strlcpy(a.birth_date, "19240510", sizeof a.birth_date);
+    kb_strlcpy(a.other_id, "2519978", sizeof a.other_id);
+    b = a;
+    kb_strlcpy(b.family_name, "dowdney", sizeof b.family_name);
+    kb_strlcpy(b.birth_date, "19091220", sizeof b.birth_date);
+    kb_strlcpy(b.other_id, "2519977", sizeof b.other_id);
+    kb_link_rec r[2];
+    kb_link_rec_prepare(&r[0], &a, "bilpin", NULL);
+    kb_link_rec_prepare(&r[1], &b, "bilpiw", NULL);
+    for (int mode = 0; mode < 2; mode++) {
+        kb_link_params p;
+        kb_link_params_default(&p);
+        p.other_id_global = 1;
+        kb_linker *L = kb_linker_new(&p);
+        kb_link_decision d;
+        for (int k = 0; k < 2; k++) {
+            const char *id = k ? "rec-3562-dup-0" : "rec-3562-org";
+            if (mode == 0) kb_linker_add(L, "febrl", id, &r[k], &d);
+            else kb_linker_insert(L, "febrl", id, &r[k], 0);
+        }
+        if (mode == 1) kb_linker_cluster(L, 1);
+        assert_int_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
+        kb_linker_free(L);
+    }
+}
+
 /* Two neighbours born the same day whose family and given names both
  * differ are two people (issue 16): a record without a name that fits one
  * by its 記号番号 and the other by birth date and address does not bridge
@@ -756,7 +796,7 @@ int main(void) {
         cmocka_unit_test(test_move_capped),        cmocka_unit_test(test_kana_graded),
         cmocka_unit_test(test_hard_rules),         cmocka_unit_test(test_identifier_slips),
         cmocka_unit_test(test_namesake_bridge),    cmocka_unit_test(test_ambiguous_record),
-        cmocka_unit_test(test_source_ids),
+        cmocka_unit_test(test_source_ids),         cmocka_unit_test(test_shared_id_halves),
         cmocka_unit_test(test_names_differ),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
