@@ -653,18 +653,11 @@ static int day_month_swapped(int32_t a, int32_t b) {
     return a / 10000 == b / 10000 && a / 100 % 100 == b % 100 && a % 100 == b / 100 % 100;
 }
 
-/* Twins: evidence of two given names that a typo cannot produce.  Both
- * written (kanji) given names present and different while the readings are
- * not equal (the same reading under other kanji is an input-method slip),
- * or two readings more than one edit apart.  Same-sex twins need the same
- * birth date and both sexes known; an opposite sex with a different given
- * name is never one person, whatever the birth dates. */
-static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, kb_date_cmp dc) {
-    /* Cheap tests first: most candidate pairs share a birth date and sex
-     * but not a family name. */
-    int opposite = g[KB_F_SEX] == 3;
-    if (!opposite && (g[KB_F_SEX] != 0 || g[KB_F_FAMILY] > 2 || dc != KB_DATE_EXACT)) return 0;
-    if (opposite && g[KB_F_GIVEN] == 3) return 1;
+/* Evidence of two given names that a typo cannot produce.  Both written
+ * (kanji) given names present and different while the readings are not
+ * equal (the same reading under other kanji is an input-method slip), or
+ * two readings more than one edit apart. */
+static int given_names_differ(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g) {
     int kana = a->n_giv_k && b->n_giv_k;
     int kana_eq = kana && eq16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k);
     int kanji = a->n_giv_n && b->n_giv_n && a->giv_n[0] >= 0x3000 && b->giv_n[0] >= 0x3000;
@@ -672,6 +665,18 @@ static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, k
     if (kana && !kana_eq && kb_osa16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k, 1) > 1) return 1;
     /* Latin names without a reading (FEBRL) keep the plain level test. */
     return !kana && !kanji && g[KB_F_GIVEN] == 3;
+}
+
+/* Twins: given names that differ (given_names_differ).  Same-sex twins
+ * need the same birth date and both sexes known; an opposite sex with a
+ * different given name is never one person, whatever the birth dates. */
+static int twins(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g, kb_date_cmp dc) {
+    /* Cheap tests first: most candidate pairs share a birth date and sex
+     * but not a family name. */
+    int opposite = g[KB_F_SEX] == 3;
+    if (!opposite && (g[KB_F_SEX] != 0 || g[KB_F_FAMILY] > 2 || dc != KB_DATE_EXACT)) return 0;
+    if (opposite && g[KB_F_GIVEN] == 3) return 1;
+    return given_names_differ(a, b, g);
 }
 
 /* A source that numbers its own people (a hospital's patient number, a
@@ -825,16 +830,24 @@ static int hard_blocks_link(int h) {
  * is decided on all their cross pairs, not on the worst one alone: a typo
  * in one record must not veto a union that the clean records support.
  * Generations, 枝番, day/month-swapped namesakes and reviewers' rejections
- * always veto.  Twin pairs veto unless strong clean pairs outnumber them.
+ * always veto.  Twin pairs veto unless strong clean pairs outnumber them,
+ * counting only strong pairs whose two records both carry a written given
+ * name and agree on it: a record without one (a PHR account's kana, an
+ * insurer's record with the given name blank) cannot tell 晶子 from her
+ * twin 晶美, and a pair whose given names differ as twins' do (田中晶子
+ * after her marriage against 高田晶美) supports nothing about them, so
+ * neither is evidence that the two are one (issue 16: such pairs outvoted
+ * the twin pairs and merged pairs of twins).
  * Namesake pairs (same name and birthday, insured and address differ) veto
  * unless some strong pair also agrees on a mutable field: a person who
  * moved and changed jobs keeps a record that bridges the old and the new,
  * strangers do not. */
 typedef struct verdict {
-    int veto, twin, namesake, strong, strong_mutable;
+    int veto, twin, namesake, strong, strong_mutable, strong_named;
 } verdict;
 
-static void verdict_add(const kb_linker *L, verdict *v, double score, int h, const uint8_t *g) {
+static void verdict_add(const kb_linker *L, verdict *v, double score, int h, const uint8_t *g,
+                        const kb_link_rec *a, const kb_link_rec *b) {
     /* Two different names, like twins, count against a union unless strong
      * clean pairs outnumber them. */
     if (h == HARD_TWIN || h == HARD_NAMES) v->twin++;
@@ -843,12 +856,19 @@ static void verdict_add(const kb_linker *L, verdict *v, double score, int h, con
     else if (score >= L->p.upper) {
         v->strong++;
         if (g[KB_F_POSTAL] == 0 || g[KB_F_ADDRESS] <= 1 || g[KB_F_INSURED] <= 2) v->strong_mutable++;
+        if (a->n_giv_n && b->n_giv_n && !given_names_differ(a, b, g)) v->strong_named++;
     }
+}
+
+/* Twin (or different-name) pairs that the strong pairs able to see them do
+ * not outnumber. */
+static int twins_hold(const verdict *v) {
+    return v->twin && v->strong_named <= v->twin;
 }
 
 static int verdict_blocks(const verdict *v) {
     if (v->veto) return 1;
-    if (v->twin && v->strong <= v->twin) return 1;
+    if (twins_hold(v)) return 1;
     return v->namesake && !v->strong_mutable;
 }
 
@@ -864,7 +884,7 @@ static void cross_verdict(const kb_linker *L, uint32_t a, const uint32_t *anext,
             int h;
             uint8_t g[KB_F_COUNT];
             double s = score_pair(L, &L->recs[i], &L->recs[j], i, j, g, &h, -INFINITY);
-            verdict_add(L, v, s, h, g);
+            verdict_add(L, v, s, h, g, &L->recs[i], &L->recs[j]);
             if (v->veto) return;
         }
 }
@@ -1086,9 +1106,9 @@ static void add_cb(void *vctx, uint32_t j) {
             a->c = kb_realloc(a->c, a->cap * sizeof *a->c);
         }
         c = &a->c[a->n++];
-        *c = (pcand){P, j, -INFINITY, -INFINITY, {0, 0, 0, 0, 0}};
+        *c = (pcand){P, j, -INFINITY, -INFINITY, {0, 0, 0, 0, 0, 0}};
     }
-    verdict_add(a->L, &c->v, s, hard, g);
+    verdict_add(a->L, &c->v, s, hard, g, a->r, &a->L->recs[j]);
     if (!hard && s > c->clean) c->clean = s;
     if (s > c->score) {
         c->score = s;
@@ -1172,7 +1192,7 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
             if (a->c[q].person == a->c[k].person) {
                 verdict *x = &a->c[k].v, *y = &a->c[q].v;
                 x->veto += y->veto, x->twin += y->twin, x->namesake += y->namesake;
-                x->strong += y->strong, x->strong_mutable += y->strong_mutable;
+                x->strong += y->strong, x->strong_mutable += y->strong_mutable, x->strong_named += y->strong_named;
                 *y = *x;
             }
     uint32_t P = 0;
@@ -1183,7 +1203,7 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
         if (verdict_blocks(&c->v)) {
             /* Only the namesake rule in the way: doubt, as batch mode's
              * review of a capped namesake pair, not a silent new person. */
-            if (!c->v.veto && !(c->v.twin && c->v.strong <= c->v.twin) && c->score >= L->p.lower &&
+            if (!c->v.veto && !twins_hold(&c->v) && c->score >= L->p.lower &&
                 d->kind == KB_LINK_NEW && !d->candidate) {
                 d->candidate = c->person;
                 d->cand_record = c->rec;

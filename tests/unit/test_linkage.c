@@ -745,6 +745,48 @@ static void test_shared_id_halves(void **state) {
     }
 }
 
+/* Twins whose other records cannot tell them apart stay two (issue 16).
+ * 高田晶子 and her twin 高田晶美 share a birthday and an address; 晶子's
+ * checkups carry her maiden name 田中, and a PHR account holds only the
+ * kana ﾀﾅｶ ｼｮｳｺ.  The PHR record fits both twins, and 田中晶子 against
+ * 高田晶美 is a pair the twin rule does not see (different family names)
+ * though its given names differ as twins' do; counted as support, those
+ * pairs outvoted the twin pairs and merged the sisters. */
+static void test_twins_not_outvoted(void **state) {
+    (void)state;
+    const char *addr = "神奈川県横浜市旭区鶴ケ峰4丁目12番";
+    kb_person_id w[7];
+    w[0] = P("田中", "晶子", "タナカ", "ショウコ", 2, "1996-11-01", "2410022", addr, "01140011", "50338", "00");
+    kb_strlcpy(w[0].other_id, "54131815", sizeof w[0].other_id);
+    w[1] = w[0];
+    w[2] = P("高田", "晶子", "タカダ", "ショウコ", 2, "1996-11-01", "2410022", addr, "01140011", "50338", "00");
+    w[3] = P("", "", "ﾀﾅｶ", "ｼｮｳｺ", 2, "1996-11-01", "2410022", addr, "", "", "");
+    kb_strlcpy(w[3].other_id, "u7e30afccb59b", sizeof w[3].other_id);
+    w[4] = P("高田", "晶美", "タカダ", "ショウミ", 2, "1996-11-01", "2410022", addr, "01140011", "10164", "00");
+    kb_strlcpy(w[4].other_id, "80094119", sizeof w[4].other_id);
+    w[5] = w[4];
+    w[6] = P("高田", "晶美", "タカダ", "ショウミ", 2, "1996-11-01", "2410022", addr, "01140011", "10164", "00");
+    const char *src[7] = {"inst1", "inst1", "ins", "phr", "inst2", "inst2", "ins"};
+    const char *id[7] = {"a1", "a2", "a3", "a4", "b1", "b2", "b3"};
+    kb_link_rec r[7];
+    for (int k = 0; k < 7; k++) r[k] = R(w[k]);
+    for (int mode = 0; mode < 2; mode++) {
+        kb_linker *L = kb_linker_new(NULL);
+        kb_link_decision d;
+        for (int k = 0; k < 7; k++) {
+            if (mode == 0) kb_linker_add(L, src[k], id[k], &r[k], &d);
+            else kb_linker_insert(L, src[k], id[k], &r[k], 0);
+        }
+        if (mode == 1) kb_linker_cluster(L, 1);
+        for (int k = 0; k < 4; k++)
+            for (int q = 4; q < 7; q++) assert_int_not_equal(kb_linker_person(L, (uint32_t)k), kb_linker_person(L, (uint32_t)q));
+        /* and each sister is still one person */
+        assert_int_equal(kb_linker_person(L, 0), kb_linker_person(L, 2));
+        assert_int_equal(kb_linker_person(L, 4), kb_linker_person(L, 6));
+        kb_linker_free(L);
+    }
+}
+
 /* Two neighbours born the same day whose family and given names both
  * differ are two people (issue 16): a record without a name that fits one
  * by its 記号番号 and the other by birth date and address does not bridge
@@ -797,7 +839,7 @@ int main(void) {
         cmocka_unit_test(test_hard_rules),         cmocka_unit_test(test_identifier_slips),
         cmocka_unit_test(test_namesake_bridge),    cmocka_unit_test(test_ambiguous_record),
         cmocka_unit_test(test_source_ids),         cmocka_unit_test(test_shared_id_halves),
-        cmocka_unit_test(test_names_differ),
+        cmocka_unit_test(test_names_differ),       cmocka_unit_test(test_twins_not_outvoted),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kb_norm_thread_done();
