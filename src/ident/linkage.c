@@ -806,7 +806,7 @@ static double score_pair(const kb_linker *L, const kb_link_rec *a, const kb_link
     else if (dc == KB_DATE_TRANSPOSED && day_month_swapped(a->birth, b->birth) && g[KB_F_FAMILY] <= 1 &&
              g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3)
         h = HARD_SWAP;
-    else if (g[KB_F_FAMILY] == 3 && g[KB_F_GIVEN] == 3 && names_japanese(a, b))
+    else if (g[KB_F_FAMILY] == 3 && (g[KB_F_GIVEN] == 3 || given_names_differ(a, b, g)) && names_japanese(a, b))
         h = HARD_NAMES;
     else if (dc == KB_DATE_EXACT && g[KB_F_FAMILY] <= 1 && g[KB_F_GIVEN] <= 1 && g[KB_F_INSURED] == 3 &&
              g[KB_F_POSTAL] >= 2 && g[KB_F_POSTAL] != KB_LEVEL_MISSING &&

@@ -818,6 +818,23 @@ static void test_names_differ(void **state) {
         assert_int_not_equal(kb_linker_person(L, 0), kb_linker_person(L, 1));
         kb_linker_free(L);
     }
+    /* A family name that differs and a given name one kana apart whose
+     * kanji differ too (今井純子, 服部純恵): the given names differ as
+     * twins' do, so the two names both differ; a married woman keeps her
+     * given name.  Her own given name with a one-kana slip does not. */
+    kb_person_id u = P("今井", "純子", "イマイ", "ジュンコ", 2, "1950-12-02", "2230052", "神奈川県横浜市港北区綱島東3-18",
+                       "06142855", "15658", "03");
+    kb_person_id v = P("服部", "純恵", "ハットリ", "ジュンエ", 2, "1950-12-02", "2230052", "神奈川県横浜市港北区綱島東3-18",
+                       "06143226", "90368", "00");
+    kb_person_id m = v;
+    kb_strlcpy(m.given_name, "純子", sizeof m.given_name);
+    kb_link_rec ru = R(u), rv = R(v), rm = R(m);
+    L = kb_linker_new(NULL);
+    kb_linker_score(L, &ru, &rv, NULL, &hard);
+    assert_int_not_equal(hard, 0);
+    kb_linker_score(L, &ru, &rm, NULL, &hard);
+    assert_int_equal(hard, 0);
+    kb_linker_free(L);
     /* Latin names without readings (FEBRL) are left to the weights. */
     kb_person_id a = P("smith", "john", "", "", 1, "1959-12-05", "2520311", "", "", "", "");
     kb_person_id b = P("brown", "alice", "", "", 1, "1959-12-05", "2520311", "", "", "", "");
