@@ -217,6 +217,7 @@ int kb_claim_parse(kb_claim_reader *cr, const char *data, size_t len, const char
     out->claim_amount = -1;
     if (!name) name = "(memory)";
     if (len > 0x7fffffff) return kb_errf(e, "%s: document: too large", name);
+    if (kb_blank(data, len)) return kb_errf(e, "%s: document: empty file: the entry holds no XML (%zu bytes)", name, len);
     if (start_parser(cr, name, e) != C_OK) return C_ERR;
     creader r;
     memset(&r, 0, sizeof r);

@@ -811,6 +811,9 @@ int kb_hc08_parse(kb_hc08_reader *r, const char *data, size_t len, const char *n
     r->xml_err_line = 0;
     if (len > KB_HC08_MAX_BYTES) return kb_errf(e, "%s: document: larger than %u bytes", name, KB_HC08_MAX_BYTES);
     if (len > (size_t)0x7fffffff) return kb_errf(e, "%s: document: too large", name);
+    /* An entry written without its content: libxml2 would call it "Extra
+     * content at the end of the document", which tells a clinic nothing. */
+    if (kb_blank(data, len)) return kb_errf(e, "%s: document: empty file: the entry holds no XML (%zu bytes)", name, len);
     /* NONET: never fetch anything.  No NOENT: entities are not expanded. */
     int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
     if (!r->xr) {

@@ -71,6 +71,12 @@ char *kb_strlcpy(char *dst, const char *src, size_t size) {
     return dst;
 }
 
+int kb_blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
+    return 1;
+}
+
 const unsigned char *kb_embedded_get(const char *name, size_t *len) {
     for (size_t i = 0; i < kb_embedded_count; i++) {
         if (strcmp(kb_embedded[i].name, name) == 0) {

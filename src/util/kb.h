@@ -44,6 +44,10 @@ char *kb_strndup(const char *s, size_t n);
 /* snprintf into a fixed buffer, truncating safely; returns dst. */
 char *kb_strlcpy(char *dst, const char *src, size_t size);
 
+/* Whether n bytes are nothing but XML white space (none at all included):
+ * what a document entry written without its content holds. */
+int kb_blank(const char *s, size_t n);
+
 /* Data files compiled into the binary (see tools/embed.c).  Returns NULL when
  * no file of that name was embedded. */
 const unsigned char *kb_embedded_get(const char *name, size_t *len);

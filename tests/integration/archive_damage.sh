@@ -68,4 +68,29 @@ grep -q "$bad" q || { cat q; fail "the damaged entry $bad is not in quarantine";
 rc=0; "$K" import --data d2 --source s stored.zip >out2 2>err2 || rc=$?
 [ $rc = 0 ] || { cat out2 err2; fail "an archive of stored entries should import cleanly, got $rc"; }
 [ "$(sed -n 's/^exams accepted *\([0-9]*\) .*/\1/p' out2)" = "$n" ] || { cat out2; fail "stored entries: not all $n exams"; }
-echo "archive_damage: ok ($n exams; $bad quarantined when damaged; stored entries read)"
+# An entry written without its content (a converter that crashed mid-write):
+# an empty exam and a settlement of white space are quarantined as empty
+# files, in words a clinic can act on, not libxml2's "Extra content at the
+# end of the document"; the other exams go in.
+python3 - "$zip" empty.zip <<'PY'
+import sys, zipfile
+src, out = sys.argv[1:]
+with zipfile.ZipFile(src) as z, zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as o:
+    exams = [i.filename for i in z.infolist() if '/DATA/h' in i.filename]
+    claims = [i.filename for i in z.infolist() if '/CLAIMS/c' in i.filename]
+    for i in z.infolist():
+        if i.filename == exams[0]:
+            o.writestr(i.filename, b'')
+        elif claims and i.filename == claims[0]:
+            o.writestr(i.filename, b'\r\n  \n')
+        else:
+            o.writestr(i.filename, z.read(i.filename))
+PY
+"$K" init --data d3 >/dev/null
+rc=0; "$K" import --data d3 --source s empty.zip >out3 2>err3 || rc=$?
+[ $rc = 3 ] || { cat out3 err3; fail "an empty entry should exit 3, got $rc"; }
+[ "$(sed -n 's/^exams accepted *\([0-9]*\) .*/\1/p' out3)" = $((n - 1)) ] || { cat out3; fail "empty entry: expected $((n - 1)) exams"; }
+"$K" quarantine list --data d3 >q3
+[ "$(grep -c "empty file: the entry holds no XML" q3)" = 2 ] || { cat q3; fail "the empty exam and settlement are not quarantined as empty files"; }
+if grep -q "Extra content" q3; then cat q3; fail "libxml2's wording reached the quarantine"; fi
+echo "archive_damage: ok ($n exams; $bad quarantined when damaged; stored entries read; empty entries named)"
