@@ -186,7 +186,9 @@ static int mem_err(const char *doc, const char *needle) {
 
 static void test_mem_rules(void **state) {
     (void)state;
-    mem_err("", "not well-formed");
+    mem_err("", "document: empty file: the entry holds no XML (0 bytes)");
+    mem_err(" \r\n\t", "document: empty file: the entry holds no XML (4 bytes)");
+    mem_err("<", "not well-formed");
     mem_err("<?xml version='1.0'?><index xmlns='urn:hl7-org:v3'/>", "root element must be ClinicalDocument");
     mem_err("<ClinicalDocument/>", "root element must be ClinicalDocument"); /* no namespace */
     mem_err("<!DOCTYPE x [<!ENTITY a 'b'>]>" HDR "</ClinicalDocument>", "DOCTYPE");

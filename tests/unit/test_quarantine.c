@@ -20,6 +20,7 @@ static void codes_by_reason(void **state) {
     assert_string_equal(kb_quarantine_code("体重 999 kg outside the plausible range 20..250"), "out_of_range");
     assert_string_equal(kb_quarantine_code("/tmp/x/junk.zip: not a readable zip archive: Not a zip archive"), "not_zip");
     assert_string_equal(kb_quarantine_code("line 1: XML: not well-formed: Document is empty"), "not_xml");
+    assert_string_equal(kb_quarantine_code("empty file: the entry holds no XML (0 bytes)"), "empty_file");
     assert_string_equal(kb_quarantine_code("/tmp/x/a.csv: header: required column record_id is missing"),
                         "missing_column");
     assert_string_equal(kb_quarantine_code("unit mg/dL expected for 中性脂肪, got 'mg/dl'"), "bad_unit");
