@@ -579,8 +579,8 @@ static int block_keys(const kb_linker *L, const kb_link_rec *r, uint64_t k[NPASS
      * the blocks small: a half alone is three or four digits.  Only for a
      * global identifier: a source's own numbers are its keys, and a slip in
      * one is caught by the names and birth date beside it. */
-    size_t nid = strlen(r->other_id);
-    if (L->p.other_id_global && r->postal[0] && nid >= 4) {
+    size_t nid = L->p.other_id_global && r->postal[0] ? strlen(r->other_id) : 0;
+    if (nid >= 4) {
         uint64_t pc = hash_str(r->postal, 7);
         k[6] = nz(hash_bytes(r->other_id, nid / 2, pc ^ 0x6666));
         k[7] = nz(hash_bytes(r->other_id + nid / 2, nid - nid / 2, pc ^ 0x7777));
