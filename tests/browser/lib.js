@@ -117,13 +117,24 @@ export async function login(page, base, user, pw = PW) {
 // rendered: the router marks the screen it finished last on <body
 // data-route>, so the previous screen, or the new one's loading line, cannot
 // satisfy the wait (as "an h1 and nothing loading" could, under load).
+//
+// The mark is cleared, the hash compared and the hash set in one turn of the
+// page's event loop: done in separate steps, a screen that finished in
+// between (the redirect after a login) could set the hash to this very
+// screen and its mark before the clear, and the goto to an unchanged hash
+// then started no render at all (a staff_sweep flake: dashboard shown, mark
+// gone, 30 s timeout).
 export async function show(page, base, name, timeout = 30000) {
   const screen = name.split('/')[0];
-  if (await page.evaluate((h) => location.hash === h, `#/${name}`)) await page.reload();
-  else {
-    await page.evaluate(() => { delete document.body.dataset.route; });
-    await page.goto(`${base}/#/${name}`);
-  }
+  const onApp = page.url().startsWith(`${base}/`);
+  const same = onApp && await page.evaluate((h) => {
+    delete document.body.dataset.route;
+    if (location.hash === h) return true;
+    location.hash = h;
+    return false;
+  }, `#/${name}`);
+  if (!onApp) await page.goto(`${base}/#/${name}`);
+  else if (same) await page.reload();
   try {
     await page.waitForFunction((s) => document.body.dataset.route === s && !document.querySelector('#main .loading'),
       screen, { timeout });

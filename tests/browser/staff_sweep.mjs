@@ -84,7 +84,9 @@ await run('staff_sweep', async ({ browser, base, data }) => {
       const ctx = await browser.newContext(vp);
       const page = await ctx.newPage();
       await login(page, base, user);
-      await page.locator('#main h1').first().waitFor();
+      // logged in: a screen other than the login form has rendered (the
+      // login form's own heading must not satisfy the wait)
+      await page.waitForFunction(() => document.body.dataset.route && document.body.dataset.route !== 'login');
       for (const name of screens) {
         // the previous screen's heading must not satisfy the wait
         await page.evaluate(() => document.getElementById('main').replaceChildren());
