@@ -25,7 +25,9 @@ const kb_command kb_cmd_link = {
     "                    [--params FILE] [--save-params FILE] [--threads N]\n\n"
     "  --in FILE          identities CSV (source,record_id,family_name,given_name,family_kana,\n"
     "                     given_kana,sex,birth_date,postal_code,address,insurer_no,insured_symbol,\n"
-    "                     insured_number,branch_no,other_id); any column may be empty or absent\n"
+    "                     insured_number,branch_no,other_id,record_date); any column may be empty\n"
+    "                     or absent; record_date (YYYY-MM-DD) is the day the source\n"
+    "                     confirmed the details (exam date, start of coverage)\n"
     "  --febrl            inputs are FEBRL files (rec_id, given_name, surname, ...); the source\n"
     "                     is the file's base name and soc_sec_id is a global identifier\n"
     "  --out FILE         writes source,record_id,person_id, one row per input record\n"
@@ -38,7 +40,7 @@ const kb_command kb_cmd_link = {
 
 static const char *IDCOLS[] = {"source",      "record_id",   "family_name", "given_name",    "family_kana",
                                "given_kana",  "sex",         "birth_date",  "postal_code",   "address",
-                               "insurer_no",  "insured_symbol", "insured_number", "branch_no", "other_id"};
+                               "insurer_no",  "insured_symbol", "insured_number", "branch_no", "other_id", "record_date"};
 
 static int read_identities(kb_linker *L, const char *path, size_t *warnings, kb_err *e) {
     kb_csv *c = kb_csv_open(path, ',', e);
@@ -82,6 +84,7 @@ static int read_identities(kb_linker *L, const char *path, size_t *warnings, kb_
         kb_norm_digits(F(13), dig, sizeof dig);
         kb_strlcpy(w.branch_no, dig, sizeof w.branch_no);
         kb_strlcpy(w.other_id, F(14), sizeof w.other_id);
+        kb_strlcpy(w.record_date, F(15), sizeof w.record_date);
         /* Birth dates longer than the struct's field (era forms) keep their full text. */
         char birth[64];
         kb_strlcpy(birth, F(7), sizeof birth);

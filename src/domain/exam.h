@@ -57,6 +57,8 @@ typedef struct kb_person_id {
     char insured_number[64]; /* 番号 */
     char branch_no[8];       /* 枝番 */
     char other_id[64];       /* a source's own patient/member id */
+    char record_date[11];    /* YYYY-MM-DD the source last confirmed these details
+                              * (exam date, coverage start); may be empty */
 } kb_person_id;
 
 typedef struct kb_exam {

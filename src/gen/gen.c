@@ -697,6 +697,7 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
     long day = exam_day(g, p, y);
     date_iso(day, x->exam_date);
     true_identity(g, p, y, &x->who);
+    kb_strlcpy(x->who.record_date, x->exam_date, sizeof x->who.record_date);
     gen_rng r;
     gen_rng_seed(&r, c->seed, (uint64_t)p->id, 'N', (uint64_t)y);
     add_noise(c, &r, &x->who, 1.0);
@@ -714,6 +715,22 @@ static int emit_exam(const gen *g, const person *p, int y, kb_exam *x, const kb_
     if (s->exam && s->exam(s->ud, x, p->id, e)) return C_ERR;
     if (c->roster && s->guidance) return emit_guidance(g, p, y, x, s, e);
     return C_OK;
+}
+
+/* The day a source's record was made, which is the day its details were
+ * true (record_date): the first insurer's membership began in April years
+ * before the span, the second on April 1 of the year of the job change
+ * (after every checkup of the old job: exam days fall before March 8), a
+ * hospital registered the patient and a PHR account was opened some day of
+ * their year.  No draws, so no other value moves. */
+static long record_day(const kb_gen_config *c, const person *p, int snap, int kind) {
+    long fy = kb_gen_days(c->first_year + snap, 4, 1);
+    switch (kind) {
+    case 1: return fy + p->doy / 11;
+    case 2: return fy;
+    case 3: return fy + (p->doy + 97) % 340;
+    default: return fy + (p->doy + 211) % 340;
+    }
 }
 
 static int emit_record(const gen *g, const person *p, int y, int kind, const kb_gen_sink *s, kb_err *e) {
@@ -744,6 +761,7 @@ static int emit_record(const gen *g, const person *p, int y, int kind, const kb_
         break;
     }
     true_identity(g, p, snap, &w);
+    date_iso(record_day(c, p, snap, kind), w.record_date);
     if (kind == 1) { /* the membership of the first insurer, whatever the snapshot year */
         memcpy(w.insurer_no, g->ins[p->ins[0]].no, 9);
         snprintf(w.insured_symbol, sizeof w.insured_symbol, "%u", p->sym[0]);

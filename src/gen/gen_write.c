@@ -283,7 +283,8 @@ static int on_record(void *ud, const kb_gen_record *r, kb_err *e) {
     field(b, w->insured_symbol, ',');
     field(b, w->insured_number, ',');
     field(b, w->branch_no, ',');
-    field(b, w->other_id, '\n');
+    field(b, w->other_id, ',');
+    field(b, w->record_date, '\n');
     kb_buf *t = &s->truth.b;
     field(t, r->source, ',');
     field(t, r->record_id, ',');
@@ -467,7 +468,7 @@ static int make_dir(const char *path, kb_err *e) {
 int kb_gen_write(const kb_gen_config *c, const char *dir, int formats, int level, kb_gen_stats *st, kb_err *e) {
     static const char ident_header[] = "source,record_id,family_name,given_name,family_kana,given_kana,sex,"
                                        "birth_date,postal_code,address,insurer_no,insured_symbol,"
-                                       "insured_number,branch_no,other_id\n";
+                                       "insured_number,branch_no,other_id,record_date\n";
     static const char exam_header[] = "source,record_id,exam_date,performer_org,insurer_no,insured_symbol,"
                                       "insured_number,branch_no,family_name,given_name,family_kana,given_kana,"
                                       "sex,birth_date,postal_code,address";

@@ -21,6 +21,7 @@
 
 #include "ident/compare.h"
 #include "ident/normalize.h"
+#include "util/date.h"
 
 static void kb_link_params_thresholds(kb_link_params *p, double post_link, double post_review);
 
@@ -256,6 +257,11 @@ void kb_link_rec_prepare(kb_link_rec *r, const kb_person_id *w, const char *loca
         if (kb_norm_date(w->birth_date, d, &e) == C_OK) r->birth = kb_date_int(d);
         else WARN("birth_date");
     }
+    if (w->record_date[0]) {
+        char d[11];
+        if (kb_norm_date(w->record_date, d, &e) == C_OK) r->as_of = kb_date_int(d);
+        else WARN("record_date");
+    }
     r->sex = (w->sex == 1 || w->sex == 2) ? (uint8_t)w->sex : 0;
     if (w->postal_code[0]) {
         /* Japanese codes must have 7 digits; other countries' (FEBRL) are
@@ -333,9 +339,11 @@ typedef struct hot {
 typedef struct pairrec {
     uint32_t a, b;
     float score;
+    uint32_t dated_namesake; /* capped namesake pair of two dated records, at or above upper uncapped */
 } pairrec;
 
 struct kb_linker {
+    int defer_follow; /* kb_linker_cluster leaves follow_unions to kb_linker_follow */
     kb_link_params p;
     double w[KB_F_COUNT][KB_LEVELS];
     double wmax_names; /* best possible weight of the two name fields */
@@ -844,15 +852,40 @@ static int hard_blocks_link(int h) {
  * strangers do not. */
 typedef struct verdict {
     int veto, twin, namesake, strong, strong_mutable, strong_named;
+    int ns_dated;                           /* namesake pairs whose records are both dated */
+    int life_before, life_after, life_near; /* dated pairs of two coverages and two homes, by order */
 } verdict;
+
+/* Two records of two coverages and two homes dated closer than this are
+ * neither order: a coverage that lasted a few weeks, or a checkup under the
+ * old insurer weeks before the new one began, is possible but is doubt,
+ * not evidence of one life after another. */
+#define LIFE_GAP_DAYS 60
+
+static int32_t ymd_days(int32_t v) {
+    return kb_days_from_civil(v / 10000, v / 100 % 100, v % 100);
+}
+
+/* Counts a pair towards the lives test (lives_overlap, lives_follow). */
+static void lives_add(verdict *v, const uint8_t *g, const kb_link_rec *a, const kb_link_rec *b) {
+    if (!a->as_of || !b->as_of || g[KB_F_INSURED] != 3 || g[KB_F_POSTAL] < 2 || g[KB_F_POSTAL] == KB_LEVEL_MISSING)
+        return;
+    int32_t d = ymd_days(b->as_of) - ymd_days(a->as_of);
+    if (d > -LIFE_GAP_DAYS && d < LIFE_GAP_DAYS) v->life_near++;
+    else if (d > 0) v->life_before++;
+    else v->life_after++;
+}
 
 static void verdict_add(const kb_linker *L, verdict *v, double score, int h, const uint8_t *g,
                         const kb_link_rec *a, const kb_link_rec *b) {
     /* Two different names, like twins, count against a union unless strong
      * clean pairs outnumber them. */
+    lives_add(v, g, a, b);
     if (h == HARD_TWIN || h == HARD_NAMES) v->twin++;
-    else if (h == HARD_NAMESAKE) v->namesake++;
-    else if (h) v->veto++;
+    else if (h == HARD_NAMESAKE) {
+        v->namesake++;
+        if (a->as_of && b->as_of) v->ns_dated++;
+    } else if (h) v->veto++;
     else if (score >= L->p.upper) {
         v->strong++;
         if (g[KB_F_POSTAL] == 0 || g[KB_F_ADDRESS] <= 1 || g[KB_F_INSURED] <= 2) v->strong_mutable++;
@@ -866,8 +899,38 @@ static int twins_hold(const verdict *v) {
     return v->twin && v->strong_named <= v->twin;
 }
 
+/* Two lives at once: records of one side, each with its own coverage and
+ * home, dated both well before and well after records of the other side.
+ * One person holds one coverage and one address at a time; a person who
+ * moved and changed jobs leaves an old life that ends before the new one
+ * begins. */
+static int lives_overlap(const verdict *v) {
+    return v->life_before && v->life_after;
+}
+
+/* One life after another: every namesake pair dated, every dated pair of
+ * two coverages and two homes in one order and none of them close, and at
+ * least two such pairs (one pair alone cannot show an order that strangers
+ * would have broken). */
+static int lives_follow(const verdict *v) {
+    return !lives_overlap(v) && !v->life_near && v->life_before + v->life_after >= 2 &&
+           v->ns_dated == v->namesake;
+}
+
+/* Whether a namesake-blocked union may still be made: nothing else
+ * against it, and one life follows the other. */
+static int may_follow(const verdict *v) {
+    return !v->veto && !twins_hold(v) && lives_follow(v);
+}
+
+/* A pair held back by the namesake rule alone that would link on its
+ * weight, with both records dated: the lives test can decide it. */
+static int dated_namesake(const kb_linker *L, const kb_link_rec *a, const kb_link_rec *b, double s, int h) {
+    return h == HARD_NAMESAKE && a->as_of && b->as_of && s >= L->p.upper;
+}
+
 static int verdict_blocks(const verdict *v) {
-    if (v->veto) return 1;
+    if (v->veto || lives_overlap(v)) return 1;
     if (twins_hold(v)) return 1;
     return v->namesake && !v->strong_mutable;
 }
@@ -1106,7 +1169,7 @@ static void add_cb(void *vctx, uint32_t j) {
             a->c = kb_realloc(a->c, a->cap * sizeof *a->c);
         }
         c = &a->c[a->n++];
-        *c = (pcand){P, j, -INFINITY, -INFINITY, {0, 0, 0, 0, 0, 0}};
+        *c = (pcand){P, j, -INFINITY, -INFINITY, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
     }
     verdict_add(a->L, &c->v, s, hard, g, a->r, &a->L->recs[j]);
     if (!hard && s > c->clean) c->clean = s;
@@ -1123,7 +1186,7 @@ static void add_cb(void *vctx, uint32_t j) {
 static int settled_apart(const kb_linker *L, uint32_t P, uint32_t Q) {
     verdict v;
     cross_verdict(L, L->phead[P], L->pnext, L->phead[Q], L->pnext, &v);
-    return v.veto != 0;
+    return v.veto != 0 || lives_overlap(&v);
 }
 
 /* Whether persons P and Q must stay apart (cross_conflict). */
@@ -1193,6 +1256,8 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
                 verdict *x = &a->c[k].v, *y = &a->c[q].v;
                 x->veto += y->veto, x->twin += y->twin, x->namesake += y->namesake;
                 x->strong += y->strong, x->strong_mutable += y->strong_mutable, x->strong_named += y->strong_named;
+                x->ns_dated += y->ns_dated, x->life_before += y->life_before;
+                x->life_after += y->life_after, x->life_near += y->life_near;
                 *y = *x;
             }
     uint32_t P = 0;
@@ -1203,7 +1268,7 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
         if (verdict_blocks(&c->v)) {
             /* Only the namesake rule in the way: doubt, as batch mode's
              * review of a capped namesake pair, not a silent new person. */
-            if (!c->v.veto && !twins_hold(&c->v) && c->score >= L->p.lower &&
+            if (!c->v.veto && !lives_overlap(&c->v) && !twins_hold(&c->v) && c->score >= L->p.lower &&
                 d->kind == KB_LINK_NEW && !d->candidate) {
                 d->candidate = c->person;
                 d->cand_record = c->rec;
@@ -1367,12 +1432,13 @@ static void cluster_cb(void *ctx, uint32_t j) {
     int h;
     double s = score_pair(w->L, &w->L->recs[w->cur], &w->L->recs[j], w->cur, j, NULL, &h, w->L->p.lower);
     if (s < w->L->p.lower || hard_blocks_link(h)) return;
-    if (h) s = fmin(s, w->L->p.upper - 1e-6); /* namesake: review at most */
+    uint32_t dated = (uint32_t)dated_namesake(w->L, &w->L->recs[w->cur], &w->L->recs[j], s, h);
+    if (h) s = fmin(s, w->L->p.upper - 1e-6); /* namesake: review at most, unless lives follow (follow_unions) */
     if (w->np == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 4096;
         w->pairs = kb_realloc(w->pairs, w->cap * sizeof *w->pairs);
     }
-    w->pairs[w->np++] = (pairrec){j, w->cur, (float)s};
+    w->pairs[w->np++] = (pairrec){j, w->cur, (float)s, dated};
 }
 
 static void *cluster_thread(void *arg) {
@@ -1693,6 +1759,54 @@ static size_t cluster_unions(kb_linker *L, uf *u, const pairrec *pairs, size_t n
     return marked;
 }
 
+/* Namesake pairs (same name and birthday, insurer and home both differ)
+ * stay apart in cluster_unions unless a strong pair agrees on a mutable
+ * field.  Once every other union is made, two clusters joined by such a
+ * pair are one person if their dated records show one life following the
+ * other (lives_follow): a person who moved and changed jobs in the same
+ * year leaves no record that bridges the two, but strangers born the same
+ * day live at the same time.  Clusters are complete by then, so the order
+ * is judged on all their records, not on the part that happened to be
+ * joined first.  Returns the number of unions. */
+static size_t follow_unions(const kb_linker *L, uf *u, const pairrec *pairs, size_t np) {
+    size_t made = 0;
+    for (size_t k = 0; k < np; k++) {
+        if (!pairs[k].dated_namesake) continue;
+        uint32_t ra = uf_find(u, pairs[k].a), rb = uf_find(u, pairs[k].b);
+        if (ra == rb) continue;
+        verdict v;
+        cross_verdict(L, ra, u->next, rb, u->next, &v);
+        if (!may_follow(&v)) continue;
+        uf_union(u, ra, rb);
+        made++;
+    }
+    return made;
+}
+
+/* A record left out as ambiguous (it fitted two clusters that could not
+ * merge) joins its cluster when follow_unions made those clusters one: all
+ * its pairs at or above upper now lead to a single cluster. */
+static void rejoin_ambiguous(const kb_linker *L, uf *u, const pairrec *pairs, size_t np, const unsigned char *amb) {
+    size_t n = L->n;
+    uint32_t *to = kb_malloc((n ? n : 1) * sizeof *to);
+    for (size_t i = 0; i < n; i++) to[i] = NONE;
+    for (size_t k = 0; k < np && pairs[k].score >= L->p.upper; k++) {
+        uint32_t ends[2] = {pairs[k].a, pairs[k].b};
+        for (int e = 0; e < 2; e++) {
+            uint32_t i = ends[e], o = ends[1 - e];
+            if (!amb[i] || amb[o] || to[i] == NONE - 1) continue;
+            uint32_t r = uf_find(u, o);
+            to[i] = to[i] == NONE || to[i] == r ? r : NONE - 1; /* NONE - 1: two clusters */
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (to[i] == NONE || to[i] == NONE - 1) continue;
+        uint32_t ri = uf_find(u, (uint32_t)i), r = uf_find(u, to[i]);
+        if (ri != r && !uf_conflict(L, u, ri, r)) uf_union(u, ri, r);
+    }
+    free(to);
+}
+
 void kb_linker_cluster(kb_linker *L, int threads) {
     if (threads < 1) threads = 1;
     if (threads > 16) threads = 16;
@@ -1731,6 +1845,7 @@ void kb_linker_cluster(kb_linker *L, int threads) {
      * to neither for sure: the unions are redone without it, and its pairs
      * go to review. */
     if (n_amb) cluster_unions(L, &u, pairs, np, ambiguous, joined, NULL);
+    if (!L->defer_follow && follow_unions(L, &u, pairs, np) && n_amb) rejoin_ambiguous(L, &u, pairs, np, ambiguous);
     free(joined);
     free(ambiguous);
     /* Persons: existing ids stay; new clusters are numbered in the order of
@@ -1789,6 +1904,24 @@ void kb_linker_cluster(kb_linker *L, int threads) {
 }
 
 /* ------------------------------------------------------------ review */
+
+void kb_linker_defer_follow(kb_linker *L, int defer) {
+    L->defer_follow = defer;
+}
+
+int kb_linker_follow(kb_linker *L, uint32_t a, uint32_t b) {
+    if (a >= L->n || b >= L->n) return 0;
+    uint32_t P = L->person[a], Q = L->person[b];
+    if (!P || !Q || P == Q) return 0;
+    int h;
+    double s = score_pair(L, &L->recs[a], &L->recs[b], a, b, NULL, &h, -INFINITY);
+    if (!dated_namesake(L, &L->recs[a], &L->recs[b], s, h)) return 0;
+    verdict v;
+    cross_verdict(L, L->phead[P], L->pnext, L->phead[Q], L->pnext, &v);
+    if (!may_follow(&v)) return 0;
+    merge_persons(L, P, Q, b);
+    return 1;
+}
 
 int kb_linker_review_apply(kb_linker *L, uint32_t a, uint32_t b, int accept, kb_err *e) {
     if (a >= L->n || b >= L->n || a == b)

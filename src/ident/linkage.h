@@ -67,6 +67,7 @@ typedef struct kb_link_rec {
     char fam_r[16], giv_r[16];                 /* romaji of the kana */
     uint64_t fam_key, giv_key;                 /* name value keys (frequency, blocking) */
     int32_t birth;                             /* yyyymmdd, 0 missing */
+    int32_t as_of;                             /* record_date, yyyymmdd, 0 missing */
     uint8_t sex;                               /* 0 unknown, 1, 2 */
     uint8_t n_addr, n_loc;
     char postal[8];
@@ -149,6 +150,22 @@ void kb_linker_cluster(kb_linker *L, int threads);
 /* Applies a clerical decision on records a and b: accept merges their
  * persons, reject separates them (and keeps them apart from then on). */
 int kb_linker_review_apply(kb_linker *L, uint32_t a, uint32_t b, int accept, kb_err *e);
+
+/* Re-judges a review pair that the namesake rule held back (same name and
+ * birthday, coverage and home both differ) on everything the index now
+ * holds: when the two persons' dated records show one life following the
+ * other and nothing else keeps them apart, they are merged (KB_EV_MERGE)
+ * and 1 is returned; else 0.  The import path calls it for its pending
+ * pairs once all of an import's records are in, which is what
+ * kb_linker_cluster's follow_unions does in one pass. */
+int kb_linker_follow(kb_linker *L, uint32_t a, uint32_t b);
+
+/* With defer set, kb_linker_cluster does not make the lives-follow unions
+ * itself: the import path clusters while an import is still arriving, when
+ * the later records that would show two lives overlapping may not be in
+ * the index yet, and re-judges its review pairs with kb_linker_follow once
+ * they are. */
+void kb_linker_defer_follow(kb_linker *L, int defer);
 
 size_t kb_linker_count(const kb_linker *L);
 uint32_t kb_linker_person(const kb_linker *L, uint32_t rec);

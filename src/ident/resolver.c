@@ -136,6 +136,7 @@ static int params_plausible(const kb_link_params *p) {
 }
 
 static int queue_review(kb_resolver *R, uint32_t a, uint32_t b, double score, kb_err *e);
+static int apply_events(kb_resolver *R, kb_err *e);
 
 /* Records indexed before the first training were linked by the exact key
  * only and left unassigned in the linker.  Once EM has weights, they are
@@ -220,6 +221,7 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
     R->next_train_n = FIRST_TRAIN_AT;
     R->d = d;
     R->L = kb_linker_new(NULL);
+    kb_linker_defer_follow(R->L, 1); /* kb_resolver_follow, once an import is in */
     int rc = load_params(R, e);
     kb_stmt *st = NULL;
     if (rc == C_OK)
@@ -270,6 +272,40 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
     }
     *out = R;
     return C_OK;
+}
+
+/* Pending review pairs that the namesake rule held back are judged again
+ * once an import's records are all in: a record linked one at a time sees
+ * only what came before it, and a person who moved and changed jobs shows
+ * that one life followed the other only when both lives are in the index
+ * (kb_linker_follow; the batch mode does the same in kb_linker_cluster).
+ * A merge marks the pair 'linked' (kb_persons_merge). */
+int kb_resolver_follow(kb_resolver *R, kb_err *e) {
+    if (!kb_linker_params(R->L)->trained) return C_OK;
+    kb_stmt *st;
+    int rc = kb_stmt_prepare(R->d->identity,
+                             "SELECT a.source, a.record_id, b.source, b.record_id FROM review_queue q "
+                             "JOIN person_records a ON a.id = q.record_a JOIN person_records b ON b.id = q.record_b "
+                             "WHERE q.status = 'pending' ORDER BY q.id",
+                             &st, e);
+    if (rc) return rc;
+    uint32_t *pairs = NULL;
+    size_t n = 0, cap = 0;
+    while ((rc = kb_stmt_step(st, e)) == 1) {
+        uint32_t a, b;
+        if (kb_linker_find(R->L, kb_col_text(st, 0), kb_col_text(st, 1), &a) != C_OK ||
+            kb_linker_find(R->L, kb_col_text(st, 2), kb_col_text(st, 3), &b) != C_OK)
+            continue;
+        if (n + 2 > cap) pairs = kb_realloc(pairs, (cap = cap ? 2 * cap : 64) * sizeof *pairs);
+        pairs[n++] = a;
+        pairs[n++] = b;
+    }
+    kb_stmt_finalize(st);
+    rc = rc < 0 ? C_ERR : C_OK;
+    for (size_t i = 0; i < n && rc == C_OK; i += 2)
+        if (kb_linker_follow(R->L, pairs[i], pairs[i + 1])) rc = apply_events(R, e);
+    free(pairs);
+    return rc;
 }
 
 int kb_resolver_close(kb_resolver *R, kb_err *e) {

@@ -33,6 +33,10 @@ typedef struct kb_resolve_stats {
 } kb_resolve_stats;
 
 int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e);
+/* Re-judges the pending review pairs on everything now in the index
+ * (kb_linker_follow) and merges persons whose lives follow one another.
+ * Callers run it once all of an import's records are resolved. */
+int kb_resolver_follow(kb_resolver *R, kb_err *e);
 /* Saves trained parameters (inside the caller's identity transaction when one
  * is open) and frees the resolver. */
 int kb_resolver_close(kb_resolver *R, kb_err *e);

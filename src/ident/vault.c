@@ -44,7 +44,7 @@ int kb_vault_unseal(const kb_keys *k, const void *sealed, size_t n, const char *
 static void kb_person_id_pack(const kb_person_id *p, kb_buf *out) {
     const char *f[] = {p->family_name, p->given_name, p->family_kana, p->given_kana, p->birth_date,
                        p->postal_code, p->address,    p->insurer_no,  p->insured_symbol,
-                       p->insured_number, p->branch_no, p->other_id};
+                       p->insured_number, p->branch_no, p->other_id, p->record_date};
     kb_buf_printf(out, "1%c%d", US, p->sex);
     for (size_t i = 0; i < KB_ARRAY_LEN(f); i++) {
         kb_buf_putc(out, US);
@@ -64,13 +64,17 @@ static int kb_person_id_unpack(const char *s, size_t n, kb_person_id *p, kb_err 
              {p->birth_date, sizeof p->birth_date},   {p->postal_code, sizeof p->postal_code},
              {p->address, sizeof p->address},         {p->insurer_no, sizeof p->insurer_no},
              {p->insured_symbol, sizeof p->insured_symbol}, {p->insured_number, sizeof p->insured_number},
-             {p->branch_no, sizeof p->branch_no},     {p->other_id, sizeof p->other_id}};
+             {p->branch_no, sizeof p->branch_no},     {p->other_id, sizeof p->other_id},
+             {p->record_date, sizeof p->record_date}};
+    /* record_date came later: rows sealed before it end at other_id. */
+    const size_t required = KB_ARRAY_LEN(f) - 1;
     const char *end = s + n, *q = s;
     if (n < 3 || s[0] != '1' || s[1] != US) return kb_errf(e, "identity record has an unknown format version");
     q += 2;
     p->sex = atoi(q);
     for (size_t i = 0; i < KB_ARRAY_LEN(f); i++) {
         q = memchr(q, US, (size_t)(end - q));
+        if (!q && i >= required) break;
         if (!q) return kb_errf(e, "identity record is truncated at field %zu", i);
         q++;
         const char *stop = memchr(q, US, (size_t)(end - q));

@@ -319,7 +319,15 @@ static void draw_progress(kb_importer *imp, int final) {
 }
 
 int kb_importer_close(kb_importer *imp, kb_err *e) {
+    /* Each merge is whole, so what the follow pass did is committed even
+     * if it stopped on an error; the first error is the one reported. */
+    kb_err ef = {{0}};
+    int followed = kb_resolver_follow(imp->resolver, &ef);
     int rc = batch_commit(imp, e);
+    if (rc == C_OK && followed != C_OK) {
+        *e = ef;
+        rc = C_ERR;
+    }
     kb_err e2 = {{0}};
     if (kb_resolver_close(imp->resolver, &e2) != C_OK && rc == C_OK) {
         *e = e2;
@@ -561,6 +569,9 @@ static void prepare_exam(const kb_keys *k, const char *default_source, kb_exam *
         snprintf(p->rule, sizeof p->rule, "%s", je.msg);
         return;
     }
+    /* The exam date is the day the institution saw these details: the
+     * linker orders a person's coverages and homes by it. */
+    kb_strlcpy(x->who.record_date, x->exam_date, sizeof x->who.record_date);
     kb_link_rec_prepare(&p->lr, &x->who, NULL, NULL);
 }
 

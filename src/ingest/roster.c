@@ -149,6 +149,9 @@ static int read_row(kb_csv *c, const colmap *m, kb_roster_row *r, char *field, s
     }
     const char *sx = col(c, m, 8);
     w->sex = strcmp(sx, "1") == 0 ? 1 : strcmp(sx, "2") == 0 ? 2 : 0;
+    /* The linker orders a person's coverages and homes by the day each
+     * record was true: for a membership, the day coverage began. */
+    kb_strlcpy(r->who.record_date, r->eligible_from, sizeof r->who.record_date);
     return kb_roster_row_check(r, field, fs, rule, rs);
 }
 
@@ -466,6 +469,7 @@ int kb_roster_import(kb_data *d, const char *source, const char *path, const cha
     int rc = kb_resolver_open(d, &x.R, e);
     if (rc == C_OK && (rc = begin(d, e)) == C_OK) {
         rc = read_file(&x, c, x.label, e);
+        if (rc == C_OK) rc = kb_resolver_follow(x.R, e);
         kb_err e2 = {{0}};
         if (kb_resolver_close(x.R, rc == C_OK ? e : &e2) != C_OK) rc = C_ERR;
         x.R = NULL;

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q '100 exams' "$WORK/a.log" || fail "summary line: $(cat "$WORK/a.log")"
 
 # Headers, exactly.
-IDH='source,record_id,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,insurer_no,insured_symbol,insured_number,branch_no,other_id'
+IDH='source,record_id,family_name,given_name,family_kana,given_kana,sex,birth_date,postal_code,address,insurer_no,insured_symbol,insured_number,branch_no,other_id,record_date'
 [ "$(head -1 "$WORK/a/identities.csv")" = "$IDH" ] || fail "identities.csv header"
 [ "$(head -1 "$WORK/a/truth.csv")" = "source,record_id,true_person" ] || fail "truth.csv header"
 EXH=$(head -1 "$WORK/a/exams.csv")

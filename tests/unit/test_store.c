@@ -185,6 +185,7 @@ static void vault_seals_and_links(void **state) {
     w2.birth_date[0] = '\0';
     assert_false(kb_vault_link_key(&d->keys, &w2, k2));
 
+    strcpy(who.record_date, "2024-06-01");
     int64_t p = 0, found = 0;
     assert_int_equal(kb_db_begin(d->identity, &e), C_OK);
     assert_int_equal(kb_vault_new_person(d, &p, &e), C_OK);
@@ -198,11 +199,21 @@ static void vault_seals_and_links(void **state) {
     assert_string_equal(back.family_name, "渡邊");
     assert_string_equal(back.given_kana, "ショウコ");
     assert_int_equal(back.sex, 2);
+    assert_string_equal(back.record_date, "2024-06-01");
     assert_int_equal(pid, p);
-    /* the sealed row is bound to its (source, record id) */
     kb_buf sealed, plain;
     kb_buf_init(&sealed);
     kb_buf_init(&plain);
+    /* a row sealed before record_date existed ends at other_id */
+    static const char old_row[] = "1\x1f" "2\x1f" "渡邊\x1f" "晶子\x1f\x1f\x1f" "1980-01-02\x1f\x1f\x1f\x1f\x1f\x1f\x1f" "K123";
+    kb_vault_seal(&d->keys, old_row, strlen(old_row), "src/old-1", &sealed);
+    assert_int_equal(kb_vault_unseal_record(d, "src", "old-1", sealed.s, sealed.len, &back, &e), C_OK);
+    assert_string_equal(back.family_name, "渡邊");
+    assert_string_equal(back.other_id, "K123");
+    assert_string_equal(back.record_date, "");
+    kb_buf_free(&sealed);
+    kb_buf_init(&sealed);
+    /* the sealed row is bound to its (source, record id) */
     kb_vault_seal(&d->keys, "abc", 3, "src/rec-1", &sealed);
     assert_int_equal(kb_vault_unseal(&d->keys, sealed.s, sealed.len, "src/rec-2", &plain, &e), C_ERR);
     assert_non_null(strstr(e.msg, "failed authentication"));
