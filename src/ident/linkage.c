@@ -336,10 +336,14 @@ typedef struct hot {
     uint8_t pad[2];
 } hot;
 
+#define PAIR_LINK 1u   /* at or above upper: a union to try */
+#define PAIR_OWN_ID 2u /* the two records share a personal identifier (記号番号 with 枝番, a source's number) */
+#define PAIR_FOLLOW 4u /* namesake pair of two dated records, at or above upper uncapped (follow_unions) */
+
 typedef struct pairrec {
     uint32_t a, b;
     float score;
-    uint32_t dated_namesake; /* capped namesake pair of two dated records, at or above upper uncapped */
+    uint32_t flags; /* PAIR_* */
 } pairrec;
 
 struct kb_linker {
@@ -664,13 +668,16 @@ static int day_month_swapped(int32_t a, int32_t b) {
 /* Evidence of two given names that a typo cannot produce.  Both written
  * (kanji) given names present and different while the readings are not
  * equal (the same reading under other kanji is an input-method slip), or
- * two readings more than one edit apart. */
+ * two readings more than one edit apart that the comparison does not call
+ * close (level 2 or worse): long-vowel folding turns トオル into トル, so
+ * one slip (チオル) is two edits from it, and 徹 with a one-kana slip was
+ * taken for his own twin. */
 static int given_names_differ(const kb_link_rec *a, const kb_link_rec *b, const uint8_t *g) {
     int kana = a->n_giv_k && b->n_giv_k;
     int kana_eq = kana && eq16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k);
     int kanji = a->n_giv_n && b->n_giv_n && a->giv_n[0] >= 0x3000 && b->giv_n[0] >= 0x3000;
     if (kanji && !eq16(a->giv_n, a->n_giv_n, b->giv_n, b->n_giv_n) && !kana_eq) return 1;
-    if (kana && !kana_eq && kb_osa16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k, 1) > 1) return 1;
+    if (kana && !kana_eq && g[KB_F_GIVEN] >= 2 && kb_osa16(a->giv_k, a->n_giv_k, b->giv_k, b->n_giv_k, 1) > 1) return 1;
     /* Latin names without a reading (FEBRL) keep the plain level test. */
     return !kana && !kanji && g[KB_F_GIVEN] == 3;
 }
@@ -857,10 +864,12 @@ typedef struct verdict {
 } verdict;
 
 /* Two records of two coverages and two homes dated closer than this are
- * neither order: a coverage that lasted a few weeks, or a checkup under the
- * old insurer weeks before the new one began, is possible but is doubt,
- * not evidence of one life after another. */
-#define LIFE_GAP_DAYS 60
+ * neither order: a coverage that lasted under a month, or a checkup under
+ * the old insurer days before the new one began, is possible but is doubt,
+ * not evidence of one life after another.  (60 days kept a fifth more of
+ * the movers in review for no gain in precision; a single day let
+ * strangers whose coverages began days apart through.) */
+#define LIFE_GAP_DAYS 30
 
 static int32_t ymd_days(int32_t v) {
     return kb_days_from_civil(v / 10000, v / 100 % 100, v % 100);
@@ -1141,6 +1150,7 @@ typedef struct pcand {
     uint32_t person, rec;
     double score; /* best pair of the person, for review */
     double clean; /* best pair without a hard non-match rule, for linking */
+    int own_id;   /* a clean pair shares a personal identifier with the record */
     verdict v;
 } pcand;
 
@@ -1169,10 +1179,11 @@ static void add_cb(void *vctx, uint32_t j) {
             a->c = kb_realloc(a->c, a->cap * sizeof *a->c);
         }
         c = &a->c[a->n++];
-        *c = (pcand){P, j, -INFINITY, -INFINITY, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+        *c = (pcand){P, j, -INFINITY, -INFINITY, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
     }
     verdict_add(a->L, &c->v, s, hard, g, a->r, &a->L->recs[j]);
     if (!hard && s > c->clean) c->clean = s;
+    if (!hard && (g[KB_F_INSURED] == 0 || g[KB_F_OTHERID] <= 1)) c->own_id = 1;
     if (s > c->score) {
         c->score = s;
         c->rec = j;
@@ -1214,25 +1225,42 @@ static uint32_t merge_persons(kb_linker *L, uint32_t P, uint32_t Q, uint32_t why
     return P;
 }
 
+/* Persons that share a personal identifier with the record (記号番号 with
+ * its 枝番, a source's own number) come first, then by score: when the
+ * record fits two persons who may not merge, its own number decides, not
+ * the address.  A record without a name, 記号番号 of one twin and the
+ * new address both twins moved to, scored higher against the brother who
+ * shares the address and joined him (seen on the import path; batch mode
+ * did the same under other weights, cmp_pair). */
 static int cmp_pcand(const void *x, const void *y) {
     const pcand *a = x, *b = y;
+    if (a->own_id != b->own_id) return a->own_id ? -1 : 1;
     if (a->score != b->score) return a->score < b->score ? 1 : -1;
     return a->person < b->person ? -1 : a->person > b->person;
 }
 
 /* Whether the record fits two persons who may not merge about equally
- * well (within AMBIGUOUS_MARGIN of the best): then it joins neither. */
+ * well (within AMBIGUOUS_MARGIN of the best): then it joins neither.  When
+ * some of them share a personal identifier with the record, only those
+ * count: its own number settles which one it is (cmp_pcand). */
 static int ambiguous(const kb_linker *L, const add_ctx *a) {
     const pcand *best = NULL;
+    int own = 0;
     for (size_t k = 0; k < a->n; k++) {
         const pcand *c = &a->c[k];
         if (verdict_blocks(&c->v) || c->clean < L->p.upper) continue;
+        if (c->own_id) own = 1;
+    }
+    for (size_t k = 0; k < a->n; k++) {
+        const pcand *c = &a->c[k];
+        if (verdict_blocks(&c->v) || c->clean < L->p.upper || (own && !c->own_id)) continue;
         if (!best || c->clean > best->clean) best = c;
     }
     if (!best) return 0;
     for (size_t k = 0; k < a->n; k++) {
         const pcand *c = &a->c[k];
-        if (c->person == best->person || verdict_blocks(&c->v) || c->clean < L->p.upper) continue;
+        if (c->person == best->person || verdict_blocks(&c->v) || c->clean < L->p.upper || (own && !c->own_id))
+            continue;
         if (best->clean - c->clean <= AMBIGUOUS_MARGIN && persons_conflict(L, best->person, c->person)) return 1;
     }
     return 0;
@@ -1245,7 +1273,6 @@ static int ambiguous(const kb_linker *L, const add_ctx *a) {
 static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
     /* Persons may have merged since the candidates were collected. */
     for (size_t k = 0; k < a->n; k++) a->c[k].person = L->person[a->c[k].rec];
-    if (a->n > 1) qsort(a->c, a->n, sizeof *a->c, cmp_pcand);
     memset(d, 0, sizeof *d);
     d->record = i;
     d->kind = KB_LINK_NEW;
@@ -1256,10 +1283,12 @@ static void decide(kb_linker *L, uint32_t i, add_ctx *a, kb_link_decision *d) {
                 verdict *x = &a->c[k].v, *y = &a->c[q].v;
                 x->veto += y->veto, x->twin += y->twin, x->namesake += y->namesake;
                 x->strong += y->strong, x->strong_mutable += y->strong_mutable, x->strong_named += y->strong_named;
+                a->c[k].own_id = a->c[q].own_id = a->c[k].own_id | a->c[q].own_id;
                 x->ns_dated += y->ns_dated, x->life_before += y->life_before;
                 x->life_after += y->life_after, x->life_near += y->life_near;
                 *y = *x;
             }
+    if (a->n > 1) qsort(a->c, a->n, sizeof *a->c, cmp_pcand);
     uint32_t P = 0;
     if (ambiguous(L, a)) /* as batch mode's second pass: review, not a guess */
         for (size_t k = 0; k < a->n; k++) a->c[k].clean = fmin(a->c[k].clean, L->p.upper - 1e-6);
@@ -1430,15 +1459,19 @@ static void *train_thread(void *arg) {
 static void cluster_cb(void *ctx, uint32_t j) {
     worker *w = ctx;
     int h;
-    double s = score_pair(w->L, &w->L->recs[w->cur], &w->L->recs[j], w->cur, j, NULL, &h, w->L->p.lower);
+    uint8_t g[KB_F_COUNT];
+    memset(g, KB_LEVEL_MISSING, sizeof g);
+    double s = score_pair(w->L, &w->L->recs[w->cur], &w->L->recs[j], w->cur, j, g, &h, w->L->p.lower);
     if (s < w->L->p.lower || hard_blocks_link(h)) return;
-    uint32_t dated = (uint32_t)dated_namesake(w->L, &w->L->recs[w->cur], &w->L->recs[j], s, h);
+    uint32_t flags = dated_namesake(w->L, &w->L->recs[w->cur], &w->L->recs[j], s, h) ? PAIR_FOLLOW : 0;
     if (h) s = fmin(s, w->L->p.upper - 1e-6); /* namesake: review at most, unless lives follow (follow_unions) */
+    else if (g[KB_F_INSURED] == 0 || g[KB_F_OTHERID] <= 1) flags |= PAIR_OWN_ID;
+    if ((float)s >= w->L->p.upper) flags |= PAIR_LINK;
     if (w->np == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 4096;
         w->pairs = kb_realloc(w->pairs, w->cap * sizeof *w->pairs);
     }
-    w->pairs[w->np++] = (pairrec){j, w->cur, (float)s, dated};
+    w->pairs[w->np++] = (pairrec){j, w->cur, (float)s, flags};
 }
 
 static void *cluster_thread(void *arg) {
@@ -1685,8 +1718,15 @@ static void uf_union(uf *u, uint32_t a, uint32_t b) {
     u->tail[a] = u->tail[b];
 }
 
+/* Unions first, and among them the pairs that share a personal identifier:
+ * a record that fits two persons who may not merge goes to the one whose
+ * number it carries, not to the one whose address it shares (see
+ * cmp_pcand, the same rule on the incremental path).  Then by score. */
 static int cmp_pair(const void *x, const void *y) {
     const pairrec *a = x, *b = y;
+    if ((a->flags & PAIR_LINK) != (b->flags & PAIR_LINK)) return a->flags & PAIR_LINK ? -1 : 1;
+    if ((a->flags & PAIR_LINK) && (a->flags & PAIR_OWN_ID) != (b->flags & PAIR_OWN_ID))
+        return a->flags & PAIR_OWN_ID ? -1 : 1;
     if (a->score != b->score) return a->score < b->score ? 1 : -1;
     if (a->a != b->a) return a->a < b->a ? -1 : 1;
     return a->b < b->b ? -1 : a->b > b->b;
@@ -1734,7 +1774,7 @@ static size_t cluster_unions(kb_linker *L, uf *u, const pairrec *pairs, size_t n
     size_t *refused = NULL;
     for (size_t k = 0; k < np; k++) {
         if (k && pairs[k].a == pairs[k - 1].a && pairs[k].b == pairs[k - 1].b) continue;
-        if (pairs[k].score < L->p.upper) break;
+        if (!(pairs[k].flags & PAIR_LINK)) break;
         if (skip && (skip[pairs[k].a] || skip[pairs[k].b])) continue;
         uint32_t ra = uf_find(u, pairs[k].a), rb = uf_find(u, pairs[k].b);
         if (ra != rb && uf_conflict(L, u, ra, rb)) {
@@ -1745,8 +1785,10 @@ static size_t cluster_unions(kb_linker *L, uf *u, const pairrec *pairs, size_t n
             continue;
         }
         if (ra != rb) uf_union(u, ra, rb);
-        joined[pairs[k].a] = fmaxf(joined[pairs[k].a], pairs[k].score);
-        joined[pairs[k].b] = fmaxf(joined[pairs[k].b], pairs[k].score);
+        /* Joined through its own number, a record is not in doubt. */
+        float js = pairs[k].flags & PAIR_OWN_ID ? INFINITY : pairs[k].score;
+        joined[pairs[k].a] = fmaxf(joined[pairs[k].a], js);
+        joined[pairs[k].b] = fmaxf(joined[pairs[k].b], js);
     }
     for (size_t q = 0; q < nref; q++) {
         const pairrec *r = &pairs[refused[q]];
@@ -1771,7 +1813,7 @@ static size_t cluster_unions(kb_linker *L, uf *u, const pairrec *pairs, size_t n
 static size_t follow_unions(const kb_linker *L, uf *u, const pairrec *pairs, size_t np) {
     size_t made = 0;
     for (size_t k = 0; k < np; k++) {
-        if (!pairs[k].dated_namesake) continue;
+        if (!(pairs[k].flags & PAIR_FOLLOW)) continue;
         uint32_t ra = uf_find(u, pairs[k].a), rb = uf_find(u, pairs[k].b);
         if (ra == rb) continue;
         verdict v;
@@ -1790,7 +1832,7 @@ static void rejoin_ambiguous(const kb_linker *L, uf *u, const pairrec *pairs, si
     size_t n = L->n;
     uint32_t *to = kb_malloc((n ? n : 1) * sizeof *to);
     for (size_t i = 0; i < n; i++) to[i] = NONE;
-    for (size_t k = 0; k < np && pairs[k].score >= L->p.upper; k++) {
+    for (size_t k = 0; k < np && (pairs[k].flags & PAIR_LINK); k++) {
         uint32_t ends[2] = {pairs[k].a, pairs[k].b};
         for (int e = 0; e < 2; e++) {
             uint32_t i = ends[e], o = ends[1 - e];

@@ -104,9 +104,9 @@ if "$KENBANK" help gen >/dev/null 2>&1; then
   # Before the linker changes: precision 0.964, F1 0.940, 11% of records in
   # review.  Without record dates (the column dropped) the linker cannot
   # tell a person who moved and changed jobs in one year from a namesake
-  # born the same day: P 1.0000 F1 0.9773 review 5.2%.  With them, lives
+  # born the same day: P 1.0000 F1 0.9779 review 5.0%.  With them, lives
   # that overlap are two people and a life that follows another is one:
-  # P 1.0000 F1 0.9960 review 0.8% (issue 16's bar: >= 0.999, >= 0.98, <= 1%).
+  # P 1.0000 F1 0.9971 review 0.7% (issue 16's bar: >= 0.999, >= 0.98, <= 1%).
   "$KENBANK" gen --people 3000 --years 2 --seed 16 --multi-source --out "$WORK/multi" >/dev/null 2>&1
   score_multi() { # IDENTITIES NAME -> "prec rec f1 n nr share"
     "$KENBANK" link --in "$1" --out "$WORK/multi/$2.assign.csv" --review "$WORK/multi/$2.review.csv" 2>/dev/null
