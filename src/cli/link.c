@@ -42,6 +42,22 @@ static const char *IDCOLS[] = {"source",      "record_id",   "family_name", "giv
                                "given_kana",  "sex",         "birth_date",  "postal_code",   "address",
                                "insurer_no",  "insured_symbol", "insured_number", "branch_no", "other_id", "record_date"};
 
+/* Copies a date column into an 11-byte field: as it is when it fits
+ * (prepare validates it), else normalised to YYYY-MM-DD; a long text that
+ * is no date leaves the field empty and a warning naming the field. */
+static void long_date(const char *text, const char *field, char out[11], kb_err *warn) {
+    if (strlen(text) < 11) {
+        kb_strlcpy(out, text, 11);
+        return;
+    }
+    kb_err de;
+    out[0] = 0;
+    if (kb_norm_date(text, out, &de) != C_OK) {
+        out[0] = 0;
+        if (!warn->msg[0]) kb_errf(warn, "field %s: %s (treated as missing)", field, de.msg);
+    }
+}
+
 static int read_identities(kb_linker *L, const char *path, size_t *warnings, kb_err *e) {
     kb_csv *c = kb_csv_open(path, ',', e);
     if (!c) return C_ERR;
@@ -84,19 +100,13 @@ static int read_identities(kb_linker *L, const char *path, size_t *warnings, kb_
         kb_norm_digits(F(13), dig, sizeof dig);
         kb_strlcpy(w.branch_no, dig, sizeof w.branch_no);
         kb_strlcpy(w.other_id, F(14), sizeof w.other_id);
-        kb_strlcpy(w.record_date, F(15), sizeof w.record_date);
-        /* Birth dates longer than the struct's field (era forms) keep their full text. */
-        char birth[64];
-        kb_strlcpy(birth, F(7), sizeof birth);
         kb_link_rec r;
         kb_err warn;
         warn.msg[0] = 0;
-        if (strlen(birth) >= sizeof w.birth_date) {
-            char d[11];
-            kb_err de;
-            if (kb_norm_date(birth, d, &de) == C_OK) kb_strlcpy(w.birth_date, d, sizeof w.birth_date);
-            else w.birth_date[0] = 0, kb_errf(&warn, "field birth_date: %s (treated as missing)", de.msg);
-        }
+        /* Dates longer than the struct's fields (era forms: 昭和50年6月4日)
+         * are normalised from their full text. */
+        long_date(F(7), "birth_date", w.birth_date, &warn);
+        long_date(F(15), "record_date", w.record_date, &warn);
         kb_link_rec_prepare(&r, &w, NULL, warn.msg[0] ? NULL : &warn);
         if (warn.msg[0]) {
             if (*warnings < 10)

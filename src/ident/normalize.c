@@ -463,7 +463,10 @@ int kb_norm_date(const char *in, char out[11], kb_err *e) {
                    strncmp(p, "日", 3) == 0) {
             p += (*p == '-' || *p == '/' || *p == '.') ? 1 : 3;
         } else {
-            return kb_errf(e, "date '%s': unexpected character at '%.8s'", in, p);
+            /* Up to 8 bytes of context, cut before a character, not inside one. */
+            int n = (int)strnlen(p, 8);
+            while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80) n--;
+            return kb_errf(e, "date '%s': unexpected character at '%.*s'", in, n, p);
         }
     }
     long y, m, d;

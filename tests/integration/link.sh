@@ -82,6 +82,20 @@ pid() { awk -F, -v s="$1" -v r="$2" '$1 == s && $2 == r { print $3 }' "$WORK/ids
 [ "$(wc -l <"$WORK/ids_assign.csv")" -eq 7 ]
 # The bad date and insurer number are reported by record, field and rule.
 grep -q 'record 4: field birth_date' "$WORK/err"
+# record_date in era form is read; one that is no date is reported by record
+# and field, and the record still links.
+cat >"$WORK/dated.csv" <<'CSV'
+source,record_id,family_name,given_name,family_kana,given_kana,sex,birth_date,record_date
+a,1,渡辺,太郎,ワタナベ,タロウ,1,1975-03-05,令和5年4月1日
+b,2,渡辺,太郎,ワタナベ,タロウ,1,1975-03-05,2023-06-01
+c,3,渡辺,太郎,ワタナベ,タロウ,1,1975-03-05,令和五年四月一日ごろ
+CSV
+"$KENBANK" link --in "$WORK/dated.csv" --out "$WORK/dated_assign.csv" 2>"$WORK/err"
+grep -q 'record 1:' "$WORK/err" && { echo "era-form record_date refused: $(cat "$WORK/err")"; exit 1; }
+grep -q "record 3: field record_date: date '令和五年四月一日ごろ'" "$WORK/err" ||
+  { echo "bad record_date not reported: $(cat "$WORK/err")"; exit 1; }
+[ "$(cut -d, -f3 "$WORK/dated_assign.csv" | tail -n +2 | sort -u | wc -l)" -eq 1 ] ||
+  { echo "dated records not linked"; exit 1; }
 
 # --- generated Japanese population -----------------------------------------------
 if "$KENBANK" help gen >/dev/null 2>&1; then
