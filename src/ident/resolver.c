@@ -195,25 +195,44 @@ static int maybe_train(kb_resolver *R, kb_err *e) {
     return R->unassigned ? catch_up(R, e) : C_OK;
 }
 
-/* Stored rejections keep those pairs apart in the rebuilt index. */
-static int load_rejections(kb_resolver *R, kb_err *e) {
+/* The review pairs of one status, as linker record indexes (a, b, a, b,
+ * ...; *n counts indexes).  Pairs whose records the index does not hold
+ * are left out.  The caller frees *out. */
+static int review_pairs(kb_resolver *R, const char *status, uint32_t **out, size_t *n, kb_err *e) {
     kb_stmt *st;
+    *out = NULL;
+    *n = 0;
     int rc = kb_stmt_prepare(R->d->identity,
                              "SELECT a.source, a.record_id, b.source, b.record_id FROM review_queue q "
                              "JOIN person_records a ON a.id = q.record_a JOIN person_records b ON b.id = q.record_b "
-                             "WHERE q.status = 'rejected'",
+                             "WHERE q.status = ? ORDER BY q.id",
                              &st, e);
     if (rc) return rc;
+    kb_bind_text(st, 1, status);
+    size_t cap = 0;
     while ((rc = kb_stmt_step(st, e)) == 1) {
         uint32_t a, b;
-        kb_err ignore;
-        if (kb_linker_find(R->L, kb_col_text(st, 0), kb_col_text(st, 1), &a) == C_OK &&
-            kb_linker_find(R->L, kb_col_text(st, 2), kb_col_text(st, 3), &b) == C_OK)
-            kb_linker_review_apply(R->L, a, b, 0, &ignore);
+        if (kb_linker_find(R->L, kb_col_text(st, 0), kb_col_text(st, 1), &a) != C_OK ||
+            kb_linker_find(R->L, kb_col_text(st, 2), kb_col_text(st, 3), &b) != C_OK)
+            continue;
+        if (*n + 2 > cap) *out = kb_realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
+        (*out)[(*n)++] = a;
+        (*out)[(*n)++] = b;
     }
     kb_stmt_finalize(st);
-    kb_linker_clear_events(R->L);
     return rc < 0 ? C_ERR : C_OK;
+}
+
+/* Stored rejections keep those pairs apart in the rebuilt index. */
+static int load_rejections(kb_resolver *R, kb_err *e) {
+    uint32_t *pairs;
+    size_t n;
+    int rc = review_pairs(R, "rejected", &pairs, &n, e);
+    kb_err ignore;
+    for (size_t i = 0; rc == C_OK && i < n; i += 2) kb_linker_review_apply(R->L, pairs[i], pairs[i + 1], 0, &ignore);
+    free(pairs);
+    kb_linker_clear_events(R->L);
+    return rc;
 }
 
 int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
@@ -282,26 +301,9 @@ int kb_resolver_open(kb_data *d, kb_resolver **out, kb_err *e) {
  * A merge marks the pair 'linked' (kb_persons_merge). */
 int kb_resolver_follow(kb_resolver *R, kb_err *e) {
     if (!kb_linker_params(R->L)->trained) return C_OK;
-    kb_stmt *st;
-    int rc = kb_stmt_prepare(R->d->identity,
-                             "SELECT a.source, a.record_id, b.source, b.record_id FROM review_queue q "
-                             "JOIN person_records a ON a.id = q.record_a JOIN person_records b ON b.id = q.record_b "
-                             "WHERE q.status = 'pending' ORDER BY q.id",
-                             &st, e);
-    if (rc) return rc;
-    uint32_t *pairs = NULL;
-    size_t n = 0, cap = 0;
-    while ((rc = kb_stmt_step(st, e)) == 1) {
-        uint32_t a, b;
-        if (kb_linker_find(R->L, kb_col_text(st, 0), kb_col_text(st, 1), &a) != C_OK ||
-            kb_linker_find(R->L, kb_col_text(st, 2), kb_col_text(st, 3), &b) != C_OK)
-            continue;
-        if (n + 2 > cap) pairs = kb_realloc(pairs, (cap = cap ? 2 * cap : 64) * sizeof *pairs);
-        pairs[n++] = a;
-        pairs[n++] = b;
-    }
-    kb_stmt_finalize(st);
-    rc = rc < 0 ? C_ERR : C_OK;
+    uint32_t *pairs;
+    size_t n;
+    int rc = review_pairs(R, "pending", &pairs, &n, e);
     for (size_t i = 0; i < n && rc == C_OK; i += 2)
         if (kb_linker_follow(R->L, pairs[i], pairs[i + 1])) rc = apply_events(R, e);
     free(pairs);
