@@ -243,7 +243,12 @@ static int run(int argc, char **argv) {
     double t0 = kb_cli_now();
     size_t warnings = 0;
     for (size_t i = 0; i < nin; i++) {
+        size_t before = kb_linker_count(L);
         int rc = febrl ? read_febrl(L, ins[i], &e) : read_identities(L, ins[i], &warnings, &e);
+        /* A file that holds a header and nothing else is a mistake upstream
+         * (an export that wrote no rows), not an empty population. */
+        if (!rc && kb_linker_count(L) == before)
+            rc = kb_errf(&e, "%s: no records after the header line", ins[i]);
         if (rc) {
             kb_linker_free(L);
             return kb_cli_fail(&kb_cmd_link, &e);

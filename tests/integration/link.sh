@@ -57,6 +57,13 @@ set +e
 "$KENBANK" link --in "$WORK/nope.csv" --out "$WORK/x.csv" 2>"$WORK/err"; rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q 'nope.csv' "$WORK/err"
+# a header and no records is an error naming the file, not an empty result
+echo 'source,record_id,family_name,record_date' >"$WORK/header_only.csv"
+set +e
+"$KENBANK" link --in "$WORK/header_only.csv" --out "$WORK/x.csv" 2>"$WORK/err"; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q 'header_only.csv: no records after the header line' "$WORK/err" ||
+  { echo "header-only input: rc $rc, $(cat "$WORK/err")"; exit 1; }
 printf 'kenbank-linkage 1\nm shoe 1 1 1 1\n' >"$WORK/badparams.txt"
 set +e
 "$KENBANK" link --in "$WORK/nope.csv" --out "$WORK/x.csv" --params "$WORK/badparams.txt" 2>"$WORK/err"; rc=$?
